@@ -1,0 +1,65 @@
+//! Reading the site model: a resident's own units, the sites a manager may see.
+
+use crate::{
+    domain::views::{ResidentHome, SiteOverview, SiteSummary},
+    error::AppError,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::ssr::{answer, caller, ports};
+
+/// The units the caller lives in, with their meters. Only their own: the query is bound to
+/// the caller's occupancies.
+#[server(prefix = "/api", endpoint = "resident_home")]
+pub async fn load_resident_home() -> Result<ResidentHome, AppError> {
+    answer(
+        async {
+            let caller = caller().await?;
+            ports()?.directory.resident_home(&caller).await
+        }
+        .await,
+    )
+}
+
+/// The sites the caller may manage.
+#[server(prefix = "/api", endpoint = "my_sites")]
+pub async fn my_sites() -> Result<Vec<SiteSummary>, AppError> {
+    answer(
+        async {
+            let caller = caller().await?;
+            if !caller.is_staff() {
+                return Err(AppError::Forbidden);
+            }
+            ports()?.directory.sites(&caller).await
+        }
+        .await,
+    )
+}
+
+/// One site's buildings, units, meters and counts, for staff granted on it.
+#[server(prefix = "/api", endpoint = "site_overview")]
+pub async fn load_site_overview(site: String) -> Result<SiteOverview, AppError> {
+    use crate::domain::{Role, SiteId, access::NewAccount};
+    answer(
+        async {
+            let caller = caller().await?;
+            let site: SiteId = site.parse().map_err(|_| AppError::NotFound)?;
+            let ports = ports()?;
+            // An unknown site and a foreign one answer the same, so ids cannot be probed.
+            let org = ports.directory.site_org(site).await?.ok_or(AppError::Forbidden)?;
+            if !caller.can_view_site(site, org) {
+                return Err(AppError::Forbidden);
+            }
+            let mut overview = ports.directory.site_overview(site).await?;
+            let here = Some((site, org));
+            overview.may_add_residents = caller.may_create(NewAccount::Resident, here);
+            overview.grantable = [Role::Manager, Role::Operator, Role::Cashier]
+                .into_iter()
+                .filter(|&role| caller.may_create(NewAccount::Staff(role), here))
+                .collect();
+            Ok(overview)
+        }
+        .await,
+    )
+}

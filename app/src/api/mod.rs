@@ -1,0 +1,81 @@
+//! Server functions: thin, authenticated adapters between the pages and the engine's ports.
+//! Each one finds its caller, checks what the caller may do, then asks a port.
+
+pub mod auth;
+pub mod directory;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use crate::{
+        domain::{Caller, UserId},
+        error::AppError,
+        ports::{ClientAddr, Ports},
+    };
+    use leptos::prelude::*;
+    use tower_sessions::Session;
+
+    /// The session key under which the signed-in user's id is kept.
+    pub const USER_KEY: &str = "uid";
+
+    pub fn ports() -> Result<Ports, AppError> {
+        use_context::<Ports>().ok_or_else(|| {
+            tracing::error!("the engine's ports were not provided as context");
+            AppError::Internal
+        })
+    }
+
+    pub async fn session() -> Result<Session, AppError> {
+        leptos_axum::extract::<Session>().await.map_err(|error| {
+            tracing::error!(%error, "no session layer in front of a server function");
+            AppError::Internal
+        })
+    }
+
+    pub async fn client_addr() -> Result<ClientAddr, AppError> {
+        let axum::Extension(addr) =
+            leptos_axum::extract::<axum::Extension<ClientAddr>>().await.map_err(|error| {
+                tracing::error!(%error, "no client address middleware in front of a server function");
+                AppError::Internal
+            })?;
+        Ok(addr)
+    }
+
+    pub fn session_failed(error: tower_sessions::session::Error) -> AppError {
+        tracing::error!(%error, "session store failed");
+        AppError::Internal
+    }
+
+    /// The signed-in user's id, if any.
+    pub async fn session_user() -> Result<Option<UserId>, AppError> {
+        let session = session().await?;
+        let id = session.get::<i64>(USER_KEY).await.map_err(session_failed)?;
+        Ok(id.map(UserId))
+    }
+
+    /// The signed-in caller, or `Unauthenticated`; or `PasswordChangeRequired` while they
+    /// still hold an initial password (only the password page accepts them then).
+    pub async fn caller() -> Result<Caller, AppError> {
+        let caller = caller_allowing_initial_password().await?;
+        if caller.must_change_password {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        Ok(caller)
+    }
+
+    pub async fn caller_allowing_initial_password() -> Result<Caller, AppError> {
+        let user = session_user().await?.ok_or(AppError::Unauthenticated)?;
+        ports()?.auth.caller(user).await?.ok_or(AppError::Unauthenticated)
+    }
+
+    /// Sets the HTTP status for an error, both for a server-function call and for a page
+    /// rendered on the server, and passes the result on.
+    pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(error) = &result
+            && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = axum::http::StatusCode::from_u16(error.status())
+        {
+            response.set_status(status);
+        }
+        result
+    }
+}

@@ -1,0 +1,200 @@
+//! Who may do what. Pure rules over a [`Caller`], so they are unit-tested here and applied by
+//! every server function before it touches data.
+
+use super::ids::{OrgId, SiteId, UserId};
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+
+/// A staff role. Residents hold no role: what they see follows from their occupancies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Runs the whole organisation; granted without a site.
+    Admin,
+    /// Runs the sites they are granted.
+    Manager,
+    /// Watches meters and alarms on their sites; changes no money.
+    Operator,
+    /// Takes cash top-ups on their sites.
+    Cashier,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Operator => "operator",
+            Role::Cashier => "cashier",
+        }
+    }
+
+    /// Site roles are granted per site; the admin role covers the organisation.
+    pub fn is_per_site(self) -> bool {
+        !matches!(self, Role::Admin)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}: expected admin, manager, operator or cashier")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "admin" => Ok(Role::Admin),
+            "manager" => Ok(Role::Manager),
+            "operator" => Ok(Role::Operator),
+            "cashier" => Ok(Role::Cashier),
+            other => Err(UnknownRole(other.to_owned())),
+        }
+    }
+}
+
+/// A role held by a person, on one site or (for admins) on the whole organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub role: Role,
+    pub site: Option<SiteId>,
+}
+
+/// The kind of account a person is being given when someone creates it for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NewAccount {
+    /// A resident moving into a unit of this site.
+    Resident,
+    /// A staff member with this role (on this site, unless the role is admin).
+    Staff(Role),
+}
+
+/// The signed-in person making a request, with everything the rules below need.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Caller {
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub email: String,
+    pub display_name: String,
+    pub grants: Vec<Grant>,
+    pub must_change_password: bool,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.grants.iter().any(|grant| grant.role == Role::Admin)
+    }
+
+    /// Staff see the manager console; residents do not.
+    pub fn is_staff(&self) -> bool {
+        !self.grants.is_empty()
+    }
+
+    fn holds_on(&self, role: Role, site: SiteId) -> bool {
+        self.grants.iter().any(|grant| grant.role == role && grant.site == Some(site))
+    }
+
+    /// Admins see every site of their organisation; other staff only the sites granted to them.
+    pub fn can_view_site(&self, site: SiteId, site_org: OrgId) -> bool {
+        site_org == self.org_id
+            && (self.is_admin() || self.grants.iter().any(|grant| grant.site == Some(site)))
+    }
+
+    /// Nobody signs themselves up: admins create any account in their organisation, managers
+    /// create residents, managers, operators and cashiers for the sites they manage.
+    pub fn may_create(&self, account: NewAccount, site: Option<(SiteId, OrgId)>) -> bool {
+        match (account, site) {
+            (NewAccount::Staff(Role::Admin), None) => self.is_admin(),
+            (NewAccount::Staff(Role::Admin), Some(_)) | (_, None) => false,
+            (_, Some((site, site_org))) => {
+                site_org == self.org_id && (self.is_admin() || self.holds_on(Role::Manager, site))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORG: OrgId = OrgId(1);
+    const OTHER_ORG: OrgId = OrgId(2);
+    const SITE: SiteId = SiteId(10);
+    const OTHER_SITE: SiteId = SiteId(11);
+
+    fn caller(grants: &[(Role, Option<SiteId>)]) -> Caller {
+        Caller {
+            user_id: UserId(7),
+            org_id: ORG,
+            email: "someone@example.org".into(),
+            display_name: "Someone".into(),
+            grants: grants.iter().map(|&(role, site)| Grant { role, site }).collect(),
+            must_change_password: false,
+        }
+    }
+
+    #[test]
+    fn a_manager_sees_only_the_sites_granted_to_them() {
+        let manager = caller(&[(Role::Manager, Some(SITE))]);
+        assert!(manager.can_view_site(SITE, ORG));
+        assert!(!manager.can_view_site(OTHER_SITE, ORG));
+    }
+
+    #[test]
+    fn an_admin_sees_every_site_of_their_organisation_and_no_other() {
+        let admin = caller(&[(Role::Admin, None)]);
+        assert!(admin.can_view_site(SITE, ORG));
+        assert!(admin.can_view_site(OTHER_SITE, ORG));
+        assert!(!admin.can_view_site(SITE, OTHER_ORG));
+    }
+
+    #[test]
+    fn a_grant_never_reaches_into_another_organisation() {
+        // Same site id, other organisation: ids alone must never grant access.
+        let manager = caller(&[(Role::Manager, Some(SITE))]);
+        assert!(!manager.can_view_site(SITE, OTHER_ORG));
+        assert!(!manager.may_create(NewAccount::Resident, Some((SITE, OTHER_ORG))));
+    }
+
+    #[test]
+    fn residents_are_not_staff_and_see_no_site() {
+        let resident = caller(&[]);
+        assert!(!resident.is_staff());
+        assert!(!resident.can_view_site(SITE, ORG));
+        assert!(!resident.may_create(NewAccount::Resident, Some((SITE, ORG))));
+    }
+
+    #[test]
+    fn managers_create_residents_and_staff_on_their_own_sites_only() {
+        let manager = caller(&[(Role::Manager, Some(SITE))]);
+        assert!(manager.may_create(NewAccount::Resident, Some((SITE, ORG))));
+        assert!(manager.may_create(NewAccount::Staff(Role::Manager), Some((SITE, ORG))));
+        assert!(manager.may_create(NewAccount::Staff(Role::Cashier), Some((SITE, ORG))));
+        assert!(!manager.may_create(NewAccount::Resident, Some((OTHER_SITE, ORG))));
+        assert!(!manager.may_create(NewAccount::Staff(Role::Admin), None));
+    }
+
+    #[test]
+    fn operators_and_cashiers_create_nobody() {
+        for role in [Role::Operator, Role::Cashier] {
+            let staff = caller(&[(role, Some(SITE))]);
+            assert!(staff.can_view_site(SITE, ORG));
+            assert!(!staff.may_create(NewAccount::Resident, Some((SITE, ORG))));
+        }
+    }
+
+    #[test]
+    fn only_admins_create_admins_and_admins_have_no_site() {
+        let admin = caller(&[(Role::Admin, None)]);
+        assert!(admin.may_create(NewAccount::Staff(Role::Admin), None));
+        assert!(!admin.may_create(NewAccount::Staff(Role::Admin), Some((SITE, ORG))));
+        assert!(admin.may_create(NewAccount::Staff(Role::Manager), Some((SITE, ORG))));
+        assert!(!admin.may_create(NewAccount::Staff(Role::Manager), None));
+    }
+}

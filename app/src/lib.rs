@@ -1,0 +1,72 @@
+//! What the browser and the server share: the domain's types and pure rules, the pages, and
+//! the server functions that connect the pages to the engine.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod domain;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ports;
+
+use leptos::prelude::*;
+use leptos_meta::{HashedStylesheet, Link, Meta, MetaTags, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around every page, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options=options.clone()/>
+                <HashedStylesheet options id="leptos"/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title formatter=|page: String| format!("{page} · Prepaid")/>
+        <Meta name="description" content="Prepaid water, electricity and gas"/>
+        <Meta name="theme-color" content="#0b5d4b"/>
+        <Link rel="icon" href="data:,"/>
+        <Router>
+            <pages::layout::Header/>
+            <main class="page">
+                <Routes fallback=pages::not_found::NotFound>
+                    // Async rendering waits for the data, so a denial is answered with its
+                    // status (403, 302 to sign-in) rather than a 200 with an error inside.
+                    <Route path=path!("") view=pages::resident::home::ResidentHomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/account/password")
+                        view=pages::password::ChangePasswordPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/manage") view=pages::manager::home::ManagerHomePage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/manage/sites/:id")
+                        view=pages::manager::site::SitePage
+                        ssr=SsrMode::Async
+                    />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,158 @@
+//! One site: counts, buildings with their units and meters, a live filter, and adding people.
+
+use crate::api::{auth::CreateAccount, directory::load_site_overview};
+use crate::domain::views::{BuildingView, SiteOverview, UnitRow};
+use crate::pages::{error_view, form_error};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn SitePage() -> impl IntoView {
+    let params = use_params_map();
+    let site_id = move || params.read().get("id").unwrap_or_default();
+    let overview = Resource::new(site_id, load_site_overview);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(overview) => view! { <Site overview/> }.into_any(),
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Site(overview: SiteOverview) -> impl IntoView {
+    let filter = RwSignal::new(String::new());
+    let total_units = overview.site.units;
+    let buildings = StoredValue::new(overview.buildings.clone());
+    let shown = move || {
+        let query = filter.get();
+        buildings.with_value(|buildings| {
+            buildings.iter().flat_map(|b| &b.units).filter(|unit| unit.matches(&query)).count()
+        })
+    };
+    let site = overview.site.clone();
+    view! {
+        <Title text=site.name.clone()/>
+        <h1>{site.name.clone()}</h1>
+        <p class="where">{format!("Time zone {} · currency {} · locale {}", site.time_zone, site.currency, site.locale)}</p>
+        <dl class="counts big">
+            <dt>"Buildings"</dt><dd data-count="buildings">{site.buildings}</dd>
+            <dt>"Units"</dt><dd data-count="units">{site.units}</dd>
+            <dt>"Meters"</dt><dd data-count="meters">{site.meters}</dd>
+            {overview.meters_by_utility.iter().map(|count| view! {
+                <dt>{count.utility.label()}</dt>
+                <dd data-count=count.utility.as_str()>{count.meters}</dd>
+            }).collect_view()}
+        </dl>
+        <AddPerson overview=overview.clone()/>
+        <section class="units">
+            <div class="filter">
+                <label>"Filter units"
+                    <input
+                        type="search"
+                        name="unit-filter"
+                        placeholder="Unit, resident or meter serial"
+                        prop:value=move || filter.get()
+                        on:input=move |event| filter.set(event_target_value(&event))
+                    />
+                </label>
+                <p class="shown" aria-live="polite">
+                    {move || format!("Showing {} of {} units", shown(), total_units)}
+                </p>
+            </div>
+            {overview.buildings.into_iter().map(|building| view! { <Building building filter/> }).collect_view()}
+        </section>
+    }
+}
+
+#[component]
+fn Building(building: BuildingView, filter: RwSignal<String>) -> impl IntoView {
+    view! {
+        <section class="building">
+            <h2>{building.name}</h2>
+            <table class="unit-table">
+                <thead>
+                    <tr><th scope="col">"Unit"</th><th scope="col">"Residents"</th><th scope="col">"Meters"</th></tr>
+                </thead>
+                <tbody>
+                    {building.units.into_iter().map(|unit| view! { <UnitLine unit filter/> }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn UnitLine(unit: UnitRow, filter: RwSignal<String>) -> impl IntoView {
+    let row = StoredValue::new(unit.clone());
+    let hidden = move || !row.with_value(|row| row.matches(&filter.get()));
+    view! {
+        <tr class="unit-row" class:hidden=hidden data-unit=unit.id.to_string()>
+            <th scope="row">{unit.name}</th>
+            <td>{if unit.occupants.is_empty() { "Vacant".to_owned() } else { unit.occupants.join(", ") }}</td>
+            <td class="meter-cells">
+                {unit.meters.into_iter().map(|meter| view! {
+                    <span class=format!("chip meter-{}", meter.utility.as_str()) title=meter.utility.label()>
+                        {meter.serial}
+                    </span>
+                }).collect_view()}
+            </td>
+        </tr>
+    }
+}
+
+/// Creating an account for a new resident or a colleague; the initial password is shown once.
+#[component]
+fn AddPerson(overview: SiteOverview) -> impl IntoView {
+    if !overview.may_add_residents && overview.grantable.is_empty() {
+        return ().into_any();
+    }
+    let create = ServerAction::<CreateAccount>::new();
+    let created = move || create.value().get().and_then(Result::ok);
+    let units: Vec<(String, String)> = overview
+        .buildings
+        .iter()
+        .flat_map(|building| {
+            building.units.iter().map(move |unit| (unit.id.to_string(), format!("{} · {}", building.name, unit.name)))
+        })
+        .collect();
+    view! {
+        <details class="card add-person">
+            <summary>"Add a person"</summary>
+            <ActionForm action=create>
+                <input type="hidden" name="site" value=overview.site.id.to_string()/>
+                <label>"Name" <input type="text" name="display_name" required maxlength="100"/></label>
+                <label>"E-mail address" <input type="email" name="email" required/></label>
+                <label>"Role"
+                    <select name="role">
+                        {overview.may_add_residents.then(|| view! { <option value="resident">"Resident"</option> })}
+                        {overview.grantable.iter().map(|role| view! {
+                            <option value=role.as_str()>{role.as_str()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Unit (for a resident)"
+                    <select name="unit">
+                        <option value="">"—"</option>
+                        {units.into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit" disabled=move || create.pending().get()>"Create account"</button>
+            </ActionForm>
+            {form_error(create.value())}
+            {move || created().map(|account| view! {
+                <p class="notice created" role="status">
+                    "Account created for " <strong>{account.email}</strong>
+                    ". Initial password (shown once; they choose their own at first sign-in): "
+                    <code class="initial-password">{account.initial_password}</code>
+                </p>
+            })}
+        </details>
+    }
+    .into_any()
+}

@@ -1,0 +1,49 @@
+//! The pages: residents' under `resident/`, staff's under `manager/`, shared ones here.
+
+pub mod layout;
+pub mod manager;
+pub mod not_found;
+pub mod password;
+pub mod resident;
+pub mod sign_in;
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+/// How a page answers an error from its data: signed-out visitors go to the sign-in page,
+/// people with an initial password to the password page, everything else is said in words.
+pub fn error_view(error: AppError) -> AnyView {
+    match error {
+        AppError::Unauthenticated => view! { <Redirect path="/sign-in"/> }.into_any(),
+        AppError::PasswordChangeRequired => view! { <Redirect path="/account/password"/> }.into_any(),
+        AppError::Forbidden => view! {
+            <section class="notice notice-denied" role="alert">
+                <h1>"Not allowed"</h1>
+                <p>"Your account does not give access to this page."</p>
+                <p><a href="/">"Back to your home page"</a></p>
+            </section>
+        }
+        .into_any(),
+        other => view! {
+            <section class="notice notice-error" role="alert">
+                <h1>"Something is wrong"</h1>
+                <p>{other.to_string()}</p>
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+/// The message under a form after its action failed; nothing while it has not.
+pub fn form_error<T, S>(value: S) -> impl IntoView
+where
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+    T: 'static,
+{
+    move || {
+        value.get().and_then(Result::err).map(|error| {
+            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
+        })
+    }
+}

@@ -1,0 +1,61 @@
+use crate::api::directory::load_resident_home;
+use crate::domain::views::{MeterView, ResidentUnit};
+use crate::pages::error_view;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn ResidentHomePage() -> impl IntoView {
+    let home = Resource::new(|| (), |_| load_resident_home());
+    view! {
+        <Title text="Home"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match home.await {
+                    Ok(home) => view! {
+                        <h1>"Your home"</h1>
+                        {home.staff.then(|| view! {
+                            <p class="notice"><a href="/manage">"Open the manager console"</a></p>
+                        })}
+                        {if home.units.is_empty() {
+                            view! { <p class="empty">"No unit is linked to your account yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <div class="unit-list">
+                                    {home.units.into_iter().map(|unit| view! { <UnitCard unit/> }).collect_view()}
+                                </div>
+                            }
+                            .into_any()
+                        }}
+                    }
+                    .into_any(),
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn UnitCard(unit: ResidentUnit) -> impl IntoView {
+    view! {
+        <article class="card unit" data-unit=unit.id.to_string()>
+            <h2>{unit.name}</h2>
+            <p class="where">{format!("{} · {}", unit.building, unit.site)}</p>
+            <ul class="meters">
+                {unit.meters.into_iter().map(|meter| view! { <MeterLine meter/> }).collect_view()}
+            </ul>
+        </article>
+    }
+}
+
+#[component]
+fn MeterLine(meter: MeterView) -> impl IntoView {
+    view! {
+        <li class=format!("meter meter-{}", meter.utility.as_str())>
+            <span class="utility">{meter.utility.label()}</span>
+            <span class="serial">{meter.serial}</span>
+            <span class="uom">{meter.unit_of_measure}</span>
+        </li>
+    }
+}

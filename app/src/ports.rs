@@ -1,0 +1,79 @@
+//! The engine's doors, as the server functions see them. `app` cannot name the engine's types
+//! (the engine depends on `app`), so it declares one trait per area here; `server` implements
+//! them and hands them over as Leptos context.
+
+use crate::{
+    domain::{
+        Caller, Email, NewPassword, OrgId, SiteId, UnitId, UserId,
+        access::NewAccount,
+        views::{CreatedAccount, ResidentHome, SiteOverview, SiteSummary},
+    },
+    error::AppError,
+};
+use std::{net::IpAddr, sync::Arc};
+
+/// The client's address, as the server's proxy-aware middleware determined it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// A request to create an account, already parsed and authorised by the server function.
+#[derive(Clone, Debug)]
+pub struct NewAccountRequest {
+    pub org: OrgId,
+    pub email: Email,
+    pub display_name: String,
+    pub account: NewAccount,
+    pub site: Option<SiteId>,
+    /// The unit a new resident moves into.
+    pub unit: Option<UnitId>,
+}
+
+/// Sign-in, the signed-in caller, passwords and accounts.
+#[async_trait::async_trait]
+pub trait AuthPort: Send + Sync {
+    /// Checks the password (throttled per address and per account) and returns the user.
+    async fn sign_in(&self, email: &str, password: &str, client: ClientAddr)
+    -> Result<UserId, AppError>;
+
+    /// The caller behind a session, read afresh so a revoked grant takes effect at once.
+    async fn caller(&self, user: UserId) -> Result<Option<Caller>, AppError>;
+
+    async fn change_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new: NewPassword,
+    ) -> Result<(), AppError>;
+
+    /// Creates the account with a one-time initial password that must be changed at first
+    /// sign-in. The caller's right to do so has been checked already.
+    async fn create_account(
+        &self,
+        caller: &Caller,
+        request: NewAccountRequest,
+    ) -> Result<CreatedAccount, AppError>;
+}
+
+/// The site model: organisations, sites, buildings, units, meters and who lives where.
+#[async_trait::async_trait]
+pub trait DirectoryPort: Send + Sync {
+    /// The organisation a site belongs to, for authorisation.
+    async fn site_org(&self, site: SiteId) -> Result<Option<OrgId>, AppError>;
+
+    /// The site (and organisation) a unit belongs to, for authorisation.
+    async fn unit_site(&self, unit: UnitId) -> Result<Option<(SiteId, OrgId)>, AppError>;
+
+    async fn resident_home(&self, caller: &Caller) -> Result<ResidentHome, AppError>;
+
+    /// The sites this caller may see.
+    async fn sites(&self, caller: &Caller) -> Result<Vec<SiteSummary>, AppError>;
+
+    async fn site_overview(&self, site: SiteId) -> Result<SiteOverview, AppError>;
+}
+
+/// Every port, as one context value.
+#[derive(Clone)]
+pub struct Ports {
+    pub auth: Arc<dyn AuthPort>,
+    pub directory: Arc<dyn DirectoryPort>,
+}

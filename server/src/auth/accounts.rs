@@ -1,0 +1,78 @@
+//! Creating accounts: by staff in the console, and by the operations CLI.
+
+use super::password;
+use crate::{audit::AuditEntry, db::Db, db::is_unique_violation, internal, on_db};
+use app::{
+    domain::{Caller, Role, access::NewAccount, views::CreatedAccount},
+    error::AppError,
+    ports::NewAccountRequest,
+};
+use chrono::Utc;
+use serde_json::json;
+
+/// Creates the account with a fresh initial password that must be changed at first sign-in,
+/// its role grant or occupancy, and the audit entry, in one transaction. `actor` is `None`
+/// when the operations CLI creates the account.
+pub async fn create(
+    db: &Db,
+    actor: Option<&Caller>,
+    request: NewAccountRequest,
+) -> Result<CreatedAccount, AppError> {
+    let initial_password = password::initial_password();
+    let hash = password::hash(initial_password.clone()).await;
+    let now = Utc::now();
+    let (role, site): (Option<Role>, Option<i64>) = match request.account {
+        NewAccount::Resident => (None, None),
+        NewAccount::Staff(role) => (Some(role), request.site.map(|site| site.0)),
+    };
+    let result: Result<i64, sqlx::Error> = on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let user_id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (organisation_id, email, display_name, password_hash, \
+             must_change_password, active, created_at) VALUES ($1, $2, $3, $4, TRUE, TRUE, $5) \
+             RETURNING id",
+        )
+        .bind(request.org.0)
+        .bind(request.email.as_str())
+        .bind(&request.display_name)
+        .bind(&hash.0)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        if let Some(role) = role {
+            sqlx::query("INSERT INTO role_grants (user_id, role, site_id, granted_at) VALUES ($1, $2, $3, $4)")
+                .bind(user_id)
+                .bind(role.as_str())
+                .bind(site)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(unit) = request.unit {
+            sqlx::query("INSERT INTO occupancies (unit_id, user_id, starts_at) VALUES ($1, $2, $3)")
+                .bind(unit.0)
+                .bind(user_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let entry = AuditEntry::new("account_created", "user", user_id)
+            .by(request.org.0, actor.map(|caller| caller.user_id.0))
+            .after(json!({
+                // The e-mail address is personal data; the audit keeps who and what, by id.
+                "role": role.map(Role::as_str).unwrap_or("resident"),
+                "site_id": site,
+                "unit_id": request.unit.map(|unit| unit.0),
+            }));
+        entry.insert().execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(user_id)
+    });
+    match result {
+        Ok(_) => Ok(CreatedAccount { email: request.email.to_string(), initial_password }),
+        Err(error) if is_unique_violation(&error) => {
+            Err(AppError::Conflict("An account with that e-mail address already exists.".into()))
+        }
+        Err(error) => Err(internal(error)),
+    }
+}

@@ -1,0 +1,167 @@
+//! Sign-in, callers, passwords and accounts: the engine side of `app::ports::AuthPort`.
+
+pub mod accounts;
+pub mod password;
+pub mod sessions;
+pub mod throttle;
+
+use crate::{audit::AuditEntry, db::Db, internal, on_db};
+use app::{
+    domain::{Caller, Email, Grant, NewPassword, OrgId, Role, SiteId, UserId},
+    error::AppError,
+    ports::ClientAddr,
+};
+use chrono::Utc;
+use password::PasswordHashString;
+use throttle::Throttle;
+
+#[derive(Clone, Debug)]
+pub struct AuthService {
+    db: Db,
+    throttle: Throttle,
+}
+
+#[derive(sqlx::FromRow)]
+struct Credentials {
+    id: i64,
+    organisation_id: i64,
+    password_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    organisation_id: i64,
+    email: String,
+    display_name: String,
+    must_change_password: bool,
+}
+
+impl AuthService {
+    pub fn new(db: Db, throttle: Throttle) -> Self {
+        Self { db, throttle }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    async fn credentials(&self, email: &Email) -> Result<Option<Credentials>, sqlx::Error> {
+        on_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT id, organisation_id, password_hash FROM users WHERE email = $1 AND active",
+            )
+            .bind(email.as_str())
+            .fetch_optional(pool)
+            .await
+        })
+    }
+
+    async fn load_caller(&self, user: UserId) -> Result<Option<Caller>, sqlx::Error> {
+        let (row, grants): (Option<UserRow>, Vec<(String, Option<i64>)>) = on_db!(&self.db, pool => {
+            let row = sqlx::query_as(
+                "SELECT id, organisation_id, email, display_name, must_change_password \
+                 FROM users WHERE id = $1 AND active",
+            )
+            .bind(user.0)
+            .fetch_optional(pool)
+            .await?;
+            let grants = sqlx::query_as("SELECT role, site_id FROM role_grants WHERE user_id = $1")
+                .bind(user.0)
+                .fetch_all(pool)
+                .await?;
+            Ok::<_, sqlx::Error>((row, grants))
+        })?;
+        Ok(row.map(|row| Caller {
+            user_id: UserId(row.id),
+            org_id: OrgId(row.organisation_id),
+            email: row.email,
+            display_name: row.display_name,
+            must_change_password: row.must_change_password,
+            grants: grants
+                .into_iter()
+                .filter_map(|(role, site)| {
+                    // A role this build does not know grants nothing.
+                    Some(Grant { role: role.parse::<Role>().ok()?, site: site.map(SiteId) })
+                })
+                .collect(),
+        }))
+    }
+}
+
+#[async_trait::async_trait]
+impl app::ports::AuthPort for AuthService {
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: ClientAddr,
+    ) -> Result<UserId, AppError> {
+        let email = Email::parse(email).map_err(AppError::invalid)?;
+        let address = client.0.to_string();
+        let now = Utc::now();
+        if let Some(minutes) =
+            self.throttle.blocked_for(&address, email.as_str(), now).await.map_err(internal)?
+        {
+            return Err(AppError::Throttled { retry_after_minutes: minutes });
+        }
+        let credentials = self.credentials(&email).await.map_err(internal)?;
+        let stored = credentials.as_ref().map(|c| PasswordHashString(c.password_hash.clone()));
+        if !password::verify(password.to_owned(), stored).await {
+            self.throttle.record_failure(&address, email.as_str(), now).await.map_err(internal)?;
+            return Err(AppError::BadCredentials);
+        }
+        let credentials = credentials.expect("verify is false without stored credentials");
+        self.throttle.forgive_account(email.as_str()).await.map_err(internal)?;
+        let entry = AuditEntry::new("signed_in", "user", credentials.id)
+            .by(credentials.organisation_id, Some(credentials.id))
+            .from_addr(address);
+        on_db!(&self.db, pool => entry.insert().execute(pool).await.map(|_| ())).map_err(internal)?;
+        Ok(UserId(credentials.id))
+    }
+
+    async fn caller(&self, user: UserId) -> Result<Option<Caller>, AppError> {
+        self.load_caller(user).await.map_err(internal)
+    }
+
+    async fn change_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new: NewPassword,
+    ) -> Result<(), AppError> {
+        let email = Email::parse(&caller.email).map_err(|_| AppError::Internal)?;
+        let stored = self.credentials(&email).await.map_err(internal)?;
+        let stored = stored.map(|c| PasswordHashString(c.password_hash));
+        if !password::verify(current.to_owned(), stored).await {
+            return Err(AppError::invalid("The current password is not right."));
+        }
+        let hash = password::hash(new.expose().to_owned()).await;
+        let entry = AuditEntry::new("password_changed", "user", caller.user_id)
+            .by(caller.org_id.0, Some(caller.user_id.0));
+        let now = Utc::now();
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE users SET password_hash = $1, must_change_password = FALSE, \
+                 password_changed_at = $2 WHERE id = $3",
+            )
+            .bind(&hash.0)
+            .bind(now)
+            .bind(caller.user_id.0)
+            .execute(&mut *tx)
+            .await?;
+            entry.insert().execute(&mut *tx).await?;
+            tx.commit().await
+        })
+        .map_err(internal)
+    }
+
+    async fn create_account(
+        &self,
+        caller: &Caller,
+        request: app::ports::NewAccountRequest,
+    ) -> Result<app::domain::views::CreatedAccount, AppError> {
+        accounts::create(&self.db, Some(caller), request).await
+    }
+}

@@ -1,0 +1,142 @@
+//! The operations command line: `serve` (the default), `migrate`, `demo`, `user add`.
+
+use std::path::PathBuf;
+
+pub const HELP: &str = "\
+prepaid: the prepaid platform for water, electricity and gas
+
+Usage: prepaid [--config FILE] [COMMAND]
+
+Commands:
+  serve       Serve the platform (the default when no command is given)
+  migrate     Apply the database migrations, then exit
+  demo        Seed the demo data (safe to repeat) and print its sign-ins
+  user add    Create a person with a one-time initial password, printed once:
+                --org NAME --email ADDRESS --name NAME --role ROLE [--site ID] [--unit ID]
+              ROLE is admin, manager, operator, cashier (these need --site, but admin)
+              or resident (needs --unit). The organisation is created if it is new.
+  help        Show this text (also --help, -h)
+
+Options:
+  --config FILE   A TOML configuration file (also PREPAID_CONFIG); see the README
+
+Configuration comes from defaults, then the file, then environment variables such as
+DATABASE_URL, PREPAID_LISTEN and PREPAID_DEMO (the README lists them all).
+";
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Serve,
+    Migrate,
+    Demo,
+    UserAdd(UserAdd),
+    Help,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct UserAdd {
+    pub org: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub site: Option<i64>,
+    pub unit: Option<i64>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Invocation {
+    pub config: Option<PathBuf>,
+    pub command: Command,
+}
+
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, String> {
+    let mut args = args.into_iter().peekable();
+    let mut config = None;
+    let mut words = Vec::new();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--config" => config = Some(PathBuf::from(args.next().ok_or("--config needs a file")?)),
+            "--help" | "-h" => return Ok(Invocation { config, command: Command::Help }),
+            _ => words.push(arg),
+        }
+    }
+    let mut words = words.into_iter();
+    let command = match words.next().as_deref() {
+        None | Some("serve") => Command::Serve,
+        Some("migrate") => Command::Migrate,
+        Some("demo") => Command::Demo,
+        Some("help") => Command::Help,
+        Some("user") => match words.next().as_deref() {
+            Some("add") => Command::UserAdd(parse_user_add(words.by_ref())?),
+            _ => return Err("expected `user add`".into()),
+        },
+        Some(other) => return Err(format!("unknown command {other:?}")),
+    };
+    if let Command::Serve | Command::Migrate | Command::Demo | Command::Help = command
+        && let Some(extra) = words.next()
+    {
+        return Err(format!("unexpected argument {extra:?}"));
+    }
+    Ok(Invocation { config, command })
+}
+
+fn parse_user_add(mut words: impl Iterator<Item = String>) -> Result<UserAdd, String> {
+    let mut add = UserAdd::default();
+    while let Some(flag) = words.next() {
+        let value = words.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = || value.parse::<i64>().map_err(|_| format!("{flag} needs a number, got {value:?}"));
+        match flag.as_str() {
+            "--org" => add.org = value.clone(),
+            "--email" => add.email = value.clone(),
+            "--name" => add.name = value.clone(),
+            "--role" => add.role = value.clone(),
+            "--site" => add.site = Some(number()?),
+            "--unit" => add.unit = Some(number()?),
+            other => return Err(format!("unknown option {other:?} for `user add`")),
+        }
+    }
+    for (flag, value) in [("--org", &add.org), ("--email", &add.email), ("--name", &add.name), ("--role", &add.role)] {
+        if value.trim().is_empty() {
+            return Err(format!("`user add` needs {flag}"));
+        }
+    }
+    Ok(add)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn no_command_serves() {
+        assert_eq!(parse(args("")).unwrap().command, Command::Serve);
+        assert_eq!(parse(args("serve")).unwrap().command, Command::Serve);
+    }
+
+    #[test]
+    fn the_config_file_may_come_anywhere() {
+        let invocation = parse(args("migrate --config /etc/prepaid.toml")).unwrap();
+        assert_eq!(invocation.command, Command::Migrate);
+        assert_eq!(invocation.config, Some(PathBuf::from("/etc/prepaid.toml")));
+    }
+
+    #[test]
+    fn user_add_takes_its_options_and_refuses_missing_ones() {
+        let invocation =
+            parse(args("user add --org Acme --email a@b.c --name Ann --role manager --site 3")).unwrap();
+        let Command::UserAdd(add) = invocation.command else { panic!("not user add") };
+        assert_eq!((add.role.as_str(), add.site), ("manager", Some(3)));
+        assert!(parse(args("user add --org Acme --email a@b.c")).unwrap_err().contains("--name"));
+        assert!(parse(args("user add --org Acme --site x")).unwrap_err().contains("number"));
+    }
+
+    #[test]
+    fn unknown_commands_are_refused() {
+        assert!(parse(args("frobnicate")).is_err());
+        assert!(parse(args("migrate now")).is_err());
+    }
+}

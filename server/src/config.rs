@@ -1,0 +1,282 @@
+//! Configuration in three layers: safe defaults for the demo, then an optional TOML file
+//! (`--config FILE` or `PREPAID_CONFIG`), then environment variables.
+
+use serde::Deserialize;
+use std::{collections::HashMap, fmt, net::IpAddr, net::SocketAddr, path::PathBuf};
+
+/// A secret given by the operator. No `Serialize`, and `Debug` shows nothing of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `sqlite://…` or `postgres://…`; by default an SQLite file in `data_dir`.
+    pub database_url: Option<Secret>,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// The address people use, such as `https://prepaid.example.org`. Its origin is accepted
+    /// on state-changing requests, and an `https` one makes session cookies `Secure`.
+    pub public_url: Option<String>,
+    /// Seed demo data at start and print its sign-ins.
+    pub demo: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    pub session_idle_hours: i64,
+    pub throttle: ThrottleConfig,
+    /// Secrets the operator gives instead of letting the platform generate them.
+    pub session_key: Option<Secret>,
+    pub vapid_private_key: Option<Secret>,
+    pub webhook_secret: Option<Secret>,
+}
+
+/// Limits on failed sign-ins within a sliding window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThrottleConfig {
+    pub window_minutes: i64,
+    pub max_failures_per_account: i64,
+    pub max_failures_per_address: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            public_url: None,
+            demo: false,
+            trusted_proxies: Vec::new(),
+            session_idle_hours: 12,
+            throttle: ThrottleConfig {
+                window_minutes: 15,
+                max_failures_per_account: 5,
+                max_failures_per_address: 20,
+            },
+            session_key: None,
+            vapid_private_key: None,
+            webhook_secret: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read the configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the configuration file {path} is not valid: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("the environment variable {name} is not valid: {message}")]
+    Env { name: &'static str, message: String },
+}
+
+/// The file layer; every key optional, unknown keys refused (a typo must not pass silently).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLayer {
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    public_url: Option<String>,
+    demo: Option<bool>,
+    trusted_proxies: Option<Vec<IpAddr>>,
+    session_idle_hours: Option<i64>,
+    throttle_window_minutes: Option<i64>,
+    throttle_max_failures_per_account: Option<i64>,
+    throttle_max_failures_per_address: Option<i64>,
+}
+
+impl Config {
+    /// Defaults, then the file (if any), then the process environment.
+    pub fn load(file: Option<PathBuf>) -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let mut config = Config::default();
+        // cargo-leptos tells the server where to listen; PREPAID_LISTEN still wins below.
+        if let Some(addr) = env.get("LEPTOS_SITE_ADDR") {
+            config.listen = parse_env("LEPTOS_SITE_ADDR", addr)?;
+        }
+        if let Some(path) = file.or_else(|| env.get("PREPAID_CONFIG").map(PathBuf::from)) {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            config.apply_file(&text).map_err(|message| ConfigError::File { path, message })?;
+        }
+        config.apply_env(&env)?;
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, text: &str) -> Result<(), String> {
+        let layer: FileLayer = toml::from_str(text).map_err(|error| error.to_string())?;
+        if let Some(url) = layer.database_url {
+            self.database_url = Some(Secret::new(url));
+        }
+        set(&mut self.data_dir, layer.data_dir);
+        set(&mut self.listen, layer.listen);
+        if layer.public_url.is_some() {
+            self.public_url = layer.public_url;
+        }
+        set(&mut self.demo, layer.demo);
+        set(&mut self.trusted_proxies, layer.trusted_proxies);
+        set(&mut self.session_idle_hours, layer.session_idle_hours);
+        set(&mut self.throttle.window_minutes, layer.throttle_window_minutes);
+        set(&mut self.throttle.max_failures_per_account, layer.throttle_max_failures_per_account);
+        set(&mut self.throttle.max_failures_per_address, layer.throttle_max_failures_per_address);
+        Ok(())
+    }
+
+    fn apply_env(&mut self, env: &HashMap<String, String>) -> Result<(), ConfigError> {
+        let get = |name: &str| env.get(name).filter(|value| !value.trim().is_empty());
+        if let Some(url) = get("DATABASE_URL") {
+            self.database_url = Some(Secret::new(url.trim()));
+        }
+        if let Some(dir) = get("PREPAID_DATA_DIR") {
+            self.data_dir = PathBuf::from(dir);
+        }
+        if let Some(listen) = get("PREPAID_LISTEN") {
+            self.listen = parse_env("PREPAID_LISTEN", listen)?;
+        }
+        if let Some(url) = get("PREPAID_PUBLIC_URL") {
+            self.public_url = Some(url.trim().trim_end_matches('/').to_owned());
+        }
+        if let Some(demo) = get("PREPAID_DEMO") {
+            self.demo = parse_bool("PREPAID_DEMO", demo)?;
+        }
+        if let Some(proxies) = get("PREPAID_TRUSTED_PROXIES") {
+            self.trusted_proxies = proxies
+                .split(',')
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .map(|part| parse_env("PREPAID_TRUSTED_PROXIES", part))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(hours) = get("PREPAID_SESSION_IDLE_HOURS") {
+            self.session_idle_hours = parse_env("PREPAID_SESSION_IDLE_HOURS", hours)?;
+        }
+        if let Some(value) = get("PREPAID_THROTTLE_WINDOW_MINUTES") {
+            self.throttle.window_minutes = parse_env("PREPAID_THROTTLE_WINDOW_MINUTES", value)?;
+        }
+        if let Some(value) = get("PREPAID_THROTTLE_MAX_PER_ACCOUNT") {
+            self.throttle.max_failures_per_account =
+                parse_env("PREPAID_THROTTLE_MAX_PER_ACCOUNT", value)?;
+        }
+        if let Some(value) = get("PREPAID_THROTTLE_MAX_PER_ADDRESS") {
+            self.throttle.max_failures_per_address =
+                parse_env("PREPAID_THROTTLE_MAX_PER_ADDRESS", value)?;
+        }
+        self.session_key = get("PREPAID_SESSION_KEY").map(Secret::new).or(self.session_key.take());
+        self.vapid_private_key =
+            get("PREPAID_VAPID_PRIVATE_KEY").map(Secret::new).or(self.vapid_private_key.take());
+        self.webhook_secret =
+            get("PREPAID_WEBHOOK_SECRET").map(Secret::new).or(self.webhook_secret.take());
+        Ok(())
+    }
+
+    /// The database to use: as configured, or `prepaid.db` in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("prepaid.db").display()),
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|url| url.starts_with("https://"))
+    }
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *slot = value;
+    }
+}
+
+fn parse_env<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    value.trim().parse().map_err(|error: T::Err| ConfigError::Env { name, message: error.to_string() })
+}
+
+fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(ConfigError::Env { name, message: format!("expected true or false, got {other:?}") }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_give_an_sqlite_file_in_the_data_directory() {
+        let config = Config::default();
+        assert_eq!(config.database_url(), "sqlite://data/prepaid.db");
+        assert!(!config.secure_cookies());
+    }
+
+    #[test]
+    fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
+        let mut config = Config::default();
+        config
+            .apply_file("listen = \"0.0.0.0:8080\"\ndemo = true\nthrottle_window_minutes = 30\n")
+            .unwrap();
+        assert_eq!(config.listen.port(), 8080);
+        assert!(config.demo);
+        config
+            .apply_env(&env(&[("PREPAID_LISTEN", "127.0.0.1:9000"), ("PREPAID_DEMO", "false")]))
+            .unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert!(!config.demo);
+        assert_eq!(config.throttle.window_minutes, 30);
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_values_are_refused_with_their_names() {
+        let mut config = Config::default();
+        assert!(config.apply_file("lisen = \"0.0.0.0:1\"").unwrap_err().contains("lisen"));
+        let error = config.apply_env(&env(&[("PREPAID_TRUSTED_PROXIES", "10.0.0.1, nope")])).unwrap_err();
+        assert!(error.to_string().contains("PREPAID_TRUSTED_PROXIES"));
+    }
+
+    #[test]
+    fn https_public_urls_make_cookies_secure() {
+        let mut config = Config::default();
+        config.apply_env(&env(&[("PREPAID_PUBLIC_URL", "https://prepaid.example.org/")])).unwrap();
+        assert_eq!(config.public_url.as_deref(), Some("https://prepaid.example.org"));
+        assert!(config.secure_cookies());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let mut config = Config::default();
+        config
+            .apply_env(&env(&[
+                ("DATABASE_URL", "postgres://u:hunter2@localhost/db"),
+                ("PREPAID_SESSION_KEY", "super-secret-key"),
+            ]))
+            .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("super-secret-key"));
+    }
+}

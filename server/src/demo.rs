@@ -1,0 +1,152 @@
+//! Demo data for the README's run command: one organisation, one site, two buildings of 40
+//! units, each unit with electricity, water and gas meters, residents in most units, an admin
+//! and a manager. Seeding twice changes nothing.
+
+use crate::{audit::AuditEntry, auth::password, db::Db, on_db};
+use app::domain::Utility;
+use chrono::Utc;
+
+pub const ORGANISATION: &str = "Demo Housing Co-operative";
+pub const SITE: &str = "Riverside Campus";
+/// One password for every demo account, printed at start and listed in the README.
+pub const PASSWORD: &str = "prepaid-demo";
+pub const ADMIN: &str = "admin@demo.example";
+pub const MANAGER: &str = "manager@demo.example";
+pub const BUILDINGS: [&str; 2] = ["Block A", "Block B"];
+const FLOORS: u32 = 4;
+const UNITS_PER_FLOOR: u32 = 10;
+/// Every tenth unit stays vacant, so the demo shows vacancies too.
+const VACANT_EVERY: u32 = 10;
+
+/// A demo resident's e-mail address, such as `a101@demo.example` for unit A-101.
+pub fn resident_email(unit_name: &str) -> String {
+    format!("{}@demo.example", unit_name.replace('-', "").to_lowercase())
+}
+
+fn unit_names(building: &str) -> impl Iterator<Item = String> + '_ {
+    let letter = building.chars().last().unwrap_or('X');
+    (1..=FLOORS).flat_map(move |floor| {
+        (1..=UNITS_PER_FLOOR).map(move |number| format!("{letter}-{floor}{number:02}"))
+    })
+}
+
+#[derive(Debug)]
+pub enum Seeded {
+    Created { units: usize, residents: usize },
+    AlreadyThere,
+}
+
+pub async fn seed(db: &Db) -> Result<Seeded, sqlx::Error> {
+    let exists: Option<i64> = on_db!(db, pool => {
+        sqlx::query_scalar("SELECT id FROM organisations WHERE name = $1").bind(ORGANISATION).fetch_optional(pool).await
+    })?;
+    if exists.is_some() {
+        return Ok(Seeded::AlreadyThere);
+    }
+    // Demo only: one hash shared by every demo account keeps seeding quick. Real accounts
+    // each get their own salt.
+    let hash = password::hash(PASSWORD.to_owned()).await.0;
+    let now = Utc::now();
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let org: i64 = sqlx::query_scalar("INSERT INTO organisations (name, created_at) VALUES ($1, $2) RETURNING id")
+            .bind(ORGANISATION)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        let site: i64 = sqlx::query_scalar(
+            "INSERT INTO sites (organisation_id, name, time_zone, currency, locale, created_at) \
+             VALUES ($1, $2, 'Africa/Nairobi', 'KES', 'en-KE', $3) RETURNING id",
+        )
+        .bind(org)
+        .bind(SITE)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let insert_user = "INSERT INTO users (organisation_id, email, display_name, password_hash, \
+             must_change_password, active, created_at) VALUES ($1, $2, $3, $4, FALSE, TRUE, $5) RETURNING id";
+        let admin: i64 = sqlx::query_scalar(insert_user)
+            .bind(org).bind(ADMIN).bind("Amina Admin").bind(&hash).bind(now)
+            .fetch_one(&mut *tx).await?;
+        sqlx::query("INSERT INTO role_grants (user_id, role, site_id, granted_at) VALUES ($1, 'admin', NULL, $2)")
+            .bind(admin).bind(now).execute(&mut *tx).await?;
+        let manager: i64 = sqlx::query_scalar(insert_user)
+            .bind(org).bind(MANAGER).bind("Moses Manager").bind(&hash).bind(now)
+            .fetch_one(&mut *tx).await?;
+        sqlx::query("INSERT INTO role_grants (user_id, role, site_id, granted_at) VALUES ($1, 'manager', $2, $3)")
+            .bind(manager).bind(site).bind(now).execute(&mut *tx).await?;
+
+        let (mut units, mut residents) = (0, 0);
+        for building_name in BUILDINGS {
+            let building: i64 = sqlx::query_scalar("INSERT INTO buildings (site_id, name) VALUES ($1, $2) RETURNING id")
+                .bind(site).bind(building_name).fetch_one(&mut *tx).await?;
+            for (index, unit_name) in unit_names(building_name).enumerate() {
+                let unit: i64 = sqlx::query_scalar("INSERT INTO units (building_id, name, kind) VALUES ($1, $2, 'flat') RETURNING id")
+                    .bind(building).bind(&unit_name).fetch_one(&mut *tx).await?;
+                units += 1;
+                for utility in Utility::ALL {
+                    let prefix = match utility {
+                        Utility::Electricity => "EL",
+                        Utility::Water => "WA",
+                        Utility::Gas => "GA",
+                    };
+                    sqlx::query(
+                        "INSERT INTO meters (unit_id, utility, serial, unit_of_measure, multiplier, installed_at) \
+                         VALUES ($1, $2, $3, $4, '1', $5)",
+                    )
+                    .bind(unit)
+                    .bind(utility.as_str())
+                    .bind(format!("{prefix}-{}", unit_name.replace('-', "")))
+                    .bind(utility.default_unit_of_measure())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if (index as u32 + 1) % VACANT_EVERY == 0 {
+                    continue;
+                }
+                let resident: i64 = sqlx::query_scalar(insert_user)
+                    .bind(org)
+                    .bind(resident_email(&unit_name))
+                    .bind(format!("Resident of {unit_name}"))
+                    .bind(&hash)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO occupancies (unit_id, user_id, starts_at) VALUES ($1, $2, $3)")
+                    .bind(unit).bind(resident).bind(now).execute(&mut *tx).await?;
+                residents += 1;
+            }
+        }
+        let entry = AuditEntry::new("demo_seeded", "organisation", org)
+            .by(org, None)
+            .after(serde_json::json!({ "units": units, "residents": residents }));
+        entry.insert().execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(Seeded::Created { units, residents })
+    })
+}
+
+/// The sign-ins printed at start in demo mode.
+pub fn sign_ins() -> String {
+    format!(
+        "Demo sign-ins (password for all: {PASSWORD}):\n  admin     {ADMIN}\n  manager   {MANAGER}\n  \
+         resident  {} (unit A-101; every occupied unit has one, e.g. {})",
+        resident_email("A-101"),
+        resident_email("B-205"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_building_has_forty_units_named_by_floor() {
+        let names: Vec<String> = unit_names("Block A").collect();
+        assert_eq!(names.len(), 40);
+        assert_eq!(names.first().unwrap(), "A-101");
+        assert_eq!(names.last().unwrap(), "A-410");
+        assert_eq!(resident_email("A-101"), "a101@demo.example");
+    }
+}

@@ -1,0 +1,91 @@
+//! The HTTP face of the platform: one router merged from each area's, behind the layers every
+//! request passes (client address, Origin check, session, error statuses).
+
+pub mod client_addr;
+pub mod csrf;
+pub mod fn_errors;
+pub mod health;
+
+use crate::{auth::sessions::Sessions, config::Config, db::Db, secrets::SharedSecrets};
+use app::ports::Ports;
+use axum::{
+    Router,
+    extract::FromRef,
+    http::{HeaderValue, header},
+    middleware::{from_fn, from_fn_with_state, map_response},
+    response::Response,
+};
+use leptos::prelude::*;
+use leptos_axum::LeptosRoutes;
+use std::{path::PathBuf, sync::Arc};
+use tower_http::services::ServeDir;
+use tower_sessions::{
+    Expiry, SessionManagerLayer,
+    cookie::{Key, SameSite, time::Duration},
+};
+
+/// What every handler may reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub ports: Ports,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub fn router(state: AppState, sessions: Sessions, config: &Config, secrets: &SharedSecrets) -> Router {
+    let options = state.leptos_options.clone();
+    let provide_ports = {
+        let ports = state.ports.clone();
+        move || provide_context(ports.clone())
+    };
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, leptos_axum::generate_route_list(app::App), provide_ports.clone(), {
+            let options = options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_ports, app::shell));
+
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name("prepaid_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(Duration::hours(config.session_idle_hours.max(1))))
+        .with_signed(Key::from(&secrets.session_key));
+    let allowed = Arc::new(csrf::AllowedOrigins { public_origin: config.public_url.clone() });
+    let trusted = Arc::new(config.trusted_proxies.clone());
+
+    Router::new()
+        .merge(health::router())
+        .merge(assets(&options))
+        .merge(pages)
+        .layer(from_fn(fn_errors::status_from_body))
+        .layer(session_layer)
+        .layer(from_fn_with_state(allowed, csrf::check))
+        .layer(from_fn_with_state(trusted, client_addr::resolve))
+        .with_state(state)
+}
+
+/// The wasm, JS and CSS bundle, served precompressed (brotli, gzip) when the release build made
+/// compressed copies, and cached for good when file names carry their content's hash.
+fn assets(options: &LeptosOptions) -> Router<AppState> {
+    let dir = PathBuf::from(&*options.site_root).join(&*options.site_pkg_dir);
+    let cache = if options.hash_files { "public, max-age=31536000, immutable" } else { "no-cache" };
+    Router::new()
+        .nest_service(
+            &format!("/{}", options.site_pkg_dir),
+            ServeDir::new(dir).precompressed_br().precompressed_gzip(),
+        )
+        .layer(map_response(move |mut response: Response| async move {
+            if response.status().is_success() {
+                response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            }
+            response
+        }))
+}

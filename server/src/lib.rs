@@ -1,0 +1,130 @@
+//! The prepaid platform's engine and server: storage, sign-in and sessions, the site model,
+//! and the HTTP router. Usable without Leptos' build tooling, so tests start it directly.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod directory;
+pub mod http;
+pub mod secrets;
+
+use app::{error::AppError, ports::Ports};
+use auth::{AuthService, sessions::Sessions, throttle::Throttle};
+use config::Config;
+use db::{Db, DbError};
+use leptos::config::LeptosOptions;
+use secrets::SharedSecrets;
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use tokio::net::TcpListener;
+
+/// Logs an unexpected error with its detail and answers the caller with an opaque one.
+pub fn internal(error: impl std::fmt::Display) -> AppError {
+    tracing::error!(%error, "internal error");
+    AppError::Internal
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("could not create the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error("could not set up session storage: {0}")]
+    Sessions(sqlx::Error),
+    #[error(transparent)]
+    Secrets(#[from] secrets::SecretsError),
+    #[error("could not seed the demo data: {0}")]
+    Demo(sqlx::Error),
+    #[error("could not listen on {0}: {1}")]
+    Listen(SocketAddr, std::io::Error),
+}
+
+/// An opened, migrated database with everything the server needs from it.
+pub struct Platform {
+    pub config: Config,
+    pub db: Db,
+    pub sessions: Sessions,
+    pub secrets: SharedSecrets,
+}
+
+impl Platform {
+    /// Opens the database (creating the SQLite file if new), runs the embedded migrations and
+    /// loads or creates the shared secrets. A failed migration is an error: nothing serves.
+    pub async fn open(config: Config) -> Result<Self, StartError> {
+        let url = config.database_url();
+        if config.database_url.is_none() {
+            std::fs::create_dir_all(&config.data_dir)
+                .map_err(|error| StartError::DataDir(config.data_dir.display().to_string(), error))?;
+        }
+        let db = Db::connect(&url).await?;
+        db.migrate().await?;
+        let sessions = Sessions::open(&db).await.map_err(StartError::Sessions)?;
+        let secrets = secrets::load_or_create(&db, &config).await?;
+        Ok(Self { config, db, sessions, secrets })
+    }
+
+    pub fn ports(&self) -> Ports {
+        let throttle = Throttle::new(self.db.clone(), self.config.throttle);
+        Ports {
+            auth: Arc::new(AuthService::new(self.db.clone(), throttle)),
+            directory: Arc::new(directory::Directory::new(self.db.clone())),
+        }
+    }
+
+    pub fn router(&self, leptos_options: LeptosOptions) -> axum::Router {
+        let state = http::AppState { leptos_options, db: self.db.clone(), ports: self.ports() };
+        http::router(state, self.sessions.clone(), &self.config, &self.secrets)
+    }
+
+    /// Serves on `listener` until `shutdown` completes, with background upkeep alongside.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        leptos_options: LeptosOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        use axum::serve::ListenerExt;
+        let router = self.router(leptos_options);
+        let upkeep = tokio::spawn(delete_expired_sessions(self.sessions.clone()));
+        // Nagle's algorithm meeting delayed ACKs costs ~40 ms per keep-alive response.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(%error, "could not set TCP_NODELAY");
+            }
+        });
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        upkeep.abort();
+        self.db.close().await;
+        served
+    }
+}
+
+async fn delete_expired_sessions(sessions: Sessions) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        if let Err(error) = sessions.delete_expired().await {
+            tracing::warn!(%error, "could not delete expired sessions");
+        }
+    }
+}
+
+/// Leptos' settings: from cargo-leptos' environment when it runs us, else the defaults of
+/// this workspace (site in `target/site`, bundle named `prepaid`).
+pub fn leptos_options() -> LeptosOptions {
+    let mut options = leptos::config::get_configuration(None)
+        .map(|conf| conf.leptos_options)
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "Leptos configuration unreadable, using defaults");
+            LeptosOptions::builder().output_name("prepaid").build()
+        });
+    if options.output_name.is_empty() {
+        options.output_name = "prepaid".into();
+    }
+    options
+}

@@ -1,0 +1,170 @@
+//! The `prepaid` binary: serves the platform, or runs an operations command.
+
+use app::{
+    domain::{Email, OrgId, Role, SiteId, UnitId, access::NewAccount},
+    ports::{DirectoryPort, NewAccountRequest},
+};
+use server::{
+    Platform,
+    cli::{self, Command, UserAdd},
+    config::Config,
+    demo, on_db,
+};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_tracing();
+    let invocation = match cli::parse(std::env::args().skip(1)) {
+        Ok(invocation) => invocation,
+        Err(message) => {
+            eprintln!("prepaid: {message}\n\n{}", cli::HELP);
+            return ExitCode::from(2);
+        }
+    };
+    if invocation.command == Command::Help {
+        print!("{}", cli::HELP);
+        return ExitCode::SUCCESS;
+    }
+    match run(invocation.config, invocation.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("prepaid: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config_file: Option<std::path::PathBuf>, command: Command) -> Result<(), String> {
+    let config = Config::load(config_file).map_err(|error| error.to_string())?;
+    let platform = Platform::open(config).await.map_err(|error| error.to_string())?;
+    match command {
+        Command::Migrate => {
+            println!("migrations applied to the {} database", platform.db.backend());
+            Ok(())
+        }
+        Command::Demo => {
+            seed_demo(&platform).await?;
+            Ok(())
+        }
+        Command::UserAdd(add) => add_user(&platform, add).await,
+        Command::Serve => serve(platform).await,
+        Command::Help => unreachable!("help is answered before configuration is read"),
+    }
+}
+
+async fn seed_demo(platform: &Platform) -> Result<(), String> {
+    match demo::seed(&platform.db).await.map_err(|error| format!("could not seed the demo data: {error}"))? {
+        demo::Seeded::Created { units, residents } => {
+            println!("demo data created: {units} units, {residents} residents")
+        }
+        demo::Seeded::AlreadyThere => println!("demo data already present"),
+    }
+    println!("{}", demo::sign_ins());
+    Ok(())
+}
+
+async fn serve(platform: Platform) -> Result<(), String> {
+    if platform.config.demo {
+        seed_demo(&platform).await?;
+    }
+    let listen = platform.config.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|error| format!("could not listen on {listen}: {error}"))?;
+    tracing::info!(backend = platform.db.backend(), "serving on http://{listen}");
+    platform
+        .serve(listener, server::leptos_options(), shutdown_signal())
+        .await
+        .map_err(|error| format!("the server stopped: {error}"))
+}
+
+async fn add_user(platform: &Platform, add: UserAdd) -> Result<(), String> {
+    let email = Email::parse(&add.email).map_err(|error| error.to_string())?;
+    let org = organisation(platform, add.org.trim()).await?;
+    let directory = server::directory::Directory::new(platform.db.clone());
+    let (account, site, unit) = match add.role.as_str() {
+        "resident" => {
+            let unit = UnitId(add.unit.ok_or("a resident needs --unit")?);
+            let (site, unit_org) =
+                directory.unit_site(unit).await.map_err(|error| error.to_string())?.ok_or("no such unit")?;
+            if unit_org != org {
+                return Err("that unit belongs to another organisation".into());
+            }
+            (NewAccount::Resident, Some(site), Some(unit))
+        }
+        role => {
+            let role: Role = role.parse().map_err(|error: app::domain::access::UnknownRole| error.to_string())?;
+            let site = match (role.is_per_site(), add.site) {
+                (false, None) => None,
+                (false, Some(_)) => return Err("an admin covers the whole organisation: drop --site".into()),
+                (true, None) => return Err(format!("a {role} needs --site")),
+                (true, Some(site)) => {
+                    let site = SiteId(site);
+                    let site_org =
+                        directory.site_org(site).await.map_err(|error| error.to_string())?.ok_or("no such site")?;
+                    if site_org != org {
+                        return Err("that site belongs to another organisation".into());
+                    }
+                    Some(site)
+                }
+            };
+            (NewAccount::Staff(role), site, None)
+        }
+    };
+    let request = NewAccountRequest { org, email, display_name: add.name.trim().to_owned(), account, site, unit };
+    let created = server::auth::accounts::create(&platform.db, None, request)
+        .await
+        .map_err(|error| error.to_string())?;
+    println!("created {} with the initial password: {}", created.email, created.initial_password);
+    println!("it must be changed at first sign-in");
+    Ok(())
+}
+
+/// The organisation of that name, created if new (how the first admin of a fresh install is made).
+async fn organisation(platform: &Platform, name: &str) -> Result<OrgId, String> {
+    let now = chrono::Utc::now();
+    let id: i64 = on_db!(&platform.db, pool => {
+        sqlx::query("INSERT INTO organisations (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map_err(|error| error.to_string())?;
+        sqlx::query_scalar("SELECT id FROM organisations WHERE name = $1")
+            .bind(name)
+            .fetch_one(pool)
+            .await
+            .map_err(|error| error.to_string())
+    })?;
+    Ok(OrgId(id))
+}
+
+fn init_tracing() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let filter = std::env::var("PREPAID_LOG")
+        .ok()
+        .and_then(|spec| spec.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
+    tracing_subscriber::registry().with(tracing_subscriber::fmt::layer()).with(filter).init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
