@@ -65,7 +65,9 @@ impl FromServerFnError for AppError {
             | ServerFnErrorErr::Deserialization(detail) => AppError::Transport(detail),
             // Arguments that do not decode are malformed form input: say so, never 500.
             ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
-                AppError::Invalid(format!("Some of the form's fields are missing or malformed ({detail})."))
+                AppError::Invalid(format!(
+                    "Some of the form's fields are missing or malformed ({detail})."
+                ))
             }
             other => {
                 #[cfg(feature = "ssr")]

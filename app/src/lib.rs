@@ -41,6 +41,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser, once the WebAssembly has taken over the page: the
+    // marker tells tests (and curious people) that hydration happened.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Title formatter=|page: String| format!("{page} · Prepaid")/>
         <Meta name="description" content="Prepaid water, electricity and gas"/>

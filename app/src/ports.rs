@@ -32,8 +32,12 @@ pub struct NewAccountRequest {
 #[async_trait::async_trait]
 pub trait AuthPort: Send + Sync {
     /// Checks the password (throttled per address and per account) and returns the user.
-    async fn sign_in(&self, email: &str, password: &str, client: ClientAddr)
-    -> Result<UserId, AppError>;
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: ClientAddr,
+    ) -> Result<UserId, AppError>;
 
     /// The caller behind a session, read afresh so a revoked grant takes effect at once.
     async fn caller(&self, user: UserId) -> Result<Option<Caller>, AppError>;

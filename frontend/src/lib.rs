@@ -1,3 +1,5 @@
+#![recursion_limit = "256"]
+
 //! The browser entry: takes over the server-rendered page (hydration).
 
 #[wasm_bindgen::prelude::wasm_bindgen]

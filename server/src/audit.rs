@@ -18,7 +18,11 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    pub fn new(action: &'static str, subject_type: &'static str, subject_id: impl ToString) -> Self {
+    pub fn new(
+        action: &'static str,
+        subject_type: &'static str,
+        subject_id: impl ToString,
+    ) -> Self {
         Self {
             at: Utc::now(),
             organisation_id: None,

@@ -56,7 +56,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--config" => config = Some(PathBuf::from(args.next().ok_or("--config needs a file")?)),
-            "--help" | "-h" => return Ok(Invocation { config, command: Command::Help }),
+            "--help" | "-h" => {
+                return Ok(Invocation {
+                    config,
+                    command: Command::Help,
+                });
+            }
             _ => words.push(arg),
         }
     }
@@ -83,8 +88,14 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
 fn parse_user_add(mut words: impl Iterator<Item = String>) -> Result<UserAdd, String> {
     let mut add = UserAdd::default();
     while let Some(flag) = words.next() {
-        let value = words.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || value.parse::<i64>().map_err(|_| format!("{flag} needs a number, got {value:?}"));
+        let value = words
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = || {
+            value
+                .parse::<i64>()
+                .map_err(|_| format!("{flag} needs a number, got {value:?}"))
+        };
         match flag.as_str() {
             "--org" => add.org = value.clone(),
             "--email" => add.email = value.clone(),
@@ -95,7 +106,12 @@ fn parse_user_add(mut words: impl Iterator<Item = String>) -> Result<UserAdd, St
             other => return Err(format!("unknown option {other:?} for `user add`")),
         }
     }
-    for (flag, value) in [("--org", &add.org), ("--email", &add.email), ("--name", &add.name), ("--role", &add.role)] {
+    for (flag, value) in [
+        ("--org", &add.org),
+        ("--email", &add.email),
+        ("--name", &add.name),
+        ("--role", &add.role),
+    ] {
         if value.trim().is_empty() {
             return Err(format!("`user add` needs {flag}"));
         }
@@ -126,12 +142,24 @@ mod tests {
 
     #[test]
     fn user_add_takes_its_options_and_refuses_missing_ones() {
-        let invocation =
-            parse(args("user add --org Acme --email a@b.c --name Ann --role manager --site 3")).unwrap();
-        let Command::UserAdd(add) = invocation.command else { panic!("not user add") };
+        let invocation = parse(args(
+            "user add --org Acme --email a@b.c --name Ann --role manager --site 3",
+        ))
+        .unwrap();
+        let Command::UserAdd(add) = invocation.command else {
+            panic!("not user add")
+        };
         assert_eq!((add.role.as_str(), add.site), ("manager", Some(3)));
-        assert!(parse(args("user add --org Acme --email a@b.c")).unwrap_err().contains("--name"));
-        assert!(parse(args("user add --org Acme --site x")).unwrap_err().contains("number"));
+        assert!(
+            parse(args("user add --org Acme --email a@b.c"))
+                .unwrap_err()
+                .contains("--name")
+        );
+        assert!(
+            parse(args("user add --org Acme --site x"))
+                .unwrap_err()
+                .contains("number")
+        );
     }
 
     #[test]

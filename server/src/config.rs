@@ -78,7 +78,10 @@ impl Default for Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("could not read the configuration file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the configuration file {path} is not valid: {message}")]
     File { path: PathBuf, message: String },
     #[error("the environment variable {name} is not valid: {message}")]
@@ -111,9 +114,13 @@ impl Config {
             config.listen = parse_env("LEPTOS_SITE_ADDR", addr)?;
         }
         if let Some(path) = file.or_else(|| env.get("PREPAID_CONFIG").map(PathBuf::from)) {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-            config.apply_file(&text).map_err(|message| ConfigError::File { path, message })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            config
+                .apply_file(&text)
+                .map_err(|message| ConfigError::File { path, message })?;
         }
         config.apply_env(&env)?;
         Ok(config)
@@ -132,9 +139,18 @@ impl Config {
         set(&mut self.demo, layer.demo);
         set(&mut self.trusted_proxies, layer.trusted_proxies);
         set(&mut self.session_idle_hours, layer.session_idle_hours);
-        set(&mut self.throttle.window_minutes, layer.throttle_window_minutes);
-        set(&mut self.throttle.max_failures_per_account, layer.throttle_max_failures_per_account);
-        set(&mut self.throttle.max_failures_per_address, layer.throttle_max_failures_per_address);
+        set(
+            &mut self.throttle.window_minutes,
+            layer.throttle_window_minutes,
+        );
+        set(
+            &mut self.throttle.max_failures_per_account,
+            layer.throttle_max_failures_per_account,
+        );
+        set(
+            &mut self.throttle.max_failures_per_address,
+            layer.throttle_max_failures_per_address,
+        );
         Ok(())
     }
 
@@ -177,11 +193,15 @@ impl Config {
             self.throttle.max_failures_per_address =
                 parse_env("PREPAID_THROTTLE_MAX_PER_ADDRESS", value)?;
         }
-        self.session_key = get("PREPAID_SESSION_KEY").map(Secret::new).or(self.session_key.take());
-        self.vapid_private_key =
-            get("PREPAID_VAPID_PRIVATE_KEY").map(Secret::new).or(self.vapid_private_key.take());
-        self.webhook_secret =
-            get("PREPAID_WEBHOOK_SECRET").map(Secret::new).or(self.webhook_secret.take());
+        self.session_key = get("PREPAID_SESSION_KEY")
+            .map(Secret::new)
+            .or(self.session_key.take());
+        self.vapid_private_key = get("PREPAID_VAPID_PRIVATE_KEY")
+            .map(Secret::new)
+            .or(self.vapid_private_key.take());
+        self.webhook_secret = get("PREPAID_WEBHOOK_SECRET")
+            .map(Secret::new)
+            .or(self.webhook_secret.take());
         Ok(())
     }
 
@@ -194,7 +214,9 @@ impl Config {
     }
 
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|url| url.starts_with("https://"))
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
     }
 }
 
@@ -208,14 +230,23 @@ fn parse_env<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T,
 where
     T::Err: fmt::Display,
 {
-    value.trim().parse().map_err(|error: T::Err| ConfigError::Env { name, message: error.to_string() })
+    value
+        .trim()
+        .parse()
+        .map_err(|error: T::Err| ConfigError::Env {
+            name,
+            message: error.to_string(),
+        })
 }
 
 fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        other => Err(ConfigError::Env { name, message: format!("expected true or false, got {other:?}") }),
+        other => Err(ConfigError::Env {
+            name,
+            message: format!("expected true or false, got {other:?}"),
+        }),
     }
 }
 
@@ -224,7 +255,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -243,7 +277,10 @@ mod tests {
         assert_eq!(config.listen.port(), 8080);
         assert!(config.demo);
         config
-            .apply_env(&env(&[("PREPAID_LISTEN", "127.0.0.1:9000"), ("PREPAID_DEMO", "false")]))
+            .apply_env(&env(&[
+                ("PREPAID_LISTEN", "127.0.0.1:9000"),
+                ("PREPAID_DEMO", "false"),
+            ]))
             .unwrap();
         assert_eq!(config.listen.port(), 9000);
         assert!(!config.demo);
@@ -253,16 +290,31 @@ mod tests {
     #[test]
     fn unknown_file_keys_and_bad_values_are_refused_with_their_names() {
         let mut config = Config::default();
-        assert!(config.apply_file("lisen = \"0.0.0.0:1\"").unwrap_err().contains("lisen"));
-        let error = config.apply_env(&env(&[("PREPAID_TRUSTED_PROXIES", "10.0.0.1, nope")])).unwrap_err();
+        assert!(
+            config
+                .apply_file("lisen = \"0.0.0.0:1\"")
+                .unwrap_err()
+                .contains("lisen")
+        );
+        let error = config
+            .apply_env(&env(&[("PREPAID_TRUSTED_PROXIES", "10.0.0.1, nope")]))
+            .unwrap_err();
         assert!(error.to_string().contains("PREPAID_TRUSTED_PROXIES"));
     }
 
     #[test]
     fn https_public_urls_make_cookies_secure() {
         let mut config = Config::default();
-        config.apply_env(&env(&[("PREPAID_PUBLIC_URL", "https://prepaid.example.org/")])).unwrap();
-        assert_eq!(config.public_url.as_deref(), Some("https://prepaid.example.org"));
+        config
+            .apply_env(&env(&[(
+                "PREPAID_PUBLIC_URL",
+                "https://prepaid.example.org/",
+            )]))
+            .unwrap();
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://prepaid.example.org")
+        );
         assert!(config.secure_cookies());
     }
 

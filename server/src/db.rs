@@ -126,6 +126,9 @@ mod tests {
             redact_url("postgres://prepaid:s3cret@127.0.0.1:5432/prepaid"),
             "postgres://prepaid:***@127.0.0.1:5432/prepaid"
         );
-        assert_eq!(redact_url("sqlite://data/prepaid.db"), "sqlite://data/prepaid.db");
+        assert_eq!(
+            redact_url("sqlite://data/prepaid.db"),
+            "sqlite://data/prepaid.db"
+        );
     }
 }

@@ -102,7 +102,7 @@ pub async fn seed(db: &Db) -> Result<Seeded, sqlx::Error> {
                     .execute(&mut *tx)
                     .await?;
                 }
-                if (index as u32 + 1) % VACANT_EVERY == 0 {
+                if (index as u32 + 1).is_multiple_of(VACANT_EVERY) {
                     continue;
                 }
                 let resident: i64 = sqlx::query_scalar(insert_user)

@@ -162,7 +162,10 @@ impl app::ports::DirectoryPort for Directory {
                 meters: meters.remove(&id).unwrap_or_default(),
             })
             .collect();
-        Ok(ResidentHome { units, staff: caller.is_staff() })
+        Ok(ResidentHome {
+            units,
+            staff: caller.is_staff(),
+        })
     }
 
     async fn sites(&self, caller: &Caller) -> Result<Vec<SiteSummary>, AppError> {
@@ -239,12 +242,15 @@ impl app::ports::DirectoryPort for Directory {
         }
         let mut units_by_building: BTreeMap<i64, Vec<UnitRow>> = BTreeMap::new();
         for (id, building, name) in units {
-            units_by_building.entry(building).or_default().push(UnitRow {
-                id: UnitId(id),
-                name,
-                occupants: occupants_by_unit.remove(&id).unwrap_or_default(),
-                meters: meters.remove(&id).unwrap_or_default(),
-            });
+            units_by_building
+                .entry(building)
+                .or_default()
+                .push(UnitRow {
+                    id: UnitId(id),
+                    name,
+                    occupants: occupants_by_unit.remove(&id).unwrap_or_default(),
+                    meters: meters.remove(&id).unwrap_or_default(),
+                });
         }
         Ok(SiteOverview {
             site: summary.into(),

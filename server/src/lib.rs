@@ -56,14 +56,20 @@ impl Platform {
     pub async fn open(config: Config) -> Result<Self, StartError> {
         let url = config.database_url();
         if config.database_url.is_none() {
-            std::fs::create_dir_all(&config.data_dir)
-                .map_err(|error| StartError::DataDir(config.data_dir.display().to_string(), error))?;
+            std::fs::create_dir_all(&config.data_dir).map_err(|error| {
+                StartError::DataDir(config.data_dir.display().to_string(), error)
+            })?;
         }
         let db = Db::connect(&url).await?;
         db.migrate().await?;
         let sessions = Sessions::open(&db).await.map_err(StartError::Sessions)?;
         let secrets = secrets::load_or_create(&db, &config).await?;
-        Ok(Self { config, db, sessions, secrets })
+        Ok(Self {
+            config,
+            db,
+            sessions,
+            secrets,
+        })
     }
 
     pub fn ports(&self) -> Ports {
@@ -75,7 +81,11 @@ impl Platform {
     }
 
     pub fn router(&self, leptos_options: LeptosOptions) -> axum::Router {
-        let state = http::AppState { leptos_options, db: self.db.clone(), ports: self.ports() };
+        let state = http::AppState {
+            leptos_options,
+            db: self.db.clone(),
+            ports: self.ports(),
+        };
         http::router(state, self.sessions.clone(), &self.config, &self.secrets)
     }
 
@@ -95,9 +105,12 @@ impl Platform {
                 tracing::warn!(%error, "could not set TCP_NODELAY");
             }
         });
-        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         upkeep.abort();
         self.db.close().await;
         served

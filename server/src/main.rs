@@ -37,10 +37,15 @@ async fn main() -> ExitCode {
 
 async fn run(config_file: Option<std::path::PathBuf>, command: Command) -> Result<(), String> {
     let config = Config::load(config_file).map_err(|error| error.to_string())?;
-    let platform = Platform::open(config).await.map_err(|error| error.to_string())?;
+    let platform = Platform::open(config)
+        .await
+        .map_err(|error| error.to_string())?;
     match command {
         Command::Migrate => {
-            println!("migrations applied to the {} database", platform.db.backend());
+            println!(
+                "migrations applied to the {} database",
+                platform.db.backend()
+            );
             Ok(())
         }
         Command::Demo => {
@@ -54,7 +59,10 @@ async fn run(config_file: Option<std::path::PathBuf>, command: Command) -> Resul
 }
 
 async fn seed_demo(platform: &Platform) -> Result<(), String> {
-    match demo::seed(&platform.db).await.map_err(|error| format!("could not seed the demo data: {error}"))? {
+    match demo::seed(&platform.db)
+        .await
+        .map_err(|error| format!("could not seed the demo data: {error}"))?
+    {
         demo::Seeded::Created { units, residents } => {
             println!("demo data created: {units} units, {residents} residents")
         }
@@ -72,7 +80,10 @@ async fn serve(platform: Platform) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|error| format!("could not listen on {listen}: {error}"))?;
-    tracing::info!(backend = platform.db.backend(), "serving on http://{listen}");
+    tracing::info!(
+        backend = platform.db.backend(),
+        "serving on http://{listen}"
+    );
     platform
         .serve(listener, server::leptos_options(), shutdown_signal())
         .await
@@ -86,23 +97,33 @@ async fn add_user(platform: &Platform, add: UserAdd) -> Result<(), String> {
     let (account, site, unit) = match add.role.as_str() {
         "resident" => {
             let unit = UnitId(add.unit.ok_or("a resident needs --unit")?);
-            let (site, unit_org) =
-                directory.unit_site(unit).await.map_err(|error| error.to_string())?.ok_or("no such unit")?;
+            let (site, unit_org) = directory
+                .unit_site(unit)
+                .await
+                .map_err(|error| error.to_string())?
+                .ok_or("no such unit")?;
             if unit_org != org {
                 return Err("that unit belongs to another organisation".into());
             }
             (NewAccount::Resident, Some(site), Some(unit))
         }
         role => {
-            let role: Role = role.parse().map_err(|error: app::domain::access::UnknownRole| error.to_string())?;
+            let role: Role = role
+                .parse()
+                .map_err(|error: app::domain::access::UnknownRole| error.to_string())?;
             let site = match (role.is_per_site(), add.site) {
                 (false, None) => None,
-                (false, Some(_)) => return Err("an admin covers the whole organisation: drop --site".into()),
+                (false, Some(_)) => {
+                    return Err("an admin covers the whole organisation: drop --site".into());
+                }
                 (true, None) => return Err(format!("a {role} needs --site")),
                 (true, Some(site)) => {
                     let site = SiteId(site);
-                    let site_org =
-                        directory.site_org(site).await.map_err(|error| error.to_string())?.ok_or("no such site")?;
+                    let site_org = directory
+                        .site_org(site)
+                        .await
+                        .map_err(|error| error.to_string())?
+                        .ok_or("no such site")?;
                     if site_org != org {
                         return Err("that site belongs to another organisation".into());
                     }
@@ -112,11 +133,21 @@ async fn add_user(platform: &Platform, add: UserAdd) -> Result<(), String> {
             (NewAccount::Staff(role), site, None)
         }
     };
-    let request = NewAccountRequest { org, email, display_name: add.name.trim().to_owned(), account, site, unit };
+    let request = NewAccountRequest {
+        org,
+        email,
+        display_name: add.name.trim().to_owned(),
+        account,
+        site,
+        unit,
+    };
     let created = server::auth::accounts::create(&platform.db, None, request)
         .await
         .map_err(|error| error.to_string())?;
-    println!("created {} with the initial password: {}", created.email, created.initial_password);
+    println!(
+        "created {} with the initial password: {}",
+        created.email, created.initial_password
+    );
     println!("it must be changed at first sign-in");
     Ok(())
 }
@@ -147,7 +178,10 @@ fn init_tracing() {
         .ok()
         .and_then(|spec| spec.parse::<Targets>().ok())
         .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
-    tracing_subscriber::registry().with(tracing_subscriber::fmt::layer()).with(filter).init();
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer())
+        .with(filter)
+        .init();
 }
 
 async fn shutdown_signal() {
@@ -156,7 +190,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };

@@ -52,7 +52,10 @@ pub async fn load_or_create(db: &Db, config: &Config) -> Result<SharedSecrets, S
         .decode(session.expose().trim())
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
-        .ok_or(SecretsError::Malformed("PREPAID_SESSION_KEY", "expected 64 bytes in base64"))?;
+        .ok_or(SecretsError::Malformed(
+            "PREPAID_SESSION_KEY",
+            "expected 64 bytes in base64",
+        ))?;
 
     let vapid = match &config.vapid_private_key {
         Some(given) => given.clone(),
@@ -65,15 +68,29 @@ pub async fn load_or_create(db: &Db, config: &Config) -> Result<SharedSecrets, S
 
     let webhook_secret = match &config.webhook_secret {
         Some(given) => given.clone(),
-        None => shared(db, WEBHOOK_SECRET, || URL_SAFE_NO_PAD.encode(random::<32>())).await?,
+        None => {
+            shared(db, WEBHOOK_SECRET, || {
+                URL_SAFE_NO_PAD.encode(random::<32>())
+            })
+            .await?
+        }
     };
 
-    Ok(SharedSecrets { session_key, vapid_private_key: vapid, vapid_public_key, webhook_secret })
+    Ok(SharedSecrets {
+        session_key,
+        vapid_private_key: vapid,
+        vapid_public_key,
+        webhook_secret,
+    })
 }
 
 /// The stored value of a secret, creating it first if no instance has yet. Two instances
 /// starting at once both insert; the database keeps the first and both read that one.
-async fn shared(db: &Db, name: &str, generate: impl FnOnce() -> String) -> Result<Secret, sqlx::Error> {
+async fn shared(
+    db: &Db,
+    name: &str,
+    generate: impl FnOnce() -> String,
+) -> Result<Secret, sqlx::Error> {
     let candidate = generate();
     let now = chrono::Utc::now();
     let value: String = on_db!(db, pool => {
@@ -104,7 +121,9 @@ fn new_vapid_private_key() -> String {
 
 /// The public half of a VAPID private key, as browsers' `applicationServerKey` wants it.
 pub fn vapid_public_key(private_base64url: &str) -> Option<String> {
-    let bytes = URL_SAFE_NO_PAD.decode(private_base64url.trim().trim_end_matches('=')).ok()?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(private_base64url.trim().trim_end_matches('='))
+        .ok()?;
     let key = p256::SecretKey::from_slice(&bytes).ok()?;
     let uncompressed = key.public_key().to_encoded_point(false);
     Some(URL_SAFE_NO_PAD.encode(uncompressed.as_bytes()))
@@ -117,7 +136,9 @@ mod tests {
     #[test]
     fn a_vapid_public_key_is_an_uncompressed_p256_point() {
         let private = new_vapid_private_key();
-        let public = URL_SAFE_NO_PAD.decode(vapid_public_key(&private).unwrap()).unwrap();
+        let public = URL_SAFE_NO_PAD
+            .decode(vapid_public_key(&private).unwrap())
+            .unwrap();
         assert_eq!(public.len(), 65);
         assert_eq!(public[0], 0x04);
     }

@@ -7,7 +7,9 @@ use crate::{
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::ssr::{answer, caller, caller_allowing_initial_password, ports, session, session_failed};
+use super::ssr::{
+    answer, caller, caller_allowing_initial_password, ports, session, session_failed,
+};
 
 /// Signs in with e-mail and password and sends the person to their home page.
 #[server(prefix = "/api", endpoint = "sign_in")]
@@ -21,8 +23,15 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             // A fresh id at every sign-in: an id planted before sign-in (session fixation)
             // is worthless after it.
             session.cycle_id().await.map_err(session_failed)?;
-            session.insert(super::ssr::USER_KEY, user.0).await.map_err(session_failed)?;
-            let caller = ports.auth.caller(user).await?.ok_or(AppError::Unauthenticated)?;
+            session
+                .insert(super::ssr::USER_KEY, user.0)
+                .await
+                .map_err(session_failed)?;
+            let caller = ports
+                .auth
+                .caller(user)
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
             leptos_axum::redirect(home_path(caller.must_change_password, caller.is_staff()));
             Ok(())
         }
@@ -84,13 +93,20 @@ pub async fn change_password(
         async {
             let caller = caller_allowing_initial_password().await?;
             if new != confirm {
-                return Err(AppError::invalid("The new password and its confirmation differ."));
+                return Err(AppError::invalid(
+                    "The new password and its confirmation differ.",
+                ));
             }
             let new = NewPassword::parse(&new, &caller.email).map_err(AppError::invalid)?;
             if new.expose() == current {
-                return Err(AppError::invalid("Choose a password different from the current one."));
+                return Err(AppError::invalid(
+                    "Choose a password different from the current one.",
+                ));
             }
-            ports()?.auth.change_password(&caller, &current, new).await?;
+            ports()?
+                .auth
+                .change_password(&caller, &current, new)
+                .await?;
             // Other sessions of this person keep working until they expire; this one moves on.
             session().await?.cycle_id().await.map_err(session_failed)?;
             leptos_axum::redirect(home_path(false, caller.is_staff()));
@@ -121,7 +137,9 @@ pub async fn create_account(
             let email = Email::parse(&email).map_err(AppError::invalid)?;
             let display_name = display_name.trim().to_owned();
             if display_name.is_empty() || display_name.chars().count() > 100 {
-                return Err(AppError::invalid("Enter the person's name (at most 100 characters)."));
+                return Err(AppError::invalid(
+                    "Enter the person's name (at most 100 characters).",
+                ));
             }
             let account = match role.trim() {
                 "resident" => NewAccount::Resident,
@@ -129,16 +147,25 @@ pub async fn create_account(
             };
             let (site, unit) = match account {
                 NewAccount::Resident => {
-                    let unit: UnitId =
-                        unit.parse().map_err(|_| AppError::invalid("Choose the unit the resident moves into."))?;
-                    let (site, org) =
-                        ports.directory.unit_site(unit).await?.ok_or(AppError::Forbidden)?;
+                    let unit: UnitId = unit.parse().map_err(|_| {
+                        AppError::invalid("Choose the unit the resident moves into.")
+                    })?;
+                    let (site, org) = ports
+                        .directory
+                        .unit_site(unit)
+                        .await?
+                        .ok_or(AppError::Forbidden)?;
                     (Some((site, org)), Some(unit))
                 }
                 NewAccount::Staff(role) if role.is_per_site() => {
-                    let site: SiteId =
-                        site.parse().map_err(|_| AppError::invalid("Choose the site for this role."))?;
-                    let org = ports.directory.site_org(site).await?.ok_or(AppError::Forbidden)?;
+                    let site: SiteId = site
+                        .parse()
+                        .map_err(|_| AppError::invalid("Choose the site for this role."))?;
+                    let org = ports
+                        .directory
+                        .site_org(site)
+                        .await?
+                        .ok_or(AppError::Forbidden)?;
                     (Some((site, org)), None)
                 }
                 NewAccount::Staff(_) => (None, None),

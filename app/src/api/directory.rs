@@ -47,7 +47,11 @@ pub async fn load_site_overview(site: String) -> Result<SiteOverview, AppError> 
             let site: SiteId = site.parse().map_err(|_| AppError::NotFound)?;
             let ports = ports()?;
             // An unknown site and a foreign one answer the same, so ids cannot be probed.
-            let org = ports.directory.site_org(site).await?.ok_or(AppError::Forbidden)?;
+            let org = ports
+                .directory
+                .site_org(site)
+                .await?
+                .ok_or(AppError::Forbidden)?;
             if !caller.can_view_site(site, org) {
                 return Err(AppError::Forbidden);
             }

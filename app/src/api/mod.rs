@@ -64,7 +64,11 @@ pub(crate) mod ssr {
 
     pub async fn caller_allowing_initial_password() -> Result<Caller, AppError> {
         let user = session_user().await?.ok_or(AppError::Unauthenticated)?;
-        ports()?.auth.caller(user).await?.ok_or(AppError::Unauthenticated)
+        ports()?
+            .auth
+            .caller(user)
+            .await?
+            .ok_or(AppError::Unauthenticated)
     }
 
     /// Sets the HTTP status for an error, both for a server-function call and for a page

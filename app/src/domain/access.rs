@@ -97,7 +97,9 @@ impl Caller {
     }
 
     fn holds_on(&self, role: Role, site: SiteId) -> bool {
-        self.grants.iter().any(|grant| grant.role == role && grant.site == Some(site))
+        self.grants
+            .iter()
+            .any(|grant| grant.role == role && grant.site == Some(site))
     }
 
     /// Admins see every site of their organisation; other staff only the sites granted to them.
@@ -134,7 +136,10 @@ mod tests {
             org_id: ORG,
             email: "someone@example.org".into(),
             display_name: "Someone".into(),
-            grants: grants.iter().map(|&(role, site)| Grant { role, site }).collect(),
+            grants: grants
+                .iter()
+                .map(|&(role, site)| Grant { role, site })
+                .collect(),
             must_change_password: false,
         }
     }

@@ -52,9 +52,15 @@ mod tests {
 
     #[test]
     fn short_long_and_email_passwords_are_refused() {
-        assert_eq!(NewPassword::parse("short", "a@b.c").unwrap_err(), PasswordError::TooShort);
+        assert_eq!(
+            NewPassword::parse("short", "a@b.c").unwrap_err(),
+            PasswordError::TooShort
+        );
         let long = "x".repeat(MAX_PASSWORD_CHARS + 1);
-        assert_eq!(NewPassword::parse(&long, "a@b.c").unwrap_err(), PasswordError::TooLong);
+        assert_eq!(
+            NewPassword::parse(&long, "a@b.c").unwrap_err(),
+            PasswordError::TooLong
+        );
         assert_eq!(
             NewPassword::parse("Someone@Example.org", "someone@example.org").unwrap_err(),
             PasswordError::SameAsEmail

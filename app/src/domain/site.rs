@@ -172,7 +172,10 @@ mod tests {
     #[test]
     fn multipliers_are_exact_and_positive() {
         assert_eq!(Multiplier::parse("40.0").unwrap().to_string(), "40");
-        assert_eq!(Multiplier::parse("0.1").unwrap().value(), Decimal::new(1, 1));
+        assert_eq!(
+            Multiplier::parse("0.1").unwrap().value(),
+            Decimal::new(1, 1)
+        );
         assert!(Multiplier::parse("0").is_err());
         assert!(Multiplier::parse("-2").is_err());
         assert!(Multiplier::parse("forty").is_err());

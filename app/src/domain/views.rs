@@ -70,8 +70,14 @@ impl UnitRow {
         let query = query.trim().to_lowercase();
         query.is_empty()
             || self.name.to_lowercase().contains(&query)
-            || self.occupants.iter().any(|name| name.to_lowercase().contains(&query))
-            || self.meters.iter().any(|meter| meter.serial.to_lowercase().contains(&query))
+            || self
+                .occupants
+                .iter()
+                .any(|name| name.to_lowercase().contains(&query))
+            || self
+                .meters
+                .iter()
+                .any(|meter| meter.serial.to_lowercase().contains(&query))
     }
 }
 

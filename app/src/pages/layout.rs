@@ -2,12 +2,17 @@
 
 use crate::api::auth::{SignOut, who_am_i};
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 #[component]
 pub fn Header() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
-    // Re-read who is signed in after signing out (and on navigation between pages).
-    let me = Resource::new(move || sign_out.version().get(), |_| who_am_i());
+    // Sign-in and sign-out end in a client-side navigation: re-read who is signed in on each.
+    let path = use_location().pathname;
+    let me = Resource::new(
+        move || (path.get(), sign_out.version().get()),
+        |_| who_am_i(),
+    );
     view! {
         <header class="top">
             <a class="brand" href="/">"Prepaid"</a>

@@ -16,7 +16,9 @@ use leptos_router::components::Redirect;
 pub fn error_view(error: AppError) -> AnyView {
     match error {
         AppError::Unauthenticated => view! { <Redirect path="/sign-in"/> }.into_any(),
-        AppError::PasswordChangeRequired => view! { <Redirect path="/account/password"/> }.into_any(),
+        AppError::PasswordChangeRequired => {
+            view! { <Redirect path="/account/password"/> }.into_any()
+        }
         AppError::Forbidden => view! {
             <section class="notice notice-denied" role="alert">
                 <h1>"Not allowed"</h1>

@@ -69,10 +69,13 @@ pub async fn create(
         Ok::<_, sqlx::Error>(user_id)
     });
     match result {
-        Ok(_) => Ok(CreatedAccount { email: request.email.to_string(), initial_password }),
-        Err(error) if is_unique_violation(&error) => {
-            Err(AppError::Conflict("An account with that e-mail address already exists.".into()))
-        }
+        Ok(_) => Ok(CreatedAccount {
+            email: request.email.to_string(),
+            initial_password,
+        }),
+        Err(error) if is_unique_violation(&error) => Err(AppError::Conflict(
+            "An account with that e-mail address already exists.".into(),
+        )),
         Err(error) => Err(internal(error)),
     }
 }

@@ -82,7 +82,10 @@ impl AuthService {
                 .into_iter()
                 .filter_map(|(role, site)| {
                     // A role this build does not know grants nothing.
-                    Some(Grant { role: role.parse::<Role>().ok()?, site: site.map(SiteId) })
+                    Some(Grant {
+                        role: role.parse::<Role>().ok()?,
+                        site: site.map(SiteId),
+                    })
                 })
                 .collect(),
         }))
@@ -100,23 +103,37 @@ impl app::ports::AuthPort for AuthService {
         let email = Email::parse(email).map_err(AppError::invalid)?;
         let address = client.0.to_string();
         let now = Utc::now();
-        if let Some(minutes) =
-            self.throttle.blocked_for(&address, email.as_str(), now).await.map_err(internal)?
+        if let Some(minutes) = self
+            .throttle
+            .blocked_for(&address, email.as_str(), now)
+            .await
+            .map_err(internal)?
         {
-            return Err(AppError::Throttled { retry_after_minutes: minutes });
+            return Err(AppError::Throttled {
+                retry_after_minutes: minutes,
+            });
         }
         let credentials = self.credentials(&email).await.map_err(internal)?;
-        let stored = credentials.as_ref().map(|c| PasswordHashString(c.password_hash.clone()));
+        let stored = credentials
+            .as_ref()
+            .map(|c| PasswordHashString(c.password_hash.clone()));
         if !password::verify(password.to_owned(), stored).await {
-            self.throttle.record_failure(&address, email.as_str(), now).await.map_err(internal)?;
+            self.throttle
+                .record_failure(&address, email.as_str(), now)
+                .await
+                .map_err(internal)?;
             return Err(AppError::BadCredentials);
         }
         let credentials = credentials.expect("verify is false without stored credentials");
-        self.throttle.forgive_account(email.as_str()).await.map_err(internal)?;
+        self.throttle
+            .forgive_account(email.as_str())
+            .await
+            .map_err(internal)?;
         let entry = AuditEntry::new("signed_in", "user", credentials.id)
             .by(credentials.organisation_id, Some(credentials.id))
             .from_addr(address);
-        on_db!(&self.db, pool => entry.insert().execute(pool).await.map(|_| ())).map_err(internal)?;
+        on_db!(&self.db, pool => entry.insert().execute(pool).await.map(|_| ()))
+            .map_err(internal)?;
         Ok(UserId(credentials.id))
     }
 

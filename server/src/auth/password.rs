@@ -24,7 +24,9 @@ impl std::fmt::Debug for PasswordHashString {
 
 pub fn hash_blocking(password: &str) -> PasswordHashString {
     let salt = SaltString::generate(&mut OsRng);
-    let hash = argon2().hash_password(password.as_bytes(), &salt).expect("argon2 hashing cannot fail with valid parameters");
+    let hash = argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing cannot fail with valid parameters");
     PasswordHashString(hash.to_string())
 }
 
@@ -39,9 +41,15 @@ pub async fn hash(password: String) -> PasswordHashString {
 pub async fn verify(password: String, stored: Option<PasswordHashString>) -> bool {
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
-        let phc = stored.map(|hash| hash.0).unwrap_or_else(|| dummy_hash().to_owned());
+        let phc = stored
+            .map(|hash| hash.0)
+            .unwrap_or_else(|| dummy_hash().to_owned());
         let matches = PasswordHash::new(&phc)
-            .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                argon2()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false);
         known && matches
     })
@@ -84,7 +92,13 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_account_never_verifies() {
-        assert!(!verify("no account has this password; it only spends time".into(), None).await);
+        assert!(
+            !verify(
+                "no account has this password; it only spends time".into(),
+                None
+            )
+            .await
+        );
     }
 
     #[test]

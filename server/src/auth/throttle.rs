@@ -43,8 +43,16 @@ impl Throttle {
         now: DateTime<Utc>,
     ) -> Result<Option<u32>, sqlx::Error> {
         let limits = [
-            (Scope::Address, address, self.config.max_failures_per_address),
-            (Scope::Account, account, self.config.max_failures_per_account),
+            (
+                Scope::Address,
+                address,
+                self.config.max_failures_per_address,
+            ),
+            (
+                Scope::Account,
+                account,
+                self.config.max_failures_per_account,
+            ),
         ];
         let mut wait: Option<Duration> = None;
         for (scope, key, limit) in limits {

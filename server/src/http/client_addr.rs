@@ -36,7 +36,11 @@ pub fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpAddr]) -> IpAdd
         return canonical(peer);
     }
     let mut client = canonical(peer);
-    for hop in forwarded_for.rsplit(',').map(str::trim).filter(|hop| !hop.is_empty()) {
+    for hop in forwarded_for
+        .rsplit(',')
+        .map(str::trim)
+        .filter(|hop| !hop.is_empty())
+    {
         match hop.parse::<IpAddr>() {
             Ok(ip) => {
                 client = canonical(ip);
@@ -70,26 +74,38 @@ mod tests {
 
     #[test]
     fn an_untrusted_peer_cannot_choose_its_address() {
-        assert_eq!(client_ip(ip("203.0.113.9"), "198.51.100.1", &[]), ip("203.0.113.9"));
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), "198.51.100.1", &[]),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
     fn a_trusted_proxy_passes_on_the_client_it_saw() {
         let proxy = ip("10.0.0.2");
-        assert_eq!(client_ip(proxy, "198.51.100.7", &[proxy]), ip("198.51.100.7"));
+        assert_eq!(
+            client_ip(proxy, "198.51.100.7", &[proxy]),
+            ip("198.51.100.7")
+        );
     }
 
     #[test]
     fn a_client_cannot_prepend_a_forged_hop_behind_a_trusted_proxy() {
         let proxy = ip("10.0.0.2");
         // The client sent "X-Forwarded-For: 1.2.3.4"; the proxy appended the real address.
-        assert_eq!(client_ip(proxy, "1.2.3.4, 198.51.100.7", &[proxy]), ip("198.51.100.7"));
+        assert_eq!(
+            client_ip(proxy, "1.2.3.4, 198.51.100.7", &[proxy]),
+            ip("198.51.100.7")
+        );
     }
 
     #[test]
     fn chains_of_trusted_proxies_are_walked_through() {
         let (edge, inner) = (ip("10.0.0.1"), ip("10.0.0.2"));
-        assert_eq!(client_ip(inner, "198.51.100.7, 10.0.0.1", &[edge, inner]), ip("198.51.100.7"));
+        assert_eq!(
+            client_ip(inner, "198.51.100.7, 10.0.0.1", &[edge, inner]),
+            ip("198.51.100.7")
+        );
     }
 
     #[test]

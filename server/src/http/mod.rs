@@ -38,27 +38,44 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-pub fn router(state: AppState, sessions: Sessions, config: &Config, secrets: &SharedSecrets) -> Router {
+pub fn router(
+    state: AppState,
+    sessions: Sessions,
+    config: &Config,
+    secrets: &SharedSecrets,
+) -> Router {
     let options = state.leptos_options.clone();
     let provide_ports = {
         let ports = state.ports.clone();
         move || provide_context(ports.clone())
     };
     let pages = Router::new()
-        .leptos_routes_with_context(&state, leptos_axum::generate_route_list(app::App), provide_ports.clone(), {
-            let options = options.clone();
-            move || app::shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_ports, app::shell));
+        .leptos_routes_with_context(
+            &state,
+            leptos_axum::generate_route_list(app::App),
+            provide_ports.clone(),
+            {
+                let options = options.clone();
+                move || app::shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_ports, app::shell));
 
     let session_layer = SessionManagerLayer::new(sessions)
         .with_name("prepaid_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
-        .with_expiry(Expiry::OnInactivity(Duration::hours(config.session_idle_hours.max(1))))
+        .with_expiry(Expiry::OnInactivity(Duration::hours(
+            config.session_idle_hours.max(1),
+        )))
         .with_signed(Key::from(&secrets.session_key));
-    let allowed = Arc::new(csrf::AllowedOrigins { public_origin: config.public_url.clone() });
+    let allowed = Arc::new(csrf::AllowedOrigins {
+        public_origin: config.public_url.clone(),
+    });
     let trusted = Arc::new(config.trusted_proxies.clone());
 
     Router::new()
@@ -76,7 +93,11 @@ pub fn router(state: AppState, sessions: Sessions, config: &Config, secrets: &Sh
 /// compressed copies, and cached for good when file names carry their content's hash.
 fn assets(options: &LeptosOptions) -> Router<AppState> {
     let dir = PathBuf::from(&*options.site_root).join(&*options.site_pkg_dir);
-    let cache = if options.hash_files { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let cache = if options.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
     Router::new()
         .nest_service(
             &format!("/{}", options.site_pkg_dir),
@@ -84,7 +105,9 @@ fn assets(options: &LeptosOptions) -> Router<AppState> {
         )
         .layer(map_response(move |mut response: Response| async move {
             if response.status().is_success() {
-                response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
             }
             response
         }))

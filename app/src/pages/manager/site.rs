@@ -32,7 +32,11 @@ fn Site(overview: SiteOverview) -> impl IntoView {
     let shown = move || {
         let query = filter.get();
         buildings.with_value(|buildings| {
-            buildings.iter().flat_map(|b| &b.units).filter(|unit| unit.matches(&query)).count()
+            buildings
+                .iter()
+                .flat_map(|b| &b.units)
+                .filter(|unit| unit.matches(&query))
+                .count()
         })
     };
     let site = overview.site.clone();
@@ -40,16 +44,9 @@ fn Site(overview: SiteOverview) -> impl IntoView {
         <Title text=site.name.clone()/>
         <h1>{site.name.clone()}</h1>
         <p class="where">{format!("Time zone {} · currency {} · locale {}", site.time_zone, site.currency, site.locale)}</p>
-        <dl class="counts big">
-            <dt>"Buildings"</dt><dd data-count="buildings">{site.buildings}</dd>
-            <dt>"Units"</dt><dd data-count="units">{site.units}</dd>
-            <dt>"Meters"</dt><dd data-count="meters">{site.meters}</dd>
-            {overview.meters_by_utility.iter().map(|count| view! {
-                <dt>{count.utility.label()}</dt>
-                <dd data-count=count.utility.as_str()>{count.meters}</dd>
-            }).collect_view()}
-        </dl>
+        <Counts overview=overview.clone()/>
         <AddPerson overview=overview.clone()/>
+
         <section class="units">
             <div class="filter">
                 <label>"Filter units"
@@ -68,6 +65,24 @@ fn Site(overview: SiteOverview) -> impl IntoView {
             {overview.buildings.into_iter().map(|building| view! { <Building building filter/> }).collect_view()}
         </section>
     }
+    .into_any()
+}
+
+#[component]
+fn Counts(overview: SiteOverview) -> impl IntoView {
+    let site = overview.site;
+    view! {
+        <dl class="counts big">
+            <dt>"Buildings"</dt><dd data-count="buildings">{site.buildings}</dd>
+            <dt>"Units"</dt><dd data-count="units">{site.units}</dd>
+            <dt>"Meters"</dt><dd data-count="meters">{site.meters}</dd>
+            {overview.meters_by_utility.iter().map(|count| view! {
+                <dt>{count.utility.label()}</dt>
+                <dd data-count=count.utility.as_str()>{count.meters}</dd>
+            }).collect_view()}
+        </dl>
+    }
+    .into_any()
 }
 
 #[component]
@@ -85,6 +100,7 @@ fn Building(building: BuildingView, filter: RwSignal<String>) -> impl IntoView {
             </table>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -104,6 +120,7 @@ fn UnitLine(unit: UnitRow, filter: RwSignal<String>) -> impl IntoView {
             </td>
         </tr>
     }
+    .into_any()
 }
 
 /// Creating an account for a new resident or a colleague; the initial password is shown once.
@@ -118,7 +135,12 @@ fn AddPerson(overview: SiteOverview) -> impl IntoView {
         .buildings
         .iter()
         .flat_map(|building| {
-            building.units.iter().map(move |unit| (unit.id.to_string(), format!("{} · {}", building.name, unit.name)))
+            building.units.iter().map(move |unit| {
+                (
+                    unit.id.to_string(),
+                    format!("{} · {}", building.name, unit.name),
+                )
+            })
         })
         .collect();
     view! {

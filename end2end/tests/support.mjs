@@ -1,0 +1,80 @@
+// Shared set-up for the end-to-end tests: Debian's Chromium driven by playwright-core, against
+// the server that `cargo leptos end-to-end` starts (demo data, fresh database).
+
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+
+export const BASE = process.env.PREPAID_E2E_URL ?? 'http://127.0.0.1:3000';
+export const PASSWORD = 'prepaid-demo';
+
+/** Waits until the server answers /healthz (it may still be starting). */
+export async function waitForServer(timeoutMs = 180_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${BASE}/healthz`);
+      if (response.ok) return;
+      last = `status ${response.status}`;
+    } catch (error) {
+      last = error.message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`the server at ${BASE} did not come up: ${last}`);
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
+  });
+}
+
+/**
+ * A fresh browser context and page that records every page error and console error: a failed
+ * hydration shows only there, so each test ends by asserting there were none.
+ */
+export async function openPage(browser, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  return { context, page, problems };
+}
+
+/** Waits until the WebAssembly bundle has taken over the page. */
+export async function hydrated(page) {
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+export async function signIn(page, email, password = PASSWORD) {
+  await page.goto(`${BASE}/sign-in`);
+  await hydrated(page);
+  await page.fill('input[name="email"]', email);
+  await page.fill('input[name="password"]', password);
+  await page.click('button[type="submit"]');
+}
+
+export async function screenshot(page, name) {
+  if (!process.env.PREPAID_E2E_SCREENSHOTS) return;
+  mkdirSync('test-results', { recursive: true });
+  await page.screenshot({ path: `test-results/${name}.png`, fullPage: true });
+}
+
+export function assertNoProblems(problems) {
+  assert.deepEqual(problems, [], `the page reported errors:\n${problems.join('\n')}`);
+}

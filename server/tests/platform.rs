@@ -1,0 +1,104 @@
+//! Start-up: migrations, shared secrets, demo data, and the same schema on PostgreSQL.
+
+mod support;
+
+use reqwest::StatusCode;
+use server::{Platform, config::Secret, demo};
+use support::{spawn_with, test_config};
+
+#[tokio::test]
+async fn instances_sharing_a_database_share_their_generated_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Platform::open(test_config(dir.path())).await.unwrap();
+    let second = Platform::open(test_config(dir.path())).await.unwrap();
+    assert_eq!(first.secrets.session_key, second.secrets.session_key);
+    assert_eq!(
+        first.secrets.vapid_public_key,
+        second.secrets.vapid_public_key
+    );
+    assert_eq!(first.secrets.webhook_secret, second.secrets.webhook_secret);
+    let other_dir = tempfile::tempdir().unwrap();
+    let elsewhere = Platform::open(test_config(other_dir.path())).await.unwrap();
+    assert_ne!(first.secrets.session_key, elsewhere.secrets.session_key);
+    assert!(!format!("{:?}", first.secrets).contains(first.secrets.webhook_secret.expose()));
+}
+
+#[tokio::test]
+async fn seeding_the_demo_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = Platform::open(test_config(dir.path())).await.unwrap();
+    assert!(matches!(
+        demo::seed(&platform.db).await.unwrap(),
+        demo::Seeded::Created {
+            units: 80,
+            residents: 72
+        }
+    ));
+    assert!(matches!(
+        demo::seed(&platform.db).await.unwrap(),
+        demo::Seeded::AlreadyThere
+    ));
+}
+
+#[tokio::test]
+async fn a_database_url_of_an_unknown_kind_stops_start_up_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.database_url = Some(Secret::new("mysql://root:pw@localhost/db"));
+    let error = Platform::open(config).await.err().expect("refused");
+    assert!(
+        error.to_string().contains("sqlite: or postgres:"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains(":pw@"), "{error}");
+}
+
+/// The same migrations, queries and sign-in on a real PostgreSQL server. `.ci/test` starts one
+/// and names a fresh database in PREPAID_TEST_POSTGRES_URL.
+#[tokio::test]
+async fn the_platform_runs_on_postgresql_too() {
+    let Ok(url) = std::env::var("PREPAID_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide PREPAID_TEST_POSTGRES_URL"
+        );
+        eprintln!("PREPAID_TEST_POSTGRES_URL is not set: PostgreSQL not exercised");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.database_url = Some(Secret::new(url));
+    let app = spawn_with(config, dir).await;
+    let health = app.get(&Default::default(), "/healthz").await.json();
+    assert_eq!(health["database"]["backend"], "postgres");
+
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let overview = app
+        .call(&manager, "site_overview", &[("site", &site)])
+        .await;
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.body);
+    assert_eq!(overview.json()["site"]["meters"], 240);
+    let resident = app.sign_in("b101@demo.example", demo::PASSWORD).await;
+    let home = app.call(&resident, "resident_home", &[]).await;
+    assert_eq!(home.json()["units"][0]["name"], "B-101");
+    for _ in 0..3 {
+        app.call(
+            &Default::default(),
+            "sign_in",
+            &[
+                ("email", "b102@demo.example"),
+                ("password", "nope-nope-nope"),
+            ],
+        )
+        .await;
+    }
+    let blocked = app
+        .call(
+            &Default::default(),
+            "sign_in",
+            &[("email", "b102@demo.example"), ("password", demo::PASSWORD)],
+        )
+        .await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+}

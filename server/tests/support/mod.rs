@@ -1,0 +1,247 @@
+//! Starts the real server on a loopback port with a fresh database and talks HTTP to it.
+
+#![allow(dead_code)]
+
+use reqwest::{StatusCode, header};
+use serde_json::Value;
+use server::{
+    Platform,
+    config::{Config, Secret, ThrottleConfig},
+    db::Db,
+    demo, on_db,
+};
+use std::net::SocketAddr;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: Db,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub fn test_config(dir: &std::path::Path) -> Config {
+    Config {
+        data_dir: dir.to_path_buf(),
+        database_url: Some(Secret::new(format!(
+            "sqlite://{}",
+            dir.join("test.db").display()
+        ))),
+        throttle: ThrottleConfig {
+            window_minutes: 15,
+            max_failures_per_account: 3,
+            max_failures_per_address: 8,
+        },
+        ..Config::default()
+    }
+}
+
+/// A server on a fresh SQLite file, seeded with the demo data and a second organisation.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = test_config(dir.path());
+    spawn_with(config, dir).await
+}
+
+pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
+    let platform = Platform::open(config).await.expect("the platform opens");
+    demo::seed(&platform.db).await.expect("demo data");
+    seed_other_organisation(&platform.db).await;
+    let db = platform.db.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(platform.serve(listener, server::leptos_options(), async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        addr,
+        db,
+        client,
+        stop: Some(stop),
+        _dir: dir,
+    }
+}
+
+pub const OTHER_ADMIN: &str = "admin@other.example";
+pub const OTHER_SITE: &str = "Harbour Park";
+
+/// A second tenant, with its own admin and site, to prove tenants never see each other.
+async fn seed_other_organisation(db: &Db) {
+    let hash = server::auth::password::hash(demo::PASSWORD.to_owned())
+        .await
+        .0;
+    let now = chrono::Utc::now();
+    on_db!(db, pool => {
+        let org: i64 = sqlx::query_scalar("INSERT INTO organisations (name, created_at) VALUES ('Other Estates', $1) RETURNING id")
+            .bind(now).fetch_one(pool).await?;
+        let site: i64 = sqlx::query_scalar(
+            "INSERT INTO sites (organisation_id, name, time_zone, currency, locale, created_at) \
+             VALUES ($1, $2, 'Asia/Shanghai', 'CNY', 'zh-CN', $3) RETURNING id")
+            .bind(org).bind(OTHER_SITE).bind(now).fetch_one(pool).await?;
+        let building: i64 = sqlx::query_scalar("INSERT INTO buildings (site_id, name) VALUES ($1, 'Dock 1') RETURNING id")
+            .bind(site).fetch_one(pool).await?;
+        sqlx::query("INSERT INTO units (building_id, name, kind) VALUES ($1, 'Shop 1', 'shop')")
+            .bind(building).execute(pool).await?;
+        let admin: i64 = sqlx::query_scalar(
+            "INSERT INTO users (organisation_id, email, display_name, password_hash, created_at) \
+             VALUES ($1, $2, 'Other Admin', $3, $4) RETURNING id")
+            .bind(org).bind(OTHER_ADMIN).bind(&hash).bind(now).fetch_one(pool).await?;
+        sqlx::query("INSERT INTO role_grants (user_id, role, site_id, granted_at) VALUES ($1, 'admin', NULL, $2)")
+            .bind(admin).bind(now).execute(pool).await?;
+        Ok::<_, sqlx::Error>(())
+    })
+    .expect("second organisation");
+}
+
+/// A signed-in (or not) visitor: the session cookie it holds, sent back on every request.
+#[derive(Clone, Debug, Default)]
+pub struct Visitor {
+    pub cookie: Option<String>,
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: header::HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+
+    /// The session cookie this answer set, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find(|value| value.starts_with("prepaid_session="))
+            .map(|value| value.split(';').next().unwrap().to_owned())
+    }
+
+    pub fn set_cookie_header(&self) -> String {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Calls a server function the way the browser's fetch does: a form-encoded POST from a
+    /// page of this site.
+    pub async fn call(&self, visitor: &Visitor, function: &str, form: &[(&str, &str)]) -> Answer {
+        self.call_from(visitor, function, form, Some(&self.origin()))
+            .await
+    }
+
+    pub async fn call_from(
+        &self,
+        visitor: &Visitor,
+        function: &str,
+        form: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/api/{function}")))
+            .form(form);
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        if let Some(cookie) = &visitor.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        answer(request.send().await.expect("the server answers")).await
+    }
+
+    pub async fn get(&self, visitor: &Visitor, path: &str) -> Answer {
+        let mut request = self
+            .client
+            .get(self.url(path))
+            .header(header::ACCEPT, "text/html");
+        if let Some(cookie) = &visitor.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        answer(request.send().await.expect("the server answers")).await
+    }
+
+    /// Signs in and returns the visitor holding the new session.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Visitor {
+        let answer = self
+            .call(
+                &Visitor::default(),
+                "sign_in",
+                &[("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "sign-in of {email} failed: {}",
+            answer.body
+        );
+        Visitor {
+            cookie: Some(answer.session_cookie().expect("a session cookie")),
+        }
+    }
+
+    pub async fn site_id(&self, name: &str) -> i64 {
+        on_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT id FROM sites WHERE name = $1").bind(name).fetch_one(pool).await
+        })
+        .expect("the site exists")
+    }
+
+    pub async fn unit_id(&self, name: &str) -> i64 {
+        on_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT id FROM units WHERE name = $1").bind(name).fetch_one(pool).await
+        })
+        .expect("the unit exists")
+    }
+
+    pub async fn audit_actions(&self) -> Vec<String> {
+        on_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id").fetch_all(pool).await
+        })
+        .expect("the audit log")
+    }
+}
+
+async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.text().await.unwrap_or_default();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
