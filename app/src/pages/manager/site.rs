@@ -73,12 +73,14 @@ fn Counts(overview: SiteOverview) -> impl IntoView {
     let site = overview.site;
     view! {
         <dl class="counts big">
-            <dt>"Buildings"</dt><dd data-count="buildings">{site.buildings}</dd>
-            <dt>"Units"</dt><dd data-count="units">{site.units}</dd>
-            <dt>"Meters"</dt><dd data-count="meters">{site.meters}</dd>
+            <div class="stat"><dt>"Buildings"</dt><dd data-count="buildings">{site.buildings}</dd></div>
+            <div class="stat"><dt>"Units"</dt><dd data-count="units">{site.units}</dd></div>
+            <div class="stat"><dt>"Meters"</dt><dd data-count="meters">{site.meters}</dd></div>
             {overview.meters_by_utility.iter().map(|count| view! {
-                <dt>{count.utility.label()}</dt>
-                <dd data-count=count.utility.as_str()>{count.meters}</dd>
+                <div class=format!("stat meter-{}", count.utility.as_str())>
+                    <dt>{count.utility.label()}</dt>
+                    <dd data-count=count.utility.as_str()>{count.meters}</dd>
+                </div>
             }).collect_view()}
         </dl>
     }
