@@ -102,3 +102,25 @@ async fn the_platform_runs_on_postgresql_too() {
         .await;
     assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn a_failing_migration_stops_start_up_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    // A database someone else already put a conflicting `organisations` table in.
+    let path = dir.path().join("test.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE organisations (id INTEGER PRIMARY KEY)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let error = Platform::open(test_config(dir.path()))
+        .await
+        .err()
+        .expect("start-up refused");
+    let message = error.to_string();
+    assert!(message.contains("migration failed"), "{message}");
+    assert!(message.contains("organisations"), "{message}");
+}
