@@ -117,13 +117,7 @@ async fn a_manager_creates_a_resident_who_must_choose_a_password_first() {
     assert_eq!(created["email"], "new.tenant@example.org");
     let initial = created["initial_password"].as_str().unwrap().to_owned();
 
-    let first = app
-        .call(
-            &Visitor::default(),
-            "sign_in",
-            &[("email", "new.tenant@example.org"), ("password", &initial)],
-        )
-        .await;
+    let first = app.try_sign_in("new.tenant@example.org", &initial).await;
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(first.headers["location"], "/account/password");
     let tenant = Visitor {

@@ -83,23 +83,9 @@ async fn the_platform_runs_on_postgresql_too() {
     let home = app.call(&resident, "resident_home", &[]).await;
     assert_eq!(home.json()["units"][0]["name"], "B-101");
     for _ in 0..3 {
-        app.call(
-            &Default::default(),
-            "sign_in",
-            &[
-                ("email", "b102@demo.example"),
-                ("password", "nope-nope-nope"),
-            ],
-        )
-        .await;
+        app.try_sign_in("b102@demo.example", "nope-nope-nope").await;
     }
-    let blocked = app
-        .call(
-            &Default::default(),
-            "sign_in",
-            &[("email", "b102@demo.example"), ("password", demo::PASSWORD)],
-        )
-        .await;
+    let blocked = app.try_sign_in("b102@demo.example", demo::PASSWORD).await;
     assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
 }
 

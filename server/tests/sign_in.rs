@@ -41,13 +41,7 @@ async fn a_resident_signs_in_and_sees_only_their_own_unit() {
 #[tokio::test]
 async fn the_session_cookie_is_http_only_and_same_site() {
     let app = spawn_app().await;
-    let answer = app
-        .call(
-            &Visitor::default(),
-            "sign_in",
-            &[("email", RESIDENT), ("password", demo::PASSWORD)],
-        )
-        .await;
+    let answer = app.try_sign_in(RESIDENT, demo::PASSWORD).await;
     let header = answer.set_cookie_header();
     assert!(header.contains("HttpOnly"), "{header}");
     assert!(header.contains("SameSite=Lax"), "{header}");
@@ -58,23 +52,9 @@ async fn the_session_cookie_is_http_only_and_same_site() {
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_account_get_the_same_answer() {
     let app = spawn_app().await;
-    let nobody = Visitor::default();
-    let wrong = app
-        .call(
-            &nobody,
-            "sign_in",
-            &[("email", RESIDENT), ("password", "not the password")],
-        )
-        .await;
+    let wrong = app.try_sign_in(RESIDENT, "not the password").await;
     let unknown = app
-        .call(
-            &nobody,
-            "sign_in",
-            &[
-                ("email", "nobody@demo.example"),
-                ("password", "not the password"),
-            ],
-        )
+        .try_sign_in("nobody@demo.example", "not the password")
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.status, wrong.status);
@@ -85,24 +65,11 @@ async fn a_wrong_password_and_an_unknown_account_get_the_same_answer() {
 #[tokio::test]
 async fn repeated_failures_throttle_the_account_even_for_the_right_password() {
     let app = spawn_app().await;
-    let nobody = Visitor::default();
     for _ in 0..3 {
-        let answer = app
-            .call(
-                &nobody,
-                "sign_in",
-                &[("email", RESIDENT), ("password", "guess-guess")],
-            )
-            .await;
+        let answer = app.try_sign_in(RESIDENT, "guess-guess").await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     }
-    let blocked = app
-        .call(
-            &nobody,
-            "sign_in",
-            &[("email", RESIDENT), ("password", demo::PASSWORD)],
-        )
-        .await;
+    let blocked = app.try_sign_in(RESIDENT, demo::PASSWORD).await;
     assert_eq!(
         blocked.status,
         StatusCode::TOO_MANY_REQUESTS,
@@ -117,29 +84,16 @@ async fn repeated_failures_throttle_the_account_even_for_the_right_password() {
 #[tokio::test]
 async fn repeated_failures_from_one_address_throttle_every_account_tried_from_it() {
     let app = spawn_app().await;
-    let nobody = Visitor::default();
     // Two failures each on four accounts: no account reaches its limit of three, the address
     // reaches its limit of eight.
     for unit in ["a102", "a103", "a104", "a105"] {
         let email = format!("{unit}@demo.example");
         for _ in 0..2 {
-            let answer = app
-                .call(
-                    &nobody,
-                    "sign_in",
-                    &[("email", &email), ("password", "guess-guess")],
-                )
-                .await;
+            let answer = app.try_sign_in(&email, "guess-guess").await;
             assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
         }
     }
-    let blocked = app
-        .call(
-            &nobody,
-            "sign_in",
-            &[("email", RESIDENT), ("password", demo::PASSWORD)],
-        )
-        .await;
+    let blocked = app.try_sign_in(RESIDENT, demo::PASSWORD).await;
     assert_eq!(
         blocked.status,
         StatusCode::TOO_MANY_REQUESTS,
@@ -218,13 +172,7 @@ async fn state_changing_requests_from_another_origin_are_refused() {
 async fn malformed_form_input_gets_a_clear_4xx_never_a_500() {
     let app = spawn_app().await;
     let nobody = Visitor::default();
-    let bad_email = app
-        .call(
-            &nobody,
-            "sign_in",
-            &[("email", "not-an-address"), ("password", "whatever-it-is")],
-        )
-        .await;
+    let bad_email = app.try_sign_in("not-an-address", "whatever-it-is").await;
     assert_eq!(bad_email.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         bad_email

@@ -147,9 +147,14 @@ impl app::ports::AuthPort for AuthService {
         current: &str,
         new: NewPassword,
     ) -> Result<(), AppError> {
-        let email = Email::parse(&caller.email).map_err(|_| AppError::Internal)?;
-        let stored = self.credentials(&email).await.map_err(internal)?;
-        let stored = stored.map(|c| PasswordHashString(c.password_hash));
+        let stored: Option<String> = on_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 AND active")
+                .bind(caller.user_id.0)
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(internal)?;
+        let stored = stored.map(PasswordHashString);
         if !password::verify(current.to_owned(), stored).await {
             return Err(AppError::invalid("The current password is not right."));
         }
