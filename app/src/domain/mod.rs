@@ -3,12 +3,16 @@
 pub mod access;
 pub mod email;
 pub mod ids;
+pub mod money;
 pub mod password;
 pub mod site;
+pub mod supply;
+pub mod tariff;
 pub mod views;
 
 pub use access::{Caller, Grant, Role};
 pub use email::Email;
 pub use ids::{BuildingId, MeterId, OrgId, SiteId, UnitId, UserId};
+pub use money::{Minor, minor_digits};
 pub use password::NewPassword;
 pub use site::{Currency, Multiplier, Utility};
