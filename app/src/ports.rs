@@ -4,9 +4,12 @@
 
 use crate::{
     domain::{
-        Caller, Email, NewPassword, OrgId, SiteId, UnitId, UserId,
+        AccountId, Caller, Email, NewPassword, OrgId, SiteId, UnitId, UserId,
         access::NewAccount,
-        views::{CreatedAccount, ResidentHome, SiteOverview, SiteSummary},
+        views::{
+            AccountView, CreatedAccount, Receipt, ResidentHome, SiteOverview, SiteSummary,
+            StatementLine,
+        },
     },
     error::AppError,
 };
@@ -75,9 +78,69 @@ pub trait DirectoryPort: Send + Sync {
     async fn site_overview(&self, site: SiteId) -> Result<SiteOverview, AppError>;
 }
 
+/// Where an account sits, for authorisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountPlace {
+    pub site: SiteId,
+    pub org: OrgId,
+    pub occupant: Option<UserId>,
+}
+
+/// Prepaid accounts: balances, statements and money. Amounts arrive as typed text and are
+/// parsed by the engine against the site's currency.
+#[async_trait::async_trait]
+pub trait AccountsPort: Send + Sync {
+    /// Where the account sits; `occupant` is `viewer` if they live where it is (or held it).
+    async fn place(
+        &self,
+        account: AccountId,
+        viewer: UserId,
+    ) -> Result<Option<AccountPlace>, AppError>;
+
+    /// The caller's own accounts (their current occupancies).
+    async fn mine(&self, caller: &Caller) -> Result<Vec<AccountView>, AppError>;
+
+    /// Every open resident account of a site.
+    async fn of_site(&self, site: SiteId) -> Result<Vec<AccountView>, AppError>;
+
+    async fn detail(
+        &self,
+        account: AccountId,
+    ) -> Result<(AccountView, Vec<StatementLine>), AppError>;
+
+    async fn cash_top_up(
+        &self,
+        caller: &Caller,
+        account: AccountId,
+        amount: &str,
+        nonce: &str,
+    ) -> Result<Receipt, AppError>;
+
+    async fn adjust(
+        &self,
+        caller: &Caller,
+        account: AccountId,
+        amount: &str,
+        reason: &str,
+        nonce: &str,
+    ) -> Result<(), AppError>;
+
+    async fn take_emergency_credit(
+        &self,
+        caller: &Caller,
+        account: AccountId,
+    ) -> Result<String, AppError>;
+
+    async fn confirm_armed(&self, caller: &Caller, account: AccountId) -> Result<(), AppError>;
+
+    /// Opens the accounts of whoever moved into the unit.
+    async fn move_in(&self, unit: UnitId) -> Result<(), AppError>;
+}
+
 /// Every port, as one context value.
 #[derive(Clone)]
 pub struct Ports {
     pub auth: Arc<dyn AuthPort>,
     pub directory: Arc<dyn DirectoryPort>,
+    pub accounts: Arc<dyn AccountsPort>,
 }

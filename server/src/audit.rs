@@ -81,4 +81,33 @@ impl AuditEntry {
         .bind(self.before.as_ref().map(|value| value.to_string()))
         .bind(self.after.as_ref().map(|value| value.to_string()))
     }
+
+    pub fn by_actor(mut self, actor_user_id: Option<i64>) -> Self {
+        self.actor_user_id = actor_user_id;
+        self
+    }
+
+    /// Inserts the entry in an engine transaction. Without an organisation, it is the
+    /// actor's.
+    pub async fn insert_tx(&self, tx: &mut crate::db::Tx) -> Result<(), sqlx::Error> {
+        crate::on_tx!(tx, conn => {
+            sqlx::query(
+                "INSERT INTO audit_log (at, organisation_id, actor_user_id, client_addr, action, \
+                 subject_type, subject_id, before_json, after_json) \
+                 VALUES ($1, COALESCE($2, (SELECT organisation_id FROM users WHERE id = $3)), $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(self.at)
+            .bind(self.organisation_id)
+            .bind(self.actor_user_id)
+            .bind(self.client_addr.clone())
+            .bind(self.action)
+            .bind(self.subject_type)
+            .bind(self.subject_id.as_str())
+            .bind(self.before.as_ref().map(|value| value.to_string()))
+            .bind(self.after.as_ref().map(|value| value.to_string()))
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+        })
+    }
 }

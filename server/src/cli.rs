@@ -15,6 +15,12 @@ Commands:
                 --org NAME --email ADDRESS --name NAME --role ROLE [--site ID] [--unit ID]
               ROLE is admin, manager, operator, cashier (these need --site, but admin)
               or resident (needs --unit). The organisation is created if it is new.
+  reconcile   Recompute every balance from the ledger entries; print any difference
+                (exits non-zero if there is one)
+  trial-balance --site ID
+              The site's trial balance by kind of account (it sums to zero)
+  journal --site ID [--from DATE] [--to DATE]
+              The site's journal as CSV on standard output (dates as 2026-01-31, UTC)
   help        Show this text (also --help, -h)
 
 Options:
@@ -30,6 +36,15 @@ pub enum Command {
     Migrate,
     Demo,
     UserAdd(UserAdd),
+    Reconcile,
+    TrialBalance {
+        site: i64,
+    },
+    Journal {
+        site: i64,
+        from: Option<String>,
+        to: Option<String>,
+    },
     Help,
 }
 
@@ -75,14 +90,64 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
             Some("add") => Command::UserAdd(parse_user_add(words.by_ref())?),
             _ => return Err("expected `user add`".into()),
         },
+        Some("reconcile") => Command::Reconcile,
+        Some("trial-balance") => {
+            let options = parse_options(words.by_ref(), &["--site"])?;
+            Command::TrialBalance {
+                site: site_option(&options)?,
+            }
+        }
+        Some("journal") => {
+            let options = parse_options(words.by_ref(), &["--site", "--from", "--to"])?;
+            Command::Journal {
+                site: site_option(&options)?,
+                from: options
+                    .iter()
+                    .find(|(f, _)| f == "--from")
+                    .map(|(_, v)| v.clone()),
+                to: options
+                    .iter()
+                    .find(|(f, _)| f == "--to")
+                    .map(|(_, v)| v.clone()),
+            }
+        }
         Some(other) => return Err(format!("unknown command {other:?}")),
     };
-    if let Command::Serve | Command::Migrate | Command::Demo | Command::Help = command
+    if let Command::Serve | Command::Migrate | Command::Demo | Command::Reconcile | Command::Help =
+        command
         && let Some(extra) = words.next()
     {
         return Err(format!("unexpected argument {extra:?}"));
     }
     Ok(Invocation { config, command })
+}
+
+/// `--flag value` pairs, only the flags allowed.
+fn parse_options(
+    mut words: impl Iterator<Item = String>,
+    allowed: &[&str],
+) -> Result<Vec<(String, String)>, String> {
+    let mut options = Vec::new();
+    while let Some(flag) = words.next() {
+        if !allowed.contains(&flag.as_str()) {
+            return Err(format!("unknown option {flag:?}"));
+        }
+        let value = words
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value"))?;
+        options.push((flag, value));
+    }
+    Ok(options)
+}
+
+fn site_option(options: &[(String, String)]) -> Result<i64, String> {
+    let (_, value) = options
+        .iter()
+        .find(|(flag, _)| flag == "--site")
+        .ok_or("--site is needed")?;
+    value
+        .parse()
+        .map_err(|_| format!("--site needs a number, got {value:?}"))
 }
 
 fn parse_user_add(mut words: impl Iterator<Item = String>) -> Result<UserAdd, String> {
@@ -160,6 +225,30 @@ mod tests {
                 .unwrap_err()
                 .contains("number")
         );
+    }
+
+    #[test]
+    fn ledger_commands_take_a_site() {
+        assert_eq!(
+            parse(args("reconcile")).unwrap().command,
+            Command::Reconcile
+        );
+        assert_eq!(
+            parse(args("trial-balance --site 4")).unwrap().command,
+            Command::TrialBalance { site: 4 }
+        );
+        assert!(parse(args("trial-balance")).is_err());
+        assert_eq!(
+            parse(args("journal --site 1 --from 2026-01-01"))
+                .unwrap()
+                .command,
+            Command::Journal {
+                site: 1,
+                from: Some("2026-01-01".into()),
+                to: None
+            }
+        );
+        assert!(parse(args("journal --site 1 --at now")).is_err());
     }
 
     #[test]

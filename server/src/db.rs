@@ -33,6 +33,43 @@ macro_rules! on_db {
     };
 }
 
+/// A database transaction on whichever backend is in use.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs `$body` with `$conn` bound to the open transaction's connection (`&mut` to the
+/// backend's own connection type): pass `&mut *$conn` to each query.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(transaction) => {
+                let $conn = &mut **transaction;
+                async { $body }.await
+            }
+            $crate::db::Tx::Postgres(transaction) => {
+                let $conn = &mut **transaction;
+                async { $body }.await
+            }
+        }
+    };
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Tx::Sqlite(_))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("DATABASE_URL must start with sqlite: or postgres:, got {0:?}")]
@@ -79,6 +116,23 @@ impl Db {
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
         .map_err(DbError::Migrate)
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so it waits its turn instead of failing when it first writes.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Starts a transaction that only reads: one consistent snapshot.
+    pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     pub fn backend(&self) -> &'static str {

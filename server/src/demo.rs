@@ -2,9 +2,20 @@
 //! units, each unit with electricity, water and gas meters, residents in most units, an admin
 //! and a manager. Seeding twice changes nothing.
 
-use crate::{audit::AuditEntry, auth::password, db::Db, on_db};
-use app::domain::Utility;
-use chrono::Utc;
+use crate::{
+    audit::AuditEntry,
+    auth::password,
+    db::Db,
+    engine::{Engine, EngineError, money::Source, setup::BillingMode},
+    on_db,
+};
+use app::domain::{
+    Minor, SiteId, UnitId, Utility,
+    supply::SupplyPolicy,
+    tariff::{Band, BandKind, ClockTime, Days, Tariff, Tier},
+};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 
 pub const ORGANISATION: &str = "Demo Housing Co-operative";
 pub const SITE: &str = "Riverside Campus";
@@ -125,6 +136,128 @@ pub async fn seed(db: &Db) -> Result<Seeded, sqlx::Error> {
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Seeded::Created { units, residents })
     })
+}
+
+/// The demo site's tariffs and rules, its residents' prepaid accounts and opening top-ups
+/// (varied, so the console shows healthy, low and empty accounts). Runs once: `None` when the
+/// site was set up before.
+pub async fn seed_engine(engine: &Engine) -> Result<Option<usize>, EngineError> {
+    let site: Option<(i64, bool)> = on_db!(&engine.db, pool => {
+        sqlx::query_as(
+            "SELECT s.id, EXISTS (SELECT 1 FROM site_policies p WHERE p.site_id = s.id) FROM sites s \
+             JOIN organisations o ON o.id = s.organisation_id WHERE o.name = $1 AND s.name = $2",
+        )
+        .bind(ORGANISATION)
+        .bind(SITE)
+        .fetch_optional(pool)
+        .await
+    })?;
+    let Some((site, false)) = site else {
+        return Ok(None);
+    };
+    let site = SiteId(site);
+    let policy = SupplyPolicy {
+        friendly_from: Some(22),
+        friendly_to: Some(6),
+        friendly_weekends: false,
+        ..SupplyPolicy::default()
+    };
+    engine
+        .set_policy(site, BillingMode::PerMeter, &policy)
+        .await?;
+    let since = DateTime::<Utc>::from_timestamp(1_767_225_600, 0).expect("2026-01-01"); // 2026-01-01T00:00Z
+    for (utility, tariff) in demo_tariffs() {
+        engine
+            .set_tariff(site, utility, since, &tariff, None)
+            .await?;
+    }
+    let units: Vec<i64> = on_db!(&engine.db, pool => {
+        sqlx::query_scalar(
+            "SELECT DISTINCT o.unit_id FROM occupancies o JOIN units u ON u.id = o.unit_id \
+             JOIN buildings b ON b.id = u.building_id WHERE b.site_id = $1 ORDER BY o.unit_id",
+        )
+        .bind(site.0)
+        .fetch_all(pool)
+        .await
+    })?;
+    for unit in &units {
+        engine.move_in(UnitId(*unit)).await?;
+    }
+    let wallets: Vec<i64> = on_db!(&engine.db, pool => {
+        sqlx::query_scalar("SELECT account_id FROM wallets WHERE site_id = $1 AND unit_id IS NOT NULL ORDER BY account_id")
+            .bind(site.0)
+            .fetch_all(pool)
+            .await
+    })?;
+    for (index, wallet) in wallets.iter().enumerate() {
+        // Shillings, in cents: most healthy, some low, a few empty (cut within a minute).
+        let amount = match index % 9 {
+            0 => continue,
+            4 => 15_000,
+            _ => 50_000 + (index as i64 % 6) * 50_000,
+        };
+        let source = Source::Provider {
+            provider: "sandbox".into(),
+            reference: format!("demo-opening-{wallet}"),
+        };
+        engine.top_up(*wallet, Minor(amount), source, None).await?;
+    }
+    Ok(Some(wallets.len()))
+}
+
+/// Electricity: three blocks a month, dearer in the evening peak, cheaper at night, with VAT
+/// and a daily standing charge. Water and gas: flat rates.
+pub fn demo_tariffs() -> Vec<(Utility, Tariff)> {
+    let d = |s: &str| s.parse::<Decimal>().expect("a decimal");
+    let band = |kind, days, from: (u16, u16), to: (u16, u16), factor: &str| Band {
+        kind,
+        days,
+        from: ClockTime::new(from.0, from.1).expect("a time"),
+        to: ClockTime::new(to.0, to.1).expect("a time"),
+        factor: d(factor),
+    };
+    let electricity = Tariff {
+        tiers: vec![
+            Tier {
+                up_to: Some(d("30")),
+                rate: d("12.00"),
+            },
+            Tier {
+                up_to: Some(d("100")),
+                rate: d("20.00"),
+            },
+            Tier {
+                up_to: None,
+                rate: d("25.00"),
+            },
+        ],
+        bands: vec![
+            band(BandKind::Peak, Days::Weekdays, (18, 0), (22, 0), "1.3"),
+            band(BandKind::Valley, Days::All, (23, 0), (6, 0), "0.7"),
+        ],
+        standing_charge_per_day: d("3.00"),
+        tax_percent: d("16"),
+        min_top_up: d("10"),
+        ..Tariff::flat(Decimal::ZERO)
+    };
+    vec![
+        (Utility::Electricity, electricity),
+        (
+            Utility::Water,
+            Tariff {
+                min_top_up: d("10"),
+                ..Tariff::flat(d("150.00"))
+            },
+        ),
+        (
+            Utility::Gas,
+            Tariff {
+                tax_percent: d("8"),
+                min_top_up: d("10"),
+                ..Tariff::flat(d("220.00"))
+            },
+        ),
+    ]
 }
 
 /// The sign-ins printed at start in demo mode.

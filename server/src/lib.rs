@@ -8,7 +8,9 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod engine;
 pub mod http;
+pub mod ledger;
 pub mod secrets;
 
 use app::{error::AppError, ports::Ports};
@@ -48,6 +50,8 @@ pub struct Platform {
     pub db: Db,
     pub sessions: Sessions,
     pub secrets: SharedSecrets,
+    /// The one engine of this process: its writes take turns.
+    pub engine: engine::Engine,
 }
 
 impl Platform {
@@ -66,6 +70,7 @@ impl Platform {
         let secrets = secrets::load_or_create(&db, &config).await?;
         Ok(Self {
             config,
+            engine: engine::Engine::new(db.clone()),
             db,
             sessions,
             secrets,
@@ -77,6 +82,7 @@ impl Platform {
         Ports {
             auth: Arc::new(AuthService::new(self.db.clone(), throttle)),
             directory: Arc::new(directory::Directory::new(self.db.clone())),
+            accounts: Arc::new(self.engine.clone()),
         }
     }
 
@@ -99,6 +105,7 @@ impl Platform {
         use axum::serve::ListenerExt;
         let router = self.router(leptos_options);
         let upkeep = tokio::spawn(delete_expired_sessions(self.sessions.clone()));
+        let jobs = tokio::spawn(run_jobs(self.engine.clone()));
         // Nagle's algorithm meeting delayed ACKs costs ~40 ms per keep-alive response.
         let listener = listener.tap_io(|tcp| {
             if let Err(error) = tcp.set_nodelay(true) {
@@ -112,6 +119,7 @@ impl Platform {
         .with_graceful_shutdown(shutdown)
         .await;
         upkeep.abort();
+        jobs.abort();
         self.db.close().await;
         served
     }
@@ -123,6 +131,21 @@ async fn delete_expired_sessions(sessions: Sessions) {
         every.tick().await;
         if let Err(error) = sessions.delete_expired().await {
             tracing::warn!(%error, "could not delete expired sessions");
+        }
+    }
+}
+
+/// Standing charges, package fees, expiring allowances and the supply sweep, every minute.
+async fn run_jobs(engine: engine::Engine) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        match engine.run_jobs(chrono::Utc::now()).await {
+            Ok(report) if report != engine::jobs::JobsReport::default() => {
+                tracing::info!(?report, "periodic jobs ran");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "periodic jobs failed"),
         }
     }
 }

@@ -53,6 +53,9 @@ async fn run(config_file: Option<std::path::PathBuf>, command: Command) -> Resul
             Ok(())
         }
         Command::UserAdd(add) => add_user(&platform, add).await,
+        Command::Reconcile => reconcile(&platform).await,
+        Command::TrialBalance { site } => trial_balance(&platform, site).await,
+        Command::Journal { site, from, to } => journal(&platform, site, from, to).await,
         Command::Serve => serve(platform).await,
         Command::Help => unreachable!("help is answered before configuration is read"),
     }
@@ -67,6 +70,12 @@ async fn seed_demo(platform: &Platform) -> Result<(), String> {
             println!("demo data created: {units} units, {residents} residents")
         }
         demo::Seeded::AlreadyThere => println!("demo data already present"),
+    }
+    if let Some(accounts) = demo::seed_engine(&platform.engine)
+        .await
+        .map_err(|error| format!("could not set up the demo's accounts: {error}"))?
+    {
+        println!("demo tariffs set and {accounts} prepaid accounts opened and topped up");
     }
     println!("{}", demo::sign_ins());
     Ok(())
@@ -149,6 +158,93 @@ async fn add_user(platform: &Platform, add: UserAdd) -> Result<(), String> {
         created.email, created.initial_password
     );
     println!("it must be changed at first sign-in");
+    if let Some(unit) = unit {
+        let opened = platform
+            .engine
+            .move_in(unit)
+            .await
+            .map_err(|error| error.to_string())?;
+        println!("{opened} prepaid account(s) opened");
+    }
+    Ok(())
+}
+
+async fn reconcile(platform: &Platform) -> Result<(), String> {
+    let (accounts, differences) = server::ledger::reconcile(&platform.db)
+        .await
+        .map_err(|error| error.to_string())?;
+    for difference in &differences {
+        println!("DIFFERENCE {difference}");
+    }
+    println!(
+        "{accounts} accounts checked, {} difference(s)",
+        differences.len()
+    );
+    if differences.is_empty() {
+        Ok(())
+    } else {
+        Err("the ledger does not reconcile".into())
+    }
+}
+
+async fn trial_balance(platform: &Platform, site: i64) -> Result<(), String> {
+    let rules = platform
+        .engine
+        .rules(SiteId(site))
+        .await
+        .map_err(|error| error.to_string())?;
+    let lines = server::ledger::trial_balance(&platform.db, site)
+        .await
+        .map_err(|error| error.to_string())?;
+    println!(
+        "{:<20} {:<12} {:>8} {:>18}",
+        "kind",
+        "utility",
+        "accounts",
+        rules.currency.as_str()
+    );
+    let mut total = 0;
+    for line in &lines {
+        total += line.balance;
+        let amount = app::domain::Minor(line.balance).format(rules.digits);
+        println!(
+            "{:<20} {:<12} {:>8} {:>18}",
+            line.kind, line.utility, line.accounts, amount
+        );
+    }
+    println!(
+        "{:<20} {:<12} {:>8} {:>18}",
+        "total",
+        "",
+        "",
+        app::domain::Minor(total).format(rules.digits)
+    );
+    Ok(())
+}
+
+async fn journal(
+    platform: &Platform,
+    site: i64,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<(), String> {
+    let day = |raw: Option<String>, default: chrono::DateTime<chrono::Utc>| match raw {
+        None => Ok(default),
+        Some(raw) => chrono::NaiveDate::parse_from_str(&raw, "%Y-%m-%d")
+            .map(|date| date.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+            .map_err(|_| format!("{raw:?} is not a date such as 2026-01-31")),
+    };
+    let from = day(from.or(Some("1970-01-01".into())), chrono::Utc::now())?;
+    let to = day(to.or(Some("9999-12-31".into())), chrono::Utc::now())?;
+    let rules = platform
+        .engine
+        .rules(SiteId(site))
+        .await
+        .map_err(|error| error.to_string())?;
+    let csv = server::ledger::journal_csv(&platform.db, site, from, to, rules.digits)
+        .await
+        .map_err(|error| error.to_string())?;
+    print!("{csv}");
     Ok(())
 }
 

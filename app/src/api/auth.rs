@@ -182,7 +182,12 @@ pub async fn create_account(
                 site: site.map(|(site, _)| site),
                 unit,
             };
-            ports.auth.create_account(&caller, request).await
+            let created = ports.auth.create_account(&caller, request).await?;
+            if let Some(unit) = unit {
+                // Move-in: the new resident's prepaid accounts open now.
+                ports.accounts.move_in(unit).await?;
+            }
+            Ok(created)
         }
         .await,
     )

@@ -75,6 +75,19 @@ pub enum NewAccount {
     Staff(Role),
 }
 
+/// What someone may want to do with a prepaid account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccountAction {
+    /// Balance, state, days left, transactions.
+    View,
+    /// Emergency credit and the gas "confirm at the meter" step: the resident's own choices.
+    ResidentChoice,
+    /// Take cash at the desk.
+    CashTopUp,
+    /// Correct a balance, with a reason.
+    Adjust,
+}
+
 /// The signed-in person making a request, with everything the rules below need.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Caller {
@@ -106,6 +119,29 @@ impl Caller {
     pub fn can_view_site(&self, site: SiteId, site_org: OrgId) -> bool {
         site_org == self.org_id
             && (self.is_admin() || self.grants.iter().any(|grant| grant.site == Some(site)))
+    }
+
+    /// Residents act on the accounts of their own occupancy; staff on the accounts of sites
+    /// they hold a role on: everyone there may look, cashiers and managers take cash, only
+    /// managers adjust. Admins act anywhere in their organisation.
+    pub fn may_on_account(
+        &self,
+        action: AccountAction,
+        site: SiteId,
+        site_org: OrgId,
+        occupant: Option<UserId>,
+    ) -> bool {
+        let own = occupant == Some(self.user_id);
+        let staff = |roles: &[Role]| {
+            site_org == self.org_id
+                && (self.is_admin() || roles.iter().any(|role| self.holds_on(*role, site)))
+        };
+        match action {
+            AccountAction::View => own || staff(&[Role::Manager, Role::Operator, Role::Cashier]),
+            AccountAction::ResidentChoice => own,
+            AccountAction::CashTopUp => staff(&[Role::Manager, Role::Cashier]),
+            AccountAction::Adjust => staff(&[Role::Manager]),
+        }
     }
 
     /// Nobody signs themselves up: admins create any account in their organisation, managers
@@ -142,6 +178,25 @@ mod tests {
                 .collect(),
             must_change_password: false,
         }
+    }
+
+    #[test]
+    fn account_rights_follow_occupancy_and_role() {
+        let resident = caller(&[]);
+        let cashier = caller(&[(Role::Cashier, Some(SITE))]);
+        let manager = caller(&[(Role::Manager, Some(SITE))]);
+        let own = Some(UserId(7));
+        let someone_else = Some(UserId(8));
+        assert!(resident.may_on_account(AccountAction::View, SITE, ORG, own));
+        assert!(resident.may_on_account(AccountAction::ResidentChoice, SITE, ORG, own));
+        assert!(!resident.may_on_account(AccountAction::View, SITE, ORG, someone_else));
+        assert!(!resident.may_on_account(AccountAction::CashTopUp, SITE, ORG, own));
+        assert!(cashier.may_on_account(AccountAction::CashTopUp, SITE, ORG, someone_else));
+        assert!(!cashier.may_on_account(AccountAction::Adjust, SITE, ORG, someone_else));
+        assert!(manager.may_on_account(AccountAction::Adjust, SITE, ORG, someone_else));
+        assert!(!manager.may_on_account(AccountAction::Adjust, OTHER_SITE, ORG, someone_else));
+        assert!(!manager.may_on_account(AccountAction::View, SITE, OTHER_ORG, someone_else));
+        assert!(!manager.may_on_account(AccountAction::ResidentChoice, SITE, ORG, someone_else));
     }
 
     #[test]

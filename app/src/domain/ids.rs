@@ -50,3 +50,7 @@ entity_id!(
     /// A person who can sign in.
     UserId
 );
+entity_id!(
+    /// A prepaid account (wallet): what a resident, or the landlord, spends from.
+    AccountId
+);

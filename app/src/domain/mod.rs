@@ -12,7 +12,7 @@ pub mod views;
 
 pub use access::{Caller, Grant, Role};
 pub use email::Email;
-pub use ids::{BuildingId, MeterId, OrgId, SiteId, UnitId, UserId};
+pub use ids::{AccountId, BuildingId, MeterId, OrgId, SiteId, UnitId, UserId};
 pub use money::{Minor, minor_digits};
 pub use password::NewPassword;
 pub use site::{Currency, Multiplier, Utility};

@@ -289,7 +289,12 @@ fn reconnect(s: &Situation, d: &mut Decision, set: &mut impl FnMut(&mut Decision
         d.commands.push(MeterCommand::Arm);
         d.notices.push(Notice::ArmedConfirmAtMeter);
     } else {
-        set(d, SupplyState::On);
+        let on = if s.emergency_outstanding {
+            SupplyState::Emergency
+        } else {
+            SupplyState::On
+        };
+        set(d, on);
         d.commands.push(MeterCommand::Open);
         d.notices.push(Notice::Reconnected);
     }

@@ -142,3 +142,69 @@ mod tests {
         assert!(!row.matches("B-"));
     }
 }
+
+/// A prepaid account as residents and staff see it. Amounts are formatted in the site's
+/// currency on the server; `balance_minor` is there for sorting and colouring.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub id: super::ids::AccountId,
+    pub number: String,
+    pub site: SiteId,
+    pub unit: String,
+    pub building: String,
+    /// `None` for a unit wallet that pays for every utility of the unit.
+    pub utility: Option<Utility>,
+    pub currency: String,
+    pub balance: String,
+    pub balance_minor: i64,
+    pub state: super::supply::SupplyState,
+    pub days_left: Option<String>,
+    pub last_reading_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub allowance: Option<String>,
+    pub emergency_owed: Option<String>,
+    /// Emergency credit the resident could take now, formatted; `None` if not available.
+    pub emergency_available: Option<String>,
+    pub safety_hold: Option<String>,
+    pub vulnerable: bool,
+    pub occupant: Option<String>,
+}
+
+impl AccountView {
+    pub fn title(&self) -> String {
+        let what = self.utility.map_or("All utilities", Utility::label);
+        format!("{what} · {}", self.unit)
+    }
+}
+
+/// One line of an account's statement. Usage charges are summed per local day.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatementLine {
+    pub transaction: i64,
+    pub posted_at: chrono::DateTime<chrono::Utc>,
+    /// The site-local date, for usage days.
+    pub day: String,
+    pub kind: String,
+    pub description: String,
+    pub amount: String,
+    pub amount_minor: i64,
+    pub receipt: Option<String>,
+}
+
+/// An account with its recent statement, and what the viewer may do with it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountDetail {
+    pub account: AccountView,
+    pub lines: Vec<StatementLine>,
+    pub may_take_cash: bool,
+    pub may_adjust: bool,
+    pub may_choose: bool,
+}
+
+/// A receipt for money taken.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub number: String,
+    pub amount: String,
+    pub balance: String,
+    pub repeated: bool,
+}

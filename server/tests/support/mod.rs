@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Db,
+    pub engine: server::engine::Engine,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
@@ -55,8 +56,12 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
     let platform = Platform::open(config).await.expect("the platform opens");
     demo::seed(&platform.db).await.expect("demo data");
+    demo::seed_engine(&platform.engine)
+        .await
+        .expect("demo accounts");
     seed_other_organisation(&platform.db).await;
     let db = platform.db.clone();
+    let engine = platform.engine.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
@@ -72,6 +77,7 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
     TestApp {
         addr,
         db,
+        engine,
         client,
         stop: Some(stop),
         _dir: dir,

@@ -167,7 +167,8 @@ fn emergency_credit_shows_until_repaid() {
             ..situation(SupplyState::Cut, 20_000)
         },
     );
-    assert_eq!(d.state, Some(SupplyState::On));
+    assert_eq!(d.state, Some(SupplyState::Emergency));
+    assert_eq!(d.commands, vec![MeterCommand::Open]);
     let on = decide(
         &policy(),
         &Situation {

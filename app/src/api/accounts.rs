@@ -1,0 +1,176 @@
+//! Prepaid accounts: balances and statements for residents and staff, cash top-ups and
+//! adjustments for staff, emergency credit and the gas confirmation for residents.
+
+use crate::{
+    domain::views::{AccountDetail, AccountView, Receipt},
+    error::AppError,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::ssr::{answer, caller, ports};
+
+#[cfg(feature = "ssr")]
+mod guard {
+    use crate::{
+        domain::{AccountId, Caller, access::AccountAction},
+        error::AppError,
+        ports::{AccountPlace, Ports},
+    };
+
+    /// Checks the caller may act on the account. An unknown account and a foreign one
+    /// answer the same, so ids cannot be probed.
+    pub async fn allow(
+        ports: &Ports,
+        caller: &Caller,
+        account: &str,
+        action: AccountAction,
+    ) -> Result<(AccountId, AccountPlace), AppError> {
+        let account: AccountId = account.parse().map_err(|_| AppError::Forbidden)?;
+        let place = ports
+            .accounts
+            .place(account, caller.user_id)
+            .await?
+            .ok_or(AppError::Forbidden)?;
+        if caller.may_on_account(action, place.site, place.org, place.occupant) {
+            Ok((account, place))
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// The caller's own prepaid accounts.
+#[server(prefix = "/api", endpoint = "my_accounts")]
+pub async fn my_accounts() -> Result<Vec<AccountView>, AppError> {
+    answer(
+        async {
+            let caller = caller().await?;
+            ports()?.accounts.mine(&caller).await
+        }
+        .await,
+    )
+}
+
+/// Every open resident account of a site, for staff granted on it.
+#[server(prefix = "/api", endpoint = "site_accounts")]
+pub async fn site_accounts(site: String) -> Result<Vec<AccountView>, AppError> {
+    use crate::domain::SiteId;
+    answer(
+        async {
+            let caller = caller().await?;
+            let site: SiteId = site.parse().map_err(|_| AppError::Forbidden)?;
+            let ports = ports()?;
+            let org = ports
+                .directory
+                .site_org(site)
+                .await?
+                .ok_or(AppError::Forbidden)?;
+            if !caller.can_view_site(site, org) {
+                return Err(AppError::Forbidden);
+            }
+            ports.accounts.of_site(site).await
+        }
+        .await,
+    )
+}
+
+/// One account with its statement.
+#[server(prefix = "/api", endpoint = "account")]
+pub async fn load_account(account: String) -> Result<AccountDetail, AppError> {
+    use crate::domain::access::AccountAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, place) = guard::allow(&ports, &caller, &account, AccountAction::View).await?;
+            let (view, lines) = ports.accounts.detail(id).await?;
+            let may = |action| caller.may_on_account(action, place.site, place.org, place.occupant);
+            Ok(AccountDetail {
+                account: view,
+                lines,
+                may_take_cash: may(AccountAction::CashTopUp),
+                may_adjust: may(AccountAction::Adjust),
+                may_choose: may(AccountAction::ResidentChoice),
+            })
+        }
+        .await,
+    )
+}
+
+/// Cash taken at the desk. `nonce` comes with the form, so sending it twice credits once.
+#[server(prefix = "/api", endpoint = "cash_top_up")]
+pub async fn cash_top_up(
+    account: String,
+    amount: String,
+    nonce: String,
+) -> Result<Receipt, AppError> {
+    use crate::domain::access::AccountAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, _) = guard::allow(&ports, &caller, &account, AccountAction::CashTopUp).await?;
+            ports
+                .accounts
+                .cash_top_up(&caller, id, &amount, &nonce)
+                .await
+        }
+        .await,
+    )
+}
+
+/// A correction either way, with a reason.
+#[server(prefix = "/api", endpoint = "adjust")]
+pub async fn adjust_account(
+    account: String,
+    amount: String,
+    reason: String,
+    nonce: String,
+) -> Result<(), AppError> {
+    use crate::domain::access::AccountAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, _) = guard::allow(&ports, &caller, &account, AccountAction::Adjust).await?;
+            ports
+                .accounts
+                .adjust(&caller, id, &amount, &reason, &nonce)
+                .await
+        }
+        .await,
+    )
+}
+
+/// The resident takes the site's emergency credit; answers the amount taken.
+#[server(prefix = "/api", endpoint = "emergency_credit")]
+pub async fn take_emergency_credit(account: String) -> Result<String, AppError> {
+    use crate::domain::access::AccountAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, _) =
+                guard::allow(&ports, &caller, &account, AccountAction::ResidentChoice).await?;
+            ports.accounts.take_emergency_credit(&caller, id).await
+        }
+        .await,
+    )
+}
+
+/// The resident confirms at the gas meter that it is safe to reopen.
+#[server(prefix = "/api", endpoint = "confirm_armed")]
+pub async fn confirm_armed(account: String) -> Result<(), AppError> {
+    use crate::domain::access::AccountAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, _) =
+                guard::allow(&ports, &caller, &account, AccountAction::ResidentChoice).await?;
+            ports.accounts.confirm_armed(&caller, id).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,409 @@
+//! Money in and allowances: provider payments, cash at the desk, adjustments, emergency credit,
+//! and a term's free allowance. Each is one ledger transaction under the caller's idempotency
+//! key, so a repeat (a provider's retry, a double-clicked form) changes nothing.
+//!
+//! A top-up first repays emergency credit in full (as far as it reaches), then a capped share
+//! of it repays the resident's debt (the site's `debt_recovery_percent`), all in the same
+//! transaction; then supply is decided again.
+
+use super::{
+    Engine, EngineError,
+    setup::load_rules,
+    supply::{evaluate, load_wallet},
+};
+use crate::{
+    audit::AuditEntry,
+    db::Tx,
+    ledger::{Posted, Posting, SiteAccount, open_account, post, site_account},
+    on_tx,
+};
+use app::domain::Minor;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// Where a top-up's money came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A payment provider, with the provider's own reference (the idempotency key).
+    Provider { provider: String, reference: String },
+    /// Cash at the desk, taken by a cashier or manager; `nonce` comes from the form.
+    Cash { nonce: String },
+}
+
+/// The outcome of a top-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopUp {
+    pub transaction: i64,
+    /// False when this was a repeat and nothing changed.
+    pub new: bool,
+    pub balance: Minor,
+    pub repaid_emergency: Minor,
+    pub repaid_debt: Minor,
+}
+
+impl TopUp {
+    /// The receipt number a resident is given.
+    pub fn receipt(&self) -> String {
+        format!("R{:08}", self.transaction)
+    }
+}
+
+/// A wallet's money accounts.
+struct WalletAccounts {
+    site: i64,
+    occupant: Option<i64>,
+    emergency: Option<i64>,
+    balance: Minor,
+    emergency_balance: Minor,
+}
+
+async fn wallet_accounts(tx: &mut Tx, wallet: i64) -> Result<WalletAccounts, EngineError> {
+    type Row = (
+        i64,
+        Option<i64>,
+        Option<i64>,
+        i64,
+        i64,
+        Option<DateTime<Utc>>,
+    );
+    let row: Option<Row> = on_tx!(tx, conn => {
+        sqlx::query_as(
+            "SELECT w.site_id, o.user_id, w.emergency_account_id, a.balance_minor, COALESCE(e.balance_minor, 0), w.closed_at \
+             FROM wallets w JOIN accounts a ON a.id = w.account_id LEFT JOIN accounts e ON e.id = w.emergency_account_id \
+             LEFT JOIN occupancies o ON o.id = w.occupancy_id WHERE w.account_id = $1",
+        )
+        .bind(wallet)
+        .fetch_optional(&mut *conn)
+        .await
+    })?;
+    let (site, occupant, emergency, balance, emergency_balance, closed) =
+        row.ok_or(EngineError::NotFound("account"))?;
+    if closed.is_some() {
+        return Err(EngineError::refused("This account is closed."));
+    }
+    Ok(WalletAccounts {
+        site,
+        occupant,
+        emergency,
+        balance: Minor(balance),
+        emergency_balance: Minor(emergency_balance),
+    })
+}
+
+/// The occupant's debt account at a site, if they have one, with its balance.
+async fn debt_account(
+    tx: &mut Tx,
+    site: i64,
+    person: i64,
+) -> Result<Option<(i64, Minor)>, sqlx::Error> {
+    let row: Option<(i64, i64)> = on_tx!(tx, conn => {
+        sqlx::query_as("SELECT id, balance_minor FROM accounts WHERE site_id = $1 AND user_id = $2 AND kind = 'debt'")
+            .bind(site)
+            .bind(person)
+            .fetch_optional(&mut *conn)
+            .await
+    })?;
+    Ok(row.map(|(id, balance)| (id, Minor(balance))))
+}
+
+impl Engine {
+    /// Credits a top-up to a wallet. Repeats of the same provider reference or form nonce
+    /// answer the first outcome and change nothing.
+    pub async fn top_up(
+        &self,
+        wallet: i64,
+        amount: Minor,
+        source: Source,
+        actor: Option<i64>,
+    ) -> Result<TopUp, EngineError> {
+        if amount <= Minor::ZERO {
+            return Err(EngineError::refused("A top-up must be more than zero."));
+        }
+        let _turn = self.write.lock().await;
+        let now = Utc::now();
+        let mut tx = self.db.begin_write().await?;
+        let accounts = wallet_accounts(&mut tx, wallet).await?;
+        let rules = load_rules(&mut tx, accounts.site).await?;
+        let (key, from, memo) = match &source {
+            Source::Provider {
+                provider,
+                reference,
+            } => (
+                format!("payment:{provider}:{reference}"),
+                SiteAccount::ProviderClearing,
+                format!("Top-up via {provider}"),
+            ),
+            Source::Cash { nonce } => (
+                format!("cash:{wallet}:{nonce}"),
+                SiteAccount::Cash,
+                "Cash top-up".to_owned(),
+            ),
+        };
+        let policy = &rules.policy;
+        if amount < policy.min_top_up
+            || (policy.max_top_up > Minor::ZERO && amount > policy.max_top_up)
+        {
+            return Err(EngineError::refused(format!(
+                "Top-ups here are between {} and {} {}.",
+                policy.min_top_up.format(rules.digits),
+                policy.max_top_up.format(rules.digits),
+                rules.currency.as_str()
+            )));
+        }
+        let source_account = site_account(&mut tx, accounts.site, from, now).await?;
+        let mut posting = Posting::new(accounts.site, key, "top_up")
+            .memo(memo)
+            .by(actor);
+        posting.transfer(source_account, wallet, amount);
+        let mut available = accounts.balance + amount;
+
+        let repaid_emergency = match accounts.emergency {
+            Some(emergency) if accounts.emergency_balance < Minor::ZERO => {
+                let repay = Minor((-accounts.emergency_balance.0).min(available.0.max(0)));
+                posting.transfer(wallet, emergency, repay);
+                available = available - repay;
+                repay
+            }
+            _ => Minor::ZERO,
+        };
+        let mut repaid_debt = Minor::ZERO;
+        if let Some(person) = accounts.occupant
+            && let Some((debt, balance)) = debt_account(&mut tx, accounts.site, person).await?
+        {
+            let share = policy
+                .debt_share(amount, -balance)
+                .min(Minor(available.0.max(0)));
+            posting.transfer(wallet, debt, share);
+            available = available - share;
+            repaid_debt = share;
+        }
+
+        let posted = post(&mut tx, &posting, now).await?;
+        let transaction = posted.transaction().expect("a top-up has entries");
+        if let Posted::Duplicate(_) = posted {
+            let balance = load_wallet(&mut tx, wallet).await?.balance;
+            return Ok(TopUp {
+                transaction,
+                new: false,
+                balance,
+                repaid_emergency: Minor::ZERO,
+                repaid_debt: Minor::ZERO,
+            });
+        }
+        if let Source::Cash { .. } = source {
+            AuditEntry::new("cash_top_up", "account", wallet)
+                .by_actor(actor)
+                .after(json!({ "amount_minor": amount.0, "transaction": transaction }))
+                .insert_tx(&mut tx)
+                .await?;
+        }
+        let supply = load_wallet(&mut tx, wallet).await?;
+        evaluate(&mut tx, &supply, &rules, &format!("txn:{transaction}"), now).await?;
+        tx.commit().await?;
+        Ok(TopUp {
+            transaction,
+            new: true,
+            balance: available,
+            repaid_emergency,
+            repaid_debt,
+        })
+    }
+
+    /// A correction by staff, either way, with a reason kept in the audit log (not in the
+    /// immutable ledger, which holds no free text about people).
+    pub async fn adjust(
+        &self,
+        wallet: i64,
+        amount: Minor,
+        reason: &str,
+        nonce: &str,
+        actor: Option<i64>,
+    ) -> Result<i64, EngineError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(EngineError::refused("Give a reason for the adjustment."));
+        }
+        if amount == Minor::ZERO {
+            return Err(EngineError::refused("An adjustment cannot be zero."));
+        }
+        let _turn = self.write.lock().await;
+        let now = Utc::now();
+        let mut tx = self.db.begin_write().await?;
+        let accounts = wallet_accounts(&mut tx, wallet).await?;
+        let rules = load_rules(&mut tx, accounts.site).await?;
+        let adjustments =
+            site_account(&mut tx, accounts.site, SiteAccount::Adjustments, now).await?;
+        let mut posting = Posting::new(
+            accounts.site,
+            format!("adjust:{wallet}:{nonce}"),
+            "adjustment",
+        )
+        .memo("Adjustment")
+        .by(actor);
+        posting.transfer(adjustments, wallet, amount);
+        let posted = post(&mut tx, &posting, now).await?;
+        let transaction = posted.transaction().expect("an adjustment has entries");
+        if let Posted::New(_) = posted {
+            AuditEntry::new("adjustment", "account", wallet)
+                .by_actor(actor)
+                .after(json!({ "amount_minor": amount.0, "reason": reason, "transaction": transaction }))
+                .insert_tx(&mut tx)
+                .await?;
+            let supply = load_wallet(&mut tx, wallet).await?;
+            evaluate(&mut tx, &supply, &rules, &format!("txn:{transaction}"), now).await?;
+        }
+        tx.commit().await?;
+        Ok(transaction)
+    }
+
+    /// Emergency credit: once (until repaid), up to the site's limit, when credit is low or
+    /// out. Reconnects if it lifts the balance enough.
+    pub async fn take_emergency_credit(
+        &self,
+        wallet: i64,
+        actor: Option<i64>,
+    ) -> Result<Minor, EngineError> {
+        let _turn = self.write.lock().await;
+        let now = Utc::now();
+        let mut tx = self.db.begin_write().await?;
+        let accounts = wallet_accounts(&mut tx, wallet).await?;
+        let rules = load_rules(&mut tx, accounts.site).await?;
+        let limit = rules.policy.emergency_credit;
+        if limit <= Minor::ZERO {
+            return Err(EngineError::refused(
+                "This site does not offer emergency credit.",
+            ));
+        }
+        if accounts.emergency_balance < Minor::ZERO {
+            return Err(EngineError::refused(
+                "Emergency credit was taken already; it is repaid by the next top-up.",
+            ));
+        }
+        let lowest_warning = rules
+            .policy
+            .warning_levels
+            .iter()
+            .min()
+            .copied()
+            .unwrap_or(Minor::ZERO);
+        if accounts.balance >= lowest_warning.max(Minor(1)) {
+            return Err(EngineError::refused(
+                "Emergency credit is there for when credit is nearly out.",
+            ));
+        }
+        let emergency = match accounts.emergency {
+            Some(id) => id,
+            None => {
+                let id = open_account(&mut tx, accounts.site, "emergency", None, None, now).await?;
+                on_tx!(&mut tx, conn => {
+                    sqlx::query("UPDATE wallets SET emergency_account_id = $1 WHERE account_id = $2")
+                        .bind(id)
+                        .bind(wallet)
+                        .execute(&mut *conn)
+                        .await
+                        .map(|_| ())
+                })?;
+                id
+            }
+        };
+        let taken: i64 = on_tx!(&mut tx, conn => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries WHERE account_id = $1 AND amount_minor < 0")
+                .bind(emergency)
+                .fetch_one(&mut *conn)
+                .await
+        })?;
+        let mut posting = Posting::new(
+            accounts.site,
+            format!("emergency:{wallet}:{taken}"),
+            "emergency_credit",
+        )
+        .memo("Emergency credit")
+        .by(actor);
+        posting.transfer(emergency, wallet, limit);
+        let posted = post(&mut tx, &posting, now).await?;
+        let transaction = posted.transaction().expect("entries");
+        let supply = load_wallet(&mut tx, wallet).await?;
+        evaluate(&mut tx, &supply, &rules, &format!("txn:{transaction}"), now).await?;
+        tx.commit().await?;
+        Ok(limit)
+    }
+
+    /// Grants free credit (a campus term's allowance), spent before the wallet's own balance,
+    /// expiring at `expires_at`, never refunded. `key` makes the grant idempotent.
+    pub async fn grant_allowance(
+        &self,
+        wallet: i64,
+        amount: Minor,
+        expires_at: DateTime<Utc>,
+        key: &str,
+        actor: Option<i64>,
+    ) -> Result<(), EngineError> {
+        if amount <= Minor::ZERO {
+            return Err(EngineError::refused("An allowance must be more than zero."));
+        }
+        let _turn = self.write.lock().await;
+        let now = Utc::now();
+        let mut tx = self.db.begin_write().await?;
+        let accounts = wallet_accounts(&mut tx, wallet).await?;
+        let existing: Option<i64> = on_tx!(&mut tx, conn => {
+            sqlx::query_scalar("SELECT allowance_account_id FROM wallets WHERE account_id = $1")
+                .bind(wallet)
+                .fetch_one(&mut *conn)
+                .await
+        })?;
+        let allowance = match existing {
+            Some(id) => id,
+            None => open_account(&mut tx, accounts.site, "allowance", None, None, now).await?,
+        };
+        on_tx!(&mut tx, conn => {
+            sqlx::query("UPDATE wallets SET allowance_account_id = $1, allowance_expires_at = $2 WHERE account_id = $3")
+                .bind(allowance)
+                .bind(expires_at)
+                .bind(wallet)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+        })?;
+        let granted =
+            site_account(&mut tx, accounts.site, SiteAccount::AllowancesGranted, now).await?;
+        let mut posting = Posting::new(
+            accounts.site,
+            format!("allowance:{wallet}:{key}"),
+            "allowance",
+        )
+        .memo("Allowance granted")
+        .by(actor);
+        posting.transfer(granted, allowance, amount);
+        post(&mut tx, &posting, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reverses a transaction with a linked, mirror-image one. Audited.
+    pub async fn reverse(
+        &self,
+        transaction: i64,
+        reason: &str,
+        actor: Option<i64>,
+    ) -> Result<i64, EngineError> {
+        if reason.trim().is_empty() {
+            return Err(EngineError::refused("Give a reason for the reversal."));
+        }
+        let _turn = self.write.lock().await;
+        let now = Utc::now();
+        let mut tx = self.db.begin_write().await?;
+        let posted = crate::ledger::reverse(&mut tx, transaction, actor, now)
+            .await?
+            .ok_or(EngineError::NotFound("transaction"))?;
+        let id = posted.transaction().expect("entries");
+        if let Posted::New(_) = posted {
+            AuditEntry::new("reversal", "transaction", transaction)
+                .by_actor(actor)
+                .after(json!({ "reason": reason.trim(), "reversal": id }))
+                .insert_tx(&mut tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+}

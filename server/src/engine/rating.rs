@@ -1,0 +1,825 @@
+//! Rating: cumulative register readings become exact charges on the right wallet.
+//!
+//! Rules, in the order they are applied to each reading of a meter (readings are taken in
+//! time order per meter, whatever order they arrive in within a batch):
+//! - The first reading of a meter (a new or replacement meter) is its **baseline**: it
+//!   charges nothing and later readings count from it.
+//! - A reading at a time already stored for the meter is a **duplicate** and changes nothing.
+//! - A reading older than the meter's newest rated reading is **late**: it is kept for the
+//!   record and charges nothing, because the interval it falls in was charged in full already
+//!   (and splitting a reading never changes its cost). One older than the meter's *first*
+//!   reading extends the history backwards: the interval up to that first reading is charged
+//!   (in its own billing cycle), so readings delivered newest-first cost what they would have
+//!   in order.
+//! - A register lower than the last one is a **rollover** when the meter wraps (its
+//!   `wraps_at` is set) and the wrapped consumption is under a tenth of the register's range;
+//!   otherwise the reading went **backwards**: it is rejected and flagged, never charged
+//!   negative, and the meter keeps counting from its last good reading.
+//! - Otherwise consumption = register difference x the meter's multiplier, priced by the
+//!   site's tariff versions over the interval (see `app::domain::tariff`), rounded once to
+//!   the currency's minor unit with the remainder carried on the wallet, taken from the
+//!   wallet's allowance first and then from its balance. A meter with no wallet open at the
+//!   reading's time charges the site's landlord wallet: consumption is never lost.
+//! - With no tariff for the utility the reading is rejected, the meter keeps its last good
+//!   reading, and the consumption is charged once a tariff exists.
+//!
+//! A batch is one database transaction: its readings, one ledger transaction per site with an
+//! entry per wallet, the new wallet and meter states, and the supply decisions they cause.
+
+use super::{
+    Engine, EngineError, decimal,
+    setup::{SiteRules, landlord_wallet, load_rules},
+    supply::{WalletSupply, evaluate},
+};
+use crate::{
+    db::Tx,
+    ledger::{CHUNK, Posting, SiteAccount, post, site_account},
+    on_tx,
+};
+use app::domain::{
+    Minor, Utility,
+    money::post_with_carry,
+    supply::{SupplyState, update_daily_spend},
+    tariff::{Usage, price},
+};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+
+/// A reading as a transport delivers it, already parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncomingReading {
+    pub meter: i64,
+    pub taken_at: DateTime<Utc>,
+    pub register: Decimal,
+}
+
+/// What happened to a batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RatingReport {
+    pub rated: usize,
+    pub baselines: usize,
+    pub duplicates: usize,
+    pub late: usize,
+    pub rejected: Vec<Rejection>,
+    /// Minor units charged to wallets (allowances included).
+    pub charged: i64,
+    pub supply_changes: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub meter: i64,
+    pub taken_at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// How far ahead of the server's clock a reading may be taken.
+const FUTURE_TOLERANCE_HOURS: i64 = 24;
+
+/// Distinct meters per database transaction: keeps every statement's parameters in bounds.
+const METERS_PER_TRANSACTION: usize = 1_000;
+
+struct MeterCtx {
+    unit: i64,
+    utility: Utility,
+    multiplier: Decimal,
+    site: i64,
+    removed_at: Option<DateTime<Utc>>,
+    last_at: Option<DateTime<Utc>>,
+    last_register: Option<Decimal>,
+    wraps_at: Option<Decimal>,
+    usage: Option<Usage>,
+    /// The meter's first reading, once looked up (`None`: not yet).
+    first: Option<Option<(DateTime<Utc>, Decimal)>>,
+    changed: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct WalletRow {
+    account_id: i64,
+    site_id: i64,
+    unit_id: Option<i64>,
+    meter_id: Option<i64>,
+    occupancy_id: Option<i64>,
+    opened_at: DateTime<Utc>,
+    supply_state: String,
+    warned: i32,
+    vulnerable: bool,
+    carry_net: String,
+    carry_tax: String,
+    daily_spend: String,
+    spent_at: Option<DateTime<Utc>>,
+    balance_minor: i64,
+    allowance_account_id: Option<i64>,
+    allowance_balance: i64,
+    allowance_expires_at: Option<DateTime<Utc>>,
+    emergency_balance: i64,
+}
+
+struct WalletCtx {
+    row: WalletRow,
+    carry_net: Decimal,
+    carry_tax: Decimal,
+    daily_spend: Decimal,
+    balance: i64,
+    allowance: i64,
+    /// Carries or spending changed: save it.
+    dirty: bool,
+    /// Money was taken: decide about supply.
+    charged: bool,
+}
+
+/// Consumption to charge: over `from` .. the reading when `head`, else the reading .. `from`.
+struct Interval {
+    from: DateTime<Utc>,
+    quantity: Decimal,
+    head: bool,
+}
+
+/// One reading row to store.
+struct Outcome {
+    meter: i64,
+    taken_at: DateTime<Utc>,
+    register: Decimal,
+    status: &'static str,
+    quantity: Option<Decimal>,
+    net: Option<Decimal>,
+    tax: Option<Decimal>,
+    wallet: Option<i64>,
+    site: Option<i64>,
+    note: Option<String>,
+    /// Minor units taken from the wallet and its allowance.
+    charged: i64,
+}
+
+impl Engine {
+    /// Rates a batch of readings. Safe to call with readings seen before, in any order.
+    pub async fn rate(
+        &self,
+        mut readings: Vec<IncomingReading>,
+    ) -> Result<RatingReport, EngineError> {
+        let _turn = self.write.lock().await;
+        let now = Utc::now();
+        readings.sort_by(|a, b| (a.meter, a.taken_at).cmp(&(b.meter, b.taken_at)));
+        let before = readings.len();
+        readings.dedup_by(|later, earlier| {
+            later.meter == earlier.meter && later.taken_at == earlier.taken_at
+        });
+        let mut report = RatingReport {
+            duplicates: before - readings.len(),
+            ..RatingReport::default()
+        };
+        let mut start = 0;
+        while start < readings.len() {
+            let mut end = start;
+            let mut meters = 0;
+            while end < readings.len() {
+                if end == start || readings[end].meter != readings[end - 1].meter {
+                    if meters == METERS_PER_TRANSACTION {
+                        break;
+                    }
+                    meters += 1;
+                }
+                end += 1;
+            }
+            self.rate_chunk(&readings[start..end], now, &mut report)
+                .await?;
+            start = end;
+        }
+        Ok(report)
+    }
+
+    async fn rate_chunk(
+        &self,
+        readings: &[IncomingReading],
+        now: DateTime<Utc>,
+        report: &mut RatingReport,
+    ) -> Result<(), EngineError> {
+        let mut tx = self.db.begin_write().await?;
+        let mut meter_ids: Vec<i64> = readings.iter().map(|r| r.meter).collect();
+        meter_ids.dedup();
+        let mut meters = load_meters(&mut tx, &meter_ids).await?;
+        let mut sites: BTreeMap<i64, SiteRules> = BTreeMap::new();
+        for site in meters.values().map(|m| m.site) {
+            if !sites.contains_key(&site) {
+                sites.insert(site, load_rules(&mut tx, site).await?);
+            }
+        }
+        let mut landlords = HashMap::new();
+        for site in sites.keys() {
+            landlords.insert(*site, landlord_wallet(&mut tx, *site, now).await?);
+        }
+        let mut wallets = load_wallets(&mut tx, &meters, &landlords).await?;
+
+        let mut outcomes = Vec::with_capacity(readings.len());
+        let mut postings: BTreeMap<i64, Posting> = BTreeMap::new();
+        for reading in readings {
+            let Some(meter) = meters.get_mut(&reading.meter) else {
+                report.rejected.push(Rejection {
+                    meter: reading.meter,
+                    taken_at: reading.taken_at,
+                    reason: "unknown meter".into(),
+                });
+                continue;
+            };
+            let rules = &sites[&meter.site];
+            let outcome = match classify(&mut tx, meter, reading, now).await? {
+                Class::Duplicate => {
+                    report.duplicates += 1;
+                    continue;
+                }
+                Class::Stored(outcome) => outcome,
+                Class::Consumption {
+                    from,
+                    quantity,
+                    head,
+                } => {
+                    let wallet = pick_wallet(&wallets, meter, reading, &landlords);
+                    let interval = Interval {
+                        from,
+                        quantity,
+                        head,
+                    };
+                    charge(
+                        meter,
+                        reading,
+                        interval,
+                        rules,
+                        wallets.get_mut(&wallet).expect("loaded"),
+                        &mut postings,
+                        &mut tx,
+                        now,
+                    )
+                    .await?
+                }
+            };
+            report.charged += outcome.charged;
+            match outcome.status {
+                "rated" => report.rated += 1,
+                "baseline" => report.baselines += 1,
+                "late" => report.late += 1,
+                _ => report.rejected.push(Rejection {
+                    meter: outcome.meter,
+                    taken_at: outcome.taken_at,
+                    reason: outcome.note.clone().unwrap_or_default(),
+                }),
+            }
+            outcomes.push(outcome);
+        }
+
+        let mut transactions = HashMap::new();
+        for (site, posting) in &postings {
+            if let Some(id) = post(&mut tx, posting, now).await?.transaction() {
+                transactions.insert(*site, id);
+            }
+        }
+        insert_readings(&mut tx, &outcomes, &transactions, now).await?;
+        save_meters(&mut tx, &meters).await?;
+        save_wallets(&mut tx, &wallets).await?;
+        for wallet in wallets.values().filter(|w| w.charged) {
+            let Some(transaction) = transactions.get(&wallet.row.site_id) else {
+                continue;
+            };
+            let supply = supply_view(wallet, &meters);
+            let cause = format!("txn:{transaction}");
+            if evaluate(&mut tx, &supply, &sites[&wallet.row.site_id], &cause, now)
+                .await?
+                .is_some()
+            {
+                report.supply_changes += 1;
+            }
+        }
+        for meter in meters.values_mut() {
+            meter.changed = false;
+        }
+        wallets.clear();
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+enum Class {
+    Duplicate,
+    /// Nothing to charge; store as is.
+    Stored(Outcome),
+    /// Consumption over `from` .. the reading (or, when `head` is false, the reading ..
+    /// `from`'s later first reading, extending the history backwards).
+    Consumption {
+        from: DateTime<Utc>,
+        quantity: Decimal,
+        head: bool,
+    },
+}
+
+impl Outcome {
+    fn plain(reading: &IncomingReading, status: &'static str, note: Option<String>) -> Self {
+        Outcome {
+            meter: reading.meter,
+            taken_at: reading.taken_at,
+            register: reading.register,
+            status,
+            quantity: None,
+            net: None,
+            tax: None,
+            wallet: None,
+            site: None,
+            note,
+            charged: 0,
+        }
+    }
+}
+
+/// Sorts a reading into baseline, duplicate, late, rejected or consumption to charge.
+async fn classify(
+    tx: &mut Tx,
+    meter: &mut MeterCtx,
+    reading: &IncomingReading,
+    now: DateTime<Utc>,
+) -> Result<Class, EngineError> {
+    if reading.taken_at > now + chrono::Duration::hours(FUTURE_TOLERANCE_HOURS) {
+        // A meter clock far ahead would make every later true reading look late.
+        return Ok(Class::Stored(Outcome::plain(
+            reading,
+            "rejected",
+            Some("taken in the future: meter clock ahead".into()),
+        )));
+    }
+    if reading.register.is_sign_negative() {
+        return Ok(Class::Stored(Outcome::plain(
+            reading,
+            "rejected",
+            Some("negative register".into()),
+        )));
+    }
+    if meter
+        .removed_at
+        .is_some_and(|removed| reading.taken_at > removed)
+    {
+        return Ok(Class::Stored(Outcome::plain(
+            reading,
+            "rejected",
+            Some("meter removed".into()),
+        )));
+    }
+    let (Some(last_at), Some(last_register)) = (meter.last_at, meter.last_register) else {
+        meter.last_at = Some(reading.taken_at);
+        meter.last_register = Some(reading.register);
+        meter.first = Some(Some((reading.taken_at, reading.register)));
+        meter.changed = true;
+        return Ok(Class::Stored(Outcome::plain(reading, "baseline", None)));
+    };
+    if reading.taken_at <= last_at {
+        return older(tx, meter, reading).await;
+    }
+    let delta = if reading.register >= last_register {
+        reading.register - last_register
+    } else {
+        match meter.wraps_at {
+            Some(wraps) if wraps - last_register + reading.register < wraps / Decimal::TEN => {
+                wraps - last_register + reading.register
+            }
+            _ => {
+                let note = format!("register went backwards from {last_register}");
+                return Ok(Class::Stored(Outcome::plain(
+                    reading,
+                    "rejected",
+                    Some(note),
+                )));
+            }
+        }
+    };
+    Ok(Class::Consumption {
+        from: last_at,
+        quantity: delta * meter.multiplier,
+        head: true,
+    })
+}
+
+/// A reading no newer than the meter's newest: a duplicate, a late reading inside the rated
+/// history (charges nothing), or one older than the meter's first reading, which extends the
+/// history backwards and charges the interval up to that first reading.
+async fn older(
+    tx: &mut Tx,
+    meter: &mut MeterCtx,
+    reading: &IncomingReading,
+) -> Result<Class, EngineError> {
+    let stored: Option<i32> = on_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT 1 FROM readings WHERE meter_id = $1 AND taken_at = $2")
+            .bind(reading.meter)
+            .bind(reading.taken_at)
+            .fetch_optional(&mut *conn)
+            .await
+    })?;
+    if stored.is_some() {
+        return Ok(Class::Duplicate);
+    }
+    let first = match meter.first {
+        Some(first) => first,
+        None => {
+            let row: Option<(DateTime<Utc>, String)> = on_tx!(tx, conn => {
+                sqlx::query_as(
+                    "SELECT taken_at, register FROM readings WHERE meter_id = $1 AND status IN ('baseline', 'rated') \
+                     ORDER BY taken_at LIMIT 1",
+                )
+                .bind(reading.meter)
+                .fetch_optional(&mut *conn)
+                .await
+            })?;
+            let first = row
+                .map(|(at, register)| decimal(&register).map(|r| (at, r)))
+                .transpose()?;
+            meter.first = Some(first);
+            first
+        }
+    };
+    match first {
+        Some((first_at, first_register)) if reading.taken_at < first_at => {
+            if reading.register > first_register {
+                let note = format!("register above the later reading's {first_register}");
+                return Ok(Class::Stored(Outcome::plain(
+                    reading,
+                    "rejected",
+                    Some(note),
+                )));
+            }
+            meter.first = Some(Some((reading.taken_at, reading.register)));
+            Ok(Class::Consumption {
+                from: first_at,
+                quantity: (first_register - reading.register) * meter.multiplier,
+                head: false,
+            })
+        }
+        _ => Ok(Class::Stored(Outcome::plain(reading, "late", None))),
+    }
+}
+
+/// The wallet a meter's consumption at this time is charged to.
+fn pick_wallet(
+    wallets: &HashMap<i64, WalletCtx>,
+    meter: &MeterCtx,
+    reading: &IncomingReading,
+    landlords: &HashMap<i64, i64>,
+) -> i64 {
+    let open = |w: &&WalletCtx| w.row.opened_at <= reading.taken_at && w.row.unit_id.is_some();
+    wallets
+        .values()
+        .filter(open)
+        .find(|w| w.row.meter_id == Some(reading.meter))
+        .or_else(|| {
+            wallets
+                .values()
+                .filter(open)
+                .find(|w| w.row.meter_id.is_none() && w.row.unit_id == Some(meter.unit))
+        })
+        .map_or(landlords[&meter.site], |w| w.row.account_id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn charge(
+    meter: &mut MeterCtx,
+    reading: &IncomingReading,
+    interval: Interval,
+    rules: &SiteRules,
+    wallet: &mut WalletCtx,
+    postings: &mut BTreeMap<i64, Posting>,
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+) -> Result<Outcome, EngineError> {
+    let Some(versions) = rules.tariffs.get(&meter.utility) else {
+        let note = format!("no {} tariff at this site", meter.utility);
+        return Ok(Outcome::plain(reading, "rejected", Some(note)));
+    };
+    let cycle_day = versions.last().map_or(1, |v| v.tariff.cycle_start_day);
+    let quantity = interval.quantity;
+    let priced = if interval.head {
+        let from = interval.from;
+        let mut usage = meter
+            .usage
+            .take()
+            .unwrap_or_else(|| Usage::starting_at(from, &rules.tz, cycle_day));
+        let priced = price(
+            versions,
+            &rules.tz,
+            from,
+            reading.taken_at,
+            quantity,
+            &mut usage,
+        );
+        meter.usage = Some(usage);
+        meter.last_at = Some(reading.taken_at);
+        meter.last_register = Some(reading.register);
+        meter.changed = true;
+        priced
+    } else {
+        // History extended backwards: priced in its own cycle, the meter's cycle untouched.
+        let mut usage = Usage::starting_at(reading.taken_at, &rules.tz, cycle_day);
+        price(
+            versions,
+            &rules.tz,
+            reading.taken_at,
+            interval.from,
+            quantity,
+            &mut usage,
+        )
+    }
+    .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+
+    let (net, carry_net) = post_with_carry(wallet.carry_net, priced.net, rules.digits);
+    let (tax, carry_tax) = post_with_carry(wallet.carry_tax, priced.tax, rules.digits);
+    wallet.carry_net = carry_net;
+    wallet.carry_tax = carry_tax;
+    let total = net.0 + tax.0;
+    let allowance_usable = wallet.row.allowance_account_id.is_some()
+        && wallet
+            .row
+            .allowance_expires_at
+            .is_none_or(|expires| reading.taken_at < expires);
+    let from_allowance = if allowance_usable {
+        total.min(wallet.allowance.max(0))
+    } else {
+        0
+    };
+    wallet.allowance -= from_allowance;
+    wallet.balance -= total - from_allowance;
+    wallet.dirty = true;
+    if total > 0 {
+        let days = wallet.row.spent_at.map_or(Decimal::ZERO, |last| {
+            Decimal::from((reading.taken_at - last).num_seconds()) / Decimal::from(86_400)
+        });
+        wallet.daily_spend = update_daily_spend(wallet.daily_spend, Minor(total), days);
+        wallet.row.spent_at = Some(
+            wallet
+                .row
+                .spent_at
+                .map_or(reading.taken_at, |last| last.max(reading.taken_at)),
+        );
+        wallet.charged = true;
+    }
+
+    let posting = match postings.get_mut(&meter.site) {
+        Some(posting) => posting,
+        None => {
+            let key = format!(
+                "rating:{}:{}@{}",
+                meter.site,
+                reading.meter,
+                reading.taken_at.timestamp_micros()
+            );
+            postings
+                .entry(meter.site)
+                .or_insert(Posting::new(meter.site, key, "usage").memo("Usage charges"))
+        }
+    };
+    let revenue = site_account(tx, meter.site, SiteAccount::Revenue(meter.utility), now).await?;
+    let tax_account = site_account(tx, meter.site, SiteAccount::TaxPayable, now).await?;
+    posting.add(wallet.row.account_id, Minor(-(total - from_allowance)));
+    if let Some(allowance) = wallet.row.allowance_account_id {
+        posting.add(allowance, Minor(-from_allowance));
+    }
+    posting.add(revenue, net).add(tax_account, tax);
+    Ok(Outcome {
+        status: "rated",
+        quantity: Some(quantity),
+        net: Some(priced.net),
+        tax: Some(priced.tax),
+        wallet: Some(wallet.row.account_id),
+        site: Some(meter.site),
+        charged: total,
+        ..Outcome::plain(reading, "rated", None)
+    })
+}
+
+fn supply_view(wallet: &WalletCtx, meters: &HashMap<i64, MeterCtx>) -> WalletSupply {
+    let row = &wallet.row;
+    WalletSupply {
+        account: row.account_id,
+        site: row.site_id,
+        unit: row.unit_id,
+        meter: row.meter_id,
+        utility: row.meter_id.and_then(|m| meters.get(&m)).map(|m| m.utility),
+        state: SupplyState::parse(&row.supply_state).unwrap_or(SupplyState::On),
+        warned: u8::try_from(row.warned).unwrap_or(0),
+        vulnerable: row.vulnerable,
+        balance: Minor(wallet.balance),
+        emergency_balance: Minor(row.emergency_balance),
+        daily_spend: wallet.daily_spend,
+        landlord: row.unit_id.is_none() && row.meter_id.is_none() && row.occupancy_id.is_none(),
+    }
+}
+
+async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>, EngineError> {
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        i64,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        Option<String>,
+        Option<String>,
+        Option<DateTime<Utc>>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = on_tx!(tx, conn => {
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT m.id, m.unit_id, m.utility, m.multiplier, b.site_id, m.removed_at, s.last_reading_at, \
+             s.last_register, s.wraps_at, s.cycle_start, s.cycle_used, s.max_demand \
+             FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
+             LEFT JOIN meter_states s ON s.meter_id = m.id WHERE m.id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        query.build_query_as().fetch_all(&mut *conn).await
+    })?;
+    let mut meters = HashMap::with_capacity(rows.len());
+    for (
+        id,
+        unit,
+        utility,
+        multiplier,
+        site,
+        removed_at,
+        last_at,
+        last_register,
+        wraps_at,
+        cycle_start,
+        used,
+        demand,
+    ) in rows
+    {
+        let usage = match cycle_start {
+            Some(cycle_start) => Some(Usage {
+                cycle_start,
+                cycle_used: super::setup::decimal_or_zero(used.as_deref())?,
+                max_demand_kw: super::setup::decimal_or_zero(demand.as_deref())?,
+            }),
+            None => None,
+        };
+        meters.insert(
+            id,
+            MeterCtx {
+                unit,
+                utility: utility
+                    .parse()
+                    .map_err(|_| EngineError::Corrupt(utility.clone()))?,
+                multiplier: decimal(&multiplier)?,
+                site,
+                removed_at,
+                last_at,
+                last_register: last_register.as_deref().map(decimal).transpose()?,
+                wraps_at: wraps_at.as_deref().map(decimal).transpose()?,
+                usage,
+                first: None,
+                changed: false,
+            },
+        );
+    }
+    Ok(meters)
+}
+
+async fn load_wallets(
+    tx: &mut Tx,
+    meters: &HashMap<i64, MeterCtx>,
+    landlords: &HashMap<i64, i64>,
+) -> Result<HashMap<i64, WalletCtx>, EngineError> {
+    let meter_ids: Vec<i64> = meters.keys().copied().collect();
+    let mut unit_ids: Vec<i64> = meters.values().map(|m| m.unit).collect();
+    unit_ids.sort_unstable();
+    unit_ids.dedup();
+    let landlord_ids: Vec<i64> = landlords.values().copied().collect();
+    if meter_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<WalletRow> = on_tx!(tx, conn => {
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT w.account_id, w.site_id, w.unit_id, w.meter_id, w.occupancy_id, w.opened_at, w.supply_state, \
+             w.warned, w.vulnerable, w.carry_net, w.carry_tax, w.daily_spend, w.spent_at, a.balance_minor, \
+             w.allowance_account_id, COALESCE(al.balance_minor, 0) AS allowance_balance, w.allowance_expires_at, \
+             COALESCE(em.balance_minor, 0) AS emergency_balance \
+             FROM wallets w JOIN accounts a ON a.id = w.account_id \
+             LEFT JOIN accounts al ON al.id = w.allowance_account_id \
+             LEFT JOIN accounts em ON em.id = w.emergency_account_id \
+             WHERE w.closed_at IS NULL AND (w.account_id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in &landlord_ids {
+            list.push_bind(*id);
+        }
+        query.push(") OR w.meter_id IN (");
+        let mut list = query.separated(", ");
+        for id in &meter_ids {
+            list.push_bind(*id);
+        }
+        query.push(") OR (w.meter_id IS NULL AND w.unit_id IN (");
+        let mut list = query.separated(", ");
+        for id in &unit_ids {
+            list.push_bind(*id);
+        }
+        query.push(")))");
+        query.build_query_as().fetch_all(&mut *conn).await
+    })?;
+    let mut wallets = HashMap::with_capacity(rows.len());
+    for row in rows {
+        wallets.insert(
+            row.account_id,
+            WalletCtx {
+                carry_net: decimal(&row.carry_net)?,
+                carry_tax: decimal(&row.carry_tax)?,
+                daily_spend: decimal(&row.daily_spend)?,
+                balance: row.balance_minor,
+                allowance: row.allowance_balance,
+                dirty: false,
+                charged: false,
+                row,
+            },
+        );
+    }
+    Ok(wallets)
+}
+
+async fn insert_readings(
+    tx: &mut Tx,
+    outcomes: &[Outcome],
+    transactions: &HashMap<i64, i64>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    for chunk in outcomes.chunks(CHUNK) {
+        on_tx!(tx, conn => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO readings (meter_id, taken_at, register, received_at, status, quantity, net, tax, \
+                 wallet_account_id, transaction_id, note) ",
+            );
+            insert.push_values(chunk, |mut row, o| {
+                row.push_bind(o.meter)
+                    .push_bind(o.taken_at)
+                    .push_bind(o.register.to_string())
+                    .push_bind(now)
+                    .push_bind(o.status)
+                    .push_bind(o.quantity.map(|q| q.normalize().to_string()))
+                    .push_bind(o.net.map(|n| n.normalize().to_string()))
+                    .push_bind(o.tax.map(|t| t.normalize().to_string()))
+                    .push_bind(o.wallet)
+                    .push_bind(o.site.and_then(|site| transactions.get(&site).copied()))
+                    .push_bind(o.note.clone());
+            });
+            insert.push(" ON CONFLICT (meter_id, taken_at) DO NOTHING");
+            insert.build().execute(&mut *conn).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+async fn save_meters(tx: &mut Tx, meters: &HashMap<i64, MeterCtx>) -> Result<(), sqlx::Error> {
+    let changed: Vec<(&i64, &MeterCtx)> = meters.iter().filter(|(_, m)| m.changed).collect();
+    for chunk in changed.chunks(CHUNK) {
+        on_tx!(tx, conn => {
+            let mut upsert = sqlx::QueryBuilder::new(
+                "INSERT INTO meter_states (meter_id, last_reading_at, last_register, cycle_start, cycle_used, max_demand) ",
+            );
+            upsert.push_values(chunk, |mut row, (id, m)| {
+                let usage = m.usage.as_ref();
+                row.push_bind(**id)
+                    .push_bind(m.last_at)
+                    .push_bind(m.last_register.map(|r| r.to_string()))
+                    .push_bind(usage.map(|u| u.cycle_start))
+                    .push_bind(usage.map_or("0".to_owned(), |u| u.cycle_used.normalize().to_string()))
+                    .push_bind(usage.map_or("0".to_owned(), |u| u.max_demand_kw.normalize().to_string()));
+            });
+            upsert.push(
+                " ON CONFLICT (meter_id) DO UPDATE SET last_reading_at = excluded.last_reading_at, \
+                 last_register = excluded.last_register, cycle_start = excluded.cycle_start, \
+                 cycle_used = excluded.cycle_used, max_demand = excluded.max_demand",
+            );
+            upsert.build().execute(&mut *conn).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+async fn save_wallets(tx: &mut Tx, wallets: &HashMap<i64, WalletCtx>) -> Result<(), sqlx::Error> {
+    let changed: Vec<&WalletCtx> = wallets.values().filter(|w| w.dirty).collect();
+    for chunk in changed.chunks(CHUNK) {
+        on_tx!(tx, conn => {
+            let mut update = sqlx::QueryBuilder::new(
+                "UPDATE wallets SET carry_net = v.column2, carry_tax = v.column3, daily_spend = v.column4, \
+                 spent_at = v.column5 FROM (",
+            );
+            update.push_values(chunk, |mut row, w| {
+                row.push_bind(w.row.account_id)
+                    .push_bind(w.carry_net.normalize().to_string())
+                    .push_bind(w.carry_tax.normalize().to_string())
+                    .push_bind(w.daily_spend.normalize().to_string())
+                    .push_bind(w.row.spent_at);
+            });
+            update.push(") AS v WHERE wallets.account_id = v.column1");
+            update.build().execute(&mut *conn).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}

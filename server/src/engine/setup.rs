@@ -1,0 +1,226 @@
+//! What a site needs before it can charge: its supply policy and billing mode, its tariffs,
+//! and the landlord's wallet that pays for consumption no resident account covers.
+
+use super::{Engine, EngineError, decimal, time_zone};
+use crate::{
+    db::Tx,
+    ledger::{SiteAccount, site_account},
+    on_db, on_tx,
+};
+use app::domain::{
+    Currency, SiteId, Utility, minor_digits,
+    supply::SupplyPolicy,
+    tariff::{Tariff, Version},
+};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use std::collections::HashMap;
+
+/// How a site bills: a wallet per meter per occupancy, or one wallet per unit for all its
+/// utilities (room-mates share it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BillingMode {
+    PerMeter,
+    UnitWallet,
+}
+
+impl BillingMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillingMode::PerMeter => "per_meter",
+            BillingMode::UnitWallet => "unit_wallet",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "per_meter" => Some(BillingMode::PerMeter),
+            "unit_wallet" => Some(BillingMode::UnitWallet),
+            _ => None,
+        }
+    }
+}
+
+/// Everything about a site the rules need.
+#[derive(Clone, Debug)]
+pub struct SiteRules {
+    pub site: i64,
+    pub tz: Tz,
+    pub currency: Currency,
+    pub digits: u32,
+    pub mode: BillingMode,
+    pub policy: SupplyPolicy,
+    pub tariffs: HashMap<Utility, Vec<Version>>,
+}
+
+impl SiteRules {
+    pub fn tariff_now(&self, utility: Utility, at: DateTime<Utc>) -> Option<&Tariff> {
+        self.tariffs
+            .get(&utility)?
+            .iter()
+            .rev()
+            .find(|v| v.effective_from <= at)
+            .or_else(|| self.tariffs.get(&utility)?.first())
+            .map(|v| &v.tariff)
+    }
+}
+
+/// Loads a site's rules inside a transaction.
+pub async fn load_rules(tx: &mut Tx, site: i64) -> Result<SiteRules, EngineError> {
+    type Row = (String, String, Option<String>, Option<String>);
+    let row: Option<Row> = on_tx!(tx, conn => {
+        sqlx::query_as(
+            "SELECT s.time_zone, s.currency, p.billing_mode, p.policy FROM sites s \
+             LEFT JOIN site_policies p ON p.site_id = s.id WHERE s.id = $1",
+        )
+        .bind(site)
+        .fetch_optional(&mut *conn)
+        .await
+    })?;
+    let (zone, currency, mode, policy) = row.ok_or(EngineError::NotFound("site"))?;
+    let currency = Currency::parse(&currency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+    let policy = match policy {
+        Some(json) => {
+            serde_json::from_str(&json).map_err(|e| EngineError::Corrupt(e.to_string()))?
+        }
+        None => SupplyPolicy::default(),
+    };
+    let versions: Vec<(String, DateTime<Utc>, String)> = on_tx!(tx, conn => {
+        sqlx::query_as("SELECT utility, effective_from, definition FROM tariffs WHERE site_id = $1 ORDER BY effective_from")
+            .bind(site)
+            .fetch_all(&mut *conn)
+            .await
+    })?;
+    let mut tariffs: HashMap<Utility, Vec<Version>> = HashMap::new();
+    for (utility, effective_from, definition) in versions {
+        let utility: Utility = utility
+            .parse()
+            .map_err(|e: app::domain::site::UnknownUtility| EngineError::Corrupt(e.to_string()))?;
+        let tariff: Tariff =
+            serde_json::from_str(&definition).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        tariffs.entry(utility).or_default().push(Version {
+            effective_from,
+            tariff,
+        });
+    }
+    Ok(SiteRules {
+        site,
+        tz: time_zone(&zone)?,
+        digits: minor_digits(&currency),
+        currency,
+        mode: mode
+            .as_deref()
+            .and_then(BillingMode::parse)
+            .unwrap_or(BillingMode::PerMeter),
+        policy,
+        tariffs,
+    })
+}
+
+/// The landlord's wallet for a site, opened the first time it is needed. It is never cut.
+pub async fn landlord_wallet(
+    tx: &mut Tx,
+    site: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    let account = site_account(tx, site, SiteAccount::Landlord, now).await?;
+    on_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO wallets (account_id, site_id, opened_at) VALUES ($1, $2, $3) ON CONFLICT (account_id) DO NOTHING",
+        )
+        .bind(account)
+        .bind(site)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(account)
+}
+
+impl Engine {
+    /// Sets a site's billing mode and supply policy.
+    pub async fn set_policy(
+        &self,
+        site: SiteId,
+        mode: BillingMode,
+        policy: &SupplyPolicy,
+    ) -> Result<(), EngineError> {
+        let _turn = self.write.lock().await;
+        let json =
+            serde_json::to_string(policy).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        let now = Utc::now();
+        let mut tx = self.db.begin_write().await?;
+        on_tx!(&mut tx, conn => {
+            sqlx::query(
+                "INSERT INTO site_policies (site_id, billing_mode, policy, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (site_id) DO UPDATE SET billing_mode = excluded.billing_mode, policy = excluded.policy, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(site.0)
+            .bind(mode.as_str())
+            .bind(&json)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+        })?;
+        landlord_wallet(&mut tx, site.0, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a tariff version taking effect at `effective_from`. A version already in force
+    /// at that instant is refused: charges made under it stand.
+    pub async fn set_tariff(
+        &self,
+        site: SiteId,
+        utility: Utility,
+        effective_from: DateTime<Utc>,
+        tariff: &Tariff,
+        actor: Option<i64>,
+    ) -> Result<(), EngineError> {
+        tariff
+            .check()
+            .map_err(|e| EngineError::refused(e.to_string()))?;
+        let json =
+            serde_json::to_string(tariff).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        let _turn = self.write.lock().await;
+        let now = Utc::now();
+        let result = on_db!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO tariffs (site_id, utility, effective_from, definition, created_at, created_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(site.0)
+            .bind(utility.as_str())
+            .bind(effective_from)
+            .bind(&json)
+            .bind(now)
+            .bind(actor)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        });
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if crate::db::is_unique_violation(&e) => Err(EngineError::refused(
+                "A tariff version already starts at that moment.",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The site's rules as they stand.
+    pub async fn rules(&self, site: SiteId) -> Result<SiteRules, EngineError> {
+        let mut tx = self.db.begin_read().await?;
+        let rules = load_rules(&mut tx, site.0).await;
+        drop(tx);
+        rules
+    }
+}
+
+/// Parses a stored register or quantity, treating NULL as zero.
+pub(crate) fn decimal_or_zero(raw: Option<&str>) -> Result<rust_decimal::Decimal, EngineError> {
+    raw.map_or(Ok(rust_decimal::Decimal::ZERO), decimal)
+}

@@ -1,0 +1,316 @@
+//! The engine as the server functions see it: `app::ports::AccountsPort`. Authorisation was
+//! decided by the server function; amounts typed by people are parsed here, against the
+//! site's currency.
+
+use super::{
+    Engine, EngineError,
+    money::Source,
+    setup::{SiteRules, load_rules},
+};
+use crate::{db::Tx, internal, ledger::account_number, on_tx};
+use app::{
+    domain::{
+        AccountId, Caller, Minor, OrgId, SiteId, UnitId, UserId, Utility,
+        money::{PositiveAmount, SignedAmount},
+        supply::{SupplyState, days_left},
+        views::{AccountView, Receipt, StatementLine},
+    },
+    error::AppError,
+    ports::{AccountPlace, AccountsPort},
+};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    account_id: i64,
+    site_id: i64,
+    unit: String,
+    building: String,
+    utility: Option<String>,
+    balance_minor: i64,
+    supply_state: String,
+    daily_spend: String,
+    last_reading_at: Option<DateTime<Utc>>,
+    allowance: i64,
+    has_allowance: bool,
+    emergency: i64,
+    safety_hold: Option<String>,
+    vulnerable: bool,
+    occupant: Option<String>,
+}
+
+const SELECT: &str = "SELECT w.account_id, w.site_id, u.name AS unit, b.name AS building, a.utility, \
+    a.balance_minor, w.supply_state, w.daily_spend, \
+    (SELECT MAX(x.last_reading_at) FROM meter_states x JOIN meters m ON m.id = x.meter_id \
+      WHERE m.unit_id = w.unit_id AND (w.meter_id IS NULL OR m.id = w.meter_id)) AS last_reading_at, \
+    COALESCE(al.balance_minor, 0) AS allowance, w.allowance_account_id IS NOT NULL AS has_allowance, \
+    COALESCE(em.balance_minor, 0) AS emergency, \
+    (SELECT MAX(x.safety_hold) FROM meter_states x JOIN meters m ON m.id = x.meter_id \
+      WHERE m.unit_id = w.unit_id AND (w.meter_id IS NULL OR m.id = w.meter_id)) AS safety_hold, \
+    w.vulnerable, (SELECT p.display_name FROM occupancies o JOIN users p ON p.id = o.user_id \
+      WHERE o.id = w.occupancy_id) AS occupant \
+    FROM wallets w JOIN accounts a ON a.id = w.account_id JOIN units u ON u.id = w.unit_id \
+    JOIN buildings b ON b.id = u.building_id \
+    LEFT JOIN accounts al ON al.id = w.allowance_account_id LEFT JOIN accounts em ON em.id = w.emergency_account_id";
+
+fn view(row: Row, rules: &SiteRules) -> AccountView {
+    let digits = rules.digits;
+    let balance = Minor(row.balance_minor);
+    let spend = row.daily_spend.parse().unwrap_or_default();
+    let emergency_limit = rules.policy.emergency_credit;
+    let lowest_warning = rules
+        .policy
+        .warning_levels
+        .iter()
+        .min()
+        .copied()
+        .unwrap_or(Minor::ZERO);
+    let emergency_available = (emergency_limit > Minor::ZERO
+        && row.emergency >= 0
+        && balance < lowest_warning.max(Minor(1)))
+    .then(|| emergency_limit.format(digits));
+    AccountView {
+        id: AccountId(row.account_id),
+        number: account_number(row.account_id),
+        site: SiteId(row.site_id),
+        unit: row.unit,
+        building: row.building,
+        utility: row.utility.and_then(|u| u.parse::<Utility>().ok()),
+        currency: rules.currency.as_str().to_owned(),
+        balance: balance.format(digits),
+        balance_minor: balance.0,
+        state: SupplyState::parse(&row.supply_state).unwrap_or(SupplyState::On),
+        days_left: days_left(balance, spend).map(|d| d.to_string()),
+        last_reading_at: row.last_reading_at,
+        allowance: row
+            .has_allowance
+            .then(|| Minor(row.allowance).format(digits)),
+        emergency_owed: (row.emergency < 0).then(|| Minor(-row.emergency).format(digits)),
+        emergency_available,
+        safety_hold: row.safety_hold.map(|h| h.replace('_', " ")),
+        vulnerable: row.vulnerable,
+        occupant: row.occupant,
+    }
+}
+
+impl Engine {
+    async fn views(&self, tx: &mut Tx, rows: Vec<Row>) -> Result<Vec<AccountView>, EngineError> {
+        let mut rules: HashMap<i64, SiteRules> = HashMap::new();
+        let mut views = Vec::with_capacity(rows.len());
+        for row in rows {
+            if !rules.contains_key(&row.site_id) {
+                rules.insert(row.site_id, load_rules(tx, row.site_id).await?);
+            }
+            let site_rules = &rules[&row.site_id];
+            views.push(view(row, site_rules));
+        }
+        Ok(views)
+    }
+
+    async fn digits_of(&self, account: AccountId) -> Result<(SiteRules, i64), AppError> {
+        let mut tx = self.db.begin_read().await.map_err(internal)?;
+        let site: Option<i64> = on_tx!(&mut tx, conn => {
+            sqlx::query_scalar("SELECT site_id FROM wallets WHERE account_id = $1")
+                .bind(account.0)
+                .fetch_optional(&mut *conn)
+                .await
+        })
+        .map_err(internal)?;
+        let site = site.ok_or(AppError::NotFound)?;
+        Ok((load_rules(&mut tx, site).await?, site))
+    }
+}
+
+/// Statement lines, newest first, with usage charges summed per site-local day.
+fn statement(
+    rows: Vec<(i64, DateTime<Utc>, String, String, i64)>,
+    rules: &SiteRules,
+) -> Vec<StatementLine> {
+    let mut lines: Vec<StatementLine> = Vec::new();
+    for (transaction, posted_at, kind, memo, amount) in rows {
+        let day = posted_at.with_timezone(&rules.tz).date_naive().to_string();
+        if kind == "usage"
+            && let Some(last) = lines.last_mut()
+            && last.kind == "usage"
+            && last.day == day
+        {
+            last.amount_minor += amount;
+            last.amount = Minor(last.amount_minor).format(rules.digits);
+            continue;
+        }
+        let receipt = matches!(kind.as_str(), "top_up").then(|| format!("R{transaction:08}"));
+        lines.push(StatementLine {
+            transaction,
+            posted_at,
+            day,
+            description: memo,
+            kind,
+            amount: Minor(amount).format(rules.digits),
+            amount_minor: amount,
+            receipt,
+        });
+    }
+    lines.truncate(100);
+    lines
+}
+
+/// A form's nonce: what makes sending it twice harmless.
+fn nonce(raw: &str) -> Result<&str, AppError> {
+    let ok =
+        (8..=64).contains(&raw.len()) && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    ok.then_some(raw)
+        .ok_or_else(|| AppError::Invalid("The form is out of date: reload the page.".into()))
+}
+
+#[async_trait::async_trait]
+impl AccountsPort for Engine {
+    async fn place(
+        &self,
+        account: AccountId,
+        viewer: UserId,
+    ) -> Result<Option<AccountPlace>, AppError> {
+        let now = Utc::now();
+        let row: Option<(i64, i64, bool)> = crate::on_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT w.site_id, s.organisation_id, EXISTS (SELECT 1 FROM occupancies o WHERE o.user_id = $2 \
+                 AND (o.id = w.occupancy_id OR (w.closed_at IS NULL AND o.unit_id = w.unit_id AND o.starts_at <= $3 \
+                 AND (o.ends_at IS NULL OR o.ends_at > $3)))) \
+                 FROM wallets w JOIN sites s ON s.id = w.site_id WHERE w.account_id = $1 AND w.unit_id IS NOT NULL",
+            )
+            .bind(account.0)
+            .bind(viewer.0)
+            .bind(now)
+            .fetch_optional(pool)
+            .await
+        })
+        .map_err(internal)?;
+        Ok(row.map(|(site, org, lives_there)| AccountPlace {
+            site: SiteId(site),
+            org: OrgId(org),
+            occupant: lives_there.then_some(viewer),
+        }))
+    }
+
+    async fn mine(&self, caller: &Caller) -> Result<Vec<AccountView>, AppError> {
+        let now = Utc::now();
+        let sql = format!(
+            "{SELECT} WHERE w.closed_at IS NULL AND w.unit_id IN (SELECT o.unit_id FROM occupancies o \
+             WHERE o.user_id = $1 AND o.starts_at <= $2 AND (o.ends_at IS NULL OR o.ends_at > $2)) \
+             ORDER BY b.name, u.name, a.utility"
+        );
+        let mut tx = self.db.begin_read().await.map_err(internal)?;
+        let rows: Vec<Row> = on_tx!(&mut tx, conn => {
+            sqlx::query_as(&sql).bind(caller.user_id.0).bind(now).fetch_all(&mut *conn).await
+        })
+        .map_err(internal)?;
+        Ok(self.views(&mut tx, rows).await?)
+    }
+
+    async fn of_site(&self, site: SiteId) -> Result<Vec<AccountView>, AppError> {
+        let sql = format!(
+            "{SELECT} WHERE w.site_id = $1 AND w.closed_at IS NULL ORDER BY b.name, u.name, a.utility"
+        );
+        let mut tx = self.db.begin_read().await.map_err(internal)?;
+        let rows: Vec<Row> = on_tx!(&mut tx, conn => {
+            sqlx::query_as(&sql).bind(site.0).fetch_all(&mut *conn).await
+        })
+        .map_err(internal)?;
+        Ok(self.views(&mut tx, rows).await?)
+    }
+
+    async fn detail(
+        &self,
+        account: AccountId,
+    ) -> Result<(AccountView, Vec<StatementLine>), AppError> {
+        let sql = format!("{SELECT} WHERE w.account_id = $1");
+        let mut tx = self.db.begin_read().await.map_err(internal)?;
+        type Line = (i64, DateTime<Utc>, String, String, i64);
+        let (row, lines): (Option<Row>, Vec<Line>) = on_tx!(&mut tx, conn => {
+            let row = sqlx::query_as(&sql).bind(account.0).fetch_optional(&mut *conn).await?;
+            let lines = sqlx::query_as(
+                "SELECT t.id, t.posted_at, t.kind, t.memo, e.amount_minor FROM ledger_entries e \
+                 JOIN ledger_transactions t ON t.id = e.transaction_id WHERE e.account_id = $1 \
+                 ORDER BY t.id DESC LIMIT 2000",
+            )
+            .bind(account.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok::<_, sqlx::Error>((row, lines))
+        })
+        .map_err(internal)?;
+        let row = row.ok_or(AppError::NotFound)?;
+        let rules = load_rules(&mut tx, row.site_id).await?;
+        let lines = statement(lines, &rules);
+        Ok((view(row, &rules), lines))
+    }
+
+    async fn cash_top_up(
+        &self,
+        caller: &Caller,
+        account: AccountId,
+        amount: &str,
+        form: &str,
+    ) -> Result<Receipt, AppError> {
+        let (rules, _) = self.digits_of(account).await?;
+        let amount = PositiveAmount::parse(amount, rules.digits)
+            .map_err(|e| AppError::Invalid(e.to_string()))?
+            .0;
+        let source = Source::Cash {
+            nonce: nonce(form)?.to_owned(),
+        };
+        let top_up = self
+            .top_up(account.0, amount, source, Some(caller.user_id.0))
+            .await?;
+        Ok(Receipt {
+            number: top_up.receipt(),
+            amount: amount.format(rules.digits),
+            balance: top_up.balance.format(rules.digits),
+            repeated: !top_up.new,
+        })
+    }
+
+    async fn adjust(
+        &self,
+        caller: &Caller,
+        account: AccountId,
+        amount: &str,
+        reason: &str,
+        form: &str,
+    ) -> Result<(), AppError> {
+        let (rules, _) = self.digits_of(account).await?;
+        let amount = SignedAmount::parse(amount, rules.digits)
+            .map_err(|e| AppError::Invalid(e.to_string()))?
+            .0;
+        Engine::adjust(
+            self,
+            account.0,
+            amount,
+            reason,
+            nonce(form)?,
+            Some(caller.user_id.0),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn take_emergency_credit(
+        &self,
+        caller: &Caller,
+        account: AccountId,
+    ) -> Result<String, AppError> {
+        let (rules, _) = self.digits_of(account).await?;
+        let taken = Engine::take_emergency_credit(self, account.0, Some(caller.user_id.0)).await?;
+        Ok(taken.format(rules.digits))
+    }
+
+    async fn confirm_armed(&self, _caller: &Caller, account: AccountId) -> Result<(), AppError> {
+        Engine::confirm_armed(self, account.0).await?;
+        Ok(())
+    }
+
+    async fn move_in(&self, unit: UnitId) -> Result<(), AppError> {
+        Engine::move_in(self, unit).await?;
+        Ok(())
+    }
+}
