@@ -46,6 +46,8 @@ CREATE TABLE accounts (
 CREATE UNIQUE INDEX accounts_site_own ON accounts (site_id, kind, COALESCE(utility, ''))
     WHERE kind NOT IN ('prepaid', 'allowance', 'emergency', 'debt');
 CREATE UNIQUE INDEX accounts_debt_per_person ON accounts (site_id, user_id) WHERE kind = 'debt';
+-- The partial indexes above enforce uniqueness; lookups by a bound kind need a plain one.
+CREATE INDEX accounts_by_site_kind ON accounts (site_id, kind);
 
 CREATE TABLE ledger_transactions (
     id               INTEGER PRIMARY KEY,
@@ -110,6 +112,8 @@ CREATE UNIQUE INDEX wallets_open_per_meter ON wallets (meter_id)
 CREATE UNIQUE INDEX wallets_open_per_unit ON wallets (unit_id)
     WHERE closed_at IS NULL AND meter_id IS NULL AND unit_id IS NOT NULL;
 CREATE INDEX wallets_by_occupancy ON wallets (occupancy_id);
+CREATE INDEX wallets_by_meter ON wallets (meter_id);
+CREATE INDEX wallets_by_unit ON wallets (unit_id);
 CREATE INDEX wallets_by_site ON wallets (site_id, closed_at);
 
 -- Where each meter stands: its last rated reading, billing cycle, relay and safety hold.

@@ -78,7 +78,7 @@ pub struct Rejection {
 const FUTURE_TOLERANCE_HOURS: i64 = 24;
 
 /// Distinct meters per database transaction: keeps every statement's parameters in bounds.
-const METERS_PER_TRANSACTION: usize = 1_000;
+const METERS_PER_TRANSACTION: usize = 5_000;
 
 struct MeterCtx {
     unit: i64,
@@ -207,10 +207,15 @@ impl Engine {
             }
         }
         let mut landlords = HashMap::new();
+        let mut ledger_accounts = HashMap::new();
         for site in sites.keys() {
             landlords.insert(*site, landlord_wallet(&mut tx, *site, now).await?);
+            for account in Utility::ALL.map(SiteAccount::Revenue).into_iter().chain([SiteAccount::TaxPayable]) {
+                ledger_accounts.insert((*site, account), site_account(&mut tx, *site, account, now).await?);
+            }
         }
         let mut wallets = load_wallets(&mut tx, &meters, &landlords).await?;
+        let payers = Payers::new(&wallets);
 
         let mut outcomes = Vec::with_capacity(readings.len());
         let mut postings: BTreeMap<i64, Posting> = BTreeMap::new();
@@ -235,7 +240,7 @@ impl Engine {
                     quantity,
                     head,
                 } => {
-                    let wallet = pick_wallet(&wallets, meter, reading, &landlords);
+                    let wallet = payers.pick(&wallets, meter, reading, &landlords);
                     let interval = Interval {
                         from,
                         quantity,
@@ -248,10 +253,8 @@ impl Engine {
                         rules,
                         wallets.get_mut(&wallet).expect("loaded"),
                         &mut postings,
-                        &mut tx,
-                        now,
-                    )
-                    .await?
+                        &ledger_accounts,
+                    )?
                 }
             };
             report.charged += outcome.charged;
@@ -454,37 +457,45 @@ async fn older(
     }
 }
 
-/// The wallet a meter's consumption at this time is charged to.
-fn pick_wallet(
-    wallets: &HashMap<i64, WalletCtx>,
-    meter: &MeterCtx,
-    reading: &IncomingReading,
-    landlords: &HashMap<i64, i64>,
-) -> i64 {
-    let open = |w: &&WalletCtx| w.row.opened_at <= reading.taken_at && w.row.unit_id.is_some();
-    wallets
-        .values()
-        .filter(open)
-        .find(|w| w.row.meter_id == Some(reading.meter))
-        .or_else(|| {
-            wallets
-                .values()
-                .filter(open)
-                .find(|w| w.row.meter_id.is_none() && w.row.unit_id == Some(meter.unit))
-        })
-        .map_or(landlords[&meter.site], |w| w.row.account_id)
+/// Which wallet pays for which meter: the meter's own, else its unit's, else the landlord's.
+struct Payers {
+    by_meter: HashMap<i64, i64>,
+    by_unit: HashMap<i64, i64>,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn charge(
+impl Payers {
+    fn new(wallets: &HashMap<i64, WalletCtx>) -> Self {
+        let mut payers = Payers { by_meter: HashMap::new(), by_unit: HashMap::new() };
+        for wallet in wallets.values().filter(|w| w.row.unit_id.is_some()) {
+            match (wallet.row.meter_id, wallet.row.unit_id) {
+                (Some(meter), _) => payers.by_meter.insert(meter, wallet.row.account_id),
+                (None, Some(unit)) => payers.by_unit.insert(unit, wallet.row.account_id),
+                (None, None) => None,
+            };
+        }
+        payers
+    }
+
+    /// The wallet a meter's consumption at this time is charged to: one opened by then.
+    fn pick(&self, wallets: &HashMap<i64, WalletCtx>, meter: &MeterCtx, reading: &IncomingReading, landlords: &HashMap<i64, i64>) -> i64 {
+        let opened = |account: &&i64| wallets[*account].row.opened_at <= reading.taken_at;
+        self.by_meter
+            .get(&reading.meter)
+            .filter(opened)
+            .or_else(|| self.by_unit.get(&meter.unit).filter(opened))
+            .copied()
+            .unwrap_or(landlords[&meter.site])
+    }
+}
+
+fn charge(
     meter: &mut MeterCtx,
     reading: &IncomingReading,
     interval: Interval,
     rules: &SiteRules,
     wallet: &mut WalletCtx,
     postings: &mut BTreeMap<i64, Posting>,
-    tx: &mut Tx,
-    now: DateTime<Utc>,
+    ledger_accounts: &HashMap<(i64, SiteAccount), i64>,
 ) -> Result<Outcome, EngineError> {
     let Some(versions) = rules.tariffs.get(&meter.utility) else {
         let note = format!("no {} tariff at this site", meter.utility);
@@ -571,8 +582,8 @@ async fn charge(
                 .or_insert(Posting::new(meter.site, key, "usage").memo("Usage charges"))
         }
     };
-    let revenue = site_account(tx, meter.site, SiteAccount::Revenue(meter.utility), now).await?;
-    let tax_account = site_account(tx, meter.site, SiteAccount::TaxPayable, now).await?;
+    let revenue = ledger_accounts[&(meter.site, SiteAccount::Revenue(meter.utility))];
+    let tax_account = ledger_accounts[&(meter.site, SiteAccount::TaxPayable)];
     posting.add(wallet.row.account_id, Minor(-(total - from_allowance)));
     if let Some(allowance) = wallet.row.allowance_account_id {
         posting.add(allowance, Minor(-from_allowance));
@@ -683,6 +694,14 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
     Ok(meters)
 }
 
+const WALLET_SELECT: &str = "SELECT w.account_id, w.site_id, w.unit_id, w.meter_id, w.occupancy_id, \
+    w.opened_at, w.supply_state, w.warned, w.vulnerable, w.carry_net, w.carry_tax, w.daily_spend, w.spent_at, \
+    a.balance_minor, w.allowance_account_id, COALESCE(al.balance_minor, 0) AS allowance_balance, \
+    w.allowance_expires_at, COALESCE(em.balance_minor, 0) AS emergency_balance \
+    FROM wallets w JOIN accounts a ON a.id = w.account_id \
+    LEFT JOIN accounts al ON al.id = w.allowance_account_id \
+    LEFT JOIN accounts em ON em.id = w.emergency_account_id";
+
 async fn load_wallets(
     tx: &mut Tx,
     meters: &HashMap<i64, MeterCtx>,
@@ -696,34 +715,25 @@ async fn load_wallets(
     if meter_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<WalletRow> = on_tx!(tx, conn => {
-        let mut query = sqlx::QueryBuilder::new(
-            "SELECT w.account_id, w.site_id, w.unit_id, w.meter_id, w.occupancy_id, w.opened_at, w.supply_state, \
-             w.warned, w.vulnerable, w.carry_net, w.carry_tax, w.daily_spend, w.spent_at, a.balance_minor, \
-             w.allowance_account_id, COALESCE(al.balance_minor, 0) AS allowance_balance, w.allowance_expires_at, \
-             COALESCE(em.balance_minor, 0) AS emergency_balance \
-             FROM wallets w JOIN accounts a ON a.id = w.account_id \
-             LEFT JOIN accounts al ON al.id = w.allowance_account_id \
-             LEFT JOIN accounts em ON em.id = w.emergency_account_id \
-             WHERE w.closed_at IS NULL AND (w.account_id IN (",
-        );
-        let mut list = query.separated(", ");
-        for id in &landlord_ids {
-            list.push_bind(*id);
-        }
-        query.push(") OR w.meter_id IN (");
-        let mut list = query.separated(", ");
-        for id in &meter_ids {
-            list.push_bind(*id);
-        }
-        query.push(") OR (w.meter_id IS NULL AND w.unit_id IN (");
-        let mut list = query.separated(", ");
-        for id in &unit_ids {
-            list.push_bind(*id);
-        }
-        query.push(")))");
-        query.build_query_as().fetch_all(&mut *conn).await
-    })?;
+    // Three indexed look-ups: an OR across columns would scan the table.
+    let mut rows: Vec<WalletRow> = Vec::new();
+    for (filter, ids) in [
+        ("w.account_id IN (", &landlord_ids),
+        ("w.meter_id IN (", &meter_ids),
+        ("w.meter_id IS NULL AND w.unit_id IN (", &unit_ids),
+    ] {
+        let found: Vec<WalletRow> = on_tx!(tx, conn => {
+            let mut query = sqlx::QueryBuilder::new(WALLET_SELECT);
+            query.push(" WHERE w.closed_at IS NULL AND ").push(filter);
+            let mut list = query.separated(", ");
+            for id in ids.iter() {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(&mut *conn).await
+        })?;
+        rows.extend(found);
+    }
     let mut wallets = HashMap::with_capacity(rows.len());
     for row in rows {
         wallets.insert(
