@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/manage") view=pages::manager::home::ManagerHomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/accounts/:id") view=pages::accounts::AccountPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/manage/sites/:id")
                         view=pages::manager::site::SitePage

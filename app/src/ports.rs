@@ -108,6 +108,9 @@ pub trait AccountsPort: Send + Sync {
         account: AccountId,
     ) -> Result<(AccountView, Vec<StatementLine>), AppError>;
 
+    /// A fresh, unguessable token for one money form.
+    fn form_nonce(&self) -> String;
+
     async fn cash_top_up(
         &self,
         caller: &Caller,

@@ -22,10 +22,15 @@ use std::time::Instant;
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let meters = args.first().copied().unwrap_or(6_000).max(3) / 3 * 3;
     let rounds = args.get(1).copied().unwrap_or(11).max(2);
-    println!("rating benchmark: {meters} meters, {rounds} rounds of one reading per meter (SQLite, WAL)");
+    println!(
+        "rating benchmark: {meters} meters, {rounds} rounds of one reading per meter (SQLite, WAL)"
+    );
 
     let dir = tempfile::tempdir().expect("a temporary directory");
     let rated = rated_rate(&dir, meters, rounds).await;
@@ -38,7 +43,10 @@ async fn main() {
 fn config(dir: &std::path::Path, name: &str) -> Config {
     Config {
         data_dir: dir.to_path_buf(),
-        database_url: Some(Secret::new(format!("sqlite://{}", dir.join(name).display()))),
+        database_url: Some(Secret::new(format!(
+            "sqlite://{}",
+            dir.join(name).display()
+        ))),
         ..Config::default()
     }
 }
@@ -60,12 +68,26 @@ fn round(meter_ids: &[i64], round: usize) -> Vec<IncomingReading> {
 }
 
 async fn rated_rate(dir: &tempfile::TempDir, meters: usize, rounds: usize) -> f64 {
-    let platform = Platform::open(config(dir.path(), "rated.db")).await.expect("opens");
+    let platform = Platform::open(config(dir.path(), "rated.db"))
+        .await
+        .expect("opens");
     let engine = platform.engine.clone();
     let (site, units, meter_ids) = build_site(&platform.db, meters / 3).await;
-    engine.set_policy(site, BillingMode::PerMeter, &Default::default()).await.unwrap();
+    engine
+        .set_policy(site, BillingMode::PerMeter, &Default::default())
+        .await
+        .unwrap();
     for (utility, tariff) in demo::demo_tariffs() {
-        engine.set_tariff(site, utility, Utc::now() - Duration::days(400), &tariff, None).await.unwrap();
+        engine
+            .set_tariff(
+                site,
+                utility,
+                Utc::now() - Duration::days(400),
+                &tariff,
+                None,
+            )
+            .await
+            .unwrap();
     }
     let setup = Instant::now();
     for unit in &units {
@@ -76,10 +98,20 @@ async fn rated_rate(dir: &tempfile::TempDir, meters: usize, rounds: usize) -> f6
     })
     .unwrap();
     for wallet in &wallets {
-        let source = Source::Provider { provider: "bench".into(), reference: format!("w{wallet}") };
-        engine.top_up(*wallet, Minor(10_000_000), source, None).await.unwrap();
+        let source = Source::Provider {
+            provider: "bench".into(),
+            reference: format!("w{wallet}"),
+        };
+        engine
+            .top_up(*wallet, Minor(10_000_000), source, None)
+            .await
+            .unwrap();
     }
-    println!("  set-up: {} wallets opened and topped up in {:.1} s", wallets.len(), setup.elapsed().as_secs_f64());
+    println!(
+        "  set-up: {} wallets opened and topped up in {:.1} s",
+        wallets.len(),
+        setup.elapsed().as_secs_f64()
+    );
     engine.rate(round(&meter_ids, 0)).await.unwrap();
     let timer = Instant::now();
     let mut rated = 0;
@@ -89,20 +121,27 @@ async fn rated_rate(dir: &tempfile::TempDir, meters: usize, rounds: usize) -> f6
     }
     let seconds = timer.elapsed().as_secs_f64();
     let (_, differences) = server::ledger::reconcile(&platform.db).await.unwrap();
-    assert!(differences.is_empty(), "the ledger reconciles after the run");
+    assert!(
+        differences.is_empty(),
+        "the ledger reconciles after the run"
+    );
     println!("  rated {rated} readings in {seconds:.2} s; ledger reconciles");
     rated as f64 / seconds
 }
 
 async fn raw_rate(dir: &tempfile::TempDir, meters: usize, rounds: usize) -> f64 {
-    let platform = Platform::open(config(dir.path(), "raw.db")).await.expect("opens");
+    let platform = Platform::open(config(dir.path(), "raw.db"))
+        .await
+        .expect("opens");
     let (_, _, meter_ids) = build_site(&platform.db, meters / 3).await;
     let now = Utc::now();
     let timer = Instant::now();
     let mut written = 0;
     for r in 1..rounds {
         let batch = round(&meter_ids, r);
-        let Db::Sqlite(pool) = &platform.db else { unreachable!("SQLite") };
+        let Db::Sqlite(pool) = &platform.db else {
+            unreachable!("SQLite")
+        };
         let mut tx = pool.begin().await.unwrap();
         for chunk in batch.chunks(server::ledger::CHUNK) {
             let mut insert = sqlx::QueryBuilder::new(

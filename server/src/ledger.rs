@@ -333,7 +333,8 @@ impl std::fmt::Display for Difference {
 
 /// Recomputes every balance from the entries and checks every transaction balances.
 pub async fn reconcile(db: &Db) -> Result<(usize, Vec<Difference>), sqlx::Error> {
-    let (accounts, balances, unbalanced): (i64, Vec<(i64, i64, i64)>, Vec<(i64, i64)>) = on_db!(db, pool => {
+    type Found = (i64, Vec<(i64, i64, i64)>, Vec<(i64, i64)>);
+    let (accounts, balances, unbalanced): Found = on_db!(db, pool => {
         let accounts = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(pool).await?;
         let balances = sqlx::query_as(
             "SELECT a.id, a.balance_minor, CAST(COALESCE(SUM(e.amount_minor), 0) AS BIGINT) \

@@ -92,6 +92,7 @@ pub async fn load_account(account: String) -> Result<AccountDetail, AppError> {
                 may_take_cash: may(AccountAction::CashTopUp),
                 may_adjust: may(AccountAction::Adjust),
                 may_choose: may(AccountAction::ResidentChoice),
+                form_nonce: ports.accounts.form_nonce(),
             })
         }
         .await,

@@ -98,13 +98,13 @@ pub struct PositiveAmount(pub Minor);
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BadAmount {
-    #[error("enter an amount such as 250 or 99.50")]
+    #[error("Enter an amount such as 250 or 99.50.")]
     NotANumber,
-    #[error("the amount must be more than zero")]
+    #[error("The amount must be more than zero.")]
     NotPositive,
-    #[error("the amount has more decimal places than the currency ({0})")]
+    #[error("The amount has more decimal places than the currency has ({0}).")]
     TooPrecise(u32),
-    #[error("the amount is too large")]
+    #[error("The amount is too large.")]
     TooLarge,
 }
 

@@ -198,6 +198,8 @@ pub struct AccountDetail {
     pub may_take_cash: bool,
     pub may_adjust: bool,
     pub may_choose: bool,
+    /// Sent back with a money form: the same form sent twice moves money once.
+    pub form_nonce: String,
 }
 
 /// A receipt for money taken.

@@ -1,5 +1,6 @@
 //! The pages: residents' under `resident/`, staff's under `manager/`, shared ones here.
 
+pub mod accounts;
 pub mod layout;
 pub mod manager;
 pub mod not_found;

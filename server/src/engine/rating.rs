@@ -161,7 +161,7 @@ impl Engine {
     ) -> Result<RatingReport, EngineError> {
         let _turn = self.write.lock().await;
         let now = Utc::now();
-        readings.sort_by(|a, b| (a.meter, a.taken_at).cmp(&(b.meter, b.taken_at)));
+        readings.sort_by_key(|r| (r.meter, r.taken_at));
         let before = readings.len();
         readings.dedup_by(|later, earlier| {
             later.meter == earlier.meter && later.taken_at == earlier.taken_at
@@ -202,16 +202,23 @@ impl Engine {
         let mut meters = load_meters(&mut tx, &meter_ids).await?;
         let mut sites: BTreeMap<i64, SiteRules> = BTreeMap::new();
         for site in meters.values().map(|m| m.site) {
-            if !sites.contains_key(&site) {
-                sites.insert(site, load_rules(&mut tx, site).await?);
+            if let std::collections::btree_map::Entry::Vacant(entry) = sites.entry(site) {
+                entry.insert(load_rules(&mut tx, site).await?);
             }
         }
         let mut landlords = HashMap::new();
         let mut ledger_accounts = HashMap::new();
         for site in sites.keys() {
             landlords.insert(*site, landlord_wallet(&mut tx, *site, now).await?);
-            for account in Utility::ALL.map(SiteAccount::Revenue).into_iter().chain([SiteAccount::TaxPayable]) {
-                ledger_accounts.insert((*site, account), site_account(&mut tx, *site, account, now).await?);
+            for account in Utility::ALL
+                .map(SiteAccount::Revenue)
+                .into_iter()
+                .chain([SiteAccount::TaxPayable])
+            {
+                ledger_accounts.insert(
+                    (*site, account),
+                    site_account(&mut tx, *site, account, now).await?,
+                );
             }
         }
         let mut wallets = load_wallets(&mut tx, &meters, &landlords).await?;
@@ -465,7 +472,10 @@ struct Payers {
 
 impl Payers {
     fn new(wallets: &HashMap<i64, WalletCtx>) -> Self {
-        let mut payers = Payers { by_meter: HashMap::new(), by_unit: HashMap::new() };
+        let mut payers = Payers {
+            by_meter: HashMap::new(),
+            by_unit: HashMap::new(),
+        };
         for wallet in wallets.values().filter(|w| w.row.unit_id.is_some()) {
             match (wallet.row.meter_id, wallet.row.unit_id) {
                 (Some(meter), _) => payers.by_meter.insert(meter, wallet.row.account_id),
@@ -477,7 +487,13 @@ impl Payers {
     }
 
     /// The wallet a meter's consumption at this time is charged to: one opened by then.
-    fn pick(&self, wallets: &HashMap<i64, WalletCtx>, meter: &MeterCtx, reading: &IncomingReading, landlords: &HashMap<i64, i64>) -> i64 {
+    fn pick(
+        &self,
+        wallets: &HashMap<i64, WalletCtx>,
+        meter: &MeterCtx,
+        reading: &IncomingReading,
+        landlords: &HashMap<i64, i64>,
+    ) -> i64 {
         let opened = |account: &&i64| wallets[*account].row.opened_at <= reading.taken_at;
         self.by_meter
             .get(&reading.meter)

@@ -99,8 +99,8 @@ impl Engine {
         let mut rules: HashMap<i64, SiteRules> = HashMap::new();
         let mut views = Vec::with_capacity(rows.len());
         for row in rows {
-            if !rules.contains_key(&row.site_id) {
-                rules.insert(row.site_id, load_rules(tx, row.site_id).await?);
+            if let std::collections::hash_map::Entry::Vacant(entry) = rules.entry(row.site_id) {
+                entry.insert(load_rules(tx, row.site_id).await?);
             }
             let site_rules = &rules[&row.site_id];
             views.push(view(row, site_rules));
@@ -243,6 +243,13 @@ impl AccountsPort for Engine {
         let rules = load_rules(&mut tx, row.site_id).await?;
         let lines = statement(lines, &rules);
         Ok((view(row, &rules), lines))
+    }
+
+    fn form_nonce(&self) -> String {
+        use argon2::password_hash::rand_core::{OsRng, RngCore};
+        let mut bytes = [0_u8; 16];
+        OsRng.fill_bytes(&mut bytes);
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     async fn cash_top_up(

@@ -20,7 +20,10 @@ enum Event {
 
 /// Readings for two meters (strictly increasing registers every 15 minutes) and a few
 /// top-ups, as they happened.
-fn history() -> impl Strategy<Value = (Vec<(usize, i64, u32)>, Vec<(usize, i64)>)> {
+/// Readings as (meter, gap in quarter hours, hundredths used) and credits as (wallet, minor).
+type History = (Vec<(usize, i64, u32)>, Vec<(usize, i64)>);
+
+fn history() -> impl Strategy<Value = History> {
     (
         proptest::collection::vec((0_usize..2, 1_i64..40, 0_u32..500), 2..25),
         proptest::collection::vec((0_usize..2, 100_i64..50_000), 0..4),
@@ -63,7 +66,7 @@ async fn apply(f: &Fixture, wallets: &[i64], events: &[Event], batch: usize) {
     f.engine.rate(readings).await.unwrap();
 }
 
-fn events(meters: &[i64], history: &(Vec<(usize, i64, u32)>, Vec<(usize, i64)>)) -> Vec<Event> {
+fn events(meters: &[i64], history: &History) -> Vec<Event> {
     let start = at("2026-06-01T00:00:00Z");
     let mut registers = [Decimal::ZERO; 2];
     let mut minutes = [0_i64; 2];

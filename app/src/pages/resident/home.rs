@@ -1,5 +1,6 @@
-use crate::api::directory::load_resident_home;
+use crate::api::{accounts::my_accounts, directory::load_resident_home};
 use crate::domain::views::{MeterView, ResidentUnit};
+use crate::pages::accounts::AccountCard;
 use crate::pages::error_view;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -7,8 +8,26 @@ use leptos_meta::Title;
 #[component]
 pub fn ResidentHomePage() -> impl IntoView {
     let home = Resource::new(|| (), |_| load_resident_home());
+    let accounts = Resource::new(|| (), |_| my_accounts());
     view! {
         <Title text="Home"/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match accounts.await {
+                    Ok(accounts) if accounts.is_empty() => ().into_any(),
+                    Ok(accounts) => view! {
+                        <section class="accounts">
+                            <h1>"Your credit"</h1>
+                            <div class="account-list">
+                                {accounts.into_iter().map(|account| view! { <AccountCard account link=true/> }).collect_view()}
+                            </div>
+                        </section>
+                    }
+                    .into_any(),
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Suspense>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match home.await {

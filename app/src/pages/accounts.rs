@@ -1,0 +1,224 @@
+//! One prepaid account: balance, supply state, days left and statement, for its resident and
+//! for staff of its site; the resident's choices (emergency credit, reopening gas at the
+//! meter) and the desk's (cash top-up with a receipt, adjustments) where the viewer may.
+
+use crate::api::accounts::{
+    AdjustAccount, CashTopUp, ConfirmArmed, TakeEmergencyCredit, load_account,
+};
+use crate::domain::{
+    supply::SupplyState,
+    views::{AccountDetail, AccountView, StatementLine},
+};
+use crate::pages::{error_view, form_error};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let params = use_params_map();
+    let cash = ServerAction::<CashTopUp>::new();
+    let adjust = ServerAction::<AdjustAccount>::new();
+    let emergency = ServerAction::<TakeEmergencyCredit>::new();
+    let armed = ServerAction::<ConfirmArmed>::new();
+    // Every completed action reloads the account.
+    let changes = move || {
+        (
+            cash.version().get(),
+            adjust.version().get(),
+            emergency.version().get(),
+            armed.version().get(),
+        )
+    };
+    let account = Resource::new(
+        move || (params.read().get("id").unwrap_or_default(), changes()),
+        |(id, _)| load_account(id),
+    );
+    let actions = Actions {
+        cash,
+        adjust,
+        emergency,
+        armed,
+    };
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match account.await {
+                    Ok(detail) => view! { <Account detail actions/> }.into_any(),
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Actions {
+    cash: ServerAction<CashTopUp>,
+    adjust: ServerAction<AdjustAccount>,
+    emergency: ServerAction<TakeEmergencyCredit>,
+    armed: ServerAction<ConfirmArmed>,
+}
+
+#[component]
+fn Account(detail: AccountDetail, actions: Actions) -> impl IntoView {
+    let account = detail.account.clone();
+    let id = account.id.to_string();
+    view! {
+        <Title text=account.title()/>
+        <p class="breadcrumb"><a href="/">"Home"</a></p>
+        <h1>{account.title()}</h1>
+        <AccountCard account=account.clone() link=false/>
+        {detail.may_choose.then(|| view! { <ResidentChoices account=account.clone() actions/> })}
+        {detail.may_take_cash.then(|| view! { <CashForm id=id.clone() nonce=detail.form_nonce.clone() currency=account.currency.clone() actions/> })}
+        {detail.may_adjust.then(|| view! { <AdjustForm id=id.clone() nonce=detail.form_nonce.clone() actions/> })}
+        <Statement lines=detail.lines currency=account.currency/>
+    }
+    .into_any()
+}
+
+/// The headline figures of an account; a link to its page when shown in a list.
+#[component]
+pub fn AccountCard(account: AccountView, link: bool) -> impl IntoView {
+    let state = account.state;
+    let negative = account.balance_minor < 0;
+    let title = account.title();
+    let href = format!("/accounts/{}", account.id);
+    view! {
+        <article class=format!("card account state-{}", state.as_str()) data-account=account.id.to_string()>
+            {if link {
+                view! { <h2><a href=href>{title}</a></h2> }.into_any()
+            } else {
+                view! { <p class="number">{format!("Account {}", account.number)}</p> }.into_any()
+            }}
+            <p class="balance" class:negative=negative>
+                <span class="amount" data-balance=account.balance_minor.to_string()>{account.balance.clone()}</span>
+                " " <span class="currency">{account.currency.clone()}</span>
+            </p>
+            <p class=format!("supply supply-{}", state.as_str())>
+                <span class="state" data-state=state.as_str()>{state.label()}</span>
+                {account.safety_hold.clone().map(|hold| view! { <span class="hold">{format!(" · held closed: {hold}")}</span> })}
+            </p>
+            <dl class="facts">
+                <div><dt>"Days left"</dt><dd>{account.days_left.clone().unwrap_or_else(|| "—".into())}</dd></div>
+                <div><dt>"Last reading"</dt><dd>{account.last_reading_at.map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "—".into())}</dd></div>
+                {account.allowance.clone().map(|allowance| view! { <div><dt>"Allowance"</dt><dd>{allowance}</dd></div> })}
+                {account.emergency_owed.clone().map(|owed| view! { <div><dt>"Emergency credit owed"</dt><dd>{owed}</dd></div> })}
+                {account.occupant.clone().map(|who| view! { <div><dt>"Resident"</dt><dd>{who}</dd></div> })}
+            </dl>
+        </article>
+    }
+    .into_any()
+}
+
+#[component]
+fn ResidentChoices(account: AccountView, actions: Actions) -> impl IntoView {
+    let id = account.id.to_string();
+    let emergency = account.emergency_available.clone().map(|amount| {
+        let id = id.clone();
+        view! {
+            <ActionForm action=actions.emergency attr:class="inline">
+                <input type="hidden" name="account" value=id/>
+                <button type="submit" disabled=move || actions.emergency.pending().get()>
+                    {format!("Take {amount} {} emergency credit", account.currency)}
+                </button>
+            </ActionForm>
+            {form_error(actions.emergency.value())}
+        }
+    });
+    let armed = (account.state == SupplyState::Armed).then(|| {
+        view! {
+            <ActionForm action=actions.armed attr:class="inline">
+                <input type="hidden" name="account" value=id.clone()/>
+                <p>"Credit is back. At the meter, check every gas appliance is off, then:"</p>
+                <button type="submit">"I am at the meter: reopen the gas"</button>
+            </ActionForm>
+            {form_error(actions.armed.value())}
+        }
+    });
+    view! { <section class="choices">{emergency}{armed}</section> }.into_any()
+}
+
+#[component]
+fn CashForm(id: String, nonce: String, currency: String, actions: Actions) -> impl IntoView {
+    let receipt = move || actions.cash.value().get().and_then(Result::ok);
+    view! {
+        <details class="card money-form" open>
+            <summary>"Take cash"</summary>
+            <ActionForm action=actions.cash>
+                <input type="hidden" name="account" value=id/>
+                <input type="hidden" name="nonce" value=nonce/>
+                <label>{format!("Amount ({currency})")}
+                    <input type="text" name="amount" inputmode="decimal" required autocomplete="off"/>
+                </label>
+                <button type="submit" disabled=move || actions.cash.pending().get()>"Record cash top-up"</button>
+            </ActionForm>
+            {form_error(actions.cash.value())}
+            {move || receipt().map(|receipt| view! {
+                <p class="notice receipt" role="status">
+                    {if receipt.repeated { "Already recorded. " } else { "" }}
+                    "Receipt " <strong class="receipt-number">{receipt.number}</strong>
+                    {format!(": {} received, balance now {}.", receipt.amount, receipt.balance)}
+                </p>
+            })}
+        </details>
+    }
+    .into_any()
+}
+
+#[component]
+fn AdjustForm(id: String, nonce: String, actions: Actions) -> impl IntoView {
+    let done = move || actions.adjust.value().get().is_some_and(|r| r.is_ok());
+    view! {
+        <details class="card money-form">
+            <summary>"Adjust the balance"</summary>
+            <ActionForm action=actions.adjust>
+                <input type="hidden" name="account" value=id/>
+                <input type="hidden" name="nonce" value=nonce/>
+                <label>"Amount (negative to take away)"
+                    <input type="text" name="amount" required autocomplete="off"/>
+                </label>
+                <label>"Reason (kept in the audit log)"
+                    <input type="text" name="reason" required maxlength="200"/>
+                </label>
+                <button type="submit" disabled=move || actions.adjust.pending().get()>"Adjust"</button>
+            </ActionForm>
+            {form_error(actions.adjust.value())}
+            {move || done().then(|| view! { <p class="notice" role="status">"Adjusted."</p> })}
+        </details>
+    }
+    .into_any()
+}
+
+#[component]
+fn Statement(lines: Vec<StatementLine>, currency: String) -> impl IntoView {
+    if lines.is_empty() {
+        return view! { <p class="empty">"No transactions yet."</p> }.into_any();
+    }
+    view! {
+        <section class="statement">
+            <h2>"Transactions"</h2>
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Date"</th>
+                        <th scope="col">"What"</th>
+                        <th scope="col" class="num">{format!("Amount ({currency})")}</th>
+                        <th scope="col">"Receipt"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {lines.into_iter().map(|line| view! {
+                        <tr class=format!("line line-{}", line.kind)>
+                            <td>{line.day}</td>
+                            <td>{line.description}</td>
+                            <td class="num" class:negative=line.amount_minor < 0>{line.amount}</td>
+                            <td>{line.receipt.unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+    .into_any()
+}
