@@ -19,7 +19,7 @@ test('a resident signs in and sees their own unit and meters', async () => {
   const { context, page, problems } = await openPage(browser, { width: 360, height: 740 });
   await signIn(page, 'a101@demo.example');
   await page.waitForURL(`${BASE}/`);
-  await page.getByRole('heading', { name: 'A-101' }).waitFor();
+  await page.getByRole('heading', { name: 'A-101', exact: true }).waitFor();
   const text = await page.textContent('main');
   assert.match(text, /EL-A101/);
   assert.match(text, /WA-A101/);

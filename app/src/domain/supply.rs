@@ -215,6 +215,17 @@ impl SupplyPolicy {
         }
     }
 
+    /// Emergency credit is for a balance below the lowest warning level (or run out).
+    pub fn emergency_is_for(&self, balance: Minor) -> bool {
+        let lowest = self
+            .warning_levels
+            .iter()
+            .min()
+            .copied()
+            .unwrap_or(Minor::ZERO);
+        balance < lowest.max(Minor(1))
+    }
+
     /// The share of a top-up that repays debt.
     pub fn debt_share(&self, top_up: Minor, debt: Minor) -> Minor {
         let share = Decimal::from(top_up.0) * self.debt_recovery_percent / Decimal::ONE_HUNDRED;

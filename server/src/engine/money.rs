@@ -279,14 +279,7 @@ impl Engine {
                 "Emergency credit was taken already; it is repaid by the next top-up.",
             ));
         }
-        let lowest_warning = rules
-            .policy
-            .warning_levels
-            .iter()
-            .min()
-            .copied()
-            .unwrap_or(Minor::ZERO);
-        if accounts.balance >= lowest_warning.max(Minor(1)) {
+        if !rules.policy.emergency_is_for(accounts.balance) {
             return Err(EngineError::refused(
                 "Emergency credit is there for when credit is nearly out.",
             ));

@@ -59,16 +59,9 @@ fn view(row: Row, rules: &SiteRules) -> AccountView {
     let balance = Minor(row.balance_minor);
     let spend = row.daily_spend.parse().unwrap_or_default();
     let emergency_limit = rules.policy.emergency_credit;
-    let lowest_warning = rules
-        .policy
-        .warning_levels
-        .iter()
-        .min()
-        .copied()
-        .unwrap_or(Minor::ZERO);
     let emergency_available = (emergency_limit > Minor::ZERO
         && row.emergency >= 0
-        && balance < lowest_warning.max(Minor(1)))
+        && rules.policy.emergency_is_for(balance))
     .then(|| emergency_limit.format(digits));
     AccountView {
         id: AccountId(row.account_id),

@@ -1,0 +1,68 @@
+// Prepaid accounts in a real headless Chromium: a resident reads their credit, a manager
+// takes cash at the desk and sees the receipt and the new balance without a reload.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, assertNoProblems, hydrated, launch, openPage, screenshot, signIn, waitForServer } from './support.mjs';
+
+let browser;
+
+before(async () => {
+  await waitForServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('a resident sees the credit of each utility and opens a statement', async () => {
+  const { context, page, problems } = await openPage(browser, { width: 360, height: 740 });
+  await signIn(page, 'a102@demo.example');
+  await page.waitForURL(`${BASE}/`);
+  await page.getByRole('heading', { name: 'Your credit' }).waitFor();
+  assert.equal(await page.locator('article.account').count(), 3);
+  const card = page.locator('article.account').first();
+  assert.match(await card.textContent(), /KES/);
+  await screenshot(page, 'resident-credit-360px');
+  await card.getByRole('link').click();
+  await page.waitForURL(/\/accounts\/\d+$/);
+  await hydrated(page);
+  await page.locator('.balance .amount').waitFor();
+  assert.match(await page.textContent('main'), /Account A\d{7}/);
+  assert.equal(await page.locator('.money-form').count(), 0, 'residents take no cash');
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('a manager takes cash for an account and the balance rises once', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await hydrated(page);
+  await page.locator('table.account-table tbody tr').first().waitFor();
+  assert.equal(await page.locator('tr.account-row').count(), 216);
+  // Only the accounts low on credit, then the first of them.
+  await page.selectOption('select[name="state-filter"]', 'low');
+  const visible = await page.locator('tr.account-row:visible').count();
+  assert.ok(visible < 216, `filtering by state hides rows (${visible} shown)`);
+  await page.locator('tr.account-row:visible a').first().click();
+  await page.waitForURL(/\/accounts\/\d+$/);
+  await hydrated(page);
+  const before = Number(await page.getAttribute('.balance .amount', 'data-balance'));
+  await page.fill('input[name="amount"] >> nth=0', '150');
+  await page.getByRole('button', { name: 'Record cash top-up' }).click();
+  const receipt = page.locator('.receipt');
+  await receipt.waitFor();
+  assert.match(await receipt.textContent(), /Receipt R\d{8}: 150\.00 received/);
+  await page.waitForFunction(
+    (expected) => document.querySelector('.balance .amount')?.dataset.balance === String(expected),
+    before + 15000,
+  );
+  assert.match(await page.textContent('.statement'), /Cash top-up/);
+  await screenshot(page, 'manager-cash-receipt');
+  assertNoProblems(problems);
+  await context.close();
+});
