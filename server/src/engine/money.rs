@@ -17,7 +17,7 @@ use crate::{
     ledger::{Posted, Posting, SiteAccount, open_account, post, site_account},
     on_tx,
 };
-use app::domain::Minor;
+use app::domain::{Minor, Utility};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -55,6 +55,8 @@ struct WalletAccounts {
     emergency: Option<i64>,
     balance: Minor,
     emergency_balance: Minor,
+    /// The utility of a per-meter wallet (its tariff may set a minimum top-up).
+    utility: Option<Utility>,
 }
 
 async fn wallet_accounts(tx: &mut Tx, wallet: i64) -> Result<WalletAccounts, EngineError> {
@@ -65,10 +67,11 @@ async fn wallet_accounts(tx: &mut Tx, wallet: i64) -> Result<WalletAccounts, Eng
         i64,
         i64,
         Option<DateTime<Utc>>,
+        Option<String>,
     );
     let row: Option<Row> = on_tx!(tx, conn => {
         sqlx::query_as(
-            "SELECT w.site_id, o.user_id, w.emergency_account_id, a.balance_minor, COALESCE(e.balance_minor, 0), w.closed_at \
+            "SELECT w.site_id, o.user_id, w.emergency_account_id, a.balance_minor, COALESCE(e.balance_minor, 0), w.closed_at, a.utility \
              FROM wallets w JOIN accounts a ON a.id = w.account_id LEFT JOIN accounts e ON e.id = w.emergency_account_id \
              LEFT JOIN occupancies o ON o.id = w.occupancy_id WHERE w.account_id = $1",
         )
@@ -76,7 +79,7 @@ async fn wallet_accounts(tx: &mut Tx, wallet: i64) -> Result<WalletAccounts, Eng
         .fetch_optional(&mut *conn)
         .await
     })?;
-    let (site, occupant, emergency, balance, emergency_balance, closed) =
+    let (site, occupant, emergency, balance, emergency_balance, closed, utility) =
         row.ok_or(EngineError::NotFound("account"))?;
     if closed.is_some() {
         return Err(EngineError::refused("This account is closed."));
@@ -87,6 +90,7 @@ async fn wallet_accounts(tx: &mut Tx, wallet: i64) -> Result<WalletAccounts, Eng
         emergency,
         balance: Minor(balance),
         emergency_balance: Minor(emergency_balance),
+        utility: utility.and_then(|u| u.parse().ok()),
     })
 }
 
@@ -140,12 +144,17 @@ impl Engine {
             ),
         };
         let policy = &rules.policy;
-        if amount < policy.min_top_up
-            || (policy.max_top_up > Minor::ZERO && amount > policy.max_top_up)
-        {
+        // The site's minimum, or the tariff's if that is higher.
+        let tariff_minimum = accounts
+            .utility
+            .and_then(|utility| rules.tariff_now(utility, now))
+            .and_then(|tariff| Minor::from_decimal(tariff.min_top_up, rules.digits))
+            .unwrap_or(Minor::ZERO);
+        let minimum = policy.min_top_up.max(tariff_minimum);
+        if amount < minimum || (policy.max_top_up > Minor::ZERO && amount > policy.max_top_up) {
             return Err(EngineError::refused(format!(
                 "Top-ups here are between {} and {} {}.",
-                policy.min_top_up.format(rules.digits),
+                minimum.format(rules.digits),
                 policy.max_top_up.format(rules.digits),
                 rules.currency.as_str()
             )));

@@ -581,7 +581,31 @@ async fn top_ups_outside_the_site_limits_are_refused_and_change_nothing() {
         .top_up(wallet, Minor(50), source, None)
         .await
         .unwrap_err();
-    assert!(refused.to_string().contains("between"), "{refused}");
+    assert!(refused.to_string().contains("between 1.00"), "{refused}");
     assert_eq!(f.balance(wallet).await, 0);
+    // A tariff may ask more than the site does.
+    let tariff = Tariff {
+        min_top_up: d("50"),
+        ..Tariff::flat(d("10"))
+    };
+    f.engine
+        .set_tariff(
+            f.site,
+            Utility::Electricity,
+            at("2020-01-01T00:00:01Z"),
+            &tariff,
+            None,
+        )
+        .await
+        .unwrap();
+    let source = Source::Cash {
+        nonce: "small-amount-2".into(),
+    };
+    let refused = f
+        .engine
+        .top_up(wallet, Minor(4_000), source, None)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("between 50.00"), "{refused}");
     f.assert_reconciles().await;
 }
