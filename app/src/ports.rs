@@ -7,8 +7,8 @@ use crate::{
         AccountId, Caller, Email, NewPassword, OrgId, SiteId, UnitId, UserId,
         access::NewAccount,
         views::{
-            AccountView, CreatedAccount, Receipt, ResidentHome, SiteOverview, SiteSummary,
-            StatementLine,
+            AccountRecord, AccountView, CreatedAccount, Receipt, ResidentHome, SiteOverview,
+            SiteSummary,
         },
     },
     error::AppError,
@@ -103,10 +103,8 @@ pub trait AccountsPort: Send + Sync {
     /// Every open resident account of a site.
     async fn of_site(&self, site: SiteId) -> Result<Vec<AccountView>, AppError>;
 
-    async fn detail(
-        &self,
-        account: AccountId,
-    ) -> Result<(AccountView, Vec<StatementLine>), AppError>;
+    /// The account, its statement and what its balance caused (notices, meter commands).
+    async fn detail(&self, account: AccountId) -> Result<AccountRecord, AppError>;
 
     /// A fresh, unguessable token for one money form.
     fn form_nonce(&self) -> String;

@@ -244,3 +244,52 @@ async fn a_resident_takes_emergency_credit_once_when_credit_runs_out() {
         "the resident's choice, not staff's"
     );
 }
+
+#[tokio::test]
+async fn what_a_balance_caused_is_visible_on_the_account() {
+    use app::domain::{SiteId, supply::SupplyPolicy};
+    use server::engine::{rating::IncomingReading, setup::BillingMode};
+    let app = spawn_app().await;
+    // No friendly hours, so running out cuts whatever the time of day.
+    let site = SiteId(app.site_id(demo::SITE).await);
+    let policy = SupplyPolicy {
+        friendly_from: None,
+        friendly_to: None,
+        friendly_weekends: false,
+        ..SupplyPolicy::default()
+    };
+    app.engine
+        .set_policy(site, BillingMode::PerMeter, &policy)
+        .await
+        .unwrap();
+    let account = account_of(&app, "A-109", "electricity").await;
+    let meter: i64 = on_db!(&app.db, pool => sqlx::query_scalar("SELECT meter_id FROM wallets WHERE account_id = $1").bind(account.parse::<i64>().unwrap()).fetch_one(pool).await).unwrap();
+    // After the move-in (the demo seeded it just now): earlier readings are the landlord's.
+    let start = chrono::Utc::now() + chrono::Duration::minutes(1);
+    let reading = |minutes: i64, register: &str| IncomingReading {
+        meter,
+        taken_at: start + chrono::Duration::minutes(minutes),
+        register: register.parse().unwrap(),
+    };
+    // Far more than any opening top-up: the account runs out and is cut.
+    app.engine
+        .rate(vec![reading(0, "0"), reading(60, "5000")])
+        .await
+        .unwrap();
+    let resident = app.sign_in("a109@demo.example", demo::PASSWORD).await;
+    let detail = app
+        .call(&resident, "account", &[("account", &account)])
+        .await
+        .json();
+    assert_eq!(detail["account"]["state"], "cut", "{detail}");
+    assert_eq!(detail["commands"][0]["command"], "close", "{detail}");
+    assert_eq!(detail["commands"][0]["meter"], "EL-A109");
+    assert!(
+        detail["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "cut_off"),
+        "{detail}"
+    );
+}

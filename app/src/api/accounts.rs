@@ -84,11 +84,19 @@ pub async fn load_account(account: String) -> Result<AccountDetail, AppError> {
             let caller = caller().await?;
             let ports = ports()?;
             let (id, place) = guard::allow(&ports, &caller, &account, AccountAction::View).await?;
-            let (view, lines) = ports.accounts.detail(id).await?;
+            let record = ports.accounts.detail(id).await?;
             let may = |action| caller.may_on_account(action, place.site, place.org, place.occupant);
+            let staff = place.occupant.is_none();
             Ok(AccountDetail {
-                account: view,
-                lines,
+                account: record.account,
+                lines: record.lines,
+                // Notices meant for managers stay with staff.
+                notices: record
+                    .notices
+                    .into_iter()
+                    .filter(|notice| staff || notice.audience == "resident")
+                    .collect(),
+                commands: record.commands,
                 may_take_cash: may(AccountAction::CashTopUp),
                 may_adjust: may(AccountAction::Adjust),
                 may_choose: may(AccountAction::ResidentChoice),

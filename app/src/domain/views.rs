@@ -190,11 +190,61 @@ pub struct StatementLine {
     pub receipt: Option<String>,
 }
 
+/// A notice the engine queued for the resident or the managers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoticeLine {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub kind: String,
+    pub audience: String,
+    pub status: String,
+}
+
+impl NoticeLine {
+    /// What the notice says, in words.
+    pub fn label(&self) -> String {
+        match self.kind.strip_prefix("low_balance_") {
+            Some(level) => format!("Low balance warning (level {level})"),
+            None => match self.kind.as_str() {
+                "few_days_left" => "Few days of credit left".into(),
+                "cut_off" => "Supply cut off".into(),
+                "restricted" => "Water flow restricted".into(),
+                "reconnected" => "Supply reconnected".into(),
+                "armed" => "Gas ready: confirm at the meter".into(),
+                "protected_at_zero" => "Protected household out of credit (to managers)".into(),
+                other => other.replace('_', " "),
+            },
+        }
+    }
+}
+
+/// A command the engine queued for one of the account's meters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommandLine {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub meter: String,
+    pub seq: i64,
+    pub command: String,
+    pub reason: String,
+    pub status: String,
+}
+
+/// Everything recorded about an account, as the engine returns it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountRecord {
+    pub account: AccountView,
+    pub lines: Vec<StatementLine>,
+    pub notices: Vec<NoticeLine>,
+    pub commands: Vec<CommandLine>,
+}
+
 /// An account with its recent statement, and what the viewer may do with it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountDetail {
     pub account: AccountView,
     pub lines: Vec<StatementLine>,
+    /// Notices and meter commands the account's balance caused (the outboxes' view).
+    pub notices: Vec<NoticeLine>,
+    pub commands: Vec<CommandLine>,
     pub may_take_cash: bool,
     pub may_adjust: bool,
     pub may_choose: bool,

@@ -7,7 +7,7 @@ use crate::api::accounts::{
 };
 use crate::domain::{
     supply::SupplyState,
-    views::{AccountDetail, AccountView, StatementLine},
+    views::{AccountDetail, AccountView, CommandLine, NoticeLine, StatementLine},
 };
 use crate::pages::{error_view, form_error};
 use leptos::prelude::*;
@@ -72,6 +72,7 @@ fn Account(detail: AccountDetail, actions: Actions) -> impl IntoView {
         {detail.may_choose.then(|| view! { <ResidentChoices account=account.clone() actions/> })}
         {detail.may_take_cash.then(|| view! { <CashForm id=id.clone() nonce=detail.form_nonce.clone() currency=account.currency.clone() actions/> })}
         {detail.may_adjust.then(|| view! { <AdjustForm id=id.clone() nonce=detail.form_nonce.clone() actions/> })}
+        <Outboxes notices=detail.notices commands=detail.commands/>
         <Statement lines=detail.lines currency=account.currency/>
     }
     .into_any()
@@ -186,6 +187,39 @@ fn AdjustForm(id: String, nonce: String, actions: Actions) -> impl IntoView {
             {form_error(actions.adjust.value())}
             {move || done().then(|| view! { <p class="notice" role="status">"Adjusted."</p> })}
         </details>
+    }
+    .into_any()
+}
+
+/// What the balance caused: notices queued for people, commands queued for meters, with
+/// their delivery status (delivery itself is the meter fleet's and notifications' work).
+#[component]
+fn Outboxes(notices: Vec<NoticeLine>, commands: Vec<CommandLine>) -> impl IntoView {
+    if notices.is_empty() && commands.is_empty() {
+        return ().into_any();
+    }
+    let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
+    view! {
+        <section class="outboxes">
+            <h2>"Notices and meter commands"</h2>
+            <ul class="notices">
+                {notices.into_iter().map(|notice| view! {
+                    <li class=format!("notice-{}", notice.kind)>
+                        <span class="when">{when(notice.at)}</span> " "
+                        {notice.label()} " "
+                        <span class="status">{format!("({})", notice.status)}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+            <ul class="commands">
+                {commands.into_iter().map(|command| view! {
+                    <li class=format!("command-{}", command.command)>
+                        <span class="when">{when(command.at)}</span> " "
+                        {format!("{} #{}: {} ({}), {}", command.meter, command.seq, command.command, command.reason, command.status)}
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
     }
     .into_any()
 }

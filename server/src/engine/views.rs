@@ -13,7 +13,7 @@ use app::{
         AccountId, Caller, Minor, OrgId, SiteId, UnitId, UserId, Utility,
         money::{PositiveAmount, SignedAmount},
         supply::{SupplyState, days_left},
-        views::{AccountView, Receipt, StatementLine},
+        views::{AccountRecord, AccountView, CommandLine, NoticeLine, Receipt, StatementLine},
     },
     error::AppError,
     ports::{AccountPlace, AccountsPort},
@@ -212,14 +212,14 @@ impl AccountsPort for Engine {
         Ok(self.views(&mut tx, rows).await?)
     }
 
-    async fn detail(
-        &self,
-        account: AccountId,
-    ) -> Result<(AccountView, Vec<StatementLine>), AppError> {
+    async fn detail(&self, account: AccountId) -> Result<AccountRecord, AppError> {
         let sql = format!("{SELECT} WHERE w.account_id = $1");
         let mut tx = self.db.begin_read().await.map_err(internal)?;
         type Line = (i64, DateTime<Utc>, String, String, i64);
-        let (row, lines): (Option<Row>, Vec<Line>) = on_tx!(&mut tx, conn => {
+        type Notice = (DateTime<Utc>, String, String, String);
+        type Command = (DateTime<Utc>, String, i64, String, String, String);
+        type Found = (Option<Row>, Vec<Line>, Vec<Notice>, Vec<Command>);
+        let (row, lines, notices, commands): Found = on_tx!(&mut tx, conn => {
             let row = sqlx::query_as(&sql).bind(account.0).fetch_optional(&mut *conn).await?;
             let lines = sqlx::query_as(
                 "SELECT t.id, t.posted_at, t.kind, t.memo, e.amount_minor FROM ledger_entries e \
@@ -229,13 +229,51 @@ impl AccountsPort for Engine {
             .bind(account.0)
             .fetch_all(&mut *conn)
             .await?;
-            Ok::<_, sqlx::Error>((row, lines))
+            let notices = sqlx::query_as(
+                "SELECT created_at, kind, audience, status FROM notifications \
+                 WHERE wallet_account_id = $1 ORDER BY id DESC LIMIT 20",
+            )
+            .bind(account.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            let commands = sqlx::query_as(
+                "SELECT c.created_at, m.serial, c.seq, c.command, c.reason, c.status FROM meter_commands c \
+                 JOIN meters m ON m.id = c.meter_id JOIN wallets w ON w.account_id = $1 \
+                 WHERE m.id = w.meter_id OR (w.meter_id IS NULL AND m.unit_id = w.unit_id) \
+                 ORDER BY c.id DESC LIMIT 20",
+            )
+            .bind(account.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok::<_, sqlx::Error>((row, lines, notices, commands))
         })
         .map_err(internal)?;
         let row = row.ok_or(AppError::NotFound)?;
         let rules = load_rules(&mut tx, row.site_id).await?;
-        let lines = statement(lines, &rules);
-        Ok((view(row, &rules), lines))
+        Ok(AccountRecord {
+            lines: statement(lines, &rules),
+            account: view(row, &rules),
+            notices: notices
+                .into_iter()
+                .map(|(at, kind, audience, status)| NoticeLine {
+                    at,
+                    kind,
+                    audience,
+                    status,
+                })
+                .collect(),
+            commands: commands
+                .into_iter()
+                .map(|(at, meter, seq, command, reason, status)| CommandLine {
+                    at,
+                    meter,
+                    seq,
+                    command,
+                    reason,
+                    status,
+                })
+                .collect(),
+        })
     }
 
     fn form_nonce(&self) -> String {
