@@ -4,6 +4,9 @@
 //! (recovered from their future top-ups at the site). A transfer to another unit carries the
 //! balance to the new unit's wallet of the same utility instead of refunding it.
 //!
+//! A replacement meter takes over the wallet of the meter it replaced (same unit, same
+//! utility), so the balance carries on; its first reading is its baseline.
+//!
 //! A unit wallet (sites that bill per unit) is shared by room-mates and closes when the last
 //! of them moves out. On sites that bill per meter, a meter's wallet belongs to the first
 //! occupant; a room-mate moving in later shares it.
@@ -104,6 +107,29 @@ pub async fn open_wallets(
                 let utility: Utility = utility
                     .parse()
                     .map_err(|_| EngineError::Corrupt(utility.clone()))?;
+                // A replacement meter takes over the wallet of the meter it replaced.
+                let replaced: Option<i64> = on_tx!(tx, conn => {
+                    sqlx::query_scalar(
+                        "SELECT w.account_id FROM wallets w JOIN meters m ON m.id = w.meter_id \
+                         WHERE w.unit_id = $1 AND w.closed_at IS NULL AND m.removed_at IS NOT NULL AND m.utility = $2 \
+                         ORDER BY w.account_id LIMIT 1",
+                    )
+                    .bind(unit)
+                    .bind(utility.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await
+                })?;
+                if let Some(wallet) = replaced {
+                    on_tx!(tx, conn => {
+                        sqlx::query("UPDATE wallets SET meter_id = $1 WHERE account_id = $2")
+                            .bind(meter)
+                            .bind(wallet)
+                            .execute(&mut *conn)
+                            .await
+                            .map(|_| ())
+                    })?;
+                    continue;
+                }
                 let account = open_account(tx, site, "prepaid", Some(utility), None, now).await?;
                 insert_wallet(tx, account, site, unit, Some(meter), occupancy, opened_at).await?;
                 fresh_meters.push(meter);

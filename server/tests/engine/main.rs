@@ -609,3 +609,46 @@ async fn top_ups_outside_the_site_limits_are_refused_and_change_nothing() {
     assert!(refused.to_string().contains("between 50.00"), "{refused}");
     f.assert_reconciles().await;
 }
+
+#[tokio::test]
+async fn a_replacement_meter_starts_from_its_own_baseline() {
+    let f = Fixture::new(1, 0, BillingMode::PerMeter).await;
+    let unit = f.units[0].clone();
+    let old = unit.electricity;
+    let start = at(START);
+    f.engine
+        .rate(vec![
+            reading(old, start, 0, "9000"),
+            reading(old, start, 60, "9001"),
+        ])
+        .await
+        .unwrap();
+    // The old meter comes out at 02:00; a new one, its register at zero, goes in.
+    let swapped = start + chrono::Duration::hours(2);
+    let new: i64 = on_db!(&f.db, pool => {
+        sqlx::query("UPDATE meters SET removed_at = $1 WHERE id = $2").bind(swapped).bind(old).execute(pool).await?;
+        sqlx::query_scalar("INSERT INTO meters (unit_id, utility, serial, unit_of_measure, installed_at) VALUES ($1, 'electricity', 'EL-NEW', 'kWh', $2) RETURNING id")
+            .bind(unit.id).bind(swapped).fetch_one(pool).await
+    })
+    .unwrap();
+    f.engine.move_in(UnitId(unit.id)).await.unwrap();
+    let report = f
+        .engine
+        .rate(vec![
+            reading(old, start, 180, "9002"),
+            reading(new, start, 120, "0"),
+            reading(new, start, 180, "2"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].reason, "meter removed");
+    assert_eq!((report.baselines, report.rated), (1, 1));
+    // The new meter carries on the old one's wallet: 1 kWh before, 2 after, never 9,000 for
+    // the register jump.
+    let wallet = f.wallet_of(new).await;
+    assert_eq!(f.balance(wallet).await, -3_000);
+    let held_by_new: Option<i64> = on_db!(&f.db, pool => sqlx::query_scalar("SELECT meter_id FROM wallets WHERE account_id = $1").bind(wallet).fetch_one(pool).await).unwrap();
+    assert_eq!(held_by_new, Some(new));
+    f.assert_reconciles().await;
+}
