@@ -57,7 +57,8 @@ impl AuditEntry {
         self
     }
 
-    /// The INSERT for this entry, for whichever backend's transaction it joins.
+    /// The INSERT for this entry, for whichever backend's transaction it joins. Without an
+    /// organisation, the entry takes the actor's.
     pub fn insert<'q, DB>(&'q self) -> Query<'q, DB, DB::Arguments<'q>>
     where
         DB: Database,
@@ -69,7 +70,7 @@ impl AuditEntry {
         sqlx::query(
             "INSERT INTO audit_log (at, organisation_id, actor_user_id, client_addr, action, \
              subject_type, subject_id, before_json, after_json) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             VALUES ($1, COALESCE($2, (SELECT organisation_id FROM users WHERE id = $3)), $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(self.at)
         .bind(self.organisation_id)
@@ -87,27 +88,8 @@ impl AuditEntry {
         self
     }
 
-    /// Inserts the entry in an engine transaction. Without an organisation, it is the
-    /// actor's.
+    /// Inserts the entry in an engine transaction.
     pub async fn insert_tx(&self, tx: &mut crate::db::Tx) -> Result<(), sqlx::Error> {
-        crate::on_tx!(tx, conn => {
-            sqlx::query(
-                "INSERT INTO audit_log (at, organisation_id, actor_user_id, client_addr, action, \
-                 subject_type, subject_id, before_json, after_json) \
-                 VALUES ($1, COALESCE($2, (SELECT organisation_id FROM users WHERE id = $3)), $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(self.at)
-            .bind(self.organisation_id)
-            .bind(self.actor_user_id)
-            .bind(self.client_addr.clone())
-            .bind(self.action)
-            .bind(self.subject_type)
-            .bind(self.subject_id.as_str())
-            .bind(self.before.as_ref().map(|value| value.to_string()))
-            .bind(self.after.as_ref().map(|value| value.to_string()))
-            .execute(&mut *conn)
-            .await
-            .map(|_| ())
-        })
+        crate::on_tx!(tx, conn => self.insert().execute(&mut *conn).await.map(|_| ()))
     }
 }

@@ -275,13 +275,13 @@ pub async fn reverse(
     actor: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Option<Posted>, LedgerError> {
-    let found: Option<(i64, String)> = on_tx!(tx, conn => {
-        sqlx::query_as("SELECT site_id, kind FROM ledger_transactions WHERE id = $1")
+    let site: Option<i64> = on_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT site_id FROM ledger_transactions WHERE id = $1")
             .bind(transaction)
             .fetch_optional(&mut *conn)
             .await
     })?;
-    let Some((site, _kind)) = found else {
+    let Some(site) = site else {
         return Ok(None);
     };
     let entries: Vec<(i64, i64)> = on_tx!(tx, conn => {

@@ -215,15 +215,24 @@ impl SupplyPolicy {
         }
     }
 
-    /// Emergency credit is for a balance below the lowest warning level (or run out).
-    pub fn emergency_is_for(&self, balance: Minor) -> bool {
+    /// The emergency credit a resident may take now: offered by the site, none owed from
+    /// before, and the balance below the lowest warning level (or run out).
+    pub fn emergency_offer(&self, balance: Minor, owed: Minor) -> Result<Minor, NoEmergency> {
         let lowest = self
             .warning_levels
             .iter()
             .min()
             .copied()
             .unwrap_or(Minor::ZERO);
-        balance < lowest.max(Minor(1))
+        if self.emergency_credit <= Minor::ZERO {
+            Err(NoEmergency::NotOffered)
+        } else if owed > Minor::ZERO {
+            Err(NoEmergency::Owed)
+        } else if balance >= lowest.max(Minor(1)) {
+            Err(NoEmergency::NotYet)
+        } else {
+            Ok(self.emergency_credit)
+        }
     }
 
     /// The share of a top-up that repays debt.
@@ -232,6 +241,17 @@ impl SupplyPolicy {
         let share = i64::try_from(share.floor().mantissa()).unwrap_or(0).max(0);
         Minor(share.min(debt.0.max(0)))
     }
+}
+
+/// Why emergency credit cannot be taken now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NoEmergency {
+    #[error("This site does not offer emergency credit.")]
+    NotOffered,
+    #[error("Emergency credit was taken already; it is repaid by the next top-up.")]
+    Owed,
+    #[error("Emergency credit is there for when credit is nearly out.")]
+    NotYet,
 }
 
 /// What the machine knows about one account when its balance changes.

@@ -473,7 +473,8 @@ pub fn price<Tz: TimeZone>(
     Ok(charge)
 }
 
-fn version_at(versions: &[Version], at: DateTime<Utc>) -> Option<&Version> {
+/// The version in force at `at`, if any took effect by then.
+pub fn version_at(versions: &[Version], at: DateTime<Utc>) -> Option<&Version> {
     versions.iter().rev().find(|v| v.effective_from <= at)
 }
 

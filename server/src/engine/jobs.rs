@@ -16,6 +16,7 @@ use crate::{
 use app::domain::{Minor, Utility, money::round_half_up, tariff::cycle_start_containing};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use std::collections::{HashMap, hash_map::Entry};
 
 /// What one run of the jobs did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -53,13 +54,14 @@ impl Engine {
             .fetch_all(&mut *conn)
             .await
         })?;
-        let mut rules: Option<SiteRules> = None;
+        // Each site's rules, loaded once, serve the charges and the supply decisions after.
+        let mut sites: HashMap<i64, SiteRules> = HashMap::new();
         let mut charged = Vec::new();
         for (wallet, site, meter, utility) in wallets {
-            if rules.as_ref().is_none_or(|r| r.site != site) {
-                rules = Some(load_rules(&mut tx, site).await?);
+            if let Entry::Vacant(entry) = sites.entry(site) {
+                entry.insert(load_rules(&mut tx, site).await?);
             }
-            let rules = rules.as_ref().expect("loaded");
+            let rules = &sites[&site];
             let Ok(utility) = utility.parse::<Utility>() else {
                 continue;
             };
@@ -109,11 +111,16 @@ impl Engine {
             }
         }
         for (wallet, site, transaction) in charged {
-            let rules = load_rules(&mut tx, site).await?;
             let supply = load_wallet(&mut tx, wallet).await?;
-            if evaluate(&mut tx, &supply, &rules, &format!("txn:{transaction}"), now)
-                .await?
-                .is_some()
+            if evaluate(
+                &mut tx,
+                &supply,
+                &sites[&site],
+                &format!("txn:{transaction}"),
+                now,
+            )
+            .await?
+            .is_some()
             {
                 report.supply_changes += 1;
             }

@@ -68,6 +68,11 @@ pub(crate) fn decimal(raw: &str) -> Result<rust_decimal::Decimal, EngineError> {
         .map_err(|_| EngineError::Corrupt(format!("{raw:?} is not a decimal")))
 }
 
+/// Parses stored decimal text, treating NULL as zero.
+pub(crate) fn decimal_or_zero(raw: Option<&str>) -> Result<rust_decimal::Decimal, EngineError> {
+    raw.map_or(Ok(rust_decimal::Decimal::ZERO), decimal)
+}
+
 /// A site's time zone, by its IANA name.
 pub(crate) fn time_zone(name: &str) -> Result<chrono_tz::Tz, EngineError> {
     name.parse()

@@ -277,22 +277,10 @@ impl Engine {
         let mut tx = self.db.begin_write().await?;
         let accounts = wallet_accounts(&mut tx, wallet).await?;
         let rules = load_rules(&mut tx, accounts.site).await?;
-        let limit = rules.policy.emergency_credit;
-        if limit <= Minor::ZERO {
-            return Err(EngineError::refused(
-                "This site does not offer emergency credit.",
-            ));
-        }
-        if accounts.emergency_balance < Minor::ZERO {
-            return Err(EngineError::refused(
-                "Emergency credit was taken already; it is repaid by the next top-up.",
-            ));
-        }
-        if !rules.policy.emergency_is_for(accounts.balance) {
-            return Err(EngineError::refused(
-                "Emergency credit is there for when credit is nearly out.",
-            ));
-        }
+        let limit = rules
+            .policy
+            .emergency_offer(accounts.balance, -accounts.emergency_balance)
+            .map_err(|reason| EngineError::refused(reason.to_string()))?;
         let emergency = match accounts.emergency {
             Some(id) => id,
             None => {

@@ -300,10 +300,6 @@ impl Engine {
                 report.supply_changes += 1;
             }
         }
-        for meter in meters.values_mut() {
-            meter.changed = false;
-        }
-        wallets.clear();
         tx.commit().await?;
         Ok(())
     }
@@ -683,8 +679,8 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
         let usage = match cycle_start {
             Some(cycle_start) => Some(Usage {
                 cycle_start,
-                cycle_used: super::setup::decimal_or_zero(used.as_deref())?,
-                max_demand_kw: super::setup::decimal_or_zero(demand.as_deref())?,
+                cycle_used: super::decimal_or_zero(used.as_deref())?,
+                max_demand_kw: super::decimal_or_zero(demand.as_deref())?,
             }),
             None => None,
         };

@@ -1,7 +1,7 @@
 //! What a site needs before it can charge: its supply policy and billing mode, its tariffs,
 //! and the landlord's wallet that pays for consumption no resident account covers.
 
-use super::{Engine, EngineError, decimal, time_zone};
+use super::{Engine, EngineError, time_zone};
 use crate::{
     db::Tx,
     ledger::{SiteAccount, site_account},
@@ -10,7 +10,7 @@ use crate::{
 use app::domain::{
     Currency, SiteId, Utility, minor_digits,
     supply::SupplyPolicy,
-    tariff::{Tariff, Version},
+    tariff::{Tariff, Version, version_at},
 };
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -54,13 +54,11 @@ pub struct SiteRules {
 }
 
 impl SiteRules {
+    /// The tariff in force at `at` (the first version also covers anything earlier).
     pub fn tariff_now(&self, utility: Utility, at: DateTime<Utc>) -> Option<&Tariff> {
-        self.tariffs
-            .get(&utility)?
-            .iter()
-            .rev()
-            .find(|v| v.effective_from <= at)
-            .or_else(|| self.tariffs.get(&utility)?.first())
+        let versions = self.tariffs.get(&utility)?;
+        version_at(versions, at)
+            .or(versions.first())
             .map(|v| &v.tariff)
     }
 }
@@ -218,9 +216,4 @@ impl Engine {
         drop(tx);
         rules
     }
-}
-
-/// Parses a stored register or quantity, treating NULL as zero.
-pub(crate) fn decimal_or_zero(raw: Option<&str>) -> Result<rust_decimal::Decimal, EngineError> {
-    raw.map_or(Ok(rust_decimal::Decimal::ZERO), decimal)
 }

@@ -58,11 +58,11 @@ fn view(row: Row, rules: &SiteRules) -> AccountView {
     let digits = rules.digits;
     let balance = Minor(row.balance_minor);
     let spend = row.daily_spend.parse().unwrap_or_default();
-    let emergency_limit = rules.policy.emergency_credit;
-    let emergency_available = (emergency_limit > Minor::ZERO
-        && row.emergency >= 0
-        && rules.policy.emergency_is_for(balance))
-    .then(|| emergency_limit.format(digits));
+    let emergency_available = rules
+        .policy
+        .emergency_offer(balance, Minor(-row.emergency))
+        .ok()
+        .map(|amount| amount.format(digits));
     AccountView {
         id: AccountId(row.account_id),
         number: account_number(row.account_id),
@@ -101,7 +101,8 @@ impl Engine {
         Ok(views)
     }
 
-    async fn digits_of(&self, account: AccountId) -> Result<(SiteRules, i64), AppError> {
+    /// The rules of the site an account belongs to (its currency's places, its policy).
+    async fn rules_of(&self, account: AccountId) -> Result<SiteRules, AppError> {
         let mut tx = self.db.begin_read().await.map_err(internal)?;
         let site: Option<i64> = on_tx!(&mut tx, conn => {
             sqlx::query_scalar("SELECT site_id FROM wallets WHERE account_id = $1")
@@ -111,7 +112,7 @@ impl Engine {
         })
         .map_err(internal)?;
         let site = site.ok_or(AppError::NotFound)?;
-        Ok((load_rules(&mut tx, site).await?, site))
+        Ok(load_rules(&mut tx, site).await?)
     }
 }
 
@@ -290,7 +291,7 @@ impl AccountsPort for Engine {
         amount: &str,
         form: &str,
     ) -> Result<Receipt, AppError> {
-        let (rules, _) = self.digits_of(account).await?;
+        let rules = self.rules_of(account).await?;
         let amount = PositiveAmount::parse(amount, rules.digits)
             .map_err(|e| AppError::Invalid(e.to_string()))?
             .0;
@@ -316,7 +317,7 @@ impl AccountsPort for Engine {
         reason: &str,
         form: &str,
     ) -> Result<(), AppError> {
-        let (rules, _) = self.digits_of(account).await?;
+        let rules = self.rules_of(account).await?;
         let amount = SignedAmount::parse(amount, rules.digits)
             .map_err(|e| AppError::Invalid(e.to_string()))?
             .0;
@@ -337,7 +338,7 @@ impl AccountsPort for Engine {
         caller: &Caller,
         account: AccountId,
     ) -> Result<String, AppError> {
-        let (rules, _) = self.digits_of(account).await?;
+        let rules = self.rules_of(account).await?;
         let taken = Engine::take_emergency_credit(self, account.0, Some(caller.user_id.0)).await?;
         Ok(taken.format(rules.digits))
     }
