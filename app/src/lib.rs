@@ -68,6 +68,12 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!("/manage") view=pages::manager::home::ManagerHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/accounts/:id") view=pages::accounts::AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/meters/:id") view=pages::fleet::MeterPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/manage/sites/:id/fleet")
+                        view=pages::fleet::SiteFleetPage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=path!("/manage/sites/:id")
                         view=pages::manager::site::SitePage

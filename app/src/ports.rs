@@ -4,8 +4,11 @@
 
 use crate::{
     domain::{
-        AccountId, Caller, Email, NewPassword, OrgId, SiteId, UnitId, UserId,
+        AccountId, Caller, Email, MeterId, NewPassword, OrgId, SiteId, UnitId, UserId,
         access::NewAccount,
+        fleet::{
+            AlarmStep, AlarmView, FleetRules, InstalledMeter, MeterDetail, MeterForm, Operation,
+        },
         views::{
             AccountRecord, AccountView, CreatedAccount, Receipt, ResidentHome, SiteOverview,
             SiteSummary,
@@ -138,10 +141,87 @@ pub trait AccountsPort: Send + Sync {
     async fn move_in(&self, unit: UnitId) -> Result<(), AppError>;
 }
 
+/// The meter fleet: meters' status and commands, remote operations, life cycle, alarms and
+/// each site's fleet rules. Callers are authorised by the server function first; the port
+/// checks only what depends on stored state (a hold's role, a meter in service).
+#[async_trait::async_trait]
+pub trait FleetPort: Send + Sync {
+    /// Where the meter sits; `occupant` is `viewer` if they live in its unit now.
+    async fn meter_place(
+        &self,
+        meter: MeterId,
+        viewer: UserId,
+    ) -> Result<Option<AccountPlace>, AppError>;
+
+    async fn alarm_place(&self, alarm: i64) -> Result<Option<AccountPlace>, AppError>;
+
+    async fn meter(&self, meter: MeterId) -> Result<MeterDetail, AppError>;
+
+    /// A site's live alarms (and the resolved ones of the last week, if asked).
+    async fn site_alarms(&self, site: SiteId, resolved: bool) -> Result<Vec<AlarmView>, AppError>;
+
+    /// Live alarms on the units the caller lives in.
+    async fn my_alarms(&self, caller: &Caller) -> Result<Vec<AlarmView>, AppError>;
+
+    /// Credit cut-offs held by the site's cap.
+    async fn held_cut_offs(&self, site: SiteId) -> Result<i64, AppError>;
+
+    async fn operate(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        meter: MeterId,
+        operation: Operation,
+        reason: &str,
+    ) -> Result<(), AppError>;
+
+    async fn install(
+        &self,
+        caller: &Caller,
+        unit: UnitId,
+        form: MeterForm,
+    ) -> Result<InstalledMeter, AppError>;
+
+    async fn replace(
+        &self,
+        caller: &Caller,
+        meter: MeterId,
+        final_register: &str,
+        form: MeterForm,
+    ) -> Result<InstalledMeter, AppError>;
+
+    async fn decommission(
+        &self,
+        caller: &Caller,
+        meter: MeterId,
+        final_register: &str,
+    ) -> Result<(), AppError>;
+
+    async fn step_alarm(
+        &self,
+        caller: &Caller,
+        alarm: i64,
+        step: AlarmStep,
+        note: &str,
+    ) -> Result<(), AppError>;
+
+    async fn release_held(&self, caller: &Caller, site: SiteId) -> Result<u64, AppError>;
+
+    async fn rules(&self, site: SiteId) -> Result<FleetRules, AppError>;
+
+    async fn set_rules(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        rules: FleetRules,
+    ) -> Result<(), AppError>;
+}
+
 /// Every port, as one context value.
 #[derive(Clone)]
 pub struct Ports {
     pub auth: Arc<dyn AuthPort>,
     pub directory: Arc<dyn DirectoryPort>,
     pub accounts: Arc<dyn AccountsPort>,
+    pub fleet: Arc<dyn FleetPort>,
 }

@@ -43,6 +43,35 @@ pub struct Config {
     pub session_key: Option<Secret>,
     pub vapid_private_key: Option<Secret>,
     pub webhook_secret: Option<Secret>,
+    /// Run the built-in meter simulator; by default it runs with the demo.
+    pub simulator: Option<bool>,
+    /// Simulated seconds of use per real second.
+    pub simulator_speed: u32,
+    /// Real seconds between simulated readings.
+    pub simulator_interval_s: u64,
+    pub mqtt: Option<MqttConfig>,
+}
+
+/// The MQTT broker meters use, and whether this platform writes its credential files.
+#[derive(Clone, Debug)]
+pub struct MqttConfig {
+    pub host: String,
+    pub port: u16,
+    /// The CA of the broker's certificate; required for `mqtts://`.
+    pub ca_file: Option<PathBuf>,
+    pub user: String,
+    pub password: Secret,
+    pub client_id: String,
+    /// Where to write mosquitto's `passwd` and `acl` files (none: the operator manages them).
+    pub broker_dir: Option<PathBuf>,
+    /// mosquitto's pid file: signalled to reload after the files change.
+    pub broker_pid_file: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn simulator_enabled(&self) -> bool {
+        self.simulator.unwrap_or(self.demo)
+    }
 }
 
 /// Limits on failed sign-ins within a sliding window.
@@ -71,6 +100,10 @@ impl Default for Config {
             session_key: None,
             vapid_private_key: None,
             webhook_secret: None,
+            simulator: None,
+            simulator_speed: 360,
+            simulator_interval_s: 10,
+            mqtt: None,
         }
     }
 }
@@ -199,6 +232,18 @@ impl Config {
         self.vapid_private_key = get("PREPAID_VAPID_PRIVATE_KEY")
             .map(Secret::new)
             .or(self.vapid_private_key.take());
+        if let Some(value) = get("PREPAID_SIMULATOR") {
+            self.simulator = Some(parse_bool("PREPAID_SIMULATOR", value)?);
+        }
+        if let Some(value) = get("PREPAID_SIMULATOR_SPEED") {
+            self.simulator_speed = parse_env("PREPAID_SIMULATOR_SPEED", value)?;
+        }
+        if let Some(value) = get("PREPAID_SIMULATOR_INTERVAL_S") {
+            self.simulator_interval_s = parse_env("PREPAID_SIMULATOR_INTERVAL_S", value)?;
+        }
+        if let Some(url) = get("PREPAID_MQTT_URL") {
+            self.mqtt = Some(mqtt_from_env(url, &get)?);
+        }
         self.webhook_secret = get("PREPAID_WEBHOOK_SECRET")
             .map(Secret::new)
             .or(self.webhook_secret.take());
@@ -331,4 +376,44 @@ mod tests {
         assert!(!shown.contains("hunter2"));
         assert!(!shown.contains("super-secret-key"));
     }
+}
+
+/// `PREPAID_MQTT_URL` (`mqtts://host:port`, or `mqtt://` on loopback) and its companions.
+fn mqtt_from_env<'a>(
+    url: &str,
+    get: &impl Fn(&str) -> Option<&'a String>,
+) -> Result<MqttConfig, ConfigError> {
+    let bad = |why: &str| ConfigError::Env {
+        name: "PREPAID_MQTT_URL",
+        message: why.to_owned(),
+    };
+    let (tls, rest) = if let Some(rest) = url.trim().strip_prefix("mqtts://") {
+        (true, rest)
+    } else if let Some(rest) = url.trim().strip_prefix("mqtt://") {
+        (false, rest)
+    } else {
+        return Err(bad("expected mqtts://host:port or mqtt://host:port"));
+    };
+    let (host, port) = rest
+        .trim_end_matches('/')
+        .rsplit_once(':')
+        .ok_or_else(|| bad("the port is missing"))?;
+    let port = port.parse().map_err(|_| bad("the port is not a number"))?;
+    let ca_file = get("PREPAID_MQTT_CA").map(PathBuf::from);
+    if tls && ca_file.is_none() {
+        return Err(bad("mqtts:// needs PREPAID_MQTT_CA, the broker certificate's CA"));
+    }
+    let password = get("PREPAID_MQTT_PASSWORD")
+        .map(Secret::new)
+        .ok_or_else(|| bad("PREPAID_MQTT_PASSWORD is not set"))?;
+    Ok(MqttConfig {
+        host: host.to_owned(),
+        port,
+        ca_file: if tls { ca_file } else { None },
+        user: get("PREPAID_MQTT_USER").cloned().unwrap_or_else(|| "prepaid-platform".into()),
+        password,
+        client_id: get("PREPAID_MQTT_CLIENT_ID").cloned().unwrap_or_else(|| "prepaid-platform".into()),
+        broker_dir: get("PREPAID_MQTT_BROKER_DIR").map(PathBuf::from),
+        broker_pid_file: get("PREPAID_MQTT_BROKER_PID_FILE").map(PathBuf::from),
+    })
 }

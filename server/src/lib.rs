@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod directory;
 pub mod engine;
+pub mod fleet;
 pub mod http;
 pub mod ledger;
 pub mod secrets;
@@ -40,6 +41,12 @@ pub enum StartError {
     Secrets(#[from] secrets::SecretsError),
     #[error("could not seed the demo data: {0}")]
     Demo(sqlx::Error),
+    #[error("could not connect to the MQTT broker: {0}")]
+    Mqtt(#[from] fleet::mqtt::MqttError),
+    #[error("could not write the broker's credentials: {0}")]
+    Broker(#[from] fleet::broker::BrokerError),
+    #[error("could not list the simulated meters: {0}")]
+    Simulator(sqlx::Error),
     #[error("could not listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
 }
@@ -52,6 +59,11 @@ pub struct Platform {
     pub secrets: SharedSecrets,
     /// The one engine of this process: its writes take turns.
     pub engine: engine::Engine,
+    pub fleet: fleet::Fleet,
+    /// The built-in meter simulator, when it runs.
+    pub simulator: Option<Arc<fleet::simulator::Simulator>>,
+    /// Meter events, until [`Platform::serve`] (or a test) starts the fleet's loops.
+    pub events: Option<tokio::sync::mpsc::Receiver<fleet::transport::Event>>,
 }
 
 impl Platform {
@@ -68,9 +80,14 @@ impl Platform {
         db.migrate().await?;
         let sessions = Sessions::open(&db).await.map_err(StartError::Sessions)?;
         let secrets = secrets::load_or_create(&db, &config).await?;
+        let engine = engine::Engine::new(db.clone());
+        let (fleet, simulator, events) = open_fleet(&config, &engine).await?;
         Ok(Self {
             config,
-            engine: engine::Engine::new(db.clone()),
+            engine,
+            fleet,
+            simulator,
+            events: Some(events),
             db,
             sessions,
             secrets,
@@ -83,6 +100,7 @@ impl Platform {
             auth: Arc::new(AuthService::new(self.db.clone(), throttle)),
             directory: Arc::new(directory::Directory::new(self.db.clone())),
             accounts: Arc::new(self.engine.clone()),
+            fleet: Arc::new(self.fleet.clone()),
         }
     }
 
@@ -97,7 +115,7 @@ impl Platform {
 
     /// Serves on `listener` until `shutdown` completes, with background upkeep alongside.
     pub async fn serve(
-        self,
+        mut self,
         listener: TcpListener,
         leptos_options: LeptosOptions,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -106,6 +124,11 @@ impl Platform {
         let router = self.router(leptos_options);
         let upkeep = tokio::spawn(delete_expired_sessions(self.sessions.clone()));
         let jobs = tokio::spawn(run_jobs(self.engine.clone()));
+        let fleet = self.events.take().map(|events| self.fleet.start(events));
+        let simulation = self
+            .simulator
+            .clone()
+            .map(|simulator| simulator.run(self.db.clone()));
         // Nagle's algorithm meeting delayed ACKs costs ~40 ms per keep-alive response.
         let listener = listener.tap_io(|tcp| {
             if let Err(error) = tcp.set_nodelay(true) {
@@ -120,9 +143,68 @@ impl Platform {
         .await;
         upkeep.abort();
         jobs.abort();
+        if let Some(simulation) = simulation {
+            simulation.abort();
+        }
+        drop(fleet);
         self.db.close().await;
         served
     }
+}
+
+type OpenedFleet = (
+    fleet::Fleet,
+    Option<Arc<fleet::simulator::Simulator>>,
+    tokio::sync::mpsc::Receiver<fleet::transport::Event>,
+);
+
+/// The fleet with the transports the configuration asks for: the simulator (with the demo,
+/// or when asked) and MQTT (when a broker is named).
+async fn open_fleet(config: &Config, engine: &engine::Engine) -> Result<OpenedFleet, StartError> {
+    use fleet::{broker::BrokerFiles, mqtt, simulator, transport::Transport};
+    let (sender, events) = fleet::event_channel();
+    let mut transports: Vec<Arc<dyn Transport>> = Vec::new();
+    let mut simulated = None;
+    if config.simulator_enabled() {
+        let simulator = simulator::Simulator::new(
+            sender.clone(),
+            simulator::SimulatorConfig {
+                interval: Duration::from_secs(config.simulator_interval_s.max(1)),
+                speed: config.simulator_speed.max(1),
+                seed: 1,
+            },
+        );
+        simulator.sync(&engine.db).await.map_err(StartError::Simulator)?;
+        transports.push(simulator.clone());
+        simulated = Some(simulator);
+    }
+    let mut broker = None;
+    if let Some(settings) = &config.mqtt {
+        if let Some(dir) = &settings.broker_dir {
+            let files = BrokerFiles {
+                dir: dir.clone(),
+                platform_user: settings.user.clone(),
+                platform_password: settings.password.clone(),
+                pid_file: settings.broker_pid_file.clone(),
+            };
+            files.write(&engine.db).await?;
+            broker = Some(files);
+        }
+        let transport = mqtt::MqttTransport::start(
+            &mqtt::MqttSettings {
+                host: settings.host.clone(),
+                port: settings.port,
+                ca_file: settings.ca_file.clone(),
+                user: settings.user.clone(),
+                password: settings.password.clone(),
+                client_id: settings.client_id.clone(),
+            },
+            sender.clone(),
+        )?;
+        transports.push(transport);
+    }
+    let fleet = fleet::Fleet::new(engine.clone(), fleet::FleetConfig::default(), transports, broker);
+    Ok((fleet, simulated, events))
 }
 
 async fn delete_expired_sessions(sessions: Sessions) {

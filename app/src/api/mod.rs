@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod directory;
+pub mod fleet;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {

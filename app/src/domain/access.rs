@@ -88,6 +88,17 @@ pub enum AccountAction {
     Adjust,
 }
 
+/// What someone may want to do with a meter or its alarms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MeterAction {
+    /// Status, commands and alarms.
+    View,
+    /// Read now, open or close, load limit, clock and schedule: technicians and managers.
+    Operate,
+    /// Install, replace, decommission, and the site's fleet rules: managers.
+    Manage,
+}
+
 /// The signed-in person making a request, with everything the rules below need.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Caller {
@@ -141,6 +152,27 @@ impl Caller {
             AccountAction::ResidentChoice => own,
             AccountAction::CashTopUp => staff(&[Role::Manager, Role::Cashier]),
             AccountAction::Adjust => staff(&[Role::Manager]),
+        }
+    }
+
+    /// Residents see the meters of their own occupancy; operators (technicians) and managers
+    /// of the site operate them; only managers change what is installed. Admins do all.
+    pub fn may_on_meter(
+        &self,
+        action: MeterAction,
+        site: SiteId,
+        site_org: OrgId,
+        occupant: Option<UserId>,
+    ) -> bool {
+        let own = occupant == Some(self.user_id);
+        let staff = |roles: &[Role]| {
+            site_org == self.org_id
+                && (self.is_admin() || roles.iter().any(|role| self.holds_on(*role, site)))
+        };
+        match action {
+            MeterAction::View => own || staff(&[Role::Manager, Role::Operator, Role::Cashier]),
+            MeterAction::Operate => staff(&[Role::Manager, Role::Operator]),
+            MeterAction::Manage => staff(&[Role::Manager]),
         }
     }
 
@@ -256,5 +288,23 @@ mod tests {
         assert!(!admin.may_create(NewAccount::Staff(Role::Admin), Some((SITE, ORG))));
         assert!(admin.may_create(NewAccount::Staff(Role::Manager), Some((SITE, ORG))));
         assert!(!admin.may_create(NewAccount::Staff(Role::Manager), None));
+    }
+
+    #[test]
+    fn technicians_operate_meters_managers_change_the_fleet_residents_only_look() {
+        let operator = caller(&[(Role::Operator, Some(SITE))]);
+        assert!(operator.may_on_meter(MeterAction::Operate, SITE, ORG, None));
+        assert!(!operator.may_on_meter(MeterAction::Manage, SITE, ORG, None));
+        assert!(!operator.may_on_meter(MeterAction::Operate, OTHER_SITE, ORG, None));
+        let cashier = caller(&[(Role::Cashier, Some(SITE))]);
+        assert!(cashier.may_on_meter(MeterAction::View, SITE, ORG, None));
+        assert!(!cashier.may_on_meter(MeterAction::Operate, SITE, ORG, None));
+        let manager = caller(&[(Role::Manager, Some(SITE))]);
+        assert!(manager.may_on_meter(MeterAction::Manage, SITE, ORG, None));
+        assert!(!manager.may_on_meter(MeterAction::View, SITE, OTHER_ORG, None));
+        let resident = caller(&[]);
+        assert!(resident.may_on_meter(MeterAction::View, SITE, ORG, Some(UserId(7))));
+        assert!(!resident.may_on_meter(MeterAction::Operate, SITE, ORG, Some(UserId(7))));
+        assert!(!resident.may_on_meter(MeterAction::View, SITE, ORG, Some(UserId(8))));
     }
 }

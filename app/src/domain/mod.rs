@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod email;
+pub mod fleet;
 pub mod ids;
 pub mod money;
 pub mod password;
@@ -10,7 +11,7 @@ pub mod supply;
 pub mod tariff;
 pub mod views;
 
-pub use access::{Caller, Grant, Role};
+pub use access::{Caller, Grant, MeterAction, Role};
 pub use email::Email;
 pub use ids::{AccountId, BuildingId, MeterId, OrgId, SiteId, UnitId, UserId};
 pub use money::{Minor, minor_digits};

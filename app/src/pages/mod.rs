@@ -1,6 +1,7 @@
 //! The pages: residents' under `resident/`, staff's under `manager/`, shared ones here.
 
 pub mod accounts;
+pub mod fleet;
 pub mod layout;
 pub mod manager;
 pub mod not_found;

@@ -29,6 +29,11 @@ impl Engine {
             write: Arc::new(Mutex::new(())),
         }
     }
+
+    /// This process's turn to write, for the fleet's own bookkeeping beside the engine's.
+    pub(crate) async fn turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.write.lock().await
+    }
 }
 
 /// What can go wrong inside the engine. Refusals carry a message for the person who asked.

@@ -21,6 +21,8 @@ pub enum SafetyReason {
     GasLeak,
     Overload,
     Tamper,
+    /// Water running unchecked, where the site closes the valve for it.
+    WaterLeak,
     ManagerClose,
 }
 
@@ -30,6 +32,7 @@ impl SafetyReason {
             SafetyReason::GasLeak => "gas_leak",
             SafetyReason::Overload => "overload",
             SafetyReason::Tamper => "tamper",
+            SafetyReason::WaterLeak => "water_leak",
             SafetyReason::ManagerClose => "manager",
         }
     }
@@ -39,6 +42,7 @@ impl SafetyReason {
             Self::GasLeak,
             Self::Overload,
             Self::Tamper,
+            Self::WaterLeak,
             Self::ManagerClose,
         ]
         .into_iter()
@@ -49,7 +53,9 @@ impl SafetyReason {
     /// overload, a manager for tampering or their own close. Admins may always.
     pub fn cleared_by(self) -> Role {
         match self {
-            SafetyReason::GasLeak | SafetyReason::Overload => Role::Operator,
+            SafetyReason::GasLeak | SafetyReason::Overload | SafetyReason::WaterLeak => {
+                Role::Operator
+            }
             SafetyReason::Tamper | SafetyReason::ManagerClose => Role::Manager,
         }
     }
@@ -297,6 +303,47 @@ pub async fn send(
     })
 }
 
+/// Holds a meter closed for safety within the caller's transaction; see [`Engine::hold`].
+/// A meter already held for the same reason is left as it is: no second close is sent.
+pub async fn hold(
+    tx: &mut Tx,
+    meter: i64,
+    reason: SafetyReason,
+    actor: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    let current: Option<String> = on_tx!(tx, conn => {
+        sqlx::query("INSERT INTO meter_states (meter_id) VALUES ($1) ON CONFLICT (meter_id) DO NOTHING")
+            .bind(meter)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query_scalar("SELECT safety_hold FROM meter_states WHERE meter_id = $1")
+            .bind(meter)
+            .fetch_one(&mut *conn)
+            .await
+    })?;
+    if current.as_deref() == Some(reason.as_str()) {
+        return Ok(());
+    }
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE meter_states SET safety_hold = $1, hold_clear_role = $2, hold_since = $3 WHERE meter_id = $4")
+            .bind(reason.as_str())
+            .bind(reason.cleared_by().as_str())
+            .bind(now)
+            .bind(meter)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+    })?;
+    send(tx, meter, MeterCommand::Close, &format!("safety: {}", reason.as_str()), now).await?;
+    crate::audit::AuditEntry::new("safety_hold", "meter", meter)
+        .by_actor(actor)
+        .after(json!({ "reason": reason.as_str() }))
+        .insert_tx(tx)
+        .await?;
+    Ok(())
+}
+
 impl Engine {
     /// Holds a meter closed for safety and closes it now. Credit, top-ups, friendly hours, the
     /// vulnerable flag and gas arming never open it; only [`Engine::clear_hold`] does.
@@ -307,35 +354,8 @@ impl Engine {
         actor: Option<i64>,
     ) -> Result<(), EngineError> {
         let _turn = self.write.lock().await;
-        let now = Utc::now();
         let mut tx = self.db.begin_write().await?;
-        on_tx!(&mut tx, conn => {
-            sqlx::query("INSERT INTO meter_states (meter_id) VALUES ($1) ON CONFLICT (meter_id) DO NOTHING")
-                .bind(meter)
-                .execute(&mut *conn)
-                .await?;
-            sqlx::query("UPDATE meter_states SET safety_hold = $1, hold_clear_role = $2, hold_since = $3 WHERE meter_id = $4")
-                .bind(reason.as_str())
-                .bind(reason.cleared_by().as_str())
-                .bind(now)
-                .bind(meter)
-                .execute(&mut *conn)
-                .await
-                .map(|_| ())
-        })?;
-        send(
-            &mut tx,
-            meter,
-            MeterCommand::Close,
-            &format!("safety: {}", reason.as_str()),
-            now,
-        )
-        .await?;
-        crate::audit::AuditEntry::new("safety_hold", "meter", meter)
-            .by_actor(actor)
-            .after(json!({ "reason": reason.as_str() }))
-            .insert_tx(&mut tx)
-            .await?;
+        hold(&mut tx, meter, reason, actor, Utc::now()).await?;
         tx.commit().await?;
         Ok(())
     }

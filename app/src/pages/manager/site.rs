@@ -44,6 +44,7 @@ fn Site(overview: SiteOverview) -> impl IntoView {
         <Title text=site.name.clone()/>
         <h1>{site.name.clone()}</h1>
         <p class="where">{format!("Time zone {} · currency {} · locale {}", site.time_zone, site.currency, site.locale)}</p>
+        <p class="site-links"><a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a></p>
         <Counts overview=overview.clone()/>
         <AddPerson overview=overview.clone()/>
         <Accounts site=site.id.to_string()/>
@@ -186,9 +187,9 @@ fn UnitLine(unit: UnitRow, filter: RwSignal<String>) -> impl IntoView {
             <td>{if unit.occupants.is_empty() { "Vacant".to_owned() } else { unit.occupants.join(", ") }}</td>
             <td class="meter-cells">
                 {unit.meters.into_iter().map(|meter| view! {
-                    <span class=format!("chip meter-{}", meter.utility.as_str()) title=meter.utility.label()>
+                    <a class=format!("chip meter-{}", meter.utility.as_str()) title=meter.utility.label() href=format!("/meters/{}", meter.id)>
                         {meter.serial}
-                    </span>
+                    </a>
                 }).collect_view()}
             </td>
         </tr>

@@ -1,4 +1,5 @@
-use crate::api::{accounts::my_accounts, directory::load_resident_home};
+use crate::api::{accounts::my_accounts, directory::load_resident_home, fleet::my_alarms};
+use crate::pages::fleet::AlarmTable;
 use crate::domain::views::{MeterView, ResidentUnit};
 use crate::pages::accounts::AccountCard;
 use crate::pages::error_view;
@@ -9,8 +10,17 @@ use leptos_meta::Title;
 pub fn ResidentHomePage() -> impl IntoView {
     let home = Resource::new(|| (), |_| load_resident_home());
     let accounts = Resource::new(|| (), |_| my_accounts());
+    let alarms = Resource::new(|| (), |_| my_alarms());
     view! {
         <Title text="Home"/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match alarms.await {
+                    Ok(alarms) if !alarms.is_empty() => view! { <AlarmTable alarms step=None/> }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Suspense>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match accounts.await {
@@ -73,7 +83,7 @@ fn MeterLine(meter: MeterView) -> impl IntoView {
     view! {
         <li class=format!("meter meter-{}", meter.utility.as_str())>
             <span class="utility">{meter.utility.label()}</span>
-            <span class="serial">{meter.serial}</span>
+            <a class="serial" href=format!("/meters/{}", meter.id)>{meter.serial}</a>
             <span class="uom">{meter.unit_of_measure}</span>
         </li>
     }

@@ -1,0 +1,374 @@
+//! The meter fleet: a meter's page and remote operations, installing, replacing and
+//! decommissioning meters, alarms and their steps, held cut-offs and the site's fleet rules.
+//! Residents see their own meters and the alarms on their units; operators (technicians)
+//! and managers operate meters; managers change the fleet.
+
+use crate::{
+    domain::fleet::{AlarmView, InstalledMeter, MeterPageData, SiteFleet},
+    error::AppError,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::ssr::{answer, caller, ports};
+
+#[cfg(feature = "ssr")]
+mod guard {
+    use crate::{
+        domain::{Caller, MeterAction, MeterId, SiteId, UnitId},
+        error::AppError,
+        ports::{AccountPlace, Ports},
+    };
+
+    /// Checks the caller may act on the meter. Unknown and foreign meters answer alike.
+    pub async fn meter(
+        ports: &Ports,
+        caller: &Caller,
+        meter: &str,
+        action: MeterAction,
+    ) -> Result<(MeterId, AccountPlace), AppError> {
+        let meter: MeterId = meter.parse().map_err(|_| AppError::Forbidden)?;
+        let place = ports
+            .fleet
+            .meter_place(meter, caller.user_id)
+            .await?
+            .ok_or(AppError::Forbidden)?;
+        if caller.may_on_meter(action, place.site, place.org, place.occupant) {
+            Ok((meter, place))
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub async fn site(
+        ports: &Ports,
+        caller: &Caller,
+        site: &str,
+        action: MeterAction,
+    ) -> Result<SiteId, AppError> {
+        let site: SiteId = site.parse().map_err(|_| AppError::Forbidden)?;
+        let org = ports
+            .directory
+            .site_org(site)
+            .await?
+            .ok_or(AppError::Forbidden)?;
+        if caller.may_on_meter(action, site, org, None) {
+            Ok(site)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub async fn unit(
+        ports: &Ports,
+        caller: &Caller,
+        unit: &str,
+        action: MeterAction,
+    ) -> Result<UnitId, AppError> {
+        let unit: UnitId = unit.parse().map_err(|_| AppError::Forbidden)?;
+        let (site, org) = ports
+            .directory
+            .unit_site(unit)
+            .await?
+            .ok_or(AppError::Forbidden)?;
+        if caller.may_on_meter(action, site, org, None) {
+            Ok(unit)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub async fn alarm(
+        ports: &Ports,
+        caller: &Caller,
+        alarm: &str,
+        action: MeterAction,
+    ) -> Result<i64, AppError> {
+        let alarm: i64 = alarm.trim().parse().map_err(|_| AppError::Forbidden)?;
+        let place = ports
+            .fleet
+            .alarm_place(alarm)
+            .await?
+            .ok_or(AppError::Forbidden)?;
+        if caller.may_on_meter(action, place.site, place.org, None) {
+            Ok(alarm)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// One meter: status, relay, commands with their delivery status, alarms.
+#[server(prefix = "/api", endpoint = "meter")]
+pub async fn load_meter(meter: String) -> Result<MeterPageData, AppError> {
+    use crate::domain::MeterAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, place) = guard::meter(&ports, &caller, &meter, MeterAction::View).await?;
+            let may = |action| caller.may_on_meter(action, place.site, place.org, place.occupant);
+            let mut detail = ports.fleet.meter(id).await?;
+            if place.occupant.is_some() && !may(MeterAction::Operate) {
+                // Residents see what concerns them, not the command log's reasons.
+                detail.commands.clear();
+            }
+            Ok(MeterPageData {
+                meter: detail,
+                may_operate: may(MeterAction::Operate),
+                may_manage: may(MeterAction::Manage),
+            })
+        }
+        .await,
+    )
+}
+
+/// A remote operation: `read`, `open`, `close`, `load_limit` (with `kw`), `sync_clock`,
+/// `tou_schedule`. Opening and closing need a reason.
+#[server(prefix = "/api", endpoint = "operate_meter")]
+pub async fn operate_meter(
+    meter: String,
+    op: String,
+    #[server(default)] kw: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    use crate::domain::{MeterAction, fleet::Operation};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, place) = guard::meter(&ports, &caller, &meter, MeterAction::Operate).await?;
+            let operation = Operation::parse(&op, &kw).map_err(AppError::Invalid)?;
+            ports.fleet.operate(&caller, place.site, id, operation, &reason).await
+        }
+        .await,
+    )
+}
+
+/// A site's fleet: live alarms (and last week's resolved ones), held cut-offs, rules.
+#[server(prefix = "/api", endpoint = "site_fleet")]
+pub async fn load_site_fleet(site: String, #[server(default)] resolved: bool) -> Result<SiteFleet, AppError> {
+    use crate::domain::MeterAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let site = guard::site(&ports, &caller, &site, MeterAction::View).await?;
+            let org = ports.directory.site_org(site).await?.ok_or(AppError::Forbidden)?;
+            let overview = ports.directory.site_overview(site).await?;
+            let units = overview
+                .buildings
+                .iter()
+                .flat_map(|building| {
+                    building
+                        .units
+                        .iter()
+                        .map(move |unit| (unit.id.0, format!("{} · {}", building.name, unit.name)))
+                })
+                .collect();
+            Ok(SiteFleet {
+                site,
+                site_name: overview.site.name,
+                alarms: ports.fleet.site_alarms(site, resolved).await?,
+                held_cut_offs: ports.fleet.held_cut_offs(site).await?,
+                rules: ports.fleet.rules(site).await?,
+                units,
+                may_operate: caller.may_on_meter(MeterAction::Operate, site, org, None),
+                may_manage: caller.may_on_meter(MeterAction::Manage, site, org, None),
+            })
+        }
+        .await,
+    )
+}
+
+/// Live alarms on the caller's own units.
+#[server(prefix = "/api", endpoint = "my_alarms")]
+pub async fn my_alarms() -> Result<Vec<AlarmView>, AppError> {
+    answer(
+        async {
+            let caller = caller().await?;
+            ports()?.fleet.my_alarms(&caller).await
+        }
+        .await,
+    )
+}
+
+/// `acknowledge` or `resolve` an alarm, with an optional note for the audit log.
+#[server(prefix = "/api", endpoint = "alarm_step")]
+pub async fn alarm_step(
+    alarm: String,
+    step: String,
+    #[server(default)] note: String,
+) -> Result<(), AppError> {
+    use crate::domain::{MeterAction, fleet::AlarmStep};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let alarm = guard::alarm(&ports, &caller, &alarm, MeterAction::Operate).await?;
+            let step = match step.as_str() {
+                "acknowledge" => AlarmStep::Acknowledge,
+                "resolve" => AlarmStep::Resolve,
+                _ => return Err(AppError::Invalid("Acknowledge or resolve.".into())),
+            };
+            ports.fleet.step_alarm(&caller, alarm, step, &note).await
+        }
+        .await,
+    )
+}
+
+/// Sends the credit cut-offs the site's cap held back.
+#[server(prefix = "/api", endpoint = "release_cut_offs")]
+pub async fn release_cut_offs(site: String) -> Result<u64, AppError> {
+    use crate::domain::MeterAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let site = guard::site(&ports, &caller, &site, MeterAction::Manage).await?;
+            ports.fleet.release_held(&caller, site).await
+        }
+        .await,
+    )
+}
+
+/// Installs a meter on a unit; an MQTT meter's broker password is in the answer, once.
+#[server(prefix = "/api", endpoint = "install_meter")]
+#[allow(clippy::too_many_arguments)]
+pub async fn install_meter(
+    unit: String,
+    serial: String,
+    utility: String,
+    #[server(default)] multiplier: String,
+    first_register: String,
+    #[server(default)] transport: String,
+    #[server(default)] sleeps: Option<String>,
+    #[server(default)] switches_rates: Option<String>,
+) -> Result<InstalledMeter, AppError> {
+    use crate::domain::{MeterAction, fleet::MeterForm};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let unit = guard::unit(&ports, &caller, &unit, MeterAction::Manage).await?;
+            let form = MeterForm {
+                serial,
+                utility,
+                multiplier,
+                first_register,
+                transport,
+                sleeps: sleeps.is_some(),
+                switches_rates: switches_rates.is_some(),
+            };
+            ports.fleet.install(&caller, unit, form).await
+        }
+        .await,
+    )
+}
+
+/// Replaces a meter: the old one's final reading, then the new one's first.
+#[server(prefix = "/api", endpoint = "replace_meter")]
+#[allow(clippy::too_many_arguments)]
+pub async fn replace_meter(
+    meter: String,
+    final_register: String,
+    serial: String,
+    utility: String,
+    #[server(default)] multiplier: String,
+    first_register: String,
+    #[server(default)] transport: String,
+    #[server(default)] sleeps: Option<String>,
+) -> Result<InstalledMeter, AppError> {
+    use crate::domain::{MeterAction, fleet::MeterForm};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, _) = guard::meter(&ports, &caller, &meter, MeterAction::Manage).await?;
+            let form = MeterForm {
+                serial,
+                utility,
+                multiplier,
+                first_register,
+                transport,
+                sleeps: sleeps.is_some(),
+                switches_rates: false,
+            };
+            ports.fleet.replace(&caller, id, &final_register, form).await
+        }
+        .await,
+    )
+}
+
+/// Takes a meter out of service after its final reading.
+#[server(prefix = "/api", endpoint = "decommission_meter")]
+pub async fn decommission_meter(meter: String, final_register: String) -> Result<(), AppError> {
+    use crate::domain::MeterAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, _) = guard::meter(&ports, &caller, &meter, MeterAction::Manage).await?;
+            ports.fleet.decommission(&caller, id, &final_register).await
+        }
+        .await,
+    )
+}
+
+/// Saves the site's fleet rules from the console's form.
+#[server(prefix = "/api", endpoint = "save_fleet_rules")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_fleet_rules(
+    site: String,
+    offline_after_minutes: i64,
+    clock_drift_limit_s: i64,
+    #[server(default)] overload_kw: String,
+    overload_for_s: i64,
+    overload_action: String,
+    load_limit_kw: String,
+    #[server(default)] water_flow_hours: String,
+    #[server(default)] water_spike_per_hour: String,
+    #[server(default)] water_shut_off: Option<String>,
+    credit_cuts_per_minute: u32,
+    reconnects_per_second: u32,
+) -> Result<(), AppError> {
+    use crate::domain::{
+        MeterAction,
+        fleet::{FleetRules, OverloadAction},
+    };
+    let invalid = |what: &str| AppError::Invalid(format!("{what} is not a number."));
+    let optional = |raw: &str, what: &str| -> Result<Option<rust_decimal::Decimal>, AppError> {
+        let raw = raw.trim();
+        if raw.is_empty() { Ok(None) } else { raw.parse().map(Some).map_err(|_| invalid(what)) }
+    };
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let site = guard::site(&ports, &caller, &site, MeterAction::Manage).await?;
+            let current = ports.fleet.rules(site).await?;
+            let rules = FleetRules {
+                offline_after_minutes,
+                clock_drift_limit_s,
+                overload_kw: optional(&overload_kw, "The overload limit")?,
+                overload_for_s,
+                overload_action: match overload_action.as_str() {
+                    "limit" => OverloadAction::Limit,
+                    _ => OverloadAction::Cut,
+                },
+                load_limit_kw: load_limit_kw.trim().parse().map_err(|_| invalid("The load limit"))?,
+                water_flow_hours: match water_flow_hours.trim() {
+                    "" => None,
+                    hours => Some(hours.parse().map_err(|_| invalid("The flow time"))?),
+                },
+                water_spike_per_hour: optional(&water_spike_per_hour, "The spike limit")?,
+                water_shut_off: water_shut_off.is_some(),
+                credit_cuts_per_minute,
+                reconnects_per_second,
+                ..current
+            };
+            ports.fleet.set_rules(&caller, site, rules).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,445 @@
+//! The meter fleet's pages: one meter (status, remote operations with each command's live
+//! delivery status, life cycle), a site's fleet (alarms, held cut-offs, installing meters,
+//! anomaly rules), and the alarm list residents see on their home page.
+
+use crate::api::fleet::{
+    AlarmStep, DecommissionMeter, InstallMeter, OperateMeter, ReleaseCutOffs, ReplaceMeter,
+    SaveFleetRules, load_meter, load_site_fleet,
+};
+use crate::domain::fleet::{AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet};
+use crate::pages::{error_view, form_error};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// A signal that ticks every `ms` in the browser (never on the server), for live status.
+fn ticker(ms: u64) -> RwSignal<u64> {
+    let tick = RwSignal::new(0_u64);
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || tick.update(|n| *n += 1),
+            std::time::Duration::from_millis(ms),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    tick
+}
+
+#[component]
+pub fn MeterPage() -> impl IntoView {
+    let params = use_params_map();
+    let operate = ServerAction::<OperateMeter>::new();
+    let replace = ServerAction::<ReplaceMeter>::new();
+    let decommission = ServerAction::<DecommissionMeter>::new();
+    let step = ServerAction::<AlarmStep>::new();
+    let tick = ticker(2_000);
+    let meter = Resource::new(
+        move || {
+            (
+                params.read().get("id").unwrap_or_default(),
+                operate.version().get(),
+                decommission.version().get(),
+                step.version().get(),
+                tick.get(),
+            )
+        },
+        |(id, ..)| load_meter(id),
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match meter.await {
+                    Ok(data) => view! { <Meter data operate replace decommission step/> }.into_any(),
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Meter(
+    data: MeterPageData,
+    operate: ServerAction<OperateMeter>,
+    replace: ServerAction<ReplaceMeter>,
+    decommission: ServerAction<DecommissionMeter>,
+    step: ServerAction<AlarmStep>,
+) -> impl IntoView {
+    let meter = data.meter;
+    let title = format!("{} meter {}", meter.utility.label(), meter.serial);
+    let id = meter.id.to_string();
+    let in_service = meter.removed_at.is_none();
+    view! {
+        <Title text=title.clone()/>
+        <p class="breadcrumb">
+            {if data.may_operate {
+                view! { <a href=format!("/manage/sites/{}/fleet", meter.site)>{format!("{} fleet", meter.site_name)}</a> }.into_any()
+            } else {
+                view! { <a href="/">"Home"</a> }.into_any()
+            }}
+        </p>
+        <h1>{title}</h1>
+        <MeterStatus meter=meter.clone()/>
+        {(data.may_operate && in_service).then(|| view! { <Operations id=id.clone() operate/> })}
+        {(!meter.alarms.is_empty()).then(|| view! { <AlarmTable alarms=meter.alarms.clone() step=data.may_operate.then_some(step)/> })}
+        {(!meter.commands.is_empty()).then(|| view! { <Commands commands=meter.commands.clone()/> })}
+        {(data.may_manage && in_service).then(|| view! { <LifeCycle id=id.clone() utility=meter.utility.as_str() replace decommission/> })}
+    }
+    .into_any()
+}
+
+#[component]
+fn MeterStatus(meter: MeterDetail) -> impl IntoView {
+    let online = if meter.removed_at.is_some() {
+        "out of service"
+    } else if meter.online {
+        "online"
+    } else {
+        "offline"
+    };
+    let supply = meter.relay_reported.clone().unwrap_or_else(|| "not reported".into());
+    view! {
+        <article class="card meter-status" data-meter=meter.id.to_string()>
+            <p class=format!("supply relay-{}", meter.relay_wanted)>
+                "Supply: " <strong class="relay" data-relay=meter.relay_wanted.clone()>{meter.relay_wanted.clone()}</strong>
+                {format!(" (meter reports {supply})")}
+                {meter.safety_hold.clone().map(|hold| view! { <span class="hold">{format!(" · held closed: {}", hold.replace('_', " "))}</span> })}
+            </p>
+            <dl class="facts">
+                <div><dt>"Unit"</dt><dd>{meter.unit.clone()}</dd></div>
+                <div><dt>"Status"</dt><dd class=format!("online-{online}") data-online=online>{online}</dd></div>
+                <div><dt>"Last seen"</dt><dd>{meter.last_seen_at.map(when).unwrap_or_else(|| "never".into())}</dd></div>
+                <div><dt>"Last reading"</dt><dd class="last-register">{match (meter.last_register.clone(), meter.last_reading_at) {
+                    (Some(register), Some(at)) => format!("{register} at {}", when(at)),
+                    _ => "none yet".into(),
+                }}</dd></div>
+                <div><dt>"Signal"</dt><dd>{meter.signal_dbm.map(|s| format!("{s} dBm")).unwrap_or_else(|| "—".into())}</dd></div>
+                <div><dt>"Battery"</dt><dd>{meter.battery_pct.map(|b| format!("{b} %")).unwrap_or_else(|| "mains".into())}</dd></div>
+                <div><dt>"Clock"</dt><dd>{meter.clock_offset_s.map(|s| format!("{s:+} s")).unwrap_or_else(|| "—".into())}</dd></div>
+                <div><dt>"Transport"</dt><dd>{format!("{}{}", meter.transport, if meter.sleeps { ", sleeps between uplinks" } else { "" })}</dd></div>
+                <div><dt>"Multiplier"</dt><dd>{meter.multiplier.clone()}</dd></div>
+                <div><dt>"Installed"</dt><dd>{when(meter.installed_at)}</dd></div>
+            </dl>
+        </article>
+    }
+}
+
+#[component]
+fn Operations(id: String, operate: ServerAction<OperateMeter>) -> impl IntoView {
+    let done = move || operate.value().get().is_some_and(|r| r.is_ok());
+    let simple = |op: &'static str, label: &'static str| {
+        let id = id.clone();
+        view! {
+            <ActionForm action=operate attr:class="inline">
+                <input type="hidden" name="meter" value=id/>
+                <input type="hidden" name="op" value=op/>
+                <button type="submit" data-op=op>{label}</button>
+            </ActionForm>
+        }
+    };
+    let (relay_id, limit_id) = (id.clone(), id.clone());
+    view! {
+        <section class="card operations">
+            <h2>"Remote operations"</h2>
+            <div class="buttons">
+                {simple("read", "Read now")}
+                {simple("sync_clock", "Sync clock")}
+                {simple("tou_schedule", "Send time-of-use schedule")}
+            </div>
+            <ActionForm action=operate attr:class="relay-form">
+                <input type="hidden" name="meter" value=relay_id/>
+                <label>"Reason (kept in the audit log)"
+                    <input type="text" name="reason" maxlength="200" autocomplete="off"/>
+                </label>
+                <button type="submit" name="op" value="close" data-op="close">"Close supply"</button>
+                <button type="submit" name="op" value="open" data-op="open">"Open supply"</button>
+            </ActionForm>
+            <ActionForm action=operate attr:class="inline">
+                <input type="hidden" name="meter" value=limit_id/>
+                <input type="hidden" name="op" value="load_limit"/>
+                <label>"Load limit (kW)" <input type="text" name="kw" inputmode="decimal" size="6" required/></label>
+                <label>"Reason" <input type="text" name="reason" maxlength="200" required/></label>
+                <button type="submit" data-op="load_limit">"Set load limit"</button>
+            </ActionForm>
+            {form_error(operate.value())}
+            {move || done().then(|| view! { <p class="notice" role="status">"Queued: its status shows below."</p> })}
+        </section>
+    }
+}
+
+#[component]
+fn Commands(commands: Vec<CommandView>) -> impl IntoView {
+    view! {
+        <section class="commands">
+            <h2>"Commands"</h2>
+            <table>
+                <thead><tr>
+                    <th scope="col">"#"</th><th scope="col">"Command"</th><th scope="col">"Why"</th>
+                    <th scope="col">"Status"</th><th scope="col">"Attempts"</th><th scope="col">"Queued"</th>
+                </tr></thead>
+                <tbody>
+                    {commands.into_iter().map(|c| view! {
+                        <tr class=format!("command status-{}", c.status) data-command=c.command.clone() data-status=c.status.clone()>
+                            <td>{c.seq}</td>
+                            <td>{c.command.replace('_', " ")}</td>
+                            <td>{c.reason}</td>
+                            <td class="status">{c.status.clone()}{c.error.map(|e| format!(" ({e})"))}</td>
+                            <td class="num">{c.attempts}</td>
+                            <td>{when(c.created_at)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+/// Alarms with, for staff who may, the buttons that move them on.
+#[component]
+pub fn AlarmTable(alarms: Vec<AlarmView>, step: Option<ServerAction<AlarmStep>>) -> impl IntoView {
+    view! {
+        <section class="alarms">
+            <h2>"Alarms"</h2>
+            {step.map(|step| form_error(step.value()))}
+            <ul class="alarm-list">
+                {alarms.into_iter().map(|alarm| {
+                    let place = [alarm.unit.clone(), alarm.meter.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+                    let actions = step.filter(|_| alarm.status != "resolved").map(|step| {
+                        let id = alarm.id.to_string();
+                        let acknowledge = (alarm.status == "open").then(|| view! {
+                            <button type="submit" name="step" value="acknowledge">"Acknowledge"</button>
+                        });
+                        view! {
+                            <ActionForm action=step attr:class="inline">
+                                <input type="hidden" name="alarm" value=id/>
+                                <input type="text" name="note" placeholder="Note" maxlength="200" size="16"/>
+                                {acknowledge}
+                                <button type="submit" name="step" value="resolve">"Resolve"</button>
+                            </ActionForm>
+                        }
+                    });
+                    view! {
+                        <li class=format!("alarm severity-{} status-{}", alarm.severity, alarm.status) data-kind=alarm.kind.clone()>
+                            <strong>{alarm.label}</strong>
+                            {(!place.is_empty()).then(|| view! { " · " {alarm.meter_id.map_or_else(
+                                || view! { <span>{place.clone()}</span> }.into_any(),
+                                |id| view! { <a href=format!("/meters/{id}")>{place.clone()}</a> }.into_any(),
+                            )} })}
+                            <span class="detail">{format!(" — {} ", alarm.detail)}</span>
+                            <span class="when">{when(alarm.opened_at)}</span>
+                            <span class="alarm-status">{format!(" ({})", alarm.status)}</span>
+                            {actions}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn LifeCycle(
+    id: String,
+    utility: &'static str,
+    replace: ServerAction<ReplaceMeter>,
+    decommission: ServerAction<DecommissionMeter>,
+) -> impl IntoView {
+    let installed = move || replace.value().get().and_then(Result::ok);
+    let old_id = id.clone();
+    view! {
+        <details class="card life-cycle">
+            <summary>"Replace or decommission"</summary>
+            <ActionForm action=replace>
+                <h3>"Replace"</h3>
+                <input type="hidden" name="meter" value=old_id/>
+                <input type="hidden" name="utility" value=utility/>
+                <label>"Old meter's final reading" <input type="text" name="final_register" inputmode="decimal" required/></label>
+                <label>"New serial" <input type="text" name="serial" required/></label>
+                <label>"New meter's first reading" <input type="text" name="first_register" inputmode="decimal" required/></label>
+                <label>"Multiplier" <input type="text" name="multiplier" value="1"/></label>
+                <TransportChoice/>
+                <button type="submit">"Replace the meter"</button>
+            </ActionForm>
+            {form_error(replace.value())}
+            {move || installed().map(|meter| view! { <Installed meter/> })}
+            <ActionForm action=decommission>
+                <h3>"Decommission"</h3>
+                <input type="hidden" name="meter" value=id/>
+                <label>"Final reading" <input type="text" name="final_register" inputmode="decimal" required/></label>
+                <button type="submit">"Take out of service"</button>
+            </ActionForm>
+            {form_error(decommission.value())}
+        </details>
+    }
+}
+
+#[component]
+fn TransportChoice() -> impl IntoView {
+    view! {
+        <label>"Transport"
+            <select name="transport">
+                <option value="simulator">"Simulator"</option>
+                <option value="mqtt">"MQTT"</option>
+            </select>
+        </label>
+        <label class="check"><input type="checkbox" name="sleeps" value="on"/>" Battery meter (sleeps between uplinks)"</label>
+    }
+}
+
+#[component]
+fn Installed(meter: crate::domain::fleet::InstalledMeter) -> impl IntoView {
+    view! {
+        <div class="notice installed" role="status">
+            <p>"Installed " <a href=format!("/meters/{}", meter.id)>{meter.serial.clone()}</a> "."</p>
+            {meter.broker_password.map(|password| view! {
+                <p>"Broker user " <code>{meter.serial.clone()}</code> ", password "
+                    <code class="broker-password">{password}</code>
+                    ". Put it in the meter now: it is not shown again."</p>
+            })}
+        </div>
+    }
+}
+
+#[component]
+pub fn SiteFleetPage() -> impl IntoView {
+    let params = use_params_map();
+    let step = ServerAction::<AlarmStep>::new();
+    let release = ServerAction::<ReleaseCutOffs>::new();
+    let install = ServerAction::<InstallMeter>::new();
+    let rules = ServerAction::<SaveFleetRules>::new();
+    let tick = ticker(5_000);
+    let fleet = Resource::new(
+        move || {
+            (
+                params.read().get("id").unwrap_or_default(),
+                step.version().get(),
+                release.version().get(),
+                install.version().get(),
+                rules.version().get(),
+                tick.get(),
+            )
+        },
+        |(id, ..)| load_site_fleet(id, false),
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match fleet.await {
+                    Ok(fleet) => view! { <SiteFleetView fleet step release install rules/> }.into_any(),
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SiteFleetView(
+    fleet: SiteFleet,
+    step: ServerAction<AlarmStep>,
+    release: ServerAction<ReleaseCutOffs>,
+    install: ServerAction<InstallMeter>,
+    rules: ServerAction<SaveFleetRules>,
+) -> impl IntoView {
+    let site = fleet.site.to_string();
+    let title = format!("{}: meters and alarms", fleet.site_name);
+    let held = (fleet.held_cut_offs > 0).then(|| {
+        let site = site.clone();
+        view! {
+            <section class="notice held-cut-offs" role="alert">
+                <p>{format!("{} credit cut-offs are held: more than the site allows per minute.", fleet.held_cut_offs)}</p>
+                {fleet.may_manage.then(|| view! {
+                    <ActionForm action=release attr:class="inline">
+                        <input type="hidden" name="site" value=site/>
+                        <button type="submit">"Send them now"</button>
+                    </ActionForm>
+                })}
+            </section>
+        }
+    });
+    let alarms = if fleet.alarms.is_empty() {
+        view! { <p class="empty no-alarms">"No open alarms."</p> }.into_any()
+    } else {
+        view! { <AlarmTable alarms=fleet.alarms step=fleet.may_operate.then_some(step)/> }.into_any()
+    };
+    view! {
+        <Title text=title.clone()/>
+        <p class="breadcrumb"><a href=format!("/manage/sites/{site}")>{fleet.site_name.clone()}</a></p>
+        <h1>{title}</h1>
+        {held}
+        {alarms}
+        {fleet.may_manage.then(|| view! { <InstallForm units=fleet.units.clone() install/> })}
+        {fleet.may_manage.then(|| view! { <RulesForm site=site.clone() rules=fleet.rules.clone() action=rules/> })}
+    }
+    .into_any()
+}
+
+#[component]
+fn InstallForm(units: Vec<(i64, String)>, install: ServerAction<InstallMeter>) -> impl IntoView {
+    let installed = move || install.value().get().and_then(Result::ok);
+    view! {
+        <details class="card install-form">
+            <summary>"Install a meter"</summary>
+            <ActionForm action=install>
+                <label>"Unit"
+                    <select name="unit" required>
+                        {units.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"Utility"
+                    <select name="utility">
+                        <option value="electricity">"Electricity"</option>
+                        <option value="water">"Water"</option>
+                        <option value="gas">"Gas"</option>
+                    </select>
+                </label>
+                <label>"Serial" <input type="text" name="serial" required autocomplete="off"/></label>
+                <label>"First reading" <input type="text" name="first_register" inputmode="decimal" required/></label>
+                <label>"Multiplier" <input type="text" name="multiplier" value="1"/></label>
+                <TransportChoice/>
+                <label class="check"><input type="checkbox" name="switches_rates" value="on"/>" Switches time-of-use rates itself"</label>
+                <button type="submit">"Install"</button>
+            </ActionForm>
+            {form_error(install.value())}
+            {move || installed().map(|meter| view! { <Installed meter/> })}
+        </details>
+    }
+}
+
+#[component]
+fn RulesForm(site: String, rules: crate::domain::fleet::FleetRules, action: ServerAction<SaveFleetRules>) -> impl IntoView {
+    let saved = move || action.value().get().is_some_and(|r| r.is_ok());
+    let text = |value: Option<String>| value.unwrap_or_default();
+    view! {
+        <details class="card rules-form">
+            <summary>"Anomaly and switching rules"</summary>
+            <ActionForm action>
+                <input type="hidden" name="site" value=site/>
+                <label>"Offline after (minutes)" <input type="number" name="offline_after_minutes" min="1" value=rules.offline_after_minutes.to_string()/></label>
+                <label>"Clock drift limit (s)" <input type="number" name="clock_drift_limit_s" min="1" value=rules.clock_drift_limit_s.to_string()/></label>
+                <label>"Overload above (kW, empty: no rule)" <input type="text" name="overload_kw" value=text(rules.overload_kw.map(|v| v.to_string()))/></label>
+                <label>"… for (s)" <input type="number" name="overload_for_s" min="1" value=rules.overload_for_s.to_string()/></label>
+                <label>"Overload action"
+                    <select name="overload_action">
+                        <option value="cut" selected=rules.overload_action == OverloadAction::Cut>"Cut and hold"</option>
+                        <option value="limit" selected=rules.overload_action == OverloadAction::Limit>"Limit the load"</option>
+                    </select>
+                </label>
+                <label>"Load limit (kW)" <input type="text" name="load_limit_kw" value=rules.load_limit_kw.to_string()/></label>
+                <label>"Water running for (hours, empty: no rule)" <input type="text" name="water_flow_hours" value=text(rules.water_flow_hours.map(|v| v.to_string()))/></label>
+                <label>"Water spike above (m³ per hour)" <input type="text" name="water_spike_per_hour" value=text(rules.water_spike_per_hour.map(|v| v.to_string()))/></label>
+                <label class="check"><input type="checkbox" name="water_shut_off" value="on" checked=rules.water_shut_off/>" Close the valve on a water alarm"</label>
+                <label>"Credit cut-offs per minute" <input type="number" name="credit_cuts_per_minute" min="1" value=rules.credit_cuts_per_minute.to_string()/></label>
+                <label>"Reconnections per second" <input type="number" name="reconnects_per_second" min="1" value=rules.reconnects_per_second.to_string()/></label>
+                <button type="submit">"Save rules"</button>
+            </ActionForm>
+            {form_error(action.value())}
+            {move || saved().then(|| view! { <p class="notice" role="status">"Saved."</p> })}
+        </details>
+    }
+}

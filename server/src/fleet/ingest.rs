@@ -1,0 +1,481 @@
+//! Telemetry in: events from every transport, in batches. Readings go to the engine's rating
+//! (idempotent, any order); then, in one transaction, what the meters said about themselves
+//! (last seen, signal, battery, relay, clock), command acknowledgements, and the anomaly
+//! rules with the alarms, holds and commands they cause.
+
+use super::{
+    Fleet, FleetError, MeterInfo, RulesCache,
+    alarms::{self, Subject},
+    ops,
+    transport::Event,
+    wire::{Ack, AckResult, Alarm, MeterAlarm, Reading, Relay, Status, Uplink},
+};
+use crate::{
+    db::Tx,
+    engine::{
+        rating::{IncomingReading, RatingReport},
+        supply::{SafetyReason, hold},
+    },
+    on_tx,
+};
+use app::domain::{
+    Utility,
+    fleet::{AlarmKind, CommandKind, OverloadAction, PowerVerdict},
+};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::json;
+use std::{collections::BTreeMap, time::Instant};
+use tokio::sync::mpsc;
+
+#[derive(Debug, Default)]
+pub struct IngestReport {
+    pub rating: RatingReport,
+    pub statuses: usize,
+    pub acks: usize,
+    pub alarms_raised: usize,
+    /// Events from serials no meter has (or a removed one).
+    pub unknown: usize,
+}
+
+/// Takes events off the channel in batches until every sender is gone.
+pub async fn run(fleet: Fleet, mut events: mpsc::Receiver<Event>) {
+    let started = Instant::now();
+    let config = fleet.config().clone();
+    loop {
+        let first = match tokio::time::timeout(config.catch_up_quiet, events.recv()).await {
+            Ok(Some(event)) => event,
+            Ok(None) => return,
+            Err(_quiet) => {
+                if fleet.all_connected() {
+                    fleet.set_caught_up();
+                }
+                continue;
+            }
+        };
+        let mut batch = vec![first];
+        while batch.len() < config.batch_max {
+            match events.try_recv() {
+                Ok(event) => batch.push(event),
+                Err(_) => break,
+            }
+        }
+        if let Err(error) = fleet.ingest(batch).await {
+            tracing::warn!(%error, "telemetry batch failed");
+        }
+        // The backlog is rated once the queue runs dry with every transport connected.
+        let drained = events.is_empty() && fleet.all_connected();
+        if (drained && started.elapsed() >= config.catch_up_quiet)
+            || started.elapsed() >= config.catch_up_max
+        {
+            fleet.set_caught_up();
+        }
+    }
+}
+
+impl Fleet {
+    /// Handles one batch of events. Safe to receive any event twice.
+    pub async fn ingest(&self, events: Vec<Event>) -> Result<IngestReport, FleetError> {
+        let mut report = IngestReport::default();
+        let mut readings: Vec<(MeterInfo, Reading)> = Vec::new();
+        let mut rest: Vec<(MeterInfo, Event)> = Vec::new();
+        let mut seen: BTreeMap<i64, (bool, DateTime<Utc>)> = BTreeMap::new();
+        for event in events {
+            let meter = match self.meter(&event.serial).await? {
+                Some(meter) if !meter.removed => meter,
+                _ => {
+                    tracing::debug!(serial = event.serial, "event from an unknown meter dropped");
+                    report.unknown += 1;
+                    continue;
+                }
+            };
+            let (_, last) = seen
+                .entry(meter.id)
+                .or_insert((meter.sleeps, event.received_at));
+            *last = (*last).max(event.received_at);
+            match event.uplink {
+                Uplink::Reading(reading) => readings.push((meter, reading)),
+                _ => rest.push((meter, event)),
+            }
+        }
+        if !readings.is_empty() {
+            let incoming = readings
+                .iter()
+                .map(|(meter, reading)| IncomingReading {
+                    meter: meter.id,
+                    taken_at: reading.taken_at,
+                    register: reading.register,
+                })
+                .collect();
+            report.rating = self.engine().rate(incoming).await?;
+        }
+        if seen.is_empty() {
+            return Ok(report);
+        }
+        {
+            let _turn = self.engine().turn().await;
+            let now = Utc::now();
+            let mut tx = self.engine().db.begin_write().await?;
+            let mut rules = RulesCache::default();
+            for (meter, (sleeps, at)) in &seen {
+                mark_seen(&mut tx, *meter, *sleeps, *at, now).await?;
+            }
+            readings.sort_by_key(|(meter, reading)| (meter.id, reading.taken_at));
+            for (meter, reading) in &readings {
+                report.alarms_raised +=
+                    reading_rules(&mut tx, &mut rules, meter, reading, now).await?;
+            }
+            for (meter, event) in &rest {
+                match &event.uplink {
+                    Uplink::Status(status) => {
+                        report.statuses += 1;
+                        report.alarms_raised +=
+                            apply_status(&mut tx, &mut rules, meter, status, event.received_at)
+                                .await?;
+                    }
+                    Uplink::Ack(ack) => {
+                        report.acks += 1;
+                        apply_ack(&mut tx, meter, ack, now).await?;
+                    }
+                    Uplink::Alarm(alarm) => {
+                        report.alarms_raised +=
+                            meter_alarm(&mut tx, &mut rules, meter, alarm, now).await?;
+                    }
+                    Uplink::Reading(_) => unreachable!("readings were set apart"),
+                }
+            }
+            tx.commit().await?;
+        }
+        // Sleeping meters listen now, and rating may have queued cut-offs: deliver at once.
+        self.wake();
+        Ok(report)
+    }
+}
+
+/// Records that the meter was heard; a meter that had gone offline is back. A sleeping
+/// meter listens for a moment now: its waiting commands are due at once.
+async fn mark_seen(
+    tx: &mut Tx,
+    meter: i64,
+    sleeps: bool,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), FleetError> {
+    let was_offline = on_tx!(tx, conn => {
+        let back = sqlx::query("UPDATE meter_status SET online = TRUE WHERE meter_id = $1 AND NOT online")
+            .bind(meter)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "INSERT INTO meter_status (meter_id, last_seen_at, online) VALUES ($1, $2, TRUE) \
+             ON CONFLICT (meter_id) DO UPDATE SET last_seen_at = $2 \
+             WHERE meter_status.last_seen_at IS NULL OR meter_status.last_seen_at < $2",
+        )
+        .bind(meter)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map(|_| back > 0)
+    })?;
+    if sleeps {
+        on_tx!(tx, conn => {
+            sqlx::query(
+                "UPDATE meter_commands SET next_attempt_at = NULL WHERE meter_id = $1 AND status IN ('pending', 'sent')",
+            )
+            .bind(meter)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+        })?;
+    }
+    if was_offline {
+        alarms::clear(tx, meter, AlarmKind::Offline, "heard from again", now).await?;
+    }
+    Ok(())
+}
+
+/// The fleet's own memory of a meter for its rules (apart from rating's).
+#[derive(sqlx::FromRow, Default)]
+struct Memory {
+    last_at: Option<DateTime<Utc>>,
+    last_register: Option<String>,
+    flow_since: Option<DateTime<Utc>>,
+    over_limit_since: Option<DateTime<Utc>>,
+}
+
+async fn memory(tx: &mut Tx, meter: i64) -> Result<Memory, sqlx::Error> {
+    let row: Option<Memory> = on_tx!(tx, conn => {
+        sqlx::query_as(
+            "SELECT last_at, last_register, flow_since, over_limit_since FROM meter_status WHERE meter_id = $1",
+        )
+        .bind(meter)
+        .fetch_optional(&mut *conn)
+        .await
+    })?;
+    Ok(row.unwrap_or_default())
+}
+
+/// Water flow and spikes from consecutive readings, and overload from the power a reading
+/// carries. Returns how many alarms it raised.
+async fn reading_rules(
+    tx: &mut Tx,
+    rules: &mut RulesCache,
+    meter: &MeterInfo,
+    reading: &Reading,
+    now: DateTime<Utc>,
+) -> Result<usize, FleetError> {
+    let mut raised = 0;
+    if let Some(kw) = reading.power_kw {
+        raised += power_rule(tx, rules, meter, kw, reading.taken_at, now).await?;
+    }
+    if meter.utility != Utility::Water {
+        return Ok(raised);
+    }
+    let memory = memory(tx, meter.id).await?;
+    if memory.last_at.is_some_and(|last| reading.taken_at <= last) {
+        return Ok(raised); // late or repeated: the rules saw this interval already
+    }
+    let previous = memory
+        .last_register
+        .as_deref()
+        .map(crate::engine::decimal)
+        .transpose()?;
+    let (flow_since, alarm) = match (memory.last_at, previous) {
+        (Some(from), Some(register)) if reading.register >= register => {
+            let site_rules = rules.get(tx, meter.site).await?;
+            site_rules.water(reading.register - register, from, reading.taken_at, memory.flow_since)
+        }
+        _ => (None, None),
+    };
+    on_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE meter_status SET last_at = $1, last_register = $2, flow_since = $3 WHERE meter_id = $4",
+        )
+        .bind(reading.taken_at)
+        .bind(reading.register.to_string())
+        .bind(flow_since)
+        .bind(meter.id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })?;
+    if let Some(kind) = alarm {
+        let detail = match kind {
+            AlarmKind::WaterSpike => format!("a burst of water up to {}", reading.taken_at.format("%H:%M UTC")),
+            _ => format!("water running without a break since {}", flow_since.unwrap_or(reading.taken_at).format("%Y-%m-%d %H:%M UTC")),
+        };
+        raised += water_alarm(tx, rules, meter, kind, &detail, now).await?;
+    }
+    Ok(raised)
+}
+
+async fn water_alarm(
+    tx: &mut Tx,
+    rules: &mut RulesCache,
+    meter: &MeterInfo,
+    kind: AlarmKind,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, FleetError> {
+    let shut_off = rules.get(tx, meter.site).await?.water_shut_off;
+    let new = alarms::raise(tx, Subject::Meter(meter), kind, detail, now).await?;
+    if new.is_some() && shut_off {
+        hold(tx, meter.id, SafetyReason::WaterLeak, None, now).await?;
+    }
+    Ok(usize::from(new.is_some()))
+}
+
+/// Power above the site's limit for long enough is an overload: cut and held, or limited.
+async fn power_rule(
+    tx: &mut Tx,
+    rules: &mut RulesCache,
+    meter: &MeterInfo,
+    kw: Decimal,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<usize, FleetError> {
+    if meter.utility != Utility::Electricity {
+        return Ok(0);
+    }
+    let since = memory(tx, meter.id).await?.over_limit_since;
+    let site_rules = rules.get(tx, meter.site).await?.clone();
+    let verdict = site_rules.power(kw, at, since);
+    let since = match verdict {
+        PowerVerdict::Normal => None,
+        PowerVerdict::Above(since) => Some(since),
+        PowerVerdict::Overload => since,
+    };
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE meter_status SET over_limit_since = $1, power_kw = $2 WHERE meter_id = $3")
+            .bind(since)
+            .bind(kw.to_string())
+            .bind(meter.id)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+    })?;
+    if verdict != PowerVerdict::Overload {
+        return Ok(0);
+    }
+    let limit = site_rules.overload_kw.unwrap_or_default();
+    let detail = format!("{kw} kW, over the {limit} kW limit for {} s or more", site_rules.overload_for_s);
+    overload(tx, &site_rules, meter, &detail, now).await
+}
+
+async fn overload(
+    tx: &mut Tx,
+    rules: &app::domain::fleet::FleetRules,
+    meter: &MeterInfo,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, FleetError> {
+    let new = alarms::raise(tx, Subject::Meter(meter), AlarmKind::Overload, detail, now).await?;
+    if new.is_none() {
+        return Ok(0);
+    }
+    match rules.overload_action {
+        OverloadAction::Cut => hold(tx, meter.id, SafetyReason::Overload, None, now).await?,
+        OverloadAction::Limit => {
+            let params = json!({ "kw": rules.load_limit_kw.to_string() });
+            ops::queue(tx, meter.id, CommandKind::LoadLimit, Some(params), "safety: overload", None, now)
+                .await?;
+        }
+    }
+    Ok(1)
+}
+
+/// An alarm the meter raised itself. A gas leak shuts the valve at once, whatever the hour,
+/// and holds it until a technician lifts the hold: a top-up never reopens it.
+async fn meter_alarm(
+    tx: &mut Tx,
+    rules: &mut RulesCache,
+    meter: &MeterInfo,
+    alarm: &Alarm,
+    now: DateTime<Utc>,
+) -> Result<usize, FleetError> {
+    let detail = if alarm.detail.is_empty() {
+        "reported by the meter".to_owned()
+    } else {
+        alarm.detail.chars().take(200).collect()
+    };
+    match alarm.kind {
+        MeterAlarm::GasLeak => {
+            hold(tx, meter.id, SafetyReason::GasLeak, None, now).await?;
+            let new = alarms::raise(tx, Subject::Meter(meter), AlarmKind::GasLeak, &detail, now).await?;
+            Ok(usize::from(new.is_some()))
+        }
+        MeterAlarm::Overload => {
+            let site_rules = rules.get(tx, meter.site).await?.clone();
+            overload(tx, &site_rules, meter, &detail, now).await
+        }
+        MeterAlarm::WaterFlow | MeterAlarm::WaterSpike => {
+            water_alarm(tx, rules, meter, alarm.kind.into(), &detail, now).await
+        }
+        MeterAlarm::Tamper => {
+            let new = alarms::raise(tx, Subject::Meter(meter), AlarmKind::Tamper, &detail, now).await?;
+            Ok(usize::from(new.is_some()))
+        }
+    }
+}
+
+/// What the meter says about itself. A relay reported open while we hold it closed (and the
+/// meter acknowledged the close) is tampering; a clock beyond the site's limit is a fault.
+async fn apply_status(
+    tx: &mut Tx,
+    rules: &mut RulesCache,
+    meter: &MeterInfo,
+    status: &Status,
+    received_at: DateTime<Utc>,
+) -> Result<usize, FleetError> {
+    let now = Utc::now();
+    let offset = status.clock.map(|clock| (clock - received_at).num_seconds());
+    on_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE meter_status SET signal_dbm = COALESCE($1, signal_dbm), battery_pct = COALESCE($2, battery_pct), \
+             relay_reported = COALESCE($3, relay_reported), clock_offset_s = COALESCE($4, clock_offset_s) \
+             WHERE meter_id = $5",
+        )
+        .bind(status.signal_dbm)
+        .bind(status.battery_pct)
+        .bind(status.relay.map(Relay::as_str))
+        .bind(offset)
+        .bind(meter.id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })?;
+    let mut raised = 0;
+    if let Some(offset) = offset {
+        if rules.get(tx, meter.site).await?.clock_drifts(offset) {
+            let detail = format!("the meter's clock is {offset} s off");
+            raised += usize::from(
+                alarms::raise(tx, Subject::Meter(meter), AlarmKind::ClockDrift, &detail, now)
+                    .await?
+                    .is_some(),
+            );
+        } else {
+            alarms::clear(tx, meter.id, AlarmKind::ClockDrift, "clock within limits", now).await?;
+        }
+    }
+    if status.relay == Some(Relay::Open) && closed_and_confirmed(tx, meter.id).await? {
+        let detail = "supply reported open while it is cut";
+        raised += usize::from(
+            alarms::raise(tx, Subject::Meter(meter), AlarmKind::Tamper, detail, now)
+                .await?
+                .is_some(),
+        );
+    }
+    if let Some(kw) = status.power_kw {
+        raised += power_rule(tx, rules, meter, kw, status.at.unwrap_or(received_at), now).await?;
+    }
+    Ok(raised)
+}
+
+/// The newest relay command for the meter is an acknowledged close.
+async fn closed_and_confirmed(tx: &mut Tx, meter: i64) -> Result<bool, sqlx::Error> {
+    let newest: Option<(String, String)> = on_tx!(tx, conn => {
+        sqlx::query_as(
+            "SELECT command, status FROM meter_commands WHERE meter_id = $1 \
+             AND command IN ('open', 'close', 'restrict', 'arm') ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(meter)
+        .fetch_optional(&mut *conn)
+        .await
+    })?;
+    Ok(newest.is_some_and(|(command, status)| command == "close" && status == "acknowledged"))
+}
+
+/// A meter answers for its own commands only: the id, meter and sequence must all match.
+async fn apply_ack(
+    tx: &mut Tx,
+    meter: &MeterInfo,
+    ack: &Ack,
+    now: DateTime<Utc>,
+) -> Result<(), FleetError> {
+    let status = match ack.result {
+        AckResult::Ok => "acknowledged",
+        AckResult::Rejected => "failed",
+        AckResult::Stale => "superseded",
+    };
+    let detail = (!ack.detail.is_empty()).then(|| ack.detail.chars().take(200).collect::<String>());
+    let changed = on_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE meter_commands SET status = $1, finished_at = $2, error = COALESCE($3, error), next_attempt_at = NULL \
+             WHERE id = $4 AND meter_id = $5 AND seq = $6 AND status IN ('pending', 'sent')",
+        )
+        .bind(status)
+        .bind(now)
+        .bind(detail)
+        .bind(ack.command_id)
+        .bind(meter.id)
+        .bind(ack.seq)
+        .execute(&mut *conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    if changed == 0 {
+        tracing::debug!(meter = meter.id, command = ack.command_id, "acknowledgement ignored");
+    }
+    Ok(())
+}

@@ -1,0 +1,406 @@
+//! Virtual meters: realistic enough to demonstrate and test the platform without hardware.
+//! Each follows a daily curve for its utility (morning and evening peaks, quiet nights) with
+//! noise and bursts (a kettle, a shower, cooking), counts only while its relay or valve is
+//! open, obeys commands the way a real meter should (duplicates ignored, older relay commands
+//! refused as stale), and can be told to raise alarms or to stop answering. Time can run
+//! faster than real time: each tick counts `speed` times the consumption of its real length.
+//!
+//! [`VirtualMeter`] is the device; [`Simulator`] is the in-process transport that runs many
+//! of them; `mqtt::MqttDevice` puts one on a real broker.
+
+use super::{
+    transport::{Event, Transport, TransportError, TransportKind},
+    wire::{Ack, AckResult, Alarm, Downlink, MeterAlarm, Reading, Relay, Status, Uplink},
+};
+use crate::{db::Db, on_db};
+use app::domain::{Utility, fleet::CommandKind};
+use chrono::{DateTime, Timelike, Utc};
+use rust_decimal::Decimal;
+use std::{
+    collections::{HashMap, VecDeque},
+    str::FromStr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+use tokio::sync::mpsc;
+
+/// A small, fast, seeded generator: the simulation is reproducible, and needs no crate.
+#[derive(Clone, Debug)]
+struct Noise(u64);
+
+impl Noise {
+    fn new(seed: u64) -> Self {
+        Noise(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// Uniform in [0, 1).
+    fn next(&mut self) -> f64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        (x >> 11) as f64 / (1_u64 << 53) as f64
+    }
+}
+
+/// How many command ids a meter remembers to ignore repeats.
+const REMEMBERED_COMMANDS: usize = 64;
+
+/// One simulated meter.
+#[derive(Clone, Debug)]
+pub struct VirtualMeter {
+    pub serial: String,
+    pub utility: Utility,
+    /// The register in thousandths of its unit (Wh, litres, litres of gas).
+    register_milli: i64,
+    pub relay: Relay,
+    last_relay_seq: i64,
+    seen: VecDeque<i64>,
+    noise: Noise,
+    /// An unresponsive meter takes commands silently and never answers.
+    pub responsive: bool,
+    pub clock_offset_s: i64,
+    pub load_limit_kw: Option<f64>,
+    power_kw: f64,
+    ticks: u64,
+}
+
+impl VirtualMeter {
+    pub fn new(serial: &str, utility: Utility, register: Decimal, seed: u64) -> Self {
+        let milli = (register * Decimal::from(1000)).trunc();
+        VirtualMeter {
+            serial: serial.to_owned(),
+            utility,
+            register_milli: i64::try_from(milli).unwrap_or(0),
+            relay: Relay::Open,
+            last_relay_seq: 0,
+            seen: VecDeque::new(),
+            noise: Noise::new(seed ^ serial.bytes().fold(7, |h, b| h * 31 + u64::from(b))),
+            responsive: true,
+            clock_offset_s: 0,
+            load_limit_kw: None,
+            power_kw: 0.0,
+            ticks: 0,
+        }
+    }
+
+    pub fn register(&self) -> Decimal {
+        Decimal::new(self.register_milli, 3)
+    }
+
+    /// The rate of use now, in units per hour (kW for electricity, m³/h otherwise).
+    fn demand(&mut self, hour: u32) -> f64 {
+        let r = self.noise.next();
+        let wobble = 0.8 + 0.4 * self.noise.next();
+        match self.utility {
+            Utility::Electricity => {
+                let curve = match hour {
+                    0..=5 => 0.12,
+                    6..=8 => 0.9,
+                    9..=16 => 0.35,
+                    17..=21 => 1.6,
+                    _ => 0.5,
+                };
+                // A kettle, an oven, a heater: now and then, for a while.
+                let burst = if r < 0.06 { 2.0 + 2.0 * self.noise.next() } else { 0.0 };
+                let kw = curve * wobble + burst;
+                self.load_limit_kw.map_or(kw, |limit| kw.min(limit))
+            }
+            Utility::Water => {
+                let busy = matches!(hour, 6..=8 | 18..=22);
+                let chance = if busy { 0.25 } else { 0.05 };
+                // A shower or a washing machine (~0.5 m³/h), else a tap now and then.
+                if r < chance { 0.5 * wobble } else if r < chance * 2.0 { 0.05 } else { 0.0 }
+            }
+            Utility::Gas => {
+                let meal = matches!(hour, 6..=7 | 12 | 18..=19);
+                let cooking = if meal && r < 0.5 { 0.4 * wobble } else { 0.0 };
+                cooking + 0.05 * wobble // a pilot light, a boiler keeping warm
+            }
+        }
+    }
+
+    /// Advances the meter by `simulated` of use at `now` and returns its reading.
+    pub fn advance(&mut self, simulated: chrono::Duration, now: DateTime<Utc>) -> Reading {
+        self.ticks += 1;
+        let hours = simulated.num_milliseconds() as f64 / 3_600_000.0;
+        let flowing = self.relay == Relay::Open;
+        let rate = if flowing { self.demand(now.hour()) } else { 0.0 };
+        self.power_kw = rate;
+        self.register_milli += (rate * hours * 1000.0).round() as i64;
+        self.reading(now)
+    }
+
+    pub fn reading(&self, now: DateTime<Utc>) -> Reading {
+        Reading {
+            taken_at: now + chrono::Duration::seconds(self.clock_offset_s),
+            register: self.register(),
+            power_kw: (self.utility == Utility::Electricity)
+                .then(|| Decimal::from_str(&format!("{:.3}", self.power_kw)).unwrap_or_default()),
+        }
+    }
+
+    pub fn status(&mut self, now: DateTime<Utc>) -> Status {
+        Status {
+            at: Some(now),
+            relay: Some(self.relay),
+            signal_dbm: Some(-60 - (self.noise.next() * 40.0) as i32),
+            battery_pct: Some(100 - (self.ticks / 1000).min(90) as i32),
+            clock: Some(now + chrono::Duration::seconds(self.clock_offset_s)),
+            power_kw: None,
+        }
+    }
+
+    pub fn alarm(&self, kind: MeterAlarm, now: DateTime<Utc>) -> Alarm {
+        Alarm { at: Some(now), kind, detail: format!("raised by simulated meter {}", self.serial) }
+    }
+
+    /// Obeys a command as a careful meter does. Returns what it sends back: an acknowledgement
+    /// and, for some commands, a fresh reading or status.
+    pub fn apply(&mut self, command: &Downlink, now: DateTime<Utc>) -> Vec<Uplink> {
+        if !self.responsive {
+            return Vec::new();
+        }
+        let ack = |result| {
+            Uplink::Ack(Ack { command_id: command.command_id, seq: command.seq, result, detail: String::new() })
+        };
+        if self.seen.contains(&command.command_id) {
+            return vec![ack(AckResult::Ok)]; // a repeat: answered again, not applied again
+        }
+        self.seen.push_back(command.command_id);
+        if self.seen.len() > REMEMBERED_COMMANDS {
+            self.seen.pop_front();
+        }
+        if command.command.is_relay() {
+            if command.seq < self.last_relay_seq {
+                return vec![ack(AckResult::Stale)];
+            }
+            self.last_relay_seq = command.seq;
+        }
+        let mut answer = vec![ack(AckResult::Ok)];
+        match command.command {
+            CommandKind::Open => self.relay = Relay::Open,
+            CommandKind::Close => self.relay = Relay::Closed,
+            CommandKind::Restrict => self.relay = Relay::Restricted,
+            CommandKind::Arm => self.relay = Relay::Armed,
+            CommandKind::Read => answer.push(Uplink::Reading(self.reading(now))),
+            CommandKind::SyncClock => self.clock_offset_s = 0,
+            CommandKind::LoadLimit => {
+                self.load_limit_kw = command
+                    .params
+                    .get("kw")
+                    .and_then(|kw| kw.as_str())
+                    .and_then(|kw| kw.parse().ok());
+            }
+            CommandKind::TouSchedule => {}
+        }
+        if command.command.is_relay() {
+            answer.push(Uplink::Status(self.status(now)));
+        }
+        answer
+    }
+}
+
+/// How the in-process simulator runs.
+#[derive(Clone, Copy, Debug)]
+pub struct SimulatorConfig {
+    /// Real time between readings.
+    pub interval: Duration,
+    /// Simulated seconds per real second: 360 makes an hour of use every 10 seconds.
+    pub speed: u32,
+    pub seed: u64,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        SimulatorConfig { interval: Duration::from_secs(10), speed: 360, seed: 1 }
+    }
+}
+
+/// The built-in transport: every meter whose transport is `simulator`, in this process.
+pub struct Simulator {
+    meters: Mutex<HashMap<String, VirtualMeter>>,
+    events: mpsc::Sender<Event>,
+    config: SimulatorConfig,
+}
+
+impl Simulator {
+    pub fn new(events: mpsc::Sender<Event>, config: SimulatorConfig) -> Arc<Self> {
+        Arc::new(Simulator { meters: Mutex::new(HashMap::new()), events, config })
+    }
+
+    /// Picks up meters installed since the last look and drops removed ones. A new virtual
+    /// meter starts from the register the platform last rated, so restarts carry on.
+    pub async fn sync(&self, db: &Db) -> Result<(), sqlx::Error> {
+        let rows: Vec<(String, String, Option<String>)> = on_db!(db, pool => {
+            sqlx::query_as(
+                "SELECT m.serial, m.utility, s.last_register FROM meters m \
+                 LEFT JOIN meter_states s ON s.meter_id = m.id \
+                 WHERE m.transport = 'simulator' AND m.removed_at IS NULL",
+            )
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut meters = self.meters.lock().expect("simulator");
+        let live: std::collections::HashSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        meters.retain(|serial, _| live.contains(serial.as_str()));
+        for (serial, utility, register) in &rows {
+            if meters.contains_key(serial) {
+                continue;
+            }
+            let Ok(utility) = utility.parse() else { continue };
+            let register = register.as_deref().and_then(|r| r.parse().ok()).unwrap_or_default();
+            meters.insert(serial.clone(), VirtualMeter::new(serial, utility, register, self.config.seed));
+        }
+        Ok(())
+    }
+
+    /// Advances every meter one tick and sends their readings (and now and then a status).
+    pub async fn tick(&self, now: DateTime<Utc>) {
+        let simulated = chrono::Duration::from_std(self.config.interval * self.config.speed)
+            .unwrap_or(chrono::Duration::hours(1));
+        let uplinks: Vec<(String, Uplink)> = {
+            let mut meters = self.meters.lock().expect("simulator");
+            let mut out = Vec::with_capacity(meters.len() * 2);
+            for meter in meters.values_mut() {
+                out.push((meter.serial.clone(), Uplink::Reading(meter.advance(simulated, now))));
+                if meter.ticks % 6 == 1 {
+                    let status = meter.status(now);
+                    out.push((meter.serial.clone(), Uplink::Status(status)));
+                }
+            }
+            out
+        };
+        for (serial, uplink) in uplinks {
+            self.emit(serial, uplink, now).await;
+        }
+    }
+
+    async fn emit(&self, serial: String, uplink: Uplink, now: DateTime<Utc>) {
+        let event = Event { serial, uplink, received_at: now };
+        if self.events.send(event).await.is_err() {
+            tracing::debug!("simulator event dropped: the fleet has stopped");
+        }
+    }
+
+    /// Runs the simulation until the task is aborted.
+    pub fn run(self: Arc<Self>, db: Db) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(self.config.interval);
+            let mut ticks: u64 = 0;
+            loop {
+                every.tick().await;
+                if ticks.is_multiple_of(6)
+                    && let Err(error) = self.sync(&db).await
+                {
+                    tracing::warn!(%error, "simulator could not list its meters");
+                }
+                ticks += 1;
+                self.tick(Utc::now()).await;
+            }
+        })
+    }
+
+    /// Makes a simulated meter raise an alarm, as if its sensor fired.
+    pub async fn raise(&self, serial: &str, kind: MeterAlarm) -> Result<(), TransportError> {
+        let now = Utc::now();
+        let alarm = {
+            let meters = self.meters.lock().expect("simulator");
+            let meter = meters.get(serial).ok_or_else(|| TransportError::UnknownMeter(serial.into()))?;
+            meter.alarm(kind, now)
+        };
+        self.emit(serial.to_owned(), Uplink::Alarm(alarm), now).await;
+        Ok(())
+    }
+
+    /// Stops (or restarts) a simulated meter answering commands.
+    pub fn set_responsive(&self, serial: &str, responsive: bool) {
+        if let Some(meter) = self.meters.lock().expect("simulator").get_mut(serial) {
+            meter.responsive = responsive;
+        }
+    }
+
+    pub fn relay(&self, serial: &str) -> Option<Relay> {
+        self.meters.lock().expect("simulator").get(serial).map(|m| m.relay)
+    }
+
+    pub fn len(&self) -> usize {
+        self.meters.lock().expect("simulator").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for Simulator {
+    fn kind(&self) -> TransportKind {
+        TransportKind::Simulator
+    }
+
+    async fn send(&self, serial: &str, command: &Downlink) -> Result<(), TransportError> {
+        let now = Utc::now();
+        let answers = {
+            let mut meters = self.meters.lock().expect("simulator");
+            let meter = meters.get_mut(serial).ok_or_else(|| TransportError::UnknownMeter(serial.into()))?;
+            meter.apply(command, now)
+        };
+        for uplink in answers {
+            self.emit(serial.to_owned(), uplink, now).await;
+        }
+        Ok(())
+    }
+
+    fn connected(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(id: i64, seq: i64, kind: CommandKind) -> Downlink {
+        Downlink { command_id: id, seq, command: kind, params: serde_json::Value::Null, expires_at: Utc::now() }
+    }
+
+    #[test]
+    fn a_closed_meter_counts_nothing_and_an_open_one_counts_up() {
+        let mut meter = VirtualMeter::new("EL-T1", Utility::Electricity, Decimal::from(100), 3);
+        let hour = chrono::Duration::hours(1);
+        let first = meter.advance(hour, Utc::now()).register;
+        assert!(first > Decimal::from(100));
+        meter.apply(&command(1, 1, CommandKind::Close), Utc::now());
+        let closed = meter.advance(hour, Utc::now()).register;
+        assert_eq!(closed, first);
+    }
+
+    #[test]
+    fn repeats_are_not_reapplied_and_older_relay_commands_are_stale() {
+        let mut meter = VirtualMeter::new("EL-T2", Utility::Electricity, Decimal::ZERO, 3);
+        let now = Utc::now();
+        meter.apply(&command(10, 5, CommandKind::Open), now);
+        let stale = meter.apply(&command(9, 4, CommandKind::Close), now);
+        assert!(matches!(&stale[0], Uplink::Ack(Ack { result: AckResult::Stale, .. })));
+        assert_eq!(meter.relay, Relay::Open);
+        meter.apply(&command(11, 6, CommandKind::Close), now);
+        meter.apply(&command(12, 7, CommandKind::Open), now);
+        let repeat = meter.apply(&command(11, 6, CommandKind::Close), now);
+        assert!(matches!(&repeat[0], Uplink::Ack(Ack { result: AckResult::Ok, .. })));
+        assert_eq!(meter.relay, Relay::Open, "a repeated close must not apply again");
+    }
+
+    #[test]
+    fn every_utility_uses_something_over_a_day() {
+        for utility in Utility::ALL {
+            let mut meter = VirtualMeter::new("X-1", utility, Decimal::ZERO, 9);
+            let start = Utc::now();
+            for step in 0..96 {
+                meter.advance(chrono::Duration::minutes(15), start + chrono::Duration::minutes(15 * step));
+            }
+            assert!(meter.register() > Decimal::ZERO, "{utility:?} used nothing");
+        }
+    }
+}

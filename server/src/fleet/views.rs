@@ -1,0 +1,324 @@
+//! The fleet as the console and the resident pages see it: [`FleetPort`] for the server
+//! functions. They have authorised the caller; what depends on stored state is checked here.
+
+use super::{Fleet, ops::{Actor, NewMeter, register}};
+use crate::{internal, on_tx};
+use app::{
+    domain::{
+        Caller, MeterId, OrgId, Role, SiteId, UnitId, UserId,
+        fleet::{
+            AlarmKind, AlarmStep, AlarmView, CommandView, FleetRules, InstalledMeter, MeterDetail,
+            MeterForm, Operation,
+        },
+    },
+    error::AppError,
+    ports::{AccountPlace, FleetPort},
+};
+use chrono::{DateTime, Duration, Utc};
+
+/// The caller's roles that count on a site.
+fn roles_on(caller: &Caller, site: SiteId) -> Vec<Role> {
+    caller
+        .grants
+        .iter()
+        .filter(|grant| grant.role == Role::Admin || grant.site == Some(site))
+        .map(|grant| grant.role)
+        .collect()
+}
+
+fn parse_form(form: &MeterForm) -> Result<NewMeter, AppError> {
+    Ok(NewMeter::parse(
+        &form.serial,
+        &form.utility,
+        if form.multiplier.trim().is_empty() { "1" } else { &form.multiplier },
+        &form.first_register,
+        if form.transport.trim().is_empty() { "simulator" } else { &form.transport },
+        form.sleeps,
+        form.switches_rates,
+    )?)
+}
+
+#[derive(sqlx::FromRow)]
+struct AlarmRow {
+    id: i64,
+    site_id: i64,
+    unit_name: Option<String>,
+    serial: Option<String>,
+    meter_id: Option<i64>,
+    kind: String,
+    severity: String,
+    status: String,
+    detail: String,
+    opened_at: DateTime<Utc>,
+}
+
+impl From<AlarmRow> for AlarmView {
+    fn from(row: AlarmRow) -> Self {
+        AlarmView {
+            id: row.id,
+            site: SiteId(row.site_id),
+            unit: row.unit_name,
+            meter: row.serial,
+            meter_id: row.meter_id,
+            label: AlarmKind::parse(&row.kind).map_or_else(|| row.kind.clone(), |k| k.label().to_owned()),
+            kind: row.kind,
+            severity: row.severity,
+            status: row.status,
+            detail: row.detail,
+            opened_at: row.opened_at,
+        }
+    }
+}
+
+const ALARM_SELECT: &str = "SELECT a.id, a.site_id, u.name AS unit_name, m.serial, a.meter_id, a.kind, a.severity, \
+     a.status, a.detail, a.opened_at FROM alarms a LEFT JOIN units u ON u.id = a.unit_id \
+     LEFT JOIN meters m ON m.id = a.meter_id";
+
+#[derive(sqlx::FromRow)]
+struct MeterRow {
+    id: i64,
+    site_id: i64,
+    site_name: String,
+    unit_name: String,
+    serial: String,
+    utility: String,
+    transport: String,
+    sleeps: bool,
+    multiplier: String,
+    installed_at: DateTime<Utc>,
+    removed_at: Option<DateTime<Utc>>,
+    last_seen_at: Option<DateTime<Utc>>,
+    online: Option<bool>,
+    signal_dbm: Option<i32>,
+    battery_pct: Option<i32>,
+    relay: Option<String>,
+    relay_reported: Option<String>,
+    safety_hold: Option<String>,
+    clock_offset_s: Option<i64>,
+    last_reading_at: Option<DateTime<Utc>>,
+    last_register: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CommandRow {
+    id: i64,
+    seq: i64,
+    command: String,
+    reason: String,
+    status: String,
+    attempts: i32,
+    created_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    error: Option<String>,
+}
+
+#[async_trait::async_trait]
+impl FleetPort for Fleet {
+    async fn meter_place(&self, meter: MeterId, viewer: UserId) -> Result<Option<AccountPlace>, AppError> {
+        let now = Utc::now();
+        let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
+        let row: Option<(i64, i64, bool)> = on_tx!(&mut tx, conn => {
+            sqlx::query_as(
+                "SELECT b.site_id, s.organisation_id, EXISTS (SELECT 1 FROM occupancies o WHERE o.user_id = $2 \
+                 AND o.unit_id = m.unit_id AND o.starts_at <= $3 AND (o.ends_at IS NULL OR o.ends_at > $3)) \
+                 FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
+                 JOIN sites s ON s.id = b.site_id WHERE m.id = $1",
+            )
+            .bind(meter.0)
+            .bind(viewer.0)
+            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await
+        })
+        .map_err(internal)?;
+        Ok(row.map(|(site, org, lives)| AccountPlace {
+            site: SiteId(site),
+            org: OrgId(org),
+            occupant: lives.then_some(viewer),
+        }))
+    }
+
+    async fn alarm_place(&self, alarm: i64) -> Result<Option<AccountPlace>, AppError> {
+        let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
+        let row: Option<(i64, i64)> = on_tx!(&mut tx, conn => {
+            sqlx::query_as("SELECT a.site_id, s.organisation_id FROM alarms a JOIN sites s ON s.id = a.site_id WHERE a.id = $1")
+                .bind(alarm)
+                .fetch_optional(&mut *conn)
+                .await
+        })
+        .map_err(internal)?;
+        Ok(row.map(|(site, org)| AccountPlace { site: SiteId(site), org: OrgId(org), occupant: None }))
+    }
+
+    async fn meter(&self, meter: MeterId) -> Result<MeterDetail, AppError> {
+        let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
+        let (row, commands, alarms): (Option<MeterRow>, Vec<CommandRow>, Vec<AlarmRow>) = on_tx!(&mut tx, conn => {
+            let row = sqlx::query_as(
+                "SELECT m.id, b.site_id, si.name AS site_name, u.name AS unit_name, m.serial, m.utility, m.transport, \
+                 m.sleeps, m.multiplier, m.installed_at, m.removed_at, st.last_seen_at, st.online, st.signal_dbm, \
+                 st.battery_pct, ms.relay, st.relay_reported, ms.safety_hold, st.clock_offset_s, \
+                 ms.last_reading_at, ms.last_register \
+                 FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
+                 JOIN sites si ON si.id = b.site_id LEFT JOIN meter_status st ON st.meter_id = m.id \
+                 LEFT JOIN meter_states ms ON ms.meter_id = m.id WHERE m.id = $1",
+            )
+            .bind(meter.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let commands = sqlx::query_as(
+                "SELECT id, seq, command, reason, status, attempts, created_at, finished_at, error \
+                 FROM meter_commands WHERE meter_id = $1 ORDER BY seq DESC LIMIT 20",
+            )
+            .bind(meter.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            let alarms = sqlx::query_as(&format!("{ALARM_SELECT} WHERE a.meter_id = $1 ORDER BY a.id DESC LIMIT 20"))
+                .bind(meter.0)
+                .fetch_all(&mut *conn)
+                .await?;
+            Ok::<_, sqlx::Error>((row, commands, alarms))
+        })
+        .map_err(internal)?;
+        let row = row.ok_or(AppError::NotFound)?;
+        Ok(MeterDetail {
+            id: row.id,
+            site: SiteId(row.site_id),
+            site_name: row.site_name,
+            unit: row.unit_name,
+            serial: row.serial,
+            utility: row.utility.parse().map_err(internal)?,
+            transport: row.transport,
+            sleeps: row.sleeps,
+            multiplier: row.multiplier,
+            installed_at: row.installed_at,
+            removed_at: row.removed_at,
+            last_seen_at: row.last_seen_at,
+            online: row.online.unwrap_or(true),
+            signal_dbm: row.signal_dbm,
+            battery_pct: row.battery_pct,
+            relay_wanted: row.relay.unwrap_or_else(|| "open".into()),
+            relay_reported: row.relay_reported,
+            safety_hold: row.safety_hold,
+            clock_offset_s: row.clock_offset_s,
+            last_reading_at: row.last_reading_at,
+            last_register: row.last_register,
+            commands: commands
+                .into_iter()
+                .map(|c| CommandView {
+                    id: c.id,
+                    seq: c.seq,
+                    command: c.command,
+                    reason: c.reason,
+                    status: c.status,
+                    attempts: c.attempts,
+                    created_at: c.created_at,
+                    finished_at: c.finished_at,
+                    error: c.error,
+                })
+                .collect(),
+            alarms: alarms.into_iter().map(AlarmView::from).collect(),
+        })
+    }
+
+    async fn site_alarms(&self, site: SiteId, resolved: bool) -> Result<Vec<AlarmView>, AppError> {
+        let since = Utc::now() - Duration::days(7);
+        let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
+        let rows: Vec<AlarmRow> = on_tx!(&mut tx, conn => {
+            sqlx::query_as(&format!(
+                "{ALARM_SELECT} WHERE a.site_id = $1 AND (a.status <> 'resolved' OR ($2 AND a.opened_at > $3)) \
+                 ORDER BY a.status = 'resolved', a.severity = 'warning', a.id DESC LIMIT 200"
+            ))
+            .bind(site.0)
+            .bind(resolved)
+            .bind(since)
+            .fetch_all(&mut *conn)
+            .await
+        })
+        .map_err(internal)?;
+        Ok(rows.into_iter().map(AlarmView::from).collect())
+    }
+
+    async fn my_alarms(&self, caller: &Caller) -> Result<Vec<AlarmView>, AppError> {
+        let now = Utc::now();
+        let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
+        let rows: Vec<AlarmRow> = on_tx!(&mut tx, conn => {
+            sqlx::query_as(&format!(
+                "{ALARM_SELECT} WHERE a.status <> 'resolved' AND a.kind IN ('gas_leak', 'overload', 'water_flow', 'water_spike', 'offline', 'tamper') \
+                 AND a.unit_id IN (SELECT o.unit_id FROM occupancies o WHERE o.user_id = $1 AND o.starts_at <= $2 \
+                 AND (o.ends_at IS NULL OR o.ends_at > $2)) ORDER BY a.id DESC"
+            ))
+            .bind(caller.user_id.0)
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await
+        })
+        .map_err(internal)?;
+        Ok(rows.into_iter().map(AlarmView::from).collect())
+    }
+
+    async fn held_cut_offs(&self, site: SiteId) -> Result<i64, AppError> {
+        let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
+        on_tx!(&mut tx, conn => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM meter_commands c JOIN meters m ON m.id = c.meter_id JOIN units u ON u.id = m.unit_id \
+                 JOIN buildings b ON b.id = u.building_id WHERE b.site_id = $1 AND c.status = 'held'",
+            )
+            .bind(site.0)
+            .fetch_one(&mut *conn)
+            .await
+        })
+        .map_err(internal)
+    }
+
+    async fn operate(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        meter: MeterId,
+        operation: Operation,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        let actor = Actor { user: caller.user_id.0, roles: roles_on(caller, site) };
+        Ok(Fleet::operate(self, &actor, meter.0, operation, reason).await?)
+    }
+
+    async fn install(&self, caller: &Caller, unit: UnitId, form: MeterForm) -> Result<InstalledMeter, AppError> {
+        let meter = parse_form(&form)?;
+        Ok(Fleet::install(self, caller.user_id.0, unit.0, meter).await?)
+    }
+
+    async fn replace(
+        &self,
+        caller: &Caller,
+        meter: MeterId,
+        final_register: &str,
+        form: MeterForm,
+    ) -> Result<InstalledMeter, AppError> {
+        let final_register = register(final_register)?;
+        let new = parse_form(&form)?;
+        Ok(Fleet::replace(self, caller.user_id.0, meter.0, final_register, new).await?)
+    }
+
+    async fn decommission(&self, caller: &Caller, meter: MeterId, final_register: &str) -> Result<(), AppError> {
+        let final_register = register(final_register)?;
+        Ok(Fleet::decommission(self, caller.user_id.0, meter.0, final_register).await?)
+    }
+
+    async fn step_alarm(&self, caller: &Caller, alarm: i64, step: AlarmStep, note: &str) -> Result<(), AppError> {
+        Ok(Fleet::step_alarm(self, caller.user_id.0, alarm, step, note).await?)
+    }
+
+    async fn release_held(&self, caller: &Caller, site: SiteId) -> Result<u64, AppError> {
+        let released = Fleet::release_held(self, caller.user_id.0, site.0).await?;
+        Ok(released)
+    }
+
+    async fn rules(&self, site: SiteId) -> Result<FleetRules, AppError> {
+        let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
+        Ok(super::load_rules(&mut tx, site.0).await?)
+    }
+
+    async fn set_rules(&self, caller: &Caller, site: SiteId, rules: FleetRules) -> Result<(), AppError> {
+        Ok(Fleet::set_rules(self, caller.user_id.0, site.0, &rules).await?)
+    }
+}
