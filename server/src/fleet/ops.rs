@@ -243,17 +243,7 @@ impl Fleet {
         let now = Utc::now();
         if let Some((old, final_register)) = replacing {
             // The old meter's last reading is charged before it leaves: nothing is lost.
-            let report = self
-                .engine()
-                .rate(vec![IncomingReading { meter: old, taken_at: now, register: final_register }])
-                .await?;
-            if let Some(rejection) = report.rejected.first() {
-                return Err(EngineError::refused(format!(
-                    "The final reading was not accepted: {}.",
-                    rejection.reason
-                ))
-                .into());
-            }
+            self.final_reading(old, final_register, now).await?;
         }
         let password = (meter.transport == TransportKind::Mqtt).then(broker::new_password);
         let hash = password.as_deref().map(broker::hash_password);
@@ -347,17 +337,7 @@ impl Fleet {
     ) -> Result<(), FleetError> {
         let (_, serial, _) = self.live_meter(meter).await?;
         let now = Utc::now();
-        let report = self
-            .engine()
-            .rate(vec![IncomingReading { meter, taken_at: now, register: final_register }])
-            .await?;
-        if let Some(rejection) = report.rejected.first() {
-            return Err(EngineError::refused(format!(
-                "The final reading was not accepted: {}.",
-                rejection.reason
-            ))
-            .into());
-        }
+        self.final_reading(meter, final_register, now).await?;
         let _turn = self.engine().turn().await;
         let mut tx = self.engine().db.begin_write().await?;
         on_tx!(&mut tx, conn => {
@@ -387,6 +367,40 @@ impl Fleet {
         self.forget(&serial);
         self.refresh_broker().await;
         Ok(())
+    }
+
+    /// Charges a meter's final reading, typed by whoever is at the meter. It counts as taken
+    /// now, or just after the meter's own last reading if its clock ran ahead: a final
+    /// reading must never be mistaken for a late one and go uncharged.
+    async fn final_reading(
+        &self,
+        meter: i64,
+        register: Decimal,
+        now: DateTime<Utc>,
+    ) -> Result<(), FleetError> {
+        let last: Option<DateTime<Utc>> = {
+            let mut tx = self.engine().db.begin_read().await?;
+            on_tx!(&mut tx, conn => {
+                sqlx::query_scalar("SELECT last_reading_at FROM meter_states WHERE meter_id = $1")
+                    .bind(meter)
+                    .fetch_optional(&mut *conn)
+                    .await
+            })?
+            .flatten()
+        };
+        let taken_at = last.map_or(now, |last| now.max(last + chrono::Duration::seconds(1)));
+        let report = self
+            .engine()
+            .rate(vec![IncomingReading { meter, taken_at, register }])
+            .await?;
+        match report.rejected.first() {
+            Some(rejection) => Err(EngineError::refused(format!(
+                "The final reading was not accepted: {}.",
+                rejection.reason
+            ))
+            .into()),
+            None => Ok(()),
+        }
     }
 
     async fn live_meter(&self, meter: i64) -> Result<(i64, String, String), FleetError> {

@@ -76,7 +76,7 @@ impl VirtualMeter {
             relay: Relay::Open,
             last_relay_seq: 0,
             seen: VecDeque::new(),
-            noise: Noise::new(seed ^ serial.bytes().fold(7, |h, b| h * 31 + u64::from(b))),
+            noise: Noise::new(seed ^ serial.bytes().fold(7_u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))),
             responsive: true,
             clock_offset_s: 0,
             load_limit_kw: None,

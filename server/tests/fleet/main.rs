@@ -3,6 +3,7 @@
 
 #[path = "../engine/fixture.rs"]
 mod fixture;
+mod pipeline;
 mod rig;
 
 use app::domain::{

@@ -1,0 +1,252 @@
+//! The fleet's pipeline without a network: the in-process simulator as the transport, and
+//! the test driving ingestion and the outbox step by step.
+
+use crate::fixture::{Backend, Fixture, d};
+use crate::rig::quick_config;
+use app::domain::{Utility, fleet::{FleetRules, Operation}};
+use chrono::{DateTime, Duration, Utc};
+use server::{
+    engine::setup::BillingMode,
+    fleet::{
+        Fleet, alarms,
+        event_channel,
+        ops::{Actor, NewMeter},
+        simulator::{Simulator, SimulatorConfig},
+        transport::{Event, TransportKind},
+        wire::{Reading, Relay, Status, Uplink},
+    },
+    on_db,
+};
+use std::sync::Arc;
+use tokio::sync::mpsc::Receiver;
+
+struct Sim {
+    fx: Fixture,
+    fleet: Fleet,
+    sim: Arc<Simulator>,
+    events: Receiver<Event>,
+}
+
+impl Sim {
+    async fn new(occupied: usize) -> Sim {
+        Self::on(Backend::Sqlite, occupied).await.expect("SQLite")
+    }
+
+    async fn on(backend: Backend, occupied: usize) -> Option<Sim> {
+        let fx = Fixture::on(backend, occupied, 0, BillingMode::PerMeter).await?;
+        let (sender, events) = event_channel();
+        let sim = Simulator::new(sender, SimulatorConfig::default());
+        sim.sync(&fx.db).await.unwrap();
+        let fleet = Fleet::new(fx.engine.clone(), quick_config(), vec![sim.clone()], None);
+        Some(Sim { fx, fleet, sim, events })
+    }
+
+    fn serial(&self, unit: usize, utility: Utility) -> String {
+        format!("{}-{unit}", utility.as_str())
+    }
+
+    fn event(&self, unit: usize, utility: Utility, uplink: Uplink, at: DateTime<Utc>) -> Event {
+        Event { serial: self.serial(unit, utility), uplink, received_at: at }
+    }
+
+    fn reading(&self, unit: usize, utility: Utility, at: DateTime<Utc>, register: &str) -> Event {
+        let reading = Reading { taken_at: at, register: d(register), power_kw: None };
+        self.event(unit, utility, Uplink::Reading(reading), at)
+    }
+
+    /// Ingests whatever the simulated meters answered.
+    async fn answers(&mut self) {
+        let mut batch = Vec::new();
+        while let Ok(event) = self.events.try_recv() {
+            batch.push(event);
+        }
+        if !batch.is_empty() {
+            self.fleet.ingest(batch).await.unwrap();
+        }
+    }
+
+    async fn statuses(&self, meter: i64) -> Vec<(String, String)> {
+        on_db!(&self.fx.db, pool => {
+            sqlx::query_as("SELECT command, status FROM meter_commands WHERE meter_id = $1 ORDER BY seq")
+                .bind(meter).fetch_all(pool).await
+        })
+        .unwrap()
+    }
+
+    async fn alarms(&self, meter: i64) -> Vec<(String, String)> {
+        on_db!(&self.fx.db, pool => {
+            sqlx::query_as("SELECT kind, status FROM alarms WHERE meter_id = $1 ORDER BY id")
+                .bind(meter).fetch_all(pool).await
+        })
+        .unwrap()
+    }
+}
+
+/// Cuts one unit's electricity for credit: a top-up of 10.00, then 2 kWh at 10.
+async fn run_dry(sim: &Sim) -> (i64, i64) {
+    let meter = sim.fx.units[0].electricity;
+    let wallet = sim.fx.wallet_of(meter).await;
+    sim.fx.top_up(wallet, 1_000, "small").await;
+    let start = Utc::now() - Duration::hours(1);
+    let events = vec![
+        sim.reading(0, Utility::Electricity, start, "100"),
+        sim.reading(0, Utility::Electricity, start + Duration::minutes(15), "102"),
+    ];
+    sim.fleet.ingest(events).await.unwrap();
+    assert_eq!(sim.fx.state(wallet).await, "cut");
+    (meter, wallet)
+}
+
+#[tokio::test]
+async fn credit_cut_offs_wait_until_rating_has_caught_up_after_a_start() {
+    let mut sim = Sim::new(1).await;
+    let (meter, _) = run_dry(&sim).await;
+    assert!(!sim.fleet.caught_up());
+    let report = sim.fleet.dispatch(Utc::now()).await.unwrap();
+    assert_eq!((report.sent, report.waiting_for_catch_up), (0, 1));
+    assert_eq!(sim.sim.relay("electricity-0"), Some(Relay::Open), "no cut before catching up");
+
+    sim.fleet.set_caught_up();
+    let report = sim.fleet.dispatch(Utc::now() + Duration::seconds(2)).await.unwrap();
+    assert_eq!(report.sent, 1);
+    assert_eq!(sim.sim.relay("electricity-0"), Some(Relay::Closed));
+    sim.answers().await;
+    assert_eq!(sim.statuses(meter).await, [("close".to_owned(), "acknowledged".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_sleeping_meter_takes_its_command_after_its_next_uplink_without_an_alarm() {
+    let mut sim = Sim::new(1).await;
+    let meter = sim.fx.units[0].water;
+    on_db!(&sim.fx.db, pool => sqlx::query("UPDATE meters SET sleeps = TRUE WHERE id = $1").bind(meter).execute(pool).await.map(|_| ())).unwrap();
+    let actor = Actor { user: 1, roles: vec![app::domain::Role::Operator] };
+    sim.fleet.operate(&actor, meter, Operation::ReadNow, "").await.unwrap();
+    let later = Utc::now() + Duration::hours(3);
+    let report = sim.fleet.dispatch(later).await.unwrap();
+    assert_eq!((report.sent, report.expired), (0, 0), "asleep: the command waits");
+    assert!(sim.alarms(meter).await.is_empty());
+
+    // It wakes and reports: the command goes out while it listens, and it answers.
+    let status = Status { at: Some(later), ..Status::default() };
+    sim.fleet.ingest(vec![sim.event(0, Utility::Water, Uplink::Status(status), later)]).await.unwrap();
+    let report = sim.fleet.dispatch(later + Duration::seconds(1)).await.unwrap();
+    assert_eq!(report.sent, 1);
+    sim.answers().await;
+    assert_eq!(sim.statuses(meter).await, [("read".to_owned(), "acknowledged".to_owned())]);
+    assert!(sim.alarms(meter).await.is_empty());
+}
+
+#[tokio::test]
+async fn sustained_overload_cuts_and_holds_and_water_running_for_hours_raises_an_alarm() {
+    let sim = Sim::new(1).await;
+    sim.fleet
+        .set_rules(1, sim.fx.site.0, &FleetRules { overload_kw: Some(d("5")), water_flow_hours: Some(2), ..FleetRules::default() })
+        .await
+        .unwrap();
+    let electricity = sim.fx.units[0].electricity;
+    let start = Utc::now() - Duration::hours(4);
+    let power = |at: DateTime<Utc>, kw: &str| {
+        let status = Status { at: Some(at), power_kw: Some(d(kw)), ..Status::default() };
+        sim.event(0, Utility::Electricity, Uplink::Status(status), at)
+    };
+    sim.fleet.ingest(vec![power(start, "8")]).await.unwrap();
+    sim.fleet.ingest(vec![power(start + Duration::seconds(30), "4")]).await.unwrap();
+    sim.fleet.ingest(vec![power(start + Duration::seconds(40), "8")]).await.unwrap();
+    assert!(sim.alarms(electricity).await.is_empty(), "a dip below the limit starts the clock again");
+    sim.fleet.ingest(vec![power(start + Duration::seconds(101), "9")]).await.unwrap();
+    assert_eq!(sim.alarms(electricity).await, [("overload".to_owned(), "open".to_owned())]);
+    let commands = sim.fx.commands(electricity).await;
+    assert_eq!(commands.last().map(|c| (c.1.as_str(), c.2.as_str())), Some(("close", "safety: overload")));
+
+    let water = sim.fx.units[0].water;
+    let readings = (0..=5)
+        .map(|step| {
+            let register = format!("{}", d("10") + d("0.05") * rust_decimal::Decimal::from(step));
+            sim.reading(0, Utility::Water, start + Duration::minutes(30 * step), &register)
+        })
+        .collect();
+    sim.fleet.ingest(readings).await.unwrap();
+    assert_eq!(sim.alarms(water).await, [("water_flow".to_owned(), "open".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_meter_gone_quiet_is_offline_until_it_is_heard_again() {
+    let sim = Sim::new(1).await;
+    let now = Utc::now();
+    // The fixture's meters were installed years ago and never heard.
+    assert_eq!(alarms::find_offline(&sim.fleet, now).await.unwrap(), 3);
+    assert_eq!(alarms::find_offline(&sim.fleet, now).await.unwrap(), 0, "once is enough");
+    let gas = sim.fx.units[0].gas;
+    assert_eq!(sim.alarms(gas).await, [("offline".to_owned(), "open".to_owned())]);
+    sim.fleet.ingest(vec![sim.reading(0, Utility::Gas, now, "5")]).await.unwrap();
+    assert_eq!(sim.alarms(gas).await, [("offline".to_owned(), "resolved".to_owned())]);
+}
+
+#[tokio::test]
+async fn replacing_a_meter_loses_and_doubles_nothing_and_decommissioning_charges_the_final_reading() {
+    let sim = Sim::new(1).await;
+    let old = sim.fx.units[0].electricity;
+    let wallet = sim.fx.wallet_of(old).await;
+    sim.fx.top_up(wallet, 100_000, "opening").await;
+    let start = Utc::now() - Duration::hours(2);
+    sim.fleet
+        .ingest(vec![
+            sim.reading(0, Utility::Electricity, start, "0"),
+            sim.reading(0, Utility::Electricity, start + Duration::hours(1), "10"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(sim.fx.balance(wallet).await, 90_000);
+    let new = NewMeter {
+        serial: app::domain::fleet::MeterSerial::parse("EL-NEW-1").unwrap(),
+        utility: Utility::Electricity,
+        multiplier: app::domain::Multiplier::ONE,
+        first_register: d("0"),
+        transport: TransportKind::Simulator,
+        sleeps: false,
+        switches_rates: false,
+    };
+    let installed = sim.fleet.replace(1, old, d("15"), new).await.unwrap();
+    assert_eq!(sim.fx.balance(wallet).await, 85_000, "the old meter's last 5 kWh");
+    assert_eq!(sim.fx.wallet_of(installed.id).await, wallet, "the wallet carries on");
+    assert!(installed.broker_password.is_none(), "no broker for a simulated meter");
+    let after = Utc::now() + Duration::minutes(10);
+    let reading = |register: &str| server::fleet::transport::Event {
+        serial: "EL-NEW-1".into(),
+        uplink: Uplink::Reading(Reading { taken_at: after, register: d(register), power_kw: None }),
+        received_at: after,
+    };
+    sim.fleet.ingest(vec![reading("3")]).await.unwrap();
+    assert_eq!(sim.fx.balance(wallet).await, 82_000, "the new meter counts from its first reading");
+    // The old meter is out of service: anything it still sends is dropped.
+    let report = sim.fleet.ingest(vec![sim.reading(0, Utility::Electricity, after, "40")]).await.unwrap();
+    assert_eq!(report.unknown, 1);
+    assert_eq!(sim.fx.balance(wallet).await, 82_000);
+
+    sim.fleet.decommission(1, installed.id, d("4")).await.unwrap();
+    assert_eq!(sim.fx.balance(wallet).await, 81_000, "the final reading is charged");
+    assert!(sim.fleet.decommission(1, installed.id, d("5")).await.is_err());
+    sim.fx.assert_reconciles().await;
+}
+
+#[tokio::test]
+async fn the_pipeline_runs_on_postgresql_too() {
+    let Some(mut sim) = Sim::on(Backend::Postgres, 1).await else {
+        return;
+    };
+    let (meter, wallet) = run_dry(&sim).await;
+    sim.fleet.set_caught_up();
+    assert_eq!(sim.fleet.dispatch(Utc::now()).await.unwrap().sent, 1);
+    sim.answers().await;
+    assert_eq!(sim.statuses(meter).await, [("close".to_owned(), "acknowledged".to_owned())]);
+    sim.fx.top_up(wallet, 5_000, "back").await;
+    assert_eq!(sim.fleet.dispatch(Utc::now() + Duration::seconds(2)).await.unwrap().sent, 1);
+    sim.answers().await;
+    assert_eq!(sim.sim.relay("electricity-0"), Some(Relay::Open));
+    let status = Status { at: Some(Utc::now()), relay: Some(Relay::Open), clock: Some(Utc::now() + Duration::hours(1)), ..Status::default() };
+    sim.fleet.ingest(vec![sim.event(0, Utility::Electricity, Uplink::Status(status), Utc::now())]).await.unwrap();
+    assert_eq!(sim.alarms(meter).await, [("clock_drift".to_owned(), "open".to_owned())]);
+    assert_eq!(alarms::find_offline(&sim.fleet, Utc::now()).await.unwrap(), 2);
+    sim.fx.assert_reconciles().await;
+    sim.fx.finish().await;
+}
