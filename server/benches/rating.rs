@@ -19,6 +19,9 @@ use server::{
     on_db,
 };
 use std::time::Instant;
+use support::build_site;
+
+mod support;
 
 #[tokio::main]
 async fn main() {
@@ -169,42 +172,4 @@ async fn raw_rate(dir: &tempfile::TempDir, meters: usize, rounds: usize) -> f64 
     let seconds = timer.elapsed().as_secs_f64();
     println!("  raw: {written} rows in {seconds:.2} s");
     written as f64 / seconds
-}
-
-/// `units` occupied units with an electricity, a water and a gas meter each.
-async fn build_site(db: &Db, units: usize) -> (app::domain::SiteId, Vec<i64>, Vec<i64>) {
-    let created = Utc::now() - Duration::days(400);
-    on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let org: i64 = sqlx::query_scalar("INSERT INTO organisations (name, created_at) VALUES ('Bench', $1) RETURNING id")
-            .bind(created).fetch_one(&mut *tx).await?;
-        let site: i64 = sqlx::query_scalar(
-            "INSERT INTO sites (organisation_id, name, time_zone, currency, locale, created_at) \
-             VALUES ($1, 'Bench Site', 'Africa/Nairobi', 'KES', 'en-KE', $2) RETURNING id")
-            .bind(org).bind(created).fetch_one(&mut *tx).await?;
-        let building: i64 = sqlx::query_scalar("INSERT INTO buildings (site_id, name) VALUES ($1, 'Tower') RETURNING id")
-            .bind(site).fetch_one(&mut *tx).await?;
-        let (mut unit_ids, mut meter_ids) = (Vec::new(), Vec::new());
-        for i in 0..units {
-            let unit: i64 = sqlx::query_scalar("INSERT INTO units (building_id, name) VALUES ($1, $2) RETURNING id")
-                .bind(building).bind(format!("U{i:05}")).fetch_one(&mut *tx).await?;
-            for utility in Utility::ALL {
-                let meter: i64 = sqlx::query_scalar(
-                    "INSERT INTO meters (unit_id, utility, serial, unit_of_measure, installed_at) VALUES ($1, $2, $3, 'u', $4) RETURNING id")
-                    .bind(unit).bind(utility.as_str()).bind(format!("{}{i}", utility.as_str())).bind(created)
-                    .fetch_one(&mut *tx).await?;
-                meter_ids.push(meter);
-            }
-            let user: i64 = sqlx::query_scalar(
-                "INSERT INTO users (organisation_id, email, display_name, password_hash, created_at) \
-                 VALUES ($1, $2, 'Resident', 'x', $3) RETURNING id")
-                .bind(org).bind(format!("u{i}@bench.example")).bind(created).fetch_one(&mut *tx).await?;
-            sqlx::query("INSERT INTO occupancies (unit_id, user_id, starts_at) VALUES ($1, $2, $3)")
-                .bind(unit).bind(user).bind(created).execute(&mut *tx).await?;
-            unit_ids.push(unit);
-        }
-        tx.commit().await?;
-        Ok::<_, sqlx::Error>((app::domain::SiteId(site), unit_ids, meter_ids))
-    })
-    .expect("the bench site")
 }

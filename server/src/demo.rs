@@ -11,6 +11,7 @@ use crate::{
 };
 use app::domain::{
     Minor, SiteId, UnitId, Utility,
+    fleet::FleetRules,
     supply::SupplyPolicy,
     tariff::{Band, BandKind, ClockTime, Days, Tariff, Tier},
 };
@@ -138,6 +139,32 @@ pub async fn seed(db: &Db) -> Result<Seeded, sqlx::Error> {
     })
 }
 
+/// The demo site's fleet rules, once: the simulator runs `speed` times faster than real time,
+/// so a limit on use per hour is scaled to match (power is instantaneous and is not).
+pub async fn seed_fleet(fleet: &crate::fleet::Fleet, speed: u32) -> Result<(), crate::fleet::FleetError> {
+    let site: Option<(i64, bool)> = on_db!(&fleet.engine().db, pool => {
+        sqlx::query_as(
+            "SELECT s.id, EXISTS (SELECT 1 FROM fleet_rules r WHERE r.site_id = s.id) FROM sites s \
+             JOIN organisations o ON o.id = s.organisation_id WHERE o.name = $1 AND s.name = $2",
+        )
+        .bind(ORGANISATION)
+        .bind(SITE)
+        .fetch_optional(pool)
+        .await
+    })?;
+    let Some((site, false)) = site else {
+        return Ok(());
+    };
+    let defaults = FleetRules::default();
+    let rules = FleetRules {
+        water_spike_per_hour: defaults
+            .water_spike_per_hour
+            .map(|limit| limit * rust_decimal::Decimal::from(speed.max(1))),
+        ..defaults
+    };
+    fleet.set_rules(None, site, &rules).await
+}
+
 /// The demo site's tariffs and rules, its residents' prepaid accounts and opening top-ups
 /// (varied, so the console shows healthy, low and empty accounts). Runs once: `None` when the
 /// site was set up before.
@@ -156,9 +183,11 @@ pub async fn seed_engine(engine: &Engine) -> Result<Option<usize>, EngineError> 
         return Ok(None);
     };
     let site = SiteId(site);
+    // No friendly hours here: the demo shows cut-offs whatever the hour it runs at. A real
+    // site sets its own (the policy supports nights, weekends and per-utility rules).
     let policy = SupplyPolicy {
-        friendly_from: Some(22),
-        friendly_to: Some(6),
+        friendly_from: None,
+        friendly_to: None,
         friendly_weekends: false,
         ..SupplyPolicy::default()
     };

@@ -172,6 +172,8 @@ async fn open_fleet(config: &Config, engine: &engine::Engine) -> Result<OpenedFl
                 interval: Duration::from_secs(config.simulator_interval_s.max(1)),
                 speed: config.simulator_speed.max(1),
                 seed: 1,
+                // A demonstration shows an alarm now and then (about every ten minutes).
+                incident_every: config.demo.then_some(60),
             },
         );
         simulator.sync(&engine.db).await.map_err(StartError::Simulator)?;

@@ -77,6 +77,9 @@ async fn seed_demo(platform: &Platform) -> Result<(), String> {
     {
         println!("demo tariffs set and {accounts} prepaid accounts opened and topped up");
     }
+    demo::seed_fleet(&platform.fleet, platform.config.simulator_speed)
+        .await
+        .map_err(|error| format!("could not set the demo's fleet rules: {error}"))?;
     println!("{}", demo::sign_ins());
     Ok(())
 }

@@ -470,7 +470,13 @@ impl Fleet {
         Ok(())
     }
 
-    pub async fn set_rules(&self, actor: i64, site: i64, rules: &FleetRules) -> Result<(), FleetError> {
+    /// Saves a site's fleet rules; `actor` is none when the platform sets them (the demo).
+    pub async fn set_rules(
+        &self,
+        actor: Option<i64>,
+        site: i64,
+        rules: &FleetRules,
+    ) -> Result<(), FleetError> {
         rules.validate().map_err(EngineError::Refused)?;
         let _turn = self.engine().turn().await;
         let mut tx = self.engine().db.begin_write().await?;
@@ -488,7 +494,7 @@ impl Fleet {
             .map(|_| ())
         })?;
         AuditEntry::new("fleet_rules_set", "site", site)
-            .by_actor(Some(actor))
+            .by_actor(actor)
             .after(serde_json::to_value(rules).expect("rules serialise"))
             .insert_tx(&mut tx)
             .await?;

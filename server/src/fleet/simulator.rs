@@ -210,11 +210,14 @@ pub struct SimulatorConfig {
     /// Simulated seconds per real second: 360 makes an hour of use every 10 seconds.
     pub speed: u32,
     pub seed: u64,
+    /// Every this many ticks one meter has an incident (a gas leak, an overload, water left
+    /// running), so a demonstration shows alarms too. None: never.
+    pub incident_every: Option<u64>,
 }
 
 impl Default for SimulatorConfig {
     fn default() -> Self {
-        SimulatorConfig { interval: Duration::from_secs(10), speed: 360, seed: 1 }
+        SimulatorConfig { interval: Duration::from_secs(10), speed: 360, seed: 1, incident_every: None }
     }
 }
 
@@ -298,8 +301,32 @@ impl Simulator {
                 }
                 ticks += 1;
                 self.tick(Utc::now()).await;
+                if self.config.incident_every.is_some_and(|every| ticks.is_multiple_of(every.max(1))) {
+                    self.incident(ticks).await;
+                }
             }
         })
+    }
+
+    /// One meter, picked by `pick`, raises the alarm its utility is prone to.
+    async fn incident(&self, pick: u64) {
+        let chosen = {
+            let meters = self.meters.lock().expect("simulator");
+            let mut serials: Vec<(&String, Utility)> = meters.iter().map(|(s, m)| (s, m.utility)).collect();
+            serials.sort();
+            serials
+                .get((pick.wrapping_mul(2_654_435_761) % serials.len().max(1) as u64) as usize)
+                .map(|(serial, utility)| ((*serial).clone(), *utility))
+        };
+        if let Some((serial, utility)) = chosen {
+            let kind = match utility {
+                Utility::Electricity => MeterAlarm::Overload,
+                Utility::Water => MeterAlarm::WaterFlow,
+                Utility::Gas => MeterAlarm::GasLeak,
+            };
+            tracing::info!(serial, ?kind, "simulated incident");
+            let _ = self.raise(&serial, kind).await;
+        }
     }
 
     /// Makes a simulated meter raise an alarm, as if its sensor fired.

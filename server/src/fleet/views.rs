@@ -319,6 +319,6 @@ impl FleetPort for Fleet {
     }
 
     async fn set_rules(&self, caller: &Caller, site: SiteId, rules: FleetRules) -> Result<(), AppError> {
-        Ok(Fleet::set_rules(self, caller.user_id.0, site.0, &rules).await?)
+        Ok(Fleet::set_rules(self, Some(caller.user_id.0), site.0, &rules).await?)
     }
 }

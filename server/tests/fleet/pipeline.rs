@@ -140,7 +140,7 @@ async fn a_sleeping_meter_takes_its_command_after_its_next_uplink_without_an_ala
 async fn sustained_overload_cuts_and_holds_and_water_running_for_hours_raises_an_alarm() {
     let sim = Sim::new(1).await;
     sim.fleet
-        .set_rules(1, sim.fx.site.0, &FleetRules { overload_kw: Some(d("5")), water_flow_hours: Some(2), ..FleetRules::default() })
+        .set_rules(Some(1), sim.fx.site.0, &FleetRules { overload_kw: Some(d("5")), water_flow_hours: Some(2), ..FleetRules::default() })
         .await
         .unwrap();
     let electricity = sim.fx.units[0].electricity;

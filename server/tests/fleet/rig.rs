@@ -222,7 +222,7 @@ impl Rig {
     }
 
     pub async fn set_rules(&self, rules: FleetRules) {
-        self.fleet.set_rules(1, self.fx.site.0, &rules).await.unwrap();
+        self.fleet.set_rules(Some(1), self.fx.site.0, &rules).await.unwrap();
     }
 
     /// (command, status, attempts) of a meter's commands, oldest first.

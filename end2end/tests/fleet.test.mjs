@@ -1,0 +1,69 @@
+// The meter fleet in a real headless Chromium: a manager installs a meter and is shown its
+// broker password once, reads a meter remotely and watches the command be acknowledged by
+// the simulated meter without reloading; a resident sees their meter's supply and nothing to
+// operate.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, assertNoProblems, hydrated, launch, openPage, screenshot, signIn, waitForServer } from './support.mjs';
+
+let browser;
+
+before(async () => {
+  await waitForServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('a manager installs a meter, then reads another and sees the acknowledgement live', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await page.getByRole('link', { name: 'Meters and alarms' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/fleet$/);
+  await hydrated(page);
+  await page.getByRole('heading', { name: /meters and alarms/ }).waitFor();
+
+  await page.locator('.install-form summary').click();
+  await page.fill('.install-form input[name="serial"]', 'EL-E2E-1');
+  await page.fill('.install-form input[name="first_register"]', '5');
+  await page.selectOption('.install-form select[name="transport"]', 'mqtt');
+  await page.getByRole('button', { name: 'Install', exact: true }).click();
+  const password = page.locator('.broker-password');
+  await password.waitFor();
+  assert.ok((await password.textContent()).length >= 20, 'the broker password is shown');
+  await screenshot(page, 'manager-meter-installed');
+
+  // A demo meter, answered by the simulator.
+  await page.locator('.breadcrumb a').click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await page.locator('a.chip').first().click();
+  await page.waitForURL(/\/meters\/\d+$/);
+  await hydrated(page);
+  await page.getByRole('heading', { name: /meter EL-/ }).waitFor();
+  await page.getByRole('button', { name: 'Read now' }).click();
+  await page.locator('tr.command[data-command="read"][data-status="acknowledged"]').waitFor({ timeout: 15_000 });
+  await screenshot(page, 'manager-meter-read');
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('a resident sees their meter and its supply, with nothing to operate', async () => {
+  const { context, page, problems } = await openPage(browser, { width: 360, height: 740 });
+  await signIn(page, 'a102@demo.example');
+  await page.waitForURL(`${BASE}/`);
+  await page.locator('.unit a.serial').first().click();
+  await page.waitForURL(/\/meters\/\d+$/);
+  await hydrated(page);
+  await page.locator('.meter-status .relay').waitFor();
+  assert.match(await page.textContent('.meter-status'), /Supply:/);
+  assert.equal(await page.locator('.operations').count(), 0, 'residents operate nothing');
+  await screenshot(page, 'resident-meter-360px');
+  assertNoProblems(problems);
+  await context.close();
+});
