@@ -17,7 +17,7 @@
 
 mod support;
 
-use app::domain::{Minor, UnitId, supply::SupplyPolicy};
+use app::domain::{Minor, UnitId, fleet::CommandKind, supply::SupplyPolicy};
 use chrono::{Duration as Span, Utc};
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS};
 use server::{
@@ -25,7 +25,11 @@ use server::{
     config::{Config, Secret},
     demo,
     engine::{money::Source, setup::BillingMode},
-    fleet::{Fleet, FleetConfig, event_channel, mqtt::{MqttSettings, MqttTransport}, wire},
+    fleet::{
+        Fleet, FleetConfig, event_channel,
+        mqtt::{MqttSettings, MqttTransport},
+        wire,
+    },
     on_db,
 };
 use std::{
@@ -41,23 +45,35 @@ const VICTIM_EVERY: usize = 250;
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let meters = args.first().copied().unwrap_or(30_000).max(3) / 3 * 3;
     let rounds = args.get(1).copied().unwrap_or(3).max(1);
     let target = args.get(2).copied().unwrap_or(20_000).max(1);
-    println!("fleet benchmark: {meters} MQTT meters, {rounds} timed rounds, target {target} readings/s");
+    println!(
+        "fleet benchmark: {meters} MQTT meters, {rounds} timed rounds, target {target} readings/s"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let port = start_broker(dir.path());
     let config = Config {
         data_dir: dir.path().to_path_buf(),
-        database_url: Some(Secret::new(format!("sqlite://{}", dir.path().join("fleet.db").display()))),
+        database_url: Some(Secret::new(format!(
+            "sqlite://{}",
+            dir.path().join("fleet.db").display()
+        ))),
         ..Config::default()
     };
     let platform = Platform::open(config).await.expect("opens");
     let setup = Instant::now();
     let (serials, victims) = build(&platform, meters).await;
-    println!("  set-up: {meters} meters, {} empty wallets, in {:.1} s", victims.len(), setup.elapsed().as_secs_f64());
+    println!(
+        "  set-up: {meters} meters, {} empty wallets, in {:.1} s",
+        victims.len(),
+        setup.elapsed().as_secs_f64()
+    );
 
     let (sender, events) = event_channel();
     let settings = MqttSettings {
@@ -69,7 +85,12 @@ async fn main() {
         client_id: "prepaid-platform-bench".into(),
     };
     let transport = MqttTransport::start(&settings, sender).unwrap();
-    let fleet = Fleet::new(platform.engine.clone(), FleetConfig::default(), vec![transport], None);
+    let fleet = Fleet::new(
+        platform.engine.clone(),
+        FleetConfig::default(),
+        vec![transport],
+        None,
+    );
     let _running = fleet.start(events);
     let cuts = watch_commands(port).await;
 
@@ -94,8 +115,14 @@ async fn main() {
     let seconds = timer.elapsed().as_secs_f64();
     let rated = meters * rounds;
     println!("  published {rated} readings in {published:.1} s; all rated after {seconds:.1} s");
-    println!("end to end:        {:>10.0} readings/s", rated as f64 / seconds);
-    println!("equivalent fleet:  {:>10.0} meters reading every 15 minutes", rated as f64 / seconds * 900.0);
+    println!(
+        "end to end:        {:>10.0} readings/s",
+        rated as f64 / seconds
+    );
+    println!(
+        "equivalent fleet:  {:>10.0} meters reading every 15 minutes",
+        rated as f64 / seconds * 900.0
+    );
 
     // Every empty wallet's cut-off must arrive.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -105,10 +132,16 @@ async fn main() {
     let received = cuts.lock().unwrap().clone();
     let mut latencies: Vec<f64> = sent_at
         .iter()
-        .filter_map(|(serial, sent)| received.get(serial).map(|got| got.duration_since(*sent).as_secs_f64() * 1000.0))
+        .filter_map(|(serial, sent)| {
+            received
+                .get(serial)
+                .map(|got| got.duration_since(*sent).as_secs_f64() * 1000.0)
+        })
         .collect();
     latencies.sort_by(f64::total_cmp);
-    let pick = |q: f64| latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1];
+    let pick = |q: f64| {
+        latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1]
+    };
     println!(
         "reading → cut:     {} of {} cut; p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
         latencies.len(),
@@ -117,16 +150,47 @@ async fn main() {
         pick(0.99),
         pick(1.0)
     );
+    for serial in sent_at
+        .keys()
+        .filter(|serial| !received.contains_key(*serial))
+        .take(3)
+    {
+        let state: (String, i64, String) = on_db!(&platform.db, pool => {
+            sqlx::query_as(
+                "SELECT w.supply_state, a.balance_minor, COALESCE((SELECT group_concat(c.command || ':' || c.status) \
+                 FROM meter_commands c WHERE c.meter_id = m.id), '') FROM meters m JOIN wallets w ON w.meter_id = m.id \
+                 JOIN accounts a ON a.id = w.account_id WHERE m.serial = $1",
+            )
+            .bind(serial)
+            .fetch_one(pool)
+            .await
+        })
+        .unwrap();
+        println!("  not cut: {serial}: {state:?}");
+    }
     let (_, differences) = server::ledger::reconcile(&platform.db).await.unwrap();
-    assert!(differences.is_empty(), "the ledger reconciles after the run");
+    assert!(
+        differences.is_empty(),
+        "the ledger reconciles after the run"
+    );
 }
 
 /// mosquitto on a free loopback port, anonymous, no persistence; killed with the process.
 fn start_broker(dir: &std::path::Path) -> u16 {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let conf = dir.join("mosquitto.conf");
     std::fs::write(&conf, format!("user root\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nlistener {port} 127.0.0.1\n")).unwrap();
-    let child = Command::new("mosquitto").arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("mosquitto");
+    let child = Command::new("mosquitto")
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto");
     // The broker lives as long as the benchmark.
     std::mem::forget(child);
     for _ in 0..100 {
@@ -142,10 +206,28 @@ fn start_broker(dir: &std::path::Path) -> u16 {
 async fn build(platform: &Platform, meters: usize) -> (Vec<String>, HashMap<String, ()>) {
     let engine = &platform.engine;
     let (site, units, _) = support::build_site(&platform.db, meters / 3).await;
-    let policy = SupplyPolicy { friendly_from: None, friendly_to: None, friendly_weekends: false, ..SupplyPolicy::default() };
-    engine.set_policy(site, BillingMode::PerMeter, &policy).await.unwrap();
+    let policy = SupplyPolicy {
+        friendly_from: None,
+        friendly_to: None,
+        friendly_weekends: false,
+        ..SupplyPolicy::default()
+    };
+    engine
+        .set_policy(site, BillingMode::PerMeter, &policy)
+        .await
+        .unwrap();
+    // The site's cap on cut-offs per minute would hold most of the measured ones back.
+    let fleet = Fleet::new(engine.clone(), FleetConfig::default(), Vec::new(), None);
+    let rules = app::domain::fleet::FleetRules {
+        credit_cuts_per_minute: 1_000_000,
+        ..Default::default()
+    };
+    fleet.set_rules(None, site.0, &rules).await.unwrap();
     for (utility, tariff) in demo::demo_tariffs() {
-        engine.set_tariff(site, utility, Utc::now() - Span::days(400), &tariff, None).await.unwrap();
+        engine
+            .set_tariff(site, utility, Utc::now() - Span::days(400), &tariff, None)
+            .await
+            .unwrap();
     }
     for unit in &units {
         engine.move_in(UnitId(*unit)).await.unwrap();
@@ -162,22 +244,36 @@ async fn build(platform: &Platform, meters: usize) -> (Vec<String>, HashMap<Stri
             victims.insert(serial.clone(), ());
             continue;
         }
-        let source = Source::Provider { provider: "bench".into(), reference: format!("w{wallet}") };
-        engine.top_up(*wallet, Minor(10_000_000), source, None).await.unwrap();
+        let source = Source::Provider {
+            provider: "bench".into(),
+            reference: format!("w{wallet}"),
+        };
+        engine
+            .top_up(*wallet, Minor(10_000_000), source, None)
+            .await
+            .unwrap();
     }
-    (rows.into_iter().map(|(_, serial)| serial).collect(), victims)
+    (
+        rows.into_iter().map(|(_, serial)| serial).collect(),
+        victims,
+    )
 }
 
 async fn client(port: u16, id: String) -> (AsyncClient, Arc<std::sync::atomic::AtomicBool>) {
     let mut options = MqttOptions::new(id, "127.0.0.1", port);
-    options.set_inflight(2_000).set_request_channel_capacity(50_000).set_keep_alive(Duration::from_secs(30));
+    options
+        .set_inflight(2_000)
+        .set_request_channel_capacity(50_000)
+        .set_keep_alive(Duration::from_secs(30));
     let (client, mut eventloop) = AsyncClient::new(options, 50_000);
     let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = ready.clone();
     tokio::spawn(async move {
         loop {
             match eventloop.poll().await {
-                Ok(Event::Incoming(Incoming::ConnAck(_))) => flag.store(true, std::sync::atomic::Ordering::Release),
+                Ok(Event::Incoming(Incoming::ConnAck(_))) => {
+                    flag.store(true, std::sync::atomic::Ordering::Release)
+                }
                 Ok(_) => {}
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
@@ -222,7 +318,10 @@ async fn publish_round(
         });
         let topic = wire::uplink_topic(serial, "reading");
         let client = &publishers[index % publishers.len()];
-        client.publish(topic, QoS::AtLeastOnce, false, reading.to_json()).await.unwrap();
+        client
+            .publish(topic, QoS::AtLeastOnce, false, reading.to_json())
+            .await
+            .unwrap();
         if victims.contains_key(serial) {
             stamps.insert(serial.clone(), Instant::now());
         }
@@ -230,24 +329,40 @@ async fn publish_round(
     stamps
 }
 
-/// When each meter's first close command arrived on its command topic.
+/// When each meter's first cut-off (close, or restrict where the policy restricts) arrived
+/// on its command topic.
 async fn watch_commands(port: u16) -> Arc<Mutex<HashMap<String, Instant>>> {
     let seen = Arc::new(Mutex::new(HashMap::new()));
     let mut options = MqttOptions::new("bench-watch", "127.0.0.1", port);
     options.set_keep_alive(Duration::from_secs(30));
     let (client, mut eventloop) = AsyncClient::new(options, 1_000);
-    client.subscribe(format!("{}/+/down/command", wire::TOPIC_ROOT), QoS::AtMostOnce).await.unwrap();
+    client
+        .subscribe(
+            format!("{}/+/down/command", wire::TOPIC_ROOT),
+            QoS::AtMostOnce,
+        )
+        .await
+        .unwrap();
     let record = seen.clone();
     tokio::spawn(async move {
         let _client = client;
         loop {
             match eventloop.poll().await {
                 Ok(Event::Incoming(Incoming::Publish(publish))) => {
-                    let serial = publish.topic.split('/').nth(2).unwrap_or_default().to_owned();
+                    let serial = publish
+                        .topic
+                        .split('/')
+                        .nth(2)
+                        .unwrap_or_default()
+                        .to_owned();
                     if let Ok(command) = serde_json::from_slice::<wire::Downlink>(&publish.payload)
-                        && command.command == app::domain::fleet::CommandKind::Close
+                        && matches!(command.command, CommandKind::Close | CommandKind::Restrict)
                     {
-                        record.lock().unwrap().entry(serial).or_insert_with(Instant::now);
+                        record
+                            .lock()
+                            .unwrap()
+                            .entry(serial)
+                            .or_insert_with(Instant::now);
                     }
                 }
                 Ok(_) => {}

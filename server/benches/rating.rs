@@ -7,7 +7,7 @@
 //! is one batch. The first round (baselines) is not timed. The raw rate writes the same rows
 //! into the same `readings` table of a fresh database, in the same batches, and nothing else.
 
-use app::domain::{Minor, UnitId, Utility};
+use app::domain::{Minor, UnitId};
 use chrono::{Duration, Utc};
 use rust_decimal::Decimal;
 use server::{

@@ -295,6 +295,52 @@ fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
     }
 }
 
+/// `PREPAID_MQTT_URL` (`mqtts://host:port`, or `mqtt://` on loopback) and its companions.
+fn mqtt_from_env<'a>(
+    url: &str,
+    get: &impl Fn(&str) -> Option<&'a String>,
+) -> Result<MqttConfig, ConfigError> {
+    let bad = |why: &str| ConfigError::Env {
+        name: "PREPAID_MQTT_URL",
+        message: why.to_owned(),
+    };
+    let (tls, rest) = if let Some(rest) = url.trim().strip_prefix("mqtts://") {
+        (true, rest)
+    } else if let Some(rest) = url.trim().strip_prefix("mqtt://") {
+        (false, rest)
+    } else {
+        return Err(bad("expected mqtts://host:port or mqtt://host:port"));
+    };
+    let (host, port) = rest
+        .trim_end_matches('/')
+        .rsplit_once(':')
+        .ok_or_else(|| bad("the port is missing"))?;
+    let port = port.parse().map_err(|_| bad("the port is not a number"))?;
+    let ca_file = get("PREPAID_MQTT_CA").map(PathBuf::from);
+    if tls && ca_file.is_none() {
+        return Err(bad(
+            "mqtts:// needs PREPAID_MQTT_CA, the broker certificate's CA",
+        ));
+    }
+    let password = get("PREPAID_MQTT_PASSWORD")
+        .map(Secret::new)
+        .ok_or_else(|| bad("PREPAID_MQTT_PASSWORD is not set"))?;
+    Ok(MqttConfig {
+        host: host.to_owned(),
+        port,
+        ca_file: if tls { ca_file } else { None },
+        user: get("PREPAID_MQTT_USER")
+            .cloned()
+            .unwrap_or_else(|| "prepaid-platform".into()),
+        password,
+        client_id: get("PREPAID_MQTT_CLIENT_ID")
+            .cloned()
+            .unwrap_or_else(|| "prepaid-platform".into()),
+        broker_dir: get("PREPAID_MQTT_BROKER_DIR").map(PathBuf::from),
+        broker_pid_file: get("PREPAID_MQTT_BROKER_PID_FILE").map(PathBuf::from),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,44 +422,41 @@ mod tests {
         assert!(!shown.contains("hunter2"));
         assert!(!shown.contains("super-secret-key"));
     }
-}
 
-/// `PREPAID_MQTT_URL` (`mqtts://host:port`, or `mqtt://` on loopback) and its companions.
-fn mqtt_from_env<'a>(
-    url: &str,
-    get: &impl Fn(&str) -> Option<&'a String>,
-) -> Result<MqttConfig, ConfigError> {
-    let bad = |why: &str| ConfigError::Env {
-        name: "PREPAID_MQTT_URL",
-        message: why.to_owned(),
-    };
-    let (tls, rest) = if let Some(rest) = url.trim().strip_prefix("mqtts://") {
-        (true, rest)
-    } else if let Some(rest) = url.trim().strip_prefix("mqtt://") {
-        (false, rest)
-    } else {
-        return Err(bad("expected mqtts://host:port or mqtt://host:port"));
-    };
-    let (host, port) = rest
-        .trim_end_matches('/')
-        .rsplit_once(':')
-        .ok_or_else(|| bad("the port is missing"))?;
-    let port = port.parse().map_err(|_| bad("the port is not a number"))?;
-    let ca_file = get("PREPAID_MQTT_CA").map(PathBuf::from);
-    if tls && ca_file.is_none() {
-        return Err(bad("mqtts:// needs PREPAID_MQTT_CA, the broker certificate's CA"));
+    #[test]
+    fn an_mqtt_broker_needs_its_password_and_for_tls_its_ca() {
+        let mut config = Config::default();
+        let tls_without_ca = env(&[
+            ("PREPAID_MQTT_URL", "mqtts://broker.example:8883"),
+            ("PREPAID_MQTT_PASSWORD", "p"),
+        ]);
+        assert!(config.apply_env(&tls_without_ca).is_err());
+        let no_password = env(&[("PREPAID_MQTT_URL", "mqtt://127.0.0.1:1883")]);
+        assert!(config.apply_env(&no_password).is_err());
+        let good = env(&[
+            ("PREPAID_MQTT_URL", "mqtts://broker.example:8883"),
+            ("PREPAID_MQTT_PASSWORD", "p"),
+            ("PREPAID_MQTT_CA", "/etc/prepaid/ca.crt"),
+            ("PREPAID_SIMULATOR", "false"),
+        ]);
+        config.apply_env(&good).unwrap();
+        let mqtt = config.mqtt.clone().unwrap();
+        assert_eq!(
+            (mqtt.host.as_str(), mqtt.port, mqtt.user.as_str()),
+            ("broker.example", 8883, "prepaid-platform")
+        );
+        assert!(
+            mqtt.ca_file.is_some() && !format!("{mqtt:?}").contains("\"p\""),
+            "the password never shows"
+        );
+        assert!(!config.simulator_enabled());
+        assert!(
+            Config {
+                demo: true,
+                ..Config::default()
+            }
+            .simulator_enabled(),
+            "the demo simulates"
+        );
     }
-    let password = get("PREPAID_MQTT_PASSWORD")
-        .map(Secret::new)
-        .ok_or_else(|| bad("PREPAID_MQTT_PASSWORD is not set"))?;
-    Ok(MqttConfig {
-        host: host.to_owned(),
-        port,
-        ca_file: if tls { ca_file } else { None },
-        user: get("PREPAID_MQTT_USER").cloned().unwrap_or_else(|| "prepaid-platform".into()),
-        password,
-        client_id: get("PREPAID_MQTT_CLIENT_ID").cloned().unwrap_or_else(|| "prepaid-platform".into()),
-        broker_dir: get("PREPAID_MQTT_BROKER_DIR").map(PathBuf::from),
-        broker_pid_file: get("PREPAID_MQTT_BROKER_PID_FILE").map(PathBuf::from),
-    })
 }

@@ -141,7 +141,10 @@ pub async fn seed(db: &Db) -> Result<Seeded, sqlx::Error> {
 
 /// The demo site's fleet rules, once: the simulator runs `speed` times faster than real time,
 /// so a limit on use per hour is scaled to match (power is instantaneous and is not).
-pub async fn seed_fleet(fleet: &crate::fleet::Fleet, speed: u32) -> Result<(), crate::fleet::FleetError> {
+pub async fn seed_fleet(
+    fleet: &crate::fleet::Fleet,
+    speed: u32,
+) -> Result<(), crate::fleet::FleetError> {
     let site: Option<(i64, bool)> = on_db!(&fleet.engine().db, pool => {
         sqlx::query_as(
             "SELECT s.id, EXISTS (SELECT 1 FROM fleet_rules r WHERE r.site_id = s.id) FROM sites s \

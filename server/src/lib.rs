@@ -176,7 +176,10 @@ async fn open_fleet(config: &Config, engine: &engine::Engine) -> Result<OpenedFl
                 incident_every: config.demo.then_some(60),
             },
         );
-        simulator.sync(&engine.db).await.map_err(StartError::Simulator)?;
+        simulator
+            .sync(&engine.db)
+            .await
+            .map_err(StartError::Simulator)?;
         transports.push(simulator.clone());
         simulated = Some(simulator);
     }
@@ -205,7 +208,12 @@ async fn open_fleet(config: &Config, engine: &engine::Engine) -> Result<OpenedFl
         )?;
         transports.push(transport);
     }
-    let fleet = fleet::Fleet::new(engine.clone(), fleet::FleetConfig::default(), transports, broker);
+    let fleet = fleet::Fleet::new(
+        engine.clone(),
+        fleet::FleetConfig::default(),
+        transports,
+        broker,
+    );
     Ok((fleet, simulated, events))
 }
 

@@ -43,15 +43,34 @@ async fn residents_see_their_own_meters_and_operate_none() {
     let page = app.call(&resident, "meter", &[("meter", &own)]).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_eq!(page.json()["may_operate"], false);
-    assert_eq!(page.json()["meter"]["commands"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        page.json()["meter"]["commands"].as_array().unwrap().len(),
+        0
+    );
     let neighbour = meter_of(&app, "A-102", "electricity").await;
-    assert_eq!(app.call(&resident, "meter", &[("meter", &neighbour)]).await.status, StatusCode::FORBIDDEN);
-    let operate = app.call(&resident, "operate_meter", &[("meter", &own), ("op", "read")]).await;
+    assert_eq!(
+        app.call(&resident, "meter", &[("meter", &neighbour)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let operate = app
+        .call(
+            &resident,
+            "operate_meter",
+            &[("meter", &own), ("op", "read")],
+        )
+        .await;
     assert_eq!(operate.status, StatusCode::FORBIDDEN);
     let alarms = app.call(&resident, "my_alarms", &[]).await;
     assert_eq!(alarms.status, StatusCode::OK, "{}", alarms.body);
     let site = app.site_id(demo::SITE).await.to_string();
-    assert_eq!(app.call(&resident, "site_fleet", &[("site", &site)]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call(&resident, "site_fleet", &[("site", &site)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -59,7 +78,13 @@ async fn a_manager_operates_a_meter_and_sees_each_command_acknowledged() {
     let app = app_with_simulator().await;
     let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
     let meter = meter_of(&app, "A-101", "electricity").await;
-    let read = app.call(&manager, "operate_meter", &[("meter", &meter), ("op", "read")]).await;
+    let read = app
+        .call(
+            &manager,
+            "operate_meter",
+            &[("meter", &meter), ("op", "read")],
+        )
+        .await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.body);
     let mut acknowledged = false;
     for _ in 0..100 {
@@ -71,23 +96,76 @@ async fn a_manager_operates_a_meter_and_sees_each_command_acknowledged() {
     }
     assert!(acknowledged, "{:?}", last_command(&app, &meter).await);
 
-    let no_reason = app.call(&manager, "operate_meter", &[("meter", &meter), ("op", "close")]).await;
-    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_reason.body);
-    let close = app.call(&manager, "operate_meter", &[("meter", &meter), ("op", "close"), ("reason", "wiring check")]).await;
+    let no_reason = app
+        .call(
+            &manager,
+            "operate_meter",
+            &[("meter", &meter), ("op", "close")],
+        )
+        .await;
+    assert_eq!(
+        no_reason.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        no_reason.body
+    );
+    let close = app
+        .call(
+            &manager,
+            "operate_meter",
+            &[
+                ("meter", &meter),
+                ("op", "close"),
+                ("reason", "wiring check"),
+            ],
+        )
+        .await;
     assert_eq!(close.status, StatusCode::OK, "{}", close.body);
-    let page = app.call(&manager, "meter", &[("meter", &meter)]).await.json();
+    let page = app
+        .call(&manager, "meter", &[("meter", &meter)])
+        .await
+        .json();
     assert_eq!(page["meter"]["safety_hold"], "manager");
-    let open = app.call(&manager, "operate_meter", &[("meter", &meter), ("op", "open"), ("reason", "done")]).await;
+    let open = app
+        .call(
+            &manager,
+            "operate_meter",
+            &[("meter", &meter), ("op", "open"), ("reason", "done")],
+        )
+        .await;
     assert_eq!(open.status, StatusCode::OK, "{}", open.body);
-    let limit = app.call(&manager, "operate_meter", &[("meter", &meter), ("op", "load_limit"), ("kw", "lots"), ("reason", "x")]).await;
+    let limit = app
+        .call(
+            &manager,
+            "operate_meter",
+            &[
+                ("meter", &meter),
+                ("op", "load_limit"),
+                ("kw", "lots"),
+                ("reason", "x"),
+            ],
+        )
+        .await;
     assert_eq!(limit.status, StatusCode::UNPROCESSABLE_ENTITY);
     let actions = app.audit_actions().await;
-    assert!(actions.iter().filter(|a| *a == "meter_operation").count() >= 3, "{actions:?}");
+    assert!(
+        actions.iter().filter(|a| *a == "meter_operation").count() >= 3,
+        "{actions:?}"
+    );
 
     let other = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
-    assert_eq!(app.call(&other, "meter", &[("meter", &meter)]).await.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        app.call(&other, "operate_meter", &[("meter", &meter), ("op", "read")]).await.status,
+        app.call(&other, "meter", &[("meter", &meter)]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call(
+            &other,
+            "operate_meter",
+            &[("meter", &meter), ("op", "read")]
+        )
+        .await
+        .status,
         StatusCode::FORBIDDEN
     );
 }
@@ -116,16 +194,30 @@ async fn a_manager_installs_meters_with_credentials_shown_once_and_sets_the_rule
     };
     let installed = call(form("EL-NEW-7")).await;
     assert_eq!(installed.status, StatusCode::OK, "{}", installed.body);
-    let password = installed.json()["broker_password"].as_str().unwrap().to_owned();
+    let password = installed.json()["broker_password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(password.len() >= 20);
     let stored: Option<String> = on_db!(&app.db, pool => {
         sqlx::query_scalar("SELECT broker_secret_hash FROM meters WHERE serial = 'EL-NEW-7'").fetch_one(pool).await
     })
     .unwrap();
     let stored = stored.unwrap();
-    assert!(stored.starts_with("$7$101$") && !stored.contains(&password), "only the hash is kept");
-    assert_eq!(call(form("EL-NEW-7")).await.status, StatusCode::UNPROCESSABLE_ENTITY, "serials are unique");
-    assert_eq!(call(form("EL/NEW#8")).await.status, StatusCode::UNPROCESSABLE_ENTITY, "no topic characters");
+    assert!(
+        stored.starts_with("$7$101$") && !stored.contains(&password),
+        "only the hash is kept"
+    );
+    assert_eq!(
+        call(form("EL-NEW-7")).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "serials are unique"
+    );
+    assert_eq!(
+        call(form("EL/NEW#8")).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no topic characters"
+    );
 
     let site = app.site_id(demo::SITE).await.to_string();
     let rules = [
@@ -152,7 +244,15 @@ async fn a_manager_installs_meters_with_credentials_shown_once_and_sets_the_rule
     assert_eq!(fleet["may_manage"], true);
 
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
-    assert_eq!(app.call(&resident, "save_fleet_rules", &rules).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call(&resident, "save_fleet_rules", &rules).await.status,
+        StatusCode::FORBIDDEN
+    );
     let other = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
-    assert_eq!(app.call(&other, "site_fleet", &[("site", &site)]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call(&other, "site_fleet", &[("site", &site)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
 }

@@ -3,6 +3,9 @@
 //! Residents see their own meters and the alarms on their units; operators (technicians)
 //! and managers operate meters; managers change the fleet.
 
+// A server function's arguments are its form's fields, one each.
+#![allow(clippy::too_many_arguments)]
+
 use crate::{
     domain::fleet::{AlarmView, InstalledMeter, MeterPageData, SiteFleet},
     error::AppError,
@@ -139,7 +142,10 @@ pub async fn operate_meter(
             let ports = ports()?;
             let (id, place) = guard::meter(&ports, &caller, &meter, MeterAction::Operate).await?;
             let operation = Operation::parse(&op, &kw).map_err(AppError::Invalid)?;
-            ports.fleet.operate(&caller, place.site, id, operation, &reason).await
+            ports
+                .fleet
+                .operate(&caller, place.site, id, operation, &reason)
+                .await
         }
         .await,
     )
@@ -147,14 +153,21 @@ pub async fn operate_meter(
 
 /// A site's fleet: live alarms (and last week's resolved ones), held cut-offs, rules.
 #[server(prefix = "/api", endpoint = "site_fleet")]
-pub async fn load_site_fleet(site: String, #[server(default)] resolved: bool) -> Result<SiteFleet, AppError> {
+pub async fn load_site_fleet(
+    site: String,
+    #[server(default)] resolved: bool,
+) -> Result<SiteFleet, AppError> {
     use crate::domain::MeterAction;
     answer(
         async {
             let caller = caller().await?;
             let ports = ports()?;
             let site = guard::site(&ports, &caller, &site, MeterAction::View).await?;
-            let org = ports.directory.site_org(site).await?.ok_or(AppError::Forbidden)?;
+            let org = ports
+                .directory
+                .site_org(site)
+                .await?
+                .ok_or(AppError::Forbidden)?;
             let overview = ports.directory.site_overview(site).await?;
             let units = overview
                 .buildings
@@ -234,7 +247,6 @@ pub async fn release_cut_offs(site: String) -> Result<u64, AppError> {
 
 /// Installs a meter on a unit; an MQTT meter's broker password is in the answer, once.
 #[server(prefix = "/api", endpoint = "install_meter")]
-#[allow(clippy::too_many_arguments)]
 pub async fn install_meter(
     unit: String,
     serial: String,
@@ -268,7 +280,6 @@ pub async fn install_meter(
 
 /// Replaces a meter: the old one's final reading, then the new one's first.
 #[server(prefix = "/api", endpoint = "replace_meter")]
-#[allow(clippy::too_many_arguments)]
 pub async fn replace_meter(
     meter: String,
     final_register: String,
@@ -294,7 +305,10 @@ pub async fn replace_meter(
                 sleeps: sleeps.is_some(),
                 switches_rates: false,
             };
-            ports.fleet.replace(&caller, id, &final_register, form).await
+            ports
+                .fleet
+                .replace(&caller, id, &final_register, form)
+                .await
         }
         .await,
     )
@@ -317,7 +331,6 @@ pub async fn decommission_meter(meter: String, final_register: String) -> Result
 
 /// Saves the site's fleet rules from the console's form.
 #[server(prefix = "/api", endpoint = "save_fleet_rules")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_fleet_rules(
     site: String,
     offline_after_minutes: i64,
@@ -339,7 +352,11 @@ pub async fn save_fleet_rules(
     let invalid = |what: &str| AppError::Invalid(format!("{what} is not a number."));
     let optional = |raw: &str, what: &str| -> Result<Option<rust_decimal::Decimal>, AppError> {
         let raw = raw.trim();
-        if raw.is_empty() { Ok(None) } else { raw.parse().map(Some).map_err(|_| invalid(what)) }
+        if raw.is_empty() {
+            Ok(None)
+        } else {
+            raw.parse().map(Some).map_err(|_| invalid(what))
+        }
     };
     answer(
         async {
@@ -356,7 +373,10 @@ pub async fn save_fleet_rules(
                     "limit" => OverloadAction::Limit,
                     _ => OverloadAction::Cut,
                 },
-                load_limit_kw: load_limit_kw.trim().parse().map_err(|_| invalid("The load limit"))?,
+                load_limit_kw: load_limit_kw
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid("The load limit"))?,
                 water_flow_hours: match water_flow_hours.trim() {
                     "" => None,
                     hours => Some(hours.parse().map_err(|_| invalid("The flow time"))?),

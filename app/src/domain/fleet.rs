@@ -148,7 +148,9 @@ pub enum Operation {
     Open,
     /// Close it and hold it closed until a manager opens it again.
     Close,
-    LoadLimit { kw: Decimal },
+    LoadLimit {
+        kw: Decimal,
+    },
     SyncClock,
     SendSchedule,
 }
@@ -423,7 +425,9 @@ impl FleetRules {
         }
         if self.overload_kw.is_some_and(|kw| kw <= Decimal::ZERO)
             || self.load_limit_kw <= Decimal::ZERO
-            || self.water_spike_per_hour.is_some_and(|q| q <= Decimal::ZERO)
+            || self
+                .water_spike_per_hour
+                .is_some_and(|q| q <= Decimal::ZERO)
         {
             return Err("Limits must be more than zero.".into());
         }
@@ -562,10 +566,19 @@ mod tests {
     fn overload_needs_the_power_to_stay_high() {
         let rules = FleetRules::default();
         let high = Decimal::from(13);
-        assert_eq!(rules.power(Decimal::from(5), at(0), None), PowerVerdict::Normal);
+        assert_eq!(
+            rules.power(Decimal::from(5), at(0), None),
+            PowerVerdict::Normal
+        );
         assert_eq!(rules.power(high, at(0), None), PowerVerdict::Above(at(0)));
-        assert_eq!(rules.power(high, at(0) + Duration::seconds(59), Some(at(0))), PowerVerdict::Above(at(0)));
-        assert_eq!(rules.power(high, at(1), Some(at(0))), PowerVerdict::Overload);
+        assert_eq!(
+            rules.power(high, at(0) + Duration::seconds(59), Some(at(0))),
+            PowerVerdict::Above(at(0))
+        );
+        assert_eq!(
+            rules.power(high, at(1), Some(at(0))),
+            PowerVerdict::Overload
+        );
     }
 
     #[test]
@@ -576,7 +589,10 @@ mod tests {
         assert_eq!((since, alarm), (Some(at(0)), None));
         let (_, alarm) = rules.water(trickle, at(345), at(360), since);
         assert_eq!(alarm, Some(AlarmKind::WaterFlow));
-        assert_eq!(rules.water(Decimal::ZERO, at(360), at(375), since), (None, None));
+        assert_eq!(
+            rules.water(Decimal::ZERO, at(360), at(375), since),
+            (None, None)
+        );
         let (_, alarm) = rules.water(Decimal::ONE, at(0), at(15), None);
         assert_eq!(alarm, Some(AlarmKind::WaterSpike));
     }
@@ -585,13 +601,20 @@ mod tests {
     fn backoff_doubles_up_to_its_cap() {
         let base = Duration::seconds(5);
         let cap = Duration::seconds(60);
-        let waits: Vec<i64> = (1..=6).map(|n| backoff(n, base, cap).num_seconds()).collect();
+        let waits: Vec<i64> = (1..=6)
+            .map(|n| backoff(n, base, cap).num_seconds())
+            .collect();
         assert_eq!(waits, [5, 10, 20, 40, 60, 60]);
     }
 
     #[test]
     fn operations_parse_from_the_form() {
-        assert_eq!(Operation::parse("load_limit", " 4.5 "), Ok(Operation::LoadLimit { kw: Decimal::new(45, 1) }));
+        assert_eq!(
+            Operation::parse("load_limit", " 4.5 "),
+            Ok(Operation::LoadLimit {
+                kw: Decimal::new(45, 1)
+            })
+        );
         assert!(Operation::parse("load_limit", "-1").is_err());
         assert!(Operation::parse("explode", "").is_err());
         assert!(Operation::Close.needs_reason() && !Operation::ReadNow.needs_reason());
@@ -601,7 +624,10 @@ mod tests {
     fn rules_saved_before_a_field_existed_still_load() {
         let rules: FleetRules = serde_json::from_str(r#"{"offline_after_minutes": 5}"#).unwrap();
         assert_eq!(rules.offline_after_minutes, 5);
-        assert_eq!(rules.credit_cuts_per_minute, FleetRules::default().credit_cuts_per_minute);
+        assert_eq!(
+            rules.credit_cuts_per_minute,
+            FleetRules::default().credit_cuts_per_minute
+        );
         assert!(rules.validate().is_ok());
     }
 }

@@ -6,7 +6,9 @@ use crate::api::fleet::{
     AlarmStep, DecommissionMeter, InstallMeter, OperateMeter, ReleaseCutOffs, ReplaceMeter,
     SaveFleetRules, load_meter, load_site_fleet,
 };
-use crate::domain::fleet::{AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet};
+use crate::domain::fleet::{
+    AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
+};
 use crate::pages::{error_view, form_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -102,7 +104,10 @@ fn MeterStatus(meter: MeterDetail) -> impl IntoView {
     } else {
         "offline"
     };
-    let supply = meter.relay_reported.clone().unwrap_or_else(|| "not reported".into());
+    let supply = meter
+        .relay_reported
+        .clone()
+        .unwrap_or_else(|| "not reported".into());
     view! {
         <article class="card meter-status" data-meter=meter.id.to_string()>
             <p class=format!("supply relay-{}", meter.relay_wanted)>
@@ -365,7 +370,8 @@ fn SiteFleetView(
     let alarms = if fleet.alarms.is_empty() {
         view! { <p class="empty no-alarms">"No open alarms."</p> }.into_any()
     } else {
-        view! { <AlarmTable alarms=fleet.alarms step=fleet.may_operate.then_some(step)/> }.into_any()
+        view! { <AlarmTable alarms=fleet.alarms step=fleet.may_operate.then_some(step)/> }
+            .into_any()
     };
     view! {
         <Title text=title.clone()/>
@@ -412,7 +418,11 @@ fn InstallForm(units: Vec<(i64, String)>, install: ServerAction<InstallMeter>) -
 }
 
 #[component]
-fn RulesForm(site: String, rules: crate::domain::fleet::FleetRules, action: ServerAction<SaveFleetRules>) -> impl IntoView {
+fn RulesForm(
+    site: String,
+    rules: crate::domain::fleet::FleetRules,
+    action: ServerAction<SaveFleetRules>,
+) -> impl IntoView {
     let saved = move || action.value().get().is_some_and(|r| r.is_ok());
     let text = |value: Option<String>| value.unwrap_or_default();
     view! {

@@ -7,7 +7,7 @@ use chrono::{Duration, Utc};
 use server::{db::Db, on_db};
 
 /// `units` occupied units with an electricity, a water and a gas meter each.
-async fn build_site(db: &Db, units: usize) -> (app::domain::SiteId, Vec<i64>, Vec<i64>) {
+pub async fn build_site(db: &Db, units: usize) -> (app::domain::SiteId, Vec<i64>, Vec<i64>) {
     let created = Utc::now() - Duration::days(400);
     on_db!(db, pool => {
         let mut tx = pool.begin().await?;

@@ -335,7 +335,14 @@ pub async fn hold(
             .await
             .map(|_| ())
     })?;
-    send(tx, meter, MeterCommand::Close, &format!("safety: {}", reason.as_str()), now).await?;
+    send(
+        tx,
+        meter,
+        MeterCommand::Close,
+        &format!("safety: {}", reason.as_str()),
+        now,
+    )
+    .await?;
     crate::audit::AuditEntry::new("safety_hold", "meter", meter)
         .by_actor(actor)
         .after(json!({ "reason": reason.as_str() }))

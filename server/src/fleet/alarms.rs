@@ -66,7 +66,9 @@ pub async fn raise(
         return Ok(None);
     };
     AuditEntry::new("alarm_opened", "alarm", id)
-        .after(json!({ "kind": kind.as_str(), "meter_id": meter, "site_id": site, "detail": detail }))
+        .after(
+            json!({ "kind": kind.as_str(), "meter_id": meter, "site_id": site, "detail": detail }),
+        )
         .insert_tx(tx)
         .await?;
     let body = json!({ "alarm": id, "kind": kind.as_str(), "detail": detail }).to_string();
@@ -89,7 +91,14 @@ pub async fn raise(
             notify(tx, site, Some(wallet), "resident", kind, &body, id, now).await?;
         }
     }
-    tracing::warn!(alarm = id, kind = kind.as_str(), ?meter, site, detail, "alarm raised");
+    tracing::warn!(
+        alarm = id,
+        kind = kind.as_str(),
+        ?meter,
+        site,
+        detail,
+        "alarm raised"
+    );
     Ok(Some(id))
 }
 
@@ -234,7 +243,10 @@ pub async fn find_offline(fleet: &Fleet, now: DateTime<Utc>) -> Result<usize, Fl
         let Some(meter) = fleet.meter(&serial).await? else {
             continue;
         };
-        let limit = rules.get(&mut tx, meter.site).await?.offline_after(meter.sleeps);
+        let limit = rules
+            .get(&mut tx, meter.site)
+            .await?
+            .offline_after(meter.sleeps);
         if now - seen < limit {
             continue;
         }
@@ -249,7 +261,14 @@ pub async fn find_offline(fleet: &Fleet, now: DateTime<Utc>) -> Result<usize, Fl
             .map(|_| ())
         })?;
         let detail = format!("nothing heard since {}", seen.format("%Y-%m-%d %H:%M UTC"));
-        raise(&mut tx, Subject::Meter(&meter), AlarmKind::Offline, &detail, now).await?;
+        raise(
+            &mut tx,
+            Subject::Meter(&meter),
+            AlarmKind::Offline,
+            &detail,
+            now,
+        )
+        .await?;
         offline += 1;
     }
     tx.commit().await?;

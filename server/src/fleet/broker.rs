@@ -44,7 +44,11 @@ fn hash_with_salt(password: &str, salt: &[u8]) -> String {
         password.as_bytes(),
         &mut hash,
     );
-    format!("$7${ROUNDS}${}${}", STANDARD.encode(salt), STANDARD.encode(hash))
+    format!(
+        "$7${ROUNDS}${}${}",
+        STANDARD.encode(salt),
+        STANDARD.encode(hash)
+    )
 }
 
 /// The access rules: the platform reads and writes the whole tree, each meter only its own.
@@ -120,8 +124,13 @@ impl BrokerFiles {
             tracing::warn!(file = %pid_file.display(), "no broker pid to signal");
             return;
         }
-        match std::process::Command::new("kill").args(["-HUP", pid]).status() {
-            Ok(status) if status.success() => tracing::info!(pid, "broker reloading its credentials"),
+        match std::process::Command::new("kill")
+            .args(["-HUP", pid])
+            .status()
+        {
+            Ok(status) if status.success() => {
+                tracing::info!(pid, "broker reloading its credentials")
+            }
             outcome => tracing::warn!(?outcome, pid, "could not signal the broker"),
         }
     }

@@ -244,7 +244,12 @@ async fn reading_rules(
     let (flow_since, alarm) = match (memory.last_at, previous) {
         (Some(from), Some(register)) if reading.register >= register => {
             let site_rules = rules.get(tx, meter.site).await?;
-            site_rules.water(reading.register - register, from, reading.taken_at, memory.flow_since)
+            site_rules.water(
+                reading.register - register,
+                from,
+                reading.taken_at,
+                memory.flow_since,
+            )
         }
         _ => (None, None),
     };
@@ -262,8 +267,16 @@ async fn reading_rules(
     })?;
     if let Some(kind) = alarm {
         let detail = match kind {
-            AlarmKind::WaterSpike => format!("a burst of water up to {}", reading.taken_at.format("%H:%M UTC")),
-            _ => format!("water running without a break since {}", flow_since.unwrap_or(reading.taken_at).format("%Y-%m-%d %H:%M UTC")),
+            AlarmKind::WaterSpike => format!(
+                "a burst of water up to {}",
+                reading.taken_at.format("%H:%M UTC")
+            ),
+            _ => format!(
+                "water running without a break since {}",
+                flow_since
+                    .unwrap_or(reading.taken_at)
+                    .format("%Y-%m-%d %H:%M UTC")
+            ),
         };
         raised += water_alarm(tx, rules, meter, kind, &detail, now).await?;
     }
@@ -319,7 +332,10 @@ async fn power_rule(
         return Ok(0);
     }
     let limit = site_rules.overload_kw.unwrap_or_default();
-    let detail = format!("{kw} kW, over the {limit} kW limit for {} s or more", site_rules.overload_for_s);
+    let detail = format!(
+        "{kw} kW, over the {limit} kW limit for {} s or more",
+        site_rules.overload_for_s
+    );
     overload(tx, &site_rules, meter, &detail, now).await
 }
 
@@ -338,8 +354,16 @@ async fn overload(
         OverloadAction::Cut => hold(tx, meter.id, SafetyReason::Overload, None, now).await?,
         OverloadAction::Limit => {
             let params = json!({ "kw": rules.load_limit_kw.to_string() });
-            ops::queue(tx, meter.id, CommandKind::LoadLimit, Some(params), "safety: overload", None, now)
-                .await?;
+            ops::queue(
+                tx,
+                meter.id,
+                CommandKind::LoadLimit,
+                Some(params),
+                "safety: overload",
+                None,
+                now,
+            )
+            .await?;
         }
     }
     Ok(1)
@@ -362,7 +386,8 @@ async fn meter_alarm(
     match alarm.kind {
         MeterAlarm::GasLeak => {
             hold(tx, meter.id, SafetyReason::GasLeak, None, now).await?;
-            let new = alarms::raise(tx, Subject::Meter(meter), AlarmKind::GasLeak, &detail, now).await?;
+            let new =
+                alarms::raise(tx, Subject::Meter(meter), AlarmKind::GasLeak, &detail, now).await?;
             Ok(usize::from(new.is_some()))
         }
         MeterAlarm::Overload => {
@@ -373,7 +398,8 @@ async fn meter_alarm(
             water_alarm(tx, rules, meter, alarm.kind.into(), &detail, now).await
         }
         MeterAlarm::Tamper => {
-            let new = alarms::raise(tx, Subject::Meter(meter), AlarmKind::Tamper, &detail, now).await?;
+            let new =
+                alarms::raise(tx, Subject::Meter(meter), AlarmKind::Tamper, &detail, now).await?;
             Ok(usize::from(new.is_some()))
         }
     }
@@ -389,7 +415,9 @@ async fn apply_status(
     received_at: DateTime<Utc>,
 ) -> Result<usize, FleetError> {
     let now = Utc::now();
-    let offset = status.clock.map(|clock| (clock - received_at).num_seconds());
+    let offset = status
+        .clock
+        .map(|clock| (clock - received_at).num_seconds());
     on_tx!(tx, conn => {
         sqlx::query(
             "UPDATE meter_status SET signal_dbm = COALESCE($1, signal_dbm), battery_pct = COALESCE($2, battery_pct), \
@@ -410,12 +438,25 @@ async fn apply_status(
         if rules.get(tx, meter.site).await?.clock_drifts(offset) {
             let detail = format!("the meter's clock is {offset} s off");
             raised += usize::from(
-                alarms::raise(tx, Subject::Meter(meter), AlarmKind::ClockDrift, &detail, now)
-                    .await?
-                    .is_some(),
+                alarms::raise(
+                    tx,
+                    Subject::Meter(meter),
+                    AlarmKind::ClockDrift,
+                    &detail,
+                    now,
+                )
+                .await?
+                .is_some(),
             );
         } else {
-            alarms::clear(tx, meter.id, AlarmKind::ClockDrift, "clock within limits", now).await?;
+            alarms::clear(
+                tx,
+                meter.id,
+                AlarmKind::ClockDrift,
+                "clock within limits",
+                now,
+            )
+            .await?;
         }
     }
     if status.relay == Some(Relay::Open) && closed_and_confirmed(tx, meter.id).await? {
@@ -475,7 +516,11 @@ async fn apply_ack(
         .map(|done| done.rows_affected())
     })?;
     if changed == 0 {
-        tracing::debug!(meter = meter.id, command = ack.command_id, "acknowledgement ignored");
+        tracing::debug!(
+            meter = meter.id,
+            command = ack.command_id,
+            "acknowledgement ignored"
+        );
     }
     Ok(())
 }

@@ -198,7 +198,11 @@ impl Fleet {
 
     /// Forgets cached meters (after an install, replacement or decommissioning).
     pub(crate) fn forget(&self, serial: &str) {
-        self.inner.meters.lock().expect("meter cache").remove(serial);
+        self.inner
+            .meters
+            .lock()
+            .expect("meter cache")
+            .remove(serial);
     }
 
     /// Runs the ingest, outbox and watch loops until the returned handle is dropped.
@@ -237,7 +241,9 @@ fn meter_info(row: MeterRow) -> Result<MeterInfo, FleetError> {
         id,
         site,
         unit,
-        utility: utility.parse().map_err(|_| FleetError::Corrupt(utility.clone()))?,
+        utility: utility
+            .parse()
+            .map_err(|_| FleetError::Corrupt(utility.clone()))?,
         transport: TransportKind::parse(&transport).ok_or(FleetError::Corrupt(transport))?,
         sleeps,
         removed,

@@ -72,7 +72,9 @@ fn tls(ca_file: &PathBuf) -> Result<TlsConfiguration, MqttError> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(&pem) {
         let cert = cert.map_err(|_| MqttError::BadCa(ca_file.clone()))?;
-        roots.add(cert).map_err(|_| MqttError::BadCa(ca_file.clone()))?;
+        roots
+            .add(cert)
+            .map_err(|_| MqttError::BadCa(ca_file.clone()))?;
     }
     if roots.is_empty() {
         return Err(MqttError::BadCa(ca_file.clone()));
@@ -101,11 +103,23 @@ impl Drop for MqttTransport {
 
 impl MqttTransport {
     /// Connects (and keeps reconnecting) in the background; uplinks become events.
-    pub fn start(settings: &MqttSettings, events: mpsc::Sender<Event>) -> Result<Arc<Self>, MqttError> {
+    pub fn start(
+        settings: &MqttSettings,
+        events: mpsc::Sender<Event>,
+    ) -> Result<Arc<Self>, MqttError> {
         let (client, eventloop) = AsyncClient::new(settings.options(false)?, 10_000);
         let connected = Arc::new(AtomicBool::new(false));
-        let task = tokio::spawn(platform_loop(eventloop, client.clone(), connected.clone(), events));
-        Ok(Arc::new(MqttTransport { client, connected, task }))
+        let task = tokio::spawn(platform_loop(
+            eventloop,
+            client.clone(),
+            connected.clone(),
+            events,
+        ));
+        Ok(Arc::new(MqttTransport {
+            client,
+            connected,
+            task,
+        }))
     }
 }
 
@@ -134,7 +148,11 @@ async fn platform_loop(
                 };
                 match Uplink::parse(channel, &publish.payload) {
                     Ok(uplink) => {
-                        let event = Event { serial: serial.to_owned(), uplink, received_at };
+                        let event = Event {
+                            serial: serial.to_owned(),
+                            uplink,
+                            received_at,
+                        };
                         if events.send(event).await.is_err() {
                             return; // the fleet has stopped
                         }
@@ -143,8 +161,12 @@ async fn platform_loop(
                         // Told to the meter (and its installer), and changes nothing.
                         tracing::info!(serial, %error, "uplink refused");
                         let body = serde_json::json!({ "topic": publish.topic, "error": error });
-                        let _ = client
-                            .try_publish(wire::error_topic(serial), QoS::AtMostOnce, false, body.to_string());
+                        let _ = client.try_publish(
+                            wire::error_topic(serial),
+                            QoS::AtMostOnce,
+                            false,
+                            body.to_string(),
+                        );
                     }
                 }
             }
@@ -170,7 +192,12 @@ impl Transport for MqttTransport {
         }
         let payload = serde_json::to_vec(command).expect("commands serialise");
         self.client
-            .publish(wire::command_topic(serial), QoS::AtLeastOnce, false, payload)
+            .publish(
+                wire::command_topic(serial),
+                QoS::AtLeastOnce,
+                false,
+                payload,
+            )
             .await
             .map_err(|error| TransportError::Failed(error.to_string()))
     }
@@ -203,8 +230,20 @@ impl MqttDevice {
         let serial = meter.serial.clone();
         let meter = Arc::new(Mutex::new(meter));
         let connected = Arc::new(AtomicBool::new(false));
-        let task = tokio::spawn(device_loop(eventloop, client.clone(), serial.clone(), meter.clone(), connected.clone()));
-        Ok(MqttDevice { client, serial, meter, connected, task })
+        let task = tokio::spawn(device_loop(
+            eventloop,
+            client.clone(),
+            serial.clone(),
+            meter.clone(),
+            connected.clone(),
+        ));
+        Ok(MqttDevice {
+            client,
+            serial,
+            meter,
+            connected,
+            task,
+        })
     }
 
     /// Waits until subscribed (or the time is up).
@@ -227,7 +266,12 @@ impl MqttDevice {
     /// Publishes on another meter's topic: the broker must refuse it.
     pub async fn publish_as(&self, serial: &str, uplink: &Uplink) -> Result<(), MqttError> {
         self.client
-            .publish(wire::uplink_topic(serial, uplink.channel()), QoS::AtLeastOnce, false, uplink.to_json())
+            .publish(
+                wire::uplink_topic(serial, uplink.channel()),
+                QoS::AtLeastOnce,
+                false,
+                uplink.to_json(),
+            )
             .await?;
         Ok(())
     }
@@ -235,7 +279,12 @@ impl MqttDevice {
     /// Publishes raw bytes on one of its uplink channels.
     pub async fn publish_raw(&self, channel: &str, payload: &[u8]) -> Result<(), MqttError> {
         self.client
-            .publish(wire::uplink_topic(&self.serial, channel), QoS::AtLeastOnce, false, payload.to_vec())
+            .publish(
+                wire::uplink_topic(&self.serial, channel),
+                QoS::AtLeastOnce,
+                false,
+                payload.to_vec(),
+            )
             .await?;
         Ok(())
     }
@@ -259,15 +308,21 @@ async fn device_loop(
             Ok(rumqttc::Event::Incoming(Incoming::ConnAck(_))) => {
                 let _ = client.subscribe(&commands, QoS::AtLeastOnce).await;
             }
-            Ok(rumqttc::Event::Incoming(Incoming::SubAck(_))) => connected.store(true, Ordering::Release),
-            Ok(rumqttc::Event::Incoming(Incoming::Publish(publish))) if publish.topic == commands => {
+            Ok(rumqttc::Event::Incoming(Incoming::SubAck(_))) => {
+                connected.store(true, Ordering::Release)
+            }
+            Ok(rumqttc::Event::Incoming(Incoming::Publish(publish)))
+                if publish.topic == commands =>
+            {
                 let Ok(command) = serde_json::from_slice::<Downlink>(&publish.payload) else {
                     continue;
                 };
                 let answers = meter.lock().expect("device").apply(&command, Utc::now());
                 for uplink in answers {
                     let topic = wire::uplink_topic(&serial, uplink.channel());
-                    let _ = client.publish(topic, QoS::AtLeastOnce, false, uplink.to_json()).await;
+                    let _ = client
+                        .publish(topic, QoS::AtLeastOnce, false, uplink.to_json())
+                        .await;
                 }
             }
             Ok(_) => {}

@@ -149,17 +149,31 @@ impl Fleet {
                 let (kind, params) = match &operation {
                     Operation::ReadNow => (CommandKind::Read, None),
                     Operation::SyncClock => (CommandKind::SyncClock, Some(json!({ "time": now }))),
-                    Operation::LoadLimit { kw } => {
-                        (CommandKind::LoadLimit, Some(json!({ "kw": kw.to_string() })))
-                    }
-                    Operation::SendSchedule => {
-                        (CommandKind::TouSchedule, Some(schedule(&mut tx, &info, now).await?))
-                    }
+                    Operation::LoadLimit { kw } => (
+                        CommandKind::LoadLimit,
+                        Some(json!({ "kw": kw.to_string() })),
+                    ),
+                    Operation::SendSchedule => (
+                        CommandKind::TouSchedule,
+                        Some(schedule(&mut tx, &info, now).await?),
+                    ),
                     Operation::Open | Operation::Close => unreachable!("handled above"),
                 };
-                let label = if reason.is_empty() { kind.as_str() } else { reason };
-                queue(&mut tx, meter, kind, params, &format!("console: {label}"), Some(actor.user), now)
-                    .await?;
+                let label = if reason.is_empty() {
+                    kind.as_str()
+                } else {
+                    reason
+                };
+                queue(
+                    &mut tx,
+                    meter,
+                    kind,
+                    params,
+                    &format!("console: {label}"),
+                    Some(actor.user),
+                    now,
+                )
+                .await?;
                 tx.commit().await?;
             }
         }
@@ -216,7 +230,14 @@ impl Fleet {
             )
             .into());
         }
-        send(&mut tx, meter, MeterCommand::Open, &format!("console: {reason}"), now).await?;
+        send(
+            &mut tx,
+            meter,
+            MeterCommand::Open,
+            &format!("console: {reason}"),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -271,7 +292,9 @@ impl Fleet {
             });
             let id = match inserted {
                 Err(error) if is_unique_violation(&error) => {
-                    return Err(EngineError::refused("A meter with this serial exists already.").into());
+                    return Err(
+                        EngineError::refused("A meter with this serial exists already.").into(),
+                    );
                 }
                 other => other?,
             };
@@ -285,9 +308,14 @@ impl Fleet {
                         .await
                         .map(|_| ())
                 })?;
+                withdraw_commands(&mut tx, old, "meter replaced", now).await?;
             }
             open_wallets(&mut tx, unit, now).await?;
-            let action = if replacing.is_some() { "meter_replaced" } else { "meter_installed" };
+            let action = if replacing.is_some() {
+                "meter_replaced"
+            } else {
+                "meter_installed"
+            };
             AuditEntry::new(action, "meter", id)
                 .by_actor(Some(actor))
                 .after(json!({
@@ -301,11 +329,19 @@ impl Fleet {
             id
         };
         self.engine()
-            .rate(vec![IncomingReading { meter: id, taken_at: now, register: meter.first_register }])
+            .rate(vec![IncomingReading {
+                meter: id,
+                taken_at: now,
+                register: meter.first_register,
+            }])
             .await?;
         self.forget(meter.serial.as_str());
         self.refresh_broker().await;
-        Ok(InstalledMeter { id, serial: meter.serial.to_string(), broker_password: password })
+        Ok(InstalledMeter {
+            id,
+            serial: meter.serial.to_string(),
+            broker_password: password,
+        })
     }
 
     /// Replaces a meter: the old one's final reading is charged, the new one's first reading
@@ -319,7 +355,9 @@ impl Fleet {
     ) -> Result<InstalledMeter, FleetError> {
         let (unit, serial, utility) = self.live_meter(old).await?;
         if utility != new.utility.as_str() {
-            return Err(EngineError::refused("A replacement meter measures the same utility.").into());
+            return Err(
+                EngineError::refused("A replacement meter measures the same utility.").into(),
+            );
         }
         let installed = self
             .install_replacing(actor, unit, new, Some((old, final_register)))
@@ -345,18 +383,10 @@ impl Fleet {
                 .bind(now)
                 .bind(meter)
                 .execute(&mut *conn)
-                .await?;
-            // Nothing more will reach it.
-            sqlx::query(
-                "UPDATE meter_commands SET status = 'expired', finished_at = $1, error = 'meter decommissioned' \
-                 WHERE meter_id = $2 AND status IN ('held', 'pending', 'sent')",
-            )
-            .bind(now)
-            .bind(meter)
-            .execute(&mut *conn)
-            .await
-            .map(|_| ())
+                .await
+                .map(|_| ())
         })?;
+        withdraw_commands(&mut tx, meter, "meter decommissioned", now).await?;
         AuditEntry::new("meter_decommissioned", "meter", meter)
             .by_actor(Some(actor))
             .after(json!({ "final_register": final_register.to_string() }))
@@ -391,7 +421,11 @@ impl Fleet {
         let taken_at = last.map_or(now, |last| now.max(last + chrono::Duration::seconds(1)));
         let report = self
             .engine()
-            .rate(vec![IncomingReading { meter, taken_at, register }])
+            .rate(vec![IncomingReading {
+                meter,
+                taken_at,
+                register,
+            }])
             .await?;
         match report.rejected.first() {
             Some(rejection) => Err(EngineError::refused(format!(
@@ -413,7 +447,9 @@ impl Fleet {
         })?;
         match row {
             None => Err(EngineError::NotFound("meter").into()),
-            Some((.., true)) => Err(EngineError::refused("This meter is out of service already.").into()),
+            Some((.., true)) => {
+                Err(EngineError::refused("This meter is out of service already.").into())
+            }
             Some((unit, serial, utility, false)) => Ok((unit, serial, utility)),
         }
     }
@@ -510,6 +546,27 @@ impl Fleet {
             tracing::error!(%error, "could not update the broker's credentials");
         }
     }
+}
+
+/// Nothing more will reach a meter taken out of service: its commands in flight expire.
+async fn withdraw_commands(
+    tx: &mut Tx,
+    meter: i64,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE meter_commands SET status = 'expired', finished_at = $1, error = $2, next_attempt_at = NULL \
+             WHERE meter_id = $3 AND status IN ('held', 'pending', 'sent')",
+        )
+        .bind(now)
+        .bind(why)
+        .bind(meter)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })
 }
 
 /// The time-of-use bands of the meter's tariff now, for meters that switch rates themselves.

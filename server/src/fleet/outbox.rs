@@ -133,13 +133,18 @@ impl Fleet {
             let kind = CommandKind::parse(&command.command)
                 .ok_or_else(|| FleetError::Corrupt(command.command.clone()))?;
             let outcome = if now - command.created_at > delivery.lifetime {
-                Outcome::Expired(format!("not acknowledged within {} minutes", delivery.lifetime.num_minutes()))
+                Outcome::Expired(format!(
+                    "not acknowledged within {} minutes",
+                    delivery.lifetime.num_minutes()
+                ))
             } else if command.status == "sent" && command.attempts as u32 >= delivery.max_attempts {
                 Outcome::Expired(format!("no answer after {} attempts", command.attempts))
             } else if is_credit_cut(kind, &command) && command.status == "pending" {
                 if !caught_up {
                     report.waiting_for_catch_up += 1;
-                    Outcome::Wait { next: Some(now + Duration::seconds(1)) }
+                    Outcome::Wait {
+                        next: Some(now + Duration::seconds(1)),
+                    }
                 } else if !released(&command)
                     && over_cap(&mut read, &mut cuts_this_minute, &mut rules, &meter, now).await?
                 {
@@ -148,11 +153,16 @@ impl Fleet {
                     self.deliver(&meter, &delivery, kind, &command, now).await
                 }
             } else if is_credit_reconnect(kind, &command) && command.attempts == 0 {
-                let per_second = rules.get(&mut read, meter.site).await?.reconnects_per_second;
+                let per_second = rules
+                    .get(&mut read, meter.site)
+                    .await?
+                    .reconnects_per_second;
                 if stagger.allow(meter.site, per_second, now) {
                     self.deliver(&meter, &delivery, kind, &command, now).await
                 } else {
-                    Outcome::Wait { next: Some(now + Duration::seconds(1)) }
+                    Outcome::Wait {
+                        next: Some(now + Duration::seconds(1)),
+                    }
                 }
             } else {
                 self.deliver(&meter, &delivery, kind, &command, now).await
@@ -189,7 +199,9 @@ impl Fleet {
                 .last_seen_at
                 .is_some_and(|seen| now - seen <= Duration::seconds(AWAKE_WINDOW_S));
         if !listening {
-            return Outcome::Wait { next: Some(command.created_at + delivery.lifetime) };
+            return Outcome::Wait {
+                next: Some(command.created_at + delivery.lifetime),
+            };
         }
         let Some(transport) = self.transport(meter.transport) else {
             return Outcome::Retry {
@@ -212,7 +224,12 @@ impl Fleet {
         let attempt = command.attempts as u32 + 1;
         match transport.send(&command.serial, &downlink).await {
             Ok(()) => Outcome::Sent {
-                next: now + backoff(attempt, delivery.ack_timeout, delivery.retry_cap.max(delivery.ack_timeout)),
+                next: now
+                    + backoff(
+                        attempt,
+                        delivery.ack_timeout,
+                        delivery.retry_cap.max(delivery.ack_timeout),
+                    ),
             },
             Err(error) => Outcome::Retry {
                 next: now + backoff(attempt, delivery.retry_base, delivery.retry_cap),
@@ -222,8 +239,10 @@ impl Fleet {
     }
 }
 
+/// A cut-off (or restriction) because credit ran out: these are capped per site.
 fn is_credit_cut(kind: CommandKind, command: &Due) -> bool {
-    kind == CommandKind::Close && command.reason.starts_with("credit")
+    matches!(kind, CommandKind::Close | CommandKind::Restrict)
+        && command.reason.starts_with("credit")
 }
 
 fn is_credit_reconnect(kind: CommandKind, command: &Due) -> bool {
@@ -249,7 +268,7 @@ async fn over_cap(
         let recent: i64 = on_tx!(tx, conn => {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM meter_commands c JOIN meters m ON m.id = c.meter_id JOIN units u ON u.id = m.unit_id \
-                 JOIN buildings b ON b.id = u.building_id WHERE b.site_id = $1 AND c.command = 'close' \
+                 JOIN buildings b ON b.id = u.building_id WHERE b.site_id = $1 AND c.command IN ('close', 'restrict') \
                  AND c.reason LIKE 'credit%' AND c.sent_at > $2",
             )
             .bind(meter.site)
@@ -312,7 +331,14 @@ async fn record(
         }
         Outcome::Retry { next, error } => {
             report.send_errors += 1;
-            (command.status.as_str(), Some(*next), None, None, Some(error.clone()), 1)
+            (
+                command.status.as_str(),
+                Some(*next),
+                None,
+                None,
+                Some(error.clone()),
+                1,
+            )
         }
         Outcome::Wait { next } => (command.status.as_str(), *next, None, None, None, 0),
         Outcome::Held => {
@@ -347,15 +373,32 @@ async fn record(
     }
     match outcome {
         Outcome::Expired(why) => {
-            let detail = format!("{} #{} ({}): {why}", command.command, command.seq, command.reason);
-            alarms::raise(tx, Subject::Meter(meter), AlarmKind::CommandExpired, &detail, now).await?;
+            let detail = format!(
+                "{} #{} ({}): {why}",
+                command.command, command.seq, command.reason
+            );
+            alarms::raise(
+                tx,
+                Subject::Meter(meter),
+                AlarmKind::CommandExpired,
+                &detail,
+                now,
+            )
+            .await?;
         }
         Outcome::Held => {
-            let detail = "more credit cut-offs than the site allows per minute: confirm to send them";
-            alarms::raise(tx, Subject::Site(meter.site), AlarmKind::CutCap, detail, now).await?;
+            let detail =
+                "more credit cut-offs than the site allows per minute: confirm to send them";
+            alarms::raise(
+                tx,
+                Subject::Site(meter.site),
+                AlarmKind::CutCap,
+                detail,
+                now,
+            )
+            .await?;
         }
         _ => {}
     }
     Ok(())
 }
-

@@ -76,7 +76,11 @@ impl VirtualMeter {
             relay: Relay::Open,
             last_relay_seq: 0,
             seen: VecDeque::new(),
-            noise: Noise::new(seed ^ serial.bytes().fold(7_u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))),
+            noise: Noise::new(
+                seed ^ serial
+                    .bytes()
+                    .fold(7_u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))),
+            ),
             responsive: true,
             clock_offset_s: 0,
             load_limit_kw: None,
@@ -103,7 +107,11 @@ impl VirtualMeter {
                     _ => 0.5,
                 };
                 // A kettle, an oven, a heater: now and then, for a while.
-                let burst = if r < 0.06 { 2.0 + 2.0 * self.noise.next() } else { 0.0 };
+                let burst = if r < 0.06 {
+                    2.0 + 2.0 * self.noise.next()
+                } else {
+                    0.0
+                };
                 let kw = curve * wobble + burst;
                 self.load_limit_kw.map_or(kw, |limit| kw.min(limit))
             }
@@ -111,7 +119,13 @@ impl VirtualMeter {
                 let busy = matches!(hour, 6..=8 | 18..=22);
                 let chance = if busy { 0.25 } else { 0.05 };
                 // A shower or a washing machine (~0.5 m³/h), else a tap now and then.
-                if r < chance { 0.5 * wobble } else if r < chance * 2.0 { 0.05 } else { 0.0 }
+                if r < chance {
+                    0.5 * wobble
+                } else if r < chance * 2.0 {
+                    0.05
+                } else {
+                    0.0
+                }
             }
             Utility::Gas => {
                 let meal = matches!(hour, 6..=7 | 12 | 18..=19);
@@ -126,7 +140,11 @@ impl VirtualMeter {
         self.ticks += 1;
         let hours = simulated.num_milliseconds() as f64 / 3_600_000.0;
         let flowing = self.relay == Relay::Open;
-        let rate = if flowing { self.demand(now.hour()) } else { 0.0 };
+        let rate = if flowing {
+            self.demand(now.hour())
+        } else {
+            0.0
+        };
         self.power_kw = rate;
         self.register_milli += (rate * hours * 1000.0).round() as i64;
         self.reading(now)
@@ -153,7 +171,11 @@ impl VirtualMeter {
     }
 
     pub fn alarm(&self, kind: MeterAlarm, now: DateTime<Utc>) -> Alarm {
-        Alarm { at: Some(now), kind, detail: format!("raised by simulated meter {}", self.serial) }
+        Alarm {
+            at: Some(now),
+            kind,
+            detail: format!("raised by simulated meter {}", self.serial),
+        }
     }
 
     /// Obeys a command as a careful meter does. Returns what it sends back: an acknowledgement
@@ -163,7 +185,12 @@ impl VirtualMeter {
             return Vec::new();
         }
         let ack = |result| {
-            Uplink::Ack(Ack { command_id: command.command_id, seq: command.seq, result, detail: String::new() })
+            Uplink::Ack(Ack {
+                command_id: command.command_id,
+                seq: command.seq,
+                result,
+                detail: String::new(),
+            })
         };
         if self.seen.contains(&command.command_id) {
             return vec![ack(AckResult::Ok)]; // a repeat: answered again, not applied again
@@ -217,7 +244,12 @@ pub struct SimulatorConfig {
 
 impl Default for SimulatorConfig {
     fn default() -> Self {
-        SimulatorConfig { interval: Duration::from_secs(10), speed: 360, seed: 1, incident_every: None }
+        SimulatorConfig {
+            interval: Duration::from_secs(10),
+            speed: 360,
+            seed: 1,
+            incident_every: None,
+        }
     }
 }
 
@@ -230,7 +262,11 @@ pub struct Simulator {
 
 impl Simulator {
     pub fn new(events: mpsc::Sender<Event>, config: SimulatorConfig) -> Arc<Self> {
-        Arc::new(Simulator { meters: Mutex::new(HashMap::new()), events, config })
+        Arc::new(Simulator {
+            meters: Mutex::new(HashMap::new()),
+            events,
+            config,
+        })
     }
 
     /// Picks up meters installed since the last look and drops removed ones. A new virtual
@@ -252,9 +288,17 @@ impl Simulator {
             if meters.contains_key(serial) {
                 continue;
             }
-            let Ok(utility) = utility.parse() else { continue };
-            let register = register.as_deref().and_then(|r| r.parse().ok()).unwrap_or_default();
-            meters.insert(serial.clone(), VirtualMeter::new(serial, utility, register, self.config.seed));
+            let Ok(utility) = utility.parse() else {
+                continue;
+            };
+            let register = register
+                .as_deref()
+                .and_then(|r| r.parse().ok())
+                .unwrap_or_default();
+            meters.insert(
+                serial.clone(),
+                VirtualMeter::new(serial, utility, register, self.config.seed),
+            );
         }
         Ok(())
     }
@@ -267,7 +311,10 @@ impl Simulator {
             let mut meters = self.meters.lock().expect("simulator");
             let mut out = Vec::with_capacity(meters.len() * 2);
             for meter in meters.values_mut() {
-                out.push((meter.serial.clone(), Uplink::Reading(meter.advance(simulated, now))));
+                out.push((
+                    meter.serial.clone(),
+                    Uplink::Reading(meter.advance(simulated, now)),
+                ));
                 if meter.ticks % 6 == 1 {
                     let status = meter.status(now);
                     out.push((meter.serial.clone(), Uplink::Status(status)));
@@ -281,7 +328,11 @@ impl Simulator {
     }
 
     async fn emit(&self, serial: String, uplink: Uplink, now: DateTime<Utc>) {
-        let event = Event { serial, uplink, received_at: now };
+        let event = Event {
+            serial,
+            uplink,
+            received_at: now,
+        };
         if self.events.send(event).await.is_err() {
             tracing::debug!("simulator event dropped: the fleet has stopped");
         }
@@ -301,7 +352,11 @@ impl Simulator {
                 }
                 ticks += 1;
                 self.tick(Utc::now()).await;
-                if self.config.incident_every.is_some_and(|every| ticks.is_multiple_of(every.max(1))) {
+                if self
+                    .config
+                    .incident_every
+                    .is_some_and(|every| ticks.is_multiple_of(every.max(1)))
+                {
                     self.incident(ticks).await;
                 }
             }
@@ -312,7 +367,8 @@ impl Simulator {
     async fn incident(&self, pick: u64) {
         let chosen = {
             let meters = self.meters.lock().expect("simulator");
-            let mut serials: Vec<(&String, Utility)> = meters.iter().map(|(s, m)| (s, m.utility)).collect();
+            let mut serials: Vec<(&String, Utility)> =
+                meters.iter().map(|(s, m)| (s, m.utility)).collect();
             serials.sort();
             serials
                 .get((pick.wrapping_mul(2_654_435_761) % serials.len().max(1) as u64) as usize)
@@ -334,10 +390,13 @@ impl Simulator {
         let now = Utc::now();
         let alarm = {
             let meters = self.meters.lock().expect("simulator");
-            let meter = meters.get(serial).ok_or_else(|| TransportError::UnknownMeter(serial.into()))?;
+            let meter = meters
+                .get(serial)
+                .ok_or_else(|| TransportError::UnknownMeter(serial.into()))?;
             meter.alarm(kind, now)
         };
-        self.emit(serial.to_owned(), Uplink::Alarm(alarm), now).await;
+        self.emit(serial.to_owned(), Uplink::Alarm(alarm), now)
+            .await;
         Ok(())
     }
 
@@ -349,7 +408,11 @@ impl Simulator {
     }
 
     pub fn relay(&self, serial: &str) -> Option<Relay> {
-        self.meters.lock().expect("simulator").get(serial).map(|m| m.relay)
+        self.meters
+            .lock()
+            .expect("simulator")
+            .get(serial)
+            .map(|m| m.relay)
     }
 
     pub fn len(&self) -> usize {
@@ -371,7 +434,9 @@ impl Transport for Simulator {
         let now = Utc::now();
         let answers = {
             let mut meters = self.meters.lock().expect("simulator");
-            let meter = meters.get_mut(serial).ok_or_else(|| TransportError::UnknownMeter(serial.into()))?;
+            let meter = meters
+                .get_mut(serial)
+                .ok_or_else(|| TransportError::UnknownMeter(serial.into()))?;
             meter.apply(command, now)
         };
         for uplink in answers {
@@ -390,7 +455,13 @@ mod tests {
     use super::*;
 
     fn command(id: i64, seq: i64, kind: CommandKind) -> Downlink {
-        Downlink { command_id: id, seq, command: kind, params: serde_json::Value::Null, expires_at: Utc::now() }
+        Downlink {
+            command_id: id,
+            seq,
+            command: kind,
+            params: serde_json::Value::Null,
+            expires_at: Utc::now(),
+        }
     }
 
     #[test]
@@ -410,13 +481,60 @@ mod tests {
         let now = Utc::now();
         meter.apply(&command(10, 5, CommandKind::Open), now);
         let stale = meter.apply(&command(9, 4, CommandKind::Close), now);
-        assert!(matches!(&stale[0], Uplink::Ack(Ack { result: AckResult::Stale, .. })));
+        assert!(matches!(
+            &stale[0],
+            Uplink::Ack(Ack {
+                result: AckResult::Stale,
+                ..
+            })
+        ));
         assert_eq!(meter.relay, Relay::Open);
         meter.apply(&command(11, 6, CommandKind::Close), now);
         meter.apply(&command(12, 7, CommandKind::Open), now);
         let repeat = meter.apply(&command(11, 6, CommandKind::Close), now);
-        assert!(matches!(&repeat[0], Uplink::Ack(Ack { result: AckResult::Ok, .. })));
-        assert_eq!(meter.relay, Relay::Open, "a repeated close must not apply again");
+        assert!(matches!(
+            &repeat[0],
+            Uplink::Ack(Ack {
+                result: AckResult::Ok,
+                ..
+            })
+        ));
+        assert_eq!(
+            meter.relay,
+            Relay::Open,
+            "a repeated close must not apply again"
+        );
+    }
+
+    proptest::proptest! {
+        /// However the network delays, repeats and reorders relay commands, the meter ends
+        /// in the state of the newest one it received.
+        #[test]
+        fn the_newest_relay_command_wins_in_any_order(
+            kinds in proptest::collection::vec(0_u8..4, 1..12),
+            order in proptest::collection::vec(0_usize..100, 1..30),
+        ) {
+            let relay = |kind: u8| [CommandKind::Open, CommandKind::Close, CommandKind::Restrict, CommandKind::Arm][kind as usize];
+            let commands: Vec<Downlink> = kinds
+                .iter()
+                .enumerate()
+                .map(|(n, kind)| command(100 + n as i64, n as i64 + 1, relay(*kind)))
+                .collect();
+            let mut meter = VirtualMeter::new("EL-P", Utility::Electricity, Decimal::ZERO, 1);
+            let mut newest = 0_i64;
+            for pick in order {
+                let delivered = &commands[pick % commands.len()];
+                meter.apply(delivered, Utc::now());
+                newest = newest.max(delivered.seq);
+            }
+            let expected = match commands[(newest - 1) as usize].command {
+                CommandKind::Open => Relay::Open,
+                CommandKind::Close => Relay::Closed,
+                CommandKind::Restrict => Relay::Restricted,
+                _ => Relay::Armed,
+            };
+            proptest::prop_assert_eq!(meter.relay, expected);
+        }
     }
 
     #[test]
@@ -425,7 +543,10 @@ mod tests {
             let mut meter = VirtualMeter::new("X-1", utility, Decimal::ZERO, 9);
             let start = Utc::now();
             for step in 0..96 {
-                meter.advance(chrono::Duration::minutes(15), start + chrono::Duration::minutes(15 * step));
+                meter.advance(
+                    chrono::Duration::minutes(15),
+                    start + chrono::Duration::minutes(15 * step),
+                );
             }
             assert!(meter.register() > Decimal::ZERO, "{utility:?} used nothing");
         }

@@ -1,7 +1,10 @@
 //! The fleet as the console and the resident pages see it: [`FleetPort`] for the server
 //! functions. They have authorised the caller; what depends on stored state is checked here.
 
-use super::{Fleet, ops::{Actor, NewMeter, register}};
+use super::{
+    Fleet,
+    ops::{Actor, NewMeter, register},
+};
 use crate::{internal, on_tx};
 use app::{
     domain::{
@@ -30,9 +33,17 @@ fn parse_form(form: &MeterForm) -> Result<NewMeter, AppError> {
     Ok(NewMeter::parse(
         &form.serial,
         &form.utility,
-        if form.multiplier.trim().is_empty() { "1" } else { &form.multiplier },
+        if form.multiplier.trim().is_empty() {
+            "1"
+        } else {
+            &form.multiplier
+        },
         &form.first_register,
-        if form.transport.trim().is_empty() { "simulator" } else { &form.transport },
+        if form.transport.trim().is_empty() {
+            "simulator"
+        } else {
+            &form.transport
+        },
         form.sleeps,
         form.switches_rates,
     )?)
@@ -60,7 +71,8 @@ impl From<AlarmRow> for AlarmView {
             unit: row.unit_name,
             meter: row.serial,
             meter_id: row.meter_id,
-            label: AlarmKind::parse(&row.kind).map_or_else(|| row.kind.clone(), |k| k.label().to_owned()),
+            label: AlarmKind::parse(&row.kind)
+                .map_or_else(|| row.kind.clone(), |k| k.label().to_owned()),
             kind: row.kind,
             severity: row.severity,
             status: row.status,
@@ -114,7 +126,11 @@ struct CommandRow {
 
 #[async_trait::async_trait]
 impl FleetPort for Fleet {
-    async fn meter_place(&self, meter: MeterId, viewer: UserId) -> Result<Option<AccountPlace>, AppError> {
+    async fn meter_place(
+        &self,
+        meter: MeterId,
+        viewer: UserId,
+    ) -> Result<Option<AccountPlace>, AppError> {
         let now = Utc::now();
         let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
         let row: Option<(i64, i64, bool)> = on_tx!(&mut tx, conn => {
@@ -147,7 +163,11 @@ impl FleetPort for Fleet {
                 .await
         })
         .map_err(internal)?;
-        Ok(row.map(|(site, org)| AccountPlace { site: SiteId(site), org: OrgId(org), occupant: None }))
+        Ok(row.map(|(site, org)| AccountPlace {
+            site: SiteId(site),
+            org: OrgId(org),
+            occupant: None,
+        }))
     }
 
     async fn meter(&self, meter: MeterId) -> Result<MeterDetail, AppError> {
@@ -243,7 +263,7 @@ impl FleetPort for Fleet {
         let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
         let rows: Vec<AlarmRow> = on_tx!(&mut tx, conn => {
             sqlx::query_as(&format!(
-                "{ALARM_SELECT} WHERE a.status <> 'resolved' AND a.kind IN ('gas_leak', 'overload', 'water_flow', 'water_spike', 'offline', 'tamper') \
+                "{ALARM_SELECT} WHERE a.status <> 'resolved' AND a.kind IN ('gas_leak', 'overload', 'water_flow', 'water_spike', 'offline') \
                  AND a.unit_id IN (SELECT o.unit_id FROM occupancies o WHERE o.user_id = $1 AND o.starts_at <= $2 \
                  AND (o.ends_at IS NULL OR o.ends_at > $2)) ORDER BY a.id DESC"
             ))
@@ -278,11 +298,19 @@ impl FleetPort for Fleet {
         operation: Operation,
         reason: &str,
     ) -> Result<(), AppError> {
-        let actor = Actor { user: caller.user_id.0, roles: roles_on(caller, site) };
+        let actor = Actor {
+            user: caller.user_id.0,
+            roles: roles_on(caller, site),
+        };
         Ok(Fleet::operate(self, &actor, meter.0, operation, reason).await?)
     }
 
-    async fn install(&self, caller: &Caller, unit: UnitId, form: MeterForm) -> Result<InstalledMeter, AppError> {
+    async fn install(
+        &self,
+        caller: &Caller,
+        unit: UnitId,
+        form: MeterForm,
+    ) -> Result<InstalledMeter, AppError> {
         let meter = parse_form(&form)?;
         Ok(Fleet::install(self, caller.user_id.0, unit.0, meter).await?)
     }
@@ -299,12 +327,23 @@ impl FleetPort for Fleet {
         Ok(Fleet::replace(self, caller.user_id.0, meter.0, final_register, new).await?)
     }
 
-    async fn decommission(&self, caller: &Caller, meter: MeterId, final_register: &str) -> Result<(), AppError> {
+    async fn decommission(
+        &self,
+        caller: &Caller,
+        meter: MeterId,
+        final_register: &str,
+    ) -> Result<(), AppError> {
         let final_register = register(final_register)?;
         Ok(Fleet::decommission(self, caller.user_id.0, meter.0, final_register).await?)
     }
 
-    async fn step_alarm(&self, caller: &Caller, alarm: i64, step: AlarmStep, note: &str) -> Result<(), AppError> {
+    async fn step_alarm(
+        &self,
+        caller: &Caller,
+        alarm: i64,
+        step: AlarmStep,
+        note: &str,
+    ) -> Result<(), AppError> {
         Ok(Fleet::step_alarm(self, caller.user_id.0, alarm, step, note).await?)
     }
 
@@ -318,7 +357,12 @@ impl FleetPort for Fleet {
         Ok(super::load_rules(&mut tx, site.0).await?)
     }
 
-    async fn set_rules(&self, caller: &Caller, site: SiteId, rules: FleetRules) -> Result<(), AppError> {
+    async fn set_rules(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        rules: FleetRules,
+    ) -> Result<(), AppError> {
         Ok(Fleet::set_rules(self, Some(caller.user_id.0), site.0, &rules).await?)
     }
 }

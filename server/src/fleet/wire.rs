@@ -215,16 +215,27 @@ mod tests {
 
     #[test]
     fn uplink_topics_name_one_meter_and_one_channel() {
-        assert_eq!(parse_uplink_topic("prepaid/meters/EL-1/up/ack"), Some(("EL-1", "ack")));
+        assert_eq!(
+            parse_uplink_topic("prepaid/meters/EL-1/up/ack"),
+            Some(("EL-1", "ack"))
+        );
         assert_eq!(parse_uplink_topic("prepaid/meters/EL-1/down/command"), None);
         assert_eq!(parse_uplink_topic("prepaid/meters//up/ack"), None);
         assert_eq!(parse_uplink_topic("prepaid/meters/EL-1/up/a/b"), None);
-        assert_eq!(uplink_topic("EL-1", "reading"), "prepaid/meters/EL-1/up/reading");
+        assert_eq!(
+            uplink_topic("EL-1", "reading"),
+            "prepaid/meters/EL-1/up/reading"
+        );
     }
 
     #[test]
     fn a_payload_round_trips() {
-        let ack = Uplink::Ack(Ack { command_id: 7, seq: 3, result: AckResult::Stale, detail: String::new() });
+        let ack = Uplink::Ack(Ack {
+            command_id: 7,
+            seq: 3,
+            result: AckResult::Stale,
+            detail: String::new(),
+        });
         assert_eq!(Uplink::parse("ack", &ack.to_json()).unwrap(), ack);
     }
 }

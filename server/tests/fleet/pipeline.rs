@@ -3,13 +3,15 @@
 
 use crate::fixture::{Backend, Fixture, d};
 use crate::rig::quick_config;
-use app::domain::{Utility, fleet::{FleetRules, Operation}};
+use app::domain::{
+    Utility,
+    fleet::{FleetRules, Operation},
+};
 use chrono::{DateTime, Duration, Utc};
 use server::{
     engine::setup::BillingMode,
     fleet::{
-        Fleet, alarms,
-        event_channel,
+        Fleet, alarms, event_channel,
         ops::{Actor, NewMeter},
         simulator::{Simulator, SimulatorConfig},
         transport::{Event, TransportKind},
@@ -38,7 +40,12 @@ impl Sim {
         let sim = Simulator::new(sender, SimulatorConfig::default());
         sim.sync(&fx.db).await.unwrap();
         let fleet = Fleet::new(fx.engine.clone(), quick_config(), vec![sim.clone()], None);
-        Some(Sim { fx, fleet, sim, events })
+        Some(Sim {
+            fx,
+            fleet,
+            sim,
+            events,
+        })
     }
 
     fn serial(&self, unit: usize, utility: Utility) -> String {
@@ -46,11 +53,19 @@ impl Sim {
     }
 
     fn event(&self, unit: usize, utility: Utility, uplink: Uplink, at: DateTime<Utc>) -> Event {
-        Event { serial: self.serial(unit, utility), uplink, received_at: at }
+        Event {
+            serial: self.serial(unit, utility),
+            uplink,
+            received_at: at,
+        }
     }
 
     fn reading(&self, unit: usize, utility: Utility, at: DateTime<Utc>, register: &str) -> Event {
-        let reading = Reading { taken_at: at, register: d(register), power_kw: None };
+        let reading = Reading {
+            taken_at: at,
+            register: d(register),
+            power_kw: None,
+        };
         self.event(unit, utility, Uplink::Reading(reading), at)
     }
 
@@ -90,7 +105,12 @@ async fn run_dry(sim: &Sim) -> (i64, i64) {
     let start = Utc::now() - Duration::hours(1);
     let events = vec![
         sim.reading(0, Utility::Electricity, start, "100"),
-        sim.reading(0, Utility::Electricity, start + Duration::minutes(15), "102"),
+        sim.reading(
+            0,
+            Utility::Electricity,
+            start + Duration::minutes(15),
+            "102",
+        ),
     ];
     sim.fleet.ingest(events).await.unwrap();
     assert_eq!(sim.fx.state(wallet).await, "cut");
@@ -104,14 +124,25 @@ async fn credit_cut_offs_wait_until_rating_has_caught_up_after_a_start() {
     assert!(!sim.fleet.caught_up());
     let report = sim.fleet.dispatch(Utc::now()).await.unwrap();
     assert_eq!((report.sent, report.waiting_for_catch_up), (0, 1));
-    assert_eq!(sim.sim.relay("electricity-0"), Some(Relay::Open), "no cut before catching up");
+    assert_eq!(
+        sim.sim.relay("electricity-0"),
+        Some(Relay::Open),
+        "no cut before catching up"
+    );
 
     sim.fleet.set_caught_up();
-    let report = sim.fleet.dispatch(Utc::now() + Duration::seconds(2)).await.unwrap();
+    let report = sim
+        .fleet
+        .dispatch(Utc::now() + Duration::seconds(2))
+        .await
+        .unwrap();
     assert_eq!(report.sent, 1);
     assert_eq!(sim.sim.relay("electricity-0"), Some(Relay::Closed));
     sim.answers().await;
-    assert_eq!(sim.statuses(meter).await, [("close".to_owned(), "acknowledged".to_owned())]);
+    assert_eq!(
+        sim.statuses(meter).await,
+        [("close".to_owned(), "acknowledged".to_owned())]
+    );
 }
 
 #[tokio::test]
@@ -119,20 +150,48 @@ async fn a_sleeping_meter_takes_its_command_after_its_next_uplink_without_an_ala
     let mut sim = Sim::new(1).await;
     let meter = sim.fx.units[0].water;
     on_db!(&sim.fx.db, pool => sqlx::query("UPDATE meters SET sleeps = TRUE WHERE id = $1").bind(meter).execute(pool).await.map(|_| ())).unwrap();
-    let actor = Actor { user: 1, roles: vec![app::domain::Role::Operator] };
-    sim.fleet.operate(&actor, meter, Operation::ReadNow, "").await.unwrap();
+    let actor = Actor {
+        user: 1,
+        roles: vec![app::domain::Role::Operator],
+    };
+    sim.fleet
+        .operate(&actor, meter, Operation::ReadNow, "")
+        .await
+        .unwrap();
     let later = Utc::now() + Duration::hours(3);
     let report = sim.fleet.dispatch(later).await.unwrap();
-    assert_eq!((report.sent, report.expired), (0, 0), "asleep: the command waits");
+    assert_eq!(
+        (report.sent, report.expired),
+        (0, 0),
+        "asleep: the command waits"
+    );
     assert!(sim.alarms(meter).await.is_empty());
 
     // It wakes and reports: the command goes out while it listens, and it answers.
-    let status = Status { at: Some(later), ..Status::default() };
-    sim.fleet.ingest(vec![sim.event(0, Utility::Water, Uplink::Status(status), later)]).await.unwrap();
-    let report = sim.fleet.dispatch(later + Duration::seconds(1)).await.unwrap();
+    let status = Status {
+        at: Some(later),
+        ..Status::default()
+    };
+    sim.fleet
+        .ingest(vec![sim.event(
+            0,
+            Utility::Water,
+            Uplink::Status(status),
+            later,
+        )])
+        .await
+        .unwrap();
+    let report = sim
+        .fleet
+        .dispatch(later + Duration::seconds(1))
+        .await
+        .unwrap();
     assert_eq!(report.sent, 1);
     sim.answers().await;
-    assert_eq!(sim.statuses(meter).await, [("read".to_owned(), "acknowledged".to_owned())]);
+    assert_eq!(
+        sim.statuses(meter).await,
+        [("read".to_owned(), "acknowledged".to_owned())]
+    );
     assert!(sim.alarms(meter).await.is_empty());
 }
 
@@ -140,33 +199,74 @@ async fn a_sleeping_meter_takes_its_command_after_its_next_uplink_without_an_ala
 async fn sustained_overload_cuts_and_holds_and_water_running_for_hours_raises_an_alarm() {
     let sim = Sim::new(1).await;
     sim.fleet
-        .set_rules(Some(1), sim.fx.site.0, &FleetRules { overload_kw: Some(d("5")), water_flow_hours: Some(2), ..FleetRules::default() })
+        .set_rules(
+            Some(1),
+            sim.fx.site.0,
+            &FleetRules {
+                overload_kw: Some(d("5")),
+                water_flow_hours: Some(2),
+                ..FleetRules::default()
+            },
+        )
         .await
         .unwrap();
     let electricity = sim.fx.units[0].electricity;
     let start = Utc::now() - Duration::hours(4);
     let power = |at: DateTime<Utc>, kw: &str| {
-        let status = Status { at: Some(at), power_kw: Some(d(kw)), ..Status::default() };
+        let status = Status {
+            at: Some(at),
+            power_kw: Some(d(kw)),
+            ..Status::default()
+        };
         sim.event(0, Utility::Electricity, Uplink::Status(status), at)
     };
     sim.fleet.ingest(vec![power(start, "8")]).await.unwrap();
-    sim.fleet.ingest(vec![power(start + Duration::seconds(30), "4")]).await.unwrap();
-    sim.fleet.ingest(vec![power(start + Duration::seconds(40), "8")]).await.unwrap();
-    assert!(sim.alarms(electricity).await.is_empty(), "a dip below the limit starts the clock again");
-    sim.fleet.ingest(vec![power(start + Duration::seconds(101), "9")]).await.unwrap();
-    assert_eq!(sim.alarms(electricity).await, [("overload".to_owned(), "open".to_owned())]);
+    sim.fleet
+        .ingest(vec![power(start + Duration::seconds(30), "4")])
+        .await
+        .unwrap();
+    sim.fleet
+        .ingest(vec![power(start + Duration::seconds(40), "8")])
+        .await
+        .unwrap();
+    assert!(
+        sim.alarms(electricity).await.is_empty(),
+        "a dip below the limit starts the clock again"
+    );
+    sim.fleet
+        .ingest(vec![power(start + Duration::seconds(101), "9")])
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.alarms(electricity).await,
+        [("overload".to_owned(), "open".to_owned())]
+    );
     let commands = sim.fx.commands(electricity).await;
-    assert_eq!(commands.last().map(|c| (c.1.as_str(), c.2.as_str())), Some(("close", "safety: overload")));
+    assert_eq!(
+        commands.last().map(|c| (c.1.as_str(), c.2.as_str())),
+        Some(("close", "safety: overload"))
+    );
 
     let water = sim.fx.units[0].water;
     let readings = (0..=5)
         .map(|step| {
-            let register = format!("{}", d("10") + d("0.05") * rust_decimal::Decimal::from(step));
-            sim.reading(0, Utility::Water, start + Duration::minutes(30 * step), &register)
+            let register = format!(
+                "{}",
+                d("10") + d("0.05") * rust_decimal::Decimal::from(step)
+            );
+            sim.reading(
+                0,
+                Utility::Water,
+                start + Duration::minutes(30 * step),
+                &register,
+            )
         })
         .collect();
     sim.fleet.ingest(readings).await.unwrap();
-    assert_eq!(sim.alarms(water).await, [("water_flow".to_owned(), "open".to_owned())]);
+    assert_eq!(
+        sim.alarms(water).await,
+        [("water_flow".to_owned(), "open".to_owned())]
+    );
 }
 
 #[tokio::test]
@@ -175,15 +275,29 @@ async fn a_meter_gone_quiet_is_offline_until_it_is_heard_again() {
     let now = Utc::now();
     // The fixture's meters were installed years ago and never heard.
     assert_eq!(alarms::find_offline(&sim.fleet, now).await.unwrap(), 3);
-    assert_eq!(alarms::find_offline(&sim.fleet, now).await.unwrap(), 0, "once is enough");
+    assert_eq!(
+        alarms::find_offline(&sim.fleet, now).await.unwrap(),
+        0,
+        "once is enough"
+    );
     let gas = sim.fx.units[0].gas;
-    assert_eq!(sim.alarms(gas).await, [("offline".to_owned(), "open".to_owned())]);
-    sim.fleet.ingest(vec![sim.reading(0, Utility::Gas, now, "5")]).await.unwrap();
-    assert_eq!(sim.alarms(gas).await, [("offline".to_owned(), "resolved".to_owned())]);
+    assert_eq!(
+        sim.alarms(gas).await,
+        [("offline".to_owned(), "open".to_owned())]
+    );
+    sim.fleet
+        .ingest(vec![sim.reading(0, Utility::Gas, now, "5")])
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.alarms(gas).await,
+        [("offline".to_owned(), "resolved".to_owned())]
+    );
 }
 
 #[tokio::test]
-async fn replacing_a_meter_loses_and_doubles_nothing_and_decommissioning_charges_the_final_reading() {
+async fn replacing_a_meter_loses_and_doubles_nothing_and_decommissioning_charges_the_final_reading()
+{
     let sim = Sim::new(1).await;
     let old = sim.fx.units[0].electricity;
     let wallet = sim.fx.wallet_of(old).await;
@@ -207,25 +321,60 @@ async fn replacing_a_meter_loses_and_doubles_nothing_and_decommissioning_charges
         switches_rates: false,
     };
     let installed = sim.fleet.replace(1, old, d("15"), new).await.unwrap();
-    assert_eq!(sim.fx.balance(wallet).await, 85_000, "the old meter's last 5 kWh");
-    assert_eq!(sim.fx.wallet_of(installed.id).await, wallet, "the wallet carries on");
-    assert!(installed.broker_password.is_none(), "no broker for a simulated meter");
+    assert_eq!(
+        sim.fx.balance(wallet).await,
+        85_000,
+        "the old meter's last 5 kWh"
+    );
+    assert_eq!(
+        sim.fx.wallet_of(installed.id).await,
+        wallet,
+        "the wallet carries on"
+    );
+    assert!(
+        installed.broker_password.is_none(),
+        "no broker for a simulated meter"
+    );
     let after = Utc::now() + Duration::minutes(10);
     let reading = |register: &str| server::fleet::transport::Event {
         serial: "EL-NEW-1".into(),
-        uplink: Uplink::Reading(Reading { taken_at: after, register: d(register), power_kw: None }),
+        uplink: Uplink::Reading(Reading {
+            taken_at: after,
+            register: d(register),
+            power_kw: None,
+        }),
         received_at: after,
     };
     sim.fleet.ingest(vec![reading("3")]).await.unwrap();
-    assert_eq!(sim.fx.balance(wallet).await, 82_000, "the new meter counts from its first reading");
+    assert_eq!(
+        sim.fx.balance(wallet).await,
+        82_000,
+        "the new meter counts from its first reading"
+    );
     // The old meter is out of service: anything it still sends is dropped.
-    let report = sim.fleet.ingest(vec![sim.reading(0, Utility::Electricity, after, "40")]).await.unwrap();
+    let report = sim
+        .fleet
+        .ingest(vec![sim.reading(0, Utility::Electricity, after, "40")])
+        .await
+        .unwrap();
     assert_eq!(report.unknown, 1);
     assert_eq!(sim.fx.balance(wallet).await, 82_000);
 
-    sim.fleet.decommission(1, installed.id, d("4")).await.unwrap();
-    assert_eq!(sim.fx.balance(wallet).await, 81_000, "the final reading is charged");
-    assert!(sim.fleet.decommission(1, installed.id, d("5")).await.is_err());
+    sim.fleet
+        .decommission(1, installed.id, d("4"))
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.fx.balance(wallet).await,
+        81_000,
+        "the final reading is charged"
+    );
+    assert!(
+        sim.fleet
+            .decommission(1, installed.id, d("5"))
+            .await
+            .is_err()
+    );
     sim.fx.assert_reconciles().await;
 }
 
@@ -238,15 +387,184 @@ async fn the_pipeline_runs_on_postgresql_too() {
     sim.fleet.set_caught_up();
     assert_eq!(sim.fleet.dispatch(Utc::now()).await.unwrap().sent, 1);
     sim.answers().await;
-    assert_eq!(sim.statuses(meter).await, [("close".to_owned(), "acknowledged".to_owned())]);
+    assert_eq!(
+        sim.statuses(meter).await,
+        [("close".to_owned(), "acknowledged".to_owned())]
+    );
     sim.fx.top_up(wallet, 5_000, "back").await;
-    assert_eq!(sim.fleet.dispatch(Utc::now() + Duration::seconds(2)).await.unwrap().sent, 1);
+    assert_eq!(
+        sim.fleet
+            .dispatch(Utc::now() + Duration::seconds(2))
+            .await
+            .unwrap()
+            .sent,
+        1
+    );
     sim.answers().await;
     assert_eq!(sim.sim.relay("electricity-0"), Some(Relay::Open));
-    let status = Status { at: Some(Utc::now()), relay: Some(Relay::Open), clock: Some(Utc::now() + Duration::hours(1)), ..Status::default() };
-    sim.fleet.ingest(vec![sim.event(0, Utility::Electricity, Uplink::Status(status), Utc::now())]).await.unwrap();
-    assert_eq!(sim.alarms(meter).await, [("clock_drift".to_owned(), "open".to_owned())]);
-    assert_eq!(alarms::find_offline(&sim.fleet, Utc::now()).await.unwrap(), 2);
+    let status = Status {
+        at: Some(Utc::now()),
+        relay: Some(Relay::Open),
+        clock: Some(Utc::now() + Duration::hours(1)),
+        ..Status::default()
+    };
+    sim.fleet
+        .ingest(vec![sim.event(
+            0,
+            Utility::Electricity,
+            Uplink::Status(status),
+            Utc::now(),
+        )])
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.alarms(meter).await,
+        [("clock_drift".to_owned(), "open".to_owned())]
+    );
+    assert_eq!(
+        alarms::find_offline(&sim.fleet, Utc::now()).await.unwrap(),
+        2
+    );
     sim.fx.assert_reconciles().await;
     sim.fx.finish().await;
+}
+
+#[tokio::test]
+async fn reconnections_after_top_ups_are_staggered_per_site() {
+    let mut sim = Sim::new(2).await;
+    sim.fleet
+        .set_rules(
+            Some(1),
+            sim.fx.site.0,
+            &FleetRules {
+                reconnects_per_second: 1,
+                ..FleetRules::default()
+            },
+        )
+        .await
+        .unwrap();
+    sim.fleet.set_caught_up();
+    let start = Utc::now() - Duration::hours(1);
+    let mut wallets = Vec::new();
+    for unit in 0..2 {
+        let meter = sim.fx.units[unit].electricity;
+        let wallet = sim.fx.wallet_of(meter).await;
+        sim.fx.top_up(wallet, 1_000, &format!("small-{unit}")).await;
+        sim.fleet
+            .ingest(vec![
+                sim.reading(unit, Utility::Electricity, start, "0"),
+                sim.reading(
+                    unit,
+                    Utility::Electricity,
+                    start + Duration::minutes(15),
+                    "2",
+                ),
+            ])
+            .await
+            .unwrap();
+        wallets.push(wallet);
+    }
+    let now = Utc::now();
+    assert_eq!(sim.fleet.dispatch(now).await.unwrap().sent, 2, "both cut");
+    sim.answers().await;
+    for (n, wallet) in wallets.iter().enumerate() {
+        sim.fx.top_up(*wallet, 10_000, &format!("back-{n}")).await;
+    }
+    let second = now + Duration::seconds(5);
+    assert_eq!(
+        sim.fleet.dispatch(second).await.unwrap().sent,
+        1,
+        "one reconnection this second"
+    );
+    assert_eq!(sim.fleet.dispatch(second).await.unwrap().sent, 0);
+    sim.answers().await;
+    assert_eq!(
+        sim.fleet
+            .dispatch(second + Duration::seconds(1))
+            .await
+            .unwrap()
+            .sent,
+        1,
+        "the other the next"
+    );
+    sim.answers().await;
+    assert_eq!(sim.sim.relay("electricity-0"), Some(Relay::Open));
+    assert_eq!(sim.sim.relay("electricity-1"), Some(Relay::Open));
+}
+
+#[tokio::test]
+async fn the_time_of_use_schedule_goes_to_meters_that_switch_rates_and_limits_are_obeyed() {
+    let mut sim = Sim::new(1).await;
+    sim.fleet.set_caught_up();
+    let meter = sim.fx.units[0].electricity;
+    let actor = Actor {
+        user: 1,
+        roles: vec![app::domain::Role::Manager],
+    };
+    let refused = sim
+        .fleet
+        .operate(&actor, meter, Operation::SendSchedule, "")
+        .await;
+    assert!(refused.is_err(), "this meter does not switch rates");
+    on_db!(&sim.fx.db, pool => sqlx::query("UPDATE meters SET switches_rates = TRUE WHERE id = $1").bind(meter).execute(pool).await.map(|_| ())).unwrap();
+    let flat = sim
+        .fleet
+        .operate(&actor, meter, Operation::SendSchedule, "")
+        .await;
+    assert!(flat.is_err(), "a flat tariff has no schedule to send");
+    let (_, tou) = server::demo::demo_tariffs()
+        .into_iter()
+        .find(|(u, _)| *u == Utility::Electricity)
+        .unwrap();
+    sim.fx
+        .engine
+        .set_tariff(
+            sim.fx.site,
+            Utility::Electricity,
+            Utc::now() - Duration::days(1),
+            &tou,
+            None,
+        )
+        .await
+        .unwrap();
+    sim.fleet
+        .operate(&actor, meter, Operation::SendSchedule, "")
+        .await
+        .unwrap();
+    sim.fleet
+        .operate(
+            &actor,
+            meter,
+            Operation::LoadLimit { kw: d("2.5") },
+            "shared feeder",
+        )
+        .await
+        .unwrap();
+    sim.fleet
+        .operate(&actor, meter, Operation::SyncClock, "")
+        .await
+        .unwrap();
+    assert_eq!(sim.fleet.dispatch(Utc::now()).await.unwrap().sent, 3);
+    sim.answers().await;
+    let statuses: Vec<String> = sim
+        .statuses(meter)
+        .await
+        .into_iter()
+        .map(|(c, s)| format!("{c}:{s}"))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "tou_schedule:acknowledged",
+            "load_limit:acknowledged",
+            "sync_clock:acknowledged"
+        ]
+    );
+    let params: String = on_db!(&sim.fx.db, pool => {
+        sqlx::query_scalar("SELECT params FROM meter_commands WHERE meter_id = $1 AND command = 'tou_schedule'").bind(meter).fetch_one(pool).await
+    }).unwrap();
+    assert!(
+        params.contains("Africa/Nairobi") && params.contains("bands"),
+        "{params}"
+    );
 }

@@ -54,20 +54,61 @@ fn run(program: &str, args: &[&str], dir: &Path) {
 
 /// A throwaway CA and a certificate for localhost signed by it (P-256, two days).
 fn certificates(dir: &Path) {
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
     let mut ca = vec!["req", "-x509"];
     ca.extend(ec);
-    ca.extend(["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=prepaid test CA"]);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=prepaid test CA",
+    ]);
     run("openssl", &ca, dir);
     let mut csr = vec!["req"];
     csr.extend(ec);
-    csr.extend(["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]);
+    csr.extend([
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
     run("openssl", &csr, dir);
-    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
     run(
         "openssl",
-        &["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-          "-out", "server.crt", "-days", "2", "-extfile", "san.ext"],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ],
         dir,
     );
 }
@@ -107,12 +148,20 @@ impl Broker {
             .spawn()
             .expect("mosquitto is installed (.ci/setup installs it)");
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Broker { port, ca: dir.path().join("ca.crt"), child, dir }
+        Broker {
+            port,
+            ca: dir.path().join("ca.crt"),
+            child,
+            dir,
+        }
     }
 
     pub fn settings(&self, user: &str, password: &str) -> MqttSettings {
@@ -178,13 +227,26 @@ impl Rig {
             sender,
         )
         .unwrap();
-        let fleet = Fleet::new(fx.engine.clone(), config, vec![transport.clone()], Some(files));
+        let fleet = Fleet::new(
+            fx.engine.clone(),
+            config,
+            vec![transport.clone()],
+            Some(files),
+        );
         let running = fleet.start(events);
-        let connected = eventually(Duration::from_secs(10), || async { transport.connected() }).await;
+        let connected =
+            eventually(Duration::from_secs(10), || async { transport.connected() }).await;
         assert!(connected, "the platform connects to mosquitto over TLS");
         let caught_up = eventually(Duration::from_secs(5), || async { fleet.caught_up() }).await;
         assert!(caught_up, "the fleet catches up once the broker is quiet");
-        Rig { fx, fleet, broker, transport, _running: running, _files: files_dir }
+        Rig {
+            fx,
+            fleet,
+            broker,
+            transport,
+            _running: running,
+            _files: files_dir,
+        }
     }
 
     /// Replaces unit `unit`'s meter of `utility` with an MQTT meter (the old one's final
@@ -192,37 +254,56 @@ impl Rig {
     /// connects it to the broker with the credentials the platform generated.
     pub async fn mqtt_meter(&self, unit: usize, utility: Utility, minor: i64) -> Meter {
         let old = self.fx.units[unit].meter(utility);
-        let serial = format!("{}-mq-{unit}", &utility.as_str()[..2].to_uppercase());
+        let serial = format!("{}-mq-{unit}", utility.as_str()[..2].to_uppercase());
         let installed = self
             .fleet
-            .replace(1, old, d("1000"), NewMeter {
-                serial: app::domain::fleet::MeterSerial::parse(&serial).unwrap(),
-                utility,
-                multiplier: app::domain::Multiplier::ONE,
-                first_register: d("1000"),
-                transport: TransportKind::Mqtt,
-                sleeps: false,
-                switches_rates: false,
-            })
+            .replace(
+                1,
+                old,
+                d("1000"),
+                NewMeter {
+                    serial: app::domain::fleet::MeterSerial::parse(&serial).unwrap(),
+                    utility,
+                    multiplier: app::domain::Multiplier::ONE,
+                    first_register: d("1000"),
+                    transport: TransportKind::Mqtt,
+                    sleeps: false,
+                    switches_rates: false,
+                },
+            )
             .await
             .expect("the meter is replaced");
         let wallet = self.fx.wallet_of(installed.id).await;
         if minor > 0 {
-            self.fx.top_up(wallet, minor, &format!("opening-{serial}")).await;
+            self.fx
+                .top_up(wallet, minor, &format!("opening-{serial}"))
+                .await;
         }
-        let password = installed.broker_password.expect("an MQTT meter gets a broker password");
+        let password = installed
+            .broker_password
+            .expect("an MQTT meter gets a broker password");
         let device = MqttDevice::connect(
             &self.broker.settings(&serial, &password),
             VirtualMeter::new(&serial, utility, d("1000"), 7),
         )
         .await
         .unwrap();
-        assert!(device.ready(Duration::from_secs(10)).await, "{serial} connects with its own credentials");
-        Meter { id: installed.id, wallet, device }
+        assert!(
+            device.ready(Duration::from_secs(10)).await,
+            "{serial} connects with its own credentials"
+        );
+        Meter {
+            id: installed.id,
+            wallet,
+            device,
+        }
     }
 
     pub async fn set_rules(&self, rules: FleetRules) {
-        self.fleet.set_rules(Some(1), self.fx.site.0, &rules).await.unwrap();
+        self.fleet
+            .set_rules(Some(1), self.fx.site.0, &rules)
+            .await
+            .unwrap();
     }
 
     /// (command, status, attempts) of a meter's commands, oldest first.
@@ -243,7 +324,11 @@ impl Rig {
     }
 
     pub async fn alarms_of(&self, meter: i64) -> Vec<(String, Option<i64>, String)> {
-        self.alarms().await.into_iter().filter(|a| a.1 == Some(meter)).collect()
+        self.alarms()
+            .await
+            .into_iter()
+            .filter(|a| a.1 == Some(meter))
+            .collect()
     }
 
     pub async fn readings(&self, meter: i64) -> Vec<(String, String)> {

@@ -1,8 +1,8 @@
 use crate::api::{accounts::my_accounts, directory::load_resident_home, fleet::my_alarms};
-use crate::pages::fleet::AlarmTable;
 use crate::domain::views::{MeterView, ResidentUnit};
 use crate::pages::accounts::AccountCard;
 use crate::pages::error_view;
+use crate::pages::fleet::AlarmTable;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
