@@ -1,5 +1,5 @@
 // The meter fleet in a real headless Chromium: a manager installs a meter and is shown its
-// broker password once, reads a meter remotely and watches the command be acknowledged by
+// broker password once, decommissions it with a final reading, reads a meter remotely and watches the command be acknowledged by
 // the simulated meter without reloading; a resident sees their meter's supply and nothing to
 // operate.
 
@@ -38,6 +38,17 @@ test('a manager installs a meter, then reads another and sees the acknowledgemen
   await password.waitFor();
   assert.ok((await password.textContent()).length >= 20, 'the broker password is shown');
   await screenshot(page, 'manager-meter-installed');
+
+  // Take it out of service again from its own page, with a final reading.
+  await page.locator('.installed a').click();
+  await page.waitForURL(/\/meters\/\d+$/);
+  await hydrated(page);
+  await page.locator('.life-cycle summary').click();
+  await page.fill('.life-cycle form:last-of-type input[name="final_register"]', '6');
+  await page.getByRole('button', { name: 'Take out of service' }).click();
+  await page.locator('[data-online="out of service"]').waitFor();
+  await page.locator('.breadcrumb a').click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/fleet$/);
 
   // A demo meter, answered by the simulator.
   await page.locator('.breadcrumb a').click();

@@ -55,13 +55,8 @@ pub struct Config {
 /// The MQTT broker meters use, and whether this platform writes its credential files.
 #[derive(Clone, Debug)]
 pub struct MqttConfig {
-    pub host: String,
-    pub port: u16,
-    /// The CA of the broker's certificate; required for `mqtts://`.
-    pub ca_file: Option<PathBuf>,
-    pub user: String,
-    pub password: Secret,
-    pub client_id: String,
+    /// Where the broker is and the platform's account on it.
+    pub broker: crate::fleet::mqtt::MqttSettings,
     /// Where to write mosquitto's `passwd` and `acl` files (none: the operator manages them).
     pub broker_dir: Option<PathBuf>,
     /// mosquitto's pid file: signalled to reload after the files change.
@@ -326,16 +321,18 @@ fn mqtt_from_env<'a>(
         .map(Secret::new)
         .ok_or_else(|| bad("PREPAID_MQTT_PASSWORD is not set"))?;
     Ok(MqttConfig {
-        host: host.to_owned(),
-        port,
-        ca_file: if tls { ca_file } else { None },
-        user: get("PREPAID_MQTT_USER")
-            .cloned()
-            .unwrap_or_else(|| "prepaid-platform".into()),
-        password,
-        client_id: get("PREPAID_MQTT_CLIENT_ID")
-            .cloned()
-            .unwrap_or_else(|| "prepaid-platform".into()),
+        broker: crate::fleet::mqtt::MqttSettings {
+            host: host.to_owned(),
+            port,
+            ca_file: if tls { ca_file } else { None },
+            user: get("PREPAID_MQTT_USER")
+                .cloned()
+                .unwrap_or_else(|| "prepaid-platform".into()),
+            password,
+            client_id: get("PREPAID_MQTT_CLIENT_ID")
+                .cloned()
+                .unwrap_or_else(|| "prepaid-platform".into()),
+        },
         broker_dir: get("PREPAID_MQTT_BROKER_DIR").map(PathBuf::from),
         broker_pid_file: get("PREPAID_MQTT_BROKER_PID_FILE").map(PathBuf::from),
     })
@@ -440,7 +437,7 @@ mod tests {
             ("PREPAID_SIMULATOR", "false"),
         ]);
         config.apply_env(&good).unwrap();
-        let mqtt = config.mqtt.clone().unwrap();
+        let mqtt = config.mqtt.clone().unwrap().broker;
         assert_eq!(
             (mqtt.host.as_str(), mqtt.port, mqtt.user.as_str()),
             ("broker.example", 8883, "prepaid-platform")

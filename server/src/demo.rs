@@ -139,23 +139,25 @@ pub async fn seed(db: &Db) -> Result<Seeded, sqlx::Error> {
     })
 }
 
+/// The demo site's id, unless `settings` (a table keyed by site) has its row already.
+async fn unset_demo_site(db: &Db, settings: &'static str) -> Result<Option<i64>, sqlx::Error> {
+    let sql = format!(
+        "SELECT s.id, EXISTS (SELECT 1 FROM {settings} t WHERE t.site_id = s.id) FROM sites s \
+         JOIN organisations o ON o.id = s.organisation_id WHERE o.name = $1 AND s.name = $2"
+    );
+    let site: Option<(i64, bool)> = on_db!(db, pool => {
+        sqlx::query_as(&sql).bind(ORGANISATION).bind(SITE).fetch_optional(pool).await
+    })?;
+    Ok(site.and_then(|(site, set)| (!set).then_some(site)))
+}
+
 /// The demo site's fleet rules, once: the simulator runs `speed` times faster than real time,
 /// so a limit on use per hour is scaled to match (power is instantaneous and is not).
 pub async fn seed_fleet(
     fleet: &crate::fleet::Fleet,
     speed: u32,
 ) -> Result<(), crate::fleet::FleetError> {
-    let site: Option<(i64, bool)> = on_db!(&fleet.engine().db, pool => {
-        sqlx::query_as(
-            "SELECT s.id, EXISTS (SELECT 1 FROM fleet_rules r WHERE r.site_id = s.id) FROM sites s \
-             JOIN organisations o ON o.id = s.organisation_id WHERE o.name = $1 AND s.name = $2",
-        )
-        .bind(ORGANISATION)
-        .bind(SITE)
-        .fetch_optional(pool)
-        .await
-    })?;
-    let Some((site, false)) = site else {
+    let Some(site) = unset_demo_site(&fleet.engine().db, "fleet_rules").await? else {
         return Ok(());
     };
     let defaults = FleetRules::default();
@@ -172,17 +174,7 @@ pub async fn seed_fleet(
 /// (varied, so the console shows healthy, low and empty accounts). Runs once: `None` when the
 /// site was set up before.
 pub async fn seed_engine(engine: &Engine) -> Result<Option<usize>, EngineError> {
-    let site: Option<(i64, bool)> = on_db!(&engine.db, pool => {
-        sqlx::query_as(
-            "SELECT s.id, EXISTS (SELECT 1 FROM site_policies p WHERE p.site_id = s.id) FROM sites s \
-             JOIN organisations o ON o.id = s.organisation_id WHERE o.name = $1 AND s.name = $2",
-        )
-        .bind(ORGANISATION)
-        .bind(SITE)
-        .fetch_optional(pool)
-        .await
-    })?;
-    let Some((site, false)) = site else {
+    let Some(site) = unset_demo_site(&engine.db, "site_policies").await? else {
         return Ok(None);
     };
     let site = SiteId(site);

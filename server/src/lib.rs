@@ -188,24 +188,14 @@ async fn open_fleet(config: &Config, engine: &engine::Engine) -> Result<OpenedFl
         if let Some(dir) = &settings.broker_dir {
             let files = BrokerFiles {
                 dir: dir.clone(),
-                platform_user: settings.user.clone(),
-                platform_password: settings.password.clone(),
+                platform_user: settings.broker.user.clone(),
+                platform_password: settings.broker.password.clone(),
                 pid_file: settings.broker_pid_file.clone(),
             };
             files.write(&engine.db).await?;
             broker = Some(files);
         }
-        let transport = mqtt::MqttTransport::start(
-            &mqtt::MqttSettings {
-                host: settings.host.clone(),
-                port: settings.port,
-                ca_file: settings.ca_file.clone(),
-                user: settings.user.clone(),
-                password: settings.password.clone(),
-                client_id: settings.client_id.clone(),
-            },
-            sender.clone(),
-        )?;
+        let transport = mqtt::MqttTransport::start(&settings.broker, sender.clone())?;
         transports.push(transport);
     }
     let fleet = fleet::Fleet::new(

@@ -18,7 +18,7 @@ use super::ssr::{answer, caller, ports};
 #[cfg(feature = "ssr")]
 mod guard {
     use crate::{
-        domain::{Caller, MeterAction, MeterId, SiteId, UnitId},
+        domain::{Caller, MeterAction, MeterId, OrgId, SiteId, UnitId},
         error::AppError,
         ports::{AccountPlace, Ports},
     };
@@ -55,8 +55,18 @@ mod guard {
             .site_org(site)
             .await?
             .ok_or(AppError::Forbidden)?;
+        allowed(caller, action, site, org).map(|()| site)
+    }
+
+    /// Staff rights on a site (nobody is a site's or unit's occupant as such).
+    fn allowed(
+        caller: &Caller,
+        action: MeterAction,
+        site: SiteId,
+        org: OrgId,
+    ) -> Result<(), AppError> {
         if caller.may_on_meter(action, site, org, None) {
-            Ok(site)
+            Ok(())
         } else {
             Err(AppError::Forbidden)
         }
@@ -74,11 +84,7 @@ mod guard {
             .unit_site(unit)
             .await?
             .ok_or(AppError::Forbidden)?;
-        if caller.may_on_meter(action, site, org, None) {
-            Ok(unit)
-        } else {
-            Err(AppError::Forbidden)
-        }
+        allowed(caller, action, site, org).map(|()| unit)
     }
 
     pub async fn alarm(
@@ -93,11 +99,7 @@ mod guard {
             .alarm_place(alarm)
             .await?
             .ok_or(AppError::Forbidden)?;
-        if caller.may_on_meter(action, place.site, place.org, None) {
-            Ok(alarm)
-        } else {
-            Err(AppError::Forbidden)
-        }
+        allowed(caller, action, place.site, place.org).map(|()| alarm)
     }
 }
 

@@ -126,6 +126,12 @@ impl Caller {
             .any(|grant| grant.role == role && grant.site == Some(site))
     }
 
+    /// Holds one of `roles` on the site, or is an admin of its organisation.
+    fn staff_on(&self, roles: &[Role], site: SiteId, site_org: OrgId) -> bool {
+        site_org == self.org_id
+            && (self.is_admin() || roles.iter().any(|role| self.holds_on(*role, site)))
+    }
+
     /// Admins see every site of their organisation; other staff only the sites granted to them.
     pub fn can_view_site(&self, site: SiteId, site_org: OrgId) -> bool {
         site_org == self.org_id
@@ -143,10 +149,7 @@ impl Caller {
         occupant: Option<UserId>,
     ) -> bool {
         let own = occupant == Some(self.user_id);
-        let staff = |roles: &[Role]| {
-            site_org == self.org_id
-                && (self.is_admin() || roles.iter().any(|role| self.holds_on(*role, site)))
-        };
+        let staff = |roles: &[Role]| self.staff_on(roles, site, site_org);
         match action {
             AccountAction::View => own || staff(&[Role::Manager, Role::Operator, Role::Cashier]),
             AccountAction::ResidentChoice => own,
@@ -165,10 +168,7 @@ impl Caller {
         occupant: Option<UserId>,
     ) -> bool {
         let own = occupant == Some(self.user_id);
-        let staff = |roles: &[Role]| {
-            site_org == self.org_id
-                && (self.is_admin() || roles.iter().any(|role| self.holds_on(*role, site)))
-        };
+        let staff = |roles: &[Role]| self.staff_on(roles, site, site_org);
         match action {
             MeterAction::View => own || staff(&[Role::Manager, Role::Operator, Role::Cashier]),
             MeterAction::Operate => staff(&[Role::Manager, Role::Operator]),

@@ -9,11 +9,12 @@ use super::{
 use crate::{db::Tx, on_tx};
 use app::domain::{
     Minor, Role, Utility,
+    fleet::CommandKind,
     supply::{Decision, MeterCommand, Notice, Situation, SupplyState, days_left, decide},
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// Why a meter is held closed for safety, and who may lift the hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,22 +285,53 @@ pub async fn send(
         MeterCommand::Arm => "armed",
     };
     on_tx!(tx, conn => {
+        sqlx::query("UPDATE meter_states SET relay = $1 WHERE meter_id = $2")
+            .bind(relay)
+            .bind(meter)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+    })?;
+    let kind = CommandKind::parse(command.as_str()).expect("relay commands are fleet commands");
+    queue_command(tx, meter, kind, None, reason, None, now).await?;
+    Ok(Some(command))
+}
+
+/// Queues any command for a meter with its next sequence number and returns the command's id.
+/// Relay commands go through [`send`], which also keeps the wanted relay state.
+pub async fn queue_command(
+    tx: &mut Tx,
+    meter: i64,
+    kind: CommandKind,
+    params: Option<Value>,
+    reason: &str,
+    actor: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    on_tx!(tx, conn => {
+        sqlx::query("INSERT INTO meter_states (meter_id) VALUES ($1) ON CONFLICT (meter_id) DO NOTHING")
+            .bind(meter)
+            .execute(&mut *conn)
+            .await?;
         let seq: i64 = sqlx::query_scalar(
-            "UPDATE meter_states SET command_seq = command_seq + 1, relay = $1 WHERE meter_id = $2 RETURNING command_seq",
+            "UPDATE meter_states SET command_seq = command_seq + 1 WHERE meter_id = $1 RETURNING command_seq",
         )
-        .bind(relay)
         .bind(meter)
         .fetch_one(&mut *conn)
         .await?;
-        sqlx::query("INSERT INTO meter_commands (meter_id, seq, command, reason, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(meter)
-            .bind(seq)
-            .bind(command.as_str())
-            .bind(reason)
-            .bind(now)
-            .execute(&mut *conn)
-            .await
-            .map(|_| Some(command))
+        sqlx::query_scalar(
+            "INSERT INTO meter_commands (meter_id, seq, command, reason, params, created_at, actor_user_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(meter)
+        .bind(seq)
+        .bind(kind.as_str())
+        .bind(reason)
+        .bind(params.map(|p| p.to_string()))
+        .bind(now)
+        .bind(actor)
+        .fetch_one(&mut *conn)
+        .await
     })
 }
 

@@ -25,43 +25,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-/// Queues a command that is not a relay command (those go through the engine's `send`, which
-/// keeps the wanted relay state). Returns the command's id.
-pub async fn queue(
-    tx: &mut Tx,
-    meter: i64,
-    kind: CommandKind,
-    params: Option<Value>,
-    reason: &str,
-    actor: Option<i64>,
-    now: DateTime<Utc>,
-) -> Result<i64, sqlx::Error> {
-    on_tx!(tx, conn => {
-        sqlx::query("INSERT INTO meter_states (meter_id) VALUES ($1) ON CONFLICT (meter_id) DO NOTHING")
-            .bind(meter)
-            .execute(&mut *conn)
-            .await?;
-        let seq: i64 = sqlx::query_scalar(
-            "UPDATE meter_states SET command_seq = command_seq + 1 WHERE meter_id = $1 RETURNING command_seq",
-        )
-        .bind(meter)
-        .fetch_one(&mut *conn)
-        .await?;
-        sqlx::query_scalar(
-            "INSERT INTO meter_commands (meter_id, seq, command, reason, params, created_at, actor_user_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(meter)
-        .bind(seq)
-        .bind(kind.as_str())
-        .bind(reason)
-        .bind(params.map(|p| p.to_string()))
-        .bind(now)
-        .bind(actor)
-        .fetch_one(&mut *conn)
-        .await
-    })
-}
+pub use crate::engine::supply::queue_command as queue;
 
 /// A meter to install, as the console's form gives it (parsed here, at the edge).
 #[derive(Clone, Debug)]
