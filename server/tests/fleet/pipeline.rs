@@ -568,3 +568,64 @@ async fn the_time_of_use_schedule_goes_to_meters_that_switch_rates_and_limits_ar
         "{params}"
     );
 }
+
+#[tokio::test]
+async fn an_overload_can_limit_the_load_and_a_water_spike_can_close_the_valve() {
+    let sim = Sim::new(1).await;
+    let rules = FleetRules {
+        overload_kw: Some(d("5")),
+        overload_action: app::domain::fleet::OverloadAction::Limit,
+        load_limit_kw: d("3"),
+        water_shut_off: true,
+        ..FleetRules::default()
+    };
+    sim.fleet
+        .set_rules(Some(1), sim.fx.site.0, &rules)
+        .await
+        .unwrap();
+    let start = Utc::now() - Duration::hours(1);
+    let power = |at: DateTime<Utc>, kw: &str| {
+        let status = Status {
+            at: Some(at),
+            power_kw: Some(d(kw)),
+            ..Status::default()
+        };
+        sim.event(0, Utility::Electricity, Uplink::Status(status), at)
+    };
+    sim.fleet.ingest(vec![power(start, "8")]).await.unwrap();
+    sim.fleet
+        .ingest(vec![power(start + Duration::seconds(61), "8")])
+        .await
+        .unwrap();
+    let electricity = sim.fx.units[0].electricity;
+    let commands = sim.fx.commands(electricity).await;
+    assert_eq!(
+        commands.iter().map(|c| c.1.as_str()).collect::<Vec<_>>(),
+        ["load_limit"],
+        "limited, not cut"
+    );
+    let params: String = on_db!(&sim.fx.db, pool => {
+        sqlx::query_scalar("SELECT params FROM meter_commands WHERE meter_id = $1").bind(electricity).fetch_one(pool).await
+    })
+    .unwrap();
+    assert_eq!(params, r#"{"kw":"3"}"#);
+
+    // A cubic metre in a quarter of an hour is a burst: alarm, and this site closes the valve.
+    let water = sim.fx.units[0].water;
+    sim.fleet
+        .ingest(vec![
+            sim.reading(0, Utility::Water, start, "10"),
+            sim.reading(0, Utility::Water, start + Duration::minutes(15), "11"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.alarms(water).await,
+        [("water_spike".to_owned(), "open".to_owned())]
+    );
+    let commands = sim.fx.commands(water).await;
+    assert_eq!(
+        commands.last().map(|c| (c.1.as_str(), c.2.as_str())),
+        Some(("close", "safety: water_leak"))
+    );
+}
