@@ -57,7 +57,8 @@ async fn main() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let port = start_broker(dir.path());
+    let mut broker = start_broker(dir.path());
+    let port = broker.port;
     let config = Config {
         data_dir: dir.path().to_path_buf(),
         database_url: Some(Secret::new(format!(
@@ -173,10 +174,17 @@ async fn main() {
         differences.is_empty(),
         "the ledger reconciles after the run"
     );
+    let _ = broker.child.kill();
+    let _ = broker.child.wait();
 }
 
-/// mosquitto on a free loopback port, anonymous, no persistence; killed with the process.
-fn start_broker(dir: &std::path::Path) -> u16 {
+struct Broker {
+    port: u16,
+    child: std::process::Child,
+}
+
+/// mosquitto on a free loopback port, anonymous, no persistence; stopped at the end.
+fn start_broker(dir: &std::path::Path) -> Broker {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -191,15 +199,13 @@ fn start_broker(dir: &std::path::Path) -> u16 {
         .stderr(Stdio::null())
         .spawn()
         .expect("mosquitto");
-    // The broker lives as long as the benchmark.
-    std::mem::forget(child);
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    port
+    Broker { port, child }
 }
 
 /// The site, every meter on MQTT, every wallet in credit but one in `VICTIM_EVERY`.
