@@ -48,14 +48,14 @@ mod guard {
         caller: &Caller,
         site: &str,
         action: MeterAction,
-    ) -> Result<SiteId, AppError> {
+    ) -> Result<(SiteId, OrgId), AppError> {
         let site: SiteId = site.parse().map_err(|_| AppError::Forbidden)?;
         let org = ports
             .directory
             .site_org(site)
             .await?
             .ok_or(AppError::Forbidden)?;
-        allowed(caller, action, site, org).map(|()| site)
+        allowed(caller, action, site, org).map(|()| (site, org))
     }
 
     /// Staff rights on a site (nobody is a site's or unit's occupant as such).
@@ -164,12 +164,7 @@ pub async fn load_site_fleet(
         async {
             let caller = caller().await?;
             let ports = ports()?;
-            let site = guard::site(&ports, &caller, &site, MeterAction::View).await?;
-            let org = ports
-                .directory
-                .site_org(site)
-                .await?
-                .ok_or(AppError::Forbidden)?;
+            let (site, org) = guard::site(&ports, &caller, &site, MeterAction::View).await?;
             let overview = ports.directory.site_overview(site).await?;
             let units = overview
                 .buildings
@@ -240,7 +235,7 @@ pub async fn release_cut_offs(site: String) -> Result<u64, AppError> {
         async {
             let caller = caller().await?;
             let ports = ports()?;
-            let site = guard::site(&ports, &caller, &site, MeterAction::Manage).await?;
+            let (site, _) = guard::site(&ports, &caller, &site, MeterAction::Manage).await?;
             ports.fleet.release_held(&caller, site).await
         }
         .await,
@@ -364,7 +359,7 @@ pub async fn save_fleet_rules(
         async {
             let caller = caller().await?;
             let ports = ports()?;
-            let site = guard::site(&ports, &caller, &site, MeterAction::Manage).await?;
+            let (site, _) = guard::site(&ports, &caller, &site, MeterAction::Manage).await?;
             let current = ports.fleet.rules(site).await?;
             let rules = FleetRules {
                 offline_after_minutes,

@@ -2,7 +2,7 @@
 //! moved open → acknowledged → resolved with every step in the audit log. The watch loop
 //! finds meters that have gone quiet.
 
-use super::{Fleet, FleetError, MeterInfo, RulesCache};
+use super::{Fleet, FleetError, METER_COLUMNS, METER_FROM, MeterInfo, RulesCache};
 use crate::{audit::AuditEntry, db::Tx, on_tx};
 use app::domain::fleet::{AlarmKind, AlarmStep};
 use chrono::{DateTime, Utc};
@@ -221,28 +221,31 @@ pub async fn watch(fleet: Fleet) {
     }
 }
 
+/// A meter's fleet columns and when it was last heard (or installed).
+type Quiet = (i64, i64, i64, String, String, bool, bool, DateTime<Utc>);
+
 /// Raises an offline alarm for every meter silent for longer than its site allows (a
 /// sleeping meter is allowed much longer). Returns how many went offline.
 pub async fn find_offline(fleet: &Fleet, now: DateTime<Utc>) -> Result<usize, FleetError> {
     let _turn = fleet.engine().turn().await;
     let mut tx = fleet.engine().db.begin_write().await?;
-    let candidates: Vec<(String, DateTime<Utc>)> = on_tx!(&mut tx, conn => {
-        sqlx::query_as(
-            "SELECT m.serial, COALESCE(s.last_seen_at, m.installed_at) FROM meters m \
+    // The meters themselves come with the look-up: no second query per meter.
+    let candidates: Vec<Quiet> = on_tx!(&mut tx, conn => {
+        sqlx::query_as(&format!(
+            "{} , COALESCE(s.last_seen_at, m.installed_at) {} \
              LEFT JOIN meter_status s ON s.meter_id = m.id \
              WHERE m.removed_at IS NULL AND (s.online IS NULL OR s.online) \
              AND COALESCE(s.last_seen_at, m.installed_at) < $1",
-        )
+            METER_COLUMNS, METER_FROM
+        ))
         .bind(now - chrono::Duration::minutes(1))
         .fetch_all(&mut *conn)
         .await
     })?;
     let mut rules = RulesCache::default();
     let mut offline = 0;
-    for (serial, seen) in candidates {
-        let Some(meter) = fleet.meter(&serial).await? else {
-            continue;
-        };
+    for (id, site, unit, utility, transport, sleeps, removed, seen) in candidates {
+        let meter = super::meter_info((id, site, unit, utility, transport, sleeps, removed))?;
         let limit = rules
             .get(&mut tx, meter.site)
             .await?

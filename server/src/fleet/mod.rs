@@ -231,11 +231,12 @@ impl Drop for Running {
 
 type MeterRow = (i64, i64, i64, String, String, bool, bool);
 
-const METER_SELECT: &str = "SELECT m.id, b.site_id, m.unit_id, m.utility, m.transport, m.sleeps, \
-     m.removed_at IS NOT NULL FROM meters m JOIN units u ON u.id = m.unit_id \
+pub(crate) const METER_COLUMNS: &str = "SELECT m.id, b.site_id, m.unit_id, m.utility, m.transport, \
+     m.sleeps, m.removed_at IS NOT NULL";
+pub(crate) const METER_FROM: &str = "FROM meters m JOIN units u ON u.id = m.unit_id \
      JOIN buildings b ON b.id = u.building_id";
 
-fn meter_info(row: MeterRow) -> Result<MeterInfo, FleetError> {
+pub(crate) fn meter_info(row: MeterRow) -> Result<MeterInfo, FleetError> {
     let (id, site, unit, utility, transport, sleeps, removed) = row;
     Ok(MeterInfo {
         id,
@@ -252,7 +253,7 @@ fn meter_info(row: MeterRow) -> Result<MeterInfo, FleetError> {
 
 async fn load_meter(db: &crate::db::Db, serial: &str) -> Result<Option<MeterInfo>, FleetError> {
     let row: Option<MeterRow> = on_db!(db, pool => {
-        sqlx::query_as(&format!("{METER_SELECT} WHERE m.serial = $1"))
+        sqlx::query_as(&format!("{METER_COLUMNS} {METER_FROM} WHERE m.serial = $1"))
             .bind(serial)
             .fetch_optional(pool)
             .await
@@ -263,7 +264,7 @@ async fn load_meter(db: &crate::db::Db, serial: &str) -> Result<Option<MeterInfo
 /// The meter by id, in a transaction.
 pub(crate) async fn meter_by_id(tx: &mut Tx, meter: i64) -> Result<Option<MeterInfo>, FleetError> {
     let row: Option<MeterRow> = on_tx!(tx, conn => {
-        sqlx::query_as(&format!("{METER_SELECT} WHERE m.id = $1"))
+        sqlx::query_as(&format!("{METER_COLUMNS} {METER_FROM} WHERE m.id = $1"))
             .bind(meter)
             .fetch_optional(&mut *conn)
             .await

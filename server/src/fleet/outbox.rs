@@ -107,6 +107,13 @@ impl Fleet {
         stagger: &mut Stagger,
     ) -> Result<DispatchReport, FleetError> {
         let mut report = DispatchReport::default();
+        // Idle most of the time: look before taking the write turn. (Superseding only
+        // matters when something is due: a newer relay command is itself due.)
+        let mut look = self.engine().db.begin_read().await?;
+        if due(&mut look, now).await?.is_empty() {
+            return Ok(report);
+        }
+        drop(look);
         let due = {
             let _turn = self.engine().turn().await;
             let mut tx = self.engine().db.begin_write().await?;
