@@ -68,6 +68,22 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!("/manage") view=pages::manager::home::ManagerHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/accounts/:id") view=pages::accounts::AccountPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/accounts/:id/top-up")
+                        view=pages::payments::RechargePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/payments/:id") view=pages::payments::PaymentStatusPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/pay/sandbox/:id")
+                        view=pages::payments::SandboxCheckoutPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/manage/sites/:id/payments")
+                        view=pages::payments::SitePaymentsPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/meters/:id") view=pages::fleet::MeterPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/manage/sites/:id/fleet")

@@ -9,6 +9,7 @@ use crate::{
         fleet::{
             AlarmStep, AlarmView, FleetRules, InstalledMeter, MeterDetail, MeterForm, Operation,
         },
+        payments::{PaymentPage, ProviderKind, RechargeOptions, SitePayments, StartedPayment},
         views::{
             AccountRecord, AccountView, CreatedAccount, Receipt, ResidentHome, SiteOverview,
             SiteSummary,
@@ -217,6 +218,72 @@ pub trait FleetPort: Send + Sync {
     ) -> Result<(), AppError>;
 }
 
+/// A top-up asked for through a provider, as the server function parsed and authorised it.
+#[derive(Clone, Debug)]
+pub struct PaymentRequest {
+    pub account: AccountId,
+    /// As typed; parsed against the site's currency by the engine.
+    pub amount: String,
+    pub provider: ProviderKind,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// The signed-in payer; `None` on the public pay-by-number page.
+    pub payer: Option<UserId>,
+    /// The address the payer's browser used, for return pages when no public URL is set.
+    pub origin: String,
+}
+
+/// Payments through providers: checkout, status, receipts, and the manager's side (conflicts,
+/// refunds). Callbacks from providers do not pass here: they are the server's own routes.
+#[async_trait::async_trait]
+pub trait PaymentsPort: Send + Sync {
+    /// Providers, limits and recent payments for an account's recharge page.
+    async fn recharge_options(
+        &self,
+        account: AccountId,
+        payer: &Caller,
+    ) -> Result<RechargeOptions, AppError>;
+
+    /// Stores a pending payment and starts the provider's checkout.
+    async fn start(&self, request: PaymentRequest) -> Result<StartedPayment, AppError>;
+
+    /// A payment by its public id, and the account it pays into (for authorisation).
+    async fn payment(
+        &self,
+        public_id: &str,
+    ) -> Result<Option<(PaymentPage, Option<AccountId>)>, AppError>;
+
+    /// The sandbox's checkout page pays or declines: a signed callback goes through the same
+    /// verification and settlement as a real provider's.
+    async fn sandbox_complete(&self, public_id: &str, paid: bool) -> Result<(), AppError>;
+
+    async fn site_payments(&self, site: SiteId, query: &str) -> Result<SitePayments, AppError>;
+
+    /// The site a conflict or payment belongs to, for authorisation.
+    async fn conflict_site(&self, conflict: i64) -> Result<Option<SiteId>, AppError>;
+    async fn payment_site(&self, public_id: &str) -> Result<Option<SiteId>, AppError>;
+
+    /// Credits a conflict's money to an account (the one it named, or `account`), or
+    /// dismisses it.
+    async fn resolve_conflict(
+        &self,
+        caller: &Caller,
+        conflict: i64,
+        account: Option<&str>,
+        credit: bool,
+    ) -> Result<(), AppError>;
+
+    /// Gives money back through the provider (or records it given by hand).
+    async fn refund(
+        &self,
+        caller: &Caller,
+        public_id: &str,
+        amount: &str,
+        reason: &str,
+        by_hand: bool,
+    ) -> Result<(), AppError>;
+}
+
 /// Every port, as one context value.
 #[derive(Clone)]
 pub struct Ports {
@@ -224,4 +291,5 @@ pub struct Ports {
     pub directory: Arc<dyn DirectoryPort>,
     pub accounts: Arc<dyn AccountsPort>,
     pub fleet: Arc<dyn FleetPort>,
+    pub payments: Arc<dyn PaymentsPort>,
 }

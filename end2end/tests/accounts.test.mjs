@@ -56,7 +56,7 @@ test('a manager takes cash for an account and the balance rises once', async () 
   await page.getByRole('button', { name: 'Record cash top-up' }).click();
   const receipt = page.locator('.receipt');
   await receipt.waitFor();
-  assert.match(await receipt.textContent(), /Receipt R\d{8}: 150\.00 received/);
+  assert.match(await receipt.textContent(), /Receipt R\d+-\d{6}: 150\.00 received/);
   await page.waitForFunction(
     (expected) => document.querySelector('.balance .amount')?.dataset.balance === String(expected),
     before + 15000,

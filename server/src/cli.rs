@@ -21,6 +21,13 @@ Commands:
               The site's trial balance by kind of account (it sums to zero)
   journal --site ID [--from DATE] [--to DATE]
               The site's journal as CSV on standard output (dates as 2026-01-31, UTC)
+  provider --site ID --provider NAME [--enabled true|false] [--set KEY=VALUE]...
+           [--secret KEY=ENV_VAR]...
+              Sets a site's payment provider up (sandbox, stripe, mpesa, paystack, bank) and
+              prints the addresses to register with it. --set keeps a setting (base_url,
+              short_code); --secret reads a secret from the named environment variable
+              (stripe: secret_key, webhook_secret; paystack: secret_key; mpesa:
+              consumer_key, consumer_secret, passkey), never from the command line
   help        Show this text (also --help, -h)
 
 Options:
@@ -45,7 +52,18 @@ pub enum Command {
         from: Option<String>,
         to: Option<String>,
     },
+    Provider(ProviderSetUp),
     Help,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ProviderSetUp {
+    pub site: i64,
+    pub provider: String,
+    pub enabled: bool,
+    pub settings: Vec<(String, String)>,
+    /// Secret names and the environment variables holding them.
+    pub secrets: Vec<(String, String)>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -110,6 +128,39 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
                     .find(|(f, _)| f == "--to")
                     .map(|(_, v)| v.clone()),
             }
+        }
+        Some("provider") => {
+            let options = parse_options(
+                words.by_ref(),
+                &["--site", "--provider", "--enabled", "--set", "--secret"],
+            )?;
+            let pairs = |flag: &str| -> Result<Vec<(String, String)>, String> {
+                options
+                    .iter()
+                    .filter(|(f, _)| f == flag)
+                    .map(|(_, v)| {
+                        v.split_once('=')
+                            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                            .ok_or_else(|| format!("{flag} needs KEY=VALUE, got {v:?}"))
+                    })
+                    .collect()
+            };
+            Command::Provider(ProviderSetUp {
+                site: site_option(&options)?,
+                provider: options
+                    .iter()
+                    .find(|(f, _)| f == "--provider")
+                    .map(|(_, v)| v.clone())
+                    .ok_or("--provider is needed")?,
+                enabled: match options.iter().find(|(f, _)| f == "--enabled") {
+                    None => true,
+                    Some((_, v)) => v
+                        .parse()
+                        .map_err(|_| format!("--enabled needs true or false, got {v:?}"))?,
+                },
+                settings: pairs("--set")?,
+                secrets: pairs("--secret")?,
+            })
         }
         Some(other) => return Err(format!("unknown command {other:?}")),
     };
@@ -190,6 +241,27 @@ mod tests {
 
     fn args(line: &str) -> Vec<String> {
         line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn provider_set_up_reads_settings_and_secret_variables() {
+        let command = parse(args(
+            "provider --site 3 --provider stripe --set base_url=http://x --secret secret_key=STRIPE_KEY",
+        ))
+        .unwrap()
+        .command;
+        assert_eq!(
+            command,
+            Command::Provider(ProviderSetUp {
+                site: 3,
+                provider: "stripe".into(),
+                enabled: true,
+                settings: vec![("base_url".into(), "http://x".into())],
+                secrets: vec![("secret_key".into(), "STRIPE_KEY".into())],
+            })
+        );
+        assert!(parse(args("provider --site 3 --provider stripe --set nonsense")).is_err());
+        assert!(parse(args("provider --provider stripe")).is_err());
     }
 
     #[test]

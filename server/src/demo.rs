@@ -170,6 +170,22 @@ pub async fn seed_fleet(
     fleet.set_rules(None, site, &rules).await
 }
 
+/// The demo site pays through the built-in sandbox, once.
+pub async fn seed_payments(payments: &crate::payments::Payments) -> Result<(), sqlx::Error> {
+    let Some(site) = unset_demo_site(&payments.engine.db, "payment_providers").await? else {
+        return Ok(());
+    };
+    payments
+        .configure(
+            site,
+            app::domain::payments::ProviderKind::Sandbox,
+            true,
+            serde_json::json!({}),
+            serde_json::json!({}),
+        )
+        .await
+}
+
 /// The demo site's tariffs and rules, its residents' prepaid accounts and opening top-ups
 /// (varied, so the console shows healthy, low and empty accounts). Runs once: `None` when the
 /// site was set up before.

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod fleet;
 pub mod http;
 pub mod ledger;
+pub mod payments;
 pub mod secrets;
 
 use app::{error::AppError, ports::Ports};
@@ -60,6 +61,7 @@ pub struct Platform {
     /// The one engine of this process: its writes take turns.
     pub engine: engine::Engine,
     pub fleet: fleet::Fleet,
+    pub payments: payments::Payments,
     /// The built-in meter simulator, when it runs.
     pub simulator: Option<Arc<fleet::simulator::Simulator>>,
     /// Meter events, until [`Platform::serve`] (or a test) starts the fleet's loops.
@@ -82,7 +84,13 @@ impl Platform {
         let secrets = secrets::load_or_create(&db, &config).await?;
         let engine = engine::Engine::new(db.clone());
         let (fleet, simulator, events) = open_fleet(&config, &engine).await?;
+        let payments = payments::Payments::new(
+            engine.clone(),
+            secrets.webhook_secret.clone(),
+            config.public_url.clone(),
+        );
         Ok(Self {
+            payments,
             config,
             engine,
             fleet,
@@ -101,6 +109,7 @@ impl Platform {
             directory: Arc::new(directory::Directory::new(self.db.clone())),
             accounts: Arc::new(self.engine.clone()),
             fleet: Arc::new(self.fleet.clone()),
+            payments: Arc::new(self.payments.clone()),
         }
     }
 
@@ -111,6 +120,7 @@ impl Platform {
             ports: self.ports(),
         };
         http::router(state, self.sessions.clone(), &self.config, &self.secrets)
+            .merge(payments::hooks::router(self.payments.clone()))
     }
 
     /// Serves on `listener` until `shutdown` completes, with background upkeep alongside.

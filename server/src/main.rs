@@ -56,9 +56,68 @@ async fn run(config_file: Option<std::path::PathBuf>, command: Command) -> Resul
         Command::Reconcile => reconcile(&platform).await,
         Command::TrialBalance { site } => trial_balance(&platform, site).await,
         Command::Journal { site, from, to } => journal(&platform, site, from, to).await,
+        Command::Provider(set_up) => provider(&platform, set_up).await,
         Command::Serve => serve(platform).await,
         Command::Help => unreachable!("help is answered before configuration is read"),
     }
+}
+
+async fn provider(platform: &Platform, set_up: server::cli::ProviderSetUp) -> Result<(), String> {
+    use app::domain::payments::ProviderKind;
+    let kind = ProviderKind::parse(&set_up.provider)
+        .ok_or_else(|| format!("unknown provider {:?}", set_up.provider))?;
+    let settings: serde_json::Map<String, serde_json::Value> = set_up
+        .settings
+        .into_iter()
+        .map(|(key, value)| (key, serde_json::Value::String(value)))
+        .collect();
+    let mut secrets = serde_json::Map::new();
+    for (key, variable) in set_up.secrets {
+        let value = std::env::var(&variable)
+            .map_err(|_| format!("the environment variable {variable} (for {key}) is not set"))?;
+        secrets.insert(key, serde_json::Value::String(value));
+    }
+    platform
+        .payments
+        .configure(
+            set_up.site,
+            kind,
+            set_up.enabled,
+            settings.into(),
+            secrets.into(),
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    let origin = platform
+        .config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", platform.config.listen));
+    let origin = origin.trim_end_matches('/');
+    println!("{} set up for site {}.", kind.label(), set_up.site);
+    match kind {
+        ProviderKind::Stripe | ProviderKind::Paystack | ProviderKind::Sandbox => {
+            println!(
+                "Webhook address: {origin}/hooks/{}/{}",
+                kind.as_str(),
+                set_up.site
+            )
+        }
+        ProviderKind::Mpesa => {
+            let token = platform.payments.url_token(&format!("c2b:{}", set_up.site));
+            println!(
+                "Paybill confirmation URL: {origin}/hooks/mpesa/c2b/{}/{token}",
+                set_up.site
+            );
+            println!(
+                "Paybill validation URL:   {origin}/hooks/mpesa/validate/{}/{token}",
+                set_up.site
+            );
+            println!("(STK push results come to a new address for each payment.)");
+        }
+        ProviderKind::Bank => println!("Transfers are matched from imported statements."),
+    }
+    Ok(())
 }
 
 async fn seed_demo(platform: &Platform) -> Result<(), String> {
@@ -80,6 +139,9 @@ async fn seed_demo(platform: &Platform) -> Result<(), String> {
     demo::seed_fleet(&platform.fleet, platform.config.simulator_speed)
         .await
         .map_err(|error| format!("could not set the demo's fleet rules: {error}"))?;
+    demo::seed_payments(&platform.payments)
+        .await
+        .map_err(|error| format!("could not set the demo's payments up: {error}"))?;
     println!("{}", demo::sign_ins());
     Ok(())
 }

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use super::ssr::{answer, caller, ports};
 
 #[cfg(feature = "ssr")]
-mod guard {
+pub(crate) mod guard {
     use crate::{
         domain::{AccountId, Caller, access::AccountAction},
         error::AppError,

@@ -86,6 +86,17 @@ pub enum AccountAction {
     CashTopUp,
     /// Correct a balance, with a reason.
     Adjust,
+    /// Top up online through a payment provider: the resident, or staff on their behalf.
+    Pay,
+}
+
+/// What staff may do with a site's payments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PaymentAction {
+    /// The list, receipts and conflicts: managers and cashiers.
+    View,
+    /// Refunds, conflicts resolved, statements imported, reconciliation: managers.
+    Manage,
 }
 
 /// What someone may want to do with a meter or its alarms.
@@ -155,6 +166,15 @@ impl Caller {
             AccountAction::ResidentChoice => own,
             AccountAction::CashTopUp => staff(&[Role::Manager, Role::Cashier]),
             AccountAction::Adjust => staff(&[Role::Manager]),
+            AccountAction::Pay => own || staff(&[Role::Manager, Role::Cashier]),
+        }
+    }
+
+    /// Cashiers see a site's payments; only managers give money back or settle a conflict.
+    pub fn may_on_payments(&self, action: PaymentAction, site: SiteId, site_org: OrgId) -> bool {
+        match action {
+            PaymentAction::View => self.staff_on(&[Role::Manager, Role::Cashier], site, site_org),
+            PaymentAction::Manage => self.staff_on(&[Role::Manager], site, site_org),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod fleet;
 pub mod ids;
 pub mod money;
 pub mod password;
+pub mod payments;
 pub mod site;
 pub mod supply;
 pub mod tariff;

@@ -69,7 +69,10 @@ fn Account(detail: AccountDetail, actions: Actions) -> impl IntoView {
         <p class="breadcrumb"><a href="/">"Home"</a></p>
         <h1>{account.title()}</h1>
         <AccountCard account=account.clone() link=false/>
-        {detail.may_choose.then(|| view! { <ResidentChoices account=account.clone() actions/> })}
+        {detail.may_choose.then(|| view! {
+            <p><a class="button" href=format!("/accounts/{id}/top-up")>"Top up"</a></p>
+            <ResidentChoices account=account.clone() actions/>
+        })}
         {detail.may_take_cash.then(|| view! { <CashForm id=id.clone() nonce=detail.form_nonce.clone() currency=account.currency.clone() actions/> })}
         {detail.may_adjust.then(|| view! { <AdjustForm id=id.clone() nonce=detail.form_nonce.clone() actions/> })}
         <Outboxes notices=detail.notices commands=detail.commands/>

@@ -19,7 +19,7 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// A signal that ticks every `ms` in the browser (never on the server), for live status.
-fn ticker(ms: u64) -> RwSignal<u64> {
+pub(crate) fn ticker(ms: u64) -> RwSignal<u64> {
     let tick = RwSignal::new(0_u64);
     Effect::new(move |_| {
         if let Ok(handle) = set_interval_with_handle(

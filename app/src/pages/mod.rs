@@ -6,6 +6,7 @@ pub mod layout;
 pub mod manager;
 pub mod not_found;
 pub mod password;
+pub mod payments;
 pub mod resident;
 pub mod sign_in;
 

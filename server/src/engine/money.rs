@@ -8,7 +8,7 @@
 
 use super::{
     Engine, EngineError,
-    setup::load_rules,
+    setup::{SiteRules, load_rules},
     supply::{evaluate, load_wallet},
 };
 use crate::{
@@ -17,7 +17,7 @@ use crate::{
     ledger::{Posted, Posting, SiteAccount, open_account, post, site_account},
     on_tx,
 };
-use app::domain::{Minor, Utility};
+use app::domain::{Minor, Utility, payments::receipt_label};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -39,12 +39,16 @@ pub struct TopUp {
     pub balance: Minor,
     pub repaid_emergency: Minor,
     pub repaid_debt: Minor,
+    /// The site and number of its receipt (every top-up has one).
+    pub receipt: Option<(i64, i64)>,
 }
 
 impl TopUp {
-    /// The receipt number a resident is given.
-    pub fn receipt(&self) -> String {
-        format!("R{:08}", self.transaction)
+    /// The receipt's printed number.
+    pub fn receipt_label(&self) -> String {
+        self.receipt
+            .map(|(site, number)| receipt_label(site, number))
+            .unwrap_or_default()
     }
 }
 
@@ -110,6 +114,234 @@ async fn debt_account(
     Ok(row.map(|(id, balance)| (id, Minor(balance))))
 }
 
+/// Checks a top-up's amount against the site's limits (and the tariff's minimum for a
+/// per-meter wallet). Done when money is asked for, not when it arrives: money a provider
+/// already took is credited even if the limits changed meanwhile.
+pub(crate) async fn check_amount(
+    tx: &mut Tx,
+    wallet: i64,
+    amount: Minor,
+    now: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    if amount <= Minor::ZERO {
+        return Err(EngineError::refused("A top-up must be more than zero."));
+    }
+    let accounts = wallet_accounts(tx, wallet).await?;
+    let rules = load_rules(tx, accounts.site).await?;
+    let (minimum, maximum) = limits(&accounts, &rules, now);
+    if amount < minimum || (maximum > Minor::ZERO && amount > maximum) {
+        return Err(EngineError::refused(format!(
+            "Top-ups here are between {} and {} {}.",
+            minimum.format(rules.digits),
+            maximum.format(rules.digits),
+            rules.currency.as_str()
+        )));
+    }
+    Ok(())
+}
+
+/// The smallest and largest top-up a wallet takes (a zero maximum: no maximum).
+fn limits(accounts: &WalletAccounts, rules: &SiteRules, now: DateTime<Utc>) -> (Minor, Minor) {
+    let tariff_minimum = accounts
+        .utility
+        .and_then(|utility| rules.tariff_now(utility, now))
+        .and_then(|tariff| Minor::from_decimal(tariff.min_top_up, rules.digits))
+        .unwrap_or(Minor::ZERO);
+    (
+        rules.policy.min_top_up.max(tariff_minimum),
+        rules.policy.max_top_up,
+    )
+}
+
+/// A wallet's top-up limits, for the recharge page.
+pub(crate) async fn top_up_limits(
+    tx: &mut Tx,
+    wallet: i64,
+    now: DateTime<Utc>,
+) -> Result<(Minor, Minor), EngineError> {
+    let accounts = wallet_accounts(tx, wallet).await?;
+    let rules = load_rules(tx, accounts.site).await?;
+    Ok(limits(&accounts, &rules, now))
+}
+
+/// Credits money that has arrived, inside the caller's transaction: repays emergency credit
+/// and a share of debt, issues the site's next receipt number, and decides supply again. A
+/// repeat of the same source answers the first outcome and changes nothing.
+pub(crate) async fn credit(
+    tx: &mut Tx,
+    wallet: i64,
+    amount: Minor,
+    source: &Source,
+    actor: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<TopUp, EngineError> {
+    let accounts = wallet_accounts(tx, wallet).await?;
+    let rules = load_rules(tx, accounts.site).await?;
+    let (key, from, memo) = match source {
+        Source::Provider {
+            provider,
+            reference,
+        } => (
+            format!("payment:{provider}:{reference}"),
+            SiteAccount::ProviderClearing,
+            format!("Top-up via {provider}"),
+        ),
+        Source::Cash { nonce } => (
+            format!("cash:{wallet}:{nonce}"),
+            SiteAccount::Cash,
+            "Cash top-up".to_owned(),
+        ),
+    };
+    let source_account = site_account(tx, accounts.site, from, now).await?;
+    let mut posting = Posting::new(accounts.site, key, "top_up")
+        .memo(memo)
+        .by(actor);
+    posting.transfer(source_account, wallet, amount);
+    let mut available = accounts.balance + amount;
+
+    let repaid_emergency = match accounts.emergency {
+        Some(emergency) if accounts.emergency_balance < Minor::ZERO => {
+            let repay = Minor((-accounts.emergency_balance.0).min(available.0.max(0)));
+            posting.transfer(wallet, emergency, repay);
+            available = available - repay;
+            repay
+        }
+        _ => Minor::ZERO,
+    };
+    let mut repaid_debt = Minor::ZERO;
+    if let Some(person) = accounts.occupant
+        && let Some((debt, balance)) = debt_account(tx, accounts.site, person).await?
+    {
+        let share = rules
+            .policy
+            .debt_share(amount, -balance)
+            .min(Minor(available.0.max(0)));
+        posting.transfer(wallet, debt, share);
+        available = available - share;
+        repaid_debt = share;
+    }
+
+    let posted = post(tx, &posting, now).await?;
+    let transaction = posted.transaction().expect("a top-up has entries");
+    if let Posted::Duplicate(_) = posted {
+        let balance = load_wallet(tx, wallet).await?.balance;
+        return Ok(TopUp {
+            transaction,
+            new: false,
+            balance,
+            repaid_emergency: Minor::ZERO,
+            repaid_debt: Minor::ZERO,
+            receipt: receipt_of(tx, transaction).await?,
+        });
+    }
+    let number = issue_receipt(tx, accounts.site, transaction, wallet, amount, now).await?;
+    if let Source::Cash { .. } = source {
+        AuditEntry::new("cash_top_up", "account", wallet)
+            .by_actor(actor)
+            .after(json!({ "amount_minor": amount.0, "transaction": transaction }))
+            .insert_tx(tx)
+            .await?;
+    }
+    let supply = load_wallet(tx, wallet).await?;
+    evaluate(tx, &supply, &rules, &format!("txn:{transaction}"), now).await?;
+    Ok(TopUp {
+        transaction,
+        new: true,
+        balance: available,
+        repaid_emergency,
+        repaid_debt,
+        receipt: Some((accounts.site, number)),
+    })
+}
+
+/// Takes the site's next receipt number for a transaction. The counter moves inside the
+/// posting transaction, so numbers have no gaps: a rolled-back top-up returns its number.
+async fn issue_receipt(
+    tx: &mut Tx,
+    site: i64,
+    transaction: i64,
+    wallet: i64,
+    amount: Minor,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    let number: i64 = on_tx!(&mut *tx, conn => {
+        sqlx::query_scalar(
+            "INSERT INTO receipt_counters (site_id, last_number) VALUES ($1, 1) \
+             ON CONFLICT (site_id) DO UPDATE SET last_number = receipt_counters.last_number + 1 \
+             RETURNING last_number",
+        )
+        .bind(site)
+        .fetch_one(&mut *conn)
+        .await
+    })?;
+    on_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO receipts (site_id, number, transaction_id, wallet_account_id, amount_minor, issued_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(site)
+        .bind(number)
+        .bind(transaction)
+        .bind(wallet)
+        .bind(amount.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(number)
+}
+
+/// The site and number of a transaction's receipt, if it has one.
+pub(crate) async fn receipt_of(
+    tx: &mut Tx,
+    transaction: i64,
+) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    on_tx!(tx, conn => {
+        sqlx::query_as("SELECT site_id, number FROM receipts WHERE transaction_id = $1")
+            .bind(transaction)
+            .fetch_optional(&mut *conn)
+            .await
+    })
+}
+
+/// Takes money back out of a wallet for a refund or chargeback, into the provider's clearing
+/// account (the balance may go below zero: a chargeback is money the resident owes), then
+/// decides supply again. Idempotent by `key`; answers the transaction.
+pub(crate) async fn take_back(
+    tx: &mut Tx,
+    wallet: i64,
+    amount: Minor,
+    key: String,
+    kind: &'static str,
+    actor: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<i64, EngineError> {
+    let site: i64 = on_tx!(&mut *tx, conn => {
+        sqlx::query_scalar("SELECT site_id FROM wallets WHERE account_id = $1")
+            .bind(wallet)
+            .fetch_one(&mut *conn)
+            .await
+    })?;
+    let rules = load_rules(tx, site).await?;
+    let clearing = site_account(tx, site, SiteAccount::ProviderClearing, now).await?;
+    let mut posting = Posting::new(site, key, kind)
+        .memo(if kind == "chargeback" {
+            "Chargeback"
+        } else {
+            "Refund"
+        })
+        .by(actor);
+    posting.transfer(wallet, clearing, amount);
+    let posted = post(tx, &posting, now).await?;
+    let transaction = posted.transaction().expect("a reversal has entries");
+    if let Posted::New(_) = posted {
+        let supply = load_wallet(tx, wallet).await?;
+        evaluate(tx, &supply, &rules, &format!("txn:{transaction}"), now).await?;
+    }
+    Ok(transaction)
+}
+
 impl Engine {
     /// Credits a top-up to a wallet. Repeats of the same provider reference or form nonce
     /// answer the first outcome and change nothing.
@@ -120,102 +352,13 @@ impl Engine {
         source: Source,
         actor: Option<i64>,
     ) -> Result<TopUp, EngineError> {
-        if amount <= Minor::ZERO {
-            return Err(EngineError::refused("A top-up must be more than zero."));
-        }
         let _turn = self.write.lock().await;
         let now = Utc::now();
         let mut tx = self.db.begin_write().await?;
-        let accounts = wallet_accounts(&mut tx, wallet).await?;
-        let rules = load_rules(&mut tx, accounts.site).await?;
-        let (key, from, memo) = match &source {
-            Source::Provider {
-                provider,
-                reference,
-            } => (
-                format!("payment:{provider}:{reference}"),
-                SiteAccount::ProviderClearing,
-                format!("Top-up via {provider}"),
-            ),
-            Source::Cash { nonce } => (
-                format!("cash:{wallet}:{nonce}"),
-                SiteAccount::Cash,
-                "Cash top-up".to_owned(),
-            ),
-        };
-        let policy = &rules.policy;
-        // The site's minimum, or the tariff's if that is higher.
-        let tariff_minimum = accounts
-            .utility
-            .and_then(|utility| rules.tariff_now(utility, now))
-            .and_then(|tariff| Minor::from_decimal(tariff.min_top_up, rules.digits))
-            .unwrap_or(Minor::ZERO);
-        let minimum = policy.min_top_up.max(tariff_minimum);
-        if amount < minimum || (policy.max_top_up > Minor::ZERO && amount > policy.max_top_up) {
-            return Err(EngineError::refused(format!(
-                "Top-ups here are between {} and {} {}.",
-                minimum.format(rules.digits),
-                policy.max_top_up.format(rules.digits),
-                rules.currency.as_str()
-            )));
-        }
-        let source_account = site_account(&mut tx, accounts.site, from, now).await?;
-        let mut posting = Posting::new(accounts.site, key, "top_up")
-            .memo(memo)
-            .by(actor);
-        posting.transfer(source_account, wallet, amount);
-        let mut available = accounts.balance + amount;
-
-        let repaid_emergency = match accounts.emergency {
-            Some(emergency) if accounts.emergency_balance < Minor::ZERO => {
-                let repay = Minor((-accounts.emergency_balance.0).min(available.0.max(0)));
-                posting.transfer(wallet, emergency, repay);
-                available = available - repay;
-                repay
-            }
-            _ => Minor::ZERO,
-        };
-        let mut repaid_debt = Minor::ZERO;
-        if let Some(person) = accounts.occupant
-            && let Some((debt, balance)) = debt_account(&mut tx, accounts.site, person).await?
-        {
-            let share = policy
-                .debt_share(amount, -balance)
-                .min(Minor(available.0.max(0)));
-            posting.transfer(wallet, debt, share);
-            available = available - share;
-            repaid_debt = share;
-        }
-
-        let posted = post(&mut tx, &posting, now).await?;
-        let transaction = posted.transaction().expect("a top-up has entries");
-        if let Posted::Duplicate(_) = posted {
-            let balance = load_wallet(&mut tx, wallet).await?.balance;
-            return Ok(TopUp {
-                transaction,
-                new: false,
-                balance,
-                repaid_emergency: Minor::ZERO,
-                repaid_debt: Minor::ZERO,
-            });
-        }
-        if let Source::Cash { .. } = source {
-            AuditEntry::new("cash_top_up", "account", wallet)
-                .by_actor(actor)
-                .after(json!({ "amount_minor": amount.0, "transaction": transaction }))
-                .insert_tx(&mut tx)
-                .await?;
-        }
-        let supply = load_wallet(&mut tx, wallet).await?;
-        evaluate(&mut tx, &supply, &rules, &format!("txn:{transaction}"), now).await?;
+        check_amount(&mut tx, wallet, amount, now).await?;
+        let top_up = credit(&mut tx, wallet, amount, &source, actor, now).await?;
         tx.commit().await?;
-        Ok(TopUp {
-            transaction,
-            new: true,
-            balance: available,
-            repaid_emergency,
-            repaid_debt,
-        })
+        Ok(top_up)
     }
 
     /// A correction by staff, either way, with a reason kept in the audit log (not in the

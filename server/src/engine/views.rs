@@ -12,6 +12,7 @@ use app::{
     domain::{
         AccountId, Caller, Minor, OrgId, SiteId, UnitId, UserId, Utility,
         money::{PositiveAmount, SignedAmount},
+        payments::receipt_label,
         supply::{SupplyState, days_left},
         views::{AccountRecord, AccountView, CommandLine, NoticeLine, Receipt, StatementLine},
     },
@@ -116,13 +117,20 @@ impl Engine {
     }
 }
 
+type StatementRow = (
+    i64,
+    DateTime<Utc>,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
 /// Statement lines, newest first, with usage charges summed per site-local day.
-fn statement(
-    rows: Vec<(i64, DateTime<Utc>, String, String, i64)>,
-    rules: &SiteRules,
-) -> Vec<StatementLine> {
+fn statement(rows: Vec<StatementRow>, rules: &SiteRules) -> Vec<StatementLine> {
     let mut lines: Vec<StatementLine> = Vec::new();
-    for (transaction, posted_at, kind, memo, amount) in rows {
+    for (transaction, posted_at, kind, memo, amount, receipt_site, receipt_number) in rows {
         let day = posted_at.with_timezone(&rules.tz).date_naive().to_string();
         if kind == "usage"
             && let Some(last) = lines.last_mut()
@@ -133,7 +141,9 @@ fn statement(
             last.amount = Minor(last.amount_minor).format(rules.digits);
             continue;
         }
-        let receipt = matches!(kind.as_str(), "top_up").then(|| format!("R{transaction:08}"));
+        let receipt = receipt_site
+            .zip(receipt_number)
+            .map(|(site, number)| receipt_label(site, number));
         lines.push(StatementLine {
             transaction,
             posted_at,
@@ -216,15 +226,16 @@ impl AccountsPort for Engine {
     async fn detail(&self, account: AccountId) -> Result<AccountRecord, AppError> {
         let sql = format!("{SELECT} WHERE w.account_id = $1");
         let mut tx = self.db.begin_read().await.map_err(internal)?;
-        type Line = (i64, DateTime<Utc>, String, String, i64);
+        type Line = StatementRow;
         type Notice = (DateTime<Utc>, String, String, String);
         type Command = (DateTime<Utc>, String, i64, String, String, String);
         type Found = (Option<Row>, Vec<Line>, Vec<Notice>, Vec<Command>);
         let (row, lines, notices, commands): Found = on_tx!(&mut tx, conn => {
             let row = sqlx::query_as(&sql).bind(account.0).fetch_optional(&mut *conn).await?;
             let lines = sqlx::query_as(
-                "SELECT t.id, t.posted_at, t.kind, t.memo, e.amount_minor FROM ledger_entries e \
-                 JOIN ledger_transactions t ON t.id = e.transaction_id WHERE e.account_id = $1 \
+                "SELECT t.id, t.posted_at, t.kind, t.memo, e.amount_minor, r.site_id, r.number \
+                 FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
+                 LEFT JOIN receipts r ON r.transaction_id = t.id WHERE e.account_id = $1 \
                  ORDER BY t.id DESC LIMIT 2000",
             )
             .bind(account.0)
@@ -302,7 +313,7 @@ impl AccountsPort for Engine {
             .top_up(account.0, amount, source, Some(caller.user_id.0))
             .await?;
         Ok(Receipt {
-            number: top_up.receipt(),
+            number: top_up.receipt_label(),
             amount: amount.format(rules.digits),
             balance: top_up.balance.format(rules.digits),
             repeated: !top_up.new,

@@ -17,6 +17,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Db,
     pub engine: server::engine::Engine,
+    pub payments: server::payments::Payments,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
@@ -59,9 +60,13 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
     demo::seed_engine(&platform.engine)
         .await
         .expect("demo accounts");
+    demo::seed_payments(&platform.payments)
+        .await
+        .expect("demo payments");
     seed_other_organisation(&platform.db).await;
     let db = platform.db.clone();
     let engine = platform.engine.clone();
+    let payments = platform.payments.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
@@ -78,6 +83,7 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
         addr,
         db,
         engine,
+        payments,
         client,
         stop: Some(stop),
         _dir: dir,

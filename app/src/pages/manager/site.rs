@@ -44,7 +44,7 @@ fn Site(overview: SiteOverview) -> impl IntoView {
         <Title text=site.name.clone()/>
         <h1>{site.name.clone()}</h1>
         <p class="where">{format!("Time zone {} · currency {} · locale {}", site.time_zone, site.currency, site.locale)}</p>
-        <p class="site-links"><a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a></p>
+        <p class="site-links"><a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a>" · "<a class="payments-link" href=format!("/manage/sites/{}/payments", site.id)>"Payments"</a></p>
         <Counts overview=overview.clone()/>
         <AddPerson overview=overview.clone()/>
         <Accounts site=site.id.to_string()/>

@@ -1,0 +1,241 @@
+//! Payments: the resident's recharge page and a payment's status page, the sandbox's
+//! checkout, and the manager's payments page (search, conflicts, refunds). Providers' own
+//! callbacks are the server's routes, not server functions.
+
+// A server function's arguments are its form's fields, one each.
+#![allow(clippy::too_many_arguments)]
+
+use crate::{
+    domain::payments::{PaymentPage, RechargeOptions, SitePayments, StartedPayment},
+    error::AppError,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::ssr::{answer, caller, ports, session_user};
+
+#[cfg(feature = "ssr")]
+mod guard {
+    use crate::{
+        domain::{Caller, SiteId, access::PaymentAction},
+        error::AppError,
+        ports::Ports,
+    };
+
+    /// Checks the caller may act on a site's payments. Unknown and foreign sites answer alike.
+    pub async fn site(
+        ports: &Ports,
+        caller: &Caller,
+        site: SiteId,
+        action: PaymentAction,
+    ) -> Result<(), AppError> {
+        let org = ports
+            .directory
+            .site_org(site)
+            .await?
+            .ok_or(AppError::Forbidden)?;
+        if caller.may_on_payments(action, site, org) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// The origin the browser used, for the provider's return address when the platform has
+    /// no public URL configured.
+    pub async fn origin() -> String {
+        let headers = leptos_axum::extract::<axum::http::HeaderMap>()
+            .await
+            .unwrap_or_default();
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|value: &axum::http::HeaderValue| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        header(axum::http::header::ORIGIN)
+            .filter(|origin| origin != "null")
+            .or_else(|| header(axum::http::header::HOST).map(|host| format!("http://{host}")))
+            .unwrap_or_default()
+    }
+}
+
+/// What the recharge page offers for one of the caller's accounts.
+#[server(prefix = "/api", endpoint = "recharge_options")]
+pub async fn load_recharge(account: String) -> Result<RechargeOptions, AppError> {
+    use crate::domain::access::AccountAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, _) =
+                super::accounts::guard::allow(&ports, &caller, &account, AccountAction::Pay)
+                    .await?;
+            ports.payments.recharge_options(id, &caller).await
+        }
+        .await,
+    )
+}
+
+/// Starts a top-up through a provider: stores the pending payment and answers where the
+/// payer goes next (the provider's page, or the status page while their phone asks).
+#[server(prefix = "/api", endpoint = "start_payment")]
+pub async fn start_payment(
+    account: String,
+    amount: String,
+    provider: String,
+    phone: Option<String>,
+    email: Option<String>,
+) -> Result<StartedPayment, AppError> {
+    use crate::{
+        domain::{access::AccountAction, payments::ProviderKind},
+        ports::PaymentRequest,
+    };
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, _) =
+                super::accounts::guard::allow(&ports, &caller, &account, AccountAction::Pay)
+                    .await?;
+            let provider = ProviderKind::parse(&provider)
+                .filter(|kind| kind.has_checkout())
+                .ok_or_else(|| AppError::Invalid("Choose how to pay.".into()))?;
+            ports
+                .payments
+                .start(PaymentRequest {
+                    account: id,
+                    amount,
+                    provider,
+                    phone,
+                    email: email.or(Some(caller.email.clone())),
+                    payer: Some(caller.user_id),
+                    origin: guard::origin().await,
+                })
+                .await
+        }
+        .await,
+    )
+}
+
+/// A payment's status. Its id is unguessable, so whoever holds the link (the payer, signed
+/// in or not) sees the payment and a masked payee; the account's resident and its site's
+/// staff also see the balance and supply after it.
+#[server(prefix = "/api", endpoint = "payment_page")]
+pub async fn load_payment(payment: String) -> Result<PaymentPage, AppError> {
+    use crate::domain::access::AccountAction;
+    answer(
+        async {
+            let ports = ports()?;
+            let (mut page, account) = ports
+                .payments
+                .payment(payment.trim())
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if let (Some(_), Some(account)) = (session_user().await?, account)
+                && let Ok(caller) = caller().await
+                && let Some(place) = ports.accounts.place(account, caller.user_id).await?
+                && caller.may_on_account(AccountAction::View, place.site, place.org, place.occupant)
+            {
+                page.account = Some(ports.accounts.detail(account).await?.account);
+            }
+            Ok(page)
+        }
+        .await,
+    )
+}
+
+/// The sandbox's checkout page: pay or decline. Only sandbox payments, only while pending;
+/// the outcome arrives as the sandbox's signed callback.
+#[server(prefix = "/api", endpoint = "sandbox_decide")]
+pub async fn sandbox_decide(payment: String, pay: bool) -> Result<(), AppError> {
+    answer(
+        ports()?
+            .payments
+            .sandbox_complete(payment.trim(), pay)
+            .await,
+    )
+}
+
+/// A site's payments and conflicts, searched by receipt, account number or reference.
+#[server(prefix = "/api", endpoint = "site_payments")]
+pub async fn load_site_payments(site: String, query: String) -> Result<SitePayments, AppError> {
+    use crate::domain::{SiteId, access::PaymentAction};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let site: SiteId = site.parse().map_err(|_| AppError::Forbidden)?;
+            guard::site(&ports, &caller, site, PaymentAction::View).await?;
+            let mut page = ports.payments.site_payments(site, &query).await?;
+            let manage = guard::site(&ports, &caller, site, PaymentAction::Manage)
+                .await
+                .is_ok();
+            page.may_refund = manage;
+            page.may_resolve = manage;
+            Ok(page)
+        }
+        .await,
+    )
+}
+
+/// Gives (part of) a payment back, through its provider or recorded as done by hand.
+#[server(prefix = "/api", endpoint = "refund_payment")]
+pub async fn refund_payment(
+    payment: String,
+    amount: String,
+    reason: String,
+    by_hand: Option<String>,
+) -> Result<(), AppError> {
+    use crate::domain::access::PaymentAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let site = ports
+                .payments
+                .payment_site(payment.trim())
+                .await?
+                .ok_or(AppError::Forbidden)?;
+            guard::site(&ports, &caller, site, PaymentAction::Manage).await?;
+            ports
+                .payments
+                .refund(&caller, payment.trim(), &amount, &reason, by_hand.is_some())
+                .await
+        }
+        .await,
+    )
+}
+
+/// Settles a conflict: credit the reported money (to the account named, if any) or dismiss.
+#[server(prefix = "/api", endpoint = "resolve_conflict")]
+pub async fn resolve_conflict(
+    conflict: String,
+    account: Option<String>,
+    decision: String,
+) -> Result<(), AppError> {
+    use crate::domain::access::PaymentAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let conflict: i64 = conflict.parse().map_err(|_| AppError::Forbidden)?;
+            let site = ports
+                .payments
+                .conflict_site(conflict)
+                .await?
+                .ok_or(AppError::Forbidden)?;
+            guard::site(&ports, &caller, site, PaymentAction::Manage).await?;
+            let credit = match decision.as_str() {
+                "credit" => true,
+                "dismiss" => false,
+                _ => return Err(AppError::Invalid("Choose credit or dismiss.".into())),
+            };
+            ports
+                .payments
+                .resolve_conflict(&caller, conflict, account.as_deref(), credit)
+                .await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,448 @@
+//! Paying: the resident's recharge page (presets, provider, history with a CSV download), a
+//! payment's status page (waits for the provider, then shows the receipt, the new balance and
+//! the supply), the sandbox's checkout page, and the manager's payments page.
+
+use crate::api::payments::{
+    RefundPayment, ResolveConflict, SandboxDecide, StartPayment, load_payment, load_recharge,
+    load_site_payments,
+};
+use crate::domain::payments::{
+    ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind, RechargeOptions,
+    SitePayments, history_csv,
+};
+use crate::pages::{accounts::AccountCard, error_view, fleet::ticker, form_error};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+/// Sends the browser to `url`: our own pages by the router, a provider's by a full load.
+fn go(url: &str) {
+    if url.starts_with('/') {
+        use_navigate()(url, Default::default());
+    } else {
+        let _ = window().location().set_href(url);
+    }
+}
+
+#[component]
+pub fn RechargePage() -> impl IntoView {
+    let params = use_params_map();
+    let start = ServerAction::<StartPayment>::new();
+    let options = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        load_recharge,
+    );
+    // Once the payment is stored, the payer goes to the provider (or to its status page).
+    Effect::new(move |_| {
+        if let Some(Ok(started)) = start.value().get() {
+            let next = started
+                .redirect
+                .unwrap_or_else(|| format!("/payments/{}", started.public_id));
+            go(&next);
+        }
+    });
+    view! {
+        <Title text="Top up"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match options.await {
+                    Ok(options) => view! { <Recharge options start/> }.into_any(),
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Recharge(options: RechargeOptions, start: ServerAction<StartPayment>) -> impl IntoView {
+    let account = options.account.clone();
+    let id = account.id.to_string();
+    let amount = RwSignal::new(
+        options
+            .presets
+            .get(1)
+            .or(options.presets.first())
+            .cloned()
+            .unwrap_or_default(),
+    );
+    let provider = RwSignal::new(
+        options
+            .providers
+            .first()
+            .map(|kind| kind.as_str().to_owned())
+            .unwrap_or_default(),
+    );
+    let limits = match &options.maximum {
+        Some(maximum) => format!(
+            "Between {} and {maximum} {}.",
+            options.minimum, account.currency
+        ),
+        None => format!("At least {} {}.", options.minimum, account.currency),
+    };
+    let presets = options
+        .presets
+        .iter()
+        .map(|preset| {
+            let value = preset.clone();
+            let label = format!("{preset} {}", account.currency);
+            view! {
+                <button type="button" class="preset" on:click=move |_| amount.set(value.clone())>{label}</button>
+            }
+        })
+        .collect_view();
+    let choices = options
+        .providers
+        .iter()
+        .enumerate()
+        .map(|(index, kind)| {
+            let value = kind.as_str();
+            view! {
+                <label class="choice">
+                    <input type="radio" name="provider" value=value checked=index == 0
+                        on:change=move |_| provider.set(value.to_owned())/>
+                    {kind.label()}
+                </label>
+            }
+        })
+        .collect_view();
+    let mpesa = move || provider.get() == ProviderKind::Mpesa.as_str();
+    let none = options.providers.is_empty();
+    view! {
+        <p class="breadcrumb"><a href="/">"Home"</a>" › "<a href=format!("/accounts/{id}")>{account.title()}</a></p>
+        <h1>"Top up"</h1>
+        <AccountCard account=account.clone() link=false/>
+        {if none {
+            view! { <p class="notice">"This site takes no online payments yet: pay at the desk."</p> }.into_any()
+        } else {
+            view! {
+                <ActionForm action=start attr:class="recharge card">
+                    <input type="hidden" name="account" value=id.clone()/>
+                    <fieldset>
+                        <legend>"Amount"</legend>
+                        <div class="presets">{presets}</div>
+                        <label>
+                            {format!("Amount ({})", account.currency)}
+                            <input name="amount" inputmode="decimal" required
+                                prop:value=move || amount.get()
+                                on:input=move |ev| amount.set(event_target_value(&ev))/>
+                        </label>
+                        <p class="hint">{limits.clone()}</p>
+                    </fieldset>
+                    <fieldset>
+                        <legend>"Pay with"</legend>
+                        {choices}
+                    </fieldset>
+                    <label class:hidden=move || !mpesa()>
+                        "M-Pesa phone number"
+                        <input name="phone" type="tel" placeholder="0712 345 678" autocomplete="tel"/>
+                    </label>
+                    <input type="hidden" name="email" value=options.email.clone().unwrap_or_default()/>
+                    <button type="submit" disabled=move || start.pending().get()>"Pay"</button>
+                    {form_error(start.value())}
+                </ActionForm>
+            }.into_any()
+        }}
+        <History payments=options.payments/>
+    }
+    .into_any()
+}
+
+/// Percent-encodes text for a `data:` URL.
+fn data_url(mime: &str, text: &str) -> String {
+    let mut url = format!("data:{mime};charset=utf-8,");
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            url.push(byte as char);
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url
+}
+
+#[component]
+fn History(payments: Vec<PaymentView>) -> impl IntoView {
+    if payments.is_empty() {
+        return view! { <section class="history"><h2>"Payments"</h2><p>"No payments yet."</p></section> }
+            .into_any();
+    }
+    let csv = data_url("text/csv", &history_csv(&payments));
+    let rows = payments
+        .into_iter()
+        .map(|payment| {
+            let href = format!("/payments/{}", payment.public_id);
+            view! {
+                <tr data-status=payment.status.as_str()>
+                    <td>{payment.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                    <td>{payment.provider.label()}</td>
+                    <td class="amount">{format!("{} {}", payment.amount, payment.currency)}</td>
+                    <td><a href=href>{payment.status.label()}</a></td>
+                    <td>{payment.receipt.unwrap_or_default()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="history">
+            <h2>"Payments"</h2>
+            <p><a href=csv download="payments.csv">"Download as CSV"</a></p>
+            <table>
+                <thead><tr><th>"When (UTC)"</th><th>"How"</th><th>"Amount"</th><th>"Status"</th><th>"Receipt"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn PaymentStatusPage() -> impl IntoView {
+    let params = use_params_map();
+    let tick = ticker(2_000);
+    let page = Resource::new(
+        move || (params.read().get("id").unwrap_or_default(), tick.get()),
+        |(id, _)| load_payment(id),
+    );
+    view! {
+        <Title text="Payment"/>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <Payment page/> }.into_any(),
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Payment(page: PaymentPage) -> impl IntoView {
+    let payment = page.payment;
+    let status = payment.status;
+    let message = match status {
+        PaymentStatus::Pending if payment.provider.needs_phone() => {
+            "Check your phone: enter your M-Pesa PIN to pay. This page updates by itself."
+        }
+        PaymentStatus::Pending => "Waiting for the payment provider. This page updates by itself.",
+        PaymentStatus::Paid => "Thank you: the money is on the account.",
+        PaymentStatus::Failed => "The payment did not go through. Nothing was taken.",
+        PaymentStatus::Conflict => "The provider's answer needs a look from the site's staff.",
+        PaymentStatus::Refunded | PaymentStatus::ChargedBack => "This payment went back.",
+    };
+    view! {
+        <p class="breadcrumb"><a href="/">"Home"</a></p>
+        <h1>"Payment"</h1>
+        <article class=format!("card payment payment-{}", status.as_str()) data-status=status.as_str()>
+            <p class="amount">{format!("{} {}", payment.amount, payment.currency)}</p>
+            <p class="status">{status.label()}</p>
+            <p>{message}</p>
+            <dl class="facts">
+                <div><dt>"To"</dt><dd>{format!("{} · account {}", page.payee, payment.account_number)}</dd></div>
+                <div><dt>"Through"</dt><dd>{payment.provider.label()}</dd></div>
+                {payment.receipt.clone().map(|receipt| view! { <div><dt>"Receipt"</dt><dd class="receipt">{receipt}</dd></div> })}
+                {payment.failure.clone().map(|failure| view! { <div><dt>"Reason"</dt><dd>{failure}</dd></div> })}
+            </dl>
+            {payment.checkout_url.clone().map(|url| view! {
+                <p><a href=url class="button">"Continue to the payment page"</a></p>
+            })}
+        </article>
+        {page.account.map(|account| {
+            let href = format!("/accounts/{}", account.id);
+            view! {
+                <h2>"Your account now"</h2>
+                <AccountCard account link=false/>
+                <p><a href=href>"See the account"</a></p>
+            }
+        })}
+    }
+    .into_any()
+}
+
+#[component]
+pub fn SandboxCheckoutPage() -> impl IntoView {
+    let params = use_params_map();
+    let decide = ServerAction::<SandboxDecide>::new();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let page = Resource::new(id, load_payment);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = decide.value().get() {
+            go(&format!("/payments/{}", id()));
+        }
+    });
+    view! {
+        <Title text="Sandbox checkout"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => {
+                        let payment = page.payment;
+                        let pay_id = payment.public_id.clone();
+                        let decline_id = payment.public_id.clone();
+                        view! {
+                            <section class="card sandbox">
+                                <h1>"Sandbox checkout"</h1>
+                                <p>"A test provider: no real money moves. Its answer reaches the platform as a signed callback, like any provider's."</p>
+                                <p class="amount">{format!("{} {}", payment.amount, payment.currency)}</p>
+                                <p>{format!("To {} · account {}", page.payee, payment.account_number)}</p>
+                                {if payment.status.is_waiting() {
+                                    view! {
+                                        <ActionForm action=decide attr:class="inline">
+                                            <input type="hidden" name="payment" value=pay_id/>
+                                            <input type="hidden" name="pay" value="true"/>
+                                            <button type="submit" disabled=move || decide.pending().get()>"Pay"</button>
+                                        </ActionForm>
+                                        <ActionForm action=decide attr:class="inline">
+                                            <input type="hidden" name="payment" value=decline_id/>
+                                            <input type="hidden" name="pay" value="false"/>
+                                            <button type="submit" class="secondary" disabled=move || decide.pending().get()>"Decline"</button>
+                                        </ActionForm>
+                                        {form_error(decide.value())}
+                                    }.into_any()
+                                } else {
+                                    view! { <p>{format!("This payment is {}.", payment.status.label().to_lowercase())}</p> }.into_any()
+                                }}
+                            </section>
+                        }.into_any()
+                    }
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn SitePaymentsPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let refund = ServerAction::<RefundPayment>::new();
+    let resolve = ServerAction::<ResolveConflict>::new();
+    let page = Resource::new(
+        move || {
+            (
+                params.read().get("id").unwrap_or_default(),
+                query.read().get("q").unwrap_or_default(),
+                refund.version().get(),
+                resolve.version().get(),
+            )
+        },
+        |(site, q, _, _)| load_site_payments(site, q),
+    );
+    view! {
+        <Title text="Payments"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <Payments page refund resolve/> }.into_any(),
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Payments(
+    page: SitePayments,
+    refund: ServerAction<RefundPayment>,
+    resolve: ServerAction<ResolveConflict>,
+) -> impl IntoView {
+    let site = page.site;
+    let may_refund = page.may_refund;
+    let open: Vec<ConflictView> = page
+        .conflicts
+        .iter()
+        .filter(|c| c.resolved.is_none())
+        .cloned()
+        .collect();
+    let conflicts = (!open.is_empty()).then(|| {
+        let rows = open
+            .into_iter()
+            .map(|conflict| {
+                let id = conflict.id.to_string();
+                let form = page.may_resolve.then(|| {
+                    let id = id.clone();
+                    view! {
+                        <ActionForm action=resolve attr:class="inline">
+                            <input type="hidden" name="conflict" value=id/>
+                            <input name="account" placeholder="Account or meter no." value=conflict.account_number.clone().unwrap_or_default()/>
+                            <button type="submit" name="decision" value="credit">"Credit"</button>
+                            <button type="submit" name="decision" value="dismiss" class="secondary">"Dismiss"</button>
+                        </ActionForm>
+                    }
+                });
+                view! {
+                    <tr data-conflict=id>
+                        <td>{conflict.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                        <td>{conflict.kind.label()}</td>
+                        <td>{conflict.provider.label()}</td>
+                        <td>{conflict.amount.clone().unwrap_or_default()}</td>
+                        <td>{conflict.detail.clone()}</td>
+                        <td>{form}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="conflicts">
+                <h2>"Conflicts to resolve"</h2>
+                <p>"Nothing was credited for these: the provider's word did not match what was asked."</p>
+                <table>
+                    <thead><tr><th>"When"</th><th>"What"</th><th>"Provider"</th><th>"Amount"</th><th>"Detail"</th><th></th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+                {form_error(resolve.value())}
+            </section>
+        }
+    });
+    let rows = page
+        .payments
+        .into_iter()
+        .map(|payment| {
+            let full = payment.amount.clone();
+            let refund_form = (may_refund && payment.status == PaymentStatus::Paid).then(|| {
+                let id = payment.public_id.clone();
+                view! {
+                    <details>
+                        <summary>"Refund"</summary>
+                        <ActionForm action=refund attr:class="inline">
+                            <input type="hidden" name="payment" value=id/>
+                            <input name="amount" inputmode="decimal" required value=full/>
+                            <input name="reason" placeholder="Reason" required/>
+                            <label><input type="checkbox" name="by_hand" value="yes"/>" Paid back by hand"</label>
+                            <button type="submit">"Refund"</button>
+                        </ActionForm>
+                    </details>
+                }
+            });
+            view! {
+                <tr data-payment=payment.public_id.clone() data-status=payment.status.as_str()>
+                    <td>{payment.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                    <td><a href=format!("/accounts/{}", payment.account)>{payment.account_number.clone()}</a></td>
+                    <td>{payment.provider.label()}</td>
+                    <td class="amount">{payment.amount.clone()}</td>
+                    <td>{payment.status.label()}{payment.reversed.clone().map(|r| format!(" ({r} back)"))}</td>
+                    <td>{payment.receipt.clone().unwrap_or_default()}</td>
+                    <td>{refund_form}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p class="breadcrumb"><a href="/manage">"Sites"</a>" › "<a href=format!("/manage/sites/{site}")>{page.site_name.clone()}</a></p>
+        <h1>{format!("Payments · {}", page.site_name)}</h1>
+        {conflicts}
+        <form method="get" class="search">
+            <input name="q" placeholder="Receipt, account number or reference"/>
+            <button type="submit">"Search"</button>
+        </form>
+        {form_error(refund.value())}
+        <table class="payments">
+            <thead><tr><th>"When (UTC)"</th><th>"Account"</th><th>"Provider"</th><th>{format!("Amount ({})", page.currency)}</th><th>"Status"</th><th>"Receipt"</th><th></th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}

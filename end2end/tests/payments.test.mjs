@@ -1,0 +1,72 @@
+// Paying in a real headless Chromium: a resident whose supply is cut tops up through the
+// sandbox provider, pays on its checkout page, and sees the receipt, the new balance and the
+// supply back on, without reloading.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, assertNoProblems, hydrated, launch, openPage, screenshot, signIn, waitForServer } from './support.mjs';
+
+let browser;
+
+before(async () => {
+  await waitForServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('a resident tops up through the sandbox and sees the balance and the reconnection', async () => {
+  const { context, page, problems } = await openPage(browser, { width: 390, height: 844 });
+  await signIn(page, 'a101@demo.example');
+  await page.waitForURL(`${BASE}/`);
+  await page.locator('article.account').first().waitFor();
+  // The demo leaves some accounts empty; the periodic sweep cuts them at start.
+  const cut = page.locator('article.account:has([data-state="cut"])');
+  const card = (await cut.count()) > 0 ? cut.first() : page.locator('article.account').first();
+  const wasCut = (await cut.count()) > 0;
+  await card.getByRole('link').click();
+  await page.waitForURL(/\/accounts\/\d+$/);
+  const accountUrl = page.url();
+  await hydrated(page);
+  const before = Number(await page.getAttribute('.balance .amount', 'data-balance'));
+  await page.getByRole('link', { name: 'Top up' }).click();
+  await page.waitForURL(/\/accounts\/\d+\/top-up$/);
+  await hydrated(page);
+  await page.getByRole('button', { name: '500.00 KES' }).click();
+  assert.equal(await page.inputValue('input[name="amount"]'), '500.00');
+  await screenshot(page, 'resident-recharge');
+  await page.getByRole('button', { name: 'Pay', exact: true }).click();
+
+  // The sandbox's own checkout page.
+  await page.waitForURL(/\/pay\/sandbox\/pay_/);
+  await hydrated(page);
+  assert.match(await page.textContent('main'), /500\.00 KES/);
+  assert.match(await page.textContent('main'), /\*\*\*/, 'the payee is masked');
+  await page.getByRole('button', { name: 'Pay', exact: true }).click();
+
+  // Back on the platform: paid, numbered, credited, reconnected.
+  await page.waitForURL(/\/payments\/pay_/);
+  await page.locator('article.payment[data-status="paid"]').waitFor();
+  assert.match(await page.textContent('.receipt'), /^R\d+-\d{6}$/);
+  await page.waitForFunction(
+    (expected) => document.querySelector('.balance .amount')?.dataset.balance === String(expected),
+    before + 50000,
+  );
+  const state = await page.getAttribute('.supply .state', 'data-state');
+  if (wasCut) {
+    assert.ok(['on', 'armed'].includes(state), `the supply comes back (now ${state})`);
+  }
+  await screenshot(page, 'resident-paid');
+
+  // The recharge page's history lists it, with a CSV download of the same.
+  await page.goto(`${accountUrl}/top-up`);
+  const row = page.locator('.history tbody tr').first();
+  await row.waitFor();
+  assert.equal(await row.getAttribute('data-status'), 'paid');
+  const csv = decodeURIComponent((await page.getAttribute('a[download="payments.csv"]', 'href')).split(',').slice(1).join(','));
+  assert.match(csv, /^created_at,paid_at,account,provider,amount,currency,status,receipt,reference\n.*,sandbox,500\.00,KES,paid,R\d+-\d{6},/m);
+  assertNoProblems(problems);
+  await context.close();
+});
