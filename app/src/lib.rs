@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/payments/:id") view=pages::payments::PaymentStatusPage ssr=SsrMode::Async/>
+                    <Route path=path!("/pay") view=pages::payments::PublicPayPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/pay/sandbox/:id")
                         view=pages::payments::SandboxCheckoutPage

@@ -9,7 +9,9 @@ use crate::{
         fleet::{
             AlarmStep, AlarmView, FleetRules, InstalledMeter, MeterDetail, MeterForm, Operation,
         },
-        payments::{PaymentPage, ProviderKind, RechargeOptions, SitePayments, StartedPayment},
+        payments::{
+            PaymentPage, ProviderKind, PublicPayee, RechargeOptions, SitePayments, StartedPayment,
+        },
         views::{
             AccountRecord, AccountView, CreatedAccount, Receipt, ResidentHome, SiteOverview,
             SiteSummary,
@@ -246,6 +248,17 @@ pub trait PaymentsPort: Send + Sync {
 
     /// Stores a pending payment and starts the provider's checkout.
     async fn start(&self, request: PaymentRequest) -> Result<StartedPayment, AppError>;
+
+    /// The account an account number or meter serial names, for the public pay page.
+    /// Every look-up counts against the client's address; past the limit: `Throttled`.
+    async fn payee(&self, reference: &str, client: ClientAddr) -> Result<PublicPayee, AppError>;
+
+    /// The open account a number names, for a public payment (counted like a look-up).
+    async fn payee_account(
+        &self,
+        reference: &str,
+        client: ClientAddr,
+    ) -> Result<AccountId, AppError>;
 
     /// A payment by its public id, and the account it pays into (for authorisation).
     async fn payment(

@@ -134,3 +134,12 @@ CREATE TABLE payouts (
     paid_at        TIMESTAMPTZ
 );
 CREATE INDEX payouts_by_site ON payouts (site_id, status);
+
+-- Look-ups on the public pay-by-number page, counted per client address: account numbers
+-- run in sequence, so trying them one after another must be slow.
+CREATE TABLE payment_lookups (
+    id       BIGSERIAL PRIMARY KEY,
+    address  TEXT NOT NULL,
+    at       TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX payment_lookups_by_address ON payment_lookups (address, at);

@@ -6,13 +6,13 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::{
-    domain::payments::{PaymentPage, RechargeOptions, SitePayments, StartedPayment},
+    domain::payments::{PaymentPage, PublicPayee, RechargeOptions, SitePayments, StartedPayment},
     error::AppError,
 };
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::ssr::{answer, caller, ports, session_user};
+use super::ssr::{answer, caller, client_addr, ports, session_user};
 
 #[cfg(feature = "ssr")]
 mod guard {
@@ -110,6 +110,55 @@ pub async fn start_payment(
                     phone,
                     email: email.or(Some(caller.email.clone())),
                     payer: Some(caller.user_id),
+                    origin: guard::origin().await,
+                })
+                .await
+        }
+        .await,
+    )
+}
+
+/// The public pay page's look-up: who an account or meter number belongs to, masked. Anyone
+/// may ask, a limited number of times per client address.
+#[server(prefix = "/api", endpoint = "find_payee")]
+pub async fn find_payee(reference: String) -> Result<PublicPayee, AppError> {
+    answer(
+        async {
+            let client = client_addr().await?;
+            ports()?.payments.payee(&reference, client).await
+        }
+        .await,
+    )
+}
+
+/// A top-up by someone not signed in (a parent, an employer, a kiosk), by account or meter
+/// number. The number is looked up again here: nothing from the look-up is trusted.
+#[server(prefix = "/api", endpoint = "start_public_payment")]
+pub async fn start_public_payment(
+    reference: String,
+    amount: String,
+    provider: String,
+    phone: Option<String>,
+    email: Option<String>,
+) -> Result<StartedPayment, AppError> {
+    use crate::{domain::payments::ProviderKind, ports::PaymentRequest};
+    answer(
+        async {
+            let client = client_addr().await?;
+            let ports = ports()?;
+            let account = ports.payments.payee_account(&reference, client).await?;
+            let provider = ProviderKind::parse(&provider)
+                .filter(|kind| kind.has_checkout())
+                .ok_or_else(|| AppError::Invalid("Choose how to pay.".into()))?;
+            ports
+                .payments
+                .start(PaymentRequest {
+                    account,
+                    amount,
+                    provider,
+                    phone,
+                    email,
+                    payer: None,
                     origin: guard::origin().await,
                 })
                 .await

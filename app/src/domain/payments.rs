@@ -309,21 +309,6 @@ pub fn mpesa_phone(raw: &str) -> Option<String> {
         .then(|| format!("254{national}"))
 }
 
-/// A CSV field, quoted when it must be; a leading formula character is neutralised so a
-/// spreadsheet never runs what a field says.
-pub fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) && value.parse::<f64>().is_err() {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
 /// A payment history as CSV, for the resident's download.
 pub fn history_csv(payments: &[PaymentView]) -> String {
     let mut out = String::from(
@@ -341,7 +326,7 @@ pub fn history_csv(payments: &[PaymentView]) -> String {
             p.receipt.clone().unwrap_or_default(),
             p.provider_reference.clone().unwrap_or_default(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let line: Vec<String> = fields.iter().map(|f| super::csv::field(f)).collect();
         out.push_str(&line.join(","));
         out.push('\n');
     }
@@ -452,15 +437,6 @@ mod tests {
         assert_eq!(mask_name("grace brewster hopper"), "G*** B*** H***");
         assert_eq!(mask_name("Al"), "A***");
         assert_eq!(mask_name("  "), "***");
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_neutralised() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(csv_field("-12.50"), "-12.50");
     }
 
     #[test]
@@ -591,6 +567,22 @@ pub struct StartedPayment {
     pub public_id: String,
     /// The provider's page; `None` when the payer confirms on their phone.
     pub redirect: Option<String>,
+}
+
+/// What the public pay-by-number page shows about the account a number names: enough to be
+/// sure it is the right one, nothing more.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicPayee {
+    /// The number as the platform knows it (an account number or a meter serial).
+    pub reference: String,
+    pub payee: String,
+    pub site: String,
+    pub utility: Option<super::Utility>,
+    pub currency: String,
+    pub minimum: String,
+    pub maximum: Option<String>,
+    pub presets: Vec<String>,
+    pub providers: Vec<ProviderKind>,
 }
 
 /// A conflict waiting for a manager.

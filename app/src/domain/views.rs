@@ -209,6 +209,7 @@ impl NoticeLine {
                 "cut_off" => "Supply cut off".into(),
                 "restricted" => "Water flow restricted".into(),
                 "reconnected" => "Supply reconnected".into(),
+                "payment_received" => "Payment received: receipt sent".into(),
                 "armed" => "Gas ready: confirm at the meter".into(),
                 "protected_at_zero" => "Protected household out of credit (to managers)".into(),
                 other => other.replace('_', " "),

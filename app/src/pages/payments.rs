@@ -3,12 +3,12 @@
 //! the supply), the sandbox's checkout page, and the manager's payments page.
 
 use crate::api::payments::{
-    RefundPayment, ResolveConflict, SandboxDecide, StartPayment, load_payment, load_recharge,
-    load_site_payments,
+    FindPayee, RefundPayment, ResolveConflict, SandboxDecide, StartPayment, StartPublicPayment,
+    load_payment, load_recharge, load_site_payments,
 };
 use crate::domain::payments::{
-    ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind, RechargeOptions,
-    SitePayments, history_csv,
+    ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind, PublicPayee,
+    RechargeOptions, SitePayments, history_csv,
 };
 use crate::pages::{accounts::AccountCard, error_view, fleet::ticker, form_error};
 use leptos::prelude::*;
@@ -146,6 +146,126 @@ fn Recharge(options: RechargeOptions, start: ServerAction<StartPayment>) -> impl
         <History payments=options.payments/>
     }
     .into_any()
+}
+
+fn limits_text(minimum: &str, maximum: Option<&str>, currency: &str) -> String {
+    match maximum {
+        Some(maximum) => format!("Between {minimum} and {maximum} {currency}."),
+        None => format!("At least {minimum} {currency}."),
+    }
+}
+
+/// Round amounts a click puts in the amount field.
+fn preset_buttons(
+    presets: &[String],
+    currency: &str,
+    amount: RwSignal<String>,
+) -> impl IntoView + use<> {
+    presets
+        .iter()
+        .map(|preset| {
+            let value = preset.clone();
+            let label = format!("{preset} {currency}");
+            view! {
+                <button type="button" class="preset" on:click=move |_| amount.set(value.clone())>{label}</button>
+            }
+        })
+        .collect_view()
+}
+
+/// One radio button per provider, the first chosen.
+fn provider_choices(
+    providers: &[ProviderKind],
+    provider: RwSignal<String>,
+) -> impl IntoView + use<> {
+    providers
+        .iter()
+        .enumerate()
+        .map(|(index, kind)| {
+            let value = kind.as_str();
+            view! {
+                <label class="choice">
+                    <input type="radio" name="provider" value=value checked=index == 0
+                        on:change=move |_| provider.set(value.to_owned())/>
+                    {kind.label()}
+                </label>
+            }
+        })
+        .collect_view()
+}
+
+/// Pay for someone without signing in: find the account by its number (the payee's name is
+/// shown masked), then pay as a resident would.
+#[component]
+pub fn PublicPayPage() -> impl IntoView {
+    let find = ServerAction::<FindPayee>::new();
+    let start = ServerAction::<StartPublicPayment>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(started)) = start.value().get() {
+            let next = started
+                .redirect
+                .unwrap_or_else(|| format!("/payments/{}", started.public_id));
+            go(&next);
+        }
+    });
+    view! {
+        <Title text="Pay for an account"/>
+        <h1>"Pay for an account"</h1>
+        <p>"Top up anyone's water, electricity or gas: enter the account number from a receipt or the meter's serial number."</p>
+        <ActionForm action=find attr:class="card lookup">
+            <label>
+                "Account or meter number"
+                <input name="reference" required autocomplete="off" placeholder="A0000123 or ELE-A-101"/>
+            </label>
+            <button type="submit" disabled=move || find.pending().get()>"Find"</button>
+            {form_error(find.value())}
+        </ActionForm>
+        {move || find.value().get().and_then(Result::ok).map(|payee| view! { <PublicPayForm payee start/> })}
+    }
+}
+
+#[component]
+fn PublicPayForm(payee: PublicPayee, start: ServerAction<StartPublicPayment>) -> impl IntoView {
+    let amount = RwSignal::new(payee.presets.first().cloned().unwrap_or_default());
+    let provider = RwSignal::new(
+        payee
+            .providers
+            .first()
+            .map(|kind| kind.as_str().to_owned())
+            .unwrap_or_default(),
+    );
+    let what = payee.utility.map_or("All utilities", |u| u.label());
+    let limits = limits_text(&payee.minimum, payee.maximum.as_deref(), &payee.currency);
+    let presets = preset_buttons(&payee.presets, &payee.currency, amount);
+    let choices = provider_choices(&payee.providers, provider);
+    let mpesa = move || provider.get() == ProviderKind::Mpesa.as_str();
+    view! {
+        <section class="card payee" data-payee=payee.payee.clone()>
+            <p class="payee-name">{format!("{} · {what} · {}", payee.payee, payee.site)}</p>
+            <ActionForm action=start attr:class="recharge">
+                <input type="hidden" name="reference" value=payee.reference.clone()/>
+                <div class="presets">{presets}</div>
+                <label>
+                    {format!("Amount ({})", payee.currency)}
+                    <input name="amount" inputmode="decimal" required
+                        prop:value=move || amount.get()
+                        on:input=move |ev| amount.set(event_target_value(&ev))/>
+                </label>
+                <p class="hint">{limits}</p>
+                <fieldset><legend>"Pay with"</legend>{choices}</fieldset>
+                <label class:hidden=move || !mpesa()>
+                    "M-Pesa phone number"
+                    <input name="phone" type="tel" placeholder="0712 345 678"/>
+                </label>
+                <label>
+                    "Your e-mail (for the receipt; card payments need it)"
+                    <input name="email" type="email" autocomplete="email"/>
+                </label>
+                <button type="submit" disabled=move || start.pending().get()>"Pay"</button>
+                {form_error(start.value())}
+            </ActionForm>
+        </section>
+    }
 }
 
 /// Percent-encodes text for a `data:` URL.

@@ -21,6 +21,7 @@ pub fn SignInPage() -> impl IntoView {
             </ActionForm>
             {form_error(sign_in.value())}
             <p class="hint">"No account yet? Your property manager creates it when you move in."</p>
+            <p class="hint"><a href="/pay">"Paying for someone? Top up by account or meter number."</a></p>
         </section>
     }
 }

@@ -278,6 +278,28 @@ async fn credit(
         .await
         .map(|_| ())
     })?;
+    // The receipt goes to the resident through the notification outbox (push, in-app).
+    let body = serde_json::json!({
+        "payment": payment.public_id,
+        "amount_minor": payment.amount_minor,
+        "currency": payment.currency,
+        "receipt": top_up.receipt_label(),
+        "balance_minor": top_up.balance.0,
+    });
+    on_tx!(&mut *tx, conn => {
+        sqlx::query(
+            "INSERT INTO notifications (site_id, wallet_account_id, audience, kind, body, dedupe_key, created_at) \
+             VALUES ($1, $2, 'resident', 'payment_received', $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(payment.site_id)
+        .bind(wallet)
+        .bind(body.to_string())
+        .bind(format!("payment:{}", payment.public_id))
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })?;
     Ok((
         Settled::Credited {
             public_id: payment.public_id.clone(),

@@ -14,11 +14,12 @@ use app::{
         money::PositiveAmount,
         payments::{
             ConflictKind, ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind,
-            RechargeOptions, SitePayments, StartedPayment, mask_name, presets, receipt_label,
+            PublicPayee, RechargeOptions, SitePayments, StartedPayment, mask_name, presets,
+            receipt_label,
         },
     },
     error::AppError,
-    ports::{AccountsPort, PaymentRequest, PaymentsPort},
+    ports::{AccountsPort, ClientAddr, PaymentRequest, PaymentsPort},
 };
 use axum::http::{HeaderMap, HeaderValue};
 use chrono::{DateTime, Utc};
@@ -92,7 +93,70 @@ fn view(row: ViewRow) -> PaymentView {
     }
 }
 
+/// Look-ups a client address may make on the public pay page in the window.
+const LOOKUPS_PER_WINDOW: i64 = 20;
+const LOOKUP_WINDOW_MINUTES: i64 = 15;
+
 impl Payments {
+    /// Counts a public look-up against the client's address; refuses past the limit.
+    async fn count_lookup(&self, client: ClientAddr) -> Result<(), AppError> {
+        let now = Utc::now();
+        let since = now - chrono::Duration::minutes(LOOKUP_WINDOW_MINUTES);
+        let address = client.0.to_string();
+        let _turn = self.engine.turn().await;
+        let recent: i64 = on_db!(&self.engine.db, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM payment_lookups WHERE address = $1 AND at > $2")
+                .bind(&address)
+                .bind(since)
+                .fetch_one(pool)
+                .await
+        })
+        .map_err(internal)?;
+        if recent >= LOOKUPS_PER_WINDOW {
+            tracing::warn!(%address, "public pay look-ups throttled");
+            return Err(AppError::Throttled {
+                retry_after_minutes: LOOKUP_WINDOW_MINUTES as u32,
+            });
+        }
+        on_db!(&self.engine.db, pool => {
+            sqlx::query("INSERT INTO payment_lookups (address, at) VALUES ($1, $2)")
+                .bind(&address)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .map_err(internal)?;
+        Ok(())
+    }
+
+    /// The open wallet a number names, on any site: an account number, or a meter serial.
+    async fn public_wallet(&self, reference: &str) -> Result<Option<(i64, i64)>, sqlx::Error> {
+        let sites: Vec<i64> = on_db!(&self.engine.db, pool => {
+            sqlx::query_scalar(
+                "SELECT DISTINCT site_id FROM wallets WHERE closed_at IS NULL AND (account_id = $1 OR meter_id = \
+                 (SELECT id FROM meters WHERE UPPER(serial) = UPPER($2)))",
+            )
+            .bind(
+                reference
+                    .trim()
+                    .strip_prefix(['A', 'a'])
+                    .and_then(|digits| digits.parse::<i64>().ok())
+                    .unwrap_or(-1),
+            )
+            .bind(reference.trim())
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut tx = self.engine.db.begin_read().await?;
+        for site in sites {
+            if let Some(wallet) = wallet_for_reference(&mut tx, site, reference).await? {
+                return Ok(Some((wallet, site)));
+            }
+        }
+        Ok(None)
+    }
+
     pub(crate) async fn site_of_payment(
         &self,
         public_id: &str,
@@ -371,8 +435,67 @@ fn stored_kind(payment: &PaymentRow) -> Result<ProviderKind, PaymentError> {
         .ok_or_else(|| PaymentError::Refused(format!("unknown provider {:?}", payment.provider)))
 }
 
+/// The same answer for a number that names nothing and one that names a closed account.
+fn no_such_number() -> AppError {
+    AppError::Invalid("No open account has that number. Check it on the meter or a receipt.".into())
+}
+
 #[async_trait::async_trait]
 impl PaymentsPort for Payments {
+    async fn payee(&self, reference: &str, client: ClientAddr) -> Result<PublicPayee, AppError> {
+        let account = self.payee_account(reference, client).await?;
+        let record = self.engine.detail(account).await?;
+        let digits = digits_of(&record.account.currency);
+        let (minimum, maximum) = {
+            let mut tx = self.engine.db.begin_read().await.map_err(internal)?;
+            money::top_up_limits(&mut tx, account.0, Utc::now()).await?
+        };
+        let site: String = on_db!(&self.engine.db, pool => {
+            sqlx::query_scalar("SELECT name FROM sites WHERE id = $1")
+                .bind(record.account.site.0)
+                .fetch_one(pool)
+                .await
+        })
+        .map_err(internal)?;
+        let providers = self
+            .enabled(record.account.site.0)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .filter(|kind| kind.has_checkout())
+            .collect();
+        Ok(PublicPayee {
+            reference: reference.trim().to_uppercase(),
+            payee: mask_name(record.account.occupant.as_deref().unwrap_or("")),
+            site,
+            utility: record.account.utility,
+            currency: record.account.currency.clone(),
+            minimum: minimum.format(digits),
+            maximum: (maximum > Minor::ZERO).then(|| maximum.format(digits)),
+            presets: presets(minimum, maximum, digits)
+                .into_iter()
+                .map(|amount| amount.format(digits))
+                .collect(),
+            providers,
+        })
+    }
+
+    async fn payee_account(
+        &self,
+        reference: &str,
+        client: ClientAddr,
+    ) -> Result<AccountId, AppError> {
+        let reference = reference.trim();
+        if reference.is_empty() || reference.len() > 64 {
+            return Err(no_such_number());
+        }
+        self.count_lookup(client).await?;
+        let found = self.public_wallet(reference).await.map_err(internal)?;
+        found
+            .map(|(wallet, _)| AccountId(wallet))
+            .ok_or_else(no_such_number)
+    }
+
     async fn recharge_options(
         &self,
         account: AccountId,

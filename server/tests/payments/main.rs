@@ -65,6 +65,13 @@ async fn balance(app: &TestApp, account: i64) -> i64 {
     .unwrap()
 }
 
+/// The balance once today's periodic charges are posted, so none lands mid-test (the server's
+/// jobs run at start, concurrently with the test).
+async fn opening_balance(app: &TestApp, account: i64) -> i64 {
+    app.engine.run_jobs(chrono::Utc::now()).await.unwrap();
+    balance(app, account).await
+}
+
 async fn count(app: &TestApp, sql: &str) -> i64 {
     on_db!(&app.db, pool => sqlx::query_scalar(sql).fetch_one(pool).await).unwrap()
 }
@@ -118,7 +125,7 @@ async fn a_sandbox_top_up_credits_once_reconnects_and_numbers_its_receipt() {
     let app = spawn_app().await;
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
     let account = wallet(&app, "A-101", "electricity").await;
-    let before = balance(&app, account).await;
+    let before = opening_balance(&app, account).await;
     let options = app
         .call(
             &resident,
@@ -174,6 +181,15 @@ async fn a_sandbox_top_up_credits_once_reconnects_and_numbers_its_receipt() {
         assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
     }
     assert_eq!(balance(&app, account).await, before + 25_000);
+    // One receipt notice for the resident, however often the provider said it.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM notifications WHERE kind = 'payment_received'"
+        )
+        .await,
+        1
+    );
     let page = app
         .call(&resident, "payment_page", &[("payment", &id)])
         .await
@@ -294,7 +310,7 @@ async fn stripe_webhooks_are_verified_and_credit_exactly_once() {
         .unwrap();
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
     let account = wallet(&app, "A-101", "water").await;
-    let before = balance(&app, account).await;
+    let before = opening_balance(&app, account).await;
     let started = start(&app, &resident, account, "300.00", "stripe", "").await;
     assert!(
         started["redirect"]
@@ -526,7 +542,7 @@ async fn paystack_callbacks_need_the_sha512_signature() {
         .unwrap();
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
     let account = wallet(&app, "A-101", "gas").await;
-    let before = balance(&app, account).await;
+    let before = opening_balance(&app, account).await;
     let started = start(&app, &resident, account, "120", "paystack", "").await;
     let reference = started["public_id"].as_str().unwrap().to_owned();
     let init = fake.seen("/transaction/initialize");
@@ -603,7 +619,7 @@ async fn mpesa_callbacks_are_believed_only_at_their_own_address_and_once_confirm
         .unwrap();
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
     let account = wallet(&app, "A-101", "electricity").await;
-    let before = balance(&app, account).await;
+    let before = opening_balance(&app, account).await;
     // Whole shillings and a phone number are needed.
     let no_phone = app
         .call(
@@ -772,6 +788,98 @@ async fn mpesa_callbacks_are_believed_only_at_their_own_address_and_once_confirm
     assert_reconciles(&app).await;
 }
 
+#[tokio::test]
+async fn anyone_can_pay_by_number_seeing_only_a_masked_name_and_lookups_are_limited() {
+    let app = spawn_app().await;
+    let stranger = Visitor::default();
+    let account = wallet(&app, "A-102", "electricity").await;
+    let before = opening_balance(&app, account).await;
+    let serial: String = on_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT m.serial FROM wallets w JOIN meters m ON m.id = w.meter_id WHERE w.account_id = $1")
+            .bind(account).fetch_one(pool).await
+    })
+    .unwrap();
+    let found = app
+        .call(
+            &stranger,
+            "find_payee",
+            &[("reference", &serial.to_lowercase())],
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    let payee = found.json();
+    let name: String = on_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT display_name FROM users WHERE email = 'a102@demo.example'").fetch_one(pool).await
+    })
+    .unwrap();
+    assert!(
+        !found.body.contains(&name),
+        "the full name never leaves the server"
+    );
+    assert!(payee["payee"].as_str().unwrap().contains("***"));
+    assert_eq!(payee["providers"], json!(["sandbox"]));
+    // By account number too; a number naming nothing gets the same answer as a closed one.
+    let number = format!("A{account:07}");
+    assert_eq!(
+        app.call(&stranger, "find_payee", &[("reference", &number)])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let unknown = app
+        .call(&stranger, "find_payee", &[("reference", "A9999999")])
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let started = app
+        .call(
+            &stranger,
+            "start_public_payment",
+            &[
+                ("reference", &serial),
+                ("amount", "40"),
+                ("provider", "sandbox"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let id = started.json()["public_id"].as_str().unwrap().to_owned();
+    let paid = app
+        .call(
+            &stranger,
+            "sandbox_decide",
+            &[("payment", &id), ("pay", "true")],
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
+    assert_eq!(balance(&app, account).await, before + 4_000);
+    let channel: String = on_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT channel FROM payments WHERE public_id = $1").bind(&id).fetch_one(pool).await
+    })
+    .unwrap();
+    assert_eq!(channel, "public");
+
+    // Numbers cannot be tried one after another: 20 look-ups per address per 15 minutes.
+    let mut last = StatusCode::OK;
+    for n in 0..20 {
+        last = app
+            .call(
+                &stranger,
+                "find_payee",
+                &[("reference", &format!("A{:07}", 9_000_000 + n))],
+            )
+            .await
+            .status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.call(&stranger, "find_payee", &[("reference", &serial)])
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
 /// A fresh, empty PostgreSQL database for one test, if CI gave us a server.
 pub async fn fresh_postgres(purpose: &str) -> Option<String> {
     let Ok(url) = std::env::var("PREPAID_TEST_POSTGRES_URL") else {
@@ -805,7 +913,7 @@ async fn payments_settle_and_refund_on_postgresql_too() {
     let app = support::spawn_with(config, dir).await;
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
     let account = wallet(&app, "A-101", "water").await;
-    let before = balance(&app, account).await;
+    let before = opening_balance(&app, account).await;
     let started = start(&app, &resident, account, "75.50", "sandbox", "").await;
     let id = started["public_id"].as_str().unwrap();
     for _ in 0..2 {
