@@ -70,3 +70,30 @@ test('a resident tops up through the sandbox and sees the balance and the reconn
   assertNoProblems(problems);
   await context.close();
 });
+
+test('someone not signed in pays for an account by its meter number', async () => {
+  const { context, page, problems } = await openPage(browser, { width: 360, height: 740 });
+  await page.goto(`${BASE}/sign-in`);
+  await hydrated(page);
+  await page.getByRole('link', { name: /Paying for someone/ }).click();
+  await page.waitForURL(`${BASE}/pay`);
+  await hydrated(page);
+  await page.fill('input[name="reference"]', 'wa-b105');
+  await page.getByRole('button', { name: 'Find' }).click();
+  const payee = page.locator('.payee-name');
+  await payee.waitFor();
+  assert.match(await payee.textContent(), /^\S\*\*\*( \S\*\*\*)* · Water · Riverside Campus$/);
+  await page.getByRole('button', { name: /^\d+\.00 KES$/ }).first().click();
+  await page.fill('input[name="email"]', 'parent@example.org');
+  await screenshot(page, 'public-pay');
+  await page.getByRole('button', { name: 'Pay', exact: true }).click();
+  await page.waitForURL(/\/pay\/sandbox\/pay_/);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Pay', exact: true }).click();
+  await page.waitForURL(/\/payments\/pay_/);
+  await page.locator('article.payment[data-status="paid"]').waitFor();
+  assert.match(await page.textContent('.receipt'), /^R\d+-\d{6}$/);
+  assert.equal(await page.locator('article.account').count(), 0, 'a stranger sees no balance');
+  assertNoProblems(problems);
+  await context.close();
+});

@@ -215,7 +215,7 @@ pub fn PublicPayPage() -> impl IntoView {
         <ActionForm action=find attr:class="card lookup">
             <label>
                 "Account or meter number"
-                <input name="reference" required autocomplete="off" placeholder="A0000123 or ELE-A-101"/>
+                <input name="reference" required autocomplete="off" placeholder="A0000123 or WA-A101"/>
             </label>
             <button type="submit" disabled=move || find.pending().get()>"Find"</button>
             {form_error(find.value())}

@@ -53,6 +53,9 @@ impl From<PaymentError> for app::error::AppError {
             PaymentError::Provider(ProviderError::Unsupported) => AppError::Invalid(
                 "This provider cannot do that here; record it by hand instead.".into(),
             ),
+            PaymentError::Misconfigured(provider, _) => AppError::Invalid(format!(
+                "{provider} is not fully set up for this site yet: pay another way."
+            )),
             other => crate::internal(other),
         }
     }
@@ -140,15 +143,14 @@ impl Payments {
         URL_SAFE_NO_PAD.encode(&ring::hmac::sign(&key, purpose.as_bytes()).as_ref()[..24])
     }
 
-    /// Checks a token from a URL, in constant time (ring's HMAC verification).
+    /// Checks a token from a URL in constant time: every byte is compared, with no early
+    /// exit (the tag is truncated, so ring's own verification does not apply).
     pub fn check_url_token(&self, purpose: &str, given: &str) -> bool {
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, self.secret.expose().as_bytes());
         let tag = ring::hmac::sign(&key, purpose.as_bytes());
         let Ok(bytes) = URL_SAFE_NO_PAD.decode(given) else {
             return false;
         };
-        // Compare the whole tag by re-signing: truncated tags are compared byte by byte
-        // without early exit.
         bytes.len() == 24
             && tag.as_ref()[..24]
                 .iter()
@@ -385,9 +387,7 @@ impl Payments {
                 .await
         })?;
         let (site, currency) = row.ok_or(EngineError::NotFound("account"))?;
-        let digits = app::domain::Currency::parse(&currency)
-            .map(|c| app::domain::minor_digits(&c))
-            .unwrap_or(2);
+        let digits = digits_of(&currency);
         Ok((
             site,
             currency,
@@ -464,6 +464,13 @@ impl Channel {
 pub struct Started {
     pub public_id: String,
     pub redirect: Option<String>,
+}
+
+/// How many places a stored currency code's minor unit has.
+pub(crate) fn digits_of(currency: &str) -> u32 {
+    app::domain::Currency::parse(currency)
+        .map(|c| app::domain::minor_digits(&c))
+        .unwrap_or(2)
 }
 
 /// 128 random bits, URL-safe: a payment's public name.

@@ -322,7 +322,9 @@ async fn conflict(
         Reported::Paid { amount, currency } => (
             format!(
                 "The provider reported {} {currency} paid; {} {} was asked.",
-                amount.0, payment.amount_minor, payment.currency
+                amount.format(super::digits_of(currency)),
+                payment.amount().format(super::digits_of(&payment.currency)),
+                payment.currency
             ),
             Some(amount.0),
         ),

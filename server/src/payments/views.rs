@@ -2,7 +2,7 @@
 //! (refunds, conflicts). Callers were authorised by the server function already.
 
 use super::{
-    Channel, Payer, PaymentError, Payments,
+    Channel, Payer, PaymentError, Payments, digits_of,
     provider::RefundRequest,
     sandbox::{SIGNATURE_HEADER, Sandbox},
     settle::{PAYMENT_COLUMNS, PaymentRow, find_public, reverse, reversed, wallet_for_reference},
@@ -10,7 +10,7 @@ use super::{
 use crate::{audit::AuditEntry, engine::money, internal, ledger::account_number, on_db, on_tx};
 use app::{
     domain::{
-        AccountId, Caller, Currency, Minor, SiteId, minor_digits,
+        AccountId, Caller, Minor, SiteId,
         money::PositiveAmount,
         payments::{
             ConflictKind, ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind,
@@ -46,12 +46,6 @@ type ViewRow = (
 const VIEW_COLUMNS: &str = "p.public_id, p.wallet_account_id, p.provider, p.channel, p.amount_minor, p.currency, \
      p.status, p.created_at, p.paid_at, p.receipt_number, p.failure, p.checkout_url, p.provider_reference, p.site_id, \
      (SELECT CAST(SUM(r.amount_minor) AS BIGINT) FROM payment_refunds r WHERE r.payment_id = p.id)";
-
-fn digits_of(currency: &str) -> u32 {
-    Currency::parse(currency)
-        .map(|c| minor_digits(&c))
-        .unwrap_or(2)
-}
 
 fn view(row: ViewRow) -> PaymentView {
     let (
