@@ -10,7 +10,8 @@ use crate::{
             AlarmStep, AlarmView, FleetRules, InstalledMeter, MeterDetail, MeterForm, Operation,
         },
         payments::{
-            PaymentPage, ProviderKind, PublicPayee, RechargeOptions, SitePayments, StartedPayment,
+            ImportReport, PaymentPage, ProviderKind, PublicPayee, RechargeOptions, SitePayments,
+            StartedPayment,
         },
         views::{
             AccountRecord, AccountView, CreatedAccount, Receipt, ResidentHome, SiteOverview,
@@ -271,6 +272,14 @@ pub trait PaymentsPort: Send + Sync {
     async fn sandbox_complete(&self, public_id: &str, paid: bool) -> Result<(), AppError>;
 
     async fn site_payments(&self, site: SiteId, query: &str) -> Result<SitePayments, AppError>;
+
+    /// Imports a bank statement (CSV): credits matched by account or meter number, once each.
+    async fn import_statement(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        statement: &str,
+    ) -> Result<ImportReport, AppError>;
 
     /// The site a conflict or payment belongs to, for authorisation.
     async fn conflict_site(&self, conflict: i64) -> Result<Option<SiteId>, AppError>;

@@ -6,7 +6,9 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::{
-    domain::payments::{PaymentPage, PublicPayee, RechargeOptions, SitePayments, StartedPayment},
+    domain::payments::{
+        ImportReport, PaymentPage, PublicPayee, RechargeOptions, SitePayments, StartedPayment,
+    },
     error::AppError,
 };
 use leptos::prelude::*;
@@ -283,6 +285,26 @@ pub async fn resolve_conflict(
             ports
                 .payments
                 .resolve_conflict(&caller, conflict, account.as_deref(), credit)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Imports a bank statement pasted as CSV: transfers are matched to accounts by the account
+/// or meter number in their description and credited once; the others wait as conflicts.
+#[server(prefix = "/api", endpoint = "import_statement")]
+pub async fn import_statement(site: String, statement: String) -> Result<ImportReport, AppError> {
+    use crate::domain::{SiteId, access::PaymentAction};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let site: SiteId = site.parse().map_err(|_| AppError::Forbidden)?;
+            guard::site(&ports, &caller, site, PaymentAction::Manage).await?;
+            ports
+                .payments
+                .import_statement(&caller, site, &statement)
                 .await
         }
         .await,

@@ -309,6 +309,125 @@ pub fn mpesa_phone(raw: &str) -> Option<String> {
         .then(|| format!("254{national}"))
 }
 
+/// One credit on an imported bank statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementCredit {
+    /// The bank's own id of the transfer: a line imported twice credits once.
+    pub reference: String,
+    pub amount: Minor,
+    /// What the payer wrote: the account or meter number is looked for in it.
+    pub description: String,
+}
+
+/// What importing a statement did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub credited: u32,
+    /// Credits naming no account: held as conflicts for a manager.
+    pub conflicts: u32,
+    /// Lines imported before.
+    pub repeats: u32,
+    /// Debits and zero lines, which are not payments to us.
+    pub skipped: u32,
+}
+
+/// Reads a bank statement in CSV: a header naming `reference`, `amount` and `description`
+/// (any order, any case, other columns ignored), then one line per transaction. Debits are
+/// skipped. Any bad line refuses the whole file, naming the line.
+pub fn parse_statement(text: &str, digits: u32) -> Result<(Vec<StatementCredit>, u32), String> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty());
+    let (_, header) = lines.next().ok_or("The statement is empty.")?;
+    let header: Vec<String> = csv_fields(header)?
+        .into_iter()
+        .map(|name| name.trim().to_lowercase())
+        .collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| format!("The statement has no \"{name}\" column."))
+    };
+    let (reference, amount, description) = (
+        column("reference")?,
+        column("amount")?,
+        column("description")?,
+    );
+    let mut credits = Vec::new();
+    let mut skipped = 0;
+    for (index, line) in lines {
+        let number = index + 1;
+        let fields = csv_fields(line).map_err(|error| format!("Line {number}: {error}"))?;
+        let field = |i: usize| {
+            fields
+                .get(i)
+                .map(|f| f.trim().to_owned())
+                .ok_or_else(|| format!("Line {number} has too few columns."))
+        };
+        let raw = field(amount)?;
+        let value: rust_decimal::Decimal = raw
+            .replace(',', "")
+            .parse()
+            .map_err(|_| format!("Line {number}: {raw:?} is not an amount."))?;
+        if value <= rust_decimal::Decimal::ZERO {
+            skipped += 1;
+            continue;
+        }
+        let minor = Minor::from_decimal(value, digits)
+            .ok_or_else(|| format!("Line {number}: {raw} has more places than the currency."))?;
+        let reference = field(reference)?;
+        if reference.is_empty() {
+            return Err(format!("Line {number} has no reference."));
+        }
+        credits.push(StatementCredit {
+            reference,
+            amount: minor,
+            description: field(description)?,
+        });
+    }
+    Ok((credits, skipped))
+}
+
+/// The fields of one CSV line (RFC 4180 quoting, no line breaks inside fields).
+fn csv_fields(line: &str) -> Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (false, '"') if field.trim().is_empty() => {
+                field.clear();
+                quoted = true;
+            }
+            (false, ',') => fields.push(std::mem::take(&mut field)),
+            (_, c) => field.push(c),
+        }
+    }
+    if quoted {
+        return Err("a quoted field is not closed".into());
+    }
+    fields.push(field);
+    Ok(fields)
+}
+
+/// The words of a transfer's description that could be an account or meter number.
+pub fn candidate_references(description: &str) -> Vec<String> {
+    description
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .map(|word| word.trim_matches('-'))
+        .filter(|word| word.len() >= 4 && word.chars().any(|c| c.is_ascii_digit()))
+        .map(str::to_uppercase)
+        .collect()
+}
+
 /// A payment history as CSV, for the resident's download.
 pub fn history_csv(payments: &[PaymentView]) -> String {
     let mut out = String::from(
@@ -437,6 +556,36 @@ mod tests {
         assert_eq!(mask_name("grace brewster hopper"), "G*** B*** H***");
         assert_eq!(mask_name("Al"), "A***");
         assert_eq!(mask_name("  "), "***");
+    }
+
+    #[test]
+    fn statements_are_read_by_their_header_and_bad_lines_refuse_the_file() {
+        let text = "Date,Description,Amount,Reference\n\
+                    2026-11-01,\"Rent, A0000042\",\"1,500.00\",TRX-1\n\
+                    2026-11-02,Bank fee,-25.00,TRX-2\n\
+                    2026-11-03,meter wa-b105 top up,200,TRX-3\n";
+        let (credits, skipped) = parse_statement(text, 2).unwrap();
+        assert_eq!(skipped, 1);
+        assert_eq!(credits.len(), 2);
+        assert_eq!(credits[0].amount, Minor(150_000));
+        assert_eq!(credits[0].description, "Rent, A0000042");
+        assert_eq!(
+            candidate_references(&credits[0].description),
+            vec!["A0000042"]
+        );
+        assert_eq!(
+            candidate_references(&credits[1].description),
+            vec!["WA-B105"]
+        );
+        assert!(
+            parse_statement("Reference,Amount\nX,1\n", 2)
+                .unwrap_err()
+                .contains("description")
+        );
+        let bad = parse_statement("reference,amount,description\nX,ten,y\n", 2).unwrap_err();
+        assert!(bad.contains("Line 2"), "{bad}");
+        assert!(parse_statement("reference,amount,description\nX,1.005,y\n", 2).is_err());
+        assert!(parse_statement("reference,amount,description\n\"X,1,y\n", 2).is_err());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! the supply), the sandbox's checkout page, and the manager's payments page.
 
 use crate::api::payments::{
-    FindPayee, RefundPayment, ResolveConflict, SandboxDecide, StartPayment, StartPublicPayment,
-    load_payment, load_recharge, load_site_payments,
+    FindPayee, ImportStatement, RefundPayment, ResolveConflict, SandboxDecide, StartPayment,
+    StartPublicPayment, load_payment, load_recharge, load_site_payments,
 };
 use crate::domain::payments::{
     ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind, PublicPayee,
@@ -439,12 +439,13 @@ pub fn SitePaymentsPage() -> impl IntoView {
     let query = use_query_map();
     let refund = ServerAction::<RefundPayment>::new();
     let resolve = ServerAction::<ResolveConflict>::new();
+    let import = ServerAction::<ImportStatement>::new();
     let page = Resource::new(
         move || {
             (
                 params.read().get("id").unwrap_or_default(),
                 query.read().get("q").unwrap_or_default(),
-                refund.version().get(),
+                refund.version().get() + import.version().get(),
                 resolve.version().get(),
             )
         },
@@ -455,7 +456,7 @@ pub fn SitePaymentsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(page) => view! { <Payments page refund resolve/> }.into_any(),
+                    Ok(page) => view! { <Payments page refund resolve import/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -468,8 +469,31 @@ fn Payments(
     page: SitePayments,
     refund: ServerAction<RefundPayment>,
     resolve: ServerAction<ResolveConflict>,
+    import: ServerAction<ImportStatement>,
 ) -> impl IntoView {
     let site = page.site;
+    let importer = page.may_resolve.then(|| {
+        view! {
+            <details class="import">
+                <summary>"Import a bank statement"</summary>
+                <ActionForm action=import>
+                    <input type="hidden" name="site" value=site.to_string()/>
+                    <label>
+                        "Paste the statement as CSV (columns reference, amount, description; the payer's account or meter number in the description)"
+                        <textarea name="statement" rows="6" required></textarea>
+                    </label>
+                    <button type="submit" disabled=move || import.pending().get()>"Import"</button>
+                </ActionForm>
+                {move || import.value().get().and_then(Result::ok).map(|report| view! {
+                    <p class="import-report">{format!(
+                        "{} credited, {} held as conflicts, {} seen before, {} debits skipped.",
+                        report.credited, report.conflicts, report.repeats, report.skipped
+                    )}</p>
+                })}
+                {form_error(import.value())}
+            </details>
+        }
+    });
     let may_refund = page.may_refund;
     let open: Vec<ConflictView> = page
         .conflicts
@@ -554,6 +578,7 @@ fn Payments(
         <p class="breadcrumb"><a href="/manage">"Sites"</a>" › "<a href=format!("/manage/sites/{site}")>{page.site_name.clone()}</a></p>
         <h1>{format!("Payments · {}", page.site_name)}</h1>
         {conflicts}
+        {importer}
         <form method="get" class="search">
             <input name="q" placeholder="Receipt, account number or reference"/>
             <button type="submit">"Search"</button>

@@ -447,6 +447,11 @@ async fn record_pushed(
     };
     let wallet = wallet_for_reference(tx, site, account_reference).await?;
     let public_id = super::new_public_id();
+    let channel = if kind == ProviderKind::Bank {
+        Channel::Bank
+    } else {
+        Channel::Paybill
+    };
     let id = match wallet {
         Some(wallet) => {
             insert_pending(
@@ -456,7 +461,7 @@ async fn record_pushed(
                     site,
                     wallet,
                     kind,
-                    channel: Channel::Paybill,
+                    channel,
                     amount: *amount,
                     currency,
                     payer: None,
@@ -469,7 +474,7 @@ async fn record_pushed(
         None => on_tx!(&mut *tx, conn => {
             sqlx::query_scalar(
                 "INSERT INTO payments (public_id, site_id, provider, channel, amount_minor, currency, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 'paybill', $4, $5, $6, $6) RETURNING id",
+                 VALUES ($1, $2, $3, $7, $4, $5, $6, $6) RETURNING id",
             )
             .bind(&public_id)
             .bind(site)
@@ -477,6 +482,7 @@ async fn record_pushed(
             .bind(amount.0)
             .bind(currency)
             .bind(now)
+            .bind(channel.as_str())
             .fetch_one(&mut *conn)
             .await
         })?,

@@ -3,9 +3,11 @@
 
 use super::{
     Channel, Payer, PaymentError, Payments, digits_of,
-    provider::RefundRequest,
+    provider::{Notice, RefundRequest, Subject},
     sandbox::{SIGNATURE_HEADER, Sandbox},
-    settle::{PAYMENT_COLUMNS, PaymentRow, find_public, reverse, reversed, wallet_for_reference},
+    settle::{
+        PAYMENT_COLUMNS, PaymentRow, Settled, find_public, reverse, reversed, wallet_for_reference,
+    },
 };
 use crate::{audit::AuditEntry, engine::money, internal, ledger::account_number, on_db, on_tx};
 use app::{
@@ -13,9 +15,9 @@ use app::{
         AccountId, Caller, Minor, SiteId,
         money::PositiveAmount,
         payments::{
-            ConflictKind, ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind,
-            PublicPayee, RechargeOptions, SitePayments, StartedPayment, mask_name, presets,
-            receipt_label,
+            ConflictKind, ConflictView, ImportReport, PaymentPage, PaymentStatus, PaymentView,
+            ProviderKind, PublicPayee, RechargeOptions, Reported, SitePayments, StartedPayment,
+            candidate_references, mask_name, parse_statement, presets, receipt_label,
         },
     },
     error::AppError,
@@ -423,6 +425,73 @@ impl Payments {
     }
 }
 
+impl Payments {
+    /// Imports a bank statement: each credit line is money pushed to the site, matched to the
+    /// account whose number (or meter serial) its description carries, and settled like any
+    /// provider's news (a line seen before changes nothing; one naming no account is held as a
+    /// conflict). A bad line refuses the whole file before anything is settled.
+    pub async fn import_statement(
+        &self,
+        actor: i64,
+        site: i64,
+        text: &str,
+    ) -> Result<ImportReport, PaymentError> {
+        let currency: String = on_db!(&self.engine.db, pool => {
+            sqlx::query_scalar("SELECT currency FROM sites WHERE id = $1")
+                .bind(site)
+                .fetch_one(pool)
+                .await
+        })?;
+        let (credits, skipped) =
+            parse_statement(text, digits_of(&currency)).map_err(PaymentError::Refused)?;
+        let mut report = ImportReport {
+            skipped,
+            ..ImportReport::default()
+        };
+        for credit in &credits {
+            let mut account_reference = credit.description.clone();
+            for candidate in candidate_references(&credit.description) {
+                if self.names_account(site, &candidate).await? {
+                    account_reference = candidate;
+                    break;
+                }
+            }
+            let notice = Notice {
+                event_key: format!("bank:{}", credit.reference),
+                subject: Subject::Pushed {
+                    account_reference,
+                    reference: credit.reference.clone(),
+                    amount: credit.amount,
+                    currency: currency.clone(),
+                },
+                report: Reported::Paid {
+                    amount: credit.amount,
+                    currency: currency.clone(),
+                },
+                paid_reference: Some(credit.reference.clone()),
+                reversal: None,
+            };
+            match self.settle(site, ProviderKind::Bank, &notice, None).await? {
+                Settled::Credited { .. } => report.credited += 1,
+                Settled::Conflict { .. } => report.conflicts += 1,
+                _ => report.repeats += 1,
+            }
+        }
+        let _turn = self.engine.turn().await;
+        let mut tx = self.engine.db.begin_write().await?;
+        AuditEntry::new("bank_statement_imported", "site", site)
+            .by_actor(Some(actor))
+            .after(serde_json::json!({
+                "lines": credits.len(), "credited": report.credited,
+                "conflicts": report.conflicts, "repeats": report.repeats,
+            }))
+            .insert_tx(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
 /// The provider a stored payment went through.
 fn stored_kind(payment: &PaymentRow) -> Result<ProviderKind, PaymentError> {
     ProviderKind::parse(&payment.provider)
@@ -676,6 +745,15 @@ impl PaymentsPort for Payments {
             may_refund: false,
             may_resolve: false,
         })
+    }
+
+    async fn import_statement(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        statement: &str,
+    ) -> Result<ImportReport, AppError> {
+        Ok(Payments::import_statement(self, caller.user_id.0, site.0, statement).await?)
     }
 
     async fn conflict_site(&self, conflict: i64) -> Result<Option<SiteId>, AppError> {

@@ -962,3 +962,107 @@ async fn assert_reconciles(app: &TestApp) {
     assert!(checked > 0);
     assert!(differences.is_empty(), "{differences:?}");
 }
+
+#[tokio::test]
+async fn bank_statements_credit_matched_transfers_once_and_hold_the_rest() {
+    let app = spawn_app().await;
+    let site = site(&app).await.to_string();
+    let by_number = wallet(&app, "A-103", "electricity").await;
+    let by_serial = wallet(&app, "B-102", "gas").await;
+    let (first, second) = (
+        opening_balance(&app, by_number).await,
+        opening_balance(&app, by_serial).await,
+    );
+    let statement = format!(
+        "Date,Reference,Description,Amount\n\
+         2026-11-28,BNK-1,\"Top up, A{by_number:07}\",\"1,200.00\"\n\
+         2026-11-28,BNK-2,Bank charges,-15.00\n\
+         2026-11-29,BNK-3,gas ga-b102 november,300\n\
+         2026-11-29,BNK-4,for flat 9 please,50.00\n"
+    );
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let resident = app.sign_in("a103@demo.example", demo::PASSWORD).await;
+    let denied = app
+        .call(
+            &resident,
+            "import_statement",
+            &[("site", &site), ("statement", &statement)],
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    // A bad line anywhere refuses the whole file: nothing is credited.
+    let broken = format!("{statement}2026-11-30,BNK-5,A0000001,lots\n");
+    let refused = app
+        .call(
+            &manager,
+            "import_statement",
+            &[("site", &site), ("statement", &broken)],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("Line 6"), "{}", refused.body);
+    assert_eq!(balance(&app, by_number).await, first);
+
+    let imported = app
+        .call(
+            &manager,
+            "import_statement",
+            &[("site", &site), ("statement", &statement)],
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+    assert_eq!(
+        imported.json(),
+        json!({ "credited": 2, "conflicts": 1, "repeats": 0, "skipped": 1 })
+    );
+    assert_eq!(balance(&app, by_number).await, first + 120_000);
+    assert_eq!(balance(&app, by_serial).await, second + 30_000);
+    // The same statement again (an overlapping export): nothing more.
+    let again = app
+        .call(
+            &manager,
+            "import_statement",
+            &[("site", &site), ("statement", &statement)],
+        )
+        .await;
+    assert_eq!(
+        again.json(),
+        json!({ "credited": 0, "conflicts": 0, "repeats": 3, "skipped": 1 })
+    );
+    assert_eq!(balance(&app, by_number).await, first + 120_000);
+    // The unmatched transfer waits for a manager, who credits it to the right account.
+    let page = app
+        .call(&manager, "site_payments", &[("site", &site), ("query", "")])
+        .await
+        .json();
+    let conflict = page["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "unknown_account")
+        .unwrap()
+        .clone();
+    assert_eq!(conflict["amount"], "50.00");
+    let number = format!("A{by_number:07}");
+    let credited = app
+        .call(
+            &manager,
+            "resolve_conflict",
+            &[
+                ("conflict", &conflict["id"].to_string()),
+                ("account", &number),
+                ("decision", "credit"),
+            ],
+        )
+        .await;
+    assert_eq!(credited.status, StatusCode::OK, "{}", credited.body);
+    assert_eq!(balance(&app, by_number).await, first + 125_000);
+    let channels: i64 = count(&app, "SELECT COUNT(*) FROM payments WHERE channel = 'bank'").await;
+    assert_eq!(channels, 3);
+    assert_reconciles(&app).await;
+}
