@@ -19,7 +19,7 @@ use super::ssr::{answer, caller, client_addr, ports, session_user};
 #[cfg(feature = "ssr")]
 mod guard {
     use crate::{
-        domain::{Caller, SiteId, access::PaymentAction},
+        domain::{Caller, SiteId, access::PaymentAction, payments::ProviderKind},
         error::AppError,
         ports::Ports,
     };
@@ -41,6 +41,13 @@ mod guard {
         } else {
             Err(AppError::Forbidden)
         }
+    }
+
+    /// A provider a payer may start a checkout with (a bank transfer is made at the bank).
+    pub fn checkout_provider(raw: &str) -> Result<ProviderKind, AppError> {
+        ProviderKind::parse(raw)
+            .filter(|kind| kind.has_checkout())
+            .ok_or_else(|| AppError::Invalid("Choose how to pay.".into()))
     }
 
     /// The origin the browser used, for the provider's return address when the platform has
@@ -89,10 +96,7 @@ pub async fn start_payment(
     phone: Option<String>,
     email: Option<String>,
 ) -> Result<StartedPayment, AppError> {
-    use crate::{
-        domain::{access::AccountAction, payments::ProviderKind},
-        ports::PaymentRequest,
-    };
+    use crate::{domain::access::AccountAction, ports::PaymentRequest};
     answer(
         async {
             let caller = caller().await?;
@@ -100,9 +104,7 @@ pub async fn start_payment(
             let (id, _) =
                 super::accounts::guard::allow(&ports, &caller, &account, AccountAction::Pay)
                     .await?;
-            let provider = ProviderKind::parse(&provider)
-                .filter(|kind| kind.has_checkout())
-                .ok_or_else(|| AppError::Invalid("Choose how to pay.".into()))?;
+            let provider = guard::checkout_provider(&provider)?;
             ports
                 .payments
                 .start(PaymentRequest {
@@ -143,15 +145,13 @@ pub async fn start_public_payment(
     phone: Option<String>,
     email: Option<String>,
 ) -> Result<StartedPayment, AppError> {
-    use crate::{domain::payments::ProviderKind, ports::PaymentRequest};
+    use crate::ports::PaymentRequest;
     answer(
         async {
             let client = client_addr().await?;
             let ports = ports()?;
             let account = ports.payments.payee_account(&reference, client).await?;
-            let provider = ProviderKind::parse(&provider)
-                .filter(|kind| kind.has_checkout())
-                .ok_or_else(|| AppError::Invalid("Choose how to pay.".into()))?;
+            let provider = guard::checkout_provider(&provider)?;
             ports
                 .payments
                 .start(PaymentRequest {

@@ -8,7 +8,7 @@ use crate::api::payments::{
 };
 use crate::domain::payments::{
     ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind, PublicPayee,
-    RechargeOptions, SitePayments, history_csv,
+    RechargeOptions, SitePayments, StartedPayment, history_csv,
 };
 use crate::pages::{accounts::AccountCard, error_view, fleet::ticker, form_error};
 use leptos::prelude::*;
@@ -24,6 +24,22 @@ fn go(url: &str) {
     }
 }
 
+/// Once a payment is stored, the payer goes to the provider's page (or to the payment's
+/// status page while their phone asks).
+fn follow_started<S>(value: S)
+where
+    S: Get<Value = Option<Result<StartedPayment, crate::error::AppError>>> + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(started)) = value.get() {
+            let next = started
+                .redirect
+                .unwrap_or_else(|| format!("/payments/{}", started.public_id));
+            go(&next);
+        }
+    });
+}
+
 #[component]
 pub fn RechargePage() -> impl IntoView {
     let params = use_params_map();
@@ -32,15 +48,7 @@ pub fn RechargePage() -> impl IntoView {
         move || params.read().get("id").unwrap_or_default(),
         load_recharge,
     );
-    // Once the payment is stored, the payer goes to the provider (or to its status page).
-    Effect::new(move |_| {
-        if let Some(Ok(started)) = start.value().get() {
-            let next = started
-                .redirect
-                .unwrap_or_else(|| format!("/payments/{}", started.public_id));
-            go(&next);
-        }
-    });
+    follow_started(start.value());
     view! {
         <Title text="Top up"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -200,14 +208,7 @@ fn provider_choices(
 pub fn PublicPayPage() -> impl IntoView {
     let find = ServerAction::<FindPayee>::new();
     let start = ServerAction::<StartPublicPayment>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(started)) = start.value().get() {
-            let next = started
-                .redirect
-                .unwrap_or_else(|| format!("/payments/{}", started.public_id));
-            go(&next);
-        }
-    });
+    follow_started(start.value());
     view! {
         <Title text="Pay for an account"/>
         <h1>"Pay for an account"</h1>
