@@ -13,6 +13,7 @@ use crate::{
             ImportReport, PaymentPage, ProviderKind, PublicPayee, RechargeOptions, SitePayments,
             StartedPayment,
         },
+        reconciliation::ReconciliationReport,
         views::{
             AccountRecord, AccountView, CreatedAccount, Receipt, ResidentHome, SiteOverview,
             SiteSummary,
@@ -236,6 +237,19 @@ pub struct PaymentRequest {
     pub origin: String,
 }
 
+/// How a manager pays a move-out refund.
+#[derive(Clone, Debug)]
+pub enum PayoutMethod {
+    /// Sent by a provider; `destination` is where to (a phone number for M-Pesa).
+    Provider {
+        provider: ProviderKind,
+        destination: Option<String>,
+        origin: String,
+    },
+    /// Paid by hand (cash, cheque, bank transfer); `reference` is its number.
+    ByHand { reference: String, note: String },
+}
+
 /// Payments through providers: checkout, status, receipts, and the manager's side (conflicts,
 /// refunds). Callbacks from providers do not pass here: they are the server's own routes.
 #[async_trait::async_trait]
@@ -304,6 +318,28 @@ pub trait PaymentsPort: Send + Sync {
         reason: &str,
         by_hand: bool,
     ) -> Result<(), AppError>;
+
+    /// The site a move-out refund belongs to, for authorisation.
+    async fn payout_site(&self, payout: i64) -> Result<Option<SiteId>, AppError>;
+
+    /// Pays a move-out refund, through a provider or recorded as paid by hand.
+    async fn pay_out(
+        &self,
+        caller: &Caller,
+        payout: i64,
+        method: PayoutMethod,
+    ) -> Result<(), AppError>;
+
+    /// Sets a provider's settlement file (CSV) against the ledger's payments of the period
+    /// (whole UTC days, both included).
+    async fn reconcile(
+        &self,
+        site: SiteId,
+        provider: ProviderKind,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        file: &str,
+    ) -> Result<ReconciliationReport, AppError>;
 }
 
 /// Every port, as one context value.

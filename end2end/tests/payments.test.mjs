@@ -97,3 +97,38 @@ test('someone not signed in pays for an account by its meter number', async () =
   assertNoProblems(problems);
   await context.close();
 });
+
+test('a manager pays a move-out refund through the sandbox and reconciles a settlement file', async () => {
+  const { context, page, problems } = await openPage(browser, { width: 1280, height: 900 });
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await page.getByRole('link', { name: 'Payments' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/payments$/);
+  await hydrated(page);
+
+  // The demo's former resident of B-410 is owed what they left.
+  const row = page.locator('.payouts tr', { hasText: 'Wanjiru Kamau' });
+  await row.waitFor();
+  assert.equal(await row.getAttribute('data-status'), 'owed');
+  assert.match(await row.textContent(), /1250\.00/);
+  await row.locator('summary', { hasText: 'Pay' }).click();
+  await screenshot(page, 'manager-payout');
+  await row.getByRole('button', { name: /Send through Sandbox/ }).click();
+  await page.waitForFunction(() => document.querySelector('.payouts tr[data-status]')?.dataset.status === 'paid');
+  assert.match(await page.locator('.payouts tr[data-status="paid"]').first().textContent(), /Sandbox.*sbx_payout_moveout-\d+-1/);
+
+  // A settlement file naming a payment the ledger never saw: listed, with its line.
+  await page.locator('summary', { hasText: 'Reconcile a settlement file' }).click();
+  await page.selectOption('select[name="provider"]', 'sandbox');
+  await page.fill('textarea[name="file"]', 'type,reference,amount\ncharge,ch_nobody_knows,42.00\nfee,f1,-1.00\n');
+  await page.getByRole('button', { name: 'Compare with the ledger' }).click();
+  const difference = page.locator('.reconciliation tr[data-difference="ch_nobody_knows"]');
+  await difference.waitFor();
+  assert.match(await difference.textContent(), /In the file, not in the ledger.*42\.00/);
+  assert.match(await page.textContent('.reconciliation'), /1 line of fees or payouts skipped/);
+  await screenshot(page, 'manager-reconciliation');
+  assertNoProblems(problems);
+  await context.close();
+});

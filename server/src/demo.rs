@@ -171,7 +171,7 @@ pub async fn seed_fleet(
 }
 
 /// The demo site pays through the built-in sandbox, once.
-pub async fn seed_payments(payments: &crate::payments::Payments) -> Result<(), sqlx::Error> {
+pub async fn seed_payments(payments: &crate::payments::Payments) -> Result<(), EngineError> {
     let Some(site) = unset_demo_site(&payments.engine.db, "payment_providers").await? else {
         return Ok(());
     };
@@ -183,7 +183,68 @@ pub async fn seed_payments(payments: &crate::payments::Payments) -> Result<(), s
             serde_json::json!({}),
             serde_json::json!({}),
         )
+        .await?;
+    seed_moved_out(&payments.engine, site).await
+}
+
+/// Who moved out of a demo flat with credit left, so the payments page has a refund to pay.
+pub const FORMER_RESIDENT: &str = "wanjiru@demo.example";
+const FORMER_UNIT: &str = "B-410";
+const FORMER_CREDIT: Minor = Minor(125_000);
+
+/// A resident of a (now vacant) flat who topped up and moved out: the move-out owes them
+/// what was left.
+async fn seed_moved_out(engine: &Engine, site: i64) -> Result<(), EngineError> {
+    let (unit, org): (i64, i64) = on_db!(&engine.db, pool => {
+        sqlx::query_as(
+            "SELECT u.id, s.organisation_id FROM units u JOIN buildings b ON b.id = u.building_id \
+             JOIN sites s ON s.id = b.site_id WHERE s.id = $1 AND u.name = $2",
+        )
+        .bind(site)
+        .bind(FORMER_UNIT)
+        .fetch_one(pool)
         .await
+    })?;
+    let hash = password::hash(PASSWORD.to_owned()).await.0;
+    let now = Utc::now();
+    let person: i64 = on_db!(&engine.db, pool => {
+        let person: i64 = sqlx::query_scalar(
+            "INSERT INTO users (organisation_id, email, display_name, password_hash, must_change_password, active, created_at) \
+             VALUES ($1, $2, 'Wanjiru Kamau', $3, FALSE, TRUE, $4) RETURNING id",
+        )
+        .bind(org)
+        .bind(FORMER_RESIDENT)
+        .bind(&hash)
+        .bind(now - chrono::Duration::days(90))
+        .fetch_one(pool)
+        .await?;
+        sqlx::query("INSERT INTO occupancies (unit_id, user_id, starts_at) VALUES ($1, $2, $3)")
+            .bind(unit)
+            .bind(person)
+            .bind(now - chrono::Duration::days(90))
+            .execute(pool)
+            .await
+            .map(|_| person)
+    })?;
+    engine.move_in(UnitId(unit)).await?;
+    let wallet: i64 = on_db!(&engine.db, pool => {
+        sqlx::query_scalar(
+            "SELECT w.account_id FROM wallets w JOIN accounts a ON a.id = w.account_id \
+             WHERE w.unit_id = $1 AND w.closed_at IS NULL ORDER BY a.utility LIMIT 1",
+        )
+        .bind(unit)
+        .fetch_one(pool)
+        .await
+    })?;
+    let source = Source::Provider {
+        provider: "sandbox".into(),
+        reference: format!("demo-former-{wallet}"),
+    };
+    engine.top_up(wallet, FORMER_CREDIT, source, None).await?;
+    engine
+        .move_out(UnitId(unit), person, Vec::new(), None, None)
+        .await?;
+    Ok(())
 }
 
 /// The demo site's tariffs and rules, its residents' prepaid accounts and opening top-ups

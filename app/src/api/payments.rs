@@ -6,8 +6,11 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::{
-    domain::payments::{
-        ImportReport, PaymentPage, PublicPayee, RechargeOptions, SitePayments, StartedPayment,
+    domain::{
+        payments::{
+            ImportReport, PaymentPage, PublicPayee, RechargeOptions, SitePayments, StartedPayment,
+        },
+        reconciliation::ReconciliationReport,
     },
     error::AppError,
 };
@@ -305,6 +308,85 @@ pub async fn import_statement(site: String, statement: String) -> Result<ImportR
             ports
                 .payments
                 .import_statement(&caller, site, &statement)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Pays a move-out refund: sent through a provider that pays people (to the phone given, for
+/// M-Pesa), or recorded as paid by hand with its cheque or receipt number.
+#[server(prefix = "/api", endpoint = "pay_out")]
+pub async fn pay_out(
+    payout: String,
+    method: String,
+    destination: Option<String>,
+    reference: Option<String>,
+    note: Option<String>,
+) -> Result<(), AppError> {
+    use crate::{domain::access::PaymentAction, ports::PayoutMethod};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let payout: i64 = payout.parse().map_err(|_| AppError::Forbidden)?;
+            let site = ports
+                .payments
+                .payout_site(payout)
+                .await?
+                .ok_or(AppError::Forbidden)?;
+            guard::site(&ports, &caller, site, PaymentAction::Manage).await?;
+            let method = match method.as_str() {
+                "by_hand" => PayoutMethod::ByHand {
+                    reference: reference.unwrap_or_default(),
+                    note: note.unwrap_or_default(),
+                },
+                provider => PayoutMethod::Provider {
+                    provider: crate::domain::payments::ProviderKind::parse(provider)
+                        .filter(|kind| kind.pays_out())
+                        .ok_or_else(|| AppError::Invalid("Choose how to pay it.".into()))?,
+                    destination: destination.filter(|d| !d.trim().is_empty()),
+                    origin: guard::origin().await,
+                },
+            };
+            ports.payments.pay_out(&caller, payout, method).await
+        }
+        .await,
+    )
+}
+
+/// Sets a provider's settlement file against the ledger for a period and lists every
+/// difference. Reads only: cashiers may run it too.
+#[server(prefix = "/api", endpoint = "reconcile_settlement")]
+pub async fn reconcile_settlement(
+    site: String,
+    provider: String,
+    from: String,
+    to: String,
+    file: String,
+) -> Result<ReconciliationReport, AppError> {
+    use crate::domain::{SiteId, access::PaymentAction, payments::ProviderKind};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let site: SiteId = site.parse().map_err(|_| AppError::Forbidden)?;
+            guard::site(&ports, &caller, site, PaymentAction::View).await?;
+            let provider = ProviderKind::parse(&provider)
+                .ok_or_else(|| AppError::Invalid("Choose the provider the file is from.".into()))?;
+            let day = |raw: &str| {
+                chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+                    .map_err(|_| AppError::Invalid(format!("{raw:?} is not a date (YYYY-MM-DD).")))
+            };
+            let (from, to) = (day(&from)?, day(&to)?);
+            if to < from {
+                return Err(AppError::Invalid(
+                    "The period ends before it starts.".into(),
+                ));
+            }
+            ports
+                .payments
+                .reconcile(site, provider, from, to, &file)
                 .await
         }
         .await,

@@ -8,6 +8,7 @@ pub mod ids;
 pub mod money;
 pub mod password;
 pub mod payments;
+pub mod reconciliation;
 pub mod site;
 pub mod supply;
 pub mod tariff;

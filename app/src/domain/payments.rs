@@ -65,6 +65,12 @@ impl ProviderKind {
     pub fn needs_phone(self) -> bool {
         matches!(self, ProviderKind::Mpesa)
     }
+
+    /// Whether it can send money to a person (a move-out refund): M-Pesa's B2C payments to a
+    /// phone, and the sandbox. Card providers only give back what a card paid.
+    pub fn pays_out(self) -> bool {
+        matches!(self, ProviderKind::Mpesa | ProviderKind::Sandbox)
+    }
 }
 
 /// Where a payment stands.
@@ -335,87 +341,32 @@ pub struct ImportReport {
 /// (any order, any case, other columns ignored), then one line per transaction. Debits are
 /// skipped. Any bad line refuses the whole file, naming the line.
 pub fn parse_statement(text: &str, digits: u32) -> Result<(Vec<StatementCredit>, u32), String> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty());
-    let (_, header) = lines.next().ok_or("The statement is empty.")?;
-    let header: Vec<String> = csv_fields(header)?
-        .into_iter()
-        .map(|name| name.trim().to_lowercase())
-        .collect();
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| format!("The statement has no \"{name}\" column."))
-    };
+    let table = super::csv::Table::parse(text, "statement")?;
     let (reference, amount, description) = (
-        column("reference")?,
-        column("amount")?,
-        column("description")?,
+        table.column(&["reference"])?,
+        table.column(&["amount"])?,
+        table.column(&["description"])?,
     );
     let mut credits = Vec::new();
     let mut skipped = 0;
-    for (index, line) in lines {
-        let number = index + 1;
-        let fields = csv_fields(line).map_err(|error| format!("Line {number}: {error}"))?;
-        let field = |i: usize| {
-            fields
-                .get(i)
-                .map(|f| f.trim().to_owned())
-                .ok_or_else(|| format!("Line {number} has too few columns."))
-        };
-        let raw = field(amount)?;
-        let value: rust_decimal::Decimal = raw
-            .replace(',', "")
-            .parse()
-            .map_err(|_| format!("Line {number}: {raw:?} is not an amount."))?;
-        if value <= rust_decimal::Decimal::ZERO {
+    for row in table.rows() {
+        let row = row?;
+        let minor = row.amount(amount, digits)?;
+        if minor <= Minor::ZERO {
             skipped += 1;
             continue;
         }
-        let minor = Minor::from_decimal(value, digits)
-            .ok_or_else(|| format!("Line {number}: {raw} has more places than the currency."))?;
-        let reference = field(reference)?;
+        let reference = row.get(reference)?;
         if reference.is_empty() {
-            return Err(format!("Line {number} has no reference."));
+            return Err(format!("Line {} has no reference.", row.number));
         }
         credits.push(StatementCredit {
-            reference,
+            reference: reference.to_owned(),
             amount: minor,
-            description: field(description)?,
+            description: row.get(description)?.to_owned(),
         });
     }
     Ok((credits, skipped))
-}
-
-/// The fields of one CSV line (RFC 4180 quoting, no line breaks inside fields).
-fn csv_fields(line: &str) -> Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (false, '"') if field.trim().is_empty() => {
-                field.clear();
-                quoted = true;
-            }
-            (false, ',') => fields.push(std::mem::take(&mut field)),
-            (_, c) => field.push(c),
-        }
-    }
-    if quoted {
-        return Err("a quoted field is not closed".into());
-    }
-    fields.push(field);
-    Ok(fields)
 }
 
 /// The words of a transfer's description that could be an account or meter number.
@@ -445,9 +396,7 @@ pub fn history_csv(payments: &[PaymentView]) -> String {
             p.receipt.clone().unwrap_or_default(),
             p.provider_reference.clone().unwrap_or_default(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| super::csv::field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        out.push_str(&super::csv::line(&fields));
     }
     out
 }
@@ -756,6 +705,68 @@ pub struct SitePayments {
     pub currency: String,
     pub payments: Vec<PaymentView>,
     pub conflicts: Vec<ConflictView>,
+    /// Move-out refunds: those still owed first.
+    pub payouts: Vec<PayoutView>,
+    /// The site's enabled providers that can pay a person.
+    pub payout_providers: Vec<ProviderKind>,
+    /// Every provider the site has set up, for reconciliation.
+    pub providers: Vec<ProviderKind>,
+    /// Today (UTC), for the reconciliation period's defaults.
+    pub today: chrono::NaiveDate,
     pub may_refund: bool,
     pub may_resolve: bool,
+}
+
+/// Where a move-out refund stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutStatus {
+    /// Nobody has paid it yet.
+    Owed,
+    /// A provider is paying it; its answer is awaited.
+    Sent,
+    Paid,
+}
+
+impl PayoutStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutStatus::Owed => "owed",
+            PayoutStatus::Sent => "sent",
+            PayoutStatus::Paid => "paid",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [PayoutStatus::Owed, PayoutStatus::Sent, PayoutStatus::Paid]
+            .into_iter()
+            .find(|status| status.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PayoutStatus::Owed => "Owed",
+            PayoutStatus::Sent => "Sent, awaiting the provider",
+            PayoutStatus::Paid => "Paid",
+        }
+    }
+}
+
+/// A move-out refund owed to a person, and how it was paid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayoutView {
+    pub id: i64,
+    pub person: String,
+    pub email: String,
+    pub amount: String,
+    pub status: PayoutStatus,
+    /// How it was paid: the provider's name, or "By hand".
+    pub method: Option<String>,
+    /// The provider's id of the transfer, or the cheque or receipt number written by hand.
+    pub reference: Option<String>,
+    pub note: String,
+    /// Why the last try at a provider failed.
+    pub failure: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub paid_at: Option<chrono::DateTime<chrono::Utc>>,
 }

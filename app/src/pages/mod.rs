@@ -7,6 +7,7 @@ pub mod manager;
 pub mod not_found;
 pub mod password;
 pub mod payments;
+pub mod payouts;
 pub mod resident;
 pub mod sign_in;
 

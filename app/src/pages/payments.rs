@@ -3,14 +3,21 @@
 //! the supply), the sandbox's checkout page, and the manager's payments page.
 
 use crate::api::payments::{
-    FindPayee, ImportStatement, RefundPayment, ResolveConflict, SandboxDecide, StartPayment,
-    StartPublicPayment, load_payment, load_recharge, load_site_payments,
+    FindPayee, ImportStatement, PayOut, ReconcileSettlement, RefundPayment, ResolveConflict,
+    SandboxDecide, StartPayment, StartPublicPayment, load_payment, load_recharge,
+    load_site_payments,
 };
 use crate::domain::payments::{
     ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind, PublicPayee,
     RechargeOptions, SitePayments, StartedPayment, history_csv,
 };
-use crate::pages::{accounts::AccountCard, error_view, fleet::ticker, form_error};
+use crate::pages::{
+    accounts::AccountCard,
+    error_view,
+    fleet::ticker,
+    form_error,
+    payouts::{Payouts, Reconcile},
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -270,7 +277,7 @@ fn PublicPayForm(payee: PublicPayee, start: ServerAction<StartPublicPayment>) ->
 }
 
 /// Percent-encodes text for a `data:` URL.
-fn data_url(mime: &str, text: &str) -> String {
+pub(crate) fn data_url(mime: &str, text: &str) -> String {
     let mut url = format!("data:{mime};charset=utf-8,");
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
@@ -441,12 +448,14 @@ pub fn SitePaymentsPage() -> impl IntoView {
     let refund = ServerAction::<RefundPayment>::new();
     let resolve = ServerAction::<ResolveConflict>::new();
     let import = ServerAction::<ImportStatement>::new();
+    let pay = ServerAction::<PayOut>::new();
+    let reconcile = ServerAction::<ReconcileSettlement>::new();
     let page = Resource::new(
         move || {
             (
                 params.read().get("id").unwrap_or_default(),
                 query.read().get("q").unwrap_or_default(),
-                refund.version().get() + import.version().get(),
+                refund.version().get() + import.version().get() + pay.version().get(),
                 resolve.version().get(),
             )
         },
@@ -457,7 +466,7 @@ pub fn SitePaymentsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(page) => view! { <Payments page refund resolve import/> }.into_any(),
+                    Ok(page) => view! { <Payments page refund resolve import pay reconcile/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -471,8 +480,16 @@ fn Payments(
     refund: ServerAction<RefundPayment>,
     resolve: ServerAction<ResolveConflict>,
     import: ServerAction<ImportStatement>,
+    pay: ServerAction<PayOut>,
+    reconcile: ServerAction<ReconcileSettlement>,
 ) -> impl IntoView {
     let site = page.site;
+    let payouts = view! {
+        <Payouts payouts=page.payouts.clone() providers=page.payout_providers.clone() may_pay=page.may_resolve pay/>
+    };
+    let reconciler = view! {
+        <Reconcile site=site.to_string() providers=page.providers.clone() today=page.today reconcile/>
+    };
     let importer = page.may_resolve.then(|| {
         view! {
             <details class="import">
@@ -579,7 +596,9 @@ fn Payments(
         <p class="breadcrumb"><a href="/manage">"Sites"</a>" › "<a href=format!("/manage/sites/{site}")>{page.site_name.clone()}</a></p>
         <h1>{format!("Payments · {}", page.site_name)}</h1>
         {conflicts}
+        {payouts}
         {importer}
+        {reconciler}
         <form method="get" class="search">
             <input name="q" placeholder="Receipt, account number or reference"/>
             <button type="submit">"Search"</button>

@@ -332,6 +332,7 @@ impl Engine {
 
         let refunds = site_account(&mut tx, site, SiteAccount::RefundsPayable, now).await?;
         let granted = site_account(&mut tx, site, SiteAccount::AllowancesGranted, now).await?;
+        let mut owed = Minor::ZERO;
         for (wallet, line) in closing
             .iter()
             .filter(|w| !w.shared)
@@ -361,6 +362,7 @@ impl Engine {
                     }
                     None => {
                         posting.transfer(wallet.account_id, refunds, remainder);
+                        owed = owed + remainder;
                     }
                 }
             } else if remainder < Minor::ZERO {
@@ -380,6 +382,25 @@ impl Engine {
                     .execute(&mut *conn)
                     .await
                     .map(|_| ())
+            })?;
+        }
+        if owed > Minor::ZERO {
+            // What the refunds-payable account now holds for this person, to be paid out
+            // through a provider or by hand (see `payments::payouts`).
+            on_tx!(&mut tx, conn => {
+                sqlx::query(
+                    "INSERT INTO payouts (site_id, user_id, occupancy_id, amount_minor, reference, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(site)
+                .bind(person)
+                .bind(occupancy)
+                .bind(owed.0)
+                .bind(format!("moveout-{occupancy}"))
+                .bind(now)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
             })?;
         }
         AuditEntry::new(

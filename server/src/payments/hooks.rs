@@ -22,6 +22,7 @@ pub fn router(payments: Payments) -> Router {
         .route("/hooks/mpesa/stk/{payment}/{token}", post(mpesa_stk))
         .route("/hooks/mpesa/c2b/{site}/{token}", post(mpesa_c2b))
         .route("/hooks/mpesa/validate/{site}/{token}", post(mpesa_validate))
+        .route("/hooks/payout/{payout}/{token}", post(payout_result))
         .route("/hooks/{provider}/{site}", post(signed))
         .with_state(payments)
 }
@@ -111,6 +112,27 @@ async fn mpesa_validate(
             Json(json!({ "ResultCode": "C2B00012", "ResultDesc": "Rejected" })).into_response()
         }
         Err(error) => refused("mpesa", error.into()),
+    }
+}
+
+/// A payout's result (M-Pesa B2C), at the payout's own unguessable address.
+async fn payout_result(
+    State(payments): State<Payments>,
+    Path((payout, token)): Path<(i64, String)>,
+    body: Bytes,
+) -> Response {
+    if !payments.check_url_token(&format!("payout:{payout}"), &token) {
+        return refused("payout", CallbackError::Unknown.into());
+    }
+    match payments.payout_result(payout, &body).await {
+        Ok(outcome) => {
+            tracing::info!(payout, ?outcome, "payout result taken");
+            daraja_accepted().into_response()
+        }
+        Err(PaymentError::Engine(crate::engine::EngineError::NotFound(_))) => {
+            refused("payout", CallbackError::Unknown.into())
+        }
+        Err(error) => refused("payout", error),
     }
 }
 

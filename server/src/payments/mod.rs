@@ -5,8 +5,10 @@
 
 pub mod hooks;
 pub mod mpesa;
+pub mod payouts;
 pub mod paystack;
 pub mod provider;
+pub mod reconcile;
 pub mod sandbox;
 pub mod settle;
 pub mod stripe;
@@ -270,6 +272,14 @@ impl Payments {
                 consumer_key: settings.secret("M-Pesa", "consumer_key")?,
                 consumer_secret: settings.secret("M-Pesa", "consumer_secret")?,
                 passkey: settings.secret("M-Pesa", "passkey")?,
+                initiator: settings
+                    .settings
+                    .get("initiator_name")
+                    .and_then(Value::as_str)
+                    .zip(settings.secret("M-Pesa", "security_credential").ok())
+                    .map(|(name, credential)| (name.to_owned(), credential)),
+                payout_short_code: settings
+                    .setting("payout_short_code", &settings.setting("short_code", "")),
             }),
             ProviderKind::Bank => {
                 return Err(PaymentError::Refused(

@@ -6,8 +6,8 @@
 //! is taken only at the site's unguessable URL (registered with Safaricom).
 
 use super::provider::{
-    CallbackError, Checkout, CheckoutRequest, Notice, Provider, ProviderError, RefundRequest,
-    Subject, json_body, text_at,
+    CallbackError, Checkout, CheckoutRequest, Notice, PayoutRequest, PayoutResult, PayoutSent,
+    Provider, ProviderError, RefundRequest, Subject, json_body, text_at,
 };
 use app::domain::{Minor, payments::Reported};
 use axum::http::HeaderMap;
@@ -24,6 +24,11 @@ pub struct Mpesa {
     pub consumer_key: crate::config::Secret,
     pub consumer_secret: crate::config::Secret,
     pub passkey: crate::config::Secret,
+    /// For B2C payouts: the initiator Safaricom registered, and its encrypted credential.
+    /// Without them the site pays move-out refunds by hand.
+    pub initiator: Option<(String, crate::config::Secret)>,
+    /// The short code B2C payments leave from (often not the paybill's).
+    pub payout_short_code: String,
 }
 
 /// Daraja's timestamps are Nairobi time.
@@ -51,6 +56,20 @@ fn shillings(value: &Value) -> Result<Minor, CallbackError> {
         .map_err(|_| CallbackError::Malformed(format!("the amount {text:?} is not a number")))?;
     Minor::from_decimal(amount, 2)
         .ok_or_else(|| CallbackError::Malformed(format!("the amount {text:?} is not exact")))
+}
+
+/// Daraja took a request (`ResponseCode` "0"), or refused it with its own words.
+fn accepted(answer: &Value, otherwise: &str) -> Result<(), ProviderError> {
+    if answer.get("ResponseCode").and_then(Value::as_str) == Some("0") {
+        return Ok(());
+    }
+    Err(ProviderError::Refused(
+        answer
+            .get("ResponseDescription")
+            .and_then(Value::as_str)
+            .unwrap_or(otherwise)
+            .to_owned(),
+    ))
 }
 
 impl Mpesa {
@@ -218,15 +237,7 @@ impl Provider for Mpesa {
                 }),
             )
             .await?;
-        if answer.get("ResponseCode").and_then(Value::as_str) != Some("0") {
-            return Err(ProviderError::Refused(
-                answer
-                    .get("ResponseDescription")
-                    .and_then(Value::as_str)
-                    .unwrap_or("the push was not accepted")
-                    .to_owned(),
-            ));
-        }
+        accepted(&answer, "the push was not accepted")?;
         let reference = answer
             .get("CheckoutRequestID")
             .and_then(Value::as_str)
@@ -278,6 +289,80 @@ impl Provider for Mpesa {
         // M-Pesa payments by hand and records them as such.
         Err(ProviderError::Unsupported)
     }
+
+    /// A B2C "business payment" to the person's phone. Daraja answers at once that it took
+    /// the request; the outcome arrives later at the result URL.
+    async fn pay_out(&self, request: &PayoutRequest) -> Result<PayoutSent, ProviderError> {
+        let (initiator, credential) = self.initiator.as_ref().ok_or_else(|| {
+            ProviderError::Refused(
+                "M-Pesa payouts need the site's initiator_name setting and security_credential \
+                 secret; record this refund as paid by hand instead."
+                    .into(),
+            )
+        })?;
+        let phone = request
+            .destination
+            .as_deref()
+            .and_then(app::domain::payments::mpesa_phone)
+            .ok_or_else(|| ProviderError::Refused("Give the M-Pesa phone number to pay.".into()))?;
+        if request.currency != "KES" || request.amount.0 % 100 != 0 {
+            return Err(ProviderError::Refused(
+                "M-Pesa pays whole shillings only; pay this by hand.".into(),
+            ));
+        }
+        let answer = self
+            .post(
+                "/mpesa/b2c/v3/paymentrequest",
+                &json!({
+                    "OriginatorConversationID": request.reference,
+                    "InitiatorName": initiator,
+                    "SecurityCredential": credential.expose(),
+                    "CommandID": "BusinessPayment",
+                    "Amount": request.amount.0 / 100,
+                    "PartyA": self.payout_short_code,
+                    "PartyB": phone,
+                    "Remarks": request.remarks.chars().take(100).collect::<String>(),
+                    "QueueTimeOutURL": request.result_url,
+                    "ResultURL": request.result_url,
+                    "Occasion": "Move-out refund",
+                }),
+            )
+            .await?;
+        accepted(&answer, "the payment was not accepted")?;
+        answer
+            .get("ConversationID")
+            .and_then(Value::as_str)
+            .map(|id| PayoutSent::Accepted(id.to_owned()))
+            .ok_or_else(|| ProviderError::Garbled("no ConversationID".into()))
+    }
+
+    /// A B2C result (or a queue time-out, which carries a failing code).
+    fn payout_result(&self, body: &[u8]) -> Result<PayoutResult, CallbackError> {
+        let body = json_body(body)?;
+        let result = body
+            .get("Result")
+            .ok_or_else(|| CallbackError::Malformed("no Result".into()))?;
+        let request = text_at(result, "/ConversationID")?.to_owned();
+        let code = result
+            .get("ResultCode")
+            .map(|code| code.to_string().trim_matches('"').to_owned())
+            .ok_or_else(|| CallbackError::Malformed("no ResultCode".into()))?;
+        let description = result
+            .get("ResultDesc")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let paid = if code == "0" {
+            Some(text_at(result, "/TransactionID")?.to_owned())
+        } else {
+            None
+        };
+        Ok(PayoutResult {
+            request,
+            paid,
+            description,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -301,5 +386,33 @@ mod tests {
         let notices = Mpesa::read_stk(&body["Body"]["stkCallback"]).unwrap();
         assert_eq!(notices[0].event_key, "stk:ws_CO_1:1032");
         assert!(matches!(notices[0].report, Reported::Failed { .. }));
+    }
+
+    #[test]
+    fn payout_results_are_read_as_paid_or_failed() {
+        let mpesa = Mpesa {
+            http: reqwest::Client::new(),
+            base_url: String::new(),
+            short_code: "600000".into(),
+            consumer_key: crate::config::Secret::new("k"),
+            consumer_secret: crate::config::Secret::new("s"),
+            passkey: crate::config::Secret::new("p"),
+            initiator: None,
+            payout_short_code: "600000".into(),
+        };
+        let paid = json!({"Result": {"ResultType": 0, "ResultCode": 0, "ResultDesc": "done",
+            "ConversationID": "AG_1", "TransactionID": "NLJ41HAY6Q"}});
+        let read = mpesa.payout_result(paid.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            (read.request.as_str(), read.paid.as_deref()),
+            ("AG_1", Some("NLJ41HAY6Q"))
+        );
+        let failed = json!({"Result": {"ResultCode": "2001", "ResultDesc": "The initiator information is invalid.",
+            "ConversationID": "AG_2"}});
+        let read = mpesa.payout_result(failed.to_string().as_bytes()).unwrap();
+        assert_eq!(read.paid, None);
+        assert_eq!(read.description, "The initiator information is invalid.");
+        assert!(mpesa.payout_result(b"{}").is_err());
+        assert!(mpesa.payout_result(b"not json").is_err());
     }
 }

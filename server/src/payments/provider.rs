@@ -116,6 +116,39 @@ pub struct RefundRequest {
     pub reference: String,
 }
 
+/// Money sent to a person: a move-out refund.
+#[derive(Clone, Debug)]
+pub struct PayoutRequest {
+    /// Ours, new for each try: the provider's idempotency key where it takes one.
+    pub reference: String,
+    pub amount: Minor,
+    pub currency: String,
+    /// Where the money goes: a phone number for M-Pesa.
+    pub destination: Option<String>,
+    /// Where the provider reports the outcome, when it does so later.
+    pub result_url: String,
+    pub remarks: String,
+}
+
+/// How far a payout got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PayoutSent {
+    /// The money has gone; the provider's id of the transfer.
+    Paid(String),
+    /// Accepted; the outcome arrives at the result URL. The provider's id of the request.
+    Accepted(String),
+}
+
+/// A provider's later word on a payout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayoutResult {
+    /// The provider's id of the request, as [`PayoutSent::Accepted`] answered it.
+    pub request: String,
+    /// The provider's id of the transfer when it went through; `None` when it failed.
+    pub paid: Option<String>,
+    pub description: String,
+}
+
 #[async_trait::async_trait]
 pub trait Provider: Send + Sync {
     /// Starts a payment at the provider.
@@ -142,6 +175,18 @@ pub trait Provider: Send + Sync {
 
     /// Asks the provider to give money back; answers the provider's refund id.
     async fn refund(&self, request: &RefundRequest) -> Result<String, ProviderError>;
+
+    /// Sends money to a person. Only providers whose kind [`pays_out`] do.
+    ///
+    /// [`pays_out`]: app::domain::payments::ProviderKind::pays_out
+    async fn pay_out(&self, _request: &PayoutRequest) -> Result<PayoutSent, ProviderError> {
+        Err(ProviderError::Unsupported)
+    }
+
+    /// Reads a payout's result posted to its result URL.
+    fn payout_result(&self, _body: &[u8]) -> Result<PayoutResult, CallbackError> {
+        Err(CallbackError::Unknown)
+    }
 }
 
 /// HMAC signatures, compared in constant time.

@@ -5,8 +5,9 @@
 //! verification and settlement as any other.
 
 use super::provider::{
-    CallbackError, Checkout, CheckoutRequest, Notice, Provider, ProviderError, RefundRequest,
-    Subject, int_at, json_body, signature, text_at, verify_timestamped,
+    CallbackError, Checkout, CheckoutRequest, Notice, PayoutRequest, PayoutSent, Provider,
+    ProviderError, RefundRequest, Subject, int_at, json_body, signature, text_at,
+    verify_timestamped,
 };
 use app::domain::{Minor, payments::Reported};
 use axum::http::HeaderMap;
@@ -115,5 +116,13 @@ impl Provider for Sandbox {
     async fn refund(&self, request: &RefundRequest) -> Result<String, ProviderError> {
         // The sandbox refunds at once; the refund's id is ours, so it reverses once.
         Ok(format!("sbx_refund_{}", request.reference))
+    }
+
+    async fn pay_out(&self, request: &PayoutRequest) -> Result<PayoutSent, ProviderError> {
+        // The sandbox pays at once.
+        Ok(PayoutSent::Paid(format!(
+            "sbx_payout_{}",
+            request.reference
+        )))
     }
 }

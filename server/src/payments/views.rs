@@ -19,9 +19,10 @@ use app::{
             ProviderKind, PublicPayee, RechargeOptions, Reported, SitePayments, StartedPayment,
             candidate_references, mask_name, parse_statement, presets, receipt_label,
         },
+        reconciliation::ReconciliationReport,
     },
     error::AppError,
-    ports::{AccountsPort, ClientAddr, PaymentRequest, PaymentsPort},
+    ports::{AccountsPort, ClientAddr, PaymentRequest, PaymentsPort, PayoutMethod},
 };
 use axum::http::{HeaderMap, HeaderValue};
 use chrono::{DateTime, Utc};
@@ -436,12 +437,7 @@ impl Payments {
         site: i64,
         text: &str,
     ) -> Result<ImportReport, PaymentError> {
-        let currency: String = on_db!(&self.engine.db, pool => {
-            sqlx::query_scalar("SELECT currency FROM sites WHERE id = $1")
-                .bind(site)
-                .fetch_one(pool)
-                .await
-        })?;
+        let currency = self.site_currency(site).await?;
         let (credits, skipped) =
             parse_statement(text, digits_of(&currency)).map_err(PaymentError::Refused)?;
         let mut report = ImportReport {
@@ -736,12 +732,23 @@ impl PaymentsPort for Payments {
                 },
             )
             .collect();
+        let payouts = self.payouts(site.0, &currency).await.map_err(internal)?;
+        let mut providers = self.enabled(site.0).await.map_err(internal)?;
+        let payout_providers = providers.iter().copied().filter(|p| p.pays_out()).collect();
+        // Imported statements are bank payments too, and reconcile like any provider's.
+        if !providers.contains(&ProviderKind::Bank) {
+            providers.push(ProviderKind::Bank);
+        }
         Ok(SitePayments {
             site,
             site_name: name,
             currency,
             payments,
             conflicts,
+            payouts,
+            payout_providers,
+            providers,
+            today: Utc::now().date_naive(),
             may_refund: false,
             may_resolve: false,
         })
@@ -798,5 +805,47 @@ impl PaymentsPort for Payments {
             .map_err(|error| AppError::Invalid(error.to_string()))?
             .0;
         Ok(Payments::refund(self, caller.user_id.0, public_id, amount, reason, by_hand).await?)
+    }
+
+    async fn payout_site(&self, payout: i64) -> Result<Option<SiteId>, AppError> {
+        Ok(self
+            .site_of_payout(payout)
+            .await
+            .map_err(internal)?
+            .map(SiteId))
+    }
+
+    async fn pay_out(
+        &self,
+        caller: &Caller,
+        payout: i64,
+        method: PayoutMethod,
+    ) -> Result<(), AppError> {
+        let actor = caller.user_id.0;
+        let paid = match method {
+            PayoutMethod::ByHand { reference, note } => {
+                self.pay_out_by_hand(actor, payout, &reference, &note).await
+            }
+            PayoutMethod::Provider {
+                provider,
+                destination,
+                origin,
+            } => {
+                self.pay_out_through(actor, payout, provider, destination.as_deref(), &origin)
+                    .await
+            }
+        };
+        Ok(paid?)
+    }
+
+    async fn reconcile(
+        &self,
+        site: SiteId,
+        provider: ProviderKind,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        file: &str,
+    ) -> Result<ReconciliationReport, AppError> {
+        Ok(Payments::reconcile(self, site.0, provider, from, to, file).await?)
     }
 }

@@ -1,5 +1,6 @@
 //! A fake payment provider on loopback: just enough of Stripe's, Paystack's and Daraja's
-//! APIs to start checkouts, answer status queries and take refunds, recording every call.
+//! APIs to start checkouts, answer status queries, take refunds and pay people, recording
+//! every call.
 
 use axum::{
     Form, Json, Router,
@@ -63,6 +64,7 @@ pub async fn start() -> (String, Fake) {
         .route("/oauth/v1/generate", get(daraja_token))
         .route("/mpesa/stkpush/v1/processrequest", post(daraja_push))
         .route("/mpesa/stkpushquery/v1/query", post(daraja_query))
+        .route("/mpesa/b2c/v3/paymentrequest", post(daraja_b2c))
         .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
@@ -136,4 +138,15 @@ async fn daraja_query(State(fake): State<Fake>, Json(body): Json<Value>) -> Json
     fake.record("/mpesa/stkpushquery/v1/query", body);
     let code = fake.calls.lock().unwrap().stk_result.clone();
     Json(json!({ "ResponseCode": "0", "ResultCode": code, "ResultDesc": "queried" }))
+}
+
+async fn daraja_b2c(State(fake): State<Fake>, Json(body): Json<Value>) -> Json<Value> {
+    let originator = body["OriginatorConversationID"].clone();
+    let n = fake.record("/mpesa/b2c/v3/paymentrequest", body);
+    Json(json!({
+        "ConversationID": format!("AG_{n}"),
+        "OriginatorConversationID": originator,
+        "ResponseCode": "0",
+        "ResponseDescription": "Accept the service request successfully.",
+    }))
 }

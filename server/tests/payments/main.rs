@@ -6,6 +6,7 @@
 mod support;
 
 mod fake;
+mod payouts;
 mod properties;
 
 use app::domain::payments::ProviderKind;
@@ -954,6 +955,39 @@ async fn payments_settle_and_refund_on_postgresql_too() {
         .json();
     assert_eq!(page["payments"][0]["status"], "refunded");
     assert_eq!(page["payments"][0]["reversed"], "75.50");
+
+    // The settlement file for it agrees with the ledger; one that lacks the refund does not.
+    let site = site(&app).await.to_string();
+    let file = format!("reference,amount\n{id},75.50\n{id},-75.50\n");
+    let report = payouts::reconcile(&app, &manager, &site, &file).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(report.json()["outcome"]["differences"], json!([]));
+    let short = format!("reference,amount\n{id},75.50\n");
+    let report = payouts::reconcile(&app, &manager, &site, &short)
+        .await
+        .json();
+    assert_eq!(
+        report["outcome"]["differences"][0]["kind"],
+        "return_differs"
+    );
+
+    // The demo's move-out refund is paid by hand, once.
+    let (former, owed, status) = payouts::payout_of(&app, demo::FORMER_RESIDENT).await;
+    assert_eq!((owed, status.as_str()), (125_000, "owed"));
+    let former = former.to_string();
+    let by_hand = [
+        ("payout", former.as_str()),
+        ("method", "by_hand"),
+        ("reference", "CASH-7"),
+    ];
+    let paid = app.call(&manager, "pay_out", &by_hand).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
+    let again = app.call(&manager, "pay_out", &by_hand).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        payouts::payout_of(&app, demo::FORMER_RESIDENT).await.2,
+        "paid"
+    );
     assert_reconciles(&app).await;
 }
 
