@@ -114,6 +114,9 @@ pub trait AccountsPort: Send + Sync {
     /// The account, its statement and what its balance caused (notices, meter commands).
     async fn detail(&self, account: AccountId) -> Result<AccountRecord, AppError>;
 
+    /// The account alone (balance, supply): what pages that poll need, without the statement.
+    async fn summary(&self, account: AccountId) -> Result<AccountView, AppError>;
+
     /// A fresh, unguessable token for one money form.
     fn form_nonce(&self) -> String;
 

@@ -134,6 +134,7 @@ impl Platform {
         let router = self.router(leptos_options);
         let upkeep = tokio::spawn(delete_expired_sessions(self.sessions.clone()));
         let jobs = tokio::spawn(run_jobs(self.engine.clone()));
+        let rechecks = tokio::spawn(recheck_payments(self.payments.clone()));
         let fleet = self.events.take().map(|events| self.fleet.start(events));
         let simulation = self
             .simulator
@@ -153,6 +154,7 @@ impl Platform {
         .await;
         upkeep.abort();
         jobs.abort();
+        rechecks.abort();
         if let Some(simulation) = simulation {
             simulation.abort();
         }
@@ -238,6 +240,18 @@ async fn run_jobs(engine: engine::Engine) {
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "periodic jobs failed"),
+        }
+    }
+}
+
+/// Payments whose provider never called back, asked about every minute after two.
+async fn recheck_payments(payments: payments::Payments) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        let wait = chrono::Duration::minutes(2);
+        if let Err(error) = payments.recheck_pending(chrono::Utc::now(), wait).await {
+            tracing::warn!(%error, "re-checking pending payments failed");
         }
     }
 }

@@ -191,7 +191,7 @@ pub async fn load_payment(payment: String) -> Result<PaymentPage, AppError> {
                 && let Some(place) = ports.accounts.place(account, caller.user_id).await?
                 && caller.may_on_account(AccountAction::View, place.site, place.org, place.occupant)
             {
-                page.account = Some(ports.accounts.detail(account).await?.account);
+                page.account = Some(ports.accounts.summary(account).await?);
             }
             Ok(page)
         }

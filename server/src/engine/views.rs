@@ -288,6 +288,18 @@ impl AccountsPort for Engine {
         })
     }
 
+    async fn summary(&self, account: AccountId) -> Result<AccountView, AppError> {
+        let sql = format!("{SELECT} WHERE w.account_id = $1");
+        let mut tx = self.db.begin_read().await.map_err(internal)?;
+        let row: Option<Row> = on_tx!(&mut tx, conn => {
+            sqlx::query_as(&sql).bind(account.0).fetch_optional(&mut *conn).await
+        })
+        .map_err(internal)?;
+        let row = row.ok_or(AppError::NotFound)?;
+        let rules = load_rules(&mut tx, row.site_id).await?;
+        Ok(view(row, &rules))
+    }
+
     fn form_nonce(&self) -> String {
         use argon2::password_hash::rand_core::{OsRng, RngCore};
         let mut bytes = [0_u8; 16];

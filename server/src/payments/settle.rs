@@ -10,7 +10,7 @@ use super::{
 use crate::{
     db::Tx,
     engine::{EngineError, money},
-    on_tx,
+    on_db, on_tx,
 };
 use app::domain::{
     Minor,
@@ -104,6 +104,67 @@ impl Payments {
             settled.push(self.settle(site, kind, notice, expected).await?);
         }
         Ok(settled)
+    }
+
+    /// Asks the provider about payments still pending after `wait` whose callback never came
+    /// (Daraja loses some): a payment it confirms is settled as paid, once, like a callback
+    /// would; a later callback then changes nothing. Answers how many were credited.
+    pub async fn recheck_pending(
+        &self,
+        now: DateTime<Utc>,
+        wait: chrono::Duration,
+    ) -> Result<u32, PaymentError> {
+        type Row = (i64, String, String, String, i64, String);
+        let rows: Vec<Row> = on_db!(&self.engine.db, pool => {
+            sqlx::query_as(
+                "SELECT site_id, provider, public_id, provider_reference, amount_minor, currency FROM payments \
+                 WHERE status = 'pending' AND provider_reference IS NOT NULL AND created_at < $1 AND created_at > $2 \
+                 ORDER BY id LIMIT 200",
+            )
+            .bind(now - wait)
+            .bind(now - chrono::Duration::days(1))
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut credited = 0;
+        for (site, provider, public_id, reference, amount, currency) in rows {
+            let Some(kind) = ProviderKind::parse(&provider) else {
+                continue;
+            };
+            let Some(settings) = self.settings(site, kind).await?.filter(|s| s.enabled) else {
+                continue;
+            };
+            let provider = self.provider(&settings, &self.origin(""))?;
+            if !provider.must_confirm() {
+                // Signed providers retry their callbacks for days; nothing to ask.
+                continue;
+            }
+            match provider.confirm(&reference).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(error) => {
+                    tracing::warn!(%public_id, %error, "could not ask the provider about a pending payment");
+                    continue;
+                }
+            }
+            let notice = Notice {
+                event_key: format!("status-query:{reference}"),
+                subject: Subject::Checkout(reference),
+                report: Reported::Paid {
+                    amount: Minor(amount),
+                    currency,
+                },
+                paid_reference: None,
+                reversal: None,
+            };
+            if let Settled::Credited { .. } =
+                self.settle(site, kind, &notice, Some(&public_id)).await?
+            {
+                tracing::info!(%public_id, "a pending payment was confirmed by the provider's status query");
+                credited += 1;
+            }
+        }
+        Ok(credited)
     }
 
     /// Settles one verified notice, in one transaction.

@@ -503,21 +503,21 @@ fn no_such_number() -> AppError {
 impl PaymentsPort for Payments {
     async fn payee(&self, reference: &str, client: ClientAddr) -> Result<PublicPayee, AppError> {
         let account = self.payee_account(reference, client).await?;
-        let record = self.engine.detail(account).await?;
-        let digits = digits_of(&record.account.currency);
+        let record = self.engine.summary(account).await?;
+        let digits = digits_of(&record.currency);
         let (minimum, maximum) = {
             let mut tx = self.engine.db.begin_read().await.map_err(internal)?;
             money::top_up_limits(&mut tx, account.0, Utc::now()).await?
         };
         let site: String = on_db!(&self.engine.db, pool => {
             sqlx::query_scalar("SELECT name FROM sites WHERE id = $1")
-                .bind(record.account.site.0)
+                .bind(record.site.0)
                 .fetch_one(pool)
                 .await
         })
         .map_err(internal)?;
         let providers = self
-            .enabled(record.account.site.0)
+            .enabled(record.site.0)
             .await
             .map_err(internal)?
             .into_iter()
@@ -525,10 +525,10 @@ impl PaymentsPort for Payments {
             .collect();
         Ok(PublicPayee {
             reference: reference.trim().to_uppercase(),
-            payee: mask_name(record.account.occupant.as_deref().unwrap_or("")),
+            payee: mask_name(record.occupant.as_deref().unwrap_or("")),
             site,
-            utility: record.account.utility,
-            currency: record.account.currency.clone(),
+            utility: record.utility,
+            currency: record.currency.clone(),
             minimum: minimum.format(digits),
             maximum: (maximum > Minor::ZERO).then(|| maximum.format(digits)),
             presets: presets(minimum, maximum, digits)
@@ -560,9 +560,9 @@ impl PaymentsPort for Payments {
         account: AccountId,
         payer: &Caller,
     ) -> Result<RechargeOptions, AppError> {
-        let record = self.engine.detail(account).await?;
-        let site = record.account.site.0;
-        let digits = digits_of(&record.account.currency);
+        let record = self.engine.summary(account).await?;
+        let site = record.site.0;
+        let digits = digits_of(&record.currency);
         let (minimum, maximum) = {
             let mut tx = self.engine.db.begin_read().await.map_err(internal)?;
             money::top_up_limits(&mut tx, account.0, Utc::now()).await?
@@ -583,7 +583,7 @@ impl PaymentsPort for Payments {
             .await
             .map_err(internal)?;
         Ok(RechargeOptions {
-            account: record.account,
+            account: record,
             providers,
             minimum: minimum.format(digits),
             maximum: (maximum > Minor::ZERO).then(|| maximum.format(digits)),

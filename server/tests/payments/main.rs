@@ -790,6 +790,78 @@ async fn mpesa_callbacks_are_believed_only_at_their_own_address_and_once_confirm
 }
 
 #[tokio::test]
+async fn a_pending_mpesa_payment_whose_callback_is_lost_is_credited_once_daraja_confirms_it() {
+    let app = spawn_app().await;
+    let (fake_url, fake) = fake::start().await;
+    let site = site(&app).await;
+    app.payments
+        .configure(
+            site,
+            ProviderKind::Mpesa,
+            true,
+            json!({ "base_url": fake_url, "short_code": "174379" }),
+            json!({ "consumer_key": "ck", "consumer_secret": "cs", "passkey": "pk" }),
+        )
+        .await
+        .unwrap();
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let account = wallet(&app, "A-101", "electricity").await;
+    let before = opening_balance(&app, account).await;
+    let started = start(&app, &resident, account, "300", "mpesa", "0712345678").await;
+    let id = started["public_id"].as_str().unwrap();
+    let wait = chrono::Duration::minutes(2);
+    let later = chrono::Utc::now() + chrono::Duration::minutes(3);
+    let queries = || fake.seen("/mpesa/stkpushquery/v1/query").len();
+
+    // Too soon to ask: Daraja is not asked. Asked while the payer has not paid: nothing.
+    assert_eq!(
+        app.payments
+            .recheck_pending(chrono::Utc::now(), wait)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(queries(), 0);
+    assert_eq!(app.payments.recheck_pending(later, wait).await.unwrap(), 0);
+    assert_eq!(queries(), 1);
+    assert_eq!(balance(&app, account).await, before);
+
+    // Paid, its callback lost: the status query credits it, once.
+    fake.set_stk_result("0");
+    assert_eq!(app.payments.recheck_pending(later, wait).await.unwrap(), 1);
+    assert_eq!(app.payments.recheck_pending(later, wait).await.unwrap(), 0);
+    assert_eq!(balance(&app, account).await, before + 30_000);
+    let page = app
+        .call(&resident, "payment_page", &[("payment", id)])
+        .await
+        .json();
+    assert_eq!(page["payment"]["status"], "paid");
+    assert!(
+        page["payment"]["receipt"]
+            .as_str()
+            .unwrap()
+            .starts_with('R')
+    );
+
+    // The callback turning up after all changes nothing.
+    let push = &fake.seen("/mpesa/stkpush/v1/processrequest")[0];
+    let callback_url = push["CallBackURL"].as_str().unwrap();
+    let callback_path = format!("/{}", callback_url.splitn(4, '/').nth(3).unwrap());
+    let checkout = payouts::provider_reference(&app, id).await;
+    let body = json!({ "Body": { "stkCallback": {
+        "MerchantRequestID": "m-1", "CheckoutRequestID": checkout, "ResultCode": 0, "ResultDesc": "ok",
+        "CallbackMetadata": { "Item": [
+            { "Name": "Amount", "Value": 300 }, { "Name": "MpesaReceiptNumber", "Value": "NLJ7RT61SX" } ] } } } })
+    .to_string();
+    assert_eq!(
+        hook(&app, &callback_path, &[], &body).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(balance(&app, account).await, before + 30_000);
+    assert_reconciles(&app).await;
+}
+
+#[tokio::test]
 async fn anyone_can_pay_by_number_seeing_only_a_masked_name_and_lookups_are_limited() {
     let app = spawn_app().await;
     let stranger = Visitor::default();

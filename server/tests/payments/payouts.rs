@@ -62,7 +62,7 @@ async fn move_out_rounded(app: &TestApp, unit: &str) -> i64 {
     settlement.refund.0
 }
 
-async fn provider_reference(app: &TestApp, public_id: &str) -> String {
+pub(super) async fn provider_reference(app: &TestApp, public_id: &str) -> String {
     on_db!(&app.db, pool => {
         sqlx::query_scalar("SELECT provider_reference FROM payments WHERE public_id = $1")
             .bind(public_id)
