@@ -244,14 +244,24 @@ async fn run_jobs(engine: engine::Engine) {
     }
 }
 
-/// Payments whose provider never called back, asked about every minute after two.
+/// Payments whose provider never called back, asked about every minute after two; payouts
+/// with no result after a day, owed again.
 async fn recheck_payments(payments: payments::Payments) {
     let mut every = tokio::time::interval(Duration::from_secs(60));
     loop {
         every.tick().await;
-        let wait = chrono::Duration::minutes(2);
-        if let Err(error) = payments.recheck_pending(chrono::Utc::now(), wait).await {
+        let now = chrono::Utc::now();
+        if let Err(error) = payments
+            .recheck_pending(now, chrono::Duration::minutes(2))
+            .await
+        {
             tracing::warn!(%error, "re-checking pending payments failed");
+        }
+        if let Err(error) = payments
+            .release_stale_payouts(now, chrono::Duration::days(1))
+            .await
+        {
+            tracing::warn!(%error, "releasing stale payouts failed");
         }
     }
 }

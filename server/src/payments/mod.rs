@@ -55,6 +55,11 @@ impl From<PaymentError> for app::error::AppError {
             PaymentError::Provider(ProviderError::Unsupported) => AppError::Invalid(
                 "This provider cannot do that here; record it by hand instead.".into(),
             ),
+            // The provider's trouble, not ours: said plainly (the text carries no URL).
+            PaymentError::Provider(error) => {
+                tracing::warn!(%error, "payment provider trouble");
+                AppError::Invalid(format!("{error}."))
+            }
             PaymentError::Misconfigured(provider, _) => AppError::Invalid(format!(
                 "{provider} is not fully set up for this site yet: pay another way."
             )),

@@ -187,11 +187,51 @@ impl Payments {
                 })?;
                 Ok(())
             }
+            Err(error) if error.is_uncertain() => {
+                // The money may have gone: it stays sent, so nobody pays it again, until the
+                // provider's result comes (or, if none does, `release_stale_payouts`).
+                self.note_failure(id, &format!("{error}; its result is awaited"))
+                    .await?;
+                Err(error.into())
+            }
             Err(error) => {
                 self.owe_again(id, &error.to_string()).await?;
                 Err(error.into())
             }
         }
+    }
+
+    /// Payouts sent longer ago than `after` with no result: owed again, with a warning to
+    /// check with the provider before paying. Answers how many.
+    pub async fn release_stale_payouts(
+        &self,
+        now: DateTime<Utc>,
+        after: chrono::Duration,
+    ) -> Result<u64, sqlx::Error> {
+        let _turn = self.engine.turn().await;
+        on_db!(&self.engine.db, pool => {
+            sqlx::query(
+                "UPDATE payouts SET status = 'owed', provider_reference = NULL, \
+                 failure = 'No result came from the provider: check with it that nothing was paid before paying again.' \
+                 WHERE status = 'sent' AND sent_at < $1",
+            )
+            .bind(now - after)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+    }
+
+    async fn note_failure(&self, id: i64, failure: &str) -> Result<(), sqlx::Error> {
+        tracing::warn!(payout = id, failure, "payout answer unclear");
+        on_db!(&self.engine.db, pool => {
+            sqlx::query("UPDATE payouts SET failure = $1 WHERE id = $2")
+                .bind(failure)
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
     }
 
     /// A provider's result for a payout, from its result URL (whose token the route checked).

@@ -88,6 +88,10 @@ pub enum CallbackError {
 pub enum ProviderError {
     #[error("the payment provider could not be reached: {0}")]
     Unreachable(String),
+    /// The request went out but no clear answer came back (a time-out): the provider may
+    /// or may not have acted on it.
+    #[error("the payment provider gave no clear answer: {0}")]
+    NoAnswer(String),
     #[error("the payment provider refused: {0}")]
     Refused(String),
     #[error("the payment provider's answer was not understood: {0}")]
@@ -96,10 +100,23 @@ pub enum ProviderError {
     Unsupported,
 }
 
+impl ProviderError {
+    /// Whether the provider may have acted on the request despite the error.
+    pub fn is_uncertain(&self) -> bool {
+        matches!(self, ProviderError::NoAnswer(_) | ProviderError::Garbled(_))
+    }
+}
+
 impl From<reqwest::Error> for ProviderError {
     fn from(error: reqwest::Error) -> Self {
         // The URL may carry nothing secret, but the error text is enough.
-        ProviderError::Unreachable(error.without_url().to_string())
+        let connect = error.is_connect() || error.is_builder();
+        let text = error.without_url().to_string();
+        if connect {
+            ProviderError::Unreachable(text)
+        } else {
+            ProviderError::NoAnswer(text)
+        }
     }
 }
 

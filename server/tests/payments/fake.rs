@@ -22,6 +22,8 @@ pub struct Calls {
     /// What Daraja's status query answers: "0" paid, anything else not.
     pub stk_result: String,
     pub counter: u64,
+    /// Daraja's B2C answers a gateway's error page instead of JSON.
+    pub b2c_garbled: bool,
 }
 
 #[derive(Clone, Default)]
@@ -140,13 +142,22 @@ async fn daraja_query(State(fake): State<Fake>, Json(body): Json<Value>) -> Json
     Json(json!({ "ResponseCode": "0", "ResultCode": code, "ResultDesc": "queried" }))
 }
 
-async fn daraja_b2c(State(fake): State<Fake>, Json(body): Json<Value>) -> Json<Value> {
+async fn daraja_b2c(State(fake): State<Fake>, Json(body): Json<Value>) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let originator = body["OriginatorConversationID"].clone();
     let n = fake.record("/mpesa/b2c/v3/paymentrequest", body);
+    if fake.calls.lock().unwrap().b2c_garbled {
+        return (
+            axum::http::StatusCode::BAD_GATEWAY,
+            "<html>upstream timed out</html>",
+        )
+            .into_response();
+    }
     Json(json!({
         "ConversationID": format!("AG_{n}"),
         "OriginatorConversationID": originator,
         "ResponseCode": "0",
         "ResponseDescription": "Accept the service request successfully.",
     }))
+    .into_response()
 }

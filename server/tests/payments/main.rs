@@ -117,6 +117,23 @@ async fn start(
     answer.json()
 }
 
+/// M-Pesa for the site, against the fake Daraja at `fake_url`; `settings` and `secrets` add
+/// to the STK push's own (a change replaces the public settings, so all are given each time).
+async fn set_up_mpesa(app: &TestApp, site: i64, fake_url: &str, settings: Value, secrets: Value) {
+    let mut all = json!({ "base_url": fake_url, "short_code": "174379" });
+    all.as_object_mut()
+        .unwrap()
+        .extend(settings.as_object().unwrap().clone());
+    let mut keys = json!({ "consumer_key": "ck", "consumer_secret": "cs", "passkey": "pk" });
+    keys.as_object_mut()
+        .unwrap()
+        .extend(secrets.as_object().unwrap().clone());
+    app.payments
+        .configure(site, ProviderKind::Mpesa, true, all, keys)
+        .await
+        .unwrap();
+}
+
 async fn site(app: &TestApp) -> i64 {
     app.site_id(demo::SITE).await
 }
@@ -608,16 +625,7 @@ async fn mpesa_callbacks_are_believed_only_at_their_own_address_and_once_confirm
     let app = spawn_app().await;
     let (fake_url, fake) = fake::start().await;
     let site = site(&app).await;
-    app.payments
-        .configure(
-            site,
-            ProviderKind::Mpesa,
-            true,
-            json!({ "base_url": fake_url, "short_code": "174379" }),
-            json!({ "consumer_key": "ck", "consumer_secret": "cs", "passkey": "pk" }),
-        )
-        .await
-        .unwrap();
+    set_up_mpesa(&app, site, &fake_url, json!({}), json!({})).await;
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
     let account = wallet(&app, "A-101", "electricity").await;
     let before = opening_balance(&app, account).await;
@@ -794,16 +802,7 @@ async fn a_pending_mpesa_payment_whose_callback_is_lost_is_credited_once_daraja_
     let app = spawn_app().await;
     let (fake_url, fake) = fake::start().await;
     let site = site(&app).await;
-    app.payments
-        .configure(
-            site,
-            ProviderKind::Mpesa,
-            true,
-            json!({ "base_url": fake_url, "short_code": "174379" }),
-            json!({ "consumer_key": "ck", "consumer_secret": "cs", "passkey": "pk" }),
-        )
-        .await
-        .unwrap();
+    set_up_mpesa(&app, site, &fake_url, json!({}), json!({})).await;
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
     let account = wallet(&app, "A-101", "electricity").await;
     let before = opening_balance(&app, account).await;

@@ -163,37 +163,59 @@ async fn move_out_refunds_are_paid_once_by_hand_or_through_mpesa() {
         ("destination", "0712 345 678"),
     ];
     // Not set up for payouts (no initiator): refused, still owed, with the reason.
-    app.payments
-        .configure(
-            site,
-            ProviderKind::Mpesa,
-            true,
-            json!({ "base_url": fake_url, "short_code": "174379" }),
-            json!({ "consumer_key": "ck", "consumer_secret": "cs", "passkey": "pk" }),
-        )
-        .await
-        .unwrap();
+    set_up_mpesa(&app, site, &fake_url, json!({}), json!({})).await;
     let unready = app.call(&manager, "pay_out", &through_mpesa).await;
     assert_eq!(unready.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unready.body.contains("initiator"), "{}", unready.body);
     assert_eq!(payout_of(&app, "a104@demo.example").await.2, "owed");
-    app.payments
-        .configure(
-            site,
-            ProviderKind::Mpesa,
-            true,
-            json!({ "base_url": fake_url, "short_code": "174379",
-                    "initiator_name": "prepaid-api", "payout_short_code": "600000" }),
-            json!({ "security_credential": "encrypted-credential" }),
-        )
-        .await
-        .unwrap();
+    set_up_mpesa(
+        &app,
+        site,
+        &fake_url,
+        json!({ "initiator_name": "prepaid-api", "payout_short_code": "600000" }),
+        json!({ "security_credential": "encrypted-credential" }),
+    )
+    .await;
 
-    // The first try fails at Safaricom: owed again, the reason shown on the page.
+    // No clear answer (a gateway's error page): the money may have gone, so it stays sent
+    // and cannot be paid again; a day without a result makes it owed again, with a warning.
+    fake.calls.lock().unwrap().b2c_garbled = true;
+    let unclear = app.call(&manager, "pay_out", &through_mpesa).await;
+    assert_eq!(unclear.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unclear.body.contains("no clear answer") || unclear.body.contains("not understood"),
+        "{}",
+        unclear.body
+    );
+    assert_eq!(payout_of(&app, "a104@demo.example").await.2, "sent");
+    let twice = app.call(&manager, "pay_out", &through_mpesa).await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(twice.body.contains("wait for its answer"), "{}", twice.body);
+    let day = chrono::Duration::days(1);
+    assert_eq!(
+        app.payments
+            .release_stale_payouts(chrono::Utc::now(), day)
+            .await
+            .unwrap(),
+        0
+    );
+    let tomorrow = chrono::Utc::now() + chrono::Duration::hours(25);
+    assert_eq!(
+        app.payments
+            .release_stale_payouts(tomorrow, day)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(payout_of(&app, "a104@demo.example").await.2, "owed");
+    fake.calls.lock().unwrap().b2c_garbled = false;
+    let tries_before = fake.seen("/mpesa/b2c/v3/paymentrequest").len();
+
+    // The next try fails at Safaricom: owed again, the reason shown on the page.
     let sent = app.call(&manager, "pay_out", &through_mpesa).await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
     assert_eq!(payout_of(&app, "a104@demo.example").await.2, "sent");
-    let request = fake.seen("/mpesa/b2c/v3/paymentrequest")[0].clone();
+    let request = fake.seen("/mpesa/b2c/v3/paymentrequest")[tries_before].clone();
     assert_eq!(request["PartyB"], "254712345678");
     assert_eq!(request["PartyA"], "600000");
     assert_eq!(request["Amount"], refund / 100);
@@ -234,7 +256,7 @@ async fn move_out_refunds_are_paid_once_by_hand_or_through_mpesa() {
     // changes nothing; the real one pays once, however often it comes.
     let sent = app.call(&manager, "pay_out", &through_mpesa).await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
-    let second = fake.seen("/mpesa/b2c/v3/paymentrequest")[1].clone();
+    let second = fake.seen("/mpesa/b2c/v3/paymentrequest")[tries_before + 1].clone();
     assert_ne!(
         second["OriginatorConversationID"], request["OriginatorConversationID"],
         "each try has its own idempotency key"
