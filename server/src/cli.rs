@@ -24,10 +24,12 @@ Commands:
   provider --site ID --provider NAME [--enabled true|false] [--set KEY=VALUE]...
            [--secret KEY=ENV_VAR]...
               Sets a site's payment provider up (sandbox, stripe, mpesa, paystack, bank) and
-              prints the addresses to register with it. --set keeps a setting (base_url,
-              short_code); --secret reads a secret from the named environment variable
-              (stripe: secret_key, webhook_secret; paystack: secret_key; mpesa:
-              consumer_key, consumer_secret, passkey), never from the command line
+              prints the addresses to register with it. --set adds or changes a setting
+              (base_url, short_code, initiator_name, payout_short_code; KEY= removes one),
+              keeping the others; --secret reads a secret from the named environment
+              variable (stripe: secret_key, webhook_secret; paystack: secret_key; mpesa:
+              consumer_key, consumer_secret, passkey, security_credential), never from the
+              command line
   help        Show this text (also --help, -h)
 
 Options:

@@ -201,8 +201,9 @@ impl Payments {
             .collect())
     }
 
-    /// Sets a site's provider up (or changes it). `secrets` keys given replace the stored
-    /// ones; keys not given are kept.
+    /// Sets a site's provider up (or changes it). The keys given of `settings` and `secrets`
+    /// replace the stored ones and the others are kept, so one setting can change without
+    /// restating the rest; a key given as an empty string is removed.
     pub async fn configure(
         &self,
         site: i64,
@@ -211,17 +212,14 @@ impl Payments {
         settings: Value,
         secrets: Value,
     ) -> Result<(), sqlx::Error> {
-        let mut merged = self
-            .settings(site, kind)
-            .await?
-            .map(|stored| stored.secrets)
-            .filter(Value::is_object)
-            .unwrap_or_else(|| Value::Object(Default::default()));
-        if let (Some(stored), Some(given)) = (merged.as_object_mut(), secrets.as_object()) {
-            for (key, value) in given {
-                stored.insert(key.clone(), value.clone());
-            }
-        }
+        let stored = self.settings(site, kind).await?;
+        let (settings, secrets) = match stored {
+            Some(stored) => (
+                merge(stored.settings, &settings),
+                merge(stored.secrets, &secrets),
+            ),
+            None => (merge(Value::Null, &settings), merge(Value::Null, &secrets)),
+        };
         let now = Utc::now();
         on_db!(&self.engine.db, pool => {
             sqlx::query(
@@ -234,7 +232,7 @@ impl Payments {
             .bind(kind.as_str())
             .bind(enabled)
             .bind(settings.to_string())
-            .bind(merged.to_string())
+            .bind(secrets.to_string())
             .bind(now)
             .execute(pool)
             .await
@@ -482,6 +480,22 @@ pub struct Started {
 }
 
 /// How many places a stored currency code's minor unit has.
+/// `changes` laid over `stored`: keys replaced, keys given as empty strings removed.
+fn merge(stored: Value, changes: &Value) -> Value {
+    let mut merged = match stored {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    for (key, value) in changes.as_object().into_iter().flatten() {
+        if value.as_str() == Some("") {
+            merged.remove(key);
+        } else {
+            merged.insert(key.clone(), value.clone());
+        }
+    }
+    Value::Object(merged)
+}
+
 pub(crate) fn digits_of(currency: &str) -> u32 {
     app::domain::Currency::parse(currency)
         .map(|c| app::domain::minor_digits(&c))

@@ -117,8 +117,8 @@ async fn start(
     answer.json()
 }
 
-/// M-Pesa for the site, against the fake Daraja at `fake_url`; `settings` and `secrets` add
-/// to the STK push's own (a change replaces the public settings, so all are given each time).
+/// M-Pesa for the site, against the fake Daraja at `fake_url`, with the STK push's settings
+/// and secrets and any `settings` and `secrets` more.
 async fn set_up_mpesa(app: &TestApp, site: i64, fake_url: &str, settings: Value, secrets: Value) {
     let mut all = json!({ "base_url": fake_url, "short_code": "174379" });
     all.as_object_mut()

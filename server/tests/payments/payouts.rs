@@ -168,14 +168,17 @@ async fn move_out_refunds_are_paid_once_by_hand_or_through_mpesa() {
     assert_eq!(unready.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unready.body.contains("initiator"), "{}", unready.body);
     assert_eq!(payout_of(&app, "a104@demo.example").await.2, "owed");
-    set_up_mpesa(
-        &app,
-        site,
-        &fake_url,
-        json!({ "initiator_name": "prepaid-api", "payout_short_code": "600000" }),
-        json!({ "security_credential": "encrypted-credential" }),
-    )
-    .await;
+    // Only the keys named change: the STK push's settings stay.
+    app.payments
+        .configure(
+            site,
+            ProviderKind::Mpesa,
+            true,
+            json!({ "initiator_name": "prepaid-api", "payout_short_code": "600000" }),
+            json!({ "security_credential": "encrypted-credential" }),
+        )
+        .await
+        .unwrap();
 
     // No clear answer (a gateway's error page): the money may have gone, so it stays sent
     // and cannot be paid again; a day without a result makes it owed again, with a warning.
@@ -252,6 +255,18 @@ async fn move_out_refunds_are_paid_once_by_hand_or_through_mpesa() {
     assert_eq!(row["amount"], format!("{}.00", refund / 100));
     assert_eq!(page["payout_providers"], json!(["mpesa", "sandbox"]));
 
+    // An emptied setting is removed: payouts then leave from the paybill's short code.
+    app.payments
+        .configure(
+            site,
+            ProviderKind::Mpesa,
+            true,
+            json!({ "payout_short_code": "" }),
+            json!({}),
+        )
+        .await
+        .unwrap();
+
     // The second try goes through. A forged address, or a result about another request,
     // changes nothing; the real one pays once, however often it comes.
     let sent = app.call(&manager, "pay_out", &through_mpesa).await;
@@ -261,6 +276,7 @@ async fn move_out_refunds_are_paid_once_by_hand_or_through_mpesa() {
         second["OriginatorConversationID"], request["OriginatorConversationID"],
         "each try has its own idempotency key"
     );
+    assert_eq!(second["PartyA"], "174379");
     let conversation = "AG_".to_owned() + &fake.calls.lock().unwrap().counter.to_string();
     let success = json!({ "Result": { "ResultType": 0, "ResultCode": 0, "ResultDesc": "done",
         "ConversationID": conversation, "TransactionID": "NLJ41HAY6Q" } })
