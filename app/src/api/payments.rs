@@ -46,6 +46,17 @@ mod guard {
         }
     }
 
+    /// Like [`site`], for the site a looked-up record (payment, conflict, payout) belongs to:
+    /// a record that does not exist answers like a foreign one.
+    pub async fn site_of(
+        ports: &Ports,
+        caller: &Caller,
+        found: Option<SiteId>,
+        action: PaymentAction,
+    ) -> Result<(), AppError> {
+        site(ports, caller, found.ok_or(AppError::Forbidden)?, action).await
+    }
+
     /// A provider a payer may start a checkout with (a bank transfer is made at the bank).
     pub fn checkout_provider(raw: &str) -> Result<ProviderKind, AppError> {
         ProviderKind::parse(raw)
@@ -246,12 +257,8 @@ pub async fn refund_payment(
         async {
             let caller = caller().await?;
             let ports = ports()?;
-            let site = ports
-                .payments
-                .payment_site(payment.trim())
-                .await?
-                .ok_or(AppError::Forbidden)?;
-            guard::site(&ports, &caller, site, PaymentAction::Manage).await?;
+            let site = ports.payments.payment_site(payment.trim()).await?;
+            guard::site_of(&ports, &caller, site, PaymentAction::Manage).await?;
             ports
                 .payments
                 .refund(&caller, payment.trim(), &amount, &reason, by_hand.is_some())
@@ -274,12 +281,8 @@ pub async fn resolve_conflict(
             let caller = caller().await?;
             let ports = ports()?;
             let conflict: i64 = conflict.parse().map_err(|_| AppError::Forbidden)?;
-            let site = ports
-                .payments
-                .conflict_site(conflict)
-                .await?
-                .ok_or(AppError::Forbidden)?;
-            guard::site(&ports, &caller, site, PaymentAction::Manage).await?;
+            let site = ports.payments.conflict_site(conflict).await?;
+            guard::site_of(&ports, &caller, site, PaymentAction::Manage).await?;
             let credit = match decision.as_str() {
                 "credit" => true,
                 "dismiss" => false,
@@ -330,12 +333,8 @@ pub async fn pay_out(
             let caller = caller().await?;
             let ports = ports()?;
             let payout: i64 = payout.parse().map_err(|_| AppError::Forbidden)?;
-            let site = ports
-                .payments
-                .payout_site(payout)
-                .await?
-                .ok_or(AppError::Forbidden)?;
-            guard::site(&ports, &caller, site, PaymentAction::Manage).await?;
+            let site = ports.payments.payout_site(payout).await?;
+            guard::site_of(&ports, &caller, site, PaymentAction::Manage).await?;
             let method = match method.as_str() {
                 "by_hand" => PayoutMethod::ByHand {
                     reference: reference.unwrap_or_default(),

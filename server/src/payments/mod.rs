@@ -166,6 +166,16 @@ impl Payments {
                 == 0
     }
 
+    /// The site's currency code.
+    pub(crate) async fn site_currency(&self, site: i64) -> Result<String, sqlx::Error> {
+        on_db!(&self.engine.db, pool => {
+            sqlx::query_scalar("SELECT currency FROM sites WHERE id = $1")
+                .bind(site)
+                .fetch_one(pool)
+                .await
+        })
+    }
+
     /// The site's settings for a provider.
     pub async fn settings(
         &self,

@@ -351,15 +351,6 @@ impl Payments {
         })
     }
 
-    pub(crate) async fn site_currency(&self, site: i64) -> Result<String, sqlx::Error> {
-        on_db!(&self.engine.db, pool => {
-            sqlx::query_scalar("SELECT currency FROM sites WHERE id = $1")
-                .bind(site)
-                .fetch_one(pool)
-                .await
-        })
-    }
-
     /// A site's move-out refunds: owed and in flight first, then the latest paid.
     pub(crate) async fn payouts(
         &self,

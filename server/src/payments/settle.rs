@@ -106,8 +106,8 @@ impl Payments {
         Ok(settled)
     }
 
-    /// Asks the provider about payments still pending after `wait` whose callback never came
-    /// (Daraja loses some): a payment it confirms is settled as paid, once, like a callback
+    /// Asks M-Pesa about payments still pending after `wait` (up to an hour old) whose
+    /// callback never came (Daraja loses some): a payment it confirms is settled as paid, once, like a callback
     /// would; a later callback then changes nothing. Answers how many were credited.
     pub async fn recheck_pending(
         &self,
@@ -118,11 +118,16 @@ impl Payments {
         let rows: Vec<Row> = on_db!(&self.engine.db, pool => {
             sqlx::query_as(
                 "SELECT site_id, provider, public_id, provider_reference, amount_minor, currency FROM payments \
-                 WHERE status = 'pending' AND provider_reference IS NOT NULL AND created_at < $1 AND created_at > $2 \
-                 ORDER BY id LIMIT 200",
+                 WHERE provider = $1 AND status = 'pending' AND provider_reference IS NOT NULL \
+                 AND created_at < $2 AND created_at > $3 ORDER BY id LIMIT 200",
             )
+            // The one provider whose callbacks are unsigned (`must_confirm`): abandoned card
+            // checkouts, which pile up, are never read, and never crowd it out of the limit.
+            .bind(ProviderKind::Mpesa.as_str())
             .bind(now - wait)
-            .bind(now - chrono::Duration::days(1))
+            // An STK push the payer never answered expires within minutes; an hour of
+            // asking covers a slow payer without asking about it all day.
+            .bind(now - chrono::Duration::hours(1))
             .fetch_all(pool)
             .await
         })?;
