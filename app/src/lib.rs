@@ -9,9 +9,10 @@ pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;
+pub mod pwa;
 
 use leptos::prelude::*;
-use leptos_meta::{HashedStylesheet, Link, Meta, MetaTags, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, Meta, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{Route, Router, Routes},
@@ -29,6 +30,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options=options.clone()/>
                 <HashedStylesheet options id="leptos"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <link rel="icon" href="/icons/icon.svg" type="image/svg+xml"/>
+                <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+                <script src="/pwa.js" defer></script>
                 <MetaTags/>
             </head>
             <body>
@@ -52,7 +57,6 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| format!("{page} · Prepaid")/>
         <Meta name="description" content="Prepaid water, electricity and gas"/>
         <Meta name="theme-color" content="#0b5d4b"/>
-        <Link rel="icon" href="data:,"/>
         <Router>
             <pages::layout::Header/>
             <main class="page">
@@ -64,6 +68,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/account/password")
                         view=pages::password::ChangePasswordPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/notifications")
+                        view=pages::notifications::NotificationsPage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/manage") view=pages::manager::home::ManagerHomePage ssr=SsrMode::Async/>

@@ -9,6 +9,7 @@ use crate::{
         fleet::{
             AlarmStep, AlarmView, FleetRules, InstalledMeter, MeterDetail, MeterForm, Operation,
         },
+        notices::{InboxLine, NewSubscription, NotificationSettings, Preferences},
         payments::{
             ImportReport, PaymentPage, ProviderKind, PublicPayee, RechargeOptions, SitePayments,
             StartedPayment,
@@ -345,6 +346,32 @@ pub trait PaymentsPort: Send + Sync {
     ) -> Result<ReconciliationReport, AppError>;
 }
 
+/// Notices to people: the browsers they subscribed for Web Push, what they want to hear of,
+/// and their in-app list. Everyone manages only their own; no further authorisation.
+#[async_trait::async_trait]
+pub trait NotificationsPort: Send + Sync {
+    async fn settings(&self, caller: &Caller) -> Result<NotificationSettings, AppError>;
+
+    /// Keeps a browser's subscription for the caller (moving it from whoever held it).
+    async fn subscribe(
+        &self,
+        caller: &Caller,
+        subscription: NewSubscription,
+    ) -> Result<(), AppError>;
+
+    /// Forgets one of the caller's subscriptions, by its endpoint.
+    async fn unsubscribe(&self, caller: &Caller, endpoint: &str) -> Result<(), AppError>;
+
+    async fn save_preferences(
+        &self,
+        caller: &Caller,
+        preferences: Preferences,
+    ) -> Result<(), AppError>;
+
+    /// The caller's recent notices, newest first, in their language.
+    async fn inbox(&self, caller: &Caller) -> Result<Vec<InboxLine>, AppError>;
+}
+
 /// Every port, as one context value.
 #[derive(Clone)]
 pub struct Ports {
@@ -353,4 +380,5 @@ pub struct Ports {
     pub accounts: Arc<dyn AccountsPort>,
     pub fleet: Arc<dyn FleetPort>,
     pub payments: Arc<dyn PaymentsPort>,
+    pub notifications: Arc<dyn NotificationsPort>,
 }

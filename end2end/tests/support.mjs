@@ -3,7 +3,9 @@
 
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const BASE = process.env.PREPAID_E2E_URL ?? 'http://127.0.0.1:3000';
 export const PASSWORD = 'prepaid-demo';
@@ -25,20 +27,38 @@ export async function waitForServer(timeoutMs = 180_000) {
   throw new Error(`the server at ${BASE} did not come up: ${last}`);
 }
 
+const CHROMIUM = {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-quic',
+    '--no-first-run',
+  ],
+};
+
 export async function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      '--no-first-run',
-    ],
+  return chromium.launch(CHROMIUM);
+}
+
+/**
+ * A browser with a profile on disk, as a person's own is: Chromium installs apps only outside
+ * incognito, which every ordinary test context is.
+ */
+export async function launchProfile(viewport = { width: 1280, height: 900 }) {
+  const dir = mkdtempSync(join(tmpdir(), 'prepaid-profile-'));
+  const context = await chromium.launchPersistentContext(dir, { ...CHROMIUM, viewport });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
   });
+  return { context, page, problems };
 }
 
 /**

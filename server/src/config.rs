@@ -50,6 +50,38 @@ pub struct Config {
     /// Real seconds between simulated readings.
     pub simulator_interval_s: u64,
     pub mqtt: Option<MqttConfig>,
+    pub push: PushConfig,
+}
+
+/// Where Web Push messages may go and who the platform says it is to push services.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushConfig {
+    /// Push services' host names a subscription's endpoint may point at (`*.example` covers
+    /// subdomains). The endpoint comes from a browser, so an open list would let anyone make
+    /// the server send requests wherever they like.
+    pub services: Vec<String>,
+    /// Accept `http://` endpoints: only for a test push service on loopback.
+    pub allow_http: bool,
+    /// The VAPID `sub` claim: a `mailto:` or `https:` address push services can reach the
+    /// operator at; by default the public URL.
+    pub subject: Option<String>,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        Self {
+            services: [
+                "fcm.googleapis.com",
+                "updates.push.services.mozilla.com",
+                "*.push.apple.com",
+                "*.notify.windows.com",
+            ]
+            .map(String::from)
+            .to_vec(),
+            allow_http: false,
+            subject: None,
+        }
+    }
 }
 
 /// The MQTT broker meters use, and whether this platform writes its credential files.
@@ -99,6 +131,7 @@ impl Default for Config {
             simulator_speed: 360,
             simulator_interval_s: 10,
             mqtt: None,
+            push: PushConfig::default(),
         }
     }
 }
@@ -238,6 +271,19 @@ impl Config {
         }
         if let Some(url) = get("PREPAID_MQTT_URL") {
             self.mqtt = Some(mqtt_from_env(url, &get)?);
+        }
+        if let Some(hosts) = get("PREPAID_PUSH_SERVICES") {
+            self.push.services = hosts
+                .split(',')
+                .map(|host| host.trim().to_ascii_lowercase())
+                .filter(|host| !host.is_empty())
+                .collect();
+        }
+        if let Some(value) = get("PREPAID_PUSH_ALLOW_HTTP") {
+            self.push.allow_http = parse_bool("PREPAID_PUSH_ALLOW_HTTP", value)?;
+        }
+        if let Some(subject) = get("PREPAID_VAPID_SUBJECT") {
+            self.push.subject = Some(subject.trim().to_owned());
         }
         self.webhook_secret = get("PREPAID_WEBHOOK_SECRET")
             .map(Secret::new)

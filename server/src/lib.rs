@@ -12,6 +12,7 @@ pub mod engine;
 pub mod fleet;
 pub mod http;
 pub mod ledger;
+pub mod notify;
 pub mod payments;
 pub mod secrets;
 
@@ -62,6 +63,7 @@ pub struct Platform {
     pub engine: engine::Engine,
     pub fleet: fleet::Fleet,
     pub payments: payments::Payments,
+    pub notifier: notify::Notifier,
     /// The built-in meter simulator, when it runs.
     pub simulator: Option<Arc<fleet::simulator::Simulator>>,
     /// Meter events, until [`Platform::serve`] (or a test) starts the fleet's loops.
@@ -89,8 +91,15 @@ impl Platform {
             secrets.webhook_secret.clone(),
             config.public_url.clone(),
         );
+        let notifier = notify::Notifier::new(
+            engine.clone(),
+            &config,
+            secrets.vapid_private_key.clone(),
+            secrets.vapid_public_key.clone(),
+        );
         Ok(Self {
             payments,
+            notifier,
             config,
             engine,
             fleet,
@@ -110,6 +119,7 @@ impl Platform {
             accounts: Arc::new(self.engine.clone()),
             fleet: Arc::new(self.fleet.clone()),
             payments: Arc::new(self.payments.clone()),
+            notifications: Arc::new(self.notifier.clone()),
         }
     }
 
@@ -135,6 +145,7 @@ impl Platform {
         let upkeep = tokio::spawn(delete_expired_sessions(self.sessions.clone()));
         let jobs = tokio::spawn(run_jobs(self.engine.clone()));
         let rechecks = tokio::spawn(recheck_payments(self.payments.clone()));
+        let notices = tokio::spawn(self.notifier.clone().run());
         let fleet = self.events.take().map(|events| self.fleet.start(events));
         let simulation = self
             .simulator
@@ -155,6 +166,7 @@ impl Platform {
         upkeep.abort();
         jobs.abort();
         rechecks.abort();
+        notices.abort();
         if let Some(simulation) = simulation {
             simulation.abort();
         }

@@ -53,7 +53,28 @@ pub fn home_path(must_change_password: bool, is_staff: bool) -> &'static str {
 pub async fn sign_out() -> Result<(), AppError> {
     answer(
         async {
-            session().await?.flush().await.map_err(session_failed)?;
+            let session = session().await?;
+            // This browser's push subscription goes with the person signing out, and so does
+            // whatever the browser cached of their pages (shared campus PCs).
+            let endpoint = session
+                .get::<String>(super::notifications::PUSH_ENDPOINT_KEY)
+                .await
+                .map_err(session_failed)?;
+            if let (Some(endpoint), Ok(caller)) =
+                (endpoint, caller_allowing_initial_password().await)
+            {
+                ports()?
+                    .notifications
+                    .unsubscribe(&caller, &endpoint)
+                    .await?;
+            }
+            session.flush().await.map_err(session_failed)?;
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.insert_header(
+                    axum::http::HeaderName::from_static("clear-site-data"),
+                    axum::http::HeaderValue::from_static("\"cache\", \"storage\""),
+                );
+            }
             leptos_axum::redirect("/sign-in");
             Ok(())
         }

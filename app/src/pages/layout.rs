@@ -22,6 +22,7 @@ pub fn Header() -> impl IntoView {
                         Ok(Some(me)) => view! {
                             <nav class="account">
                                 {me.is_staff.then(|| view! { <a href="/manage">"Manager console"</a> })}
+                                <a href="/notifications">"Notices"</a>
                                 <span class="who" title=me.email.clone()>{me.display_name.clone()}</span>
                                 <ActionForm action=sign_out>
                                     <button type="submit" class="link-button">"Sign out"</button>

@@ -5,6 +5,7 @@ pub mod fleet;
 pub mod layout;
 pub mod manager;
 pub mod not_found;
+pub mod notifications;
 pub mod password;
 pub mod payments;
 pub mod payouts;

@@ -952,31 +952,9 @@ async fn anyone_can_pay_by_number_seeing_only_a_masked_name_and_lookups_are_limi
     );
 }
 
-/// A fresh, empty PostgreSQL database for one test, if CI gave us a server.
-pub async fn fresh_postgres(purpose: &str) -> Option<String> {
-    let Ok(url) = std::env::var("PREPAID_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must provide PREPAID_TEST_POSTGRES_URL"
-        );
-        eprintln!("PREPAID_TEST_POSTGRES_URL is not set: PostgreSQL not exercised");
-        return None;
-    };
-    let name = format!("prepaid_{purpose}_{}", std::process::id());
-    let admin = server::db::Db::connect(&url).await.expect("PostgreSQL");
-    on_db!(&admin, pool => {
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(pool).await?;
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await.map(|_| ())
-    })
-    .expect("a database for the test");
-    admin.close().await;
-    let (base, _) = url.rsplit_once('/').expect("a database URL");
-    Some(format!("{base}/{name}"))
-}
-
 #[tokio::test]
 async fn payments_settle_and_refund_on_postgresql_too() {
-    let Some(url) = fresh_postgres("payments").await else {
+    let Some(url) = support::fresh_postgres("payments").await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

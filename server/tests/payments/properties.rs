@@ -195,7 +195,7 @@ fn storms_of_provider_news_never_double_lose_or_invent_money() {
 #[test]
 fn storms_settle_the_same_on_postgresql() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let Some(url) = runtime.block_on(crate::fresh_postgres("storm")) else {
+    let Some(url) = runtime.block_on(crate::support::fresh_postgres("storm")) else {
         return;
     };
     drop(runtime);

@@ -18,6 +18,7 @@ pub struct TestApp {
     pub db: Db,
     pub engine: server::engine::Engine,
     pub payments: server::payments::Payments,
+    pub notifier: server::notify::Notifier,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
@@ -67,6 +68,7 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
     let db = platform.db.clone();
     let engine = platform.engine.clone();
     let payments = platform.payments.clone();
+    let notifier = platform.notifier.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
@@ -84,6 +86,7 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
         db,
         engine,
         payments,
+        notifier,
         client,
         stop: Some(stop),
         _dir: dir,
@@ -243,6 +246,26 @@ impl TestApp {
         .expect("the unit exists")
     }
 
+    /// The open prepaid account paying for a unit's meter of this utility.
+    pub async fn wallet(&self, unit: &str, utility: &str) -> i64 {
+        on_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "SELECT w.account_id FROM wallets w JOIN meters m ON m.id = w.meter_id JOIN units u ON u.id = m.unit_id \
+                 WHERE u.name = $1 AND m.utility = $2 AND w.closed_at IS NULL",
+            )
+            .bind(unit)
+            .bind(utility)
+            .fetch_one(pool)
+            .await
+        })
+        .expect("the account exists")
+    }
+
+    /// A number the database answers, such as a `COUNT(*)`.
+    pub async fn count(&self, sql: &str) -> i64 {
+        on_db!(&self.db, pool => sqlx::query_scalar(sql).fetch_one(pool).await).expect("a count")
+    }
+
     pub async fn audit_actions(&self) -> Vec<String> {
         on_db!(&self.db, pool => {
             sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id").fetch_all(pool).await
@@ -260,4 +283,26 @@ async fn answer(response: reqwest::Response) -> Answer {
         headers,
         body,
     }
+}
+
+/// A fresh, empty PostgreSQL database for one test, if CI gave us a server.
+pub async fn fresh_postgres(purpose: &str) -> Option<String> {
+    let Ok(url) = std::env::var("PREPAID_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide PREPAID_TEST_POSTGRES_URL"
+        );
+        eprintln!("PREPAID_TEST_POSTGRES_URL is not set: PostgreSQL not exercised");
+        return None;
+    };
+    let name = format!("prepaid_{purpose}_{}", std::process::id());
+    let admin = server::db::Db::connect(&url).await.expect("PostgreSQL");
+    on_db!(&admin, pool => {
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(pool).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await.map(|_| ())
+    })
+    .expect("a database for the test");
+    admin.close().await;
+    let (base, _) = url.rsplit_once('/').expect("a database URL");
+    Some(format!("{base}/{name}"))
 }

@@ -1,0 +1,278 @@
+//! A person's notices: the recent ones, push on this device and their others, what they want
+//! to hear of, quiet hours and language.
+
+use crate::api::notifications::{
+    SaveNotificationSettings, UnsubscribePush, load_notification_settings, my_notices,
+    subscribe_push,
+};
+use crate::domain::{
+    i18n::Locale,
+    notices::{Category, Device, InboxLine, NotificationSettings},
+};
+use crate::pages::{error_view, form_error};
+use crate::pwa;
+use leptos::{prelude::*, task::spawn_local};
+use leptos_meta::Title;
+
+#[component]
+pub fn NotificationsPage() -> impl IntoView {
+    let save = ServerAction::<SaveNotificationSettings>::new();
+    let remove = ServerAction::<UnsubscribePush>::new();
+    // Bumped when this browser subscribes or unsubscribes (outside any server action).
+    let device_changed = RwSignal::new(0u32);
+    let settings = Resource::new(
+        move || {
+            (
+                save.version().get(),
+                remove.version().get(),
+                device_changed.get(),
+            )
+        },
+        |_| load_notification_settings(),
+    );
+    let inbox = Resource::new(|| (), |_| my_notices());
+    view! {
+        <Title text="Notices"/>
+        <p class="breadcrumb"><a href="/">"Home"</a></p>
+        <h1>"Notices"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok(settings) => view! { <Settings settings save remove device_changed/> }.into_any(),
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match inbox.await {
+                    Ok(lines) => view! { <Inbox lines/> }.into_any(),
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Settings(
+    settings: NotificationSettings,
+    save: ServerAction<SaveNotificationSettings>,
+    remove: ServerAction<UnsubscribePush>,
+    device_changed: RwSignal<u32>,
+) -> impl IntoView {
+    view! {
+        <ThisDevice vapid_key=settings.vapid_public_key.clone() device_changed/>
+        <Devices devices=settings.devices.clone() remove/>
+        <Preferences settings save/>
+    }
+}
+
+/// Push on this browser: its state, and the button that turns it on or off.
+#[component]
+fn ThisDevice(vapid_key: String, device_changed: RwSignal<u32>) -> impl IntoView {
+    let supported = RwSignal::new(None::<bool>);
+    let endpoint = RwSignal::new(None::<String>);
+    let said = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    // Only the browser knows; this runs once the page is live.
+    Effect::new(move |_| {
+        spawn_local(async move {
+            supported.set(Some(pwa::push_supported().await));
+            endpoint.set(pwa::current_endpoint().await);
+        });
+    });
+    let turn_on = move |_| {
+        let vapid_key = vapid_key.clone();
+        busy.set(true);
+        spawn_local(async move {
+            let outcome = match pwa::subscribe(&vapid_key).await {
+                Ok(subscription) => subscribe_push(
+                    subscription.endpoint.clone(),
+                    subscription.p256dh,
+                    subscription.auth,
+                    subscription.label,
+                )
+                .await
+                .map(|()| subscription.endpoint)
+                .map_err(|error| error.to_string()),
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(subscribed) => {
+                    endpoint.set(Some(subscribed));
+                    said.set(Some("Notices are on for this device.".into()));
+                    device_changed.update(|n| *n += 1);
+                }
+                Err(error) => said.set(Some(error)),
+            }
+            busy.set(false);
+        });
+    };
+    let turn_off = move |_| {
+        busy.set(true);
+        spawn_local(async move {
+            let outcome = match pwa::unsubscribe().await {
+                Ok(Some(old)) => crate::api::notifications::unsubscribe_push(old)
+                    .await
+                    .map_err(|error| error.to_string()),
+                Ok(None) => Ok(()),
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(()) => {
+                    endpoint.set(None);
+                    said.set(Some("Notices are off for this device.".into()));
+                    device_changed.update(|n| *n += 1);
+                }
+                Err(error) => said.set(Some(error)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section class="card this-device" aria-labelledby="this-device">
+            <h2 id="this-device">"This device"</h2>
+            {move || match (supported.get(), endpoint.get()) {
+                (None, _) => view! { <p class="muted">"Checking what this browser can do…"</p> }.into_any(),
+                (Some(false), _) => view! {
+                    <p>"This browser cannot receive push notices. Install the app from a current browser, or read your notices below."</p>
+                }
+                .into_any(),
+                (Some(true), Some(_)) => view! {
+                    <p class="push-state" data-push="on">"Push notices are on for this device."</p>
+                    <button type="button" class="button secondary" on:click=turn_off disabled=move || busy.get()>
+                        "Turn off on this device"
+                    </button>
+                }
+                .into_any(),
+                (Some(true), None) => view! {
+                    <p class="push-state" data-push="off">"Get warned here before your credit runs out, when supply is cut or back, of payments and of alarms."</p>
+                    <button type="button" class="button" on:click=turn_on.clone() disabled=move || busy.get()>
+                        "Turn on notices on this device"
+                    </button>
+                }
+                .into_any(),
+            }}
+            {move || said.get().map(|said| view! { <p role="status">{said}</p> })}
+        </section>
+    }
+}
+
+#[component]
+fn Devices(devices: Vec<Device>, remove: ServerAction<UnsubscribePush>) -> impl IntoView {
+    if devices.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <section class="devices" aria-labelledby="devices">
+            <h2 id="devices">"Devices that get push notices"</h2>
+            <ul>
+                {devices.into_iter().map(|device| {
+                    let label = if device.label.is_empty() { "A browser".to_owned() } else { device.label };
+                    let last = device
+                        .last_sent
+                        .map(|at| format!(", last notice {}", at.format("%Y-%m-%d %H:%M UTC")))
+                        .unwrap_or_default();
+                    view! {
+                        <li>
+                            <span>{format!("{label}, since {}{last}", device.since.format("%Y-%m-%d"))}</span>
+                            <ActionForm action=remove attr:class="inline">
+                                <input type="hidden" name="endpoint" value=device.endpoint/>
+                                <button type="submit" class="link-button" aria-label=format!("Stop notices to {label}")>"Remove"</button>
+                            </ActionForm>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Preferences(
+    settings: NotificationSettings,
+    save: ServerAction<SaveNotificationSettings>,
+) -> impl IntoView {
+    let preferences = settings.preferences;
+    let time = |at: Option<chrono::NaiveTime>| {
+        at.map(|at| at.format("%H:%M").to_string())
+            .unwrap_or_default()
+    };
+    let quiet_from = time(preferences.quiet.map(|quiet| quiet.from));
+    let quiet_to = time(preferences.quiet.map(|quiet| quiet.to));
+    let chosen = preferences.locale;
+    let saved = move || {
+        matches!(save.value().get(), Some(Ok(())))
+            .then(|| view! { <p role="status" class="saved">"Saved."</p> })
+    };
+    view! {
+        <section class="card preferences" aria-labelledby="preferences">
+            <h2 id="preferences">"What to hear of"</h2>
+            <ActionForm action=save>
+                <fieldset>
+                    <legend>"Send me notices of"</legend>
+                    {Category::ALL.into_iter().map(|category| {
+                        let on = !preferences.muted.contains(&category);
+                        view! {
+                            <label class="check">
+                                <input type="checkbox" name=category.as_str() value="on" checked=on/>
+                                {category.label(Locale::En)}
+                            </label>
+                        }
+                    }).collect_view()}
+                    <p class="hint">"Safety alarms (gas leak, overload, water running) always reach you, even in quiet hours."</p>
+                </fieldset>
+                <fieldset>
+                    <legend>{format!("Quiet hours ({})", settings.time_zone)}</legend>
+                    <p class="hint">"Notices wait until the quiet hours end. Leave both empty for none."</p>
+                    <label>"From " <input type="time" name="quiet_from" value=quiet_from/></label>
+                    " "
+                    <label>"to " <input type="time" name="quiet_to" value=quiet_to/></label>
+                </fieldset>
+                <label>
+                    "Language of notices "
+                    <select name="locale">
+                        <option value="" selected=chosen.is_none()>
+                            {format!("The site's ({})", settings.site_locale.name())}
+                        </option>
+                        {Locale::ALL.into_iter().map(|locale| view! {
+                            <option value=locale.tag() selected=chosen == Some(locale)>{locale.name()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <p><button type="submit" class="button">"Save"</button></p>
+                {form_error(save.value())}
+                {saved}
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Inbox(lines: Vec<InboxLine>) -> impl IntoView {
+    view! {
+        <section class="inbox" aria-labelledby="inbox">
+            <h2 id="inbox">"Recent notices"</h2>
+            {if lines.is_empty() {
+                view! { <p class="empty">"No notices yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="notice-list">
+                        {lines.into_iter().map(|line| view! {
+                            <li class=format!("notice-line notice-{}", line.kind)>
+                                <a href=line.message.url>
+                                    <strong>{line.message.title}</strong>
+                                    <span class="when">{line.at.format("%Y-%m-%d %H:%M UTC").to_string()}</span>
+                                </a>
+                                <p>{line.message.body}</p>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }
+                .into_any()
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,367 @@
+//! Sending due deliveries to push services: the notice in the person's language, encrypted
+//! for their browser (RFC 8291) and signed with the platform's VAPID key (RFC 8292). A push
+//! service that says the subscription is gone (404, 410) loses it; one that is busy or down
+//! is tried again later, a few times.
+
+use super::{Notifier, SiteContext, preferences, site_context};
+use crate::{db::Db, on_db};
+use app::domain::notices::{Message, NoticeFacts, message};
+use chrono::{DateTime, Duration, Utc};
+use reqwest::StatusCode;
+use std::collections::HashMap;
+use web_push::{
+    ContentEncoding, SubscriptionInfo, Urgency, VapidSignatureBuilder, WebPushMessageBuilder,
+};
+
+/// Tries before a delivery is given up; the waits between them double from 30 seconds.
+const MAX_ATTEMPTS: i64 = 5;
+/// How long a worker may hold a delivery it claimed before another may take it.
+const LEASE_MINUTES: i64 = 5;
+/// How long a push service keeps a message for a device that is off.
+const TTL_SECONDS: u32 = 24 * 3600;
+
+/// What a pass of the dispatcher did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Deliveries made from queued notices.
+    pub queued: u64,
+    /// Recipients who muted the notice's kind.
+    pub muted: u64,
+    /// Notices too old to push.
+    pub stale: u64,
+    pub sent: u64,
+    pub retried: u64,
+    /// Subscriptions the push service no longer knows, deleted.
+    pub gone: u64,
+    pub failed: u64,
+}
+
+impl DeliveryReport {
+    pub fn merge(&mut self, other: DeliveryReport) {
+        self.queued += other.queued;
+        self.muted += other.muted;
+        self.stale += other.stale;
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.gone += other.gone;
+        self.failed += other.failed;
+    }
+}
+
+/// A claimed delivery with what sending it needs.
+type Job = (
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+);
+
+enum Outcome {
+    Sent,
+    Gone,
+    Retry(Option<std::time::Duration>, String),
+    Failed(String),
+}
+
+impl Notifier {
+    pub(super) async fn deliver_due(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryReport, sqlx::Error> {
+        let jobs = self.claim(now).await?;
+        let mut report = DeliveryReport::default();
+        if jobs.is_empty() {
+            return Ok(report);
+        }
+        let mut contexts: HashMap<i64, Option<SiteContext>> = HashMap::new();
+        let mut sends = tokio::task::JoinSet::new();
+        for job in jobs {
+            let site = job.9;
+            let context = match contexts.get(&site) {
+                Some(known) => known.clone(),
+                None => {
+                    let loaded = site_context(self.db(), site).await?;
+                    contexts.insert(site, loaded.clone());
+                    loaded
+                }
+            };
+            let Some(context) = context else {
+                continue;
+            };
+            let locale = preferences(self.db(), job.2)
+                .await?
+                .locale
+                .unwrap_or(context.locale);
+            let facts: NoticeFacts = serde_json::from_str(&job.8).unwrap_or_default();
+            let words = message(&job.7, &facts, locale, site, &context.money(locale));
+            let notifier = self.clone();
+            sends.spawn(async move {
+                let outcome = notifier.send(&job, &words).await;
+                (job, outcome)
+            });
+        }
+        while let Some(joined) = sends.join_next().await {
+            let Ok((job, outcome)) = joined else {
+                continue;
+            };
+            self.record(&job, outcome, now, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    /// Takes the due deliveries (and any whose worker's lease ran out) for this worker.
+    async fn claim(&self, now: DateTime<Utc>) -> Result<Vec<Job>, sqlx::Error> {
+        let lease = now + Duration::minutes(LEASE_MINUTES);
+        let _turn = self.inner.engine.turn().await;
+        on_db!(self.db(), pool => {
+            let claimed: Vec<i64> = sqlx::query_scalar(
+                "UPDATE notification_deliveries SET status = 'sending', attempts = attempts + 1, \
+                 next_attempt_at = $2 WHERE id IN (SELECT id FROM notification_deliveries \
+                 WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1 \
+                 ORDER BY next_attempt_at, id LIMIT 100) RETURNING id",
+            )
+            .bind(now)
+            .bind(lease)
+            .fetch_all(pool)
+            .await?;
+            let mut jobs = Vec::with_capacity(claimed.len());
+            for id in claimed {
+                let job: Option<Job> = sqlx::query_as(
+                    "SELECT d.id, d.attempts, d.user_id, d.subscription_id, s.endpoint, s.p256dh, s.auth, \
+                     n.kind, n.body, n.site_id FROM notification_deliveries d \
+                     JOIN push_subscriptions s ON s.id = d.subscription_id \
+                     JOIN notifications n ON n.id = d.notification_id WHERE d.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+                match job {
+                    Some(job) => jobs.push(job),
+                    None => {
+                        sqlx::query("UPDATE notification_deliveries SET status = 'gone' WHERE id = $1")
+                            .bind(id)
+                            .execute(pool)
+                            .await?;
+                    }
+                }
+            }
+            Ok(jobs)
+        })
+    }
+
+    async fn send(&self, job: &Job, words: &Message) -> Outcome {
+        let (_, _, _, _, endpoint, p256dh, auth, kind, _, _) = job;
+        let Ok(url) = self.inner.endpoints.check(endpoint) else {
+            return Outcome::Failed("endpoint no longer allowed".into());
+        };
+        let payload = serde_json::json!({
+            "title": words.title,
+            "body": words.body,
+            "tag": words.tag,
+            "url": words.url,
+            "kind": kind,
+            "urgent": words.urgent,
+        })
+        .to_string();
+        let built = self.encrypt(url.as_str(), p256dh, auth, payload.as_bytes(), words);
+        let message = match built {
+            Ok(message) => message,
+            Err(error) => return Outcome::Failed(format!("could not encrypt: {error}")),
+        };
+        let mut request = self
+            .inner
+            .client
+            .post(url)
+            .header("TTL", message.ttl.to_string());
+        if let Some(urgency) = message.urgency {
+            request = request.header("Urgency", urgency.to_string());
+        }
+        if let Some(topic) = &message.topic {
+            request = request.header("Topic", topic);
+        }
+        let Some(body) = message.payload else {
+            return Outcome::Failed("no payload".into());
+        };
+        request = request
+            .header("Content-Encoding", body.content_encoding.to_str())
+            .header("Content-Type", "application/octet-stream");
+        for (name, value) in &body.crypto_headers {
+            request = request.header(*name, value);
+        }
+        match request.body(body.content).send().await {
+            Ok(response) => outcome_of(response),
+            Err(error) => Outcome::Retry(None, format!("push service unreachable: {error}")),
+        }
+    }
+
+    fn encrypt(
+        &self,
+        endpoint: &str,
+        p256dh: &str,
+        auth: &str,
+        payload: &[u8],
+        words: &Message,
+    ) -> Result<web_push::WebPushMessage, web_push::WebPushError> {
+        let subscription = SubscriptionInfo::new(endpoint, p256dh, auth);
+        let mut signature = VapidSignatureBuilder::from_base64(
+            self.inner.vapid_private_key.expose(),
+            &subscription,
+        )?;
+        signature.add_claim("sub", self.inner.subject.as_str());
+        // RFC 8292's audience is the endpoint's origin, port included; the crate drops the
+        // port, which only real push services (all on 443) would forgive.
+        let audience = reqwest::Url::parse(endpoint)
+            .map(|url| url.origin().ascii_serialization())
+            .map_err(|_| web_push::WebPushError::InvalidUri)?;
+        signature.add_claim("aud", audience.as_str());
+        let mut builder = WebPushMessageBuilder::new(&subscription);
+        builder.set_payload(ContentEncoding::Aes128Gcm, payload);
+        builder.set_vapid_signature(signature.build()?);
+        builder.set_ttl(TTL_SECONDS);
+        builder.set_urgency(if words.urgent {
+            Urgency::High
+        } else {
+            Urgency::Normal
+        });
+        if let Some(topic) = words.topic() {
+            builder.set_topic(topic.to_owned());
+        }
+        builder.build()
+    }
+
+    async fn record(
+        &self,
+        job: &Job,
+        outcome: Outcome,
+        now: DateTime<Utc>,
+        report: &mut DeliveryReport,
+    ) -> Result<(), sqlx::Error> {
+        let (id, attempts, _, subscription, endpoint, ..) = job;
+        let _turn = self.inner.engine.turn().await;
+        let db = self.db();
+        match outcome {
+            Outcome::Sent => {
+                report.sent += 1;
+                on_db!(db, pool => {
+                    sqlx::query(
+                        "UPDATE notification_deliveries SET status = 'sent', sent_at = $1, error = NULL WHERE id = $2",
+                    )
+                    .bind(now)
+                    .bind(id)
+                    .execute(pool)
+                    .await?;
+                    sqlx::query("UPDATE push_subscriptions SET last_sent_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(subscription)
+                        .execute(pool)
+                        .await
+                        .map(|_| ())
+                })
+            }
+            Outcome::Gone => {
+                report.gone += 1;
+                tracing::info!(delivery = id, "push subscription gone; deleted");
+                forget_subscription(db, endpoint, None).await
+            }
+            Outcome::Retry(after, error) if *attempts < MAX_ATTEMPTS => {
+                report.retried += 1;
+                let backoff = Duration::seconds(30 << (attempts - 1).clamp(0, 10));
+                let asked = after
+                    .and_then(|after| Duration::from_std(after).ok())
+                    .unwrap_or_default();
+                let next = now + backoff.max(asked).min(Duration::hours(6));
+                tracing::warn!(delivery = id, attempts, %error, "push failed; will retry");
+                on_db!(db, pool => {
+                    sqlx::query(
+                        "UPDATE notification_deliveries SET status = 'queued', next_attempt_at = $1, error = $2 WHERE id = $3",
+                    )
+                    .bind(next)
+                    .bind(&error)
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+                })
+            }
+            Outcome::Retry(_, error) | Outcome::Failed(error) => {
+                report.failed += 1;
+                tracing::warn!(delivery = id, attempts, %error, "push given up");
+                on_db!(db, pool => {
+                    sqlx::query("UPDATE notification_deliveries SET status = 'failed', error = $1 WHERE id = $2")
+                        .bind(&error)
+                        .bind(id)
+                        .execute(pool)
+                        .await
+                        .map(|_| ())
+                })
+            }
+        }
+    }
+}
+
+fn outcome_of(response: reqwest::Response) -> Outcome {
+    let status = response.status();
+    if status.is_success() {
+        return Outcome::Sent;
+    }
+    match status {
+        StatusCode::NOT_FOUND | StatusCode::GONE => Outcome::Gone,
+        StatusCode::TOO_MANY_REQUESTS => {
+            let after = response
+                .headers()
+                .get("Retry-After")
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse::<u64>().ok())
+                .map(std::time::Duration::from_secs);
+            Outcome::Retry(after, "push service asked to slow down (429)".into())
+        }
+        status if status.is_server_error() => {
+            Outcome::Retry(None, format!("push service failed ({status})"))
+        }
+        status => Outcome::Failed(format!("push service refused the message ({status})")),
+    }
+}
+
+/// Deletes a subscription; what was waiting for it will not be sent. With `user`, only if it
+/// is theirs.
+pub(super) async fn forget_subscription(
+    db: &Db,
+    endpoint: &str,
+    user: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    crate::on_tx!(&mut tx, conn => {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM push_subscriptions WHERE endpoint = $1 AND ($2 IS NULL OR user_id = $2)",
+        )
+        .bind(endpoint)
+        .bind(user)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(id) = id else {
+            return Ok(());
+        };
+        sqlx::query(
+            "UPDATE notification_deliveries SET status = 'gone' WHERE subscription_id = $1 AND status IN ('queued', 'sending')",
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE notification_deliveries SET subscription_id = NULL WHERE subscription_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM push_subscriptions WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+    })?;
+    tx.commit().await
+}

@@ -1,0 +1,170 @@
+//! From the outbox to deliveries: each queued notice becomes one delivery per device of each
+//! person it concerns who wants it, due at once or when their quiet hours end.
+
+use super::{DeliveryReport, Notifier, STALE_AFTER_HOURS, preferences, site_context};
+use crate::{db::Db, on_db, on_tx};
+use app::domain::{
+    i18n::Locale,
+    notices::{NoticeFacts, message},
+};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+/// A queued notice: id, site, wallet, audience, kind, body, when.
+type Queued = (i64, i64, Option<i64>, String, String, String, DateTime<Utc>);
+
+/// One delivery to make: to whom, on which device, from when.
+struct Planned {
+    user: i64,
+    subscription: i64,
+    due: DateTime<Utc>,
+}
+
+impl Notifier {
+    pub(super) async fn fan_out(&self, now: DateTime<Utc>) -> Result<DeliveryReport, sqlx::Error> {
+        let db = self.db();
+        let queued: Vec<Queued> = on_db!(db, pool => {
+            sqlx::query_as(
+                "SELECT id, site_id, wallet_account_id, audience, kind, body, created_at \
+                 FROM notifications WHERE status = 'queued' ORDER BY id LIMIT 200",
+            )
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut report = DeliveryReport::default();
+        for notice in queued {
+            self.fan_out_one(notice, now, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn fan_out_one(
+        &self,
+        (id, site, wallet, audience, kind, body, created_at): Queued,
+        now: DateTime<Utc>,
+        report: &mut DeliveryReport,
+    ) -> Result<(), sqlx::Error> {
+        let db = self.db();
+        let stale = created_at < now - Duration::hours(STALE_AFTER_HOURS);
+        let mut planned = Vec::new();
+        if stale {
+            report.stale += 1;
+        } else if let Some(context) = site_context(db, site).await? {
+            for user in recipients(db, site, wallet, &audience).await? {
+                let wanted = preferences(db, user).await?;
+                if !wanted.wants(&kind) {
+                    report.muted += 1;
+                    continue;
+                }
+                let local = now.with_timezone(&context.zone).naive_local();
+                let due = wanted
+                    .held_until(&kind, local)
+                    .and_then(|end| context.zone.from_local_datetime(&end).earliest())
+                    .map_or(now, |end| end.with_timezone(&Utc));
+                for subscription in subscriptions(db, user).await? {
+                    planned.push(Planned {
+                        user,
+                        subscription,
+                        due,
+                    });
+                }
+            }
+        }
+        let facts: NoticeFacts = serde_json::from_str(&body).unwrap_or_default();
+        let topic = message(&kind, &facts, Locale::En, site, &|_| String::new())
+            .topic()
+            .map(str::to_owned);
+
+        let _turn = self.inner.engine.turn().await;
+        let mut tx = db.begin_write().await?;
+        // Taken first: a notice another worker handed out meanwhile is left alone (its
+        // deliveries, and which of them a newer notice replaced, are that worker's).
+        let status = if stale { "failed" } else { "sent" };
+        let taken = on_tx!(&mut tx, conn => {
+            sqlx::query("UPDATE notifications SET status = $1 WHERE id = $2 AND status = 'queued'")
+                .bind(status)
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .map(|done| done.rows_affected() == 1)
+        })?;
+        if !taken {
+            return Ok(());
+        }
+        for delivery in &planned {
+            on_tx!(&mut tx, conn => {
+                // A newer balance notice replaces one still waiting for the same device.
+                if let Some(topic) = &topic {
+                    sqlx::query(
+                        "UPDATE notification_deliveries SET status = 'replaced' \
+                         WHERE subscription_id = $1 AND topic = $2 AND status = 'queued'",
+                    )
+                    .bind(delivery.subscription)
+                    .bind(topic)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO notification_deliveries \
+                     (notification_id, channel, subscription_id, user_id, topic, next_attempt_at, created_at) \
+                     VALUES ($1, 'push', $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                )
+                .bind(id)
+                .bind(delivery.subscription)
+                .bind(delivery.user)
+                .bind(&topic)
+                .bind(delivery.due)
+                .bind(now)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        tx.commit().await?;
+        report.queued += planned.len() as u64;
+        Ok(())
+    }
+}
+
+/// Who a notice is for: the person living where the wallet is, or the site's staff who watch
+/// it (its managers and operators, and the organisation's admins).
+async fn recipients(
+    db: &Db,
+    site: i64,
+    wallet: Option<i64>,
+    audience: &str,
+) -> Result<Vec<i64>, sqlx::Error> {
+    if audience == "resident" {
+        let Some(wallet) = wallet else {
+            return Ok(Vec::new());
+        };
+        return on_db!(db, pool => {
+            sqlx::query_scalar(
+                "SELECT o.user_id FROM wallets w JOIN occupancies o ON o.id = w.occupancy_id \
+                 JOIN users u ON u.id = o.user_id WHERE w.account_id = $1 AND u.active",
+            )
+            .bind(wallet)
+            .fetch_all(pool)
+            .await
+        });
+    }
+    on_db!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT DISTINCT g.user_id FROM role_grants g JOIN users u ON u.id = g.user_id \
+             WHERE u.active AND ((g.site_id = $1 AND g.role IN ('manager', 'operator')) \
+             OR (g.role = 'admin' AND u.organisation_id = (SELECT organisation_id FROM sites WHERE id = $1))) \
+             ORDER BY g.user_id",
+        )
+        .bind(site)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+async fn subscriptions(db: &Db, user: i64) -> Result<Vec<i64>, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query_scalar("SELECT id FROM push_subscriptions WHERE user_id = $1 ORDER BY id")
+            .bind(user)
+            .fetch_all(pool)
+            .await
+    })
+}
