@@ -6,6 +6,10 @@
   "use strict";
 
   const supported = "serviceWorker" in navigator;
+  // Set when the person presses Reload: the new worker taking over then reloads the page. The
+  // first worker also takes over (clients.claim) on a first visit, mid-typing perhaps: that
+  // must not reload anything.
+  let reloadAsked = false;
 
   function whenHydrated(then) {
     // Nodes added before hydration would confuse it; the app marks <body> once it is done.
@@ -28,7 +32,10 @@
       button.type = "button";
       button.textContent = "Reload";
       button.addEventListener("click", () => {
-        if (registration.waiting) registration.waiting.postMessage("skip-waiting");
+        if (registration.waiting) {
+          reloadAsked = true;
+          registration.waiting.postMessage("skip-waiting");
+        }
       });
       toast.appendChild(button);
       document.body.appendChild(toast);
@@ -43,10 +50,9 @@
   showOnline();
 
   if (supported) {
-    let reloading = false;
     navigator.serviceWorker.addEventListener("controllerchange", () => {
-      if (!reloading) {
-        reloading = true;
+      if (reloadAsked) {
+        reloadAsked = false;
         window.location.reload();
       }
     });
