@@ -15,6 +15,7 @@ use crate::{
             StartedPayment,
         },
         reconciliation::ReconciliationReport,
+        usage::{Span, UsageChart},
         views::{
             AccountRecord, AccountView, CreatedAccount, Receipt, ResidentHome, SiteOverview,
             SiteSummary,
@@ -117,6 +118,15 @@ pub trait AccountsPort: Send + Sync {
 
     /// The account alone (balance, supply): what pages that poll need, without the statement.
     async fn summary(&self, account: AccountId) -> Result<AccountView, AppError>;
+
+    /// The account's usage over the `span` holding `day` (today, in the site's time zone, by
+    /// default), beside the span before and the building's median household.
+    async fn usage(
+        &self,
+        account: AccountId,
+        span: Span,
+        day: Option<chrono::NaiveDate>,
+    ) -> Result<UsageChart, AppError>;
 
     /// A fresh, unguessable token for one money form.
     fn form_nonce(&self) -> String;

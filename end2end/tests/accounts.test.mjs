@@ -31,6 +31,22 @@ test('a resident sees the credit of each utility and opens a statement', async (
   await page.locator('.balance .amount').waitFor();
   assert.match(await page.textContent('main'), /Account A\d{7}/);
   assert.equal(await page.locator('.money-form').count(), 0, 'residents take no cash');
+
+  // Usage as an SVG bar chart with a table behind it: this month by day, then today by hour,
+  // then the day before, without leaving the page.
+  const chart = page.locator('figure.usage-chart');
+  await chart.locator('svg[role="img"]').waitFor();
+  const days = await chart.locator('tbody tr').count();
+  assert.ok(days >= 28 && days <= 31, `a row per day of the month (${days})`);
+  assert.equal(await chart.locator('rect.bar').count(), days);
+  assert.match(await chart.locator('svg').getAttribute('aria-label'), /in total/);
+  await page.getByRole('button', { name: 'Day', exact: true }).click();
+  await page.waitForFunction(() => document.querySelectorAll('figure.usage-chart tbody tr').length === 24);
+  const today = await page.textContent('.usage-title');
+  await page.getByRole('button', { name: '← Before' }).click();
+  await page.waitForFunction((title) => document.querySelector('.usage-title')?.textContent !== title, today);
+  assert.equal(await page.getByRole('button', { name: 'After →' }).isDisabled(), false);
+  await screenshot(page, 'resident-usage-360px');
   assertNoProblems(problems);
   await context.close();
 });

@@ -107,6 +107,38 @@ pub async fn load_account(account: String) -> Result<AccountDetail, AppError> {
     )
 }
 
+/// An account's usage for its graphs: `span` is day, month or year; `day` (YYYY-MM-DD) picks
+/// which one, today's by default.
+#[server(prefix = "/api", endpoint = "account_usage")]
+pub async fn account_usage(
+    account: String,
+    span: String,
+    day: String,
+) -> Result<crate::domain::usage::UsageChart, AppError> {
+    use crate::domain::{access::AccountAction, usage::Span};
+    use chrono::{Datelike, NaiveDate};
+    answer(
+        async {
+            let caller = caller().await?;
+            let span = Span::parse(&span)
+                .ok_or_else(|| AppError::invalid("Choose a day, a month or a year."))?;
+            let day = match day.trim() {
+                "" => None,
+                raw => Some(
+                    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                        .ok()
+                        .filter(|day| (2000..=2200).contains(&day.year()))
+                        .ok_or_else(|| AppError::invalid("Write the date as YYYY-MM-DD."))?,
+                ),
+            };
+            let ports = ports()?;
+            let (id, _) = guard::allow(&ports, &caller, &account, AccountAction::View).await?;
+            ports.accounts.usage(id, span, day).await
+        }
+        .await,
+    )
+}
+
 /// Cash taken at the desk. `nonce` comes with the form, so sending it twice credits once.
 #[server(prefix = "/api", endpoint = "cash_top_up")]
 pub async fn cash_top_up(

@@ -14,6 +14,7 @@ pub mod reconciliation;
 pub mod site;
 pub mod supply;
 pub mod tariff;
+pub mod usage;
 pub mod views;
 
 pub use access::{Caller, Grant, MeterAction, Role};

@@ -75,6 +75,7 @@ fn Account(detail: AccountDetail, actions: Actions) -> impl IntoView {
         })}
         {detail.may_take_cash.then(|| view! { <CashForm id=id.clone() nonce=detail.form_nonce.clone() currency=account.currency.clone() actions/> })}
         {detail.may_adjust.then(|| view! { <AdjustForm id=id.clone() nonce=detail.form_nonce.clone() actions/> })}
+        <crate::pages::usage::UsageGraph account=id.clone()/>
         <Outboxes notices=detail.notices commands=detail.commands/>
         <Statement lines=detail.lines currency=account.currency/>
     }

@@ -11,6 +11,7 @@ pub mod payments;
 pub mod payouts;
 pub mod resident;
 pub mod sign_in;
+pub mod usage;
 
 use crate::error::AppError;
 use leptos::prelude::*;

@@ -9,6 +9,7 @@ pub mod occupancy;
 pub mod rating;
 pub mod setup;
 pub mod supply;
+pub mod usage;
 pub mod views;
 
 use crate::{db::Db, ledger::LedgerError};

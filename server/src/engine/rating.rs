@@ -285,6 +285,23 @@ impl Engine {
             }
         }
         insert_readings(&mut tx, &outcomes, &transactions, now).await?;
+        let used: Vec<super::usage::Used> = outcomes
+            .iter()
+            .filter(|outcome| outcome.status == "rated")
+            .filter_map(|outcome| {
+                let rules = &sites[&meters.get(&outcome.meter)?.site];
+                Some(super::usage::Used {
+                    wallet: outcome.wallet?,
+                    meter: outcome.meter,
+                    taken_at: outcome.taken_at,
+                    quantity: outcome.quantity?,
+                    cost: outcome.net.unwrap_or_default() + outcome.tax.unwrap_or_default(),
+                    digits: rules.digits,
+                    tz: rules.tz,
+                })
+            })
+            .collect();
+        super::usage::record(&mut tx, &used).await?;
         save_meters(&mut tx, &meters).await?;
         save_wallets(&mut tx, &wallets).await?;
         for wallet in wallets.values().filter(|w| w.charged) {

@@ -300,6 +300,17 @@ impl AccountsPort for Engine {
         Ok(view(row, &rules))
     }
 
+    async fn usage(
+        &self,
+        account: AccountId,
+        span: app::domain::usage::Span,
+        day: Option<chrono::NaiveDate>,
+    ) -> Result<app::domain::usage::UsageChart, AppError> {
+        Ok(self
+            .usage_chart(account.0, span, day, chrono::Utc::now())
+            .await?)
+    }
+
     fn form_nonce(&self) -> String {
         use argon2::password_hash::rand_core::{OsRng, RngCore};
         let mut bytes = [0_u8; 16];

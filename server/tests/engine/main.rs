@@ -3,6 +3,7 @@
 
 mod fixture;
 mod properties;
+mod usage;
 
 use app::domain::{Minor, Role, UnitId, Utility, tariff::Tariff};
 use fixture::{Backend, Fixture, at, d, reading};

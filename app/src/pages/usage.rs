@@ -1,0 +1,246 @@
+//! An account's usage as a bar chart drawn in SVG by the same Rust in browser and server: by
+//! hour, day or month, in quantity or cost, with the period before and the building's median
+//! household beside it, and the same figures as a table for screen readers.
+
+use crate::api::accounts::account_usage;
+use crate::domain::{
+    i18n::Locale,
+    usage::{Span, Usage, UsageChart, change_percent, lay_out},
+};
+use crate::pages::error_view;
+use leptos::prelude::*;
+use rust_decimal::Decimal;
+
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 180.0;
+/// Room below the bars for their labels.
+const LABELS: f64 = 22.0;
+
+/// What the bars measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Measure {
+    Quantity,
+    Cost,
+}
+
+#[component]
+pub fn UsageGraph(account: String) -> impl IntoView {
+    let span = RwSignal::new(Span::Month);
+    // The period shown: a day inside it (YYYY-MM-DD); empty for the current one.
+    let day = RwSignal::new(String::new());
+    let measure = RwSignal::new(Measure::Quantity);
+    let chart = Resource::new(
+        move || (account.clone(), span.get(), day.get()),
+        |(account, span, day)| account_usage(account, span.as_str().to_owned(), day),
+    );
+    view! {
+        <section class="usage" aria-labelledby="usage-heading">
+            <h2 id="usage-heading">"Usage"</h2>
+            <div class="segmented" role="group" aria-label="Period">
+                {Span::ALL.into_iter().map(|choice| view! {
+                    <button
+                        type="button"
+                        aria-pressed=move || (span.get() == choice).to_string()
+                        on:click=move |_| {
+                            span.set(choice);
+                            day.set(String::new());
+                        }
+                    >
+                        {choice.label()}
+                    </button>
+                }).collect_view()}
+            </div>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match chart.await {
+                        Ok(chart) => view! { <Chart chart day measure/> }.into_any(),
+                        Err(error) => error_view(error),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn Chart(chart: UsageChart, day: RwSignal<String>, measure: RwSignal<Measure>) -> impl IntoView {
+    let period = chart.period;
+    let unit = chart.unit_of_measure.clone();
+    let currency = chart.currency.clone();
+    // A wallet paying for several utilities has no single quantity: cost only.
+    let has_quantity = chart.utility.is_some();
+    let shown = move || {
+        if has_quantity {
+            measure.get()
+        } else {
+            Measure::Cost
+        }
+    };
+    let previous = period.previous().anchor();
+    let next = period.next().anchor();
+    let chart_for_view = chart.clone();
+    view! {
+        <div class="usage-nav">
+            <button type="button" class="link-button" on:click=move |_| day.set(previous.clone())>
+                "← Before"
+            </button>
+            <strong class="usage-title">{period.title()}</strong>
+            <button
+                type="button"
+                class="link-button"
+                disabled=!chart.has_next
+                on:click=move |_| day.set(next.clone())
+            >
+                "After →"
+            </button>
+        </div>
+        {has_quantity.then(|| {
+            let unit = unit.clone();
+            let currency = currency.clone();
+            view! {
+                <div class="segmented" role="group" aria-label="Show">
+                    <button type="button" aria-pressed=move || (measure.get() == Measure::Quantity).to_string()
+                        on:click=move |_| measure.set(Measure::Quantity)>{unit}</button>
+                    <button type="button" aria-pressed=move || (measure.get() == Measure::Cost).to_string()
+                        on:click=move |_| measure.set(Measure::Cost)>{currency}</button>
+                </div>
+            }
+        })}
+        {move || {
+            let chart = chart_for_view.clone();
+            view! { <Drawing chart measure=shown()/> }
+        }}
+    }
+}
+
+fn pick(usage: &Usage, measure: Measure) -> Decimal {
+    match measure {
+        Measure::Quantity => usage.quantity,
+        Measure::Cost => usage.cost,
+    }
+}
+
+fn amount(value: Decimal, measure: Measure, chart: &UsageChart) -> String {
+    let rounded = value.round_dp(2).to_string();
+    match measure {
+        Measure::Quantity => format!("{} {}", Locale::En.number(&rounded), chart.unit_of_measure),
+        Measure::Cost => Locale::En.money(&format!("{:.2}", value.round_dp(2)), &chart.currency),
+    }
+}
+
+#[component]
+fn Drawing(chart: UsageChart, measure: Measure) -> impl IntoView {
+    let values: Vec<Decimal> = chart.current.iter().map(|bar| pick(bar, measure)).collect();
+    let before: Vec<Decimal> = chart
+        .previous
+        .iter()
+        .map(|bar| pick(bar, measure))
+        .collect();
+    let bars = lay_out(&values, &before, WIDTH, HEIGHT);
+    let total = pick(&chart.total(), measure);
+    let previous_total = pick(&chart.previous_total(), measure);
+    let median = chart.median.map(|median| pick(&median, measure));
+    let summary = summary(&chart, measure, total, previous_total, median);
+    // The median household's total spread over the bars: the level an average bar of theirs
+    // would reach.
+    let median_y = median.filter(|_| !bars.top.is_zero()).map(|median| {
+        let per_bar = median / Decimal::from(values.len().max(1) as u64);
+        let share =
+            rust_decimal::prelude::ToPrimitive::to_f64(&(per_bar / bars.top)).unwrap_or(0.0);
+        HEIGHT - share.clamp(0.0, 1.0) * HEIGHT
+    });
+    let every = match chart.period.span {
+        Span::Day => 3,
+        Span::Month => 5,
+        Span::Year => 1,
+    };
+    let slot = WIDTH / values.len().max(1) as f64;
+    let period = chart.period;
+    view! {
+        <figure class="usage-chart">
+            <svg
+                viewBox=format!("0 0 {WIDTH} {}", HEIGHT + LABELS)
+                role="img"
+                aria-label=summary.clone()
+            >
+                <line class="axis" x1="0" x2=WIDTH y1=HEIGHT y2=HEIGHT/>
+                {bars.bars.iter().enumerate().map(|(index, bar)| view! {
+                    <rect class="bar" x=bar.x y=bar.y width=bar.width height=bar.height>
+                        <title>{format!("{}: {}", period.label(index), amount(values[index], measure, &chart))}</title>
+                    </rect>
+                    {bar.previous_y.map(|y| view! {
+                        <line class="before" x1=bar.x x2=bar.x + bar.width y1=y y2=y/>
+                    })}
+                    {(index % every == 0).then(|| view! {
+                        <text class="label" x=index as f64 * slot + slot / 2.0 y=HEIGHT + 16.0 text-anchor="middle">
+                            {period.label(index)}
+                        </text>
+                    })}
+                }).collect_view()}
+                {median_y.map(|y| view! { <line class="median" x1="0" x2=WIDTH y1=y y2=y/> })}
+            </svg>
+            <figcaption>
+                <p class="usage-summary">{summary}</p>
+                <p class="legend">
+                    <span class="key key-bar"></span>" this period "
+                    <span class="key key-before"></span>" the one before "
+                    {median_y.map(|_| view! { <span class="key key-median"></span>" the building's median household, per bar" })}
+                </p>
+            </figcaption>
+            <details class="usage-table">
+                <summary>"Show as a table"</summary>
+                <table>
+                    <thead>
+                        <tr><th scope="col">{period.title()}</th><th scope="col">"This period"</th><th scope="col">"The one before"</th></tr>
+                    </thead>
+                    <tbody>
+                        {values.iter().enumerate().map(|(index, value)| view! {
+                            <tr>
+                                <th scope="row">{period.label(index)}</th>
+                                <td>{amount(*value, measure, &chart)}</td>
+                                <td>{before.get(index).map(|before| amount(*before, measure, &chart)).unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </details>
+        </figure>
+    }
+}
+
+/// The chart in one sentence or three: the total, the change from the period before, the
+/// building's median household.
+fn summary(
+    chart: &UsageChart,
+    measure: Measure,
+    total: Decimal,
+    previous_total: Decimal,
+    median: Option<Decimal>,
+) -> String {
+    let mut words = format!(
+        "{}: {} in total",
+        chart.period.title(),
+        amount(total, measure, chart)
+    );
+    if let Some(since) = chart.since {
+        words.push_str(&format!(" (since {})", since.format("%-d %B")));
+    }
+    words.push('.');
+    match change_percent(total, previous_total) {
+        Some(0) => words.push_str(" About the same as the period before."),
+        Some(change) if change > 0 => {
+            words.push_str(&format!(" {change}% more than the period before."))
+        }
+        Some(change) => words.push_str(&format!(" {}% less than the period before.", -change)),
+        None => {}
+    }
+    match median {
+        Some(median) => words.push_str(&format!(
+            " The building's median household: {} ({} households).",
+            amount(median, measure, chart),
+            chart.households
+        )),
+        None => words.push_str(" Too few households in the building to compare with."),
+    }
+    words
+}
