@@ -133,7 +133,6 @@ pub(crate) async fn record(tx: &mut Tx, used: &[Used]) -> Result<(), sqlx::Error
 
 /// The wallet a graph is about.
 struct Wallet {
-    site: i64,
     meter: Option<i64>,
     unit: Option<i64>,
     opened_at: DateTime<Utc>,
@@ -261,10 +260,10 @@ impl Engine {
     }
 
     async fn usage_wallet(&self, account: i64) -> Result<Wallet, EngineError> {
-        type Row = (i64, Option<i64>, Option<i64>, DateTime<Utc>, String, String);
+        type Row = (Option<i64>, Option<i64>, DateTime<Utc>, String, String);
         let row: Option<Row> = on_db!(&self.db, pool => {
             sqlx::query_as(
-                "SELECT w.site_id, w.meter_id, COALESCE(w.unit_id, m.unit_id), w.opened_at, s.time_zone, s.currency \
+                "SELECT w.meter_id, COALESCE(w.unit_id, m.unit_id), w.opened_at, s.time_zone, s.currency \
                  FROM wallets w JOIN sites s ON s.id = w.site_id LEFT JOIN meters m ON m.id = w.meter_id \
                  WHERE w.account_id = $1",
             )
@@ -272,10 +271,9 @@ impl Engine {
             .fetch_optional(pool)
             .await
         })?;
-        let (site, meter, unit, opened_at, zone, currency) =
+        let (meter, unit, opened_at, zone, currency) =
             row.ok_or(EngineError::NotFound("account"))?;
         Ok(Wallet {
-            site,
             meter,
             unit,
             opened_at,
@@ -300,7 +298,6 @@ impl Engine {
             .fetch_all(pool)
             .await
         })?;
-        let _ = wallet.site;
         rows.into_iter()
             .map(|(id, utility, uom)| {
                 let utility: Utility =

@@ -80,6 +80,7 @@ impl Notifier {
             return Ok(report);
         }
         let mut contexts: HashMap<i64, Option<SiteContext>> = HashMap::new();
+        let mut languages: HashMap<i64, Option<app::domain::i18n::Locale>> = HashMap::new();
         let mut sends = tokio::task::JoinSet::new();
         for job in jobs {
             let site = job.9;
@@ -94,10 +95,16 @@ impl Notifier {
             let Some(context) = context else {
                 continue;
             };
-            let locale = preferences(self.db(), job.2)
-                .await?
-                .locale
-                .unwrap_or(context.locale);
+            // One look-up per person per pass, however many devices and notices they have.
+            let chosen = match languages.get(&job.2) {
+                Some(chosen) => *chosen,
+                None => {
+                    let chosen = preferences(self.db(), job.2).await?.locale;
+                    languages.insert(job.2, chosen);
+                    chosen
+                }
+            };
+            let locale = chosen.unwrap_or(context.locale);
             let facts: NoticeFacts = serde_json::from_str(&job.8).unwrap_or_default();
             let words = message(&job.7, &facts, locale, site, &context.money(locale));
             let notifier = self.clone();

@@ -252,8 +252,17 @@ impl NotificationsPort for Notifier {
             .await
             .map_err(internal)?;
         let mut lines = Vec::with_capacity(rows.len());
+        let mut contexts = std::collections::HashMap::new();
         for (at, kind, body, site) in rows {
-            let Some(context) = site_context(db, site).await.map_err(internal)? else {
+            let context = match contexts.get(&site) {
+                Some(known) => Option::clone(known),
+                None => {
+                    let loaded = site_context(db, site).await.map_err(internal)?;
+                    contexts.insert(site, loaded.clone());
+                    loaded
+                }
+            };
+            let Some(context) = context else {
                 continue;
             };
             let locale = preferences.locale.unwrap_or(context.locale);
