@@ -128,6 +128,13 @@ pub trait AccountsPort: Send + Sync {
         day: Option<chrono::NaiveDate>,
     ) -> Result<UsageChart, AppError>;
 
+    /// The tariff, cycle position, recent use and advice for the account's planner; `None`
+    /// where it cannot be priced as one utility.
+    async fn planner(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<crate::domain::planner::Planner>, AppError>;
+
     /// A fresh, unguessable token for one money form.
     fn form_nonce(&self) -> String;
 

@@ -24,8 +24,9 @@ test('a resident sees the credit of each utility and opens a statement', async (
   assert.equal(await page.locator('article.account').count(), 3);
   const card = page.locator('article.account').first();
   assert.match(await card.textContent(), /KES/);
+  assert.equal(await page.locator('article.account a.button', { hasText: 'Top up' }).count(), 3, 'one tap to top up each');
   await screenshot(page, 'resident-credit-360px');
-  await card.getByRole('link').click();
+  await card.locator('h2 a').click();
   await page.waitForURL(/\/accounts\/\d+$/);
   await hydrated(page);
   await page.locator('.balance .amount').waitFor();
@@ -47,6 +48,49 @@ test('a resident sees the credit of each utility and opens a statement', async (
   await page.waitForFunction((title) => document.querySelector('.usage-title')?.textContent !== title, today);
   assert.equal(await page.getByRole('button', { name: 'After →' }).isDisabled(), false);
   await screenshot(page, 'resident-usage-360px');
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('a resident previews a bill and a top-up, priced in the browser', async () => {
+  const { context, page, problems } = await openPage(browser, { width: 360, height: 740 });
+  await signIn(page, 'a102@demo.example');
+  await page.waitForURL(`${BASE}/`);
+  await page.locator('article.account h2 a', { hasText: 'Electricity' }).click();
+  await page.waitForURL(/\/accounts\/\d+$/);
+  await hydrated(page);
+  const planner = page.locator('section.planner');
+  await planner.waitFor();
+  let calls = 0;
+  page.on('request', (request) => { if (request.url().includes('/api/')) calls += 1; });
+
+  // What 10 kWh cost in each band: the evening peak dearer than normal hours, the night cheaper.
+  const cost = async (band) => {
+    await page.selectOption('select[name="preview-band"]', band);
+    const text = await page.textContent('.preview-cost');
+    const match = text.match(/^10 kWh would cost KES ([\d,]+\.\d{2})\.$/);
+    assert.ok(match, `a priced preview (${text})`);
+    return Number(match[1].replaceAll(',', ''));
+  };
+  await page.fill('input[name="preview-quantity"]', '10');
+  const [peak, flat, valley] = [await cost('peak'), await cost('flat'), await cost('valley')];
+  assert.ok(peak > flat && flat > valley, `peak ${peak} > normal ${flat} > night ${valley}`);
+  await page.fill('input[name="preview-quantity"]', 'ten');
+  assert.match(await page.textContent('.preview-cost'), /Write a positive number/);
+
+  await page.fill('input[name="preview-amount"]', '500');
+  assert.match(await page.textContent('.preview-lasts'), /^KES 500\.00 buys about [\d.,]+ kWh at today's prices\.( At your average of [\d.,]+ kWh a day, with the daily charge, it lasts about [\d.]+ days\.)?$/);
+  assert.equal(calls, 0, 'previews ask the server nothing');
+  await planner.locator('h3', { hasText: 'Ways to save' }).waitFor();
+  await screenshot(page, 'resident-planner-360px');
+
+  // Transactions narrowed to usage, and the CSV holds what is shown.
+  await page.selectOption('select[name="statement-what"]', 'usage');
+  const rows = await page.locator('.statement tbody tr').count();
+  assert.ok(rows > 0, 'usage lines');
+  assert.equal(await page.locator('.statement tbody tr:not(.line-usage):not(.line-periodic)').count(), 0);
+  const csv = decodeURIComponent((await page.getAttribute('a[download="transactions.csv"]', 'href')).split(',').slice(1).join(','));
+  assert.equal(csv.trim().split('\n').length, rows + 1, 'a CSV line per row shown, after the header');
   assertNoProblems(problems);
   await context.close();
 });

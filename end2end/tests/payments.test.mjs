@@ -26,11 +26,21 @@ test('a resident tops up through the sandbox and sees the balance and the reconn
   const cut = page.locator('article.account:has([data-state="cut"])');
   const card = (await cut.count()) > 0 ? cut.first() : page.locator('article.account').first();
   const wasCut = (await cut.count()) > 0;
-  await card.getByRole('link').click();
+  if (wasCut) {
+    assert.match(await page.textContent('.banner-cut'), /is cut off\. Top up to restore it\./);
+  }
+  const account = await card.getAttribute('data-account');
+  await card.locator('h2 a').click();
   await page.waitForURL(/\/accounts\/\d+$/);
   const accountUrl = page.url();
   await hydrated(page);
   const before = Number(await page.getAttribute('.balance .amount', 'data-balance'));
+  // The home page stays open in another tab, as a resident would leave it.
+  const home = await context.newPage();
+  await home.goto(`${BASE}/`);
+  await hydrated(home);
+  const homeBalance = `article.account[data-account="${account}"] .balance .amount`;
+  assert.equal(Number(await home.getAttribute(homeBalance, 'data-balance')), before);
   await page.getByRole('link', { name: 'Top up' }).click();
   await page.waitForURL(/\/accounts\/\d+\/top-up$/);
   await hydrated(page);
@@ -59,6 +69,15 @@ test('a resident tops up through the sandbox and sees the balance and the reconn
     assert.ok(['on', 'armed'].includes(state), `the supply comes back (now ${state})`);
   }
   await screenshot(page, 'resident-paid');
+
+  // The home page heard of it by itself, without a reload: balance up, banner gone.
+  await home.waitForFunction(
+    ([selector, expected]) => document.querySelector(selector)?.dataset.balance === String(expected),
+    [homeBalance, before + 50000],
+    { timeout: 30000 },
+  );
+  assert.equal(await home.locator(`[data-banner="${account}"].banner-cut`).count(), 0);
+  await home.close();
 
   // The recharge page's history lists it, with a CSV download of the same.
   await page.goto(`${accountUrl}/top-up`);

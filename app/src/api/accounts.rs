@@ -139,6 +139,24 @@ pub async fn account_usage(
     )
 }
 
+/// What the account's planner prices with: its tariff, where the cycle stands, its recent use
+/// and the advice drawn from it. `None` when the account cannot be priced as one utility.
+#[server(prefix = "/api", endpoint = "account_planner")]
+pub async fn account_planner(
+    account: String,
+) -> Result<Option<crate::domain::planner::Planner>, AppError> {
+    use crate::domain::access::AccountAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, _) = guard::allow(&ports, &caller, &account, AccountAction::View).await?;
+            ports.accounts.planner(id).await
+        }
+        .await,
+    )
+}
+
 /// Cash taken at the desk. `nonce` comes with the form, so sending it twice credits once.
 #[server(prefix = "/api", endpoint = "cash_top_up")]
 pub async fn cash_top_up(

@@ -10,6 +10,7 @@ pub mod money;
 pub mod notices;
 pub mod password;
 pub mod payments;
+pub mod planner;
 pub mod reconciliation;
 pub mod site;
 pub mod supply;

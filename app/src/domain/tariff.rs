@@ -274,8 +274,8 @@ impl Tariff {
         net * self.tax_percent / Decimal::ONE_HUNDRED
     }
 
-    /// The band in force at a local date and time.
-    fn band_at(&self, day: Weekday, minute: u16) -> (BandKind, Decimal) {
+    /// The band in force at a local date and time (minutes after midnight).
+    pub fn band_at(&self, day: Weekday, minute: u16) -> (BandKind, Decimal) {
         self.bands
             .iter()
             .find(|band| band.covers(day, minute))
@@ -628,15 +628,21 @@ fn add_months(date: NaiveDate, months: i32) -> NaiveDate {
     .unwrap_or(date)
 }
 
-/// A bill preview: what `quantity` units cost at once, from the start of a cycle, in the flat
-/// band (or the given one). For the browser's "what will this much cost".
-pub fn preview(tariff: &Tariff, quantity: Decimal, band: Option<BandKind>) -> Charge {
+/// A bill preview: what `quantity` units cost at once when `cycle_used` have been used this
+/// cycle (so the blocks stand where the meter's do), in the flat band (or the given one). For
+/// the browser's "what will this much cost".
+pub fn preview(
+    tariff: &Tariff,
+    cycle_used: Decimal,
+    quantity: Decimal,
+    band: Option<BandKind>,
+) -> Charge {
     let factor = band
         .and_then(|kind| tariff.bands.iter().find(|b| b.kind == kind))
         .map_or(Decimal::ONE, |b| b.factor);
     let mut usage = Usage {
         cycle_start: DateTime::<Utc>::MIN_UTC,
-        cycle_used: Decimal::ZERO,
+        cycle_used,
         max_demand_kw: Decimal::ZERO,
     };
     let mut charge = Charge::default();
@@ -649,12 +655,12 @@ pub fn preview(tariff: &Tariff, quantity: Decimal, band: Option<BandKind>) -> Ch
     charge
 }
 
-/// How many units a net-of-tax budget buys from the start of a cycle in the flat band: the
-/// inverse of [`preview`], for "how long will this top-up last".
-pub fn units_for(tariff: &Tariff, budget: Decimal) -> Option<Decimal> {
+/// How many units a budget (tax included) buys when `cycle_used` have been used this cycle, in
+/// the flat band: the inverse of [`preview`], for "how long will this top-up last".
+pub fn units_for(tariff: &Tariff, cycle_used: Decimal, budget: Decimal) -> Option<Decimal> {
     let gross_factor = Decimal::ONE + tariff.tax_percent / Decimal::ONE_HUNDRED;
     let mut left = budget / gross_factor;
-    let mut used = Decimal::ZERO;
+    let mut used = cycle_used;
     for _ in 0..=tariff.tiers.len() + 1 {
         let room = Decimal::from(1_000_000_000_i64);
         let (take, rate, _) = tariff.next_block(room, used);
@@ -663,12 +669,12 @@ pub fn units_for(tariff: &Tariff, budget: Decimal) -> Option<Decimal> {
         }
         let afford = left / rate;
         if afford <= take {
-            return Some(used + afford);
+            return Some(used + afford - cycle_used);
         }
         used += take;
         left -= take * rate;
     }
-    Some(used)
+    Some(used - cycle_used)
 }
 
 #[cfg(test)]

@@ -132,6 +132,66 @@ mod tests {
         }
     }
 
+    fn line(day: &str, kind: &str, amount_minor: i64) -> StatementLine {
+        StatementLine {
+            transaction: 1,
+            posted_at: chrono::DateTime::UNIX_EPOCH,
+            day: day.into(),
+            kind: kind.into(),
+            description: "Top-up, \"M-Pesa\"".into(),
+            amount: super::super::money::Minor(amount_minor).format(2),
+            amount_minor,
+            receipt: None,
+        }
+    }
+
+    #[test]
+    fn statement_filters_keep_kinds_and_dates_inclusive() {
+        let lines = [
+            line("2026-11-01", "usage", -500),
+            line("2026-11-02", "periodic", -300),
+            line("2026-11-03", "top_up", 10_000),
+            line("2026-11-04", "reversal", -10_000),
+        ];
+        let kept = |what, from: &str, to: &str| {
+            let filter = StatementFilter {
+                what,
+                from: from.into(),
+                to: to.into(),
+            };
+            lines
+                .iter()
+                .filter(|l| filter.keeps(l))
+                .map(|l| l.day.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kept(LineKind::All, "", "").len(), 4);
+        assert_eq!(kept(LineKind::Usage, "", ""), ["2026-11-01", "2026-11-02"]);
+        assert_eq!(kept(LineKind::MoneyIn, "", ""), ["2026-11-03"]);
+        assert_eq!(kept(LineKind::OtherCharges, "", ""), ["2026-11-04"]);
+        assert_eq!(
+            kept(LineKind::All, "2026-11-02", "2026-11-03"),
+            ["2026-11-02", "2026-11-03"]
+        );
+        assert_eq!(LineKind::parse("nonsense"), LineKind::All);
+    }
+
+    #[test]
+    fn statement_csv_quotes_what_needs_it() {
+        let csv = statement_csv(&[line("2026-11-03", "top_up", 12_345)], "KES");
+        let mut rows = csv.lines();
+        assert_eq!(
+            rows.next(),
+            Some("date,posted_at,kind,description,amount,currency,receipt")
+        );
+        assert_eq!(
+            rows.next(),
+            Some(
+                "2026-11-03,1970-01-01T00:00:00+00:00,top_up,\"Top-up, \"\"M-Pesa\"\"\",123.45,KES,"
+            )
+        );
+    }
+
     #[test]
     fn the_unit_filter_matches_name_occupant_and_serial_ignoring_case() {
         let row = unit("A-101", "Grace Hopper", "WAT-0042");
@@ -160,6 +220,9 @@ pub struct AccountView {
     pub state: super::supply::SupplyState,
     pub days_left: Option<String>,
     pub last_reading_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The same moment on the site's clock (`2026-11-30 18:04`): the browser has no
+    /// time-zone data, so the server writes it.
+    pub last_reading_local: Option<String>,
     pub allowance: Option<String>,
     pub emergency_owed: Option<String>,
     /// Emergency credit the resident could take now, formatted; `None` if not available.
@@ -188,6 +251,94 @@ pub struct StatementLine {
     pub amount: String,
     pub amount_minor: i64,
     pub receipt: Option<String>,
+}
+
+/// What a statement can be narrowed to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    All,
+    /// What the meters used (and the standing charges).
+    Usage,
+    /// Money that came in: top-ups, refunds to the account, credits.
+    MoneyIn,
+    /// Everything else that took money: fees, debts recovered, adjustments down.
+    OtherCharges,
+}
+
+impl LineKind {
+    pub const ALL: [LineKind; 4] = [
+        LineKind::All,
+        LineKind::Usage,
+        LineKind::MoneyIn,
+        LineKind::OtherCharges,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineKind::All => "all",
+            LineKind::Usage => "usage",
+            LineKind::MoneyIn => "in",
+            LineKind::OtherCharges => "other",
+        }
+    }
+
+    /// Anything unknown shows everything.
+    pub fn parse(raw: &str) -> LineKind {
+        LineKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == raw)
+            .unwrap_or(LineKind::All)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            LineKind::All => "Everything",
+            LineKind::Usage => "Usage",
+            LineKind::MoneyIn => "Money in",
+            LineKind::OtherCharges => "Other charges",
+        }
+    }
+}
+
+/// A statement filter: a kind and a range of site-local dates (`YYYY-MM-DD`, either end
+/// open when empty; as the dates are written that way, text order is date order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatementFilter {
+    pub what: LineKind,
+    pub from: String,
+    pub to: String,
+}
+
+impl StatementFilter {
+    pub fn keeps(&self, line: &StatementLine) -> bool {
+        let usage = matches!(line.kind.as_str(), "usage" | "periodic");
+        let kind = match self.what {
+            LineKind::All => true,
+            LineKind::Usage => usage,
+            LineKind::MoneyIn => !usage && line.amount_minor > 0,
+            LineKind::OtherCharges => !usage && line.amount_minor <= 0,
+        };
+        let day = line.day.as_str();
+        kind && (self.from.is_empty() || day >= self.from.as_str())
+            && (self.to.is_empty() || day <= self.to.as_str())
+    }
+}
+
+/// Statement lines as CSV, for the resident's download.
+pub fn statement_csv(lines: &[StatementLine], currency: &str) -> String {
+    let mut out = String::from("date,posted_at,kind,description,amount,currency,receipt\n");
+    for line in lines {
+        out.push_str(&super::csv::line(&[
+            line.day.as_str(),
+            &line.posted_at.to_rfc3339(),
+            &line.kind,
+            &line.description,
+            &line.amount,
+            currency,
+            line.receipt.as_deref().unwrap_or_default(),
+        ]));
+    }
+    out
 }
 
 /// A notice the engine queued for the resident or the managers.

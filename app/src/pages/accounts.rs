@@ -7,9 +7,12 @@ use crate::api::accounts::{
 };
 use crate::domain::{
     supply::SupplyState,
-    views::{AccountDetail, AccountView, CommandLine, NoticeLine, StatementLine},
+    views::{
+        AccountDetail, AccountView, CommandLine, LineKind, NoticeLine, StatementFilter,
+        StatementLine, statement_csv,
+    },
 };
-use crate::pages::{error_view, form_error};
+use crate::pages::{error_view, form_error, payments::data_url};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -76,15 +79,21 @@ fn Account(detail: AccountDetail, actions: Actions) -> impl IntoView {
         {detail.may_take_cash.then(|| view! { <CashForm id=id.clone() nonce=detail.form_nonce.clone() currency=account.currency.clone() actions/> })}
         {detail.may_adjust.then(|| view! { <AdjustForm id=id.clone() nonce=detail.form_nonce.clone() actions/> })}
         <crate::pages::usage::UsageGraph account=id.clone()/>
+        <crate::pages::planner::PlannerSection account=id.clone()/>
         <Outboxes notices=detail.notices commands=detail.commands/>
         <Statement lines=detail.lines currency=account.currency/>
     }
     .into_any()
 }
 
-/// The headline figures of an account; a link to its page when shown in a list.
+/// The headline figures of an account; a link to its page when shown in a list, and the
+/// resident's one-tap way to top up when `top_up`.
 #[component]
-pub fn AccountCard(account: AccountView, link: bool) -> impl IntoView {
+pub fn AccountCard(
+    account: AccountView,
+    link: bool,
+    #[prop(optional)] top_up: bool,
+) -> impl IntoView {
     let state = account.state;
     let negative = account.balance_minor < 0;
     let title = account.title();
@@ -106,11 +115,14 @@ pub fn AccountCard(account: AccountView, link: bool) -> impl IntoView {
             </p>
             <dl class="facts">
                 <div><dt>"Days left"</dt><dd>{account.days_left.clone().unwrap_or_else(|| "—".into())}</dd></div>
-                <div><dt>"Last reading"</dt><dd>{account.last_reading_at.map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "—".into())}</dd></div>
+                <div><dt>"Last reading"</dt><dd>{account.last_reading_local.clone().unwrap_or_else(|| "—".into())}</dd></div>
                 {account.allowance.clone().map(|allowance| view! { <div><dt>"Allowance"</dt><dd>{allowance}</dd></div> })}
                 {account.emergency_owed.clone().map(|owed| view! { <div><dt>"Emergency credit owed"</dt><dd>{owed}</dd></div> })}
                 {account.occupant.clone().map(|who| view! { <div><dt>"Resident"</dt><dd>{who}</dd></div> })}
             </dl>
+            {top_up.then(|| view! {
+                <p class="card-actions"><a class="button" href=format!("/accounts/{}/top-up", account.id)>"Top up"</a></p>
+            })}
         </article>
     }
     .into_any()
@@ -228,25 +240,64 @@ fn Outboxes(notices: Vec<NoticeLine>, commands: Vec<CommandLine>) -> impl IntoVi
     .into_any()
 }
 
+/// The account's transactions, filtered in the browser by what they were and by date, with
+/// the lines shown downloadable as CSV.
 #[component]
 fn Statement(lines: Vec<StatementLine>, currency: String) -> impl IntoView {
     if lines.is_empty() {
         return view! { <p class="empty">"No transactions yet."</p> }.into_any();
     }
+    let lines = StoredValue::new(lines);
+    let what = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let shown = Memo::new(move |_| {
+        let filter = StatementFilter {
+            what: LineKind::parse(&what.get()),
+            from: from.get(),
+            to: to.get(),
+        };
+        lines.with_value(|lines| {
+            lines
+                .iter()
+                .filter(|line| filter.keeps(line))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let amount_header = format!("Amount ({currency})");
+    let csv = move || data_url("text/csv", &statement_csv(&shown.get(), &currency));
     view! {
         <section class="statement">
             <h2>"Transactions"</h2>
+            <form class="filters" on:submit=|ev| ev.prevent_default()>
+                <label>"Show"
+                    <select name="statement-what" on:change=move |ev| what.set(event_target_value(&ev))>
+                        {LineKind::ALL.into_iter().map(|kind| view! { <option value=kind.as_str()>{kind.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"From"
+                    <input type="date" name="statement-from" on:input=move |ev| from.set(event_target_value(&ev))/>
+                </label>
+                <label>"To"
+                    <input type="date" name="statement-to" on:input=move |ev| to.set(event_target_value(&ev))/>
+                </label>
+            </form>
+            <p class="statement-count" aria-live="polite">
+                {move || match shown.with(Vec::len) { 1 => "1 transaction.".to_owned(), n => format!("{n} transactions.") }}
+                " " <a href=csv download="transactions.csv">"Download as CSV"</a>
+            </p>
             <table>
                 <thead>
                     <tr>
                         <th scope="col">"Date"</th>
                         <th scope="col">"What"</th>
-                        <th scope="col" class="num">{format!("Amount ({currency})")}</th>
+                        <th scope="col" class="num">{amount_header}</th>
                         <th scope="col">"Receipt"</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {lines.into_iter().map(|line| view! {
+                    {move || shown.get().into_iter().map(|line| view! {
                         <tr class=format!("line line-{}", line.kind)>
                             <td>{line.day}</td>
                             <td>{line.description}</td>

@@ -3,12 +3,14 @@
 pub mod accounts;
 pub mod fleet;
 pub mod layout;
+pub mod live;
 pub mod manager;
 pub mod not_found;
 pub mod notifications;
 pub mod password;
 pub mod payments;
 pub mod payouts;
+pub mod planner;
 pub mod resident;
 pub mod sign_in;
 pub mod usage;

@@ -6,6 +6,7 @@
 pub mod jobs;
 pub mod money;
 pub mod occupancy;
+pub mod planner;
 pub mod rating;
 pub mod setup;
 pub mod supply;

@@ -14,7 +14,7 @@ use rust_decimal::{Decimal, prelude::ToPrimitive};
 use std::collections::BTreeMap;
 
 /// Roll-ups keep millionths: of the meter's unit for quantities, of the minor unit for cost.
-const MICRO: u32 = 6;
+pub(super) const MICRO: u32 = 6;
 
 /// One rated reading, as the roll-ups need it.
 pub(crate) struct Used {
@@ -132,20 +132,22 @@ pub(crate) async fn record(tx: &mut Tx, used: &[Used]) -> Result<(), sqlx::Error
 }
 
 /// The wallet a graph is about.
-struct Wallet {
-    meter: Option<i64>,
-    unit: Option<i64>,
-    opened_at: DateTime<Utc>,
-    tz: Tz,
-    currency: String,
-    digits: u32,
+pub(super) struct Wallet {
+    pub site: i64,
+    pub meter: Option<i64>,
+    pub unit: Option<i64>,
+    pub opened_at: DateTime<Utc>,
+    pub balance_minor: i64,
+    pub tz: Tz,
+    pub currency: String,
+    pub digits: u32,
 }
 
 /// Per-bucket sums of a set of meters over a period, read from the roll-ups.
-struct Reader<'a> {
-    engine: &'a Engine,
-    tz: Tz,
-    digits: u32,
+pub(super) struct Reader<'a> {
+    pub engine: &'a Engine,
+    pub tz: Tz,
+    pub digits: u32,
 }
 
 impl Reader<'_> {
@@ -199,7 +201,7 @@ impl Reader<'_> {
     }
 
     /// Local midnight of `day` as a UTC instant.
-    fn instant(&self, day: NaiveDate) -> DateTime<Utc> {
+    pub(super) fn instant(&self, day: NaiveDate) -> DateTime<Utc> {
         let midnight = day.and_hms_opt(0, 0, 0).expect("midnight");
         self.tz
             .from_local_datetime(&midnight)
@@ -259,24 +261,35 @@ impl Engine {
         })
     }
 
-    async fn usage_wallet(&self, account: i64) -> Result<Wallet, EngineError> {
-        type Row = (Option<i64>, Option<i64>, DateTime<Utc>, String, String);
+    pub(super) async fn usage_wallet(&self, account: i64) -> Result<Wallet, EngineError> {
+        type Row = (
+            i64,
+            Option<i64>,
+            Option<i64>,
+            DateTime<Utc>,
+            i64,
+            String,
+            String,
+        );
         let row: Option<Row> = on_db!(&self.db, pool => {
             sqlx::query_as(
-                "SELECT w.meter_id, COALESCE(w.unit_id, m.unit_id), w.opened_at, s.time_zone, s.currency \
-                 FROM wallets w JOIN sites s ON s.id = w.site_id LEFT JOIN meters m ON m.id = w.meter_id \
-                 WHERE w.account_id = $1",
+                "SELECT w.site_id, w.meter_id, COALESCE(w.unit_id, m.unit_id), w.opened_at, a.balance_minor, \
+                 s.time_zone, s.currency \
+                 FROM wallets w JOIN sites s ON s.id = w.site_id JOIN accounts a ON a.id = w.account_id \
+                 LEFT JOIN meters m ON m.id = w.meter_id WHERE w.account_id = $1",
             )
             .bind(account)
             .fetch_optional(pool)
             .await
         })?;
-        let (meter, unit, opened_at, zone, currency) =
+        let (site, meter, unit, opened_at, balance_minor, zone, currency) =
             row.ok_or(EngineError::NotFound("account"))?;
         Ok(Wallet {
+            site,
             meter,
             unit,
             opened_at,
+            balance_minor,
             tz: time_zone(&zone)?,
             digits: crate::payments::digits_of(&currency),
             currency,
@@ -284,7 +297,7 @@ impl Engine {
     }
 
     /// The meters a wallet pays for, with their utility and unit of measure.
-    async fn wallet_meters(
+    pub(super) async fn wallet_meters(
         &self,
         wallet: &Wallet,
     ) -> Result<Vec<(i64, Utility, String)>, EngineError> {

@@ -77,6 +77,11 @@ fn view(row: Row, rules: &SiteRules) -> AccountView {
         state: SupplyState::parse(&row.supply_state).unwrap_or(SupplyState::On),
         days_left: days_left(balance, spend).map(|d| d.to_string()),
         last_reading_at: row.last_reading_at,
+        last_reading_local: row.last_reading_at.map(|at| {
+            at.with_timezone(&rules.tz)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        }),
         allowance: row
             .has_allowance
             .then(|| Minor(row.allowance).format(digits)),
@@ -155,7 +160,7 @@ fn statement(rows: Vec<StatementRow>, rules: &SiteRules) -> Vec<StatementLine> {
             receipt,
         });
     }
-    lines.truncate(100);
+    lines.truncate(500);
     lines
 }
 
@@ -309,6 +314,13 @@ impl AccountsPort for Engine {
         Ok(self
             .usage_chart(account.0, span, day, chrono::Utc::now())
             .await?)
+    }
+
+    async fn planner(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<app::domain::planner::Planner>, AppError> {
+        Ok(self.planner(account.0, chrono::Utc::now()).await?)
     }
 
     fn form_nonce(&self) -> String {

@@ -2,6 +2,7 @@
 //! charges, supply control, money in and out, settlement, the ledger's invariants.
 
 mod fixture;
+mod planner;
 mod properties;
 mod usage;
 

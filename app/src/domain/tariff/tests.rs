@@ -346,9 +346,19 @@ fn previews_and_their_inverse_agree() {
         tax_percent: dec("16"),
         ..tiered()
     };
-    let charge = preview(&tariff, dec("70"), None);
+    let charge = preview(&tariff, Decimal::ZERO, dec("70"), None);
     assert_eq!(charge.net, dec("800")); // 50 x 10 + 20 x 15
-    assert_eq!(units_for(&tariff, charge.gross()), Some(dec("70")));
+    assert_eq!(
+        units_for(&tariff, Decimal::ZERO, charge.gross()),
+        Some(dec("70"))
+    );
+    // Forty units into the cycle, ten more fill the first block and ten start the second.
+    let later = preview(&tariff, dec("40"), dec("20"), None);
+    assert_eq!(later.net, dec("250"));
+    assert_eq!(
+        units_for(&tariff, dec("40"), later.gross()),
+        Some(dec("20"))
+    );
 }
 
 // ---- Property tests -------------------------------------------------------------------------
@@ -447,6 +457,23 @@ fn any_start() -> impl Strategy<Value = DateTime<Utc>> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The browser's preview is the charging code: cutting what is previewed in two (the first
+    /// part moving the blocks on for the second) never changes what it costs.
+    #[test]
+    fn previews_split_anywhere_cost_the_same(
+        tariff in any_tariff(),
+        used in 0_u32..300,
+        first in 0_u32..200_000,
+        second in 0_u32..200_000,
+    ) {
+        let (used, first, second) =
+            (Decimal::from(used), Decimal::new(first.into(), 3), Decimal::new(second.into(), 3));
+        let whole = preview(&tariff, used, first + second, None);
+        let parts = preview(&tariff, used, first, None).net
+            + preview(&tariff, used + first, second, None).net;
+        prop_assert_eq!(whole.net, parts);
+    }
 
     #[test]
     fn tiered_and_time_of_use_charges_equal_the_reference(

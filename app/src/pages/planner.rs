@@ -1,0 +1,171 @@
+//! The planner on an account's page: "what will this much cost" and "how long will this
+//! top-up last", priced as the resident types by the tariff code that charges them, and
+//! advice drawn from their own use.
+
+use crate::api::accounts::account_planner;
+use crate::domain::{
+    i18n::Locale,
+    planner::{MIN_DAYS, Planner, fixed},
+    tariff::BandKind,
+};
+use leptos::prelude::*;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// The largest amount either box prices: beyond it a typing slip, not a plan.
+const MOST: i64 = 1_000_000_000;
+
+#[component]
+pub fn PlannerSection(account: String) -> impl IntoView {
+    let planner = Resource::new(move || account.clone(), account_planner);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                // A planner that cannot load leaves the rest of the page as it is.
+                planner.await.ok().flatten().map(|planner| view! { <PlannerView planner/> })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PlannerView(planner: Planner) -> impl IntoView {
+    let planner = StoredValue::new(planner);
+    let locale = Locale::En;
+    let quantity = RwSignal::new(String::new());
+    let band = RwSignal::new(String::new());
+    let amount = RwSignal::new(String::new());
+    let cost = move || {
+        let band = BandKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == band.get());
+        parse(&quantity.get()).map(|q| {
+            q.map(|q| {
+                planner.with_value(|p| {
+                    let cost = p.cost_of(q, band);
+                    format!(
+                        "{} {} would cost {}.",
+                        locale.number(&q.normalize().to_string()),
+                        p.unit_of_measure,
+                        locale.money(&fixed(cost, p.digits), &p.currency)
+                    )
+                })
+            })
+        })
+    };
+    let lasting = move || {
+        parse(&amount.get()).map(|a| a.map(|a| planner.with_value(|p| lasts(p, a, locale))))
+    };
+    let (uom, currency) = planner.with_value(|p| (p.unit_of_measure.clone(), p.currency.clone()));
+    let bands = planner.with_value(Planner::bands);
+    let advice = planner.with_value(|p| {
+        p.advice
+            .iter()
+            .map(|advice| advice.text(locale, &p.unit_of_measure, &p.currency, p.digits))
+            .collect::<Vec<_>>()
+    });
+    let measured = planner.with_value(|p| p.days_measured);
+    let balance_lasts = planner.with_value(|p| {
+        p.days_lasting(p.balance)
+            .map(|days| format!("At that rate your balance lasts about {days} days."))
+    });
+    view! {
+        <section class="planner card">
+            <h2>"Plan ahead"</h2>
+            <div class="planner-row">
+                <NumberBox label=format!("What will this much cost ({uom})?") name="preview-quantity" value=quantity/>
+                {(!bands.is_empty()).then(|| view! {
+                    <label>"Hours"
+                        <select name="preview-band" on:change=move |ev| band.set(event_target_value(&ev))>
+                            {bands.into_iter().map(|kind| view! {
+                                <option value=kind.as_str() selected=kind == BandKind::Flat>{band_label(kind)}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })}
+                <output class="preview-cost" aria-live="polite">{move || answer(cost())}</output>
+            </div>
+            <div class="planner-row">
+                <NumberBox label=format!("How long will a top-up last ({currency})?") name="preview-amount" value=amount/>
+                <output class="preview-lasts" aria-live="polite">{move || answer(lasting())}</output>
+            </div>
+            {balance_lasts.map(|text| view! { <p class="balance-lasts">{text}</p> })}
+            <h3>"Ways to save"</h3>
+            {if measured < MIN_DAYS {
+                view! { <p class="empty">{format!("Advice appears after a week of readings ({measured} days so far).")}</p> }.into_any()
+            } else if advice.is_empty() {
+                view! { <p class="empty">"Nothing stands out in your last weeks: your use looks steady."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="advice">
+                        {advice.into_iter().map(|text| view! { <li>{text}</li> }).collect_view()}
+                    </ul>
+                }
+                .into_any()
+            }}
+        </section>
+    }
+}
+
+/// A labelled box for a decimal number, its text kept in `value` as typed.
+#[component]
+fn NumberBox(label: String, name: &'static str, value: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label>{label}
+            <input type="text" name=name inputmode="decimal" autocomplete="off"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))/>
+        </label>
+    }
+}
+
+/// What a top-up buys and, from the resident's average day, how long it lasts.
+fn lasts(planner: &Planner, amount: Decimal, locale: Locale) -> String {
+    let money = locale.money(&fixed(amount, planner.digits), &planner.currency);
+    let buys = match planner.buys(amount) {
+        Some(units) => format!(
+            "{money} buys about {} {} at today's prices",
+            locale.number(&units.normalize().to_string()),
+            planner.unit_of_measure
+        ),
+        None => format!("{money} is more than this tariff charges for any use"),
+    };
+    match (planner.daily_average, planner.days_lasting(amount)) {
+        (Some(daily), Some(days)) => format!(
+            "{buys}. At your average of {} {} a day, with the daily charge, it lasts about {days} days.",
+            locale.number(&daily.round_dp(2).normalize().to_string()),
+            planner.unit_of_measure
+        ),
+        _ => format!("{buys}."),
+    }
+}
+
+/// A box's number: `None` while empty, an error while it is not a sensible amount.
+fn parse(raw: &str) -> Option<Result<Decimal, &'static str>> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    Some(
+        Decimal::from_str(&raw.replace(',', ""))
+            .ok()
+            .filter(|value| *value > Decimal::ZERO && *value <= Decimal::from(MOST))
+            .ok_or("Write a positive number, like 12.5."),
+    )
+}
+
+fn answer(result: Option<Result<String, &'static str>>) -> impl IntoView + use<> {
+    result.map(|result| match result {
+        Ok(text) => view! { <span>{text}</span> }.into_any(),
+        Err(problem) => view! { <span class="form-error">{problem}</span> }.into_any(),
+    })
+}
+
+fn band_label(kind: BandKind) -> &'static str {
+    match kind {
+        BandKind::Peak => "Peak hours",
+        BandKind::Shoulder => "Shoulder hours",
+        BandKind::Flat => "Normal hours",
+        BandKind::Valley => "Night (off-peak)",
+    }
+}
