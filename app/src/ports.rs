@@ -6,6 +6,7 @@ use crate::{
     domain::{
         AccountId, Caller, Email, MeterId, NewPassword, OrgId, SiteId, UnitId, UserId,
         access::NewAccount,
+        faults::{FaultReport, FaultView},
         fleet::{
             AlarmStep, AlarmView, FleetRules, InstalledMeter, MeterDetail, MeterForm, Operation,
         },
@@ -232,6 +233,27 @@ pub trait FleetPort: Send + Sync {
     ) -> Result<(), AppError>;
 
     async fn release_held(&self, caller: &Caller, site: SiteId) -> Result<u64, AppError>;
+
+    /// Files the caller's fault report about an account; answers its number and whether the
+    /// same form was sent before.
+    async fn report_fault(
+        &self,
+        caller: &Caller,
+        account: AccountId,
+        report: FaultReport,
+        nonce: &str,
+    ) -> Result<(i64, bool), AppError>;
+
+    async fn close_fault(&self, caller: &Caller, fault: i64, note: &str) -> Result<(), AppError>;
+
+    /// The site of a fault report, and its organisation.
+    async fn fault_place(&self, fault: i64) -> Result<Option<(SiteId, OrgId)>, AppError>;
+
+    /// A site's open reports (and closed ones, if asked), newest first.
+    async fn site_faults(&self, site: SiteId, closed: bool) -> Result<Vec<FaultView>, AppError>;
+
+    /// What was reported about one account.
+    async fn account_faults(&self, account: AccountId) -> Result<Vec<FaultView>, AppError>;
 
     async fn rules(&self, site: SiteId) -> Result<FleetRules, AppError>;
 

@@ -78,3 +78,41 @@ test('a resident sees their meter and its supply, with nothing to operate', asyn
   assertNoProblems(problems);
   await context.close();
 });
+
+test('a resident reports a fault and the manager closes it from the fleet console', async () => {
+  const resident = await openPage(browser, { width: 360, height: 740 });
+  await signIn(resident.page, 'a104@demo.example');
+  await resident.page.waitForURL(`${BASE}/`);
+  await resident.page.locator('article.account h2 a', { hasText: 'Water' }).click();
+  await resident.page.waitForURL(/\/accounts\/\d+$/);
+  await hydrated(resident.page);
+  await resident.page.getByText('Report a fault').click();
+  await resident.page.selectOption('select[name="kind"]', 'leak');
+  await resident.page.fill('textarea[name="details"]', 'Water drips from the meter joint.');
+  await resident.page.getByRole('button', { name: "Send to the site's managers" }).click();
+  await resident.page.locator('.fault-sent').waitFor();
+  const number = (await resident.page.textContent('.fault-sent')).match(/report #(\d+)/)[1];
+  await resident.page.locator(`li.fault.open[data-fault="${number}"]`).waitFor();
+  await screenshot(resident.page, 'resident-fault-360px');
+
+  const manager = await openPage(browser);
+  await signIn(manager.page, 'manager@demo.example');
+  await manager.page.waitForURL(`${BASE}/manage`);
+  await manager.page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await manager.page.getByRole('link', { name: /Meters and alarms/ }).click();
+  await manager.page.waitForURL(/\/manage\/sites\/\d+\/fleet$/);
+  await hydrated(manager.page);
+  const report = manager.page.locator(`li.fault[data-fault="${number}"]`);
+  assert.match(await report.textContent(), /A leak \(water or gas\).*A-104.*Water drips from the meter joint\./s);
+  await report.locator('input[name="note"]').fill('Joint resealed');
+  await report.getByRole('button', { name: 'Close' }).click();
+  await manager.page.waitForFunction((id) => !document.querySelector(`li.fault[data-fault="${id}"]`), number);
+
+  await resident.page.reload();
+  await hydrated(resident.page);
+  assert.match(await resident.page.textContent(`li.fault[data-fault="${number}"] .fault-status`), /Closed .*: Joint resealed/);
+  assertNoProblems(resident.problems);
+  assertNoProblems(manager.problems);
+  await resident.context.close();
+  await manager.context.close();
+});

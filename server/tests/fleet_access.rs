@@ -7,7 +7,7 @@ mod support;
 use reqwest::StatusCode;
 use server::{demo, on_db};
 use std::time::Duration;
-use support::{OTHER_ADMIN, TestApp, spawn_with, test_config};
+use support::{Answer, OTHER_ADMIN, TestApp, Visitor, spawn_with, test_config};
 
 async fn app_with_simulator() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
@@ -255,4 +255,113 @@ async fn a_manager_installs_meters_with_credentials_shown_once_and_sets_the_rule
             .status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// A server function called with owned field values.
+async fn send(
+    app: &TestApp,
+    visitor: &Visitor,
+    function: &str,
+    fields: Vec<(&str, String)>,
+) -> Answer {
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.call(visitor, function, &pairs).await
+}
+
+#[tokio::test]
+async fn a_resident_reports_a_fault_once_and_only_the_sites_staff_close_it() {
+    let app = app_with_simulator().await;
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let account = app.wallet("A-101", "electricity").await.to_string();
+    let report = |kind: &'static str, nonce: &'static str| {
+        vec![
+            ("account", account.clone()),
+            ("kind", kind.to_owned()),
+            (
+                "details",
+                "The display is blank since this morning.".to_owned(),
+            ),
+            ("nonce", nonce.to_owned()),
+        ]
+    };
+    let reports = "SELECT COUNT(*) FROM fault_reports";
+    let notices =
+        "SELECT COUNT(*) FROM notifications WHERE kind = 'fault_report' AND audience = 'managers'";
+
+    // A kind nobody knows is refused and stores nothing.
+    let wrong = send(
+        &app,
+        &resident,
+        "report_fault",
+        report("fire", "nonce-fault-0"),
+    )
+    .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.body
+    );
+    assert_eq!(app.count(reports).await, 0);
+
+    // Sent twice with the same form: one report, one notice for the managers.
+    let first = send(
+        &app,
+        &resident,
+        "report_fault",
+        report("meter", "nonce-fault-1"),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let again = send(
+        &app,
+        &resident,
+        "report_fault",
+        report("meter", "nonce-fault-1"),
+    )
+    .await;
+    assert_eq!(again.json(), first.json());
+    assert_eq!((app.count(reports).await, app.count(notices).await), (1, 1));
+    let id = first.json().as_i64().unwrap().to_string();
+
+    // A neighbour cannot report about someone else's account.
+    let neighbour = app.sign_in("a102@demo.example", demo::PASSWORD).await;
+    let foreign = send(
+        &app,
+        &neighbour,
+        "report_fault",
+        report("meter", "nonce-fault-2"),
+    )
+    .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+
+    // The site's manager sees it; the resident and another organisation's admin cannot close it.
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let fleet = app.call(&manager, "site_fleet", &[("site", &site)]).await;
+    let faults = fleet.json()["faults"].as_array().unwrap().clone();
+    assert_eq!(faults.len(), 1);
+    assert_eq!(faults[0]["kind"], "meter");
+    assert_eq!(faults[0]["place"], "Block A · A-101");
+    let close = |note: &'static str| vec![("fault", id.clone()), ("note", note.to_owned())];
+    let outsider = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
+    for visitor in [&resident, &outsider] {
+        let denied = send(&app, visitor, "close_fault", close("Fixed")).await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    }
+    let closed = send(&app, &manager, "close_fault", close("New display fitted")).await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+    let twice = send(&app, &manager, "close_fault", close("Again")).await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Closed: gone from the console's open list, shown to the resident with what was done.
+    let fleet = app.call(&manager, "site_fleet", &[("site", &site)]).await;
+    assert_eq!(fleet.json()["faults"].as_array().unwrap().len(), 0);
+    let mine = app
+        .call(&resident, "account_faults", &[("account", &account)])
+        .await;
+    assert_eq!(mine.json()[0]["closing_note"], "New display fitted");
+    let actions = app.audit_actions().await;
+    assert!(actions.contains(&"fault_reported".to_owned()));
+    assert!(actions.contains(&"fault_closed".to_owned()));
 }

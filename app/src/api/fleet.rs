@@ -7,7 +7,10 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::{
-    domain::fleet::{AlarmView, InstalledMeter, MeterPageData, SiteFleet},
+    domain::{
+        faults::FaultView,
+        fleet::{AlarmView, InstalledMeter, MeterPageData, SiteFleet},
+    },
     error::AppError,
 };
 use leptos::prelude::*;
@@ -56,6 +59,22 @@ mod guard {
             .await?
             .ok_or(AppError::Forbidden)?;
         allowed(caller, action, site, org).map(|()| (site, org))
+    }
+
+    /// Checks the caller's staff rights on the site of a fault report.
+    pub async fn fault(
+        ports: &Ports,
+        caller: &Caller,
+        fault: &str,
+        action: MeterAction,
+    ) -> Result<i64, AppError> {
+        let fault: i64 = fault.trim().parse().map_err(|_| AppError::Forbidden)?;
+        let (site, org) = ports
+            .fleet
+            .fault_place(fault)
+            .await?
+            .ok_or(AppError::Forbidden)?;
+        allowed(caller, action, site, org).map(|()| fault)
     }
 
     /// Staff rights on a site (nobody is a site's or unit's occupant as such).
@@ -180,6 +199,7 @@ pub async fn load_site_fleet(
                 site,
                 site_name: overview.site.name,
                 alarms: ports.fleet.site_alarms(site, resolved).await?,
+                faults: ports.fleet.site_faults(site, resolved).await?,
                 held_cut_offs: ports.fleet.held_cut_offs(site).await?,
                 rules: ports.fleet.rules(site).await?,
                 units,
@@ -222,6 +242,63 @@ pub async fn alarm_step(
                 _ => return Err(AppError::Invalid("Acknowledge or resolve.".into())),
             };
             ports.fleet.step_alarm(&caller, alarm, step, &note).await
+        }
+        .await,
+    )
+}
+
+/// The resident reports a fault about their account; managers of the site hear of it. The
+/// form's `nonce` makes sending it twice one report. Answers the report's number.
+#[server(prefix = "/api", endpoint = "report_fault")]
+pub async fn report_fault(
+    account: String,
+    kind: String,
+    details: String,
+    nonce: String,
+) -> Result<i64, AppError> {
+    use crate::{api::accounts::guard, domain::access::AccountAction, domain::faults::FaultReport};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (account, _) =
+                guard::allow(&ports, &caller, &account, AccountAction::ResidentChoice).await?;
+            let report = FaultReport::parse(&kind, &details).map_err(AppError::invalid)?;
+            let (id, _) = ports
+                .fleet
+                .report_fault(&caller, account, report, &nonce)
+                .await?;
+            Ok(id)
+        }
+        .await,
+    )
+}
+
+/// What was reported about an account, for whoever may see the account.
+#[server(prefix = "/api", endpoint = "account_faults")]
+pub async fn account_faults(account: String) -> Result<Vec<FaultView>, AppError> {
+    use crate::{api::accounts::guard, domain::access::AccountAction};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (account, _) = guard::allow(&ports, &caller, &account, AccountAction::View).await?;
+            ports.fleet.account_faults(account).await
+        }
+        .await,
+    )
+}
+
+/// Closes a fault report with what was done: operators and managers of its site.
+#[server(prefix = "/api", endpoint = "close_fault")]
+pub async fn close_fault(fault: String, note: String) -> Result<(), AppError> {
+    use crate::domain::MeterAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let fault = guard::fault(&ports, &caller, &fault, MeterAction::Operate).await?;
+            ports.fleet.close_fault(&caller, fault, &note).await
         }
         .await,
     )

@@ -517,6 +517,8 @@ pub struct SiteFleet {
     pub site: SiteId,
     pub site_name: String,
     pub alarms: Vec<AlarmView>,
+    /// Residents' fault reports: open ones, and closed ones with the resolved alarms.
+    pub faults: Vec<super::faults::FaultView>,
     pub held_cut_offs: i64,
     pub rules: FleetRules,
     /// (unit id, "Building · Unit")

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod csv;
 pub mod email;
+pub mod faults;
 pub mod fleet;
 pub mod i18n;
 pub mod ids;

@@ -56,6 +56,7 @@ impl Category {
             "cut_off" | "restricted" | "protected_at_zero" => Some(Category::CutOff),
             "reconnected" | "armed" => Some(Category::Reconnection),
             "payment_received" => Some(Category::Payments),
+            "fault_report" => Some(Category::Alarms),
             _ if kind.starts_with("alarm_") => Some(Category::Alarms),
             _ => None,
         }
@@ -191,6 +192,8 @@ pub struct NoticeFacts {
     pub receipt: Option<String>,
     pub payment: Option<String>,
     pub alarm: Option<i64>,
+    /// A resident's fault report.
+    pub fault: Option<i64>,
     pub detail: Option<String>,
 }
 
@@ -255,6 +258,17 @@ pub fn message(
             let payment = facts.payment.clone().unwrap_or_default();
             let url = format!("/payments/{payment}");
             (title, body, format!("payment-{payment}"), url, false)
+        }
+        "fault_report" => {
+            let title = match locale {
+                Locale::En => "Fault reported",
+                Locale::Sw => "Hitilafu imeripotiwa",
+                Locale::Zh => "住户报修",
+            };
+            let body = facts.detail.clone().unwrap_or_default();
+            let tag = format!("fault-{}", facts.fault.unwrap_or_default());
+            let url = format!("/manage/sites/{site}/fleet");
+            (title, body, tag, url, false)
         }
         "protected_at_zero" => {
             let (title, body) = protected_at_zero(locale);
@@ -559,6 +573,7 @@ mod tests {
             receipt: Some("R-000042".into()),
             payment: Some("pay_abc".into()),
             alarm: Some(3),
+            fault: Some(9),
             detail: Some("1.2 kW".into()),
         };
         let kinds = [
@@ -572,6 +587,7 @@ mod tests {
             "protected_at_zero",
             "alarm_gas_leak",
             "alarm_offline",
+            "fault_report",
         ];
         for locale in Locale::ALL {
             for kind in kinds {

@@ -75,6 +75,7 @@ fn Account(detail: AccountDetail, actions: Actions) -> impl IntoView {
         {detail.may_choose.then(|| view! {
             <p><a class="button" href=format!("/accounts/{id}/top-up")>"Top up"</a></p>
             <ResidentChoices account=account.clone() actions/>
+            <crate::pages::faults::FaultReporting account=id.clone() nonce=detail.form_nonce.clone()/>
         })}
         {detail.may_take_cash.then(|| view! { <CashForm id=id.clone() nonce=detail.form_nonce.clone() currency=account.currency.clone() actions/> })}
         {detail.may_adjust.then(|| view! { <AdjustForm id=id.clone() nonce=detail.form_nonce.clone() actions/> })}

@@ -3,13 +3,13 @@
 //! anomaly rules), and the alarm list residents see on their home page.
 
 use crate::api::fleet::{
-    AlarmStep, DecommissionMeter, InstallMeter, OperateMeter, ReleaseCutOffs, ReplaceMeter,
-    SaveFleetRules, load_meter, load_site_fleet,
+    AlarmStep, CloseFault, DecommissionMeter, InstallMeter, OperateMeter, ReleaseCutOffs,
+    ReplaceMeter, SaveFleetRules, load_meter, load_site_fleet,
 };
 use crate::domain::fleet::{
     AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
 };
-use crate::pages::{error_view, form_error};
+use crate::pages::{error_view, faults::FaultList, form_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -317,6 +317,7 @@ pub fn SiteFleetPage() -> impl IntoView {
     let release = ServerAction::<ReleaseCutOffs>::new();
     let install = ServerAction::<InstallMeter>::new();
     let rules = ServerAction::<SaveFleetRules>::new();
+    let close = ServerAction::<CloseFault>::new();
     let tick = ticker(5_000);
     let fleet = Resource::new(
         move || {
@@ -326,6 +327,7 @@ pub fn SiteFleetPage() -> impl IntoView {
                 release.version().get(),
                 install.version().get(),
                 rules.version().get(),
+                close.version().get(),
                 tick.get(),
             )
         },
@@ -335,7 +337,7 @@ pub fn SiteFleetPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match fleet.await {
-                    Ok(fleet) => view! { <SiteFleetView fleet step release install rules/> }.into_any(),
+                    Ok(fleet) => view! { <SiteFleetView fleet step release install rules close/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -350,6 +352,7 @@ fn SiteFleetView(
     release: ServerAction<ReleaseCutOffs>,
     install: ServerAction<InstallMeter>,
     rules: ServerAction<SaveFleetRules>,
+    close: ServerAction<CloseFault>,
 ) -> impl IntoView {
     let site = fleet.site.to_string();
     let title = format!("{}: meters and alarms", fleet.site_name);
@@ -379,6 +382,14 @@ fn SiteFleetView(
         <h1>{title}</h1>
         {held}
         {alarms}
+        <section class="faults">
+            <h2>"Fault reports"</h2>
+            {if fleet.faults.is_empty() {
+                view! { <p class="empty">"No open fault reports."</p> }.into_any()
+            } else {
+                view! { <FaultList faults=fleet.faults close=fleet.may_operate.then_some(close)/> }.into_any()
+            }}
+        </section>
         {fleet.may_manage.then(|| view! { <InstallForm units=fleet.units.clone() install/> })}
         {fleet.may_manage.then(|| view! { <RulesForm site=site.clone() rules=fleet.rules.clone() action=rules/> })}
     }

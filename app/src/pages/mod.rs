@@ -1,6 +1,7 @@
 //! The pages: residents' under `resident/`, staff's under `manager/`, shared ones here.
 
 pub mod accounts;
+pub mod faults;
 pub mod fleet;
 pub mod layout;
 pub mod live;

@@ -8,6 +8,7 @@
 
 pub mod alarms;
 pub mod broker;
+pub mod faults;
 pub mod ingest;
 pub mod mqtt;
 pub mod ops;

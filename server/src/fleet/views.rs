@@ -3,12 +3,14 @@
 
 use super::{
     Fleet,
+    faults::FaultsOf,
     ops::{Actor, NewMeter, register},
 };
 use crate::{internal, on_tx};
 use app::{
     domain::{
-        Caller, MeterId, OrgId, Role, SiteId, UnitId, UserId,
+        AccountId, Caller, MeterId, OrgId, Role, SiteId, UnitId, UserId,
+        faults::{FaultReport, FaultView},
         fleet::{
             AlarmKind, AlarmStep, AlarmView, CommandView, FleetRules, InstalledMeter, MeterDetail,
             MeterForm, Operation,
@@ -350,6 +352,38 @@ impl FleetPort for Fleet {
     async fn release_held(&self, caller: &Caller, site: SiteId) -> Result<u64, AppError> {
         let released = Fleet::release_held(self, caller.user_id.0, site.0).await?;
         Ok(released)
+    }
+
+    async fn report_fault(
+        &self,
+        caller: &Caller,
+        account: AccountId,
+        report: FaultReport,
+        nonce: &str,
+    ) -> Result<(i64, bool), AppError> {
+        Ok(Fleet::report_fault(self, caller.user_id.0, account.0, &report, nonce).await?)
+    }
+
+    async fn close_fault(&self, caller: &Caller, fault: i64, note: &str) -> Result<(), AppError> {
+        Ok(Fleet::close_fault(self, caller.user_id.0, fault, note).await?)
+    }
+
+    async fn fault_place(&self, fault: i64) -> Result<Option<(SiteId, OrgId)>, AppError> {
+        let place = self.fault_site(fault).await?;
+        Ok(place.map(|(site, org)| (SiteId(site), OrgId(org))))
+    }
+
+    async fn site_faults(&self, site: SiteId, closed: bool) -> Result<Vec<FaultView>, AppError> {
+        Ok(self
+            .faults(FaultsOf::Site {
+                site: site.0,
+                closed,
+            })
+            .await?)
+    }
+
+    async fn account_faults(&self, account: AccountId) -> Result<Vec<FaultView>, AppError> {
+        Ok(self.faults(FaultsOf::Account(account.0)).await?)
     }
 
     async fn rules(&self, site: SiteId) -> Result<FleetRules, AppError> {

@@ -1,0 +1,95 @@
+//! Fault reports: the resident's form and their reports on the account page, the site's
+//! reports in the managers' fleet console with the form that closes them.
+
+use crate::api::fleet::{CloseFault, ReportFault, account_faults};
+use crate::domain::faults::{FaultKind, FaultView, MAX_DETAILS};
+use crate::pages::form_error;
+use leptos::prelude::*;
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// "Report a fault" on the resident's account page, and what they reported before.
+#[component]
+pub fn FaultReporting(account: String, nonce: String) -> impl IntoView {
+    let report = ServerAction::<ReportFault>::new();
+    let faults = Resource::new(
+        {
+            let account = account.clone();
+            move || (account.clone(), report.version().get())
+        },
+        |(account, _)| account_faults(account),
+    );
+    let sent = move || report.value().get().and_then(Result::ok);
+    view! {
+        <details class="card fault-form">
+            <summary>"Report a fault"</summary>
+            <ActionForm action=report>
+                <input type="hidden" name="account" value=account/>
+                <input type="hidden" name="nonce" value=nonce/>
+                <label>"What is wrong?"
+                    <select name="kind" required>
+                        {FaultKind::ALL.into_iter().map(|kind| view! { <option value=kind.as_str()>{kind.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"In your words"
+                    <textarea name="details" rows="3" required maxlength=MAX_DETAILS.to_string()></textarea>
+                </label>
+                <p class="hint">"A smell of gas? Leave, then call the emergency number first."</p>
+                <button type="submit" disabled=move || report.pending().get()>"Send to the site's managers"</button>
+            </ActionForm>
+            {form_error(report.value())}
+            {move || sent().map(|id| view! {
+                <p class="notice fault-sent" role="status">{format!("Sent: report #{id}. The site's managers have it.")}</p>
+            })}
+        </details>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                faults.await.ok().filter(|faults| !faults.is_empty()).map(|faults| view! {
+                    <section class="faults">
+                        <h2>"Your fault reports"</h2>
+                        <FaultList faults close=None/>
+                    </section>
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// Reports, newest first; with `close`, an open report has the form that closes it.
+#[component]
+pub fn FaultList(faults: Vec<FaultView>, close: Option<ServerAction<CloseFault>>) -> impl IntoView {
+    view! {
+        {close.map(|close| form_error(close.value()))}
+        <ul class="fault-list">
+            {faults.into_iter().map(|fault| {
+                let open = fault.closed_at.is_none();
+                let closing = close.filter(|_| open).map(|close| view! {
+                    <ActionForm action=close attr:class="inline">
+                        <input type="hidden" name="fault" value=fault.id.to_string()/>
+                        <input type="text" name="note" placeholder="What was done" required maxlength="500" size="18"
+                            aria-label=format!("What was done about report {}", fault.id)/>
+                        <button type="submit">"Close"</button>
+                    </ActionForm>
+                });
+                let outcome = match (fault.closed_at, fault.closing_note) {
+                    (Some(at), note) => format!("Closed {}: {}", when(at), note.unwrap_or_default()),
+                    (None, _) => "Open".to_owned(),
+                };
+                view! {
+                    <li class="fault" class:open=open data-fault=fault.id.to_string()>
+                        <p>
+                            <strong>{format!("#{} {}", fault.id, fault.kind.label())}</strong>
+                            {format!(" · {} · {} · ", fault.place, fault.reporter)}
+                            <span class="when">{when(fault.created_at)}</span>
+                        </p>
+                        <p class="details">{fault.details}</p>
+                        <p class="fault-status">{outcome}</p>
+                        {closing}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
