@@ -14,10 +14,11 @@ pub mod pwa;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, Meta, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, SsrMode,
     components::{Route, Router, Routes},
     path,
 };
+use pages::manager::routes::{ManagerHomeRoute, SiteFleetRoute, SitePaymentsRoute, SiteRoute};
 
 /// The HTML document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -75,7 +76,7 @@ pub fn App() -> impl IntoView {
                         view=pages::notifications::NotificationsPage
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/manage") view=pages::manager::home::ManagerHomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/manage") view={Lazy::<ManagerHomeRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/accounts/:id") view=pages::accounts::AccountPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/accounts/:id/top-up")
@@ -91,18 +92,18 @@ pub fn App() -> impl IntoView {
                     />
                     <Route
                         path=path!("/manage/sites/:id/payments")
-                        view=pages::payments::SitePaymentsPage
+                        view={Lazy::<SitePaymentsRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/meters/:id") view=pages::fleet::MeterPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/manage/sites/:id/fleet")
-                        view=pages::fleet::SiteFleetPage
+                        view={Lazy::<SiteFleetRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/manage/sites/:id")
-                        view=pages::manager::site::SitePage
+                        view={Lazy::<SiteRoute>::new()}
                         ssr=SsrMode::Async
                     />
                 </Routes>
