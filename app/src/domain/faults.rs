@@ -93,6 +93,10 @@ pub struct FaultView {
     pub reporter: String,
     pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub closing_note: Option<String>,
+    /// `created_at` and `closed_at` on the site's clock (`2026-11-30 16:39`), written by the
+    /// server, which has the time-zone data.
+    pub created_local: String,
+    pub closed_local: Option<String>,
 }
 
 #[cfg(test)]

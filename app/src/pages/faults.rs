@@ -6,10 +6,6 @@ use crate::domain::faults::{FaultKind, FaultView, MAX_DETAILS};
 use crate::pages::form_error;
 use leptos::prelude::*;
 
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 /// "Report a fault" on the resident's account page, and what they reported before.
 #[component]
 pub fn FaultReporting(account: String, nonce: String) -> impl IntoView {
@@ -73,8 +69,8 @@ pub fn FaultList(faults: Vec<FaultView>, close: Option<ServerAction<CloseFault>>
                         <button type="submit">"Close"</button>
                     </ActionForm>
                 });
-                let outcome = match (fault.closed_at, fault.closing_note) {
-                    (Some(at), note) => format!("Closed {}: {}", when(at), note.unwrap_or_default()),
+                let outcome = match (fault.closed_local, fault.closing_note) {
+                    (Some(at), note) => format!("Closed {at}: {}", note.unwrap_or_default()),
                     (None, _) => "Open".to_owned(),
                 };
                 view! {
@@ -82,7 +78,7 @@ pub fn FaultList(faults: Vec<FaultView>, close: Option<ServerAction<CloseFault>>
                         <p>
                             <strong>{format!("#{} {}", fault.id, fault.kind.label())}</strong>
                             {format!(" · {} · {} · ", fault.place, fault.reporter)}
-                            <span class="when">{when(fault.created_at)}</span>
+                            <span class="when">{fault.created_local}</span>
                         </p>
                         <p class="details">{fault.details}</p>
                         <p class="fault-status">{outcome}</p>

@@ -182,6 +182,7 @@ impl Fleet {
             String,
             Option<DateTime<Utc>>,
             Option<String>,
+            String,
         );
         let (filter, key, closed) = match of {
             FaultsOf::Site { site, closed } => (
@@ -193,7 +194,8 @@ impl Fleet {
         };
         let sql = format!(
             "SELECT f.id, f.created_at, b.name || ' · ' || u.name, f.wallet_account_id, f.kind, f.details, \
-             p.display_name, f.closed_at, f.closing_note FROM fault_reports f \
+             p.display_name, f.closed_at, f.closing_note, s.time_zone FROM fault_reports f \
+             JOIN sites s ON s.id = f.site_id \
              JOIN wallets w ON w.account_id = f.wallet_account_id JOIN units u ON u.id = w.unit_id \
              JOIN buildings b ON b.id = u.building_id JOIN users p ON p.id = f.reporter_user_id \
              WHERE {filter} ORDER BY f.id DESC LIMIT 200"
@@ -203,8 +205,25 @@ impl Fleet {
         })?;
         rows.into_iter()
             .map(
-                |(id, created_at, place, account, kind, details, reporter, closed_at, note)| {
+                |(
+                    id,
+                    created_at,
+                    place,
+                    account,
+                    kind,
+                    details,
+                    reporter,
+                    closed_at,
+                    note,
+                    zone,
+                )| {
+                    let tz = crate::engine::time_zone(&zone)?;
+                    let local = |at: DateTime<Utc>| {
+                        at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+                    };
                     Ok(FaultView {
+                        created_local: local(created_at),
+                        closed_local: closed_at.map(local),
                         id,
                         created_at,
                         place,
