@@ -9,27 +9,14 @@ use crate::api::fleet::{
 use crate::domain::fleet::{
     AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
 };
-use crate::pages::{error_view, faults::FaultList, form_error};
+use crate::pages::{error_view, faults::FaultList, form_error, live};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use std::time::Duration;
 
 fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
-/// A signal that ticks every `ms` in the browser (never on the server), for live status.
-pub(crate) fn ticker(ms: u64) -> RwSignal<u64> {
-    let tick = RwSignal::new(0_u64);
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || tick.update(|n| *n += 1),
-            std::time::Duration::from_millis(ms),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    tick
 }
 
 #[component]
@@ -39,7 +26,7 @@ pub fn MeterPage() -> impl IntoView {
     let replace = ServerAction::<ReplaceMeter>::new();
     let decommission = ServerAction::<DecommissionMeter>::new();
     let step = ServerAction::<AlarmStep>::new();
-    let tick = ticker(2_000);
+    let tick = live::ticker(Duration::from_secs(2));
     let meter = Resource::new(
         move || {
             (
@@ -318,7 +305,7 @@ pub fn SiteFleetPage() -> impl IntoView {
     let install = ServerAction::<InstallMeter>::new();
     let rules = ServerAction::<SaveFleetRules>::new();
     let close = ServerAction::<CloseFault>::new();
-    let tick = ticker(5_000);
+    let tick = live::ticker(Duration::from_secs(5));
     let fleet = Resource::new(
         move || {
             (

@@ -1,5 +1,5 @@
 //! Pages that keep themselves current: a timer that runs only in the browser, only while the
-//! page is visible, and stops with the component that started it.
+//! page is visible and nobody is typing into it, and stops with the component that started it.
 
 use leptos::prelude::*;
 use std::time::Duration;
@@ -9,15 +9,16 @@ use std::time::Duration;
 /// the one without making the other a load.
 pub const REFRESH: Duration = Duration::from_secs(10);
 
-/// Calls `tick` every `period` while the page is shown. Nothing happens during server
-/// rendering: effects run only once the WebAssembly has hydrated the page.
+/// Calls `tick` every `period` while the page is shown and no text field has the focus (a
+/// refresh re-renders the page's forms and would lose what is being typed). Nothing happens
+/// during server rendering: effects run only once the WebAssembly has hydrated the page.
 pub fn every(period: Duration, tick: impl Fn() + Clone + 'static) {
     Effect::new(move |_| {
         let tick = tick.clone();
         let handle = set_interval_with_handle(
             move || {
                 // A hidden tab asks for nothing; it catches up at its next tick once shown.
-                if !document().hidden() {
+                if !document().hidden() && !typing() {
                     tick();
                 }
             },
@@ -27,4 +28,21 @@ pub fn every(period: Duration, tick: impl Fn() + Clone + 'static) {
             on_cleanup(move || handle.clear());
         }
     });
+}
+
+/// A signal that counts ticks of [`every`], for resources that refetch on it.
+pub fn ticker(period: Duration) -> RwSignal<u64> {
+    let tick = RwSignal::new(0_u64);
+    every(period, move || tick.update(|n| *n += 1));
+    tick
+}
+
+/// Is the focus in a field someone types into?
+fn typing() -> bool {
+    document().active_element().is_some_and(|element| {
+        matches!(
+            element.tag_name().to_ascii_uppercase().as_str(),
+            "INPUT" | "TEXTAREA" | "SELECT"
+        )
+    })
 }

@@ -13,9 +13,7 @@ use crate::domain::payments::{
 };
 use crate::pages::{
     accounts::AccountCard,
-    error_view,
-    fleet::ticker,
-    form_error,
+    error_view, form_error, live,
     payouts::{Payouts, Reconcile},
 };
 use leptos::prelude::*;
@@ -327,7 +325,7 @@ fn History(payments: Vec<PaymentView>) -> impl IntoView {
 #[component]
 pub fn PaymentStatusPage() -> impl IntoView {
     let params = use_params_map();
-    let tick = ticker(2_000);
+    let tick = live::ticker(std::time::Duration::from_secs(2));
     let page = Resource::new(
         move || (params.read().get("id").unwrap_or_default(), tick.get()),
         |(id, _)| load_payment(id),
