@@ -165,11 +165,11 @@ fn statement(rows: Vec<StatementRow>, rules: &SiteRules) -> Vec<StatementLine> {
 }
 
 /// A form's nonce: what makes sending it twice harmless.
-fn nonce(raw: &str) -> Result<&str, AppError> {
+pub(crate) fn nonce(raw: &str) -> Result<&str, EngineError> {
     let ok =
         (8..=64).contains(&raw.len()) && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     ok.then_some(raw)
-        .ok_or_else(|| AppError::Invalid("The form is out of date: reload the page.".into()))
+        .ok_or_else(|| EngineError::refused("The form is out of date: reload the page."))
 }
 
 #[async_trait::async_trait]

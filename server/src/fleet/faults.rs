@@ -29,11 +29,7 @@ impl Fleet {
         report: &FaultReport,
         nonce: &str,
     ) -> Result<(i64, bool), FleetError> {
-        let ok = (8..=64).contains(&nonce.len())
-            && nonce.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if !ok {
-            return Err(EngineError::refused("The form is out of date: reload the page.").into());
-        }
+        let nonce = crate::engine::views::nonce(nonce)?;
         let now = Utc::now();
         let _turn = self.engine().turn().await;
         let mut tx = self.engine().db.begin_write().await?;
