@@ -12,7 +12,14 @@ use crate::domain::{
         StatementLine, statement_csv,
     },
 };
-use crate::pages::{error_view, form_error, payments::data_url};
+use crate::pages::{
+    error_view,
+    faults::{FaultData, FaultReporting},
+    form_error,
+    payments::data_url,
+    planner::{PlannerData, PlannerSection, planner_data},
+    usage::{UsageData, UsageGraph},
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -33,10 +40,14 @@ pub fn AccountPage() -> impl IntoView {
             armed.version().get(),
         )
     };
-    let account = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), changes()),
-        |(id, _)| load_account(id),
-    );
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let account = Resource::new(move || (id.get(), changes()), |(id, _)| load_account(id));
+    // Every resource the page shows is made here, before the first `Suspense` (see `UsageData`).
+    let sections = Sections {
+        usage: UsageData::new(id),
+        planner: planner_data(id),
+        faults: FaultData::new(id),
+    };
     let actions = Actions {
         cash,
         adjust,
@@ -47,7 +58,7 @@ pub fn AccountPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match account.await {
-                    Ok(detail) => view! { <Account detail actions/> }.into_any(),
+                    Ok(detail) => view! { <Account detail actions sections/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -63,8 +74,16 @@ struct Actions {
     armed: ServerAction<ConfirmArmed>,
 }
 
+/// What the page's sections show, each with its own resource.
+#[derive(Clone, Copy)]
+struct Sections {
+    usage: UsageData,
+    planner: PlannerData,
+    faults: FaultData,
+}
+
 #[component]
-fn Account(detail: AccountDetail, actions: Actions) -> impl IntoView {
+fn Account(detail: AccountDetail, actions: Actions, sections: Sections) -> impl IntoView {
     let account = detail.account.clone();
     let id = account.id.to_string();
     view! {
@@ -75,12 +94,12 @@ fn Account(detail: AccountDetail, actions: Actions) -> impl IntoView {
         {detail.may_choose.then(|| view! {
             <p><a class="button" href=format!("/accounts/{id}/top-up")>"Top up"</a></p>
             <ResidentChoices account=account.clone() actions/>
-            <crate::pages::faults::FaultReporting account=id.clone() nonce=detail.form_nonce.clone()/>
+            <FaultReporting account=id.clone() nonce=detail.form_nonce.clone() data=sections.faults/>
         })}
         {detail.may_take_cash.then(|| view! { <CashForm id=id.clone() nonce=detail.form_nonce.clone() currency=account.currency.clone() actions/> })}
         {detail.may_adjust.then(|| view! { <AdjustForm id=id.clone() nonce=detail.form_nonce.clone() actions/> })}
-        <crate::pages::usage::UsageGraph account=id.clone()/>
-        <crate::pages::planner::PlannerSection account=id.clone()/>
+        <UsageGraph data=sections.usage/>
+        <PlannerSection planner=sections.planner/>
         <Outboxes notices=detail.notices commands=detail.commands/>
         <Statement lines=detail.lines currency=account.currency/>
     }

@@ -3,20 +3,33 @@
 
 use crate::api::fleet::{CloseFault, ReportFault, account_faults};
 use crate::domain::faults::{FaultKind, FaultView, MAX_DETAILS};
+use crate::error::AppError;
 use crate::pages::form_error;
 use leptos::prelude::*;
 
+/// The resident's reports and the action that adds one, made by the page before any
+/// `Suspense` (see `UsageData`).
+#[derive(Clone, Copy)]
+pub struct FaultData {
+    report: ServerAction<ReportFault>,
+    faults: Resource<Result<Vec<FaultView>, AppError>>,
+}
+
+impl FaultData {
+    pub fn new(account: Memo<String>) -> Self {
+        let report = ServerAction::<ReportFault>::new();
+        let faults = Resource::new(
+            move || (account.get(), report.version().get()),
+            |(account, _)| account_faults(account),
+        );
+        Self { report, faults }
+    }
+}
+
 /// "Report a fault" on the resident's account page, and what they reported before.
 #[component]
-pub fn FaultReporting(account: String, nonce: String) -> impl IntoView {
-    let report = ServerAction::<ReportFault>::new();
-    let faults = Resource::new(
-        {
-            let account = account.clone();
-            move || (account.clone(), report.version().get())
-        },
-        |(account, _)| account_faults(account),
-    );
+pub fn FaultReporting(account: String, nonce: String, data: FaultData) -> impl IntoView {
+    let FaultData { report, faults } = data;
     let sent = move || report.value().get().and_then(Result::ok);
     view! {
         <details class="card fault-form">

@@ -8,6 +8,7 @@ use crate::domain::{
     planner::{MIN_DAYS, Planner, fixed},
     tariff::BandKind,
 };
+use crate::error::AppError;
 use leptos::prelude::*;
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -15,9 +16,15 @@ use std::str::FromStr;
 /// The largest amount either box prices: beyond it a typing slip, not a plan.
 const MOST: i64 = 1_000_000_000;
 
+/// The planner's figures, asked for by the page before any `Suspense` (see `UsageData`).
+pub type PlannerData = Resource<Result<Option<Planner>, AppError>>;
+
+pub fn planner_data(account: Memo<String>) -> PlannerData {
+    Resource::new(move || account.get(), account_planner)
+}
+
 #[component]
-pub fn PlannerSection(account: String) -> impl IntoView {
-    let planner = Resource::new(move || account.clone(), account_planner);
+pub fn PlannerSection(planner: PlannerData) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -7,6 +7,7 @@ use crate::domain::{
     i18n::Locale,
     usage::{Span, Usage, UsageChart, change_percent, lay_out},
 };
+use crate::error::AppError;
 use crate::pages::error_view;
 use leptos::prelude::*;
 use rust_decimal::Decimal;
@@ -23,16 +24,43 @@ enum Measure {
     Cost,
 }
 
+/// The chart's choices and the figures they ask for. Made by the page before any `Suspense`,
+/// so the resource's place in the order the server streams resources is the same on both
+/// sides: made inside a suspended view, it could get another id there and fail to hydrate.
+#[derive(Clone, Copy)]
+pub struct UsageData {
+    span: RwSignal<Span>,
+    /// The period shown: a day inside it (YYYY-MM-DD); empty for the current one.
+    day: RwSignal<String>,
+    measure: RwSignal<Measure>,
+    chart: Resource<Result<UsageChart, AppError>>,
+}
+
+impl UsageData {
+    pub fn new(account: Memo<String>) -> Self {
+        let span = RwSignal::new(Span::Month);
+        let day = RwSignal::new(String::new());
+        let chart = Resource::new(
+            move || (account.get(), span.get(), day.get()),
+            |(account, span, day)| account_usage(account, span.as_str().to_owned(), day),
+        );
+        Self {
+            span,
+            day,
+            measure: RwSignal::new(Measure::Quantity),
+            chart,
+        }
+    }
+}
+
 #[component]
-pub fn UsageGraph(account: String) -> impl IntoView {
-    let span = RwSignal::new(Span::Month);
-    // The period shown: a day inside it (YYYY-MM-DD); empty for the current one.
-    let day = RwSignal::new(String::new());
-    let measure = RwSignal::new(Measure::Quantity);
-    let chart = Resource::new(
-        move || (account.clone(), span.get(), day.get()),
-        |(account, span, day)| account_usage(account, span.as_str().to_owned(), day),
-    );
+pub fn UsageGraph(data: UsageData) -> impl IntoView {
+    let UsageData {
+        span,
+        day,
+        measure,
+        chart,
+    } = data;
     view! {
         <section class="usage" aria-labelledby="usage-heading">
             <h2 id="usage-heading">"Usage"</h2>

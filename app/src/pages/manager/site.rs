@@ -2,6 +2,7 @@
 
 use crate::api::{accounts::site_accounts, auth::CreateAccount, directory::load_site_overview};
 use crate::domain::views::{AccountView, BuildingView, SiteOverview, UnitRow};
+use crate::error::AppError;
 use crate::pages::{error_view, form_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,11 +13,13 @@ pub fn SitePage() -> impl IntoView {
     let params = use_params_map();
     let site_id = move || params.read().get("id").unwrap_or_default();
     let overview = Resource::new(site_id, load_site_overview);
+    // Made here, before the `Suspense`, so its id is the same on both sides (see `UsageData`).
+    let accounts = Resource::new(site_id, site_accounts);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <Site overview/> }.into_any(),
+                    Ok(overview) => view! { <Site overview accounts/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -24,8 +27,10 @@ pub fn SitePage() -> impl IntoView {
     }
 }
 
+type SiteAccounts = Resource<Result<Vec<AccountView>, AppError>>;
+
 #[component]
-fn Site(overview: SiteOverview) -> impl IntoView {
+fn Site(overview: SiteOverview, accounts: SiteAccounts) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let total_units = overview.site.units;
     let buildings = StoredValue::new(overview.buildings.clone());
@@ -47,7 +52,7 @@ fn Site(overview: SiteOverview) -> impl IntoView {
         <p class="site-links"><a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a>" · "<a class="payments-link" href=format!("/manage/sites/{}/payments", site.id)>"Payments"</a></p>
         <Counts overview=overview.clone()/>
         <AddPerson overview=overview.clone()/>
-        <Accounts site=site.id.to_string()/>
+        <Accounts accounts/>
 
         <section class="units">
             <div class="filter">
@@ -72,8 +77,7 @@ fn Site(overview: SiteOverview) -> impl IntoView {
 
 /// Every open account of the site, lowest balance first, filtered by supply state.
 #[component]
-fn Accounts(site: String) -> impl IntoView {
-    let accounts = Resource::new(move || site.clone(), site_accounts);
+fn Accounts(accounts: SiteAccounts) -> impl IntoView {
     let state = RwSignal::new(String::new());
     view! {
         <section class="site-accounts">
