@@ -22,9 +22,10 @@ use pages::manager::routes::{ManagerHomeRoute, SiteFleetRoute, SitePaymentsRoute
 
 /// The HTML document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let locale = pages::locale::request_locale();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=locale.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -47,6 +48,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(pages::locale::request_locale());
     // Effects run only in the browser, once the WebAssembly has taken over the page: the
     // marker tells tests (and curious people) that hydration happened.
     Effect::new(|_| {
@@ -108,6 +110,7 @@ pub fn App() -> impl IntoView {
                     />
                 </Routes>
             </main>
+            <pages::layout::Languages/>
         </Router>
     }
 }

@@ -97,17 +97,20 @@ test('a resident chooses which notices to get, quiet hours and language', async 
   await page.getByText('Saved.').waitFor();
   await screenshot(page, 'resident-notices-360px');
 
+  // The pages now speak the language chosen for the notices, and hydrate in it.
   await page.reload();
   await hydrated(page);
-  assert.equal(await page.getByLabel('Payments received').isChecked(), false);
-  assert.equal(await page.getByLabel('Low balance').isChecked(), true);
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh');
+  await page.getByRole('heading', { name: '通知', exact: true }).waitFor();
+  assert.equal(await page.getByLabel('收到付款').isChecked(), false);
+  assert.equal(await page.isChecked('input[name="low_balance"]'), true);
   assert.equal(await page.inputValue('input[name="quiet_from"]'), '22:00');
   assert.equal(await page.inputValue('input[name="quiet_to"]'), '06:30');
   assert.equal(await page.inputValue('select[name="locale"]'), 'zh');
 
   // The same start and end is refused in words, and changes nothing.
   await page.fill('input[name="quiet_to"]', '22:00');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: '保存' }).click();
   await page.getByRole('alert').filter({ hasText: 'quiet hours need a start and an end that differ' }).waitFor();
   await page.reload();
   assert.equal(await page.inputValue('input[name="quiet_to"]'), '06:30');

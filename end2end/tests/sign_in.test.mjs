@@ -85,3 +85,36 @@ test('a resident who opens the manager console is told they may not', async () =
   assertNoProblems(problems.filter((p) => !p.includes('403')));
   await context.close();
 });
+
+test('a visitor picks Kiswahili at the foot of the page and the resident pages follow', async () => {
+  const { context, page, problems } = await openPage(browser, { width: 360, height: 740 });
+  await page.goto(`${BASE}/sign-in`);
+  await hydrated(page);
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  await page.getByRole('button', { name: 'Kiswahili' }).click();
+  await page.getByRole('heading', { name: 'Ingia', exact: true }).waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'sw');
+  assert.equal(new URL(page.url()).pathname, '/sign-in');
+  await hydrated(page);
+  await page.fill('input[name="email"]', 'b205@demo.example');
+  await page.fill('input[name="password"]', 'prepaid-demo');
+  await page.click('main button[type="submit"]');
+  await page.waitForURL(`${BASE}/`);
+  await hydrated(page);
+  // The home page, its cards and their dates are in Kiswahili, in the site's time (Nairobi).
+  await page.getByRole('heading', { name: 'Salio lako' }).waitFor();
+  assert.match(await page.textContent('.account-list'), /Siku zilizobaki/);
+  assert.match(await page.textContent('.account-list'), /(Umeme|Maji|Gesi|Huduma zote) · B-205/);
+  const reading = await page.locator('.account .facts dd').nth(1).textContent();
+  assert.match(reading, /^(\d\d\/\d\d\/\d{4} \d\d:\d\d|—)$/);
+  await screenshot(page, 'resident-home-sw-360px');
+  // The choice is the person's: it is kept for their notices and comes back at sign-in.
+  await page.getByRole('link', { name: 'Arifa' }).click();
+  await page.waitForURL(`${BASE}/notifications`);
+  assert.equal(await page.inputValue('select[name="locale"]'), 'sw');
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('heading', { name: 'Notices', exact: true }).waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assertNoProblems(problems);
+  await context.close();
+});

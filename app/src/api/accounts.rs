@@ -89,6 +89,7 @@ pub async fn load_account(account: String) -> Result<AccountDetail, AppError> {
             let staff = place.occupant.is_none();
             Ok(AccountDetail {
                 account: record.account,
+                zone: record.zone,
                 lines: record.lines,
                 // Notices meant for managers stay with staff.
                 notices: record

@@ -32,6 +32,17 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 .caller(user)
                 .await?
                 .ok_or(AppError::Unauthenticated)?;
+            // The pages speak the person's language: the one they chose for their notices, else
+            // the one they picked before signing in, else their site's.
+            let settings = ports.notifications.settings(&caller).await?;
+            let chosen = super::ssr::chosen_language();
+            super::ssr::remember_language(Some(
+                settings
+                    .preferences
+                    .locale
+                    .or(chosen)
+                    .unwrap_or(settings.site_locale),
+            ));
             leptos_axum::redirect(home_path(caller.must_change_password, caller.is_staff()));
             Ok(())
         }
@@ -69,6 +80,7 @@ pub async fn sign_out() -> Result<(), AppError> {
                     .await?;
             }
             session.flush().await.map_err(session_failed)?;
+            super::ssr::remember_language(None);
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                 response.insert_header(
                     axum::http::HeaderName::from_static("clear-site-data"),
@@ -214,9 +226,52 @@ pub async fn create_account(
     )
 }
 
+/// Switches the pages to another language (the chooser at the foot of every page, a plain
+/// form so it works before the WebAssembly has loaded), then goes back to the page it was
+/// sent from. A signed-in person's notices follow.
+#[server(prefix = "/api", endpoint = "choose_language")]
+pub async fn choose_language(lang: String, back: String) -> Result<(), AppError> {
+    use crate::domain::i18n::Locale;
+    answer(
+        async {
+            let locale = Locale::parse(&lang)
+                .ok_or_else(|| AppError::invalid("Choose one of the languages listed."))?;
+            if let Ok(caller) = caller().await {
+                let ports = ports()?;
+                let mut preferences = ports.notifications.settings(&caller).await?.preferences;
+                preferences.locale = Some(locale);
+                ports
+                    .notifications
+                    .save_preferences(&caller, preferences)
+                    .await?;
+            }
+            super::ssr::remember_language(Some(locale));
+            leptos_axum::redirect(local_path(&back));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// `back` when it is a path on this site; the home page otherwise, so the chooser cannot be
+/// made to send people elsewhere (`//evil.example`, `https://…`).
+pub fn local_path(back: &str) -> &str {
+    let on_site = back.starts_with('/') && !back.starts_with("//") && !back.starts_with("/\\");
+    if on_site { back } else { "/" }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::home_path;
+    use super::{home_path, local_path};
+
+    #[test]
+    fn the_language_chooser_only_goes_back_to_this_site() {
+        assert_eq!(local_path("/accounts/7?span=day"), "/accounts/7?span=day");
+        assert_eq!(local_path("//evil.example/x"), "/");
+        assert_eq!(local_path("/\\evil.example"), "/");
+        assert_eq!(local_path("https://evil.example"), "/");
+        assert_eq!(local_path(""), "/");
+    }
 
     #[test]
     fn people_land_where_their_role_works() {

@@ -75,6 +75,36 @@ pub(crate) mod ssr {
             .ok_or(AppError::Unauthenticated)
     }
 
+    /// Tells the browser which language to show the pages in from now on; `None` forgets it
+    /// (sign-out: the next person at a shared PC starts from their browser's language).
+    pub fn remember_language(locale: Option<crate::domain::i18n::Locale>) {
+        use crate::domain::i18n::LANGUAGE_COOKIE;
+        let cookie = match locale {
+            Some(locale) => format!(
+                "{LANGUAGE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+                locale.tag()
+            ),
+            None => format!("{LANGUAGE_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly"),
+        };
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            axum::http::HeaderValue::from_str(&cookie),
+        ) {
+            response.append_header(axum::http::header::SET_COOKIE, value);
+        }
+    }
+
+    /// The language the request's cookie names, if any.
+    pub fn chosen_language() -> Option<crate::domain::i18n::Locale> {
+        let parts = use_context::<axum::http::request::Parts>()?;
+        parts
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find_map(crate::domain::i18n::Locale::from_cookies)
+    }
+
     /// Sets the HTTP status for an error, both for a server-function call and for a page
     /// rendered on the server, and passes the result on.
     pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {

@@ -116,10 +116,15 @@ pub async fn save_notification_settings(
                 quiet,
                 locale,
             };
-            ports()?
+            let ports = ports()?;
+            ports
                 .notifications
                 .save_preferences(&caller, preferences)
-                .await
+                .await?;
+            // The pages follow the language the notices are written in.
+            let site = ports.notifications.settings(&caller).await?.site_locale;
+            super::ssr::remember_language(Some(locale.unwrap_or(site)));
+            Ok(())
         }
         .await,
     )

@@ -1,6 +1,7 @@
 //! Faults residents report from their account page, for the managers of their site: what
 //! kind, in their words, and what the site did about it.
 
+use super::i18n::{Locale, Words};
 use serde::{Deserialize, Serialize};
 
 /// The most a report says; longer is a paste gone wrong.
@@ -46,13 +47,38 @@ impl FaultKind {
     }
 
     pub fn label(self) -> &'static str {
-        match self {
-            FaultKind::NoSupply => "No supply although I have credit",
-            FaultKind::Meter => "The meter looks wrong",
-            FaultKind::Leak => "A leak (water or gas)",
-            FaultKind::Billing => "A charge or payment I question",
-            FaultKind::Other => "Something else",
-        }
+        self.label_in(Locale::En)
+    }
+
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        let words = match self {
+            FaultKind::NoSupply => Words {
+                en: "No supply although I have credit",
+                sw: "Hakuna huduma ingawa nina salio",
+                zh: "有余额但没有供应",
+            },
+            FaultKind::Meter => Words {
+                en: "The meter looks wrong",
+                sw: "Mita inaonekana kuwa na hitilafu",
+                zh: "表计看起来不对",
+            },
+            FaultKind::Leak => Words {
+                en: "A leak (water or gas)",
+                sw: "Uvujaji (maji au gesi)",
+                zh: "泄漏（水或燃气）",
+            },
+            FaultKind::Billing => Words {
+                en: "A charge or payment I question",
+                sw: "Gharama au malipo ninayohoji",
+                zh: "对收费或付款有疑问",
+            },
+            FaultKind::Other => Words {
+                en: "Something else",
+                sw: "Jambo lingine",
+                zh: "其他问题",
+            },
+        };
+        words.get(locale)
     }
 }
 
@@ -95,8 +121,8 @@ pub struct FaultView {
     pub closing_note: Option<String>,
     /// `created_at` and `closed_at` on the site's clock (`2026-11-30 16:39`), written by the
     /// server, which has the time-zone data.
-    pub created_local: String,
-    pub closed_local: Option<String>,
+    pub created_local: chrono::NaiveDateTime,
+    pub closed_local: Option<chrono::NaiveDateTime>,
 }
 
 #[cfg(test)]

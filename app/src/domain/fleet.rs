@@ -477,6 +477,8 @@ pub struct AlarmView {
 /// One meter as the console shows it: identity, last status, commands and alarms.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MeterDetail {
+    /// The site's clock, for every time on the page.
+    pub zone: super::zone::SiteZone,
     pub id: i64,
     pub site: SiteId,
     pub site_name: String,

@@ -1,10 +1,62 @@
-//! Languages and how numbers and money are written in them. The strings themselves live in
-//! tables next to what uses them (`notices`), keyed by [`Locale`], so adding a language is
-//! adding a column; nothing here depends on a locale database, which keeps the browser's
-//! bundle small.
+//! Languages and how numbers, money, dates and times are written in them. The strings
+//! themselves live in tables next to what uses them ([`Words`] in `pages::words`, the notices'
+//! in `notices`), one column per [`Locale`], so adding a language is adding a column the
+//! compiler asks for everywhere; nothing here depends on a locale database, which keeps the
+//! browser's bundle small.
 
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// The cookie that remembers a person's language between pages (not a secret: it only picks
+/// the words).
+pub const LANGUAGE_COOKIE: &str = "prepaid_lang";
+
+/// One piece of the interface in every language. `{}` marks where [`Words::fill`] puts values,
+/// in order.
+#[derive(Clone, Copy, Debug)]
+pub struct Words {
+    pub en: &'static str,
+    pub sw: &'static str,
+    pub zh: &'static str,
+}
+
+impl Words {
+    pub fn get(&self, locale: Locale) -> &'static str {
+        match locale {
+            Locale::En => self.en,
+            Locale::Sw => self.sw,
+            Locale::Zh => self.zh,
+        }
+    }
+
+    /// The words with each `{}` replaced by the next value; extra values are ignored and
+    /// missing ones leave their `{}` (a slip the tests of each table catch).
+    pub fn fill(&self, locale: Locale, values: &[&str]) -> String {
+        let mut out = String::new();
+        let mut values = values.iter();
+        let mut rest = self.get(locale);
+        while let Some(at) = rest.find("{}") {
+            out.push_str(&rest[..at]);
+            match values.next() {
+                Some(value) => out.push_str(value),
+                None => out.push_str("{}"),
+            }
+            rest = &rest[at + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// Declares [`Words`] constants: `NAME = "English" / "Kiswahili" / "中文";`.
+#[macro_export]
+macro_rules! words {
+    ($($(#[$meta:meta])* $name:ident = $en:literal / $sw:literal / $zh:literal;)*) => {
+        $($(#[$meta])* pub const $name: $crate::domain::i18n::Words =
+            $crate::domain::i18n::Words { en: $en, sw: $sw, zh: $zh };)*
+    };
+}
 
 /// A language the platform speaks. Sites name a BCP 47 tag (`en-KE`, `zh-CN`); the language
 /// part picks one of these and anything unknown falls back to English.
@@ -40,6 +92,62 @@ impl Locale {
         Locale::ALL
             .into_iter()
             .find(|locale| locale.tag().eq_ignore_ascii_case(tag.trim()))
+    }
+
+    /// The language a `Cookie` header's [`LANGUAGE_COOKIE`] names, if it names one of ours.
+    pub fn from_cookies(header: &str) -> Option<Locale> {
+        header
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == LANGUAGE_COOKIE)
+            .and_then(|(_, value)| Locale::parse(value))
+    }
+
+    /// The first of ours among the languages an `Accept-Language` header lists, in the order
+    /// of their weights (`zh-CN,zh;q=0.9,en;q=0.8`).
+    pub fn from_accept_language(header: &str) -> Option<Locale> {
+        let mut wanted: Vec<(u16, &str)> = header
+            .split(',')
+            .filter_map(|item| {
+                let mut parts = item.split(';');
+                let tag = parts.next()?.trim();
+                let weight = parts
+                    .find_map(|part| part.trim().strip_prefix("q="))
+                    .map_or(Some(1000), |q| {
+                        q.trim()
+                            .parse::<f32>()
+                            .ok()
+                            .map(|q| (q.clamp(0.0, 1.0) * 1000.0) as u16)
+                    })?;
+                (weight > 0 && !tag.is_empty()).then_some((weight, tag))
+            })
+            .collect();
+        // Stable: equal weights keep the browser's order.
+        wanted.sort_by_key(|wanted| std::cmp::Reverse(wanted.0));
+        wanted.into_iter().find_map(|(_, tag)| {
+            let language = tag.split(['-', '_']).next().unwrap_or_default();
+            Locale::ALL
+                .into_iter()
+                .find(|locale| locale.tag().eq_ignore_ascii_case(language))
+        })
+    }
+
+    /// A calendar day: `30 Nov 2026`, `30/11/2026`, `2026年11月30日`.
+    pub fn date(self, day: NaiveDate) -> String {
+        match self {
+            Locale::En => day.format("%-d %b %Y").to_string(),
+            Locale::Sw => day.format("%d/%m/%Y").to_string(),
+            Locale::Zh => day.format("%Y年%-m月%-d日").to_string(),
+        }
+    }
+
+    /// A day and a time of day, on a 24-hour clock in all three.
+    pub fn date_time(self, at: NaiveDateTime) -> String {
+        let time = at.format("%H:%M");
+        match self {
+            Locale::En => format!("{}, {time}", self.date(at.date())),
+            Locale::Sw | Locale::Zh => format!("{} {time}", self.date(at.date())),
+        }
     }
 
     pub fn tag(self) -> &'static str {
@@ -123,5 +231,52 @@ mod tests {
         assert_eq!(Locale::En.number("-1234567.5"), "-1,234,567.5");
         assert_eq!(Locale::Sw.money("100000", "UGX"), "UGX 100,000");
         assert_eq!(Locale::Zh.money("88.80", "CNY"), "CNY88.80");
+    }
+
+    #[test]
+    fn the_cookie_then_the_browser_picks_the_language() {
+        assert_eq!(
+            Locale::from_cookies("a=1; prepaid_lang=zh; b=2"),
+            Some(Locale::Zh)
+        );
+        assert_eq!(Locale::from_cookies("prepaid_lang=xx"), None);
+        assert_eq!(Locale::from_cookies("other_lang=sw"), None);
+        assert_eq!(
+            Locale::from_accept_language("fr-FR,zh-CN;q=0.8,sw;q=0.9"),
+            Some(Locale::Sw)
+        );
+        assert_eq!(
+            Locale::from_accept_language("zh-Hans-CN, en"),
+            Some(Locale::Zh)
+        );
+        assert_eq!(
+            Locale::from_accept_language("sw;q=0, en;q=0.1"),
+            Some(Locale::En)
+        );
+        assert_eq!(Locale::from_accept_language("fr, de;q=x"), None);
+        assert_eq!(Locale::from_accept_language(""), None);
+    }
+
+    #[test]
+    fn dates_are_written_the_locale_s_way() {
+        let at = NaiveDate::from_ymd_opt(2026, 3, 7)
+            .unwrap()
+            .and_hms_opt(9, 5, 0)
+            .unwrap();
+        assert_eq!(Locale::En.date_time(at), "7 Mar 2026, 09:05");
+        assert_eq!(Locale::Sw.date_time(at), "07/03/2026 09:05");
+        assert_eq!(Locale::Zh.date_time(at), "2026年3月7日 09:05");
+    }
+
+    #[test]
+    fn words_are_filled_in_order() {
+        let words = Words {
+            en: "{} of {}",
+            sw: "{} kati ya {}",
+            zh: "{}/{}",
+        };
+        assert_eq!(words.fill(Locale::En, &["3", "9"]), "3 of 9");
+        assert_eq!(words.fill(Locale::Sw, &["3", "9"]), "3 kati ya 9");
+        assert_eq!(words.fill(Locale::Zh, &["3"]), "3/{}");
     }
 }

@@ -18,6 +18,7 @@ pub mod supply;
 pub mod tariff;
 pub mod usage;
 pub mod views;
+pub mod zone;
 
 pub use access::{Caller, Grant, MeterAction, Role};
 pub use email::Email;

@@ -498,14 +498,16 @@ pub struct NotificationSettings {
     pub vapid_public_key: String,
     /// The language notices use when the person chose none: their site's.
     pub site_locale: Locale,
-    /// Quiet hours are in this zone (their site's).
-    pub time_zone: String,
+    /// Quiet hours are in this zone (their site's); the devices' times are shown on it.
+    pub zone: super::zone::SiteZone,
 }
 
 /// A notice in the person's in-app list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxLine {
     pub at: DateTime<Utc>,
+    /// `at` on the site's clock.
+    pub local: NaiveDateTime,
     pub kind: String,
     pub message: Message,
 }

@@ -623,6 +623,8 @@ pub struct RechargeOptions {
     /// The signed-in payer's phone and e-mail, to fill the form in.
     pub email: Option<String>,
     pub payments: Vec<PaymentView>,
+    /// The account's site's clock, for the payments' times.
+    pub zone: super::zone::SiteZone,
 }
 
 /// One payment as its payer (or staff) sees it.

@@ -1,5 +1,6 @@
 //! The vocabulary of the site model: utilities, currencies and meter multipliers.
 
+use super::i18n::{Locale, Words};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
@@ -33,11 +34,28 @@ impl Utility {
     }
 
     pub fn label(self) -> &'static str {
-        match self {
-            Utility::Electricity => "Electricity",
-            Utility::Water => "Water",
-            Utility::Gas => "Gas",
-        }
+        self.label_in(Locale::En)
+    }
+
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        let words = match self {
+            Utility::Electricity => Words {
+                en: "Electricity",
+                sw: "Umeme",
+                zh: "电",
+            },
+            Utility::Water => Words {
+                en: "Water",
+                sw: "Maji",
+                zh: "水",
+            },
+            Utility::Gas => Words {
+                en: "Gas",
+                sw: "Gesi",
+                zh: "燃气",
+            },
+        };
+        words.get(locale)
     }
 }
 

@@ -15,6 +15,7 @@
 //! the engine never opens a held meter whatever this machine says, and only the named role
 //! lifts a hold. This module is pure: it decides, the engine records and sends.
 
+use super::i18n::{Locale, Words};
 use super::{Minor, Utility};
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 use rust_decimal::Decimal;
@@ -62,15 +63,48 @@ impl SupplyState {
 
     /// What a resident reads.
     pub fn label(self) -> &'static str {
-        match self {
-            SupplyState::On => "On",
-            SupplyState::Low => "Low credit",
-            SupplyState::Cut => "Cut off",
-            SupplyState::Restricted => "Restricted flow",
-            SupplyState::Armed => "Ready: confirm at the meter",
-            SupplyState::Emergency => "On emergency credit",
-            SupplyState::Protected => "Protected (not cut)",
-        }
+        self.label_in(Locale::En)
+    }
+
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        let words = match self {
+            SupplyState::On => Words {
+                en: "On",
+                sw: "Inapatikana",
+                zh: "供应中",
+            },
+            SupplyState::Low => Words {
+                en: "Low credit",
+                sw: "Salio la chini",
+                zh: "余额不足",
+            },
+            SupplyState::Cut => Words {
+                en: "Cut off",
+                sw: "Imekatwa",
+                zh: "已停供",
+            },
+            SupplyState::Restricted => Words {
+                en: "Restricted flow",
+                sw: "Mtiririko umepunguzwa",
+                zh: "限流",
+            },
+            SupplyState::Armed => Words {
+                en: "Ready: confirm at the meter",
+                sw: "Tayari: thibitisha kwenye mita",
+                zh: "待恢复：请在表上确认",
+            },
+            SupplyState::Emergency => Words {
+                en: "On emergency credit",
+                sw: "Kwenye mkopo wa dharura",
+                zh: "使用应急额度",
+            },
+            SupplyState::Protected => Words {
+                en: "Protected (not cut)",
+                sw: "Imelindwa (haikatwi)",
+                zh: "受保护（不停供）",
+            },
+        };
+        words.get(locale)
     }
 
     /// Is supply off or limited for lack of credit?

@@ -5,6 +5,7 @@
 //! library.
 
 use super::Utility;
+use super::i18n::{Locale, Words};
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::{Decimal, prelude::ToPrimitive};
 use serde::{Deserialize, Serialize};
@@ -39,11 +40,28 @@ impl Span {
     }
 
     pub fn label(self) -> &'static str {
-        match self {
-            Span::Day => "Day",
-            Span::Month => "Month",
-            Span::Year => "Year",
-        }
+        self.label_in(Locale::En)
+    }
+
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        let words = match self {
+            Span::Day => Words {
+                en: "Day",
+                sw: "Siku",
+                zh: "日",
+            },
+            Span::Month => Words {
+                en: "Month",
+                sw: "Mwezi",
+                zh: "月",
+            },
+            Span::Year => Words {
+                en: "Year",
+                sw: "Mwaka",
+                zh: "年",
+            },
+        };
+        words.get(locale)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::{
     access::Role,
+    i18n::{Locale, Words},
     ids::{BuildingId, MeterId, SiteId, UnitId},
     site::Utility,
 };
@@ -222,7 +223,7 @@ pub struct AccountView {
     pub last_reading_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The same moment on the site's clock (`2026-11-30 18:04`): the browser has no
     /// time-zone data, so the server writes it.
-    pub last_reading_local: Option<String>,
+    pub last_reading_local: Option<chrono::NaiveDateTime>,
     pub allowance: Option<String>,
     pub emergency_owed: Option<String>,
     /// Emergency credit the resident could take now, formatted; `None` if not available.
@@ -234,7 +235,19 @@ pub struct AccountView {
 
 impl AccountView {
     pub fn title(&self) -> String {
-        let what = self.utility.map_or("All utilities", Utility::label);
+        self.title_in(Locale::En)
+    }
+
+    pub fn title_in(&self, locale: Locale) -> String {
+        let what = match self.utility {
+            Some(utility) => utility.label_in(locale),
+            None => Words {
+                en: "All utilities",
+                sw: "Huduma zote",
+                zh: "全部",
+            }
+            .get(locale),
+        };
         format!("{what} · {}", self.unit)
     }
 }
@@ -384,6 +397,7 @@ pub struct CommandLine {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccountRecord {
     pub account: AccountView,
+    pub zone: super::zone::SiteZone,
     pub lines: Vec<StatementLine>,
     pub notices: Vec<NoticeLine>,
     pub commands: Vec<CommandLine>,
@@ -393,6 +407,8 @@ pub struct AccountRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountDetail {
     pub account: AccountView,
+    /// The site's clock, for the times of the statement and outboxes.
+    pub zone: super::zone::SiteZone,
     pub lines: Vec<StatementLine>,
     /// Notices and meter commands the account's balance caused (the outboxes' view).
     pub notices: Vec<NoticeLine>,

@@ -5,6 +5,7 @@
 use crate::api::accounts::{
     AdjustAccount, CashTopUp, ConfirmArmed, TakeEmergencyCredit, load_account,
 };
+use crate::domain::zone::SiteZone;
 use crate::domain::{
     supply::SupplyState,
     views::{
@@ -20,6 +21,7 @@ use crate::pages::{
     planner::{PlannerData, PlannerSection, planner_data},
     usage::{UsageData, UsageGraph},
 };
+use crate::pages::{locale::use_locale, words::*};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -54,8 +56,9 @@ pub fn AccountPage() -> impl IntoView {
         emergency,
         armed,
     };
+    let l = use_locale();
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
                 match account.await {
                     Ok(detail) => view! { <Account detail actions sections/> }.into_any(),
@@ -86,13 +89,14 @@ struct Sections {
 fn Account(detail: AccountDetail, actions: Actions, sections: Sections) -> impl IntoView {
     let account = detail.account.clone();
     let id = account.id.to_string();
+    let l = use_locale();
     view! {
-        <Title text=account.title()/>
-        <p class="breadcrumb"><a href="/">"Home"</a></p>
-        <h1>{account.title()}</h1>
+        <Title text=account.title_in(l)/>
+        <p class="breadcrumb"><a href="/">{HOME.get(l)}</a></p>
+        <h1>{account.title_in(l)}</h1>
         <AccountCard account=account.clone() link=false/>
         {detail.may_choose.then(|| view! {
-            <p><a class="button" href=format!("/accounts/{id}/top-up")>"Top up"</a></p>
+            <p><a class="button" href=format!("/accounts/{id}/top-up")>{TOP_UP.get(l)}</a></p>
             <ResidentChoices account=account.clone() actions/>
             <FaultReporting account=id.clone() nonce=detail.form_nonce.clone() data=sections.faults/>
         })}
@@ -100,7 +104,7 @@ fn Account(detail: AccountDetail, actions: Actions, sections: Sections) -> impl 
         {detail.may_adjust.then(|| view! { <AdjustForm id=id.clone() nonce=detail.form_nonce.clone() actions/> })}
         <UsageGraph data=sections.usage/>
         <PlannerSection planner=sections.planner/>
-        <Outboxes notices=detail.notices commands=detail.commands/>
+        <Outboxes notices=detail.notices commands=detail.commands zone=detail.zone/>
         <Statement lines=detail.lines currency=account.currency/>
     }
     .into_any()
@@ -116,32 +120,33 @@ pub fn AccountCard(
 ) -> impl IntoView {
     let state = account.state;
     let negative = account.balance_minor < 0;
-    let title = account.title();
+    let l = use_locale();
+    let title = account.title_in(l);
     let href = format!("/accounts/{}", account.id);
     view! {
         <article class=format!("card account state-{}", state.as_str()) data-account=account.id.to_string()>
             {if link {
                 view! { <h2><a href=href>{title}</a></h2> }.into_any()
             } else {
-                view! { <p class="number">{format!("Account {}", account.number)}</p> }.into_any()
+                view! { <p class="number">{ACCOUNT_NUMBER.fill(l, &[&account.number])}</p> }.into_any()
             }}
             <p class="balance" class:negative=negative>
                 <span class="amount" data-balance=account.balance_minor.to_string()>{account.balance.clone()}</span>
                 " " <span class="currency">{account.currency.clone()}</span>
             </p>
             <p class=format!("supply supply-{}", state.as_str())>
-                <span class="state" data-state=state.as_str()>{state.label()}</span>
-                {account.safety_hold.clone().map(|hold| view! { <span class="hold">{format!(" · held closed: {hold}")}</span> })}
+                <span class="state" data-state=state.as_str()>{state.label_in(l)}</span>
+                {account.safety_hold.clone().map(|hold| view! { <span class="hold">{HELD_CLOSED.fill(l, &[&hold])}</span> })}
             </p>
             <dl class="facts">
-                <div><dt>"Days left"</dt><dd>{account.days_left.clone().unwrap_or_else(|| "—".into())}</dd></div>
-                <div><dt>"Last reading"</dt><dd>{account.last_reading_local.clone().unwrap_or_else(|| "—".into())}</dd></div>
-                {account.allowance.clone().map(|allowance| view! { <div><dt>"Allowance"</dt><dd>{allowance}</dd></div> })}
-                {account.emergency_owed.clone().map(|owed| view! { <div><dt>"Emergency credit owed"</dt><dd>{owed}</dd></div> })}
-                {account.occupant.clone().map(|who| view! { <div><dt>"Resident"</dt><dd>{who}</dd></div> })}
+                <div><dt>{DAYS_LEFT.get(l)}</dt><dd>{account.days_left.clone().unwrap_or_else(|| NONE_YET.get(l).into())}</dd></div>
+                <div><dt>{LAST_READING.get(l)}</dt><dd>{account.last_reading_local.map_or_else(|| NONE_YET.get(l).into(), |at| l.date_time(at))}</dd></div>
+                {account.allowance.clone().map(|allowance| view! { <div><dt>{ALLOWANCE.get(l)}</dt><dd>{allowance}</dd></div> })}
+                {account.emergency_owed.clone().map(|owed| view! { <div><dt>{EMERGENCY_OWED.get(l)}</dt><dd>{owed}</dd></div> })}
+                {account.occupant.clone().map(|who| view! { <div><dt>{RESIDENT.get(l)}</dt><dd>{who}</dd></div> })}
             </dl>
             {top_up.then(|| view! {
-                <p class="card-actions"><a class="button" href=format!("/accounts/{}/top-up", account.id)>"Top up"</a></p>
+                <p class="card-actions"><a class="button" href=format!("/accounts/{}/top-up", account.id)>{TOP_UP.get(l)}</a></p>
             })}
         </article>
     }
@@ -151,13 +156,14 @@ pub fn AccountCard(
 #[component]
 fn ResidentChoices(account: AccountView, actions: Actions) -> impl IntoView {
     let id = account.id.to_string();
+    let l = use_locale();
     let emergency = account.emergency_available.clone().map(|amount| {
         let id = id.clone();
         view! {
             <ActionForm action=actions.emergency attr:class="inline">
                 <input type="hidden" name="account" value=id/>
                 <button type="submit" disabled=move || actions.emergency.pending().get()>
-                    {format!("Take {amount} {} emergency credit", account.currency)}
+                    {TAKE_EMERGENCY.fill(l, &[&amount, &account.currency])}
                 </button>
             </ActionForm>
             {form_error(actions.emergency.value())}
@@ -167,8 +173,8 @@ fn ResidentChoices(account: AccountView, actions: Actions) -> impl IntoView {
         view! {
             <ActionForm action=actions.armed attr:class="inline">
                 <input type="hidden" name="account" value=id.clone()/>
-                <p>"Credit is back. At the meter, check every gas appliance is off, then:"</p>
-                <button type="submit">"I am at the meter: reopen the gas"</button>
+                <p>{ARMED_CHECK.get(l)}</p>
+                <button type="submit">{ARMED_REOPEN.get(l)}</button>
             </ActionForm>
             {form_error(actions.armed.value())}
         }
@@ -230,14 +236,15 @@ fn AdjustForm(id: String, nonce: String, actions: Actions) -> impl IntoView {
 /// What the balance caused: notices queued for people, commands queued for meters, with
 /// their delivery status (delivery itself is the meter fleet's and notifications' work).
 #[component]
-fn Outboxes(notices: Vec<NoticeLine>, commands: Vec<CommandLine>) -> impl IntoView {
+fn Outboxes(notices: Vec<NoticeLine>, commands: Vec<CommandLine>, zone: SiteZone) -> impl IntoView {
     if notices.is_empty() && commands.is_empty() {
         return ().into_any();
     }
-    let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let l = use_locale();
+    let when = move |at| l.date_time(zone.local(at));
     view! {
         <section class="outboxes">
-            <h2>"Notices and meter commands"</h2>
+            <h2>{OUTBOXES.get(l)}</h2>
             <ul class="notices">
                 {notices.into_iter().map(|notice| view! {
                     <li class=format!("notice-{}", notice.kind)>
@@ -265,8 +272,9 @@ fn Outboxes(notices: Vec<NoticeLine>, commands: Vec<CommandLine>) -> impl IntoVi
 #[component]
 fn Statement(lines: Vec<StatementLine>, currency: String) -> impl IntoView {
     if lines.is_empty() {
-        return view! { <p class="empty">"No transactions yet."</p> }.into_any();
+        return view! { <p class="empty">{NO_TRANSACTIONS.get(use_locale())}</p> }.into_any();
     }
+    let l = use_locale();
     let lines = StoredValue::new(lines);
     let what = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
@@ -285,41 +293,41 @@ fn Statement(lines: Vec<StatementLine>, currency: String) -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    let amount_header = format!("Amount ({currency})");
+    let amount_header = AMOUNT_IN.fill(l, &[&currency]);
     let csv = move || data_url("text/csv", &statement_csv(&shown.get(), &currency));
     view! {
         <section class="statement">
-            <h2>"Transactions"</h2>
+            <h2>{TRANSACTIONS.get(l)}</h2>
             <form class="filters" on:submit=|ev| ev.prevent_default()>
-                <label>"Show"
+                <label>{SHOW.get(l)}
                     <select name="statement-what" on:change=move |ev| what.set(event_target_value(&ev))>
                         {LineKind::ALL.into_iter().map(|kind| view! { <option value=kind.as_str()>{kind.label()}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>"From"
+                <label>{FROM.get(l)}
                     <input type="date" name="statement-from" on:input=move |ev| from.set(event_target_value(&ev))/>
                 </label>
-                <label>"To"
+                <label>{TO.get(l)}
                     <input type="date" name="statement-to" on:input=move |ev| to.set(event_target_value(&ev))/>
                 </label>
             </form>
             <p class="statement-count" aria-live="polite">
-                {move || match shown.with(Vec::len) { 1 => "1 transaction.".to_owned(), n => format!("{n} transactions.") }}
-                " " <a href=csv download="transactions.csv">"Download as CSV"</a>
+                {move || match shown.with(Vec::len) { 1 => ONE_TRANSACTION.get(l).to_owned(), n => N_TRANSACTIONS.fill(l, &[&n.to_string()]) }}
+                " " <a href=csv download="transactions.csv">{DOWNLOAD_CSV.get(l)}</a>
             </p>
             <table>
                 <thead>
                     <tr>
-                        <th scope="col">"Date"</th>
-                        <th scope="col">"What"</th>
+                        <th scope="col">{DATE.get(l)}</th>
+                        <th scope="col">{WHAT.get(l)}</th>
                         <th scope="col" class="num">{amount_header}</th>
-                        <th scope="col">"Receipt"</th>
+                        <th scope="col">{RECEIPT.get(l)}</th>
                     </tr>
                 </thead>
                 <tbody>
                     {move || shown.get().into_iter().map(|line| view! {
                         <tr class=format!("line line-{}", line.kind)>
-                            <td>{line.day}</td>
+                            <td>{line.day.parse().map_or(line.day, |day| l.date(day))}</td>
                             <td>{line.description}</td>
                             <td class="num" class:negative=line.amount_minor < 0>{line.amount}</td>
                             <td>{line.receipt.unwrap_or_default()}</td>

@@ -5,6 +5,7 @@ use crate::api::fleet::{CloseFault, ReportFault, account_faults};
 use crate::domain::faults::{FaultKind, FaultView, MAX_DETAILS};
 use crate::error::AppError;
 use crate::pages::form_error;
+use crate::pages::{locale::use_locale, words::*};
 use leptos::prelude::*;
 
 /// The resident's reports and the action that adds one, made by the page before any
@@ -30,34 +31,35 @@ impl FaultData {
 #[component]
 pub fn FaultReporting(account: String, nonce: String, data: FaultData) -> impl IntoView {
     let FaultData { report, faults } = data;
+    let l = use_locale();
     let sent = move || report.value().get().and_then(Result::ok);
     view! {
         <details class="card fault-form">
-            <summary>"Report a fault"</summary>
+            <summary>{REPORT_FAULT.get(l)}</summary>
             <ActionForm action=report>
                 <input type="hidden" name="account" value=account/>
                 <input type="hidden" name="nonce" value=nonce/>
-                <label>"What is wrong?"
+                <label>{WHAT_IS_WRONG.get(l)}
                     <select name="kind" required>
-                        {FaultKind::ALL.into_iter().map(|kind| view! { <option value=kind.as_str()>{kind.label()}</option> }).collect_view()}
+                        {FaultKind::ALL.into_iter().map(|kind| view! { <option value=kind.as_str()>{kind.label_in(l)}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>"In your words"
+                <label>{IN_YOUR_WORDS.get(l)}
                     <textarea name="details" rows="3" required maxlength=MAX_DETAILS.to_string()></textarea>
                 </label>
-                <p class="hint">"A smell of gas? Leave, then call the emergency number first."</p>
-                <button type="submit" disabled=move || report.pending().get()>"Send to the site's managers"</button>
+                <p class="hint">{GAS_FIRST.get(l)}</p>
+                <button type="submit" disabled=move || report.pending().get()>{SEND_TO_MANAGERS.get(l)}</button>
             </ActionForm>
             {form_error(report.value())}
             {move || sent().map(|id| view! {
-                <p class="notice fault-sent" role="status">{format!("Sent: report #{id}. The site's managers have it.")}</p>
+                <p class="notice fault-sent" role="status">{FAULT_SENT.fill(l, &[&id.to_string()])}</p>
             })}
         </details>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 faults.await.ok().filter(|faults| !faults.is_empty()).map(|faults| view! {
                     <section class="faults">
-                        <h2>"Your fault reports"</h2>
+                        <h2>{YOUR_FAULTS.get(l)}</h2>
                         <FaultList faults close=None/>
                     </section>
                 })
@@ -69,6 +71,7 @@ pub fn FaultReporting(account: String, nonce: String, data: FaultData) -> impl I
 /// Reports, newest first; with `close`, an open report has the form that closes it.
 #[component]
 pub fn FaultList(faults: Vec<FaultView>, close: Option<ServerAction<CloseFault>>) -> impl IntoView {
+    let l = use_locale();
     view! {
         {close.map(|close| form_error(close.value()))}
         <ul class="fault-list">
@@ -83,15 +86,15 @@ pub fn FaultList(faults: Vec<FaultView>, close: Option<ServerAction<CloseFault>>
                     </ActionForm>
                 });
                 let outcome = match (fault.closed_local, fault.closing_note) {
-                    (Some(at), note) => format!("Closed {at}: {}", note.unwrap_or_default()),
-                    (None, _) => "Open".to_owned(),
+                    (Some(at), note) => FAULT_CLOSED.fill(l, &[&l.date_time(at), &note.unwrap_or_default()]),
+                    (None, _) => FAULT_OPEN.get(l).to_owned(),
                 };
                 view! {
                     <li class="fault" class:open=open data-fault=fault.id.to_string()>
                         <p>
-                            <strong>{format!("#{} {}", fault.id, fault.kind.label())}</strong>
+                            <strong>{format!("#{} {}", fault.id, fault.kind.label_in(l))}</strong>
                             {format!(" · {} · {} · ", fault.place, fault.reporter)}
-                            <span class="when">{fault.created_local}</span>
+                            <span class="when">{l.date_time(fault.created_local)}</span>
                         </p>
                         <p class="details">{fault.details}</p>
                         <p class="fault-status">{outcome}</p>

@@ -9,12 +9,21 @@ use crate::api::fleet::{
 use crate::domain::fleet::{
     AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
 };
-use crate::pages::{error_view, faults::FaultList, form_error, live};
+use crate::domain::zone::SiteZone;
+use crate::pages::{error_view, faults::FaultList, form_error, live, locale::use_locale};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use std::time::Duration;
 
+/// A time on the site's clock, written the page's way.
+fn on_site(zone: &SiteZone) -> impl Fn(chrono::DateTime<chrono::Utc>) -> String + use<> {
+    let zone = zone.clone();
+    let locale = use_locale();
+    move |at| locale.date_time(zone.local(at))
+}
+
+/// An alarm's time, in UTC: the alarm lists span sites and carry no site clock yet.
 fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
@@ -76,7 +85,7 @@ fn Meter(
         <MeterStatus meter=meter.clone()/>
         {(data.may_operate && in_service).then(|| view! { <Operations id=id.clone() operate/> })}
         {(!meter.alarms.is_empty()).then(|| view! { <AlarmTable alarms=meter.alarms.clone() step=data.may_operate.then_some(step)/> })}
-        {(!meter.commands.is_empty()).then(|| view! { <Commands commands=meter.commands.clone()/> })}
+        {(!meter.commands.is_empty()).then(|| view! { <Commands commands=meter.commands.clone() zone=meter.zone.clone()/> })}
         {(data.may_manage && in_service).then(|| view! { <LifeCycle id=id.clone() utility=meter.utility.as_str() replace decommission/> })}
     }
     .into_any()
@@ -91,6 +100,7 @@ fn MeterStatus(meter: MeterDetail) -> impl IntoView {
     } else {
         "offline"
     };
+    let when = on_site(&meter.zone);
     let supply = meter
         .relay_reported
         .clone()
@@ -105,7 +115,7 @@ fn MeterStatus(meter: MeterDetail) -> impl IntoView {
             <dl class="facts">
                 <div><dt>"Unit"</dt><dd>{meter.unit.clone()}</dd></div>
                 <div><dt>"Status"</dt><dd class=format!("online-{online}") data-online=online>{online}</dd></div>
-                <div><dt>"Last seen"</dt><dd>{meter.last_seen_at.map(when).unwrap_or_else(|| "never".into())}</dd></div>
+                <div><dt>"Last seen"</dt><dd>{meter.last_seen_at.map(&when).unwrap_or_else(|| "never".into())}</dd></div>
                 <div><dt>"Last reading"</dt><dd class="last-register">{match (meter.last_register.clone(), meter.last_reading_at) {
                     (Some(register), Some(at)) => format!("{register} at {}", when(at)),
                     _ => "none yet".into(),
@@ -165,7 +175,8 @@ fn Operations(id: String, operate: ServerAction<OperateMeter>) -> impl IntoView 
 }
 
 #[component]
-fn Commands(commands: Vec<CommandView>) -> impl IntoView {
+fn Commands(commands: Vec<CommandView>, zone: SiteZone) -> impl IntoView {
+    let when = on_site(&zone);
     view! {
         <section class="commands">
             <h2>"Commands"</h2>

@@ -5,6 +5,7 @@ pub mod faults;
 pub mod fleet;
 pub mod layout;
 pub mod live;
+pub mod locale;
 pub mod manager;
 pub mod not_found;
 pub mod notifications;
@@ -15,6 +16,7 @@ pub mod planner;
 pub mod resident;
 pub mod sign_in;
 pub mod usage;
+pub mod words;
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -23,6 +25,7 @@ use leptos_router::components::Redirect;
 /// How a page answers an error from its data: signed-out visitors go to the sign-in page,
 /// people with an initial password to the password page, everything else is said in words.
 pub fn error_view(error: AppError) -> AnyView {
+    let l = locale::use_locale();
     match error {
         AppError::Unauthenticated => view! { <Redirect path="/sign-in"/> }.into_any(),
         AppError::PasswordChangeRequired => {
@@ -30,15 +33,15 @@ pub fn error_view(error: AppError) -> AnyView {
         }
         AppError::Forbidden => view! {
             <section class="notice notice-denied" role="alert">
-                <h1>"Not allowed"</h1>
-                <p>"Your account does not give access to this page."</p>
-                <p><a href="/">"Back to your home page"</a></p>
+                <h1>{words::NOT_ALLOWED.get(l)}</h1>
+                <p>{words::NOT_ALLOWED_WHY.get(l)}</p>
+                <p><a href="/">{words::BACK_HOME.get(l)}</a></p>
             </section>
         }
         .into_any(),
         other => view! {
             <section class="notice notice-error" role="alert">
-                <h1>"Something is wrong"</h1>
+                <h1>{words::SOMETHING_WRONG.get(l)}</h1>
                 <p>{other.to_string()}</p>
             </section>
         }

@@ -1,3 +1,4 @@
+use crate::pages::{locale::use_locale, words::*};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -7,12 +8,13 @@ pub fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
+    let l = use_locale();
     view! {
-        <Title text="Not found"/>
+        <Title text=NOT_FOUND.get(l)/>
         <section class="notice">
-            <h1>"Page not found"</h1>
-            <p>"There is no page at this address."</p>
-            <p><a href="/">"Go to your home page"</a></p>
+            <h1>{NOT_FOUND.get(l)}</h1>
+            <p>{NOT_FOUND_WHY.get(l)}</p>
+            <p><a href="/">{BACK_HOME.get(l)}</a></p>
         </section>
     }
 }

@@ -5,11 +5,13 @@ use crate::api::notifications::{
     SaveNotificationSettings, UnsubscribePush, load_notification_settings, my_notices,
     subscribe_push,
 };
+use crate::domain::zone::SiteZone;
 use crate::domain::{
     i18n::Locale,
     notices::{Category, Device, InboxLine, NotificationSettings},
 };
 use crate::pages::{error_view, form_error};
+use crate::pages::{locale::use_locale, words::*};
 use crate::pwa;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
@@ -17,6 +19,7 @@ use leptos_meta::Title;
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     let save = ServerAction::<SaveNotificationSettings>::new();
+    let l = use_locale();
     let remove = ServerAction::<UnsubscribePush>::new();
     // Bumped when this browser subscribes or unsubscribes (outside any server action).
     let device_changed = RwSignal::new(0u32);
@@ -33,9 +36,9 @@ pub fn NotificationsPage() -> impl IntoView {
     let inbox = Resource::new(|| (), |_| my_notices());
     view! {
         <Title text="Notices"/>
-        <p class="breadcrumb"><a href="/">"Home"</a></p>
-        <h1>"Notices"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <p class="breadcrumb"><a href="/">{HOME.get(l)}</a></p>
+        <h1>{NOTICES.get(l)}</h1>
+        <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(settings) => view! { <Settings settings save remove device_changed/> }.into_any(),
@@ -63,7 +66,7 @@ fn Settings(
 ) -> impl IntoView {
     view! {
         <ThisDevice vapid_key=settings.vapid_public_key.clone() device_changed/>
-        <Devices devices=settings.devices.clone() remove/>
+        <Devices devices=settings.devices.clone() remove zone=settings.zone.clone()/>
         <Preferences settings save/>
     }
 }
@@ -132,7 +135,7 @@ fn ThisDevice(vapid_key: String, device_changed: RwSignal<u32>) -> impl IntoView
     };
     view! {
         <section class="card this-device" aria-labelledby="this-device">
-            <h2 id="this-device">"This device"</h2>
+            <h2 id="this-device">{THIS_DEVICE.get(use_locale())}</h2>
             {move || match (supported.get(), endpoint.get()) {
                 (None, _) => view! { <p class="muted">"Checking what this browser can do…"</p> }.into_any(),
                 (Some(false), _) => view! {
@@ -160,26 +163,31 @@ fn ThisDevice(vapid_key: String, device_changed: RwSignal<u32>) -> impl IntoView
 }
 
 #[component]
-fn Devices(devices: Vec<Device>, remove: ServerAction<UnsubscribePush>) -> impl IntoView {
+fn Devices(
+    devices: Vec<Device>,
+    remove: ServerAction<UnsubscribePush>,
+    zone: SiteZone,
+) -> impl IntoView {
     if devices.is_empty() {
         return ().into_any();
     }
+    let l = use_locale();
     view! {
         <section class="devices" aria-labelledby="devices">
-            <h2 id="devices">"Devices that get push notices"</h2>
+            <h2 id="devices">{DEVICES.get(l)}</h2>
             <ul>
                 {devices.into_iter().map(|device| {
-                    let label = if device.label.is_empty() { "A browser".to_owned() } else { device.label };
+                    let label = if device.label.is_empty() { A_BROWSER.get(l).to_owned() } else { device.label };
                     let last = device
                         .last_sent
-                        .map(|at| format!(", last notice {}", at.format("%Y-%m-%d %H:%M UTC")))
+                        .map(|at| LAST_NOTICE.fill(l, &[&l.date_time(zone.local(at))]))
                         .unwrap_or_default();
                     view! {
                         <li>
-                            <span>{format!("{label}, since {}{last}", device.since.format("%Y-%m-%d"))}</span>
+                            <span>{SINCE.fill(l, &[&label, &l.date(zone.local(device.since).date())])}{last}</span>
                             <ActionForm action=remove attr:class="inline">
                                 <input type="hidden" name="endpoint" value=device.endpoint/>
-                                <button type="submit" class="link-button" aria-label=format!("Stop notices to {label}")>"Remove"</button>
+                                <button type="submit" class="link-button" aria-label=format!("Stop notices to {label}")>{REMOVE.get(l)}</button>
                             </ActionForm>
                         </li>
                     }
@@ -203,46 +211,47 @@ fn Preferences(
     let quiet_from = time(preferences.quiet.map(|quiet| quiet.from));
     let quiet_to = time(preferences.quiet.map(|quiet| quiet.to));
     let chosen = preferences.locale;
+    let l = use_locale();
     let saved = move || {
         matches!(save.value().get(), Some(Ok(())))
-            .then(|| view! { <p role="status" class="saved">"Saved."</p> })
+            .then(|| view! { <p role="status" class="saved">{SAVED.get(l)}</p> })
     };
     view! {
         <section class="card preferences" aria-labelledby="preferences">
-            <h2 id="preferences">"What to hear of"</h2>
+            <h2 id="preferences">{WHAT_TO_HEAR.get(l)}</h2>
             <ActionForm action=save>
                 <fieldset>
-                    <legend>"Send me notices of"</legend>
+                    <legend>{SEND_ME.get(l)}</legend>
                     {Category::ALL.into_iter().map(|category| {
                         let on = !preferences.muted.contains(&category);
                         view! {
                             <label class="check">
                                 <input type="checkbox" name=category.as_str() value="on" checked=on/>
-                                {category.label(Locale::En)}
+                                {category.label(l)}
                             </label>
                         }
                     }).collect_view()}
-                    <p class="hint">"Safety alarms (gas leak, overload, water running) always reach you, even in quiet hours."</p>
+                    <p class="hint">{SAFETY_ALWAYS.get(l)}</p>
                 </fieldset>
                 <fieldset>
-                    <legend>{format!("Quiet hours ({})", settings.time_zone)}</legend>
-                    <p class="hint">"Notices wait until the quiet hours end. Leave both empty for none."</p>
-                    <label>"From " <input type="time" name="quiet_from" value=quiet_from/></label>
+                    <legend>{QUIET_HOURS.fill(l, &[&settings.zone.name])}</legend>
+                    <p class="hint">{QUIET_WAIT.get(l)}</p>
+                    <label>{QUIET_FROM.get(l)} <input type="time" name="quiet_from" value=quiet_from/></label>
                     " "
-                    <label>"to " <input type="time" name="quiet_to" value=quiet_to/></label>
+                    <label>{QUIET_TO.get(l)} <input type="time" name="quiet_to" value=quiet_to/></label>
                 </fieldset>
                 <label>
-                    "Language of notices "
+                    {LANGUAGE_OF_NOTICES.get(l)}
                     <select name="locale">
                         <option value="" selected=chosen.is_none()>
-                            {format!("The site's ({})", settings.site_locale.name())}
+                            {SITES_LANGUAGE.fill(l, &[settings.site_locale.name()])}
                         </option>
                         {Locale::ALL.into_iter().map(|locale| view! {
                             <option value=locale.tag() selected=chosen == Some(locale)>{locale.name()}</option>
                         }).collect_view()}
                     </select>
                 </label>
-                <p><button type="submit" class="button">"Save"</button></p>
+                <p><button type="submit" class="button">{SAVE.get(l)}</button></p>
                 {form_error(save.value())}
                 {saved}
             </ActionForm>
@@ -252,11 +261,12 @@ fn Preferences(
 
 #[component]
 fn Inbox(lines: Vec<InboxLine>) -> impl IntoView {
+    let l = use_locale();
     view! {
         <section class="inbox" aria-labelledby="inbox">
-            <h2 id="inbox">"Recent notices"</h2>
+            <h2 id="inbox">{RECENT_NOTICES.get(l)}</h2>
             {if lines.is_empty() {
-                view! { <p class="empty">"No notices yet."</p> }.into_any()
+                view! { <p class="empty">{NO_NOTICES.get(l)}</p> }.into_any()
             } else {
                 view! {
                     <ul class="notice-list">
@@ -264,7 +274,7 @@ fn Inbox(lines: Vec<InboxLine>) -> impl IntoView {
                             <li class=format!("notice-line notice-{}", line.kind)>
                                 <a href=line.message.url>
                                     <strong>{line.message.title}</strong>
-                                    <span class="when">{line.at.format("%Y-%m-%d %H:%M UTC").to_string()}</span>
+                                    <span class="when">{l.date_time(line.local)}</span>
                                 </a>
                                 <p>{line.message.body}</p>
                             </li>

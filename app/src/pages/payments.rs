@@ -156,7 +156,7 @@ fn Recharge(options: RechargeOptions, start: ServerAction<StartPayment>) -> impl
                 </ActionForm>
             }.into_any()
         }}
-        <History payments=options.payments/>
+        <History payments=options.payments zone=options.zone/>
     }
     .into_any()
 }
@@ -288,7 +288,8 @@ pub(crate) fn data_url(mime: &str, text: &str) -> String {
 }
 
 #[component]
-fn History(payments: Vec<PaymentView>) -> impl IntoView {
+fn History(payments: Vec<PaymentView>, zone: crate::domain::zone::SiteZone) -> impl IntoView {
+    let locale = crate::pages::locale::use_locale();
     if payments.is_empty() {
         return view! { <section class="history"><h2>"Payments"</h2><p>"No payments yet."</p></section> }
             .into_any();
@@ -300,7 +301,7 @@ fn History(payments: Vec<PaymentView>) -> impl IntoView {
             let href = format!("/payments/{}", payment.public_id);
             view! {
                 <tr data-status=payment.status.as_str()>
-                    <td>{payment.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                    <td>{locale.date_time(zone.local(payment.created_at))}</td>
                     <td>{payment.provider.label()}</td>
                     <td class="amount">{format!("{} {}", payment.amount, payment.currency)}</td>
                     <td><a href=href>{payment.status.label()}</a></td>

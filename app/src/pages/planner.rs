@@ -38,7 +38,7 @@ pub fn PlannerSection(planner: PlannerData) -> impl IntoView {
 #[component]
 fn PlannerView(planner: Planner) -> impl IntoView {
     let planner = StoredValue::new(planner);
-    let locale = Locale::En;
+    let locale = crate::pages::locale::use_locale();
     let quantity = RwSignal::new(String::new());
     let band = RwSignal::new(String::new());
     let amount = RwSignal::new(String::new());

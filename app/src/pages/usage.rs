@@ -8,7 +8,7 @@ use crate::domain::{
     usage::{Span, Usage, UsageChart, change_percent, lay_out},
 };
 use crate::error::AppError;
-use crate::pages::error_view;
+use crate::pages::{error_view, locale::use_locale, words::*};
 use leptos::prelude::*;
 use rust_decimal::Decimal;
 
@@ -61,10 +61,11 @@ pub fn UsageGraph(data: UsageData) -> impl IntoView {
         measure,
         chart,
     } = data;
+    let l = use_locale();
     view! {
         <section class="usage" aria-labelledby="usage-heading">
-            <h2 id="usage-heading">"Usage"</h2>
-            <div class="segmented" role="group" aria-label="Period">
+            <h2 id="usage-heading">{USAGE.get(l)}</h2>
+            <div class="segmented" role="group" aria-label=PERIOD.get(l)>
                 {Span::ALL.into_iter().map(|choice| view! {
                     <button
                         type="button"
@@ -74,11 +75,11 @@ pub fn UsageGraph(data: UsageData) -> impl IntoView {
                             day.set(String::new());
                         }
                     >
-                        {choice.label()}
+                        {choice.label_in(l)}
                     </button>
                 }).collect_view()}
             </div>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <Transition fallback=move || view! { <p>{LOADING.get(l)}</p> }>
                 {move || Suspend::new(async move {
                     match chart.await {
                         Ok(chart) => view! { <Chart chart day measure/> }.into_any(),
@@ -216,7 +217,7 @@ fn Drawing(chart: UsageChart, measure: Measure) -> impl IntoView {
                 </p>
             </figcaption>
             <details class="usage-table">
-                <summary>"Show as a table"</summary>
+                <summary>{AS_TABLE.get(use_locale())}</summary>
                 <table>
                     <thead>
                         <tr><th scope="col">{period.title()}</th><th scope="col">"This period"</th><th scope="col">"The one before"</th></tr>

@@ -85,3 +85,72 @@ pub(crate) fn time_zone(name: &str) -> Result<chrono_tz::Tz, EngineError> {
     name.parse()
         .map_err(|_| EngineError::Corrupt(format!("unknown time zone {name:?}")))
 }
+
+/// A site's clock for the pages: the offsets `tz` has from 400 days before `around` to 60
+/// after, which covers every time a page shows (older instants take the first offset).
+pub(crate) fn site_zone(
+    tz: chrono_tz::Tz,
+    around: chrono::DateTime<chrono::Utc>,
+) -> app::domain::zone::SiteZone {
+    use chrono::{DateTime, Duration, Offset, TimeZone};
+    let offset = |seconds: i64| {
+        tz.offset_from_utc_datetime(
+            &DateTime::from_timestamp(seconds, 0)
+                .unwrap_or_default()
+                .naive_utc(),
+        )
+        .fix()
+        .local_minus_utc()
+    };
+    let start = (around - Duration::days(400)).timestamp();
+    let end = (around + Duration::days(60)).timestamp();
+    let mut changes = vec![(i64::MIN, offset(start))];
+    let mut day = start;
+    while day < end {
+        let next = day + 86_400;
+        if offset(next) != offset(day) {
+            // The change is somewhere in this day: halve the gap down to the second.
+            let (mut before, mut after) = (day, next);
+            while after - before > 1 {
+                let middle = before + (after - before) / 2;
+                if offset(middle) == offset(day) {
+                    before = middle;
+                } else {
+                    after = middle;
+                }
+            }
+            changes.push((after, offset(next)));
+        }
+        day = next;
+    }
+    app::domain::zone::SiteZone::new(tz.name().to_owned(), changes)
+}
+
+#[cfg(test)]
+mod site_zone_tests {
+    use super::site_zone;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn the_pages_clock_agrees_with_the_zone_database_all_year() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
+        for tz in [
+            chrono_tz::Europe::London,
+            chrono_tz::Australia::Sydney,
+            chrono_tz::America::Santiago,
+            chrono_tz::Africa::Nairobi,
+            chrono_tz::Asia::Kolkata,
+        ] {
+            let zone = site_zone(tz, now);
+            let mut at = now - Duration::days(390);
+            while at < now + Duration::days(50) {
+                assert_eq!(
+                    zone.local(at),
+                    at.with_timezone(&tz).naive_local(),
+                    "{tz} at {at}"
+                );
+                at += Duration::minutes(37);
+            }
+        }
+    }
+}

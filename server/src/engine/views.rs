@@ -77,11 +77,9 @@ fn view(row: Row, rules: &SiteRules) -> AccountView {
         state: SupplyState::parse(&row.supply_state).unwrap_or(SupplyState::On),
         days_left: days_left(balance, spend).map(|d| d.to_string()),
         last_reading_at: row.last_reading_at,
-        last_reading_local: row.last_reading_at.map(|at| {
-            at.with_timezone(&rules.tz)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        }),
+        last_reading_local: row
+            .last_reading_at
+            .map(|at| at.with_timezone(&rules.tz).naive_local()),
         allowance: row
             .has_allowance
             .then(|| Minor(row.allowance).format(digits)),
@@ -268,6 +266,7 @@ impl AccountsPort for Engine {
         let row = row.ok_or(AppError::NotFound)?;
         let rules = load_rules(&mut tx, row.site_id).await?;
         Ok(AccountRecord {
+            zone: super::site_zone(rules.tz, Utc::now()),
             lines: statement(lines, &rules),
             account: view(row, &rules),
             notices: notices

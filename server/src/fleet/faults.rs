@@ -214,9 +214,7 @@ impl Fleet {
                     zone,
                 )| {
                     let tz = crate::engine::time_zone(&zone)?;
-                    let local = |at: DateTime<Utc>| {
-                        at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
-                    };
+                    let local = |at: DateTime<Utc>| at.with_timezone(&tz).naive_local();
                     Ok(FaultView {
                         created_local: local(created_at),
                         closed_local: closed_at.map(local),

@@ -93,6 +93,7 @@ struct MeterRow {
     id: i64,
     site_id: i64,
     site_name: String,
+    time_zone: String,
     unit_name: String,
     serial: String,
     utility: String,
@@ -176,7 +177,7 @@ impl FleetPort for Fleet {
         let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
         let (row, commands, alarms): (Option<MeterRow>, Vec<CommandRow>, Vec<AlarmRow>) = on_tx!(&mut tx, conn => {
             let row = sqlx::query_as(
-                "SELECT m.id, b.site_id, si.name AS site_name, u.name AS unit_name, m.serial, m.utility, m.transport, \
+                "SELECT m.id, b.site_id, si.name AS site_name, si.time_zone, u.name AS unit_name, m.serial, m.utility, m.transport, \
                  m.sleeps, m.multiplier, m.installed_at, m.removed_at, st.last_seen_at, st.online, st.signal_dbm, \
                  st.battery_pct, ms.relay, st.relay_reported, ms.safety_hold, st.clock_offset_s, \
                  ms.last_reading_at, ms.last_register \
@@ -202,7 +203,9 @@ impl FleetPort for Fleet {
         })
         .map_err(internal)?;
         let row = row.ok_or(AppError::NotFound)?;
+        let tz = crate::engine::time_zone(&row.time_zone).map_err(internal)?;
         Ok(MeterDetail {
+            zone: crate::engine::site_zone(tz, Utc::now()),
             id: row.id,
             site: SiteId(row.site_id),
             site_name: row.site_name,

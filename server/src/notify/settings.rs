@@ -11,6 +11,7 @@ use app::{
             Category, Device, InboxLine, NewSubscription, NoticeFacts, NotificationSettings,
             Preferences, QuietHours, message,
         },
+        zone::SiteZone,
     },
     error::AppError,
     ports::NotificationsPort,
@@ -117,9 +118,9 @@ impl NotificationsPort for Notifier {
                 .collect(),
             vapid_public_key: self.inner.vapid_public_key.clone(),
             site_locale: site.as_ref().map(|site| site.locale).unwrap_or_default(),
-            time_zone: site
-                .map(|site| site.zone.name().to_owned())
-                .unwrap_or_else(|| "UTC".to_owned()),
+            zone: site
+                .map(|site| crate::engine::site_zone(site.zone, Utc::now()))
+                .unwrap_or_else(SiteZone::utc),
         })
     }
 
@@ -268,7 +269,12 @@ impl NotificationsPort for Notifier {
             let locale = preferences.locale.unwrap_or(context.locale);
             let facts: NoticeFacts = serde_json::from_str(&body).unwrap_or_default();
             let message = message(&kind, &facts, locale, site, &context.money(locale));
-            lines.push(InboxLine { at, kind, message });
+            lines.push(InboxLine {
+                at,
+                local: at.with_timezone(&context.zone).naive_local(),
+                kind,
+                message,
+            });
         }
         Ok(lines)
     }

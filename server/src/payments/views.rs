@@ -20,6 +20,7 @@ use app::{
             candidate_references, mask_name, parse_statement, presets, receipt_label,
         },
         reconciliation::ReconciliationReport,
+        zone::SiteZone,
     },
     error::AppError,
     ports::{AccountsPort, ClientAddr, PaymentRequest, PaymentsPort, PayoutMethod},
@@ -128,6 +129,23 @@ impl Payments {
     }
 
     /// The open wallet a number names, on any site: an account number, or a meter serial.
+    /// The clock of the site an account belongs to, for the times its pages show.
+    async fn site_zone(&self, account: AccountId) -> Result<SiteZone, AppError> {
+        let name: String = on_db!(&self.engine.db, pool => {
+            sqlx::query_scalar(
+                "SELECT s.time_zone FROM wallets w JOIN units u ON u.id = w.unit_id \
+                 JOIN buildings b ON b.id = u.building_id JOIN sites s ON s.id = b.site_id \
+                 WHERE w.account_id = $1",
+            )
+            .bind(account.0)
+            .fetch_one(pool)
+            .await
+        })
+        .map_err(internal)?;
+        let tz = crate::engine::time_zone(&name).map_err(internal)?;
+        Ok(crate::engine::site_zone(tz, Utc::now()))
+    }
+
     async fn public_wallet(&self, reference: &str) -> Result<Option<(i64, i64)>, sqlx::Error> {
         let sites: Vec<i64> = on_db!(&self.engine.db, pool => {
             sqlx::query_scalar(
@@ -561,6 +579,7 @@ impl PaymentsPort for Payments {
         payer: &Caller,
     ) -> Result<RechargeOptions, AppError> {
         let record = self.engine.summary(account).await?;
+        let zone = self.site_zone(account).await?;
         let site = record.site.0;
         let digits = digits_of(&record.currency);
         let (minimum, maximum) = {
@@ -593,6 +612,7 @@ impl PaymentsPort for Payments {
                 .collect(),
             email: Some(payer.email.clone()),
             payments,
+            zone,
         })
     }
 

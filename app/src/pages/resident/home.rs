@@ -1,4 +1,5 @@
 use crate::api::{accounts::my_accounts, directory::load_resident_home, fleet::my_alarms};
+use crate::domain::i18n::Locale;
 use crate::domain::{
     fleet::AlarmView,
     supply::SupplyState,
@@ -7,6 +8,7 @@ use crate::domain::{
 use crate::pages::accounts::AccountCard;
 use crate::pages::fleet::AlarmTable;
 use crate::pages::{error_view, live};
+use crate::pages::{locale::use_locale, words::*};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 
@@ -15,8 +17,9 @@ pub fn ResidentHomePage() -> impl IntoView {
     let home = Resource::new(|| (), |_| load_resident_home());
     let accounts = Resource::new(|| (), |_| my_accounts());
     let alarms = Resource::new(|| (), |_| my_alarms());
+    let l = use_locale();
     view! {
-        <Title text="Home"/>
+        <Title text=HOME.get(l)/>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match (accounts.await, alarms.await) {
@@ -25,16 +28,16 @@ pub fn ResidentHomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
                 match home.await {
                     Ok(home) => view! {
-                        <h1>"Your home"</h1>
+                        <h1>{YOUR_HOME.get(l)}</h1>
                         {home.staff.then(|| view! {
-                            <p class="notice"><a href="/manage">"Open the manager console"</a></p>
+                            <p class="notice"><a href="/manage">{OPEN_CONSOLE.get(l)}</a></p>
                         })}
                         {if home.units.is_empty() {
-                            view! { <p class="empty">"No unit is linked to your account yet."</p> }.into_any()
+                            view! { <p class="empty">{NO_UNIT.get(l)}</p> }.into_any()
                         } else {
                             view! {
                                 <div class="unit-list">
@@ -60,6 +63,7 @@ fn LiveCredit(accounts: Vec<AccountView>, alarms: Vec<AlarmView>) -> impl IntoVi
     let accounts = RwSignal::new(accounts);
     let alarms = RwSignal::new(alarms);
     let asking = StoredValue::new(false);
+    let l = use_locale();
     live::every(live::REFRESH, move || {
         if asking.get_value() {
             return;
@@ -85,13 +89,13 @@ fn LiveCredit(accounts: Vec<AccountView>, alarms: Vec<AlarmView>) -> impl IntoVi
                 let alarms = alarms.get();
                 (!alarms.is_empty()).then(|| view! { <AlarmTable alarms step=None/> })
             }}
-            {move || accounts.with(|accounts| accounts.iter().filter_map(banner).collect_view())}
+            {move || accounts.with(|accounts| accounts.iter().filter_map(|account| banner(account, l)).collect_view())}
         </div>
         {move || {
             let accounts = accounts.get();
             (!accounts.is_empty()).then(|| view! {
                 <section class="accounts">
-                    <h1>"Your credit"</h1>
+                    <h1>{YOUR_CREDIT.get(l)}</h1>
                     <div class="account-list">
                         {accounts.into_iter().map(|account| view! { <AccountCard account link=true top_up=true/> }).collect_view()}
                     </div>
@@ -102,26 +106,18 @@ fn LiveCredit(accounts: Vec<AccountView>, alarms: Vec<AlarmView>) -> impl IntoVi
 }
 
 /// A line above everything for an account whose supply is off or about to be.
-fn banner(account: &AccountView) -> Option<impl IntoView + use<>> {
+fn banner(account: &AccountView, l: Locale) -> Option<impl IntoView + use<>> {
     let (class, says) = match account.state {
-        SupplyState::Cut | SupplyState::Restricted => {
-            ("banner banner-cut", "is cut off. Top up to restore it.")
-        }
-        SupplyState::Armed => (
-            "banner banner-armed",
-            "has credit again: confirm at the meter to reopen it.",
-        ),
-        SupplyState::Low => ("banner banner-low", "is running low on credit."),
-        SupplyState::Emergency => (
-            "banner banner-low",
-            "is on emergency credit. Top up to repay it.",
-        ),
+        SupplyState::Cut | SupplyState::Restricted => ("banner banner-cut", BANNER_CUT),
+        SupplyState::Armed => ("banner banner-armed", BANNER_ARMED),
+        SupplyState::Low => ("banner banner-low", BANNER_LOW),
+        SupplyState::Emergency => ("banner banner-low", BANNER_EMERGENCY),
         SupplyState::On | SupplyState::Protected => return None,
     };
     let href = format!("/accounts/{}", account.id);
     Some(view! {
         <p class=class data-banner=account.id.to_string()>
-            <a href=href>{account.title()}</a>" "{says}
+            <a href=href>{account.title_in(l)}</a>" "{says.get(l)}
         </p>
     })
 }
@@ -141,9 +137,10 @@ fn UnitCard(unit: ResidentUnit) -> impl IntoView {
 
 #[component]
 fn MeterLine(meter: MeterView) -> impl IntoView {
+    let l = use_locale();
     view! {
         <li class=format!("meter meter-{}", meter.utility.as_str())>
-            <span class="utility">{meter.utility.label()}</span>
+            <span class="utility">{meter.utility.label_in(l)}</span>
             <a class="serial" href=format!("/meters/{}", meter.id)>{meter.serial}</a>
             <span class="uom">{meter.unit_of_measure}</span>
         </li>
