@@ -215,3 +215,82 @@ async fn the_resident_home_page_is_rendered_on_the_server_with_their_meters() {
     assert!(page.body.contains("EL-A101"));
     assert!(!page.body.contains("A-102"));
 }
+
+#[tokio::test]
+async fn the_pages_speak_the_language_chosen_and_the_chooser_stays_on_this_site() {
+    let app = spawn_app().await;
+    let page_lang = |html: &str| {
+        html.split("<html lang=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_owned)
+    };
+
+    // A visitor's browser asks for Kiswahili: the sign-in page is in it.
+    let asked = app
+        .client
+        .get(app.url("/sign-in"))
+        .header("accept", "text/html")
+        .header("accept-language", "fr-FR, sw-KE;q=0.8, en;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(page_lang(&asked).as_deref(), Some("sw"));
+    assert!(asked.contains("Ingia"), "{asked}");
+
+    // A language we do not have is refused and remembers nothing.
+    let wrong = app
+        .call(
+            &Visitor::default(),
+            "choose_language",
+            &[("lang", "fr"), ("back", "/")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!wrong.set_cookie_header().contains("prepaid_lang"));
+
+    // Chinese is remembered in a cookie; a way back off the site is not followed.
+    let chosen = app
+        .call(
+            &Visitor::default(),
+            "choose_language",
+            &[("lang", "zh"), ("back", "//evil.example/x")],
+        )
+        .await;
+    assert_eq!(chosen.status, StatusCode::OK, "{}", chosen.body);
+    assert!(chosen.set_cookie_header().contains("prepaid_lang=zh;"));
+    assert_eq!(chosen.headers["location"], "/");
+    let visitor = Visitor {
+        cookie: Some("prepaid_lang=zh".into()),
+    };
+    let page = app.get(&visitor, "/sign-in").await.body;
+    assert_eq!(page_lang(&page).as_deref(), Some("zh"));
+    assert!(page.contains("登录"));
+
+    // A signed-in resident's choice is kept for their notices and comes back at sign-in.
+    let resident = app.sign_in(RESIDENT, demo::PASSWORD).await;
+    let chose = app
+        .call(
+            &resident,
+            "choose_language",
+            &[("lang", "sw"), ("back", "/notifications")],
+        )
+        .await;
+    assert_eq!(chose.status, StatusCode::OK, "{}", chose.body);
+    assert_eq!(chose.headers["location"], "/notifications");
+    let settings = app
+        .call(&resident, "notification_settings", &[])
+        .await
+        .json();
+    assert_eq!(settings["preferences"]["locale"], "Sw");
+    let again = app.try_sign_in(RESIDENT, demo::PASSWORD).await;
+    assert!(again.set_cookie_header().contains("prepaid_lang=sw;"));
+    let out = app.call(&resident, "sign_out", &[]).await;
+    assert!(
+        out.set_cookie_header()
+            .contains("prepaid_lang=; Path=/; Max-Age=0")
+    );
+}

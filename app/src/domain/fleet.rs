@@ -472,6 +472,8 @@ pub struct AlarmView {
     pub status: String,
     pub detail: String,
     pub opened_at: DateTime<Utc>,
+    /// `opened_at` on the site's clock.
+    pub opened_local: chrono::NaiveDateTime,
 }
 
 /// One meter as the console shows it: identity, last status, commands and alarms.

@@ -49,12 +49,37 @@ impl Words {
     }
 }
 
-/// Declares [`Words`] constants: `NAME = "English" / "Kiswahili" / "中文";`.
+/// How many `{}` a text has; the `words!` macro checks at compile time that every language
+/// of an entry has as many, so a translation cannot drop or add a value.
+pub const fn placeholders(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut at, mut count) = (0, 0);
+    while at + 1 < bytes.len() {
+        if bytes[at] == b'{' && bytes[at + 1] == b'}' {
+            count += 1;
+            at += 2;
+        } else {
+            at += 1;
+        }
+    }
+    count
+}
+
+/// Declares [`Words`] constants: `NAME = "English" / "Kiswahili" / "中文";`. An entry whose
+/// languages have different numbers of `{}` does not compile.
 #[macro_export]
 macro_rules! words {
     ($($(#[$meta:meta])* $name:ident = $en:literal / $sw:literal / $zh:literal;)*) => {
-        $($(#[$meta])* pub const $name: $crate::domain::i18n::Words =
-            $crate::domain::i18n::Words { en: $en, sw: $sw, zh: $zh };)*
+        $(
+            $(#[$meta])* pub const $name: $crate::domain::i18n::Words =
+                $crate::domain::i18n::Words { en: $en, sw: $sw, zh: $zh };
+            const _: () = assert!(
+                $crate::domain::i18n::placeholders($en) == $crate::domain::i18n::placeholders($sw)
+                    && $crate::domain::i18n::placeholders($en)
+                        == $crate::domain::i18n::placeholders($zh),
+                concat!("the languages of ", stringify!($name), " fill in different numbers of values")
+            );
+        )*
     };
 }
 
@@ -266,6 +291,14 @@ mod tests {
         assert_eq!(Locale::En.date_time(at), "7 Mar 2026, 09:05");
         assert_eq!(Locale::Sw.date_time(at), "07/03/2026 09:05");
         assert_eq!(Locale::Zh.date_time(at), "2026年3月7日 09:05");
+    }
+
+    #[test]
+    fn placeholders_are_counted() {
+        assert_eq!(placeholders("{} of {}"), 2);
+        assert_eq!(placeholders("{}/{}。"), 2);
+        assert_eq!(placeholders("no values {"), 0);
+        assert_eq!(placeholders("{{}"), 1);
     }
 
     #[test]

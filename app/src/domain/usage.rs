@@ -132,27 +132,75 @@ impl Period {
 
     /// A bar's label: the hour, the day of the month or the month.
     pub fn label(self, bucket: usize) -> String {
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
+        self.label_in(bucket, Locale::En)
+    }
+
+    pub fn label_in(self, bucket: usize, locale: Locale) -> String {
         match self.span {
             Span::Day => format!("{bucket:02}:00"),
             Span::Month => (bucket + 1).to_string(),
-            Span::Year => MONTHS[bucket % 12].to_owned(),
+            Span::Year => short_month(bucket % 12, locale),
         }
     }
 
     pub fn title(self) -> String {
-        match self.span {
-            Span::Day => self.start.format("%-d %B %Y").to_string(),
-            Span::Month => self.start.format("%B %Y").to_string(),
-            Span::Year => self.start.format("%Y").to_string(),
+        self.title_in(Locale::En)
+    }
+
+    /// "30 November 2026", "Novemba 2026", "2026年11月".
+    pub fn title_in(self, locale: Locale) -> String {
+        let (year, month, day) = (
+            self.start.year(),
+            self.start.month0() as usize,
+            self.start.day(),
+        );
+        match (self.span, locale) {
+            (Span::Year, Locale::Zh) => format!("{year}年"),
+            (Span::Year, _) => year.to_string(),
+            (Span::Month, Locale::Zh) => format!("{year}年{}月", month + 1),
+            (Span::Month, _) => format!("{} {year}", long_month(month, locale)),
+            (Span::Day, Locale::Zh) => format!("{year}年{}月{day}日", month + 1),
+            (Span::Day, _) => format!("{day} {} {year}", long_month(month, locale)),
         }
     }
 
     /// For links and forms: the span and the start date.
     pub fn anchor(self) -> String {
         self.start.format("%Y-%m-%d").to_string()
+    }
+}
+
+/// A month's name (0 is January), for the languages that spell them out.
+fn long_month(month0: usize, locale: Locale) -> &'static str {
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    const SW: [&str; 12] = [
+        "Januari", "Februari", "Machi", "Aprili", "Mei", "Juni", "Julai", "Agosti", "Septemba",
+        "Oktoba", "Novemba", "Desemba",
+    ];
+    match locale {
+        Locale::Sw => SW[month0 % 12],
+        Locale::En | Locale::Zh => EN[month0 % 12],
+    }
+}
+
+/// A month's short name, under a bar.
+fn short_month(month0: usize, locale: Locale) -> String {
+    match locale {
+        Locale::Zh => format!("{}月", month0 % 12 + 1),
+        Locale::En | Locale::Sw => long_month(month0, locale).chars().take(3).collect(),
     }
 }
 

@@ -304,12 +304,33 @@ impl LineKind {
     }
 
     pub fn label(self) -> &'static str {
-        match self {
-            LineKind::All => "Everything",
-            LineKind::Usage => "Usage",
-            LineKind::MoneyIn => "Money in",
-            LineKind::OtherCharges => "Other charges",
-        }
+        self.label_in(Locale::En)
+    }
+
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        let words = match self {
+            LineKind::All => Words {
+                en: "Everything",
+                sw: "Yote",
+                zh: "全部",
+            },
+            LineKind::Usage => Words {
+                en: "Usage",
+                sw: "Matumizi",
+                zh: "用量",
+            },
+            LineKind::MoneyIn => Words {
+                en: "Money in",
+                sw: "Pesa zilizoingia",
+                zh: "入账",
+            },
+            LineKind::OtherCharges => Words {
+                en: "Other charges",
+                sw: "Gharama nyingine",
+                zh: "其他费用",
+            },
+        };
+        words.get(locale)
     }
 }
 
@@ -366,16 +387,46 @@ pub struct NoticeLine {
 impl NoticeLine {
     /// What the notice says, in words.
     pub fn label(&self) -> String {
+        self.label_in(Locale::En)
+    }
+
+    pub fn label_in(&self, locale: Locale) -> String {
+        let words = |en, sw, zh| Words { en, sw, zh }.get(locale).to_owned();
         match self.kind.strip_prefix("low_balance_") {
-            Some(level) => format!("Low balance warning (level {level})"),
+            Some(level) => Words {
+                en: "Low balance warning (level {})",
+                sw: "Tahadhari ya salio la chini (kiwango {})",
+                zh: "余额不足提醒（第 {} 级）",
+            }
+            .fill(locale, &[level]),
             None => match self.kind.as_str() {
-                "few_days_left" => "Few days of credit left".into(),
-                "cut_off" => "Supply cut off".into(),
-                "restricted" => "Water flow restricted".into(),
-                "reconnected" => "Supply reconnected".into(),
-                "payment_received" => "Payment received: receipt sent".into(),
-                "armed" => "Gas ready: confirm at the meter".into(),
-                "protected_at_zero" => "Protected household out of credit (to managers)".into(),
+                "few_days_left" => words(
+                    "Few days of credit left",
+                    "Zimebaki siku chache za salio",
+                    "余额仅够几天",
+                ),
+                "cut_off" => words("Supply cut off", "Huduma imekatwa", "已停供"),
+                "restricted" => words(
+                    "Water flow restricted",
+                    "Mtiririko wa maji umepunguzwa",
+                    "已限制水流",
+                ),
+                "reconnected" => words("Supply reconnected", "Huduma imerudishwa", "已恢复供应"),
+                "payment_received" => words(
+                    "Payment received: receipt sent",
+                    "Malipo yamepokelewa: risiti imetumwa",
+                    "已收到付款：收据已发送",
+                ),
+                "armed" => words(
+                    "Gas ready: confirm at the meter",
+                    "Gesi iko tayari: thibitisha kwenye mita",
+                    "燃气待恢复：请在表上确认",
+                ),
+                "protected_at_zero" => words(
+                    "Protected household out of credit (to managers)",
+                    "Kaya iliyolindwa imeishiwa salio (kwa mameneja)",
+                    "受保护住户余额耗尽（通知经理）",
+                ),
                 other => other.replace('_', " "),
             },
         }

@@ -249,7 +249,7 @@ fn Outboxes(notices: Vec<NoticeLine>, commands: Vec<CommandLine>, zone: SiteZone
                 {notices.into_iter().map(|notice| view! {
                     <li class=format!("notice-{}", notice.kind)>
                         <span class="when">{when(notice.at)}</span> " "
-                        {notice.label()} " "
+                        {notice.label_in(l)} " "
                         <span class="status">{format!("({})", notice.status)}</span>
                     </li>
                 }).collect_view()}
@@ -301,7 +301,7 @@ fn Statement(lines: Vec<StatementLine>, currency: String) -> impl IntoView {
             <form class="filters" on:submit=|ev| ev.prevent_default()>
                 <label>{SHOW.get(l)}
                     <select name="statement-what" on:change=move |ev| what.set(event_target_value(&ev))>
-                        {LineKind::ALL.into_iter().map(|kind| view! { <option value=kind.as_str()>{kind.label()}</option> }).collect_view()}
+                        {LineKind::ALL.into_iter().map(|kind| view! { <option value=kind.as_str()>{kind.label_in(l)}</option> }).collect_view()}
                     </select>
                 </label>
                 <label>{FROM.get(l)}

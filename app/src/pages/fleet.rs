@@ -10,7 +10,7 @@ use crate::domain::fleet::{
     AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
 };
 use crate::domain::zone::SiteZone;
-use crate::pages::{error_view, faults::FaultList, form_error, live, locale::use_locale};
+use crate::pages::{error_view, faults::FaultList, form_error, live, locale::use_locale, words::*};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -21,11 +21,6 @@ fn on_site(zone: &SiteZone) -> impl Fn(chrono::DateTime<chrono::Utc>) -> String 
     let zone = zone.clone();
     let locale = use_locale();
     move |at| locale.date_time(zone.local(at))
-}
-
-/// An alarm's time, in UTC: the alarm lists span sites and carry no site clock yet.
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 #[component]
@@ -48,8 +43,9 @@ pub fn MeterPage() -> impl IntoView {
         },
         |(id, ..)| load_meter(id),
     );
+    let l = use_locale();
     view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
                 match meter.await {
                     Ok(data) => view! { <Meter data operate replace decommission step/> }.into_any(),
@@ -69,7 +65,8 @@ fn Meter(
     step: ServerAction<AlarmStep>,
 ) -> impl IntoView {
     let meter = data.meter;
-    let title = format!("{} meter {}", meter.utility.label(), meter.serial);
+    let l = use_locale();
+    let title = METER_TITLE.fill(l, &[meter.utility.label_in(l), &meter.serial]);
     let id = meter.id.to_string();
     let in_service = meter.removed_at.is_none();
     view! {
@@ -78,7 +75,7 @@ fn Meter(
             {if data.may_operate {
                 view! { <a href=format!("/manage/sites/{}/fleet", meter.site)>{format!("{} fleet", meter.site_name)}</a> }.into_any()
             } else {
-                view! { <a href="/">"Home"</a> }.into_any()
+                view! { <a href="/">{HOME.get(l)}</a> }.into_any()
             }}
         </p>
         <h1>{title}</h1>
@@ -93,39 +90,40 @@ fn Meter(
 
 #[component]
 fn MeterStatus(meter: MeterDetail) -> impl IntoView {
-    let online = if meter.removed_at.is_some() {
-        "out of service"
+    let (online, online_words) = if meter.removed_at.is_some() {
+        ("out of service", OUT_OF_SERVICE)
     } else if meter.online {
-        "online"
+        ("online", ONLINE)
     } else {
-        "offline"
+        ("offline", OFFLINE)
     };
     let when = on_site(&meter.zone);
+    let l = use_locale();
     let supply = meter
         .relay_reported
         .clone()
-        .unwrap_or_else(|| "not reported".into());
+        .unwrap_or_else(|| NOT_REPORTED.get(l).into());
     view! {
         <article class="card meter-status" data-meter=meter.id.to_string()>
             <p class=format!("supply relay-{}", meter.relay_wanted)>
-                "Supply: " <strong class="relay" data-relay=meter.relay_wanted.clone()>{meter.relay_wanted.clone()}</strong>
-                {format!(" (meter reports {supply})")}
+                {SUPPLY.get(l)} <strong class="relay" data-relay=meter.relay_wanted.clone()>{meter.relay_wanted.clone()}</strong>
+                {METER_REPORTS.fill(l, &[&supply])}
                 {meter.safety_hold.clone().map(|hold| view! { <span class="hold">{format!(" · held closed: {}", hold.replace('_', " "))}</span> })}
             </p>
             <dl class="facts">
-                <div><dt>"Unit"</dt><dd>{meter.unit.clone()}</dd></div>
-                <div><dt>"Status"</dt><dd class=format!("online-{online}") data-online=online>{online}</dd></div>
-                <div><dt>"Last seen"</dt><dd>{meter.last_seen_at.map(&when).unwrap_or_else(|| "never".into())}</dd></div>
-                <div><dt>"Last reading"</dt><dd class="last-register">{match (meter.last_register.clone(), meter.last_reading_at) {
-                    (Some(register), Some(at)) => format!("{register} at {}", when(at)),
-                    _ => "none yet".into(),
+                <div><dt>{UNIT.get(l)}</dt><dd>{meter.unit.clone()}</dd></div>
+                <div><dt>{STATUS.get(l)}</dt><dd class=format!("online-{online}") data-online=online>{online_words.get(l)}</dd></div>
+                <div><dt>{LAST_SEEN.get(l)}</dt><dd>{meter.last_seen_at.map(&when).unwrap_or_else(|| NEVER.get(l).into())}</dd></div>
+                <div><dt>{LAST_READING.get(l)}</dt><dd class="last-register">{match (meter.last_register.clone(), meter.last_reading_at) {
+                    (Some(register), Some(at)) => READING_AT.fill(l, &[&register, &when(at)]),
+                    _ => NONE_YET.get(l).into(),
                 }}</dd></div>
-                <div><dt>"Signal"</dt><dd>{meter.signal_dbm.map(|s| format!("{s} dBm")).unwrap_or_else(|| "—".into())}</dd></div>
-                <div><dt>"Battery"</dt><dd>{meter.battery_pct.map(|b| format!("{b} %")).unwrap_or_else(|| "mains".into())}</dd></div>
-                <div><dt>"Clock"</dt><dd>{meter.clock_offset_s.map(|s| format!("{s:+} s")).unwrap_or_else(|| "—".into())}</dd></div>
-                <div><dt>"Transport"</dt><dd>{format!("{}{}", meter.transport, if meter.sleeps { ", sleeps between uplinks" } else { "" })}</dd></div>
-                <div><dt>"Multiplier"</dt><dd>{meter.multiplier.clone()}</dd></div>
-                <div><dt>"Installed"</dt><dd>{when(meter.installed_at)}</dd></div>
+                <div><dt>{SIGNAL.get(l)}</dt><dd>{meter.signal_dbm.map(|s| format!("{s} dBm")).unwrap_or_else(|| NONE_YET.get(l).into())}</dd></div>
+                <div><dt>{BATTERY.get(l)}</dt><dd>{meter.battery_pct.map(|b| format!("{b} %")).unwrap_or_else(|| MAINS.get(l).into())}</dd></div>
+                <div><dt>{CLOCK.get(l)}</dt><dd>{meter.clock_offset_s.map(|s| format!("{s:+} s")).unwrap_or_else(|| NONE_YET.get(l).into())}</dd></div>
+                <div><dt>{TRANSPORT.get(l)}</dt><dd>{format!("{}{}", meter.transport, if meter.sleeps { SLEEPS.get(l) } else { "" })}</dd></div>
+                <div><dt>{MULTIPLIER.get(l)}</dt><dd>{meter.multiplier.clone()}</dd></div>
+                <div><dt>{INSTALLED.get(l)}</dt><dd>{when(meter.installed_at)}</dd></div>
             </dl>
         </article>
     }
@@ -177,13 +175,14 @@ fn Operations(id: String, operate: ServerAction<OperateMeter>) -> impl IntoView 
 #[component]
 fn Commands(commands: Vec<CommandView>, zone: SiteZone) -> impl IntoView {
     let when = on_site(&zone);
+    let l = use_locale();
     view! {
         <section class="commands">
-            <h2>"Commands"</h2>
+            <h2>{COMMANDS.get(l)}</h2>
             <table>
                 <thead><tr>
-                    <th scope="col">"#"</th><th scope="col">"Command"</th><th scope="col">"Why"</th>
-                    <th scope="col">"Status"</th><th scope="col">"Attempts"</th><th scope="col">"Queued"</th>
+                    <th scope="col">"#"</th><th scope="col">{COMMAND.get(l)}</th><th scope="col">{WHY.get(l)}</th>
+                    <th scope="col">{STATUS.get(l)}</th><th scope="col">{ATTEMPTS.get(l)}</th><th scope="col">{QUEUED.get(l)}</th>
                 </tr></thead>
                 <tbody>
                     {commands.into_iter().map(|c| view! {
@@ -205,6 +204,7 @@ fn Commands(commands: Vec<CommandView>, zone: SiteZone) -> impl IntoView {
 /// Alarms with, for staff who may, the buttons that move them on.
 #[component]
 pub fn AlarmTable(alarms: Vec<AlarmView>, step: Option<ServerAction<AlarmStep>>) -> impl IntoView {
+    let l = use_locale();
     view! {
         <section class="alarms">
             <h2>"Alarms"</h2>
@@ -234,7 +234,7 @@ pub fn AlarmTable(alarms: Vec<AlarmView>, step: Option<ServerAction<AlarmStep>>)
                                 |id| view! { <a href=format!("/meters/{id}")>{place.clone()}</a> }.into_any(),
                             )} })}
                             <span class="detail">{format!(" — {} ", alarm.detail)}</span>
-                            <span class="when">{when(alarm.opened_at)}</span>
+                            <span class="when">{l.date_time(alarm.opened_local)}</span>
                             <span class="alarm-status">{format!(" ({})", alarm.status)}</span>
                             {actions}
                         </li>

@@ -74,6 +74,7 @@ fn Settings(
 /// Push on this browser: its state, and the button that turns it on or off.
 #[component]
 fn ThisDevice(vapid_key: String, device_changed: RwSignal<u32>) -> impl IntoView {
+    let l = use_locale();
     let supported = RwSignal::new(None::<bool>);
     let endpoint = RwSignal::new(None::<String>);
     let said = RwSignal::new(None::<String>);
@@ -104,7 +105,7 @@ fn ThisDevice(vapid_key: String, device_changed: RwSignal<u32>) -> impl IntoView
             match outcome {
                 Ok(subscribed) => {
                     endpoint.set(Some(subscribed));
-                    said.set(Some("Notices are on for this device.".into()));
+                    said.set(Some(PUSH_ON_SAID.get(l).into()));
                     device_changed.update(|n| *n += 1);
                 }
                 Err(error) => said.set(Some(error)),
@@ -125,7 +126,7 @@ fn ThisDevice(vapid_key: String, device_changed: RwSignal<u32>) -> impl IntoView
             match outcome {
                 Ok(()) => {
                     endpoint.set(None);
-                    said.set(Some("Notices are off for this device.".into()));
+                    said.set(Some(PUSH_OFF_SAID.get(l).into()));
                     device_changed.update(|n| *n += 1);
                 }
                 Err(error) => said.set(Some(error)),
@@ -135,24 +136,24 @@ fn ThisDevice(vapid_key: String, device_changed: RwSignal<u32>) -> impl IntoView
     };
     view! {
         <section class="card this-device" aria-labelledby="this-device">
-            <h2 id="this-device">{THIS_DEVICE.get(use_locale())}</h2>
+            <h2 id="this-device">{THIS_DEVICE.get(l)}</h2>
             {move || match (supported.get(), endpoint.get()) {
-                (None, _) => view! { <p class="muted">"Checking what this browser can do…"</p> }.into_any(),
+                (None, _) => view! { <p class="muted">{CHECKING_BROWSER.get(l)}</p> }.into_any(),
                 (Some(false), _) => view! {
-                    <p>"This browser cannot receive push notices. Install the app from a current browser, or read your notices below."</p>
+                    <p>{NO_PUSH.get(l)}</p>
                 }
                 .into_any(),
                 (Some(true), Some(_)) => view! {
-                    <p class="push-state" data-push="on">"Push notices are on for this device."</p>
+                    <p class="push-state" data-push="on">{PUSH_IS_ON.get(l)}</p>
                     <button type="button" class="button secondary" on:click=turn_off disabled=move || busy.get()>
-                        "Turn off on this device"
+                        {TURN_OFF.get(l)}
                     </button>
                 }
                 .into_any(),
                 (Some(true), None) => view! {
-                    <p class="push-state" data-push="off">"Get warned here before your credit runs out, when supply is cut or back, of payments and of alarms."</p>
+                    <p class="push-state" data-push="off">{PUSH_OFFER.get(l)}</p>
                     <button type="button" class="button" on:click=turn_on.clone() disabled=move || busy.get()>
-                        "Turn on notices on this device"
+                        {TURN_ON.get(l)}
                     </button>
                 }
                 .into_any(),

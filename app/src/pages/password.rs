@@ -1,4 +1,4 @@
-use super::{error_view, form_error};
+use super::{error_view, form_error, locale::use_locale, words::*};
 use crate::api::auth::{ChangePassword, who_am_i};
 use crate::domain::password::MIN_PASSWORD_CHARS;
 use leptos::prelude::*;
@@ -8,28 +8,29 @@ use leptos_meta::Title;
 pub fn ChangePasswordPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let me = Resource::new(|| (), |_| who_am_i());
+    let l = use_locale();
     view! {
-        <Title text="Choose a password"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=CHOOSE_PASSWORD.get(l)/>
+        <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(Some(me)) => view! {
                         <section class="card narrow">
-                            <h1>"Choose a password"</h1>
+                            <h1>{CHOOSE_PASSWORD.get(l)}</h1>
                             {me.must_change_password.then(|| view! {
-                                <p class="notice">"You signed in with an initial password. Choose your own to go on."</p>
+                                <p class="notice">{INITIAL_PASSWORD.get(l)}</p>
                             })}
                             <ActionForm action=change>
-                                <label>"Current password"
+                                <label>{CURRENT_PASSWORD.get(l)}
                                     <input type="password" name="current" autocomplete="current-password" required/>
                                 </label>
-                                <label>{format!("New password (at least {MIN_PASSWORD_CHARS} characters)")}
+                                <label>{NEW_PASSWORD.fill(l, &[&MIN_PASSWORD_CHARS.to_string()])}
                                     <input type="password" name="new" autocomplete="new-password" required/>
                                 </label>
-                                <label>"New password again"
+                                <label>{NEW_PASSWORD_AGAIN.get(l)}
                                     <input type="password" name="confirm" autocomplete="new-password" required/>
                                 </label>
-                                <button type="submit" disabled=move || change.pending().get()>"Save password"</button>
+                                <button type="submit" disabled=move || change.pending().get()>{SAVE_PASSWORD.get(l)}</button>
                             </ActionForm>
                             {form_error(change.value())}
                         </section>

@@ -7,6 +7,7 @@ use crate::api::payments::{
     SandboxDecide, StartPayment, StartPublicPayment, load_payment, load_recharge,
     load_site_payments,
 };
+use crate::domain::i18n::{Locale, Words};
 use crate::domain::payments::{
     ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind, PublicPayee,
     RechargeOptions, SitePayments, StartedPayment, history_csv,
@@ -14,7 +15,9 @@ use crate::domain::payments::{
 use crate::pages::{
     accounts::AccountCard,
     error_view, form_error, live,
+    locale::use_locale,
     payouts::{Payouts, Reconcile},
+    words::*,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -54,9 +57,10 @@ pub fn RechargePage() -> impl IntoView {
         load_recharge,
     );
     follow_started(start.value());
+    let l = use_locale();
     view! {
-        <Title text="Top up"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=TOP_UP.get(l)/>
+        <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
                 match options.await {
                     Ok(options) => view! { <Recharge options start/> }.into_any(),
@@ -86,56 +90,32 @@ fn Recharge(options: RechargeOptions, start: ServerAction<StartPayment>) -> impl
             .map(|kind| kind.as_str().to_owned())
             .unwrap_or_default(),
     );
-    let limits = match &options.maximum {
-        Some(maximum) => format!(
-            "Between {} and {maximum} {}.",
-            options.minimum, account.currency
-        ),
-        None => format!("At least {} {}.", options.minimum, account.currency),
-    };
-    let presets = options
-        .presets
-        .iter()
-        .map(|preset| {
-            let value = preset.clone();
-            let label = format!("{preset} {}", account.currency);
-            view! {
-                <button type="button" class="preset" on:click=move |_| amount.set(value.clone())>{label}</button>
-            }
-        })
-        .collect_view();
-    let choices = options
-        .providers
-        .iter()
-        .enumerate()
-        .map(|(index, kind)| {
-            let value = kind.as_str();
-            view! {
-                <label class="choice">
-                    <input type="radio" name="provider" value=value checked=index == 0
-                        on:change=move |_| provider.set(value.to_owned())/>
-                    {kind.label()}
-                </label>
-            }
-        })
-        .collect_view();
+    let l = use_locale();
+    let limits = limits_text(
+        l,
+        &options.minimum,
+        options.maximum.as_deref(),
+        &account.currency,
+    );
+    let presets = preset_buttons(&options.presets, &account.currency, amount);
+    let choices = provider_choices(&options.providers, provider);
     let mpesa = move || provider.get() == ProviderKind::Mpesa.as_str();
     let none = options.providers.is_empty();
     view! {
-        <p class="breadcrumb"><a href="/">"Home"</a>" › "<a href=format!("/accounts/{id}")>{account.title()}</a></p>
-        <h1>"Top up"</h1>
+        <p class="breadcrumb"><a href="/">{HOME.get(l)}</a>" › "<a href=format!("/accounts/{id}")>{account.title_in(l)}</a></p>
+        <h1>{TOP_UP.get(l)}</h1>
         <AccountCard account=account.clone() link=false/>
         {if none {
-            view! { <p class="notice">"This site takes no online payments yet: pay at the desk."</p> }.into_any()
+            view! { <p class="notice">{NO_ONLINE_PAYMENTS.get(l)}</p> }.into_any()
         } else {
             view! {
                 <ActionForm action=start attr:class="recharge card">
                     <input type="hidden" name="account" value=id.clone()/>
                     <fieldset>
-                        <legend>"Amount"</legend>
+                        <legend>{AMOUNT.get(l)}</legend>
                         <div class="presets">{presets}</div>
                         <label>
-                            {format!("Amount ({})", account.currency)}
+                            {AMOUNT_IN.fill(l, &[&account.currency])}
                             <input name="amount" inputmode="decimal" required
                                 prop:value=move || amount.get()
                                 on:input=move |ev| amount.set(event_target_value(&ev))/>
@@ -143,15 +123,15 @@ fn Recharge(options: RechargeOptions, start: ServerAction<StartPayment>) -> impl
                         <p class="hint">{limits.clone()}</p>
                     </fieldset>
                     <fieldset>
-                        <legend>"Pay with"</legend>
+                        <legend>{PAY_WITH.get(l)}</legend>
                         {choices}
                     </fieldset>
                     <label class:hidden=move || !mpesa()>
-                        "M-Pesa phone number"
+                        {MPESA_PHONE.get(l)}
                         <input name="phone" type="tel" placeholder="0712 345 678" autocomplete="tel"/>
                     </label>
                     <input type="hidden" name="email" value=options.email.clone().unwrap_or_default()/>
-                    <button type="submit" disabled=move || start.pending().get()>"Pay"</button>
+                    <button type="submit" disabled=move || start.pending().get()>{PAY.get(l)}</button>
                     {form_error(start.value())}
                 </ActionForm>
             }.into_any()
@@ -161,10 +141,10 @@ fn Recharge(options: RechargeOptions, start: ServerAction<StartPayment>) -> impl
     .into_any()
 }
 
-fn limits_text(minimum: &str, maximum: Option<&str>, currency: &str) -> String {
+fn limits_text(l: Locale, minimum: &str, maximum: Option<&str>, currency: &str) -> String {
     match maximum {
-        Some(maximum) => format!("Between {minimum} and {maximum} {currency}."),
-        None => format!("At least {minimum} {currency}."),
+        Some(maximum) => BETWEEN.fill(l, &[minimum, maximum, currency]),
+        None => AT_LEAST.fill(l, &[minimum, currency]),
     }
 }
 
@@ -214,16 +194,17 @@ pub fn PublicPayPage() -> impl IntoView {
     let find = ServerAction::<FindPayee>::new();
     let start = ServerAction::<StartPublicPayment>::new();
     follow_started(start.value());
+    let l = use_locale();
     view! {
-        <Title text="Pay for an account"/>
-        <h1>"Pay for an account"</h1>
-        <p>"Top up anyone's water, electricity or gas: enter the account number from a receipt or the meter's serial number."</p>
+        <Title text=PAY_FOR_ACCOUNT.get(l)/>
+        <h1>{PAY_FOR_ACCOUNT.get(l)}</h1>
+        <p>{PAY_FOR_ACCOUNT_WHY.get(l)}</p>
         <ActionForm action=find attr:class="card lookup">
             <label>
-                "Account or meter number"
+                {ACCOUNT_OR_METER.get(l)}
                 <input name="reference" required autocomplete="off" placeholder="A0000123 or WA-A101"/>
             </label>
-            <button type="submit" disabled=move || find.pending().get()>"Find"</button>
+            <button type="submit" disabled=move || find.pending().get()>{FIND.get(l)}</button>
             {form_error(find.value())}
         </ActionForm>
         {move || find.value().get().and_then(Result::ok).map(|payee| view! { <PublicPayForm payee start/> })}
@@ -240,8 +221,11 @@ fn PublicPayForm(payee: PublicPayee, start: ServerAction<StartPublicPayment>) ->
             .map(|kind| kind.as_str().to_owned())
             .unwrap_or_default(),
     );
-    let what = payee.utility.map_or("All utilities", |u| u.label());
-    let limits = limits_text(&payee.minimum, payee.maximum.as_deref(), &payee.currency);
+    let l = use_locale();
+    let what = payee
+        .utility
+        .map_or(ALL_UTILITIES.get(l), |u| u.label_in(l));
+    let limits = limits_text(l, &payee.minimum, payee.maximum.as_deref(), &payee.currency);
     let presets = preset_buttons(&payee.presets, &payee.currency, amount);
     let choices = provider_choices(&payee.providers, provider);
     let mpesa = move || provider.get() == ProviderKind::Mpesa.as_str();
@@ -252,22 +236,22 @@ fn PublicPayForm(payee: PublicPayee, start: ServerAction<StartPublicPayment>) ->
                 <input type="hidden" name="reference" value=payee.reference.clone()/>
                 <div class="presets">{presets}</div>
                 <label>
-                    {format!("Amount ({})", payee.currency)}
+                    {AMOUNT_IN.fill(l, &[&payee.currency])}
                     <input name="amount" inputmode="decimal" required
                         prop:value=move || amount.get()
                         on:input=move |ev| amount.set(event_target_value(&ev))/>
                 </label>
                 <p class="hint">{limits}</p>
-                <fieldset><legend>"Pay with"</legend>{choices}</fieldset>
+                <fieldset><legend>{PAY_WITH.get(l)}</legend>{choices}</fieldset>
                 <label class:hidden=move || !mpesa()>
-                    "M-Pesa phone number"
+                    {MPESA_PHONE.get(l)}
                     <input name="phone" type="tel" placeholder="0712 345 678"/>
                 </label>
                 <label>
-                    "Your e-mail (for the receipt; card payments need it)"
+                    {YOUR_EMAIL_RECEIPT.get(l)}
                     <input name="email" type="email" autocomplete="email"/>
                 </label>
-                <button type="submit" disabled=move || start.pending().get()>"Pay"</button>
+                <button type="submit" disabled=move || start.pending().get()>{PAY.get(l)}</button>
                 {form_error(start.value())}
             </ActionForm>
         </section>
@@ -287,11 +271,23 @@ pub(crate) fn data_url(mime: &str, text: &str) -> String {
     url
 }
 
+/// A payment's status, as its payer reads it.
+fn status_words(status: PaymentStatus) -> Words {
+    match status {
+        PaymentStatus::Pending => STATUS_PENDING,
+        PaymentStatus::Paid => STATUS_PAID,
+        PaymentStatus::Failed => STATUS_FAILED,
+        PaymentStatus::Conflict => STATUS_CONFLICT,
+        PaymentStatus::Refunded => STATUS_REFUNDED,
+        PaymentStatus::ChargedBack => STATUS_CHARGED_BACK,
+    }
+}
+
 #[component]
 fn History(payments: Vec<PaymentView>, zone: crate::domain::zone::SiteZone) -> impl IntoView {
-    let locale = crate::pages::locale::use_locale();
+    let locale = use_locale();
     if payments.is_empty() {
-        return view! { <section class="history"><h2>"Payments"</h2><p>"No payments yet."</p></section> }
+        return view! { <section class="history"><h2>{PAYMENTS.get(locale)}</h2><p>{NO_PAYMENTS.get(locale)}</p></section> }
             .into_any();
     }
     let csv = data_url("text/csv", &history_csv(&payments));
@@ -304,7 +300,7 @@ fn History(payments: Vec<PaymentView>, zone: crate::domain::zone::SiteZone) -> i
                     <td>{locale.date_time(zone.local(payment.created_at))}</td>
                     <td>{payment.provider.label()}</td>
                     <td class="amount">{format!("{} {}", payment.amount, payment.currency)}</td>
-                    <td><a href=href>{payment.status.label()}</a></td>
+                    <td><a href=href>{status_words(payment.status).get(locale)}</a></td>
                     <td>{payment.receipt.unwrap_or_default()}</td>
                 </tr>
             }
@@ -312,10 +308,13 @@ fn History(payments: Vec<PaymentView>, zone: crate::domain::zone::SiteZone) -> i
         .collect_view();
     view! {
         <section class="history">
-            <h2>"Payments"</h2>
-            <p><a href=csv download="payments.csv">"Download as CSV"</a></p>
+            <h2>{PAYMENTS.get(locale)}</h2>
+            <p><a href=csv download="payments.csv">{DOWNLOAD_CSV.get(locale)}</a></p>
             <table>
-                <thead><tr><th>"When (UTC)"</th><th>"How"</th><th>"Amount"</th><th>"Status"</th><th>"Receipt"</th></tr></thead>
+                <thead><tr>
+                    <th>{WHEN.get(locale)}</th><th>{HOW.get(locale)}</th><th>{AMOUNT.get(locale)}</th>
+                    <th>{STATUS.get(locale)}</th><th>{RECEIPT.get(locale)}</th>
+                </tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </section>
@@ -331,9 +330,10 @@ pub fn PaymentStatusPage() -> impl IntoView {
         move || (params.read().get("id").unwrap_or_default(), tick.get()),
         |(id, _)| load_payment(id),
     );
+    let l = use_locale();
     view! {
-        <Title text="Payment"/>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=PAYMENT.get(l)/>
+        <Transition fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(page) => view! { <Payment page/> }.into_any(),
@@ -348,39 +348,39 @@ pub fn PaymentStatusPage() -> impl IntoView {
 fn Payment(page: PaymentPage) -> impl IntoView {
     let payment = page.payment;
     let status = payment.status;
+    let l = use_locale();
     let message = match status {
-        PaymentStatus::Pending if payment.provider.needs_phone() => {
-            "Check your phone: enter your M-Pesa PIN to pay. This page updates by itself."
-        }
-        PaymentStatus::Pending => "Waiting for the payment provider. This page updates by itself.",
-        PaymentStatus::Paid => "Thank you: the money is on the account.",
-        PaymentStatus::Failed => "The payment did not go through. Nothing was taken.",
-        PaymentStatus::Conflict => "The provider's answer needs a look from the site's staff.",
-        PaymentStatus::Refunded | PaymentStatus::ChargedBack => "This payment went back.",
+        PaymentStatus::Pending if payment.provider.needs_phone() => CHECK_PHONE,
+        PaymentStatus::Pending => WAITING_PROVIDER,
+        PaymentStatus::Paid => THANK_YOU,
+        PaymentStatus::Failed => DID_NOT_GO_THROUGH,
+        PaymentStatus::Conflict => NEEDS_A_LOOK,
+        PaymentStatus::Refunded | PaymentStatus::ChargedBack => WENT_BACK,
     };
+    let label = status_words(status);
     view! {
-        <p class="breadcrumb"><a href="/">"Home"</a></p>
-        <h1>"Payment"</h1>
+        <p class="breadcrumb"><a href="/">{HOME.get(l)}</a></p>
+        <h1>{PAYMENT.get(l)}</h1>
         <article class=format!("card payment payment-{}", status.as_str()) data-status=status.as_str()>
             <p class="amount">{format!("{} {}", payment.amount, payment.currency)}</p>
-            <p class="status">{status.label()}</p>
-            <p>{message}</p>
+            <p class="status">{label.get(l)}</p>
+            <p>{message.get(l)}</p>
             <dl class="facts">
-                <div><dt>"To"</dt><dd>{format!("{} · account {}", page.payee, payment.account_number)}</dd></div>
-                <div><dt>"Through"</dt><dd>{payment.provider.label()}</dd></div>
-                {payment.receipt.clone().map(|receipt| view! { <div><dt>"Receipt"</dt><dd class="receipt">{receipt}</dd></div> })}
-                {payment.failure.clone().map(|failure| view! { <div><dt>"Reason"</dt><dd>{failure}</dd></div> })}
+                <div><dt>{PAID_TO.get(l)}</dt><dd>{PAYEE_ACCOUNT.fill(l, &[&page.payee, &payment.account_number])}</dd></div>
+                <div><dt>{THROUGH.get(l)}</dt><dd>{payment.provider.label()}</dd></div>
+                {payment.receipt.clone().map(|receipt| view! { <div><dt>{RECEIPT.get(l)}</dt><dd class="receipt">{receipt}</dd></div> })}
+                {payment.failure.clone().map(|failure| view! { <div><dt>{REASON.get(l)}</dt><dd>{failure}</dd></div> })}
             </dl>
             {payment.checkout_url.clone().map(|url| view! {
-                <p><a href=url class="button">"Continue to the payment page"</a></p>
+                <p><a href=url class="button">{CONTINUE_TO_PAY.get(l)}</a></p>
             })}
         </article>
         {page.account.map(|account| {
             let href = format!("/accounts/{}", account.id);
             view! {
-                <h2>"Your account now"</h2>
+                <h2>{ACCOUNT_NOW.get(l)}</h2>
                 <AccountCard account link=false/>
-                <p><a href=href>"See the account"</a></p>
+                <p><a href=href>{SEE_ACCOUNT.get(l)}</a></p>
             }
         })}
     }

@@ -4,11 +4,12 @@
 
 use crate::api::accounts::account_planner;
 use crate::domain::{
-    i18n::Locale,
+    i18n::{Locale, Words},
     planner::{MIN_DAYS, Planner, fixed},
     tariff::BandKind,
 };
 use crate::error::AppError;
+use crate::pages::words::*;
 use leptos::prelude::*;
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -46,22 +47,24 @@ fn PlannerView(planner: Planner) -> impl IntoView {
         let band = BandKind::ALL
             .into_iter()
             .find(|kind| kind.as_str() == band.get());
-        parse(&quantity.get()).map(|q| {
+        parse(&quantity.get(), locale).map(|q| {
             q.map(|q| {
                 planner.with_value(|p| {
                     let cost = p.cost_of(q, band);
-                    format!(
-                        "{} {} would cost {}.",
-                        locale.number(&q.normalize().to_string()),
-                        p.unit_of_measure,
-                        locale.money(&fixed(cost, p.digits), &p.currency)
+                    WOULD_COST.fill(
+                        locale,
+                        &[
+                            &locale.number(&q.normalize().to_string()),
+                            &p.unit_of_measure,
+                            &locale.money(&fixed(cost, p.digits), &p.currency),
+                        ],
                     )
                 })
             })
         })
     };
     let lasting = move || {
-        parse(&amount.get()).map(|a| a.map(|a| planner.with_value(|p| lasts(p, a, locale))))
+        parse(&amount.get(), locale).map(|a| a.map(|a| planner.with_value(|p| lasts(p, a, locale))))
     };
     let (uom, currency) = planner.with_value(|p| (p.unit_of_measure.clone(), p.currency.clone()));
     let bands = planner.with_value(Planner::bands);
@@ -74,18 +77,18 @@ fn PlannerView(planner: Planner) -> impl IntoView {
     let measured = planner.with_value(|p| p.days_measured);
     let balance_lasts = planner.with_value(|p| {
         p.days_lasting(p.balance)
-            .map(|days| format!("At that rate your balance lasts about {days} days."))
+            .map(|days| BALANCE_LASTS.fill(locale, &[&days.to_string()]))
     });
     view! {
         <section class="planner card">
-            <h2>"Plan ahead"</h2>
+            <h2>{PLAN_AHEAD.get(locale)}</h2>
             <div class="planner-row">
-                <NumberBox label=format!("What will this much cost ({uom})?") name="preview-quantity" value=quantity/>
+                <NumberBox label=WHAT_WILL_COST.fill(locale, &[&uom]) name="preview-quantity" value=quantity/>
                 {(!bands.is_empty()).then(|| view! {
-                    <label>"Hours"
+                    <label>{HOURS.get(locale)}
                         <select name="preview-band" on:change=move |ev| band.set(event_target_value(&ev))>
                             {bands.into_iter().map(|kind| view! {
-                                <option value=kind.as_str() selected=kind == BandKind::Flat>{band_label(kind)}</option>
+                                <option value=kind.as_str() selected=kind == BandKind::Flat>{band_label(kind).get(locale)}</option>
                             }).collect_view()}
                         </select>
                     </label>
@@ -93,15 +96,15 @@ fn PlannerView(planner: Planner) -> impl IntoView {
                 <output class="preview-cost" aria-live="polite">{move || answer(cost())}</output>
             </div>
             <div class="planner-row">
-                <NumberBox label=format!("How long will a top-up last ({currency})?") name="preview-amount" value=amount/>
+                <NumberBox label=HOW_LONG.fill(locale, &[&currency]) name="preview-amount" value=amount/>
                 <output class="preview-lasts" aria-live="polite">{move || answer(lasting())}</output>
             </div>
             {balance_lasts.map(|text| view! { <p class="balance-lasts">{text}</p> })}
-            <h3>"Ways to save"</h3>
+            <h3>{WAYS_TO_SAVE.get(locale)}</h3>
             {if measured < MIN_DAYS {
-                view! { <p class="empty">{format!("Advice appears after a week of readings ({measured} days so far).")}</p> }.into_any()
+                view! { <p class="empty">{ADVICE_LATER.fill(locale, &[&measured.to_string()])}</p> }.into_any()
             } else if advice.is_empty() {
-                view! { <p class="empty">"Nothing stands out in your last weeks: your use looks steady."</p> }.into_any()
+                view! { <p class="empty">{NOTHING_STANDS_OUT.get(locale)}</p> }.into_any()
             } else {
                 view! {
                     <ul class="advice">
@@ -130,25 +133,32 @@ fn NumberBox(label: String, name: &'static str, value: RwSignal<String>) -> impl
 fn lasts(planner: &Planner, amount: Decimal, locale: Locale) -> String {
     let money = locale.money(&fixed(amount, planner.digits), &planner.currency);
     let buys = match planner.buys(amount) {
-        Some(units) => format!(
-            "{money} buys about {} {} at today's prices",
-            locale.number(&units.normalize().to_string()),
-            planner.unit_of_measure
+        Some(units) => BUYS_ABOUT.fill(
+            locale,
+            &[
+                &money,
+                &locale.number(&units.normalize().to_string()),
+                &planner.unit_of_measure,
+            ],
         ),
-        None => format!("{money} is more than this tariff charges for any use"),
+        None => MORE_THAN_ANY.fill(locale, &[&money]),
     };
     match (planner.daily_average, planner.days_lasting(amount)) {
-        (Some(daily), Some(days)) => format!(
-            "{buys}. At your average of {} {} a day, with the daily charge, it lasts about {days} days.",
-            locale.number(&daily.round_dp(2).normalize().to_string()),
-            planner.unit_of_measure
+        (Some(daily), Some(days)) => LASTS_AVERAGE.fill(
+            locale,
+            &[
+                &buys,
+                &locale.number(&daily.round_dp(2).normalize().to_string()),
+                &planner.unit_of_measure,
+                &days.to_string(),
+            ],
         ),
-        _ => format!("{buys}."),
+        _ => SENTENCE.fill(locale, &[&buys]),
     }
 }
 
 /// A box's number: `None` while empty, an error while it is not a sensible amount.
-fn parse(raw: &str) -> Option<Result<Decimal, &'static str>> {
+fn parse(raw: &str, locale: Locale) -> Option<Result<Decimal, &'static str>> {
     let raw = raw.trim();
     if raw.is_empty() {
         return None;
@@ -157,7 +167,7 @@ fn parse(raw: &str) -> Option<Result<Decimal, &'static str>> {
         Decimal::from_str(&raw.replace(',', ""))
             .ok()
             .filter(|value| *value > Decimal::ZERO && *value <= Decimal::from(MOST))
-            .ok_or("Write a positive number, like 12.5."),
+            .ok_or(POSITIVE_NUMBER.get(locale)),
     )
 }
 
@@ -168,11 +178,11 @@ fn answer(result: Option<Result<String, &'static str>>) -> impl IntoView + use<>
     })
 }
 
-fn band_label(kind: BandKind) -> &'static str {
+fn band_label(kind: BandKind) -> Words {
     match kind {
-        BandKind::Peak => "Peak hours",
-        BandKind::Shoulder => "Shoulder hours",
-        BandKind::Flat => "Normal hours",
-        BandKind::Valley => "Night (off-peak)",
+        BandKind::Peak => BAND_PEAK,
+        BandKind::Shoulder => BAND_SHOULDER,
+        BandKind::Flat => BAND_FLAT,
+        BandKind::Valley => BAND_VALLEY,
     }
 }

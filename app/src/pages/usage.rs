@@ -93,6 +93,7 @@ pub fn UsageGraph(data: UsageData) -> impl IntoView {
 
 #[component]
 fn Chart(chart: UsageChart, day: RwSignal<String>, measure: RwSignal<Measure>) -> impl IntoView {
+    let l = use_locale();
     let period = chart.period;
     let unit = chart.unit_of_measure.clone();
     let currency = chart.currency.clone();
@@ -111,23 +112,23 @@ fn Chart(chart: UsageChart, day: RwSignal<String>, measure: RwSignal<Measure>) -
     view! {
         <div class="usage-nav">
             <button type="button" class="link-button" on:click=move |_| day.set(previous.clone())>
-                "← Before"
+                {BEFORE.get(l)}
             </button>
-            <strong class="usage-title">{period.title()}</strong>
+            <strong class="usage-title">{period.title_in(l)}</strong>
             <button
                 type="button"
                 class="link-button"
                 disabled=!chart.has_next
                 on:click=move |_| day.set(next.clone())
             >
-                "After →"
+                {AFTER.get(l)}
             </button>
         </div>
         {has_quantity.then(|| {
             let unit = unit.clone();
             let currency = currency.clone();
             view! {
-                <div class="segmented" role="group" aria-label="Show">
+                <div class="segmented" role="group" aria-label=SHOW_IN.get(l)>
                     <button type="button" aria-pressed=move || (measure.get() == Measure::Quantity).to_string()
                         on:click=move |_| measure.set(Measure::Quantity)>{unit}</button>
                     <button type="button" aria-pressed=move || (measure.get() == Measure::Cost).to_string()
@@ -149,16 +150,17 @@ fn pick(usage: &Usage, measure: Measure) -> Decimal {
     }
 }
 
-fn amount(value: Decimal, measure: Measure, chart: &UsageChart) -> String {
+fn amount(value: Decimal, measure: Measure, chart: &UsageChart, l: Locale) -> String {
     let rounded = value.round_dp(2).to_string();
     match measure {
-        Measure::Quantity => format!("{} {}", Locale::En.number(&rounded), chart.unit_of_measure),
-        Measure::Cost => Locale::En.money(&format!("{:.2}", value.round_dp(2)), &chart.currency),
+        Measure::Quantity => format!("{} {}", l.number(&rounded), chart.unit_of_measure),
+        Measure::Cost => l.money(&format!("{:.2}", value.round_dp(2)), &chart.currency),
     }
 }
 
 #[component]
 fn Drawing(chart: UsageChart, measure: Measure) -> impl IntoView {
+    let l = use_locale();
     let values: Vec<Decimal> = chart.current.iter().map(|bar| pick(bar, measure)).collect();
     let before: Vec<Decimal> = chart
         .previous
@@ -169,7 +171,7 @@ fn Drawing(chart: UsageChart, measure: Measure) -> impl IntoView {
     let total = pick(&chart.total(), measure);
     let previous_total = pick(&chart.previous_total(), measure);
     let median = chart.median.map(|median| pick(&median, measure));
-    let summary = summary(&chart, measure, total, previous_total, median);
+    let summary = summary(&chart, measure, total, previous_total, median, l);
     // The median household's total spread over the bars: the level an average bar of theirs
     // would reach.
     let median_y = median.filter(|_| !bars.top.is_zero()).map(|median| {
@@ -195,14 +197,14 @@ fn Drawing(chart: UsageChart, measure: Measure) -> impl IntoView {
                 <line class="axis" x1="0" x2=WIDTH y1=HEIGHT y2=HEIGHT/>
                 {bars.bars.iter().enumerate().map(|(index, bar)| view! {
                     <rect class="bar" x=bar.x y=bar.y width=bar.width height=bar.height>
-                        <title>{format!("{}: {}", period.label(index), amount(values[index], measure, &chart))}</title>
+                        <title>{format!("{}: {}", period.label_in(index, l), amount(values[index], measure, &chart, l))}</title>
                     </rect>
                     {bar.previous_y.map(|y| view! {
                         <line class="before" x1=bar.x x2=bar.x + bar.width y1=y y2=y/>
                     })}
                     {(index % every == 0).then(|| view! {
                         <text class="label" x=index as f64 * slot + slot / 2.0 y=HEIGHT + 16.0 text-anchor="middle">
-                            {period.label(index)}
+                            {period.label_in(index, l)}
                         </text>
                     })}
                 }).collect_view()}
@@ -211,23 +213,23 @@ fn Drawing(chart: UsageChart, measure: Measure) -> impl IntoView {
             <figcaption>
                 <p class="usage-summary">{summary}</p>
                 <p class="legend">
-                    <span class="key key-bar"></span>" this period "
-                    <span class="key key-before"></span>" the one before "
-                    {median_y.map(|_| view! { <span class="key key-median"></span>" the building's median household, per bar" })}
+                    <span class="key key-bar"></span>{KEY_THIS.get(l)}
+                    <span class="key key-before"></span>{KEY_BEFORE.get(l)}
+                    {median_y.map(|_| view! { <span class="key key-median"></span>{KEY_MEDIAN.get(l)} })}
                 </p>
             </figcaption>
             <details class="usage-table">
                 <summary>{AS_TABLE.get(use_locale())}</summary>
                 <table>
                     <thead>
-                        <tr><th scope="col">{period.title()}</th><th scope="col">"This period"</th><th scope="col">"The one before"</th></tr>
+                        <tr><th scope="col">{period.title_in(l)}</th><th scope="col">{THIS_PERIOD.get(l)}</th><th scope="col">{THE_ONE_BEFORE.get(l)}</th></tr>
                     </thead>
                     <tbody>
                         {values.iter().enumerate().map(|(index, value)| view! {
                             <tr>
-                                <th scope="row">{period.label(index)}</th>
-                                <td>{amount(*value, measure, &chart)}</td>
-                                <td>{before.get(index).map(|before| amount(*before, measure, &chart)).unwrap_or_default()}</td>
+                                <th scope="row">{period.label_in(index, l)}</th>
+                                <td>{amount(*value, measure, &chart, l)}</td>
+                                <td>{before.get(index).map(|before| amount(*before, measure, &chart, l)).unwrap_or_default()}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -245,31 +247,33 @@ fn summary(
     total: Decimal,
     previous_total: Decimal,
     median: Option<Decimal>,
+    l: Locale,
 ) -> String {
-    let mut words = format!(
-        "{}: {} in total",
-        chart.period.title(),
-        amount(total, measure, chart)
+    let mut words = IN_TOTAL.fill(
+        l,
+        &[&chart.period.title_in(l), &amount(total, measure, chart, l)],
     );
     if let Some(since) = chart.since {
-        words.push_str(&format!(" (since {})", since.format("%-d %B")));
+        words.push_str(&SINCE_DAY.fill(l, &[&l.date(since)]));
     }
-    words.push('.');
+    words.push_str(FULL_STOP.get(l));
     match change_percent(total, previous_total) {
-        Some(0) => words.push_str(" About the same as the period before."),
+        Some(0) => words.push_str(ABOUT_SAME.get(l)),
         Some(change) if change > 0 => {
-            words.push_str(&format!(" {change}% more than the period before."))
+            words.push_str(&MORE_THAN_BEFORE.fill(l, &[&change.to_string()]))
         }
-        Some(change) => words.push_str(&format!(" {}% less than the period before.", -change)),
+        Some(change) => words.push_str(&LESS_THAN_BEFORE.fill(l, &[&(-change).to_string()])),
         None => {}
     }
     match median {
-        Some(median) => words.push_str(&format!(
-            " The building's median household: {} ({} households).",
-            amount(median, measure, chart),
-            chart.households
+        Some(median) => words.push_str(&MEDIAN_HOUSEHOLD.fill(
+            l,
+            &[
+                &amount(median, measure, chart, l),
+                &chart.households.to_string(),
+            ],
         )),
-        None => words.push_str(" Too few households in the building to compare with."),
+        None => words.push_str(TOO_FEW.get(l)),
     }
     words
 }

@@ -145,3 +145,196 @@ words! {
     SAVE = "Save" / "Hifadhi" / "保存";
     SAVED = "Saved." / "Imehifadhiwa." / "已保存。";
 }
+
+words! {
+    // The planner.
+    PLAN_AHEAD = "Plan ahead" / "Panga mapema" / "提前规划";
+    WHAT_WILL_COST = "What will this much cost ({})?" / "Kiasi hiki kitagharimu nini ({})?" / "这些用量要花多少钱（{}）？";
+    HOURS = "Hours" / "Saa" / "时段";
+    WOULD_COST = "{} {} would cost {}." / "{} {} vitagharimu {}." / "{} {} 需花费 {}。";
+    HOW_LONG = "How long will a top-up last ({})?" / "Salio la kuongeza litadumu muda gani ({})?" / "充值能用多久（{}）？";
+    BALANCE_LASTS = "At that rate your balance lasts about {} days."
+        / "Kwa kiwango hicho salio lako litadumu takriban siku {}."
+        / "按此用量，您的余额约可用 {} 天。";
+    WAYS_TO_SAVE = "Ways to save" / "Njia za kuokoa" / "节约建议";
+    ADVICE_LATER = "Advice appears after a week of readings ({} days so far)."
+        / "Ushauri utaonekana baada ya wiki ya usomaji (siku {} hadi sasa)."
+        / "有一周读数后将显示建议（目前 {} 天）。";
+    NOTHING_STANDS_OUT = "Nothing stands out in your last weeks: your use looks steady."
+        / "Hakuna jambo la kipekee katika wiki zako za karibuni: matumizi yako ni thabiti."
+        / "最近几周没有异常：您的用量很平稳。";
+    BUYS_ABOUT = "{} buys about {} {} at today's prices"
+        / "{} inanunua takriban {} {} kwa bei za leo"
+        / "按今日价格，{} 约可购买 {} {}";
+    MORE_THAN_ANY = "{} is more than this tariff charges for any use"
+        / "{} ni zaidi ya gharama ya matumizi yoyote kwa ushuru huu"
+        / "{} 超过该费率下任何用量的费用";
+    LASTS_AVERAGE = "{}. At your average of {} {} a day, with the daily charge, it lasts about {} days."
+        / "{}. Kwa wastani wako wa {} {} kwa siku, pamoja na ada ya kila siku, litadumu takriban siku {}."
+        / "{}。按您日均 {} {} 的用量（含每日固定费），约可用 {} 天。";
+    SENTENCE = "{}." / "{}." / "{}。";
+    POSITIVE_NUMBER = "Write a positive number, like 12.5."
+        / "Andika namba chanya, kama 12.5."
+        / "请输入正数，例如 12.5。";
+    BAND_PEAK = "Peak hours" / "Saa za kilele" / "高峰时段";
+    BAND_SHOULDER = "Shoulder hours" / "Saa za kati" / "平段时段";
+    BAND_FLAT = "Normal hours" / "Saa za kawaida" / "普通时段";
+    BAND_VALLEY = "Night (off-peak)" / "Usiku (nje ya kilele)" / "夜间（低谷）";
+}
+
+words! {
+    // Usage graphs, continued.
+    BEFORE = "← Before" / "← Kabla" / "← 上一段";
+    AFTER = "After →" / "Baadaye →" / "下一段 →";
+    SHOW_IN = "Show" / "Onyesha" / "显示";
+    KEY_THIS = " this period " / " kipindi hiki " / " 本期 ";
+    KEY_BEFORE = " the one before " / " kipindi kilichopita " / " 上期 ";
+    KEY_MEDIAN = " the building's median household, per bar"
+        / " kaya ya kati ya jengo, kwa kila nguzo"
+        / " 本楼住户中位数（每柱）";
+    THIS_PERIOD = "This period" / "Kipindi hiki" / "本期";
+    THE_ONE_BEFORE = "The one before" / "Kilichopita" / "上期";
+    IN_TOTAL = "{}: {} in total" / "{}: {} kwa jumla" / "{}：共 {}";
+    SINCE_DAY = " (since {})" / " (tangu {})" / "（自 {} 起）";
+    FULL_STOP = "." / "." / "。";
+    ABOUT_SAME = " About the same as the period before."
+        / " Karibu sawa na kipindi kilichopita."
+        / "与上期大致相同。";
+    MORE_THAN_BEFORE = " {}% more than the period before."
+        / " {}% zaidi ya kipindi kilichopita."
+        / "比上期多 {}%。";
+    LESS_THAN_BEFORE = " {}% less than the period before."
+        / " {}% chini ya kipindi kilichopita."
+        / "比上期少 {}%。";
+    MEDIAN_HOUSEHOLD = " The building's median household: {} ({} households)."
+        / " Kaya ya kati ya jengo: {} (kaya {})."
+        / "本楼住户中位数：{}（{} 户）。";
+    TOO_FEW = " Too few households in the building to compare with."
+        / " Kaya ni chache mno katika jengo kulinganisha."
+        / "本楼住户太少，无法比较。";
+}
+
+words! {
+    // Topping up.
+    BETWEEN = "Between {} and {} {}." / "Kati ya {} na {} {}." / "{} 至 {} {}。";
+    AT_LEAST = "At least {} {}." / "Angalau {} {}." / "至少 {} {}。";
+    NO_ONLINE_PAYMENTS = "This site takes no online payments yet: pay at the desk."
+        / "Eneo hili bado halipokei malipo ya mtandaoni: lipa ofisini."
+        / "本站点暂不支持在线支付：请到服务台缴费。";
+    AMOUNT = "Amount" / "Kiasi" / "金额";
+    PAY_WITH = "Pay with" / "Lipa kwa" / "支付方式";
+    MPESA_PHONE = "M-Pesa phone number" / "Namba ya simu ya M-Pesa" / "M-Pesa 手机号";
+    PAY = "Pay" / "Lipa" / "支付";
+    PAYMENTS = "Payments" / "Malipo" / "付款记录";
+    NO_PAYMENTS = "No payments yet." / "Bado hakuna malipo." / "暂无付款。";
+
+    // A payment.
+    PAYMENT = "Payment" / "Malipo" / "付款";
+    CHECK_PHONE = "Check your phone: enter your M-Pesa PIN to pay. This page updates by itself."
+        / "Angalia simu yako: weka PIN ya M-Pesa kulipa. Ukurasa huu hujisasisha wenyewe."
+        / "请查看手机：输入 M-Pesa 密码完成支付。本页面会自动更新。";
+    WAITING_PROVIDER = "Waiting for the payment provider. This page updates by itself."
+        / "Tunasubiri mtoa huduma wa malipo. Ukurasa huu hujisasisha wenyewe."
+        / "正在等待支付服务商。本页面会自动更新。";
+    THANK_YOU = "Thank you: the money is on the account."
+        / "Asante: pesa imeingia kwenye akaunti."
+        / "谢谢：款项已到账。";
+    DID_NOT_GO_THROUGH = "The payment did not go through. Nothing was taken."
+        / "Malipo hayakufanikiwa. Hakuna kilichokatwa."
+        / "支付未成功，未扣款。";
+    NEEDS_A_LOOK = "The provider's answer needs a look from the site's staff."
+        / "Jibu la mtoa huduma linahitaji kuangaliwa na wafanyakazi."
+        / "服务商的回复需由站点工作人员核查。";
+    WENT_BACK = "This payment went back." / "Malipo haya yamerudishwa." / "此笔付款已退回。";
+    PAID_TO = "To" / "Kwa" / "收款方";
+    PAYEE_ACCOUNT = "{} · account {}" / "{} · akaunti {}" / "{} · 账户 {}";
+    THROUGH = "Through" / "Kupitia" / "渠道";
+    REASON = "Reason" / "Sababu" / "原因";
+    CONTINUE_TO_PAY = "Continue to the payment page" / "Endelea kwenye ukurasa wa malipo" / "前往支付页面";
+    ACCOUNT_NOW = "Your account now" / "Akaunti yako sasa" / "您的账户现状";
+    SEE_ACCOUNT = "See the account" / "Tazama akaunti" / "查看账户";
+    STATUS_PENDING = "Waiting for the payment" / "Inasubiri malipo" / "等待付款";
+    STATUS_PAID = "Paid" / "Imelipwa" / "已支付";
+    STATUS_FAILED = "Not paid" / "Haijalipwa" / "未支付";
+    STATUS_CONFLICT = "Being checked by the site" / "Inakaguliwa na eneo" / "站点核查中";
+    STATUS_REFUNDED = "Refunded" / "Imerejeshwa" / "已退款";
+    STATUS_CHARGED_BACK = "Charged back" / "Imerudishwa na benki" / "已拒付";
+}
+
+words! {
+    WHEN = "When" / "Lini" / "时间";
+    HOW = "How" / "Vipi" / "方式";
+    STATUS = "Status" / "Hali" / "状态";
+}
+
+words! {
+    // Push on this device.
+    PUSH_ON_SAID = "Notices are on for this device." / "Arifa zimewashwa kwenye kifaa hiki." / "本设备已开启通知。";
+    PUSH_OFF_SAID = "Notices are off for this device." / "Arifa zimezimwa kwenye kifaa hiki." / "本设备已关闭通知。";
+    CHECKING_BROWSER = "Checking what this browser can do…" / "Inakagua uwezo wa kivinjari hiki…" / "正在检查此浏览器的功能…";
+    NO_PUSH = "This browser cannot receive push notices. Install the app from a current browser, or read your notices below."
+        / "Kivinjari hiki hakiwezi kupokea arifa. Sakinisha programu kutoka kivinjari cha kisasa, au soma arifa zako hapa chini."
+        / "此浏览器无法接收推送通知。请用新版浏览器安装应用，或在下方查看通知。";
+    PUSH_IS_ON = "Push notices are on for this device." / "Arifa za papo hapo zimewashwa kwenye kifaa hiki." / "本设备的推送通知已开启。";
+    TURN_OFF = "Turn off on this device" / "Zima kwenye kifaa hiki" / "在本设备关闭";
+    PUSH_OFFER = "Get warned here before your credit runs out, when supply is cut or back, of payments and of alarms."
+        / "Pata tahadhari hapa kabla salio halijaisha, huduma inapokatwa au kurudi, kuhusu malipo na kengele."
+        / "在余额用完之前、停供或恢复供应时，以及收到付款和警报时，在此接收提醒。";
+    TURN_ON = "Turn on notices on this device" / "Washa arifa kwenye kifaa hiki" / "在本设备开启通知";
+}
+
+words! {
+    // A meter.
+    METER_TITLE = "{} meter {}" / "Mita ya {} {}" / "{}表 {}";
+    SUPPLY = "Supply: " / "Huduma: " / "供应：";
+    METER_REPORTS = " (meter reports {})" / " (mita inaripoti {})" / "（表计报告：{}）";
+    NOT_REPORTED = "not reported" / "haijaripotiwa" / "未报告";
+    OUT_OF_SERVICE = "out of service" / "haitumiki" / "已停用";
+    ONLINE = "online" / "mtandaoni" / "在线";
+    OFFLINE = "offline" / "nje ya mtandao" / "离线";
+    UNIT = "Unit" / "Nyumba" / "房间";
+    LAST_SEEN = "Last seen" / "Ilionekana mwisho" / "最近在线";
+    NEVER = "never" / "haijawahi" / "从未";
+    READING_AT = "{} at {}" / "{} saa {}" / "{}（{}）";
+    SIGNAL = "Signal" / "Mawimbi" / "信号";
+    BATTERY = "Battery" / "Betri" / "电池";
+    MAINS = "mains" / "umeme wa gridi" / "市电";
+    CLOCK = "Clock" / "Saa ya mita" / "时钟";
+    TRANSPORT = "Transport" / "Mawasiliano" / "通信";
+    SLEEPS = ", sleeps between uplinks" / ", hulala kati ya mawasiliano" / "，上报间隔休眠";
+    MULTIPLIER = "Multiplier" / "Kizidishi" / "倍率";
+    INSTALLED = "Installed" / "Ilisakinishwa" / "安装时间";
+    COMMANDS = "Commands" / "Amri" / "指令";
+    COMMAND = "Command" / "Amri" / "指令";
+    WHY = "Why" / "Kwa nini" / "原因";
+    ATTEMPTS = "Attempts" / "Majaribio" / "尝试次数";
+    QUEUED = "Queued" / "Imepangwa" / "排队时间";
+}
+
+words! {
+    // Paying for someone.
+    PAY_FOR_ACCOUNT = "Pay for an account" / "Lipia akaunti" / "为账户缴费";
+    PAY_FOR_ACCOUNT_WHY = "Top up anyone's water, electricity or gas: enter the account number from a receipt or the meter's serial number."
+        / "Ongeza salio la maji, umeme au gesi la mtu yeyote: weka namba ya akaunti kutoka kwenye risiti au namba ya mita."
+        / "为任何人的水、电或燃气充值：输入收据上的账户号或表号。";
+    ACCOUNT_OR_METER = "Account or meter number" / "Namba ya akaunti au ya mita" / "账户号或表号";
+    FIND = "Find" / "Tafuta" / "查找";
+    YOUR_EMAIL_RECEIPT = "Your e-mail (for the receipt; card payments need it)"
+        / "Barua pepe yako (kwa risiti; malipo ya kadi yanaihitaji)"
+        / "您的邮箱（用于收据；银行卡支付必填）";
+    ALL_UTILITIES = "All utilities" / "Huduma zote" / "全部";
+}
+
+words! {
+    // Passwords.
+    CHOOSE_PASSWORD = "Choose a password" / "Chagua nenosiri" / "设置密码";
+    INITIAL_PASSWORD = "You signed in with an initial password. Choose your own to go on."
+        / "Umeingia kwa nenosiri la awali. Chagua lako ili uendelee."
+        / "您使用初始密码登录。请设置自己的密码以继续。";
+    CURRENT_PASSWORD = "Current password" / "Nenosiri la sasa" / "当前密码";
+    NEW_PASSWORD = "New password (at least {} characters)"
+        / "Nenosiri jipya (angalau herufi {})"
+        / "新密码（至少 {} 个字符）";
+    NEW_PASSWORD_AGAIN = "New password again" / "Nenosiri jipya tena" / "再次输入新密码";
+    SAVE_PASSWORD = "Save password" / "Hifadhi nenosiri" / "保存密码";
+}

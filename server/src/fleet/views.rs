@@ -63,6 +63,7 @@ struct AlarmRow {
     status: String,
     detail: String,
     opened_at: DateTime<Utc>,
+    time_zone: String,
 }
 
 impl From<AlarmRow> for AlarmView {
@@ -79,14 +80,19 @@ impl From<AlarmRow> for AlarmView {
             severity: row.severity,
             status: row.status,
             detail: row.detail,
+            // Sites' zones are checked when set; UTC is what an unreadable one would mean.
+            opened_local: row.time_zone.parse::<chrono_tz::Tz>().map_or_else(
+                |_| row.opened_at.naive_utc(),
+                |tz| row.opened_at.with_timezone(&tz).naive_local(),
+            ),
             opened_at: row.opened_at,
         }
     }
 }
 
 const ALARM_SELECT: &str = "SELECT a.id, a.site_id, u.name AS unit_name, m.serial, a.meter_id, a.kind, a.severity, \
-     a.status, a.detail, a.opened_at FROM alarms a LEFT JOIN units u ON u.id = a.unit_id \
-     LEFT JOIN meters m ON m.id = a.meter_id";
+     a.status, a.detail, a.opened_at, si.time_zone FROM alarms a JOIN sites si ON si.id = a.site_id \
+     LEFT JOIN units u ON u.id = a.unit_id LEFT JOIN meters m ON m.id = a.meter_id";
 
 #[derive(sqlx::FromRow)]
 struct MeterRow {

@@ -446,7 +446,7 @@ async fn only_listed_push_services_are_accepted_and_signing_out_forgets_the_brow
         .await
         .json();
     assert_eq!(settings["devices"][0]["label"], "Test browser");
-    assert_eq!(settings["time_zone"], "Africa/Nairobi");
+    assert_eq!(settings["zone"]["name"], "Africa/Nairobi");
 
     // Someone else cannot remove it; signing out on that browser does, and clears its caches.
     let neighbour = app.sign_in("a102@demo.example", demo::PASSWORD).await;
