@@ -108,13 +108,18 @@ test('a visitor picks Kiswahili at the foot of the page and the resident pages f
   const reading = await page.locator('.account .facts dd').nth(1).textContent();
   assert.match(reading, /^(\d\d\/\d\d\/\d{4} \d\d:\d\d|—)$/);
   await screenshot(page, 'resident-home-sw-360px');
-  // The choice is the person's: it is kept for their notices and comes back at sign-in.
+  // Chosen before signing in, it changes the pages only; chosen signed in, it is the person's
+  // and their notices follow.
   await page.getByRole('link', { name: 'Arifa' }).click();
   await page.waitForURL(`${BASE}/notifications`);
-  assert.equal(await page.inputValue('select[name="locale"]'), 'sw');
+  await page.getByRole('heading', { name: 'Arifa', exact: true }).waitFor();
+  await hydrated(page);
+  assert.equal(await page.inputValue('select[name="locale"]'), '');
   await page.getByRole('button', { name: 'English' }).click();
   await page.getByRole('heading', { name: 'Notices', exact: true }).waitFor();
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  await hydrated(page);
+  assert.equal(await page.inputValue('select[name="locale"]'), 'en');
   assertNoProblems(problems);
   await context.close();
 });
