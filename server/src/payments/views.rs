@@ -128,14 +128,11 @@ impl Payments {
         Ok(())
     }
 
-    /// The open wallet a number names, on any site: an account number, or a meter serial.
     /// The clock of the site an account belongs to, for the times its pages show.
     async fn site_zone(&self, account: AccountId) -> Result<SiteZone, AppError> {
         let name: String = on_db!(&self.engine.db, pool => {
             sqlx::query_scalar(
-                "SELECT s.time_zone FROM wallets w JOIN units u ON u.id = w.unit_id \
-                 JOIN buildings b ON b.id = u.building_id JOIN sites s ON s.id = b.site_id \
-                 WHERE w.account_id = $1",
+                "SELECT s.time_zone FROM wallets w JOIN sites s ON s.id = w.site_id WHERE w.account_id = $1",
             )
             .bind(account.0)
             .fetch_one(pool)
@@ -146,6 +143,7 @@ impl Payments {
         Ok(crate::engine::site_zone(tz, Utc::now()))
     }
 
+    /// The open wallet a number names, on any site: an account number, or a meter serial.
     async fn public_wallet(&self, reference: &str) -> Result<Option<(i64, i64)>, sqlx::Error> {
         let sites: Vec<i64> = on_db!(&self.engine.db, pool => {
             sqlx::query_scalar(
