@@ -407,6 +407,11 @@ fn protected_at_zero(locale: Locale) -> (&'static str, String) {
     (title, body.to_owned())
 }
 
+/// An alarm kind's name as the notices give it, for pages in Kiswahili or Chinese.
+pub fn alarm_title(alarm: &str, locale: Locale) -> &'static str {
+    alarm_words(locale, alarm, None).0
+}
+
 fn alarm_words(locale: Locale, alarm: &str, detail: Option<&str>) -> (&'static str, String) {
     use Locale::*;
     let (title, body): (&'static str, &'static str) = match (alarm, locale) {
@@ -617,5 +622,12 @@ mod tests {
             Some(Category::LowBalance)
         );
         assert_eq!(Category::of_kind("alarm_tamper"), Some(Category::Alarms));
+    }
+
+    #[test]
+    fn an_alarm_is_named_in_the_page_s_language() {
+        assert_eq!(alarm_title("gas_leak", Locale::Sw), "Gesi inavuja");
+        assert_eq!(alarm_title("overload", Locale::Zh), "用电过载");
+        assert_eq!(alarm_title("tamper", Locale::Zh), "电表告警");
     }
 }

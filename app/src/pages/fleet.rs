@@ -9,7 +9,7 @@ use crate::api::fleet::{
 use crate::domain::fleet::{
     AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
 };
-use crate::domain::zone::SiteZone;
+use crate::domain::{i18n::Locale, notices::alarm_title, zone::SiteZone};
 use crate::pages::{error_view, faults::FaultList, form_error, live, locale::use_locale, words::*};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -228,7 +228,12 @@ pub fn AlarmTable(alarms: Vec<AlarmView>, step: Option<ServerAction<AlarmStep>>)
                     });
                     view! {
                         <li class=format!("alarm severity-{} status-{}", alarm.severity, alarm.status) data-kind=alarm.kind.clone()>
-                            <strong>{alarm.label}</strong>
+                            <strong>{match l {
+                                // The staff's labels are finer (a meter offline, a tamper); the
+                                // notices' words cover what residents are shown.
+                                Locale::En => alarm.label.clone(),
+                                other => alarm_title(&alarm.kind, other).to_owned(),
+                            }}</strong>
                             {(!place.is_empty()).then(|| view! { " · " {alarm.meter_id.map_or_else(
                                 || view! { <span>{place.clone()}</span> }.into_any(),
                                 |id| view! { <a href=format!("/meters/{id}")>{place.clone()}</a> }.into_any(),
