@@ -35,7 +35,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             // The pages speak the person's language: the one they chose for their notices, else
             // the one they picked before signing in, else their site's.
             let settings = ports.notifications.settings(&caller).await?;
-            let chosen = super::ssr::chosen_language();
+            let chosen = crate::pages::locale::cookie_locale();
             super::ssr::remember_language(Some(
                 settings
                     .preferences

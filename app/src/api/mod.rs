@@ -94,17 +94,6 @@ pub(crate) mod ssr {
         }
     }
 
-    /// The language the request's cookie names, if any.
-    pub fn chosen_language() -> Option<crate::domain::i18n::Locale> {
-        let parts = use_context::<axum::http::request::Parts>()?;
-        parts
-            .headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .find_map(crate::domain::i18n::Locale::from_cookies)
-    }
-
     /// Sets the HTTP status for an error, both for a server-function call and for a page
     /// rendered on the server, and passes the result on.
     pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {

@@ -121,9 +121,13 @@ pub async fn save_notification_settings(
                 .notifications
                 .save_preferences(&caller, preferences)
                 .await?;
-            // The pages follow the language the notices are written in.
-            let site = ports.notifications.settings(&caller).await?.site_locale;
-            super::ssr::remember_language(Some(locale.unwrap_or(site)));
+            // The pages follow the language the notices are written in (the site's, when the
+            // person chose none: only then is it looked up).
+            let page_locale = match locale {
+                Some(locale) => locale,
+                None => ports.notifications.settings(&caller).await?.site_locale,
+            };
+            super::ssr::remember_language(Some(page_locale));
             Ok(())
         }
         .await,

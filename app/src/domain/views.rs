@@ -239,16 +239,20 @@ impl AccountView {
     }
 
     pub fn title_in(&self, locale: Locale) -> String {
-        let what = match self.utility {
-            Some(utility) => utility.label_in(locale),
-            None => Words {
-                en: "All utilities",
-                sw: "Huduma zote",
-                zh: "全部",
-            }
-            .get(locale),
-        };
-        format!("{what} · {}", self.unit)
+        format!("{} · {}", utilities_label(self.utility, locale), self.unit)
+    }
+}
+
+/// What an account pays for: its utility, or all of them for a wallet shared by the unit.
+pub fn utilities_label(utility: Option<Utility>, locale: Locale) -> &'static str {
+    match utility {
+        Some(utility) => utility.label_in(locale),
+        None => Words {
+            en: "All utilities",
+            sw: "Huduma zote",
+            zh: "全部",
+        }
+        .get(locale),
     }
 }
 

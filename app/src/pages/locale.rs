@@ -22,7 +22,7 @@ pub fn request_locale() -> Locale {
                 .collect::<Vec<_>>()
                 .join(separator)
         };
-        Locale::from_cookies(&header(header::COOKIE, "; "))
+        cookie_locale()
             .or_else(|| Locale::from_accept_language(&header(header::ACCEPT_LANGUAGE, ",")))
             .unwrap_or_default()
     }
@@ -34,6 +34,17 @@ pub fn request_locale() -> Locale {
             .map(|tag| Locale::from_tag(&tag))
             .unwrap_or_default()
     }
+}
+
+/// The language the request's cookie names, if any (the one chosen earlier).
+#[cfg(feature = "ssr")]
+pub fn cookie_locale() -> Option<Locale> {
+    use_context::<axum::http::request::Parts>()?
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(Locale::from_cookies)
 }
 
 /// The page's language, as `App` provided it.

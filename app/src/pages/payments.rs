@@ -222,9 +222,7 @@ fn PublicPayForm(payee: PublicPayee, start: ServerAction<StartPublicPayment>) ->
             .unwrap_or_default(),
     );
     let l = use_locale();
-    let what = payee
-        .utility
-        .map_or(ALL_UTILITIES.get(l), |u| u.label_in(l));
+    let what = crate::domain::views::utilities_label(payee.utility, l);
     let limits = limits_text(l, &payee.minimum, payee.maximum.as_deref(), &payee.currency);
     let presets = preset_buttons(&payee.presets, &payee.currency, amount);
     let choices = provider_choices(&payee.providers, provider);

@@ -322,7 +322,6 @@ words! {
     YOUR_EMAIL_RECEIPT = "Your e-mail (for the receipt; card payments need it)"
         / "Barua pepe yako (kwa risiti; malipo ya kadi yanaihitaji)"
         / "您的邮箱（用于收据；银行卡支付必填）";
-    ALL_UTILITIES = "All utilities" / "Huduma zote" / "全部";
 }
 
 words! {
