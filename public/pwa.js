@@ -99,7 +99,10 @@
     (event) => {
       const form = event.target;
       if (form instanceof HTMLFormElement && new URL(form.action, window.location.href).pathname === "/api/sign_out") {
-        window.prepaidPwa.clear();
+        // The form is an ordinary post that leaves the page: hold it until the clearing is
+        // done (form.submit() does not fire this event again).
+        event.preventDefault();
+        window.prepaidPwa.clear().finally(() => form.submit());
       }
     },
     true,

@@ -14,11 +14,10 @@ pub mod pwa;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, Meta, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, SsrMode,
+    SsrMode,
     components::{Route, Router, Routes},
     path,
 };
-use pages::manager::routes::{ManagerHomeRoute, SiteFleetRoute, SitePaymentsRoute, SiteRoute};
 
 /// The HTML document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -30,7 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options=options.clone()/>
+                <HydrationScripts options=options.clone() islands=true/>
                 <HashedStylesheet options id="leptos"/>
                 <link rel="manifest" href="/manifest.webmanifest"/>
                 <link rel="icon" href="/icons/icon.svg" type="image/svg+xml"/>
@@ -49,13 +48,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(pages::locale::request_locale());
-    // Effects run only in the browser, once the WebAssembly has taken over the page: the
-    // marker tells tests (and curious people) that hydration happened.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Title formatter=|page: String| format!("{page} · Prepaid")/>
         <Meta name="description" content="Prepaid water, electricity and gas"/>
@@ -78,7 +70,7 @@ pub fn App() -> impl IntoView {
                         view=pages::notifications::NotificationsPage
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/manage") view={Lazy::<ManagerHomeRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/manage") view=pages::manager::home::ManagerHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/accounts/:id") view=pages::accounts::AccountPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/accounts/:id/top-up")
@@ -94,18 +86,18 @@ pub fn App() -> impl IntoView {
                     />
                     <Route
                         path=path!("/manage/sites/:id/payments")
-                        view={Lazy::<SitePaymentsRoute>::new()}
+                        view=pages::payments::SitePaymentsPage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/meters/:id") view=pages::fleet::MeterPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/manage/sites/:id/fleet")
-                        view={Lazy::<SiteFleetRoute>::new()}
+                        view=pages::fleet::SiteFleetPage
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/manage/sites/:id")
-                        view={Lazy::<SiteRoute>::new()}
+                        view=pages::manager::site::SitePage
                         ssr=SsrMode::Async
                     />
                 </Routes>

@@ -79,6 +79,13 @@ export async function openPage(browser, viewport = { width: 1280, height: 900 })
 /** Waits until the WebAssembly bundle has taken over the page. */
 export async function hydrated(page) {
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  // Pages are server-rendered; only their islands run WebAssembly, lazy ones once their
+  // chunk has arrived. Each counts itself on <body> when hydrated.
+  await page.waitForFunction(
+    () => Number(document.body.dataset.islands ?? 0) >= document.querySelectorAll('leptos-island').length,
+    null,
+    { timeout: 30_000 },
+  );
 }
 
 export async function signIn(page, email, password = PASSWORD) {

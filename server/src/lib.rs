@@ -1,3 +1,5 @@
+#![recursion_limit = "256"]
+
 //! The prepaid platform's engine and server: storage, sign-in and sessions, the site model,
 //! and the HTTP router. Usable without Leptos' build tooling, so tests start it directly.
 

@@ -95,14 +95,30 @@ pub(crate) mod ssr {
     }
 
     /// Sets the HTTP status for an error, both for a server-function call and for a page
-    /// rendered on the server, and passes the result on.
+    /// rendered on the server, and passes the result on. Not for a browser's plain form post:
+    /// it keeps the redirect the server function answers it with (back to the form's page,
+    /// the error in the address), which a 4xx status would stop there.
     pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if let Err(error) = &result
+            && !is_form_post()
             && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
             && let Ok(status) = axum::http::StatusCode::from_u16(error.status())
         {
             response.set_status(status);
         }
         result
+    }
+
+    /// Is this request a form the browser posted itself (no WebAssembly in between)? Page
+    /// loads are GETs; calls from islands ask for JSON, not HTML.
+    fn is_form_post() -> bool {
+        use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            parts.method == axum::http::Method::POST
+                && parts
+                    .headers
+                    .get(axum::http::header::ACCEPT)
+                    .and_then(|accept| accept.to_str().ok())
+                    .is_some_and(|accept| accept.contains("text/html"))
+        })
     }
 }

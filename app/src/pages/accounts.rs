@@ -3,9 +3,16 @@
 //! meter) and the desk's (cash top-up with a receipt, adjustments) where the viewer may.
 
 use crate::api::accounts::{
-    AdjustAccount, CashTopUp, ConfirmArmed, TakeEmergencyCredit, load_account,
+    AdjustAccount, CashTopUp, ConfirmArmed, TakeEmergencyCredit, account_planner, account_usage,
+    load_account,
 };
+use crate::api::fleet::account_faults;
 use crate::domain::zone::SiteZone;
+use crate::domain::{
+    faults::FaultView,
+    planner::Planner,
+    usage::{Span, UsageChart},
+};
 use crate::domain::{
     supply::SupplyState,
     views::{
@@ -13,55 +20,47 @@ use crate::domain::{
         StatementLine, statement_csv,
     },
 };
+use crate::error::AppError;
 use crate::pages::{
-    error_view,
-    faults::{FaultData, FaultReporting},
-    form_error,
-    payments::data_url,
-    planner::{PlannerData, PlannerSection, planner_data},
-    usage::{UsageData, UsageGraph},
+    error_view, faults::FaultReporting, form_error, payments::data_url, planner::PlannerView,
+    usage::UsageGraph,
 };
 use crate::pages::{locale::use_locale, words::*};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let params = use_params_map();
-    let cash = ServerAction::<CashTopUp>::new();
-    let adjust = ServerAction::<AdjustAccount>::new();
-    let emergency = ServerAction::<TakeEmergencyCredit>::new();
-    let armed = ServerAction::<ConfirmArmed>::new();
-    // Every completed action reloads the account.
-    let changes = move || {
-        (
-            cash.version().get(),
-            adjust.version().get(),
-            emergency.version().get(),
-            armed.version().get(),
-        )
-    };
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let account = Resource::new(move || (id.get(), changes()), |(id, _)| load_account(id));
-    // Every resource the page shows is made here, before the first `Suspense` (see `UsageData`).
-    let sections = Sections {
-        usage: UsageData::new(id),
-        planner: planner_data(id),
-        faults: FaultData::new(id),
-    };
-    let actions = Actions {
-        cash,
-        adjust,
-        emergency,
-        armed,
-    };
+    let id = crate::pages::route_id();
+    // Read on the server only (nothing here is hydrated but the islands, which get their
+    // figures as props): the account, then what its sections show.
+    let page = Resource::new(
+        move || id.clone(),
+        |id| async move {
+            let detail = load_account(id.clone()).await?;
+            let usage = account_usage(id.clone(), Span::Month.as_str().to_owned(), String::new())
+                .await
+                .ok();
+            let planner = account_planner(id.clone()).await.ok().flatten();
+            let faults = if detail.may_choose {
+                account_faults(id).await.unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            Ok::<_, AppError>(Sections {
+                detail,
+                usage,
+                planner,
+                faults,
+            })
+        },
+    );
     let l = use_locale();
     view! {
         <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
-                match account.await {
-                    Ok(detail) => view! { <Account detail actions sections/> }.into_any(),
+                match page.await {
+                    Ok(sections) => view! { <Account sections/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -69,45 +68,80 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
-#[derive(Clone, Copy)]
-struct Actions {
-    cash: ServerAction<CashTopUp>,
-    adjust: ServerAction<AdjustAccount>,
-    emergency: ServerAction<TakeEmergencyCredit>,
-    armed: ServerAction<ConfirmArmed>,
-}
-
-/// What the page's sections show, each with its own resource.
-#[derive(Clone, Copy)]
+/// What the account page shows, gathered on the server.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Sections {
-    usage: UsageData,
-    planner: PlannerData,
-    faults: FaultData,
+    detail: AccountDetail,
+    usage: Option<UsageChart>,
+    planner: Option<Planner>,
+    faults: Vec<FaultView>,
 }
 
 #[component]
-fn Account(detail: AccountDetail, actions: Actions, sections: Sections) -> impl IntoView {
+fn Account(sections: Sections) -> impl IntoView {
+    let Sections {
+        detail,
+        usage,
+        planner,
+        faults,
+    } = sections;
     let account = detail.account.clone();
     let id = account.id.to_string();
+    let staff = detail.may_take_cash || detail.may_adjust;
     let l = use_locale();
     view! {
         <Title text=account.title_in(l)/>
         <p class="breadcrumb"><a href="/">{HOME.get(l)}</a></p>
         <h1>{account.title_in(l)}</h1>
-        <AccountCard account=account.clone() link=false/>
+        {if staff {
+            view! { <Desk detail=detail.clone()/> }.into_any()
+        } else {
+            view! { <AccountCard account=account.clone() link=false/> }.into_any()
+        }}
         {detail.may_choose.then(|| view! {
             <p><a class="button" href=format!("/accounts/{id}/top-up")>{TOP_UP.get(l)}</a></p>
-            <ResidentChoices account=account.clone() actions/>
-            <FaultReporting account=id.clone() nonce=detail.form_nonce.clone() data=sections.faults/>
+            <ResidentChoices account=account.clone()/>
+            <FaultReporting account=id.clone() nonce=detail.form_nonce.clone() faults/>
         })}
-        {detail.may_take_cash.then(|| view! { <CashForm id=id.clone() nonce=detail.form_nonce.clone() currency=account.currency.clone() actions/> })}
-        {detail.may_adjust.then(|| view! { <AdjustForm id=id.clone() nonce=detail.form_nonce.clone() actions/> })}
-        <UsageGraph data=sections.usage/>
-        <PlannerSection planner=sections.planner/>
+        {usage.map(|initial| view! { <UsageGraph account=id.clone() initial/> })}
+        {planner.map(|planner| view! { <PlannerView planner/> })}
         <Outboxes notices=detail.notices commands=detail.commands zone=detail.zone/>
-        <Statement lines=detail.lines currency=account.currency/>
+        {(!staff).then(|| view! { <Statement lines=detail.lines currency=account.currency/> })}
     }
     .into_any()
+}
+
+/// The desk's side of an account: its figures, cash and adjustments, the statement, all
+/// refreshed in place after each entry so the receipt and the new balance show together.
+#[island(lazy)]
+fn Desk(detail: AccountDetail) -> impl IntoView {
+    crate::pages::island_ready();
+    let cash = ServerAction::<CashTopUp>::new();
+    let adjust = ServerAction::<AdjustAccount>::new();
+    let detail = RwSignal::new(detail);
+    Effect::watch(
+        move || (cash.version().get(), adjust.version().get()),
+        move |_, _, _| {
+            let id = detail.with_untracked(|detail| detail.account.id.to_string());
+            leptos::task::spawn_local(async move {
+                if let Ok(fresh) = load_account(id).await {
+                    detail.set(fresh);
+                }
+            });
+        },
+        false,
+    );
+    move || {
+        let detail = detail.get();
+        let account = detail.account;
+        let id = account.id.to_string();
+        view! {
+            <AccountCard account=account.clone() link=false/>
+            {detail.may_take_cash.then(|| view! { <CashForm id=id.clone() nonce=detail.form_nonce.clone() currency=account.currency.clone() cash/> })}
+            {detail.may_adjust.then(|| view! { <AdjustForm id=id.clone() nonce=detail.form_nonce.clone() adjust/> })}
+            <StatementTable lines=detail.lines currency=account.currency/>
+        }
+    }
 }
 
 /// The headline figures of an account; a link to its page when shown in a list, and the
@@ -153,50 +187,60 @@ pub fn AccountCard(
     .into_any()
 }
 
+/// Emergency credit and reopening gas: forms the server answers by sending the page back
+/// (a failure comes back in the address and shows under its form), so no WebAssembly.
 #[component]
-fn ResidentChoices(account: AccountView, actions: Actions) -> impl IntoView {
+fn ResidentChoices(account: AccountView) -> impl IntoView {
     let id = account.id.to_string();
     let l = use_locale();
+    let actions = (
+        ServerAction::<TakeEmergencyCredit>::new(),
+        ServerAction::<ConfirmArmed>::new(),
+    );
+    let (emergency_action, armed_action) = actions;
     let emergency = account.emergency_available.clone().map(|amount| {
         let id = id.clone();
         view! {
-            <ActionForm action=actions.emergency attr:class="inline">
+            <ActionForm action=emergency_action attr:class="inline">
                 <input type="hidden" name="account" value=id/>
-                <button type="submit" disabled=move || actions.emergency.pending().get()>
-                    {TAKE_EMERGENCY.fill(l, &[&amount, &account.currency])}
-                </button>
+                <button type="submit">{TAKE_EMERGENCY.fill(l, &[&amount, &account.currency])}</button>
             </ActionForm>
-            {form_error(actions.emergency.value())}
+            {form_error(emergency_action.value())}
         }
     });
     let armed = (account.state == SupplyState::Armed).then(|| {
         view! {
-            <ActionForm action=actions.armed attr:class="inline">
+            <ActionForm action=armed_action attr:class="inline">
                 <input type="hidden" name="account" value=id.clone()/>
                 <p>{ARMED_CHECK.get(l)}</p>
                 <button type="submit">{ARMED_REOPEN.get(l)}</button>
             </ActionForm>
-            {form_error(actions.armed.value())}
+            {form_error(armed_action.value())}
         }
     });
     view! { <section class="choices">{emergency}{armed}</section> }.into_any()
 }
 
 #[component]
-fn CashForm(id: String, nonce: String, currency: String, actions: Actions) -> impl IntoView {
-    let receipt = move || actions.cash.value().get().and_then(Result::ok);
+fn CashForm(
+    id: String,
+    nonce: String,
+    currency: String,
+    cash: ServerAction<CashTopUp>,
+) -> impl IntoView {
+    let receipt = move || cash.value().get().and_then(Result::ok);
     view! {
         <details class="card money-form" open>
             <summary>"Take cash"</summary>
-            <ActionForm action=actions.cash>
+            <ActionForm action=cash>
                 <input type="hidden" name="account" value=id/>
                 <input type="hidden" name="nonce" value=nonce/>
                 <label>{format!("Amount ({currency})")}
                     <input type="text" name="amount" inputmode="decimal" required autocomplete="off"/>
                 </label>
-                <button type="submit" disabled=move || actions.cash.pending().get()>"Record cash top-up"</button>
+                <button type="submit" disabled=move || cash.pending().get()>"Record cash top-up"</button>
             </ActionForm>
-            {form_error(actions.cash.value())}
+            {form_error(cash.value())}
             {move || receipt().map(|receipt| view! {
                 <p class="notice receipt" role="status">
                     {if receipt.repeated { "Already recorded. " } else { "" }}
@@ -210,12 +254,12 @@ fn CashForm(id: String, nonce: String, currency: String, actions: Actions) -> im
 }
 
 #[component]
-fn AdjustForm(id: String, nonce: String, actions: Actions) -> impl IntoView {
-    let done = move || actions.adjust.value().get().is_some_and(|r| r.is_ok());
+fn AdjustForm(id: String, nonce: String, adjust: ServerAction<AdjustAccount>) -> impl IntoView {
+    let done = move || adjust.value().get().is_some_and(|r| r.is_ok());
     view! {
         <details class="card money-form">
             <summary>"Adjust the balance"</summary>
-            <ActionForm action=actions.adjust>
+            <ActionForm action=adjust>
                 <input type="hidden" name="account" value=id/>
                 <input type="hidden" name="nonce" value=nonce/>
                 <label>"Amount (negative to take away)"
@@ -224,9 +268,9 @@ fn AdjustForm(id: String, nonce: String, actions: Actions) -> impl IntoView {
                 <label>"Reason (kept in the audit log)"
                     <input type="text" name="reason" required maxlength="200"/>
                 </label>
-                <button type="submit" disabled=move || actions.adjust.pending().get()>"Adjust"</button>
+                <button type="submit" disabled=move || adjust.pending().get()>"Adjust"</button>
             </ActionForm>
-            {form_error(actions.adjust.value())}
+            {form_error(adjust.value())}
             {move || done().then(|| view! { <p class="notice" role="status">"Adjusted."</p> })}
         </details>
     }
@@ -269,8 +313,14 @@ fn Outboxes(notices: Vec<NoticeLine>, commands: Vec<CommandLine>, zone: SiteZone
 
 /// The account's transactions, filtered in the browser by what they were and by date, with
 /// the lines shown downloadable as CSV.
-#[component]
+#[island(lazy)]
 fn Statement(lines: Vec<StatementLine>, currency: String) -> impl IntoView {
+    crate::pages::island_ready();
+    view! { <StatementTable lines currency/> }
+}
+
+#[component]
+fn StatementTable(lines: Vec<StatementLine>, currency: String) -> impl IntoView {
     if lines.is_empty() {
         return view! { <p class="empty">{NO_TRANSACTIONS.get(use_locale())}</p> }.into_any();
     }

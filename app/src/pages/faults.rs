@@ -3,34 +3,30 @@
 
 use crate::api::fleet::{CloseFault, ReportFault, account_faults};
 use crate::domain::faults::{FaultKind, FaultView, MAX_DETAILS};
-use crate::error::AppError;
 use crate::pages::form_error;
 use crate::pages::{locale::use_locale, words::*};
 use leptos::prelude::*;
 
-/// The resident's reports and the action that adds one, made by the page before any
-/// `Suspense` (see `UsageData`).
-#[derive(Clone, Copy)]
-pub struct FaultData {
-    report: ServerAction<ReportFault>,
-    faults: Resource<Result<Vec<FaultView>, AppError>>,
-}
-
-impl FaultData {
-    pub fn new(account: Memo<String>) -> Self {
-        let report = ServerAction::<ReportFault>::new();
-        let faults = Resource::new(
-            move || (account.get(), report.version().get()),
-            |(account, _)| account_faults(account),
-        );
-        Self { report, faults }
-    }
-}
-
-/// "Report a fault" on the resident's account page, and what they reported before.
-#[component]
-pub fn FaultReporting(account: String, nonce: String, data: FaultData) -> impl IntoView {
-    let FaultData { report, faults } = data;
+/// "Report a fault" on the resident's account page, and what they reported before (as the
+/// server found them, then asked for again after each report).
+#[island(lazy)]
+pub fn FaultReporting(account: String, nonce: String, faults: Vec<FaultView>) -> impl IntoView {
+    crate::pages::island_ready();
+    let report = ServerAction::<ReportFault>::new();
+    let faults = RwSignal::new(faults);
+    let account_id = account.clone();
+    Effect::watch(
+        move || report.version().get(),
+        move |_, _, _| {
+            let account = account_id.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(fresh) = account_faults(account).await {
+                    faults.set(fresh);
+                }
+            });
+        },
+        false,
+    );
     let l = use_locale();
     let sent = move || report.value().get().and_then(Result::ok);
     view! {
@@ -55,16 +51,15 @@ pub fn FaultReporting(account: String, nonce: String, data: FaultData) -> impl I
                 <p class="notice fault-sent" role="status">{FAULT_SENT.fill(l, &[&id.to_string()])}</p>
             })}
         </details>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                faults.await.ok().filter(|faults| !faults.is_empty()).map(|faults| view! {
-                    <section class="faults">
-                        <h2>{YOUR_FAULTS.get(l)}</h2>
-                        <FaultList faults close=None/>
-                    </section>
-                })
-            })}
-        </Suspense>
+        {move || {
+            let faults = faults.get();
+            (!faults.is_empty()).then(|| view! {
+                <section class="faults">
+                    <h2>{YOUR_FAULTS.get(l)}</h2>
+                    <FaultList faults close=None/>
+                </section>
+            })
+        }}
     }
 }
 

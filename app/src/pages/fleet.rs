@@ -13,7 +13,6 @@ use crate::domain::{i18n::Locale, notices::alarm_title, zone::SiteZone};
 use crate::pages::{error_view, faults::FaultList, form_error, live, locale::use_locale, words::*};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use std::time::Duration;
 
 /// A time on the site's clock, written the page's way.
@@ -23,9 +22,16 @@ fn on_site(zone: &SiteZone) -> impl Fn(chrono::DateTime<chrono::Utc>) -> String 
     move |at| locale.date_time(zone.local(at))
 }
 
+/// `/meters/:id`: rendered on the server, brought to life in the browser as one island.
 #[component]
 pub fn MeterPage() -> impl IntoView {
-    let params = use_params_map();
+    let id = crate::pages::route_id();
+    view! { <MeterIsland id/> }
+}
+
+#[island(lazy)]
+fn MeterIsland(id: String) -> impl IntoView {
+    crate::pages::island_ready();
     let operate = ServerAction::<OperateMeter>::new();
     let replace = ServerAction::<ReplaceMeter>::new();
     let decommission = ServerAction::<DecommissionMeter>::new();
@@ -34,7 +40,7 @@ pub fn MeterPage() -> impl IntoView {
     let meter = Resource::new(
         move || {
             (
-                params.read().get("id").unwrap_or_default(),
+                id.clone(),
                 operate.version().get(),
                 decommission.version().get(),
                 step.version().get(),
@@ -313,9 +319,16 @@ fn Installed(meter: crate::domain::fleet::InstalledMeter) -> impl IntoView {
     }
 }
 
+/// `/manage/sites/:id/fleet`: rendered on the server, brought to life in the browser as one island.
 #[component]
 pub fn SiteFleetPage() -> impl IntoView {
-    let params = use_params_map();
+    let id = crate::pages::route_id();
+    view! { <SiteFleetIsland id/> }
+}
+
+#[island(lazy)]
+fn SiteFleetIsland(id: String) -> impl IntoView {
+    crate::pages::island_ready();
     let step = ServerAction::<AlarmStep>::new();
     let release = ServerAction::<ReleaseCutOffs>::new();
     let install = ServerAction::<InstallMeter>::new();
@@ -325,7 +338,7 @@ pub fn SiteFleetPage() -> impl IntoView {
     let fleet = Resource::new(
         move || {
             (
-                params.read().get("id").unwrap_or_default(),
+                id.clone(),
                 step.version().get(),
                 release.version().get(),
                 install.version().get(),

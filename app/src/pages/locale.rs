@@ -47,7 +47,8 @@ pub fn cookie_locale() -> Option<Locale> {
         .find_map(Locale::from_cookies)
 }
 
-/// The page's language, as `App` provided it.
+/// The page's language: as `App` provided it on the server; in an island in the browser,
+/// where no context from the page reaches, read back from `<html lang>`.
 pub fn use_locale() -> Locale {
-    use_context::<Locale>().unwrap_or_default()
+    use_context::<Locale>().unwrap_or_else(request_locale)
 }

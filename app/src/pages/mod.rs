@@ -20,17 +20,14 @@ pub mod words;
 
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
 /// How a page answers an error from its data: signed-out visitors go to the sign-in page,
 /// people with an initial password to the password page, everything else is said in words.
 pub fn error_view(error: AppError) -> AnyView {
     let l = locale::use_locale();
     match error {
-        AppError::Unauthenticated => view! { <Redirect path="/sign-in"/> }.into_any(),
-        AppError::PasswordChangeRequired => {
-            view! { <Redirect path="/account/password"/> }.into_any()
-        }
+        AppError::Unauthenticated => redirect("/sign-in"),
+        AppError::PasswordChangeRequired => redirect("/account/password"),
         AppError::Forbidden => view! {
             <section class="notice notice-denied" role="alert">
                 <h1>{words::NOT_ALLOWED.get(l)}</h1>
@@ -60,4 +57,46 @@ where
             view! { <p class="form-error" role="alert">{error.to_string()}</p> }
         })
     }
+}
+
+/// The page's `:id`, read on the server where the router runs (islands get it as a prop).
+pub fn route_id() -> String {
+    leptos_router::hooks::use_params_map()
+        .read_untracked()
+        .get("id")
+        .unwrap_or_default()
+}
+
+/// Sends the browser elsewhere: from the server with the response's status and `Location`,
+/// from an island (no router runs in the browser) by loading the page.
+fn redirect(path: &'static str) -> AnyView {
+    #[cfg(feature = "ssr")]
+    {
+        view! { <leptos_router::components::Redirect path/> }.into_any()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        go(path);
+        ().into_any()
+    }
+}
+
+/// Loads `url` in the browser: no client-side router runs in islands mode.
+pub fn go(url: &str) {
+    let _ = window().location().set_href(url);
+}
+
+/// Called first thing by every island: once hydrated it counts itself on `<body>` as
+/// `data-islands`, so a test (or pwa.js) can wait until every `leptos-island` is live,
+/// lazily loaded ones included.
+pub fn island_ready() {
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let count = body
+                .get_attribute("data-islands")
+                .and_then(|count| count.parse::<u32>().ok())
+                .unwrap_or(0);
+            let _ = body.set_attribute("data-islands", &(count + 1).to_string());
+        }
+    });
 }

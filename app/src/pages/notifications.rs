@@ -16,8 +16,15 @@ use crate::pwa;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 
+/// `/notifications`: rendered on the server, brought to life in the browser as one island.
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
+    view! { <NotificationsIsland/> }
+}
+
+#[island(lazy)]
+fn NotificationsIsland() -> impl IntoView {
+    crate::pages::island_ready();
     let save = ServerAction::<SaveNotificationSettings>::new();
     let l = use_locale();
     let remove = ServerAction::<UnsubscribePush>::new();

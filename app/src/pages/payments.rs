@@ -14,23 +14,13 @@ use crate::domain::payments::{
 };
 use crate::pages::{
     accounts::AccountCard,
-    error_view, form_error, live,
+    error_view, form_error, go, live,
     locale::use_locale,
     payouts::{Payouts, Reconcile},
     words::*,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-
-/// Sends the browser to `url`: our own pages by the router, a provider's by a full load.
-fn go(url: &str) {
-    if url.starts_with('/') {
-        use_navigate()(url, Default::default());
-    } else {
-        let _ = window().location().set_href(url);
-    }
-}
 
 /// Once a payment is stored, the payer goes to the provider's page (or to the payment's
 /// status page while their phone asks).
@@ -48,14 +38,18 @@ where
     });
 }
 
+/// `/accounts/:id/top-up`: rendered on the server, brought to life in the browser as one island.
 #[component]
 pub fn RechargePage() -> impl IntoView {
-    let params = use_params_map();
+    let id = crate::pages::route_id();
+    view! { <RechargeIsland id/> }
+}
+
+#[island(lazy)]
+fn RechargeIsland(id: String) -> impl IntoView {
+    crate::pages::island_ready();
     let start = ServerAction::<StartPayment>::new();
-    let options = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        load_recharge,
-    );
+    let options = Resource::new(move || id.clone(), load_recharge);
     follow_started(start.value());
     let l = use_locale();
     view! {
@@ -189,8 +183,15 @@ fn provider_choices(
 
 /// Pay for someone without signing in: find the account by its number (the payee's name is
 /// shown masked), then pay as a resident would.
+/// `/pay`: rendered on the server, brought to life in the browser as one island.
 #[component]
 pub fn PublicPayPage() -> impl IntoView {
+    view! { <PublicPayIsland/> }
+}
+
+#[island(lazy)]
+fn PublicPayIsland() -> impl IntoView {
+    crate::pages::island_ready();
     let find = ServerAction::<FindPayee>::new();
     let start = ServerAction::<StartPublicPayment>::new();
     follow_started(start.value());
@@ -320,14 +321,18 @@ fn History(payments: Vec<PaymentView>, zone: crate::domain::zone::SiteZone) -> i
     .into_any()
 }
 
+/// `/payments/:id`: rendered on the server, brought to life in the browser as one island.
 #[component]
 pub fn PaymentStatusPage() -> impl IntoView {
-    let params = use_params_map();
+    let id = crate::pages::route_id();
+    view! { <PaymentStatusIsland id/> }
+}
+
+#[island(lazy)]
+fn PaymentStatusIsland(id: String) -> impl IntoView {
+    crate::pages::island_ready();
     let tick = live::ticker(std::time::Duration::from_secs(2));
-    let page = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), tick.get()),
-        |(id, _)| load_payment(id),
-    );
+    let page = Resource::new(move || (id.clone(), tick.get()), |(id, _)| load_payment(id));
     let l = use_locale();
     view! {
         <Title text=PAYMENT.get(l)/>
@@ -385,15 +390,27 @@ fn Payment(page: PaymentPage) -> impl IntoView {
     .into_any()
 }
 
+/// `/pay/sandbox/:id`: rendered on the server, brought to life in the browser as one island.
 #[component]
 pub fn SandboxCheckoutPage() -> impl IntoView {
-    let params = use_params_map();
+    let id = crate::pages::route_id();
+    view! { <SandboxCheckoutIsland id/> }
+}
+
+#[island(lazy)]
+fn SandboxCheckoutIsland(id: String) -> impl IntoView {
+    crate::pages::island_ready();
     let decide = ServerAction::<SandboxDecide>::new();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let page = Resource::new(id, load_payment);
+    let page = Resource::new(
+        {
+            let id = id.clone();
+            move || id.clone()
+        },
+        load_payment,
+    );
     Effect::new(move |_| {
         if let Some(Ok(())) = decide.value().get() {
-            go(&format!("/payments/{}", id()));
+            go(&format!("/payments/{id}"));
         }
     });
     view! {
@@ -438,10 +455,20 @@ pub fn SandboxCheckoutPage() -> impl IntoView {
     }
 }
 
+/// `/manage/sites/:id/payments`: rendered on the server, brought to life in the browser as one island.
 #[component]
 pub fn SitePaymentsPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
+    let id = crate::pages::route_id();
+    let q = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("q")
+        .unwrap_or_default();
+    view! { <SitePaymentsIsland id q/> }
+}
+
+#[island(lazy)]
+fn SitePaymentsIsland(id: String, q: String) -> impl IntoView {
+    crate::pages::island_ready();
     let refund = ServerAction::<RefundPayment>::new();
     let resolve = ServerAction::<ResolveConflict>::new();
     let import = ServerAction::<ImportStatement>::new();
@@ -450,8 +477,8 @@ pub fn SitePaymentsPage() -> impl IntoView {
     let page = Resource::new(
         move || {
             (
-                params.read().get("id").unwrap_or_default(),
-                query.read().get("q").unwrap_or_default(),
+                id.clone(),
+                q.clone(),
                 refund.version().get() + import.version().get() + pay.version().get(),
                 resolve.version().get(),
             )

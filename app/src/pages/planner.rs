@@ -2,13 +2,11 @@
 //! top-up last", priced as the resident types by the tariff code that charges them, and
 //! advice drawn from their own use.
 
-use crate::api::accounts::account_planner;
 use crate::domain::{
     i18n::{Locale, Words},
     planner::{MIN_DAYS, Planner, fixed},
     tariff::BandKind,
 };
-use crate::error::AppError;
 use crate::pages::words::*;
 use leptos::prelude::*;
 use rust_decimal::Decimal;
@@ -17,27 +15,11 @@ use std::str::FromStr;
 /// The largest amount either box prices: beyond it a typing slip, not a plan.
 const MOST: i64 = 1_000_000_000;
 
-/// The planner's figures, asked for by the page before any `Suspense` (see `UsageData`).
-pub type PlannerData = Resource<Result<Option<Planner>, AppError>>;
-
-pub fn planner_data(account: Memo<String>) -> PlannerData {
-    Resource::new(move || account.get(), account_planner)
-}
-
-#[component]
-pub fn PlannerSection(planner: PlannerData) -> impl IntoView {
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                // A planner that cannot load leaves the rest of the page as it is.
-                planner.await.ok().flatten().map(|planner| view! { <PlannerView planner/> })
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn PlannerView(planner: Planner) -> impl IntoView {
+/// The planner, priced in the browser as the resident types: an island carrying the tariff
+/// and the site's band boundaries, so previews ask the server nothing.
+#[island(lazy)]
+pub fn PlannerView(planner: Planner) -> impl IntoView {
+    crate::pages::island_ready();
     let planner = StoredValue::new(planner);
     let locale = crate::pages::locale::use_locale();
     let quantity = RwSignal::new(String::new());

@@ -24,46 +24,35 @@ enum Measure {
     Cost,
 }
 
-/// The chart's choices and the figures they ask for. Made by the page before any `Suspense`,
-/// so the resource's place in the order the server streams resources is the same on both
-/// sides: made inside a suspended view, it could get another id there and fail to hydrate.
-#[derive(Clone, Copy)]
-pub struct UsageData {
-    span: RwSignal<Span>,
-    /// The period shown: a day inside it (YYYY-MM-DD); empty for the current one.
-    day: RwSignal<String>,
-    measure: RwSignal<Measure>,
-    chart: Resource<Result<UsageChart, AppError>>,
-}
-
-impl UsageData {
-    pub fn new(account: Memo<String>) -> Self {
-        let span = RwSignal::new(Span::Month);
-        let day = RwSignal::new(String::new());
-        let chart = Resource::new(
-            move || (account.get(), span.get(), day.get()),
-            |(account, span, day)| account_usage(account, span.as_str().to_owned(), day),
-        );
-        Self {
-            span,
-            day,
-            measure: RwSignal::new(Measure::Quantity),
-            chart,
-        }
-    }
-}
-
-#[component]
-pub fn UsageGraph(data: UsageData) -> impl IntoView {
-    let UsageData {
-        span,
-        day,
-        measure,
-        chart,
-    } = data;
+/// The account's usage, first as the server drew it (this month by day), then redrawn in
+/// the browser for each period or measure chosen: an island, so only it ships as WebAssembly.
+#[island(lazy)]
+pub fn UsageGraph(account: String, initial: UsageChart) -> impl IntoView {
+    crate::pages::island_ready();
+    let span = RwSignal::new(Span::Month);
+    let day = RwSignal::new(String::new());
+    let measure = RwSignal::new(Measure::Quantity);
+    let chart = RwSignal::new(Ok::<_, AppError>(initial));
+    let loading = RwSignal::new(false);
+    let account = StoredValue::new(account);
+    // The figures asked for again whenever the span or the period changes (not on hydration:
+    // the server's drawing is current).
+    Effect::watch(
+        move || (span.get(), day.get()),
+        move |(span, day), _, _| {
+            let (span, day) = (*span, day.clone());
+            loading.set(true);
+            leptos::task::spawn_local(async move {
+                let fresh = account_usage(account.get_value(), span.as_str().to_owned(), day).await;
+                chart.set(fresh);
+                loading.set(false);
+            });
+        },
+        false,
+    );
     let l = use_locale();
     view! {
-        <section class="usage" aria-labelledby="usage-heading">
+        <section class="usage" aria-labelledby="usage-heading" aria-busy=move || loading.get().to_string()>
             <h2 id="usage-heading">{USAGE.get(l)}</h2>
             <div class="segmented" role="group" aria-label=PERIOD.get(l)>
                 {Span::ALL.into_iter().map(|choice| view! {
@@ -79,14 +68,10 @@ pub fn UsageGraph(data: UsageData) -> impl IntoView {
                     </button>
                 }).collect_view()}
             </div>
-            <Transition fallback=move || view! { <p>{LOADING.get(l)}</p> }>
-                {move || Suspend::new(async move {
-                    match chart.await {
-                        Ok(chart) => view! { <Chart chart day measure/> }.into_any(),
-                        Err(error) => error_view(error),
-                    }
-                })}
-            </Transition>
+            {move || match chart.get() {
+                Ok(chart) => view! { <Chart chart day measure/> }.into_any(),
+                Err(error) => error_view(error),
+            }}
         </section>
     }
 }

@@ -1,5 +1,4 @@
 //! Pages for staff: managers, operators, cashiers and admins.
 
 pub mod home;
-pub mod routes;
 pub mod site;

@@ -6,15 +6,21 @@ use crate::error::AppError;
 use crate::pages::{error_view, form_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
+/// `/manage/sites/:id`: rendered on the server, brought to life in the browser as one island.
 #[component]
 pub fn SitePage() -> impl IntoView {
-    let params = use_params_map();
-    let site_id = move || params.read().get("id").unwrap_or_default();
-    let overview = Resource::new(site_id, load_site_overview);
-    // Made here, before the `Suspense`, so its id is the same on both sides (see `UsageData`).
-    let accounts = Resource::new(site_id, site_accounts);
+    let id = crate::pages::route_id();
+    view! { <SiteIsland id/> }
+}
+
+#[island(lazy)]
+fn SiteIsland(id: String) -> impl IntoView {
+    crate::pages::island_ready();
+    let site_id = StoredValue::new(id);
+    let overview = Resource::new(move || site_id.get_value(), load_site_overview);
+    // Made here, before the `Suspense`, so its id is the same on both sides.
+    let accounts = Resource::new(move || site_id.get_value(), site_accounts);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

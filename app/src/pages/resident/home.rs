@@ -58,8 +58,9 @@ pub fn ResidentHomePage() -> impl IntoView {
 /// The resident's accounts and open alarms as the server rendered them, then kept current
 /// without a reload: a top-up confirmed by the provider, a cut-off or an alarm shows within
 /// [`live::REFRESH`]. A failed refresh (offline, server restarting) keeps what is shown.
-#[component]
+#[island(lazy)]
 fn LiveCredit(accounts: Vec<AccountView>, alarms: Vec<AlarmView>) -> impl IntoView {
+    crate::pages::island_ready();
     let accounts = RwSignal::new(accounts);
     let alarms = RwSignal::new(alarms);
     let asking = StoredValue::new(false);
