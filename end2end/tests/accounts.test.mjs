@@ -86,6 +86,8 @@ test('a resident previews a bill and a top-up, priced in the browser', async () 
 
   // Transactions narrowed to usage, and the CSV holds what is shown.
   await page.selectOption('select[name="statement-what"]', 'usage');
+  // The server draws the lines the filter lets through; the list is busy until they arrive.
+  await page.waitForSelector('.statement-results[aria-busy="false"]', { state: 'attached' });
   const rows = await page.locator('.statement tbody tr').count();
   assert.ok(rows > 0, 'usage lines');
   assert.equal(await page.locator('.statement tbody tr:not(.line-usage):not(.line-periodic)').count(), 0);

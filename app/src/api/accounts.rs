@@ -40,6 +40,63 @@ pub(crate) mod guard {
     }
 }
 
+/// The resident's live home (banners, alarms, credit cards) as HTML in the request's
+/// language, drawn by the same components as the first page: the page's island swaps it in,
+/// so the browser needs no code for cards, dates or amounts.
+#[server(prefix = "/api", endpoint = "live_home")]
+pub async fn live_home() -> Result<String, AppError> {
+    let accounts = my_accounts().await?;
+    let alarms = crate::api::fleet::my_alarms().await?;
+    Ok(crate::pages::resident::home::live_html(accounts, alarms))
+}
+
+/// An account's statement lines that a filter lets through (what they were: `LineKind`;
+/// from and to: days, `YYYY-MM-DD`, either empty), drawn as HTML.
+#[server(prefix = "/api", endpoint = "statement_html")]
+pub async fn statement_html(
+    account: String,
+    what: String,
+    from: String,
+    to: String,
+) -> Result<String, AppError> {
+    use crate::domain::views::{LineKind, StatementFilter};
+    let detail = load_account(account).await?;
+    let filter = StatementFilter {
+        what: LineKind::parse(&what),
+        from,
+        to,
+    };
+    let lines = detail
+        .lines
+        .into_iter()
+        .filter(|line| filter.keeps(line))
+        .collect();
+    Ok(crate::pages::accounts::statement_drawing(
+        lines,
+        detail.account.currency,
+        false,
+    ))
+}
+
+/// An account's usage chart for one span (`day`, `month`, `year`), period (a day inside it;
+/// empty for the current one) and measure (`quantity`, `cost`), drawn as HTML.
+#[server(prefix = "/api", endpoint = "usage_html")]
+pub async fn usage_html(
+    account: String,
+    span: String,
+    day: String,
+    measure: String,
+) -> Result<String, AppError> {
+    let chart = account_usage(account, span, day).await;
+    if let Err(AppError::Unauthenticated | AppError::Forbidden) = &chart {
+        return chart.map(|_| String::new());
+    }
+    Ok(crate::pages::usage::drawing_html(
+        chart,
+        crate::pages::usage::Measure::parse(&measure),
+    ))
+}
+
 /// The caller's own prepaid accounts.
 #[server(prefix = "/api", endpoint = "my_accounts")]
 pub async fn my_accounts() -> Result<Vec<AccountView>, AppError> {

@@ -268,6 +268,11 @@ pub async fn report_fault(
                 .fleet
                 .report_fault(&caller, account, report, &nonce)
                 .await?;
+            // The form is posted by the browser itself: back to the account, which says
+            // the report went.
+            if super::ssr::is_form_post() {
+                leptos_axum::redirect(&format!("/accounts/{account}?fault={id}#faults"));
+            }
             Ok(id)
         }
         .await,

@@ -111,7 +111,7 @@ pub(crate) mod ssr {
 
     /// Is this request a form the browser posted itself (no WebAssembly in between)? Page
     /// loads are GETs; calls from islands ask for JSON, not HTML.
-    fn is_form_post() -> bool {
+    pub fn is_form_post() -> bool {
         use_context::<axum::http::request::Parts>().is_some_and(|parts| {
             parts.method == axum::http::Method::POST
                 && parts

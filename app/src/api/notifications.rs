@@ -128,6 +128,11 @@ pub async fn save_notification_settings(
                 None => ports.notifications.settings(&caller).await?.site_locale,
             };
             super::ssr::remember_language(Some(page_locale));
+            // The browser posted the form itself: the page again, in its new language,
+            // saying it is saved.
+            if super::ssr::is_form_post() {
+                leptos_axum::redirect("/notifications?saved");
+            }
             Ok(())
         }
         .await,

@@ -119,18 +119,25 @@ pub async fn start_payment(
                 super::accounts::guard::allow(&ports, &caller, &account, AccountAction::Pay)
                     .await?;
             let provider = guard::checkout_provider(&provider)?;
-            ports
+            let started = ports
                 .payments
                 .start(PaymentRequest {
                     account: id,
                     amount,
                     provider,
-                    phone,
-                    email: email.or(Some(caller.email.clone())),
+                    phone: phone.filter(|phone| !phone.trim().is_empty()),
+                    email: email
+                        .filter(|email| !email.trim().is_empty())
+                        .or(Some(caller.email.clone())),
                     payer: Some(caller.user_id),
                     origin: guard::origin().await,
                 })
-                .await
+                .await?;
+            // The browser posted the form itself: on to the provider (or the status page).
+            if super::ssr::is_form_post() {
+                leptos_axum::redirect(&started.next());
+            }
+            Ok(started)
         }
         .await,
     )
@@ -214,12 +221,21 @@ pub async fn load_payment(payment: String) -> Result<PaymentPage, AppError> {
 /// the outcome arrives as the sandbox's signed callback.
 #[server(prefix = "/api", endpoint = "sandbox_decide")]
 pub async fn sandbox_decide(payment: String, pay: bool) -> Result<(), AppError> {
-    answer(
-        ports()?
-            .payments
-            .sandbox_complete(payment.trim(), pay)
-            .await,
-    )
+    let payment = payment.trim();
+    answer(ports()?.payments.sandbox_complete(payment, pay).await)?;
+    // The checkout page's form is posted by the browser itself: back to the platform.
+    if super::ssr::is_form_post() {
+        leptos_axum::redirect(&format!("/payments/{payment}"));
+    }
+    Ok(())
+}
+
+/// A payment's page (status, receipt, the account after it) drawn as HTML, for the status
+/// page's island to swap in while it waits for the provider.
+#[server(prefix = "/api", endpoint = "payment_html")]
+pub async fn payment_html(payment: String) -> Result<String, AppError> {
+    let page = load_payment(payment).await?;
+    Ok(crate::pages::payments::payment_drawing(page))
 }
 
 /// A site's payments and conflicts, searched by receipt, account number or reference.

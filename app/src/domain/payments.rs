@@ -669,6 +669,15 @@ pub struct StartedPayment {
     pub redirect: Option<String>,
 }
 
+impl StartedPayment {
+    /// Where the payer goes: the provider's page, else the payment's status page.
+    pub fn next(&self) -> String {
+        self.redirect
+            .clone()
+            .unwrap_or_else(|| format!("/payments/{}", self.public_id))
+    }
+}
+
 /// What the public pay-by-number page shows about the account a number names: enough to be
 /// sure it is the right one, nothing more.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

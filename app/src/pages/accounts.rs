@@ -4,7 +4,7 @@
 
 use crate::api::accounts::{
     AdjustAccount, CashTopUp, ConfirmArmed, TakeEmergencyCredit, account_planner, account_usage,
-    load_account,
+    load_account, statement_html,
 };
 use crate::api::fleet::account_faults;
 use crate::domain::zone::SiteZone;
@@ -22,8 +22,12 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::pages::{
-    error_view, faults::FaultReporting, form_error, payments::data_url, planner::PlannerView,
-    usage::UsageGraph,
+    error_view,
+    faults::FaultReporting,
+    form_error,
+    payments::data_url,
+    planner::PlannerView,
+    usage::{Measure, UsageGraph, drawing_html},
 };
 use crate::pages::{locale::use_locale, words::*};
 use leptos::prelude::*;
@@ -32,6 +36,11 @@ use leptos_meta::Title;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let id = crate::pages::route_id();
+    // The report a resident just sent, when the server sent them back here after it.
+    let sent = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("fault")
+        .and_then(|number| number.parse::<i64>().ok());
     // Read on the server only (nothing here is hydrated but the islands, which get their
     // figures as props): the account, then what its sections show.
     let page = Resource::new(
@@ -60,7 +69,7 @@ pub fn AccountPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(sections) => view! { <Account sections/> }.into_any(),
+                    Ok(sections) => view! { <Account sections sent/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -72,13 +81,14 @@ pub fn AccountPage() -> impl IntoView {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Sections {
     detail: AccountDetail,
+    /// The usage chart's first figures: this month by day.
     usage: Option<UsageChart>,
     planner: Option<Planner>,
     faults: Vec<FaultView>,
 }
 
 #[component]
-fn Account(sections: Sections) -> impl IntoView {
+fn Account(sections: Sections, sent: Option<i64>) -> impl IntoView {
     let Sections {
         detail,
         usage,
@@ -101,12 +111,21 @@ fn Account(sections: Sections) -> impl IntoView {
         {detail.may_choose.then(|| view! {
             <p><a class="button" href=format!("/accounts/{id}/top-up")>{TOP_UP.get(l)}</a></p>
             <ResidentChoices account=account.clone()/>
-            <FaultReporting account=id.clone() nonce=detail.form_nonce.clone() faults/>
+            <FaultReporting
+                account=id.clone()
+                nonce=detail.form_nonce.clone()
+                sent=sent.filter(|sent| faults.iter().any(|fault| fault.id == *sent))
+                faults
+            />
         })}
-        {usage.map(|initial| view! { <UsageGraph account=id.clone() initial/> })}
+        {usage.map(|chart| view! {
+            <UsageGraph account=id.clone() html=drawing_html(Ok(chart), Measure::Quantity)/>
+        })}
         {planner.map(|planner| view! { <PlannerView planner/> })}
         <Outboxes notices=detail.notices commands=detail.commands zone=detail.zone/>
-        {(!staff).then(|| view! { <Statement lines=detail.lines currency=account.currency/> })}
+        {(!staff).then(|| view! {
+            <Statement account=id.clone() html=statement_drawing(detail.lines, account.currency, true)/>
+        })}
     }
     .into_any()
 }
@@ -311,81 +330,198 @@ fn Outboxes(notices: Vec<NoticeLine>, commands: Vec<CommandLine>, zone: SiteZone
     .into_any()
 }
 
-/// The account's transactions, filtered in the browser by what they were and by date, with
-/// the lines shown downloadable as CSV.
+/// The account's transactions for its resident, filtered by what they were and by date, the
+/// lines shown downloadable as CSV. The server draws the lines a filter lets through
+/// (`statement_html`); the island only sends the filter and swaps them in.
 #[island(lazy)]
-fn Statement(lines: Vec<StatementLine>, currency: String) -> impl IntoView {
+fn Statement(account: String, html: String) -> impl IntoView {
     crate::pages::island_ready();
-    view! { <StatementTable lines currency/> }
+    let account = StoredValue::new(account);
+    let filter = Filter::new();
+    let root = NodeRef::<leptos::html::Div>::new();
+    let refilter = move |ev: leptos::ev::Event| {
+        if !filter.take(&ev) {
+            return;
+        }
+        let Some(Ok(Some(results))) = root
+            .get_untracked()
+            .map(|root| root.query_selector(".statement-results"))
+        else {
+            return;
+        };
+        // Busy until the lines arrive, for assistive technology (and tests) to wait on.
+        let _ = results.set_attribute("aria-busy", "true");
+        let (what, from, to) = filter.values();
+        leptos::task::spawn_local(async move {
+            if let Ok(fresh) = statement_html(account.get_value(), what, from, to).await {
+                results.set_inner_html(&fresh);
+            }
+            let _ = results.set_attribute("aria-busy", "false");
+        });
+    };
+    view! { <div node_ref=root on:change=refilter on:input=refilter inner_html=html></div> }
 }
 
+/// The statement as the server first draws it, and the lines a filter lets through, as HTML
+/// for [`Statement`].
+pub fn statement_drawing(lines: Vec<StatementLine>, currency: String, whole: bool) -> String {
+    if whole {
+        view! { <StatementPanel lines currency/> }.to_html()
+    } else {
+        view! { <StatementResults lines currency/> }.to_html()
+    }
+}
+
+/// The three filters' values, set from the events their controls send.
+#[derive(Clone, Copy)]
+struct Filter {
+    what: RwSignal<String>,
+    from: RwSignal<String>,
+    to: RwSignal<String>,
+}
+
+impl Filter {
+    fn new() -> Self {
+        Self {
+            what: RwSignal::new(String::new()),
+            from: RwSignal::new(String::new()),
+            to: RwSignal::new(String::new()),
+        }
+    }
+
+    /// Takes the value of the control that sent `ev`; false when it was none of the filters.
+    fn take(self, ev: &leptos::ev::Event) -> bool {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(name) = ev
+            .target()
+            .and_then(|target| target.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|element| element.get_attribute("name"))
+        else {
+            return false;
+        };
+        let value = event_target_value(ev);
+        match name.as_str() {
+            "statement-what" => self.what.set(value),
+            "statement-from" => self.from.set(value),
+            "statement-to" => self.to.set(value),
+            _ => return false,
+        }
+        true
+    }
+
+    fn values(self) -> (String, String, String) {
+        (
+            self.what.get_untracked(),
+            self.from.get_untracked(),
+            self.to.get_untracked(),
+        )
+    }
+
+    fn keeps(self) -> StatementFilter {
+        StatementFilter {
+            what: LineKind::parse(&self.what.get()),
+            from: self.from.get(),
+            to: self.to.get(),
+        }
+    }
+}
+
+/// The desk's statement: the same filters, applied in the browser to the lines it holds.
 #[component]
 fn StatementTable(lines: Vec<StatementLine>, currency: String) -> impl IntoView {
-    if lines.is_empty() {
-        return view! { <p class="empty">{NO_TRANSACTIONS.get(use_locale())}</p> }.into_any();
-    }
-    let l = use_locale();
+    let filter = Filter::new();
     let lines = StoredValue::new(lines);
-    let what = RwSignal::new(String::new());
-    let from = RwSignal::new(String::new());
-    let to = RwSignal::new(String::new());
     let shown = Memo::new(move |_| {
-        let filter = StatementFilter {
-            what: LineKind::parse(&what.get()),
-            from: from.get(),
-            to: to.get(),
-        };
+        let keeps = filter.keeps();
         lines.with_value(|lines| {
             lines
                 .iter()
-                .filter(|line| filter.keeps(line))
+                .filter(|line| keeps.keeps(line))
                 .cloned()
                 .collect::<Vec<_>>()
         })
     });
-    let amount_header = AMOUNT_IN.fill(l, &[&currency]);
-    let csv = move || data_url("text/csv", &statement_csv(&shown.get(), &currency));
+    let refilter = move |ev: leptos::ev::Event| {
+        filter.take(&ev);
+    };
+    view! {
+        <div on:change=refilter on:input=refilter>
+            <StatementFrame empty=lines.with_value(Vec::is_empty)>
+                {move || view! { <StatementResults lines=shown.get() currency=currency.clone()/> }}
+            </StatementFrame>
+        </div>
+    }
+}
+
+/// The statement with every line, as the server first draws it for a resident.
+#[component]
+fn StatementPanel(lines: Vec<StatementLine>, currency: String) -> impl IntoView {
+    view! {
+        <StatementFrame empty=lines.is_empty()>
+            <StatementResults lines currency/>
+        </StatementFrame>
+    }
+}
+
+/// The heading and the filter controls around a statement's lines (`children`).
+#[component]
+fn StatementFrame(empty: bool, children: Children) -> impl IntoView {
+    let l = use_locale();
+    if empty {
+        return view! { <p class="empty">{NO_TRANSACTIONS.get(l)}</p> }.into_any();
+    }
     view! {
         <section class="statement">
             <h2>{TRANSACTIONS.get(l)}</h2>
             <form class="filters" on:submit=|ev| ev.prevent_default()>
                 <label>{SHOW.get(l)}
-                    <select name="statement-what" on:change=move |ev| what.set(event_target_value(&ev))>
+                    <select name="statement-what">
                         {LineKind::ALL.into_iter().map(|kind| view! { <option value=kind.as_str()>{kind.label_in(l)}</option> }).collect_view()}
                     </select>
                 </label>
                 <label>{FROM.get(l)}
-                    <input type="date" name="statement-from" on:input=move |ev| from.set(event_target_value(&ev))/>
+                    <input type="date" name="statement-from"/>
                 </label>
                 <label>{TO.get(l)}
-                    <input type="date" name="statement-to" on:input=move |ev| to.set(event_target_value(&ev))/>
+                    <input type="date" name="statement-to"/>
                 </label>
             </form>
-            <p class="statement-count" aria-live="polite">
-                {move || match shown.with(Vec::len) { 1 => ONE_TRANSACTION.get(l).to_owned(), n => N_TRANSACTIONS.fill(l, &[&n.to_string()]) }}
-                " " <a href=csv download="transactions.csv">{DOWNLOAD_CSV.get(l)}</a>
-            </p>
-            <table>
-                <thead>
-                    <tr>
-                        <th scope="col">{DATE.get(l)}</th>
-                        <th scope="col">{WHAT.get(l)}</th>
-                        <th scope="col" class="num">{amount_header}</th>
-                        <th scope="col">{RECEIPT.get(l)}</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {move || shown.get().into_iter().map(|line| view! {
-                        <tr class=format!("line line-{}", line.kind)>
-                            <td>{line.day.parse().map_or(line.day, |day| l.date(day))}</td>
-                            <td>{line.description}</td>
-                            <td class="num" class:negative=line.amount_minor < 0>{line.amount}</td>
-                            <td>{line.receipt.unwrap_or_default()}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <div class="statement-results">{children()}</div>
         </section>
     }
     .into_any()
+}
+
+/// The lines a filter let through: how many, their CSV, the table.
+#[component]
+fn StatementResults(lines: Vec<StatementLine>, currency: String) -> impl IntoView {
+    let l = use_locale();
+    let amount_header = AMOUNT_IN.fill(l, &[&currency]);
+    let csv = data_url("text/csv", &statement_csv(&lines, &currency));
+    view! {
+        <p class="statement-count" aria-live="polite">
+            {match lines.len() { 1 => ONE_TRANSACTION.get(l).to_owned(), n => N_TRANSACTIONS.fill(l, &[&n.to_string()]) }}
+            " " <a href=csv download="transactions.csv">{DOWNLOAD_CSV.get(l)}</a>
+        </p>
+        <table>
+            <thead>
+                <tr>
+                    <th scope="col">{DATE.get(l)}</th>
+                    <th scope="col">{WHAT.get(l)}</th>
+                    <th scope="col" class="num">{amount_header}</th>
+                    <th scope="col">{RECEIPT.get(l)}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {lines.into_iter().map(|line| view! {
+                    <tr class=format!("line line-{}", line.kind)>
+                        <td>{line.day.parse().map_or(line.day, |day| l.date(day))}</td>
+                        <td>{line.description}</td>
+                        <td class="num" class:negative=line.amount_minor < 0>{line.amount}</td>
+                        <td>{line.receipt.unwrap_or_default()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
 }

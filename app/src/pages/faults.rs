@@ -1,35 +1,28 @@
 //! Fault reports: the resident's form and their reports on the account page, the site's
 //! reports in the managers' fleet console with the form that closes them.
 
-use crate::api::fleet::{CloseFault, ReportFault, account_faults};
+use crate::api::fleet::{CloseFault, ReportFault};
 use crate::domain::faults::{FaultKind, FaultView, MAX_DETAILS};
 use crate::pages::form_error;
 use crate::pages::{locale::use_locale, words::*};
 use leptos::prelude::*;
 
-/// "Report a fault" on the resident's account page, and what they reported before (as the
-/// server found them, then asked for again after each report).
-#[island(lazy)]
-pub fn FaultReporting(account: String, nonce: String, faults: Vec<FaultView>) -> impl IntoView {
-    crate::pages::island_ready();
+/// "Report a fault" on the resident's account page, and what they reported before. A form
+/// the browser posts itself: the server sends the page back with `sent`, the new report's
+/// number (or the error under the form), so no WebAssembly is needed.
+#[component]
+pub fn FaultReporting(
+    account: String,
+    nonce: String,
+    faults: Vec<FaultView>,
+    sent: Option<i64>,
+) -> impl IntoView {
     let report = ServerAction::<ReportFault>::new();
-    let faults = RwSignal::new(faults);
-    let account_id = account.clone();
-    Effect::watch(
-        move || report.version().get(),
-        move |_, _, _| {
-            let account = account_id.clone();
-            leptos::task::spawn_local(async move {
-                if let Ok(fresh) = account_faults(account).await {
-                    faults.set(fresh);
-                }
-            });
-        },
-        false,
-    );
     let l = use_locale();
-    let sent = move || report.value().get().and_then(Result::ok);
     view! {
+        {sent.map(|id| view! {
+            <p class="notice fault-sent" role="status">{FAULT_SENT.fill(l, &[&id.to_string()])}</p>
+        })}
         <details class="card fault-form">
             <summary>{REPORT_FAULT.get(l)}</summary>
             <ActionForm action=report>
@@ -44,22 +37,16 @@ pub fn FaultReporting(account: String, nonce: String, faults: Vec<FaultView>) ->
                     <textarea name="details" rows="3" required maxlength=MAX_DETAILS.to_string()></textarea>
                 </label>
                 <p class="hint">{GAS_FIRST.get(l)}</p>
-                <button type="submit" disabled=move || report.pending().get()>{SEND_TO_MANAGERS.get(l)}</button>
+                <button type="submit">{SEND_TO_MANAGERS.get(l)}</button>
             </ActionForm>
             {form_error(report.value())}
-            {move || sent().map(|id| view! {
-                <p class="notice fault-sent" role="status">{FAULT_SENT.fill(l, &[&id.to_string()])}</p>
-            })}
         </details>
-        {move || {
-            let faults = faults.get();
-            (!faults.is_empty()).then(|| view! {
-                <section class="faults">
-                    <h2>{YOUR_FAULTS.get(l)}</h2>
-                    <FaultList faults close=None/>
-                </section>
-            })
-        }}
+        {(!faults.is_empty()).then(|| view! {
+            <section class="faults" id="faults">
+                <h2>{YOUR_FAULTS.get(l)}</h2>
+                <FaultList faults close=None/>
+            </section>
+        })}
     }
 }
 

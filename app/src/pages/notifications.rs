@@ -16,39 +16,32 @@ use crate::pwa;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 
-/// `/notifications`: rendered on the server, brought to life in the browser as one island.
+/// `/notifications`: forms the browser posts itself (the server sends the page back, saying
+/// it is saved or what was wrong); only this device's push switch runs in the browser.
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
-    view! { <NotificationsIsland/> }
-}
-
-#[island(lazy)]
-fn NotificationsIsland() -> impl IntoView {
-    crate::pages::island_ready();
     let save = ServerAction::<SaveNotificationSettings>::new();
-    let l = use_locale();
     let remove = ServerAction::<UnsubscribePush>::new();
-    // Bumped when this browser subscribes or unsubscribes (outside any server action).
-    let device_changed = RwSignal::new(0u32);
-    let settings = Resource::new(
-        move || {
-            (
-                save.version().get(),
-                remove.version().get(),
-                device_changed.get(),
-            )
-        },
-        |_| load_notification_settings(),
-    );
+    // Sent back after saving; a failed save comes back with its error instead.
+    let saved = leptos_router::hooks::use_query_map().with_untracked(|query| {
+        query.get_str("saved").is_some() && query.get_str("__err").is_none()
+    });
+    let settings = Resource::new(|| (), |_| load_notification_settings());
     let inbox = Resource::new(|| (), |_| my_notices());
+    let l = use_locale();
     view! {
-        <Title text="Notices"/>
+        <Title text=NOTICES.get(l)/>
         <p class="breadcrumb"><a href="/">{HOME.get(l)}</a></p>
         <h1>{NOTICES.get(l)}</h1>
         <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
-                    Ok(settings) => view! { <Settings settings save remove device_changed/> }.into_any(),
+                    Ok(settings) => view! {
+                        <ThisDevice vapid_key=settings.vapid_public_key.clone()/>
+                        <Devices devices=settings.devices.clone() remove zone=settings.zone.clone()/>
+                        <Preferences settings save saved/>
+                    }
+                    .into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -64,23 +57,11 @@ fn NotificationsIsland() -> impl IntoView {
     }
 }
 
-#[component]
-fn Settings(
-    settings: NotificationSettings,
-    save: ServerAction<SaveNotificationSettings>,
-    remove: ServerAction<UnsubscribePush>,
-    device_changed: RwSignal<u32>,
-) -> impl IntoView {
-    view! {
-        <ThisDevice vapid_key=settings.vapid_public_key.clone() device_changed/>
-        <Devices devices=settings.devices.clone() remove zone=settings.zone.clone()/>
-        <Preferences settings save/>
-    }
-}
-
-/// Push on this browser: its state, and the button that turns it on or off.
-#[component]
-fn ThisDevice(vapid_key: String, device_changed: RwSignal<u32>) -> impl IntoView {
+/// Push on this browser: its state, and the button that turns it on or off. Only the browser
+/// knows, so this is an island; a change reloads the page for the list of devices.
+#[island(lazy)]
+fn ThisDevice(vapid_key: String) -> impl IntoView {
+    crate::pages::island_ready();
     let l = use_locale();
     let supported = RwSignal::new(None::<bool>);
     let endpoint = RwSignal::new(None::<String>);
@@ -113,7 +94,7 @@ fn ThisDevice(vapid_key: String, device_changed: RwSignal<u32>) -> impl IntoView
                 Ok(subscribed) => {
                     endpoint.set(Some(subscribed));
                     said.set(Some(PUSH_ON_SAID.get(l).into()));
-                    device_changed.update(|n| *n += 1);
+                    reload();
                 }
                 Err(error) => said.set(Some(error)),
             }
@@ -134,7 +115,7 @@ fn ThisDevice(vapid_key: String, device_changed: RwSignal<u32>) -> impl IntoView
                 Ok(()) => {
                     endpoint.set(None);
                     said.set(Some(PUSH_OFF_SAID.get(l).into()));
-                    device_changed.update(|n| *n += 1);
+                    reload();
                 }
                 Err(error) => said.set(Some(error)),
             }
@@ -168,6 +149,11 @@ fn ThisDevice(vapid_key: String, device_changed: RwSignal<u32>) -> impl IntoView
             {move || said.get().map(|said| view! { <p role="status">{said}</p> })}
         </section>
     }
+}
+
+/// The page again, for the devices list a subscription changed.
+fn reload() {
+    let _ = window().location().reload();
 }
 
 #[component]
@@ -210,6 +196,7 @@ fn Devices(
 fn Preferences(
     settings: NotificationSettings,
     save: ServerAction<SaveNotificationSettings>,
+    saved: bool,
 ) -> impl IntoView {
     let preferences = settings.preferences;
     let time = |at: Option<chrono::NaiveTime>| {
@@ -220,10 +207,7 @@ fn Preferences(
     let quiet_to = time(preferences.quiet.map(|quiet| quiet.to));
     let chosen = preferences.locale;
     let l = use_locale();
-    let saved = move || {
-        matches!(save.value().get(), Some(Ok(())))
-            .then(|| view! { <p role="status" class="saved">{SAVED.get(l)}</p> })
-    };
+    let saved = saved.then(|| view! { <p role="status" class="saved">{SAVED.get(l)}</p> });
     view! {
         <section class="card preferences" aria-labelledby="preferences">
             <h2 id="preferences">{WHAT_TO_HEAR.get(l)}</h2>

@@ -5,7 +5,7 @@
 use crate::api::payments::{
     FindPayee, ImportStatement, PayOut, ReconcileSettlement, RefundPayment, ResolveConflict,
     SandboxDecide, StartPayment, StartPublicPayment, load_payment, load_recharge,
-    load_site_payments,
+    load_site_payments, payment_html,
 };
 use crate::domain::i18n::{Locale, Words};
 use crate::domain::payments::{
@@ -30,27 +30,19 @@ where
 {
     Effect::new(move |_| {
         if let Some(Ok(started)) = value.get() {
-            let next = started
-                .redirect
-                .unwrap_or_else(|| format!("/payments/{}", started.public_id));
-            go(&next);
+            go(&started.next());
         }
     });
 }
 
-/// `/accounts/:id/top-up`: rendered on the server, brought to life in the browser as one island.
+/// `/accounts/:id/top-up`: a form the browser posts itself (the server sends the payer on to
+/// the provider, or back with the error under the form); only the amount box with its
+/// presets runs in the browser.
 #[component]
 pub fn RechargePage() -> impl IntoView {
     let id = crate::pages::route_id();
-    view! { <RechargeIsland id/> }
-}
-
-#[island(lazy)]
-fn RechargeIsland(id: String) -> impl IntoView {
-    crate::pages::island_ready();
     let start = ServerAction::<StartPayment>::new();
     let options = Resource::new(move || id.clone(), load_recharge);
-    follow_started(start.value());
     let l = use_locale();
     view! {
         <Title text=TOP_UP.get(l)/>
@@ -69,21 +61,12 @@ fn RechargeIsland(id: String) -> impl IntoView {
 fn Recharge(options: RechargeOptions, start: ServerAction<StartPayment>) -> impl IntoView {
     let account = options.account.clone();
     let id = account.id.to_string();
-    let amount = RwSignal::new(
-        options
-            .presets
-            .get(1)
-            .or(options.presets.first())
-            .cloned()
-            .unwrap_or_default(),
-    );
-    let provider = RwSignal::new(
-        options
-            .providers
-            .first()
-            .map(|kind| kind.as_str().to_owned())
-            .unwrap_or_default(),
-    );
+    let initial = options
+        .presets
+        .get(1)
+        .or(options.presets.first())
+        .cloned()
+        .unwrap_or_default();
     let l = use_locale();
     let limits = limits_text(
         l,
@@ -91,9 +74,6 @@ fn Recharge(options: RechargeOptions, start: ServerAction<StartPayment>) -> impl
         options.maximum.as_deref(),
         &account.currency,
     );
-    let presets = preset_buttons(&options.presets, &account.currency, amount);
-    let choices = provider_choices(&options.providers, provider);
-    let mpesa = move || provider.get() == ProviderKind::Mpesa.as_str();
     let none = options.providers.is_empty();
     view! {
         <p class="breadcrumb"><a href="/">{HOME.get(l)}</a>" › "<a href=format!("/accounts/{id}")>{account.title_in(l)}</a></p>
@@ -107,25 +87,25 @@ fn Recharge(options: RechargeOptions, start: ServerAction<StartPayment>) -> impl
                     <input type="hidden" name="account" value=id.clone()/>
                     <fieldset>
                         <legend>{AMOUNT.get(l)}</legend>
-                        <div class="presets">{presets}</div>
-                        <label>
-                            {AMOUNT_IN.fill(l, &[&account.currency])}
-                            <input name="amount" inputmode="decimal" required
-                                prop:value=move || amount.get()
-                                on:input=move |ev| amount.set(event_target_value(&ev))/>
-                        </label>
+                        <AmountChooser
+                            presets=options.presets.clone()
+                            currency=account.currency.clone()
+                            initial
+                            label=AMOUNT_IN.fill(l, &[&account.currency])
+                        />
                         <p class="hint">{limits.clone()}</p>
                     </fieldset>
                     <fieldset>
                         <legend>{PAY_WITH.get(l)}</legend>
-                        {choices}
+                        {provider_choices(&options.providers)}
                     </fieldset>
-                    <label class:hidden=move || !mpesa()>
+                    // Shown by the style sheet while M-Pesa is the provider chosen.
+                    <label class="mpesa-phone">
                         {MPESA_PHONE.get(l)}
                         <input name="phone" type="tel" placeholder="0712 345 678" autocomplete="tel"/>
                     </label>
                     <input type="hidden" name="email" value=options.email.clone().unwrap_or_default()/>
-                    <button type="submit" disabled=move || start.pending().get()>{PAY.get(l)}</button>
+                    <button type="submit">{PAY.get(l)}</button>
                     {form_error(start.value())}
                 </ActionForm>
             }.into_any()
@@ -133,6 +113,46 @@ fn Recharge(options: RechargeOptions, start: ServerAction<StartPayment>) -> impl
         <History payments=options.payments zone=options.zone/>
     }
     .into_any()
+}
+
+/// The amount box and its preset buttons: the one part of the top-up form that runs in the
+/// browser (a tap on a preset fills the box).
+#[island(lazy)]
+fn AmountChooser(
+    presets: Vec<String>,
+    currency: String,
+    initial: String,
+    label: String,
+) -> impl IntoView {
+    crate::pages::island_ready();
+    view! { <AmountBox presets currency initial label/> }
+}
+
+/// An amount box with preset buttons that fill it.
+#[component]
+fn AmountBox(
+    presets: Vec<String>,
+    currency: String,
+    initial: String,
+    label: String,
+) -> impl IntoView {
+    let amount = RwSignal::new(initial);
+    view! {
+        <div class="presets">
+            {presets.into_iter().map(|preset| {
+                let text = format!("{preset} {currency}");
+                view! {
+                    <button type="button" class="preset" on:click=move |_| amount.set(preset.clone())>{text}</button>
+                }
+            }).collect_view()}
+        </div>
+        <label>
+            {label}
+            <input name="amount" inputmode="decimal" required
+                prop:value=move || amount.get()
+                on:input=move |ev| amount.set(event_target_value(&ev))/>
+        </label>
+    }
 }
 
 fn limits_text(l: Locale, minimum: &str, maximum: Option<&str>, currency: &str) -> String {
@@ -143,37 +163,15 @@ fn limits_text(l: Locale, minimum: &str, maximum: Option<&str>, currency: &str) 
 }
 
 /// Round amounts a click puts in the amount field.
-fn preset_buttons(
-    presets: &[String],
-    currency: &str,
-    amount: RwSignal<String>,
-) -> impl IntoView + use<> {
-    presets
-        .iter()
-        .map(|preset| {
-            let value = preset.clone();
-            let label = format!("{preset} {currency}");
-            view! {
-                <button type="button" class="preset" on:click=move |_| amount.set(value.clone())>{label}</button>
-            }
-        })
-        .collect_view()
-}
-
 /// One radio button per provider, the first chosen.
-fn provider_choices(
-    providers: &[ProviderKind],
-    provider: RwSignal<String>,
-) -> impl IntoView + use<> {
+fn provider_choices(providers: &[ProviderKind]) -> impl IntoView + use<> {
     providers
         .iter()
         .enumerate()
         .map(|(index, kind)| {
-            let value = kind.as_str();
             view! {
                 <label class="choice">
-                    <input type="radio" name="provider" value=value checked=index == 0
-                        on:change=move |_| provider.set(value.to_owned())/>
+                    <input type="radio" name="provider" value=kind.as_str() checked=index == 0/>
                     {kind.label()}
                 </label>
             }
@@ -214,35 +212,23 @@ fn PublicPayIsland() -> impl IntoView {
 
 #[component]
 fn PublicPayForm(payee: PublicPayee, start: ServerAction<StartPublicPayment>) -> impl IntoView {
-    let amount = RwSignal::new(payee.presets.first().cloned().unwrap_or_default());
-    let provider = RwSignal::new(
-        payee
-            .providers
-            .first()
-            .map(|kind| kind.as_str().to_owned())
-            .unwrap_or_default(),
-    );
     let l = use_locale();
     let what = crate::domain::views::utilities_label(payee.utility, l);
     let limits = limits_text(l, &payee.minimum, payee.maximum.as_deref(), &payee.currency);
-    let presets = preset_buttons(&payee.presets, &payee.currency, amount);
-    let choices = provider_choices(&payee.providers, provider);
-    let mpesa = move || provider.get() == ProviderKind::Mpesa.as_str();
     view! {
         <section class="card payee" data-payee=payee.payee.clone()>
             <p class="payee-name">{format!("{} · {what} · {}", payee.payee, payee.site)}</p>
             <ActionForm action=start attr:class="recharge">
                 <input type="hidden" name="reference" value=payee.reference.clone()/>
-                <div class="presets">{presets}</div>
-                <label>
-                    {AMOUNT_IN.fill(l, &[&payee.currency])}
-                    <input name="amount" inputmode="decimal" required
-                        prop:value=move || amount.get()
-                        on:input=move |ev| amount.set(event_target_value(&ev))/>
-                </label>
+                <AmountBox
+                    presets=payee.presets.clone()
+                    currency=payee.currency.clone()
+                    initial=payee.presets.first().cloned().unwrap_or_default()
+                    label=AMOUNT_IN.fill(l, &[&payee.currency])
+                />
                 <p class="hint">{limits}</p>
-                <fieldset><legend>{PAY_WITH.get(l)}</legend>{choices}</fieldset>
-                <label class:hidden=move || !mpesa()>
+                <fieldset><legend>{PAY_WITH.get(l)}</legend>{provider_choices(&payee.providers)}</fieldset>
+                <label class="mpesa-phone">
                     {MPESA_PHONE.get(l)}
                     <input name="phone" type="tel" placeholder="0712 345 678"/>
                 </label>
@@ -321,30 +307,55 @@ fn History(payments: Vec<PaymentView>, zone: crate::domain::zone::SiteZone) -> i
     .into_any()
 }
 
-/// `/payments/:id`: rendered on the server, brought to life in the browser as one island.
+/// `/payments/:id`: the payment as the server draws it, redrawn every two seconds while the
+/// payer waits for the provider (the island swaps in `payment_html`).
 #[component]
 pub fn PaymentStatusPage() -> impl IntoView {
     let id = crate::pages::route_id();
-    view! { <PaymentStatusIsland id/> }
-}
-
-#[island(lazy)]
-fn PaymentStatusIsland(id: String) -> impl IntoView {
-    crate::pages::island_ready();
-    let tick = live::ticker(std::time::Duration::from_secs(2));
-    let page = Resource::new(move || (id.clone(), tick.get()), |(id, _)| load_payment(id));
+    let page = Resource::new(
+        {
+            let id = id.clone();
+            move || id.clone()
+        },
+        load_payment,
+    );
     let l = use_locale();
     view! {
         <Title text=PAYMENT.get(l)/>
-        <Transition fallback=move || view! { <p>{LOADING.get(l)}</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! { <Payment page/> }.into_any(),
-                    Err(error) => error_view(error),
-                }
-            })}
-        </Transition>
+        <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
+            {move || {
+                let id = id.clone();
+                Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => view! { <PaymentLive id html=payment_drawing(page)/> }.into_any(),
+                        Err(error) => error_view(error),
+                    }
+                })
+            }}
+        </Suspense>
     }
+}
+
+#[island(lazy)]
+fn PaymentLive(id: String, html: String) -> impl IntoView {
+    crate::pages::island_ready();
+    let html = RwSignal::new(html);
+    let id = StoredValue::new(id);
+    live::every(std::time::Duration::from_secs(2), move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(fresh) = payment_html(id.get_value()).await
+                && fresh != html.get_untracked()
+            {
+                html.set(fresh);
+            }
+        });
+    });
+    view! { <div class="payment-live" aria-live="polite" inner_html=move || html.get()></div> }
+}
+
+/// A payment's page as HTML, for [`PaymentLive`].
+pub fn payment_drawing(page: PaymentPage) -> String {
+    view! { <Payment page/> }.to_html()
 }
 
 #[component]
@@ -390,29 +401,13 @@ fn Payment(page: PaymentPage) -> impl IntoView {
     .into_any()
 }
 
-/// `/pay/sandbox/:id`: rendered on the server, brought to life in the browser as one island.
+/// `/pay/sandbox/:id`: the test provider's checkout, plain forms the server answers by
+/// sending the payer back to the platform.
 #[component]
 pub fn SandboxCheckoutPage() -> impl IntoView {
     let id = crate::pages::route_id();
-    view! { <SandboxCheckoutIsland id/> }
-}
-
-#[island(lazy)]
-fn SandboxCheckoutIsland(id: String) -> impl IntoView {
-    crate::pages::island_ready();
     let decide = ServerAction::<SandboxDecide>::new();
-    let page = Resource::new(
-        {
-            let id = id.clone();
-            move || id.clone()
-        },
-        load_payment,
-    );
-    Effect::new(move |_| {
-        if let Some(Ok(())) = decide.value().get() {
-            go(&format!("/payments/{id}"));
-        }
-    });
+    let page = Resource::new(move || id.clone(), load_payment);
     view! {
         <Title text="Sandbox checkout"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -433,12 +428,12 @@ fn SandboxCheckoutIsland(id: String) -> impl IntoView {
                                         <ActionForm action=decide attr:class="inline">
                                             <input type="hidden" name="payment" value=pay_id/>
                                             <input type="hidden" name="pay" value="true"/>
-                                            <button type="submit" disabled=move || decide.pending().get()>"Pay"</button>
+                                            <button type="submit">"Pay"</button>
                                         </ActionForm>
                                         <ActionForm action=decide attr:class="inline">
                                             <input type="hidden" name="payment" value=decline_id/>
                                             <input type="hidden" name="pay" value="false"/>
-                                            <button type="submit" class="secondary" disabled=move || decide.pending().get()>"Decline"</button>
+                                            <button type="submit" class="secondary">"Decline"</button>
                                         </ActionForm>
                                         {form_error(decide.value())}
                                     }.into_any()

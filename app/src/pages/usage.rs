@@ -1,14 +1,14 @@
-//! An account's usage as a bar chart drawn in SVG by the same Rust in browser and server: by
-//! hour, day or month, in quantity or cost, with the period before and the building's median
-//! household beside it, and the same figures as a table for screen readers.
+//! An account's usage as a bar chart drawn in SVG by the server: by hour, day or month, in
+//! quantity or cost, with the period before and the building's median household beside it,
+//! and the same figures as a table for screen readers.
 
-use crate::api::accounts::account_usage;
+use crate::api::accounts::usage_html;
 use crate::domain::{
     i18n::Locale,
     usage::{Span, Usage, UsageChart, change_percent, lay_out},
 };
 use crate::error::AppError;
-use crate::pages::{error_view, locale::use_locale, words::*};
+use crate::pages::{locale::use_locale, words::*};
 use leptos::prelude::*;
 use rust_decimal::Decimal;
 
@@ -19,112 +19,127 @@ const LABELS: f64 = 22.0;
 
 /// What the bars measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Measure {
+pub enum Measure {
     Quantity,
     Cost,
 }
 
-/// The account's usage, first as the server drew it (this month by day), then redrawn in
-/// the browser for each period or measure chosen: an island, so only it ships as WebAssembly.
+impl Measure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::Quantity => "quantity",
+            Measure::Cost => "cost",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Measure {
+        if raw == "cost" {
+            Measure::Cost
+        } else {
+            Measure::Quantity
+        }
+    }
+}
+
+/// The account's usage chart. The server draws it (here and for every period or measure
+/// chosen afterwards); the island only asks for the drawing a button names and swaps it in,
+/// so the browser carries no chart, date or decimal code.
 #[island(lazy)]
-pub fn UsageGraph(account: String, initial: UsageChart) -> impl IntoView {
+pub fn UsageGraph(account: String, html: String) -> impl IntoView {
     crate::pages::island_ready();
-    let span = RwSignal::new(Span::Month);
-    let day = RwSignal::new(String::new());
-    let measure = RwSignal::new(Measure::Quantity);
-    let chart = RwSignal::new(Ok::<_, AppError>(initial));
-    let loading = RwSignal::new(false);
+    let html = RwSignal::new(html);
+    let busy = RwSignal::new(false);
     let account = StoredValue::new(account);
-    // The figures asked for again whenever the span or the period changes (not on hydration:
-    // the server's drawing is current).
-    Effect::watch(
-        move || (span.get(), day.get()),
-        move |(span, day), _, _| {
-            let (span, day) = (*span, day.clone());
-            loading.set(true);
-            leptos::task::spawn_local(async move {
-                let fresh = account_usage(account.get_value(), span.as_str().to_owned(), day).await;
-                chart.set(fresh);
-                loading.set(false);
-            });
-        },
-        false,
-    );
-    let l = use_locale();
+    let choose = move |ev: leptos::ev::MouseEvent| {
+        use leptos::wasm_bindgen::JsCast;
+        // Each button of the drawing carries the whole choice it stands for.
+        let Some(button) = ev
+            .target()
+            .and_then(|target| target.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|element| element.closest("button[data-span]").ok().flatten())
+        else {
+            return;
+        };
+        let wanted = |name| button.get_attribute(name).unwrap_or_default();
+        let (span, day, measure) = (
+            wanted("data-span"),
+            wanted("data-day"),
+            wanted("data-measure"),
+        );
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            if let Ok(fresh) = usage_html(account.get_value(), span, day, measure).await {
+                html.set(fresh);
+            }
+            busy.set(false);
+        });
+    };
     view! {
-        <section class="usage" aria-labelledby="usage-heading" aria-busy=move || loading.get().to_string()>
+        <div class="usage-island" aria-busy=move || busy.get().to_string() on:click=choose inner_html=move || html.get()></div>
+    }
+}
+
+/// The chart for one choice of span, period and measure, as HTML for [`UsageGraph`].
+pub fn drawing_html(chart: Result<UsageChart, AppError>, measure: Measure) -> String {
+    match chart {
+        Ok(chart) => view! { <Usage chart measure/> }.to_html(),
+        Err(error) => {
+            view! { <p class="form-error" role="alert">{error.to_string()}</p> }.to_html()
+        }
+    }
+}
+
+#[component]
+fn Usage(chart: UsageChart, measure: Measure) -> impl IntoView {
+    let l = use_locale();
+    let span = chart.period.span;
+    view! {
+        <section class="usage" aria-labelledby="usage-heading">
             <h2 id="usage-heading">{USAGE.get(l)}</h2>
             <div class="segmented" role="group" aria-label=PERIOD.get(l)>
-                {Span::ALL.into_iter().map(|choice| view! {
-                    <button
-                        type="button"
-                        aria-pressed=move || (span.get() == choice).to_string()
-                        on:click=move |_| {
-                            span.set(choice);
-                            day.set(String::new());
-                        }
-                    >
-                        {choice.label_in(l)}
+                // Each button names the whole choice it stands for: span, period (a day in
+                // it; empty for the current one) and measure.
+                {Span::ALL.into_iter().map(|other| view! {
+                    <button type="button" data-span=other.as_str() data-day="" data-measure=measure.as_str()
+                        aria-pressed=(other == span).to_string()>
+                        {other.label_in(l)}
                     </button>
                 }).collect_view()}
             </div>
-            {move || match chart.get() {
-                Ok(chart) => view! { <Chart chart day measure/> }.into_any(),
-                Err(error) => error_view(error),
-            }}
+            <Chart chart measure/>
         </section>
     }
 }
 
 #[component]
-fn Chart(chart: UsageChart, day: RwSignal<String>, measure: RwSignal<Measure>) -> impl IntoView {
+fn Chart(chart: UsageChart, measure: Measure) -> impl IntoView {
     let l = use_locale();
     let period = chart.period;
-    let unit = chart.unit_of_measure.clone();
-    let currency = chart.currency.clone();
+    let span = period.span.as_str();
     // A wallet paying for several utilities has no single quantity: cost only.
     let has_quantity = chart.utility.is_some();
-    let shown = move || {
-        if has_quantity {
-            measure.get()
-        } else {
-            Measure::Cost
-        }
-    };
-    let previous = period.previous().anchor();
-    let next = period.next().anchor();
-    let chart_for_view = chart.clone();
+    let shown = if has_quantity { measure } else { Measure::Cost };
+    let here = period.anchor();
     view! {
         <div class="usage-nav">
-            <button type="button" class="link-button" on:click=move |_| day.set(previous.clone())>
+            <button type="button" class="link-button" data-span=span data-day=period.previous().anchor() data-measure=shown.as_str()>
                 {BEFORE.get(l)}
             </button>
             <strong class="usage-title">{period.title_in(l)}</strong>
-            <button
-                type="button"
-                class="link-button"
-                disabled=!chart.has_next
-                on:click=move |_| day.set(next.clone())
-            >
+            <button type="button" class="link-button" disabled=!chart.has_next
+                data-span=span data-day=period.next().anchor() data-measure=shown.as_str()>
                 {AFTER.get(l)}
             </button>
         </div>
-        {has_quantity.then(|| {
-            let unit = unit.clone();
-            let currency = currency.clone();
-            view! {
-                <div class="segmented" role="group" aria-label=SHOW_IN.get(l)>
-                    <button type="button" aria-pressed=move || (measure.get() == Measure::Quantity).to_string()
-                        on:click=move |_| measure.set(Measure::Quantity)>{unit}</button>
-                    <button type="button" aria-pressed=move || (measure.get() == Measure::Cost).to_string()
-                        on:click=move |_| measure.set(Measure::Cost)>{currency}</button>
-                </div>
-            }
+        {has_quantity.then(|| view! {
+            <div class="segmented" role="group" aria-label=SHOW_IN.get(l)>
+                <button type="button" data-span=span data-day=here.clone() data-measure="quantity"
+                    aria-pressed=(shown == Measure::Quantity).to_string()>{chart.unit_of_measure.clone()}</button>
+                <button type="button" data-span=span data-day=here.clone() data-measure="cost"
+                    aria-pressed=(shown == Measure::Cost).to_string()>{chart.currency.clone()}</button>
+            </div>
         })}
-        {move || {
-            let chart = chart_for_view.clone();
-            view! { <Drawing chart measure=shown()/> }
-        }}
+        <Drawing chart measure=shown/>
     }
 }
 

@@ -1,4 +1,8 @@
-use crate::api::{accounts::my_accounts, directory::load_resident_home, fleet::my_alarms};
+use crate::api::{
+    accounts::{live_home, my_accounts},
+    directory::load_resident_home,
+    fleet::my_alarms,
+};
 use crate::domain::i18n::Locale;
 use crate::domain::{
     fleet::AlarmView,
@@ -23,7 +27,7 @@ pub fn ResidentHomePage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match (accounts.await, alarms.await) {
-                    (Ok(accounts), Ok(alarms)) => view! { <LiveCredit accounts alarms/> }.into_any(),
+                    (Ok(accounts), Ok(alarms)) => view! { <LiveCredit html=live_html(accounts, alarms)/> }.into_any(),
                     (Err(error), _) | (_, Err(error)) => error_view(error),
                 }
             })}
@@ -57,52 +61,52 @@ pub fn ResidentHomePage() -> impl IntoView {
 
 /// The resident's accounts and open alarms as the server rendered them, then kept current
 /// without a reload: a top-up confirmed by the provider, a cut-off or an alarm shows within
-/// [`live::REFRESH`]. A failed refresh (offline, server restarting) keeps what is shown.
+/// [`live::REFRESH`]. The server draws the fresh figures (`live_home`) and the island swaps
+/// them in, so it ships no card, date or amount code. A failed refresh (offline, server
+/// restarting) keeps what is shown.
 #[island(lazy)]
-fn LiveCredit(accounts: Vec<AccountView>, alarms: Vec<AlarmView>) -> impl IntoView {
+fn LiveCredit(html: String) -> impl IntoView {
     crate::pages::island_ready();
-    let accounts = RwSignal::new(accounts);
-    let alarms = RwSignal::new(alarms);
+    let html = RwSignal::new(html);
     let asking = StoredValue::new(false);
-    let l = use_locale();
     live::every(live::REFRESH, move || {
         if asking.get_value() {
             return;
         }
         asking.set_value(true);
         spawn_local(async move {
-            if let Ok(fresh) = my_accounts().await
-                && fresh != accounts.get_untracked()
+            if let Ok(fresh) = live_home().await
+                && fresh != html.get_untracked()
             {
-                accounts.set(fresh);
-            }
-            if let Ok(fresh) = my_alarms().await
-                && fresh != alarms.get_untracked()
-            {
-                alarms.set(fresh);
+                html.set(fresh);
             }
             asking.set_value(false);
         });
     });
+    view! { <div class="live-credit" aria-live="polite" inner_html=move || html.get()></div> }
+}
+
+/// The live part of the home page as HTML, for [`LiveCredit`].
+pub fn live_html(accounts: Vec<AccountView>, alarms: Vec<AlarmView>) -> String {
+    view! { <Credit accounts alarms/> }.to_html()
+}
+
+#[component]
+fn Credit(accounts: Vec<AccountView>, alarms: Vec<AlarmView>) -> impl IntoView {
+    let l = use_locale();
     view! {
-        <div class="live" aria-live="polite">
-            {move || {
-                let alarms = alarms.get();
-                (!alarms.is_empty()).then(|| view! { <AlarmTable alarms step=None/> })
-            }}
-            {move || accounts.with(|accounts| accounts.iter().filter_map(|account| banner(account, l)).collect_view())}
+        <div class="live">
+            {(!alarms.is_empty()).then(|| view! { <AlarmTable alarms step=None/> })}
+            {accounts.iter().filter_map(|account| banner(account, l)).collect_view()}
         </div>
-        {move || {
-            let accounts = accounts.get();
-            (!accounts.is_empty()).then(|| view! {
-                <section class="accounts">
-                    <h1>{YOUR_CREDIT.get(l)}</h1>
-                    <div class="account-list">
-                        {accounts.into_iter().map(|account| view! { <AccountCard account link=true top_up=true/> }).collect_view()}
-                    </div>
-                </section>
-            })
-        }}
+        {(!accounts.is_empty()).then(|| view! {
+            <section class="accounts">
+                <h1>{YOUR_CREDIT.get(l)}</h1>
+                <div class="account-list">
+                    {accounts.into_iter().map(|account| view! { <AccountCard account link=true top_up=true/> }).collect_view()}
+                </div>
+            </section>
+        })}
     }
 }
 
