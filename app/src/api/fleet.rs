@@ -270,9 +270,7 @@ pub async fn report_fault(
                 .await?;
             // The form is posted by the browser itself: back to the account, which says
             // the report went.
-            if super::ssr::is_form_post() {
-                leptos_axum::redirect(&format!("/accounts/{account}?fault={id}#faults"));
-            }
+            super::ssr::after_form_post(&format!("/accounts/{account}?fault={id}#faults"));
             Ok(id)
         }
         .await,

@@ -109,9 +109,17 @@ pub(crate) mod ssr {
         result
     }
 
+    /// Sends a form the browser posted itself on to `path` (a call from an island gets the
+    /// server function's answer instead).
+    pub fn after_form_post(path: &str) {
+        if is_form_post() {
+            leptos_axum::redirect(path);
+        }
+    }
+
     /// Is this request a form the browser posted itself (no WebAssembly in between)? Page
     /// loads are GETs; calls from islands ask for JSON, not HTML.
-    pub fn is_form_post() -> bool {
+    fn is_form_post() -> bool {
         use_context::<axum::http::request::Parts>().is_some_and(|parts| {
             parts.method == axum::http::Method::POST
                 && parts

@@ -130,9 +130,7 @@ pub async fn save_notification_settings(
             super::ssr::remember_language(Some(page_locale));
             // The browser posted the form itself: the page again, in its new language,
             // saying it is saved.
-            if super::ssr::is_form_post() {
-                leptos_axum::redirect("/notifications?saved");
-            }
+            super::ssr::after_form_post("/notifications?saved");
             Ok(())
         }
         .await,

@@ -134,9 +134,7 @@ pub async fn start_payment(
                 })
                 .await?;
             // The browser posted the form itself: on to the provider (or the status page).
-            if super::ssr::is_form_post() {
-                leptos_axum::redirect(&started.next());
-            }
+            super::ssr::after_form_post(&started.next());
             Ok(started)
         }
         .await,
@@ -224,9 +222,7 @@ pub async fn sandbox_decide(payment: String, pay: bool) -> Result<(), AppError> 
     let payment = payment.trim();
     answer(ports()?.payments.sandbox_complete(payment, pay).await)?;
     // The checkout page's form is posted by the browser itself: back to the platform.
-    if super::ssr::is_form_post() {
-        leptos_axum::redirect(&format!("/payments/{payment}"));
-    }
+    super::ssr::after_form_post(&format!("/payments/{payment}"));
     Ok(())
 }
 

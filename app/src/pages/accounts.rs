@@ -212,11 +212,8 @@ pub fn AccountCard(
 fn ResidentChoices(account: AccountView) -> impl IntoView {
     let id = account.id.to_string();
     let l = use_locale();
-    let actions = (
-        ServerAction::<TakeEmergencyCredit>::new(),
-        ServerAction::<ConfirmArmed>::new(),
-    );
-    let (emergency_action, armed_action) = actions;
+    let emergency_action = ServerAction::<TakeEmergencyCredit>::new();
+    let armed_action = ServerAction::<ConfirmArmed>::new();
     let emergency = account.emergency_available.clone().map(|amount| {
         let id = id.clone();
         view! {
@@ -417,7 +414,7 @@ impl Filter {
         )
     }
 
-    fn keeps(self) -> StatementFilter {
+    fn current(self) -> StatementFilter {
         StatementFilter {
             what: LineKind::parse(&self.what.get()),
             from: self.from.get(),
@@ -432,7 +429,7 @@ fn StatementTable(lines: Vec<StatementLine>, currency: String) -> impl IntoView 
     let filter = Filter::new();
     let lines = StoredValue::new(lines);
     let shown = Memo::new(move |_| {
-        let keeps = filter.keeps();
+        let keeps = filter.current();
         lines.with_value(|lines| {
             lines
                 .iter()

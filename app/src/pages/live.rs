@@ -37,6 +37,34 @@ pub fn ticker(period: Duration) -> RwSignal<u64> {
     tick
 }
 
+/// HTML the server drew, asked for again every `period` by `fetch` and kept in the signal
+/// when it changed; one request at a time, and a failed one (offline, server restarting)
+/// keeps what is shown.
+pub fn redrawn<F, Fut>(initial: String, period: Duration, fetch: F) -> RwSignal<String>
+where
+    F: Fn() -> Fut + Clone + 'static,
+    Fut: std::future::Future<Output = Result<String, crate::error::AppError>> + 'static,
+{
+    let html = RwSignal::new(initial);
+    let asking = StoredValue::new(false);
+    every(period, move || {
+        if asking.get_value() {
+            return;
+        }
+        asking.set_value(true);
+        let fetch = fetch.clone();
+        leptos::task::spawn_local(async move {
+            if let Ok(fresh) = fetch().await
+                && fresh != html.get_untracked()
+            {
+                html.set(fresh);
+            }
+            asking.set_value(false);
+        });
+    });
+    html
+}
+
 /// Is the focus in a field someone types into?
 fn typing() -> bool {
     document().active_element().is_some_and(|element| {

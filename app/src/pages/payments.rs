@@ -339,16 +339,8 @@ pub fn PaymentStatusPage() -> impl IntoView {
 #[island(lazy)]
 fn PaymentLive(id: String, html: String) -> impl IntoView {
     crate::pages::island_ready();
-    let html = RwSignal::new(html);
-    let id = StoredValue::new(id);
-    live::every(std::time::Duration::from_secs(2), move || {
-        leptos::task::spawn_local(async move {
-            if let Ok(fresh) = payment_html(id.get_value()).await
-                && fresh != html.get_untracked()
-            {
-                html.set(fresh);
-            }
-        });
+    let html = live::redrawn(html, std::time::Duration::from_secs(2), move || {
+        payment_html(id.clone())
     });
     view! { <div class="payment-live" aria-live="polite" inner_html=move || html.get()></div> }
 }

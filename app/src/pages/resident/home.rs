@@ -13,7 +13,7 @@ use crate::pages::accounts::AccountCard;
 use crate::pages::fleet::AlarmTable;
 use crate::pages::{error_view, live};
 use crate::pages::{locale::use_locale, words::*};
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
@@ -67,22 +67,7 @@ pub fn ResidentHomePage() -> impl IntoView {
 #[island(lazy)]
 fn LiveCredit(html: String) -> impl IntoView {
     crate::pages::island_ready();
-    let html = RwSignal::new(html);
-    let asking = StoredValue::new(false);
-    live::every(live::REFRESH, move || {
-        if asking.get_value() {
-            return;
-        }
-        asking.set_value(true);
-        spawn_local(async move {
-            if let Ok(fresh) = live_home().await
-                && fresh != html.get_untracked()
-            {
-                html.set(fresh);
-            }
-            asking.set_value(false);
-        });
-    });
+    let html = live::redrawn(html, live::REFRESH, live_home);
     view! { <div class="live-credit" aria-live="polite" inner_html=move || html.get()></div> }
 }
 
