@@ -99,6 +99,9 @@ test('someone not signed in pays for an account by its meter number', async () =
   await hydrated(page);
   await page.fill('input[name="reference"]', 'wa-b105');
   await page.getByRole('button', { name: 'Find' }).click();
+  // The look-up is a plain form: the page comes back with the payee and the form to pay.
+  await page.waitForURL(`${BASE}/pay?reference=wa-b105`);
+  await hydrated(page);
   const payee = page.locator('.payee-name');
   await payee.waitFor();
   assert.match(await payee.textContent(), /^\S\*\*\*( \S\*\*\*)* · Water · Riverside Campus$/);

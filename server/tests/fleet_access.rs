@@ -47,13 +47,20 @@ async fn residents_see_their_own_meters_and_operate_none() {
         page.json()["meter"]["commands"].as_array().unwrap().len(),
         0
     );
+    // The page a resident's browser redraws: status, no forms.
+    let drawn = app.call(&resident, "meter_html", &[("meter", &own)]).await;
+    assert_eq!(drawn.status, StatusCode::OK, "{}", drawn.body);
+    assert!(drawn.json().as_str().unwrap().contains("meter-status"));
+    assert!(!drawn.body.contains("operations"));
     let neighbour = meter_of(&app, "A-102", "electricity").await;
-    assert_eq!(
-        app.call(&resident, "meter", &[("meter", &neighbour)])
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    for endpoint in ["meter", "meter_html"] {
+        assert_eq!(
+            app.call(&resident, endpoint, &[("meter", &neighbour)])
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+    }
     let operate = app
         .call(
             &resident,

@@ -147,6 +147,13 @@ pub async fn load_meter(meter: String) -> Result<MeterPageData, AppError> {
     )
 }
 
+/// One meter's page without forms, drawn as HTML (a resident's meter page redraws from it).
+#[server(prefix = "/api", endpoint = "meter_html")]
+pub async fn meter_html(meter: String) -> Result<String, AppError> {
+    let data = load_meter(meter).await?;
+    Ok(crate::pages::fleet::meter_drawing(data))
+}
+
 /// A remote operation: `read`, `open`, `close`, `load_limit` (with `kw`), `sync_clock`,
 /// `tou_schedule`. Opening and closing need a reason.
 #[server(prefix = "/api", endpoint = "operate_meter")]

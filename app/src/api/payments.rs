@@ -171,18 +171,21 @@ pub async fn start_public_payment(
             let ports = ports()?;
             let account = ports.payments.payee_account(&reference, client).await?;
             let provider = guard::checkout_provider(&provider)?;
-            ports
+            let started = ports
                 .payments
                 .start(PaymentRequest {
                     account,
                     amount,
                     provider,
-                    phone,
-                    email,
+                    phone: phone.filter(|phone| !phone.trim().is_empty()),
+                    email: email.filter(|email| !email.trim().is_empty()),
                     payer: None,
                     origin: guard::origin().await,
                 })
-                .await
+                .await?;
+            // The browser posted the form itself: on to the provider (or the status page).
+            super::ssr::after_form_post(&started.next());
+            Ok(started)
         }
         .await,
     )

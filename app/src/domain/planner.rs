@@ -35,18 +35,25 @@ const MONTH_DAYS: i64 = 30;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Planner {
     pub utility: Utility,
+    pub balance: Decimal,
+    pub days_measured: usize,
+    pub advice: Vec<Advice>,
+    pub pricing: Pricing,
+}
+
+/// What the browser prices previews with, and nothing more: it travels to the page as the
+/// planner island's one prop, so the advice stays on the server, which words it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pricing {
     pub unit_of_measure: String,
     pub currency: String,
     /// Digits after the decimal point in the currency.
     pub digits: u32,
     pub tariff: Tariff,
-    pub balance: Decimal,
     /// Consumption so far in the billing cycle: previews continue the blocks from here.
     pub cycle_used: Decimal,
     /// Mean consumption per day over the days measured; `None` before a whole day is known.
     pub daily_average: Option<Decimal>,
-    pub days_measured: usize,
-    pub advice: Vec<Advice>,
 }
 
 /// One thing the resident could know about their own use.
@@ -136,7 +143,7 @@ impl Advice {
     }
 }
 
-impl Planner {
+impl Pricing {
     /// What `quantity` more would cost now, in the flat band or the one given.
     pub fn cost_of(&self, quantity: Decimal, band: Option<BandKind>) -> Decimal {
         preview(&self.tariff, self.cycle_used, quantity, band)
@@ -167,19 +174,17 @@ impl Planner {
         Some((amount / per_day).round_dp(1))
     }
 
-    /// The time-of-use bands a resident can choose from in a preview, cheapest last.
+    /// The time-of-use bands a resident can choose from in a preview, dearest first: the
+    /// tariff's, and normal hours; none for a tariff without bands.
     pub fn bands(&self) -> Vec<BandKind> {
-        let mut kinds: Vec<BandKind> = Vec::new();
-        for band in &self.tariff.bands {
-            if !kinds.contains(&band.kind) {
-                kinds.push(band.kind);
-            }
+        let bands = &self.tariff.bands;
+        if bands.is_empty() {
+            return Vec::new();
         }
-        if !kinds.is_empty() && !kinds.contains(&BandKind::Flat) {
-            kinds.push(BandKind::Flat);
-        }
-        kinds.sort_by_key(|kind| BandKind::ALL.iter().position(|k| k == kind));
-        kinds
+        BandKind::ALL
+            .into_iter()
+            .filter(|kind| *kind == BandKind::Flat || bands.iter().any(|band| band.kind == *kind))
+            .collect()
     }
 }
 

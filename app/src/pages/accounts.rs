@@ -26,7 +26,7 @@ use crate::pages::{
     faults::FaultReporting,
     form_error,
     payments::data_url,
-    planner::PlannerView,
+    planner::PlannerSection,
     usage::{Measure, UsageGraph, drawing_html},
 };
 use crate::pages::{locale::use_locale, words::*};
@@ -121,7 +121,7 @@ fn Account(sections: Sections, sent: Option<i64>) -> impl IntoView {
         {usage.map(|chart| view! {
             <UsageGraph account=id.clone() html=drawing_html(Ok(chart), Measure::Quantity)/>
         })}
-        {planner.map(|planner| view! { <PlannerView planner/> })}
+        {planner.map(|planner| view! { <PlannerSection planner/> })}
         <Outboxes notices=detail.notices commands=detail.commands zone=detail.zone/>
         {(!staff).then(|| view! {
             <Statement account=id.clone() html=statement_drawing(detail.lines, account.currency, true)/>
@@ -388,11 +388,8 @@ impl Filter {
 
     /// Takes the value of the control that sent `ev`; false when it was none of the filters.
     fn take(self, ev: &leptos::ev::Event) -> bool {
-        use leptos::wasm_bindgen::JsCast;
-        let Some(name) = ev
-            .target()
-            .and_then(|target| target.dyn_into::<leptos::web_sys::Element>().ok())
-            .and_then(|element| element.get_attribute("name"))
+        let Some(name) =
+            crate::pages::event_element(ev).and_then(|element| element.get_attribute("name"))
         else {
             return false;
         };

@@ -4,7 +4,7 @@
 
 use crate::api::fleet::{
     AlarmStep, CloseFault, DecommissionMeter, InstallMeter, OperateMeter, ReleaseCutOffs,
-    ReplaceMeter, SaveFleetRules, load_meter, load_site_fleet,
+    ReplaceMeter, SaveFleetRules, load_meter, load_site_fleet, meter_html,
 };
 use crate::domain::fleet::{
     AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
@@ -22,28 +22,70 @@ fn on_site(zone: &SiteZone) -> impl Fn(chrono::DateTime<chrono::Utc>) -> String 
     move |at| locale.date_time(zone.local(at))
 }
 
-/// `/meters/:id`: rendered on the server, brought to life in the browser as one island.
+/// `/meters/:id`. Residents get the page drawn on the server and kept current by a small
+/// island that swaps in what the server draws again (`meter_html`); staff, who operate the
+/// meter from here, get the page as one island with its forms.
 #[component]
 pub fn MeterPage() -> impl IntoView {
     let id = crate::pages::route_id();
-    view! { <MeterIsland id/> }
+    let page = Resource::new(move || id.clone(), load_meter);
+    let l = use_locale();
+    view! {
+        <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(data) if data.may_operate || data.may_manage => {
+                        view! { <MeterIsland id=data.meter.id.to_string()/> }.into_any()
+                    }
+                    Ok(data) => {
+                        let id = data.meter.id.to_string();
+                        view! {
+                            <Title text=meter_title(&data, l)/>
+                            <LiveMeter id html=meter_drawing(data)/>
+                        }
+                        .into_any()
+                    }
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A resident's meter as the server drew it, drawn again every [`live::REFRESH`].
+#[island(lazy)]
+fn LiveMeter(id: String, html: String) -> impl IntoView {
+    crate::pages::island_ready();
+    let html = live::redrawn(html, live::REFRESH, move || meter_html(id.clone()));
+    view! { <div class="meter-live" aria-live="polite" inner_html=move || html.get()></div> }
+}
+
+/// A meter's page without forms, as HTML for [`LiveMeter`].
+pub fn meter_drawing(data: MeterPageData) -> String {
+    view! { <MeterView data staff=None/> }.to_html()
+}
+
+fn meter_title(data: &MeterPageData, l: Locale) -> String {
+    METER_TITLE.fill(l, &[data.meter.utility.label_in(l), &data.meter.serial])
 }
 
 #[island(lazy)]
 fn MeterIsland(id: String) -> impl IntoView {
     crate::pages::island_ready();
-    let operate = ServerAction::<OperateMeter>::new();
-    let replace = ServerAction::<ReplaceMeter>::new();
-    let decommission = ServerAction::<DecommissionMeter>::new();
-    let step = ServerAction::<AlarmStep>::new();
+    let staff = StaffActions {
+        operate: ServerAction::new(),
+        replace: ServerAction::new(),
+        decommission: ServerAction::new(),
+        step: ServerAction::new(),
+    };
     let tick = live::ticker(Duration::from_secs(2));
     let meter = Resource::new(
         move || {
             (
                 id.clone(),
-                operate.version().get(),
-                decommission.version().get(),
-                step.version().get(),
+                staff.operate.version().get(),
+                staff.decommission.version().get(),
+                staff.step.version().get(),
                 tick.get(),
             )
         },
@@ -54,7 +96,11 @@ fn MeterIsland(id: String) -> impl IntoView {
         <Transition fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
                 match meter.await {
-                    Ok(data) => view! { <Meter data operate replace decommission step/> }.into_any(),
+                    Ok(data) => view! {
+                        <Title text=meter_title(&data, l)/>
+                        <MeterView data staff=Some(staff)/>
+                    }
+                    .into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -62,21 +108,27 @@ fn MeterIsland(id: String) -> impl IntoView {
     }
 }
 
-#[component]
-fn Meter(
-    data: MeterPageData,
+/// What staff do from a meter's page.
+#[derive(Clone, Copy)]
+struct StaffActions {
     operate: ServerAction<OperateMeter>,
     replace: ServerAction<ReplaceMeter>,
     decommission: ServerAction<DecommissionMeter>,
     step: ServerAction<AlarmStep>,
-) -> impl IntoView {
-    let meter = data.meter;
+}
+
+/// A meter's status, alarms and commands, with the forms `staff` may use.
+#[component]
+fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView {
     let l = use_locale();
-    let title = METER_TITLE.fill(l, &[meter.utility.label_in(l), &meter.serial]);
+    let title = meter_title(&data, l);
+    let meter = data.meter;
     let id = meter.id.to_string();
     let in_service = meter.removed_at.is_none();
+    let operate = staff.filter(|_| data.may_operate && in_service);
+    let manage = staff.filter(|_| data.may_manage && in_service);
+    let step = staff.filter(|_| data.may_operate).map(|staff| staff.step);
     view! {
-        <Title text=title.clone()/>
         <p class="breadcrumb">
             {if data.may_operate {
                 view! { <a href=format!("/manage/sites/{}/fleet", meter.site)>{format!("{} fleet", meter.site_name)}</a> }.into_any()
@@ -86,10 +138,12 @@ fn Meter(
         </p>
         <h1>{title}</h1>
         <MeterStatus meter=meter.clone()/>
-        {(data.may_operate && in_service).then(|| view! { <Operations id=id.clone() operate/> })}
-        {(!meter.alarms.is_empty()).then(|| view! { <AlarmTable alarms=meter.alarms.clone() step=data.may_operate.then_some(step)/> })}
+        {operate.map(|staff| view! { <Operations id=id.clone() operate=staff.operate/> })}
+        {(!meter.alarms.is_empty()).then(|| view! { <AlarmTable alarms=meter.alarms.clone() step/> })}
         {(!meter.commands.is_empty()).then(|| view! { <Commands commands=meter.commands.clone() zone=meter.zone.clone()/> })}
-        {(data.may_manage && in_service).then(|| view! { <LifeCycle id=id.clone() utility=meter.utility.as_str() replace decommission/> })}
+        {manage.map(|staff| view! {
+            <LifeCycle id=id.clone() utility=meter.utility.as_str() replace=staff.replace decommission=staff.decommission/>
+        })}
     }
     .into_any()
 }

@@ -86,6 +86,14 @@ pub fn go(url: &str) {
     let _ = window().location().set_href(url);
 }
 
+/// The element an event came from, for islands that listen on a wrapper around markup the
+/// server drew (one listener for every control inside).
+pub fn event_element(ev: &leptos::ev::Event) -> Option<leptos::web_sys::Element> {
+    use leptos::wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|target| target.dyn_into::<leptos::web_sys::Element>().ok())
+}
+
 /// Called first thing by every island: once hydrated it counts itself on `<body>` as
 /// `data-islands`, so a test (or pwa.js) can wait until every `leptos-island` is live,
 /// lazily loaded ones included.

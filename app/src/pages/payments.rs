@@ -3,37 +3,24 @@
 //! the supply), the sandbox's checkout page, and the manager's payments page.
 
 use crate::api::payments::{
-    FindPayee, ImportStatement, PayOut, ReconcileSettlement, RefundPayment, ResolveConflict,
-    SandboxDecide, StartPayment, StartPublicPayment, load_payment, load_recharge,
-    load_site_payments, payment_html,
+    ImportStatement, PayOut, ReconcileSettlement, RefundPayment, ResolveConflict, SandboxDecide,
+    StartPayment, StartPublicPayment, find_payee, load_payment, load_recharge, load_site_payments,
+    payment_html,
 };
 use crate::domain::i18n::{Locale, Words};
 use crate::domain::payments::{
     ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind, PublicPayee,
-    RechargeOptions, SitePayments, StartedPayment, history_csv,
+    RechargeOptions, SitePayments, history_csv,
 };
 use crate::pages::{
     accounts::AccountCard,
-    error_view, form_error, go, live,
+    error_view, form_error, live,
     locale::use_locale,
     payouts::{Payouts, Reconcile},
     words::*,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// Once a payment is stored, the payer goes to the provider's page (or to the payment's
-/// status page while their phone asks).
-fn follow_started<S>(value: S)
-where
-    S: Get<Value = Option<Result<StartedPayment, crate::error::AppError>>> + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if let Some(Ok(started)) = value.get() {
-            go(&started.next());
-        }
-    });
-}
 
 /// `/accounts/:id/top-up`: a form the browser posts itself (the server sends the payer on to
 /// the provider, or back with the error under the form); only the amount box with its
@@ -115,7 +102,7 @@ fn Recharge(options: RechargeOptions, start: ServerAction<StartPayment>) -> impl
     .into_any()
 }
 
-/// The amount box and its preset buttons: the one part of the top-up form that runs in the
+/// The amount box and its preset buttons: the one part of a top-up form that runs in the
 /// browser (a tap on a preset fills the box).
 #[island(lazy)]
 fn AmountChooser(
@@ -125,17 +112,6 @@ fn AmountChooser(
     label: String,
 ) -> impl IntoView {
     crate::pages::island_ready();
-    view! { <AmountBox presets currency initial label/> }
-}
-
-/// An amount box with preset buttons that fill it.
-#[component]
-fn AmountBox(
-    presets: Vec<String>,
-    currency: String,
-    initial: String,
-    label: String,
-) -> impl IntoView {
     let amount = RwSignal::new(initial);
     view! {
         <div class="presets">
@@ -162,7 +138,6 @@ fn limits_text(l: Locale, minimum: &str, maximum: Option<&str>, currency: &str) 
     }
 }
 
-/// Round amounts a click puts in the amount field.
 /// One radio button per provider, the first chosen.
 fn provider_choices(providers: &[ProviderKind]) -> impl IntoView + use<> {
     providers
@@ -179,34 +154,55 @@ fn provider_choices(providers: &[ProviderKind]) -> impl IntoView + use<> {
         .collect_view()
 }
 
-/// Pay for someone without signing in: find the account by its number (the payee's name is
-/// shown masked), then pay as a resident would.
-/// `/pay`: rendered on the server, brought to life in the browser as one island.
+/// `/pay`: paying for someone without signing in. The look-up is a plain form the page
+/// answers with the payee (named masked, so the payer can tell it is the right one) and the
+/// payment form, which the browser posts itself (the server sends the payer on to the
+/// provider); only the amount presets run in the browser.
 #[component]
 pub fn PublicPayPage() -> impl IntoView {
-    view! { <PublicPayIsland/> }
-}
-
-#[island(lazy)]
-fn PublicPayIsland() -> impl IntoView {
-    crate::pages::island_ready();
-    let find = ServerAction::<FindPayee>::new();
+    let reference = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("reference")
+        .map(|reference| reference.trim().to_owned())
+        .filter(|reference| !reference.is_empty());
     let start = ServerAction::<StartPublicPayment>::new();
-    follow_started(start.value());
+    let typed = reference.clone().unwrap_or_default();
+    let payee = Resource::new(
+        move || reference.clone(),
+        |reference| async move {
+            match reference {
+                Some(reference) => Some(find_payee(reference).await),
+                None => None,
+            }
+        },
+    );
     let l = use_locale();
     view! {
         <Title text=PAY_FOR_ACCOUNT.get(l)/>
         <h1>{PAY_FOR_ACCOUNT.get(l)}</h1>
         <p>{PAY_FOR_ACCOUNT_WHY.get(l)}</p>
-        <ActionForm action=find attr:class="card lookup">
-            <label>
-                {ACCOUNT_OR_METER.get(l)}
-                <input name="reference" required autocomplete="off" placeholder="A0000123 or WA-A101"/>
-            </label>
-            <button type="submit" disabled=move || find.pending().get()>{FIND.get(l)}</button>
-            {form_error(find.value())}
-        </ActionForm>
-        {move || find.value().get().and_then(Result::ok).map(|payee| view! { <PublicPayForm payee start/> })}
+        <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
+            {move || {
+                let typed = typed.clone();
+                Suspend::new(async move {
+                let found = payee.await;
+                let problem = found.as_ref().and_then(|found| found.as_ref().err()).map(|error| {
+                    view! { <p class="form-error" role="alert">{error.to_string()}</p> }
+                });
+                view! {
+                    <form method="get" action="/pay" class="card lookup">
+                        <label>
+                            {ACCOUNT_OR_METER.get(l)}
+                            <input name="reference" required autocomplete="off"
+                                placeholder="A0000123 or WA-A101" value=typed/>
+                        </label>
+                        <button type="submit">{FIND.get(l)}</button>
+                        {problem}
+                    </form>
+                    {found.and_then(Result::ok).map(|payee| view! { <PublicPayForm payee start/> })}
+                }
+            })}}
+        </Suspense>
     }
 }
 
@@ -220,7 +216,7 @@ fn PublicPayForm(payee: PublicPayee, start: ServerAction<StartPublicPayment>) ->
             <p class="payee-name">{format!("{} · {what} · {}", payee.payee, payee.site)}</p>
             <ActionForm action=start attr:class="recharge">
                 <input type="hidden" name="reference" value=payee.reference.clone()/>
-                <AmountBox
+                <AmountChooser
                     presets=payee.presets.clone()
                     currency=payee.currency.clone()
                     initial=payee.presets.first().cloned().unwrap_or_default()
@@ -236,7 +232,7 @@ fn PublicPayForm(payee: PublicPayee, start: ServerAction<StartPublicPayment>) ->
                     {YOUR_EMAIL_RECEIPT.get(l)}
                     <input name="email" type="email" autocomplete="email"/>
                 </label>
-                <button type="submit" disabled=move || start.pending().get()>{PAY.get(l)}</button>
+                <button type="submit">{PAY.get(l)}</button>
                 {form_error(start.value())}
             </ActionForm>
         </section>

@@ -51,11 +51,8 @@ pub fn UsageGraph(account: String, html: String) -> impl IntoView {
     let busy = RwSignal::new(false);
     let account = StoredValue::new(account);
     let choose = move |ev: leptos::ev::MouseEvent| {
-        use leptos::wasm_bindgen::JsCast;
         // Each button of the drawing carries the whole choice it stands for.
-        let Some(button) = ev
-            .target()
-            .and_then(|target| target.dyn_into::<leptos::web_sys::Element>().ok())
+        let Some(button) = crate::pages::event_element(&ev)
             .and_then(|element| element.closest("button[data-span]").ok().flatten())
         else {
             return;

@@ -7,7 +7,7 @@ use crate::on_db;
 use app::domain::{
     SiteId,
     money::Minor,
-    planner::{LOOK_BACK_DAYS, Planner, advise},
+    planner::{LOOK_BACK_DAYS, Planner, Pricing, advise},
     tariff::cycle_start_containing,
 };
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
@@ -49,15 +49,17 @@ impl Engine {
         let total: Decimal = days.iter().flatten().sum();
         Ok(Some(Planner {
             utility: *utility,
-            unit_of_measure: unit_of_measure.clone(),
-            currency: wallet.currency,
-            digits: wallet.digits,
             balance: Minor(wallet.balance_minor).to_decimal(wallet.digits),
-            cycle_used,
-            daily_average: (!days.is_empty()).then(|| total / Decimal::from(days.len())),
             days_measured: days.len(),
             advice: advise(&tariff, first, &days),
-            tariff,
+            pricing: Pricing {
+                unit_of_measure: unit_of_measure.clone(),
+                currency: wallet.currency,
+                digits: wallet.digits,
+                cycle_used,
+                daily_average: (!days.is_empty()).then(|| total / Decimal::from(days.len())),
+                tariff,
+            },
         }))
     }
 

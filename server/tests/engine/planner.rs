@@ -91,14 +91,14 @@ async fn planner_reads(f: Fixture) {
         .expect("a planner");
 
     assert_eq!(planner.utility, Utility::Electricity);
-    assert_eq!(planner.tariff, evening_peak, "the version in force");
+    assert_eq!(planner.pricing.tariff, evening_peak, "the version in force");
     assert_eq!(
         planner.days_measured, 10,
         "1 to 10 June, not the empty weeks before"
     );
-    assert_eq!(planner.daily_average, Some(Decimal::from(29)));
+    assert_eq!(planner.pricing.daily_average, Some(Decimal::from(29)));
     // June's cycle so far: the reading at midnight on 1 June brought the last half unit of May.
-    assert_eq!(planner.cycle_used, Decimal::new(2895, 1));
+    assert_eq!(planner.pricing.cycle_used, Decimal::new(2895, 1));
     assert_eq!(
         planner.balance,
         Minor(f.balance(wallet).await).to_decimal(2)
@@ -124,7 +124,10 @@ async fn planner_reads(f: Fixture) {
     // A neighbour without readings: nothing measured, nothing to advise.
     let other = f.wallet_of(f.units[1].electricity).await;
     let quiet = f.engine.planner(other, now).await.unwrap().unwrap();
-    assert_eq!((quiet.days_measured, quiet.daily_average), (0, None));
+    assert_eq!(
+        (quiet.days_measured, quiet.pricing.daily_average),
+        (0, None)
+    );
     assert!(quiet.advice.is_empty());
     f.finish().await;
 }

@@ -931,6 +931,25 @@ async fn anyone_can_pay_by_number_seeing_only_a_masked_name_and_lookups_are_limi
     .unwrap();
     assert_eq!(channel, "public");
 
+    // The page a browser sees: the look-up is a plain GET form, answered with the masked
+    // payee and the form to pay; a number naming nothing gets the reason and no form.
+    let page = app
+        .get(
+            &stranger,
+            &format!("/pay?reference={}", serial.to_lowercase()),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("payee-name"), "{}", page.body);
+    assert!(page.body.contains("name=\"amount\""));
+    assert!(
+        !page.body.contains(&name),
+        "the full name never leaves the server"
+    );
+    let page = app.get(&stranger, "/pay?reference=A9999999").await;
+    assert!(page.body.contains("form-error"), "{}", page.body);
+    assert!(!page.body.contains("payee-name"));
+
     // Numbers cannot be tried one after another: 20 look-ups per address per 15 minutes.
     let mut last = StatusCode::OK;
     for n in 0..20 {

@@ -53,18 +53,14 @@ fn time_of_use() -> Tariff {
     }
 }
 
-fn planner(tariff: Tariff, daily: Option<&str>) -> Planner {
-    Planner {
-        utility: Utility::Electricity,
+fn planner(tariff: Tariff, daily: Option<&str>) -> Pricing {
+    Pricing {
         unit_of_measure: "kWh".into(),
         currency: "KES".into(),
         digits: 2,
         tariff,
-        balance: dec("100"),
         cycle_used: dec("40"),
         daily_average: daily.map(dec),
-        days_measured: 28,
-        advice: Vec::new(),
     }
 }
 
