@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/manage") view=pages::manager::home::ManagerHomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/manage/audit") view=pages::manager::audit::AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/accounts/:id") view=pages::accounts::AccountPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/accounts/:id/top-up")

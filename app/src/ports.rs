@@ -87,6 +87,13 @@ pub trait DirectoryPort: Send + Sync {
     async fn sites(&self, caller: &Caller) -> Result<Vec<SiteSummary>, AppError>;
 
     async fn site_overview(&self, site: SiteId) -> Result<SiteOverview, AppError>;
+
+    /// A page of the organisation's audit log, newest first.
+    async fn audit(
+        &self,
+        org: OrgId,
+        query: &crate::domain::audit::AuditQuery,
+    ) -> Result<crate::domain::audit::AuditPage, AppError>;
 }
 
 /// Where an account sits, for authorisation.

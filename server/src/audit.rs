@@ -93,3 +93,70 @@ impl AuditEntry {
         crate::on_tx!(tx, conn => self.insert().execute(&mut *conn).await.map(|_| ()))
     }
 }
+
+/// A page of one organisation's audit log, newest first, as [`app::domain::audit::AuditQuery`]
+/// narrows it: the search text in the action, the subject, the actor's e-mail or the recorded
+/// state, case-insensitively; whole UTC days; older than a line already shown.
+pub async fn search(
+    db: &crate::db::Db,
+    org: app::domain::OrgId,
+    query: &app::domain::audit::AuditQuery,
+) -> Result<app::domain::audit::AuditPage, app::error::AppError> {
+    use app::domain::audit::{AuditLine, AuditPage, PAGE};
+    type Row = (
+        i64,
+        DateTime<Utc>,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    const SQL: &str = "SELECT a.id, a.at, u.email, a.client_addr, a.action, a.subject_type, \
+        a.subject_id, a.before_json, a.after_json \
+        FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id \
+        WHERE a.organisation_id = $1 \
+        AND ($2 = '%%' OR LOWER(a.action) LIKE $2 ESCAPE '\\' \
+            OR LOWER(a.subject_type || ' ' || a.subject_id) LIKE $2 ESCAPE '\\' \
+            OR LOWER(COALESCE(u.email, '')) LIKE $2 ESCAPE '\\' \
+            OR LOWER(COALESCE(a.before_json, '') || ' ' || COALESCE(a.after_json, '')) LIKE $2 ESCAPE '\\') \
+        AND ($3 IS NULL OR a.at >= $3) AND ($4 IS NULL OR a.at < $4) \
+        AND ($5 IS NULL OR a.id < $5) \
+        ORDER BY a.id DESC LIMIT $6";
+    let (from, until) = query.window();
+    let pattern = query.like_pattern();
+    let limit = PAGE as i64 + 1;
+    let rows: Vec<Row> = crate::on_db!(db, pool => {
+        sqlx::query_as(SQL)
+            .bind(org.0)
+            .bind(&pattern)
+            .bind(from)
+            .bind(until)
+            .bind(query.before)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+    })
+    .map_err(crate::internal)?;
+    Ok(AuditPage::from_lines(
+        rows.into_iter()
+            .map(
+                |(id, at, actor, client_addr, action, subject_type, subject_id, before, after)| {
+                    AuditLine {
+                        id,
+                        at,
+                        actor,
+                        client_addr,
+                        action,
+                        subject_type,
+                        subject_id,
+                        before,
+                        after,
+                    }
+                },
+            )
+            .collect(),
+    ))
+}

@@ -185,6 +185,14 @@ impl app::ports::DirectoryPort for Directory {
         Ok(rows.into_iter().map(SiteSummary::from).collect())
     }
 
+    async fn audit(
+        &self,
+        org: OrgId,
+        query: &app::domain::audit::AuditQuery,
+    ) -> Result<app::domain::audit::AuditPage, AppError> {
+        crate::audit::search(&self.db, org, query).await
+    }
+
     async fn site_overview(&self, site: SiteId) -> Result<SiteOverview, AppError> {
         let now = Utc::now();
         let summary_sql = format!("{SITE_SUMMARY} WHERE s.id = $1");

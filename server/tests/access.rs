@@ -4,7 +4,7 @@ mod support;
 
 use reqwest::StatusCode;
 use server::demo;
-use support::{OTHER_ADMIN, OTHER_SITE, Visitor, spawn_app};
+use support::{Answer, OTHER_ADMIN, OTHER_SITE, TestApp, Visitor, spawn_app};
 
 #[tokio::test]
 async fn a_resident_is_denied_the_manager_console() {
@@ -241,4 +241,160 @@ async fn people_cannot_create_accounts_beyond_their_rights() {
         )
         .await;
     assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Asks for the audit log with the search's fields, all empty but those given.
+async fn search(app: &TestApp, visitor: &Visitor, fields: &[(&str, &str)]) -> Answer {
+    let form: Vec<(&str, &str)> = ["text", "from", "to", "before"]
+        .into_iter()
+        .map(|name| {
+            let value = fields
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map_or("", |(_, value)| *value);
+            (name, value)
+        })
+        .collect();
+    app.call(visitor, "audit_log", &form).await
+}
+
+#[tokio::test]
+async fn admins_search_their_own_organisations_audit_log_and_no_one_else_reads_it() {
+    let app = spawn_app().await;
+    let admin = app.sign_in(demo::ADMIN, demo::PASSWORD).await;
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+
+    // Everything, newest first: the three sign-ins above, then the demo's seeding.
+    let all = search(&app, &admin, &[]).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    let all = all.json();
+    let lines = all["lines"].as_array().unwrap();
+    let actions: Vec<&str> = lines
+        .iter()
+        .map(|line| line["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(&actions[..3], ["signed_in"; 3]);
+    assert_eq!(lines[1]["actor"], demo::MANAGER);
+    assert!(actions.contains(&"demo_seeded"));
+    let ids: Vec<i64> = lines
+        .iter()
+        .map(|line| line["id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|pair| pair[0] > pair[1]), "newest first");
+
+    // Words match the action, subject, person or what was recorded, in any case.
+    let found = search(&app, &admin, &[("text", "MANAGER@demo")])
+        .await
+        .json();
+    let found = found["lines"].as_array().unwrap();
+    assert!(!found.is_empty());
+    assert!(
+        found
+            .iter()
+            .all(|line| line.to_string().to_lowercase().contains("manager@demo"))
+    );
+    assert!(found.len() < lines.len());
+    // A wildcard is a character like any other.
+    let literal = search(&app, &admin, &[("text", "%")]).await.json();
+    assert!(
+        literal["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|line| line.to_string().contains('%'))
+    );
+
+    // Days are whole UTC days; a window in the future holds nothing; nonsense is refused.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let day = search(&app, &admin, &[("from", &today), ("to", &today)])
+        .await
+        .json();
+    assert_eq!(day["lines"].as_array().unwrap().len(), lines.len());
+    let later = search(&app, &admin, &[("from", "2099-01-01")]).await.json();
+    assert!(later["lines"].as_array().unwrap().is_empty());
+    for bad in [
+        [("from", "2026-12-01"), ("to", "2026-11-01")],
+        [("from", "yesterday"), ("to", "")],
+    ] {
+        let refused = search(&app, &admin, &bad).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    }
+
+    // Pages of fifty: the second starts below the first and repeats nothing.
+    let org: i64 = server::on_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT id FROM organisations WHERE name = $1")
+            .bind(demo::ORGANISATION).fetch_one(pool).await
+    })
+    .unwrap();
+    for n in 0..60 {
+        server::on_db!(&app.db, pool => {
+            sqlx::query("INSERT INTO audit_log (at, organisation_id, action, subject_type, subject_id) VALUES ($1, $2, 'test_entry', 'thing', $3)")
+                .bind(chrono::Utc::now()).bind(org).bind(n.to_string()).execute(pool).await.map(|_| ())
+        })
+        .unwrap();
+    }
+    let first = search(&app, &admin, &[("text", "test entry thing")])
+        .await
+        .json();
+    assert!(
+        first["lines"].as_array().unwrap().is_empty(),
+        "words are matched as typed"
+    );
+    let first = search(&app, &admin, &[("text", "test_entry")]).await.json();
+    assert_eq!(first["lines"].as_array().unwrap().len(), 50);
+    let older = first["older"].as_i64().expect("an older page");
+    let second = search(
+        &app,
+        &admin,
+        &[("text", "test_entry"), ("before", &older.to_string())],
+    )
+    .await
+    .json();
+    let second = second["lines"].as_array().unwrap();
+    assert_eq!(second.len(), 10);
+    assert!(
+        second
+            .iter()
+            .all(|line| line["id"].as_i64().unwrap() < older)
+    );
+
+    // Another organisation's admin reads only theirs; managers and residents read none.
+    let other = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
+    let theirs = search(&app, &other, &[]).await.json();
+    let theirs = theirs["lines"].as_array().unwrap();
+    assert!(!theirs.is_empty());
+    assert!(
+        !theirs
+            .iter()
+            .any(|line| line.to_string().contains("demo.example"))
+    );
+    for visitor in [&manager, &resident] {
+        assert_eq!(
+            search(&app, visitor, &[]).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            app.get(visitor, "/manage/audit").await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    // The page: the console links to it for admins only, and it draws the lines.
+    assert!(
+        app.get(&admin, "/manage")
+            .await
+            .body
+            .contains("/manage/audit")
+    );
+    assert!(
+        !app.get(&manager, "/manage")
+            .await
+            .body
+            .contains("/manage/audit")
+    );
+    let page = app.get(&admin, "/manage/audit?q=test_entry").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("test entry") && page.body.contains("Older entries"));
+    let refused = app.get(&admin, "/manage/audit?from=nonsense").await;
+    assert!(refused.body.contains("YYYY-MM-DD"));
 }

@@ -79,6 +79,30 @@ async fn the_platform_runs_on_postgresql_too() {
         .await;
     assert_eq!(overview.status, StatusCode::OK, "{}", overview.body);
     assert_eq!(overview.json()["site"]["meters"], 240);
+    // The audit log's search (days, an escaped LIKE, a page's start) in PostgreSQL's SQL.
+    let admin = app.sign_in(demo::ADMIN, demo::PASSWORD).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let audit = app
+        .call(
+            &admin,
+            "audit_log",
+            &[
+                ("text", "Manager@demo"),
+                ("from", &today),
+                ("to", &today),
+                ("before", "999999999"),
+            ],
+        )
+        .await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+    let audit = audit.json();
+    let lines = audit["lines"].as_array().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["action"] == "signed_in" && line["actor"] == demo::MANAGER),
+        "{audit}"
+    );
     let resident = app.sign_in("b101@demo.example", demo::PASSWORD).await;
     let home = app.call(&resident, "resident_home", &[]).await;
     assert_eq!(home.json()["units"][0]["name"], "B-101");

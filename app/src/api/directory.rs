@@ -67,3 +67,33 @@ pub async fn load_site_overview(site: String) -> Result<SiteOverview, AppError> 
         .await,
     )
 }
+
+/// A page of the caller's organisation's audit log (who did what, when, before and after),
+/// searched by words and UTC days, older pages by `before` (an id). Admins only: entries span
+/// every site of the organisation.
+#[server(prefix = "/api", endpoint = "audit_log")]
+pub async fn audit_log(
+    text: String,
+    from: String,
+    to: String,
+    before: String,
+) -> Result<crate::domain::audit::AuditPage, AppError> {
+    use crate::domain::audit::AuditQuery;
+    answer(
+        async {
+            let caller = caller().await?;
+            if !caller.is_admin() {
+                return Err(AppError::Forbidden);
+            }
+            let query = AuditQuery::parse(&text, &from, &to, &before)?;
+            ports()?.directory.audit(caller.org_id, &query).await
+        }
+        .await,
+    )
+}
+
+/// May the caller read the audit log? (The console shows the link only then.)
+#[server(prefix = "/api", endpoint = "may_read_audit")]
+pub async fn may_read_audit() -> Result<bool, AppError> {
+    answer(async { Ok(caller().await?.is_admin()) }.await)
+}

@@ -94,6 +94,19 @@ pub fn event_element(ev: &leptos::ev::Event) -> Option<leptos::web_sys::Element>
         .and_then(|target| target.dyn_into::<leptos::web_sys::Element>().ok())
 }
 
+/// Text percent-encoded for a URL's query or a `data:` URL: all but unreserved characters.
+pub fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
 /// Called first thing by every island: once hydrated it counts itself on `<body>` as
 /// `data-islands`, so a test (or pwa.js) can wait until every `leptos-island` is live,
 /// lazily loaded ones included.

@@ -241,15 +241,10 @@ fn PublicPayForm(payee: PublicPayee, start: ServerAction<StartPublicPayment>) ->
 
 /// Percent-encodes text for a `data:` URL.
 pub(crate) fn data_url(mime: &str, text: &str) -> String {
-    let mut url = format!("data:{mime};charset=utf-8,");
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            url.push(byte as char);
-        } else {
-            url.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    url
+    format!(
+        "data:{mime};charset=utf-8,{}",
+        crate::pages::percent_encode(text)
+    )
 }
 
 /// A payment's status, as its payer reads it.

@@ -1,4 +1,4 @@
-use crate::api::directory::my_sites;
+use crate::api::directory::{may_read_audit, my_sites};
 use crate::pages::error_view;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -6,12 +6,16 @@ use leptos_meta::Title;
 #[component]
 pub fn ManagerHomePage() -> impl IntoView {
     let sites = Resource::new(|| (), |_| my_sites());
+    let audit = Resource::new(|| (), |_| may_read_audit());
     view! {
         <Title text="Manager console"/>
         <h1>"Your sites"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match sites.await {
+                let audit_link = audit.await.unwrap_or(false).then(|| view! {
+                    <p class="notice"><a href="/manage/audit">"Audit log"</a>" · who did what, when, before and after"</p>
+                });
+                let sites = match sites.await {
                     Ok(sites) if sites.is_empty() => {
                         view! { <p class="empty">"No site is granted to you yet."</p> }.into_any()
                     }
@@ -31,8 +35,9 @@ pub fn ManagerHomePage() -> impl IntoView {
                         </div>
                     }
                     .into_any(),
-                    Err(error) => error_view(error),
-                }
+                    Err(error) => return error_view(error),
+                };
+                view! { {audit_link} {sites} }.into_any()
             })}
         </Suspense>
     }

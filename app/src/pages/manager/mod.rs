@@ -1,4 +1,5 @@
 //! Pages for staff: managers, operators, cashiers and admins.
 
+pub mod audit;
 pub mod home;
 pub mod site;
