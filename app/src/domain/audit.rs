@@ -113,7 +113,7 @@ impl AuditPage {
     pub fn from_lines(mut lines: Vec<AuditLine>) -> Self {
         let more = lines.len() > PAGE;
         lines.truncate(PAGE);
-        let older = more.then(|| lines.last().map(|line| line.id)).flatten();
+        let older = lines.last().filter(|_| more).map(|line| line.id);
         Self { lines, older }
     }
 }

@@ -24,7 +24,8 @@ fn on_site(zone: &SiteZone) -> impl Fn(chrono::DateTime<chrono::Utc>) -> String 
 
 /// `/meters/:id`. Residents get the page drawn on the server and kept current by a small
 /// island that swaps in what the server draws again (`meter_html`); staff, who operate the
-/// meter from here, get the page as one island with its forms.
+/// meter from here, get the page as one island with its forms. Either starts from the one
+/// load made here.
 #[component]
 pub fn MeterPage() -> impl IntoView {
     let id = crate::pages::route_id();
@@ -33,20 +34,18 @@ pub fn MeterPage() -> impl IntoView {
     view! {
         <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
-                match page.await {
-                    Ok(data) if data.may_operate || data.may_manage => {
-                        view! { <MeterIsland id=data.meter.id.to_string()/> }.into_any()
-                    }
-                    Ok(data) => {
-                        let id = data.meter.id.to_string();
-                        view! {
-                            <Title text=meter_title(&data, l)/>
-                            <LiveMeter id html=meter_drawing(data)/>
-                        }
-                        .into_any()
-                    }
-                    Err(error) => error_view(error),
-                }
+                let data = match page.await {
+                    Ok(data) => data,
+                    Err(error) => return error_view(error),
+                };
+                let title = meter_title(&data, l);
+                let body = if data.may_operate || data.may_manage {
+                    view! { <MeterIsland data/> }.into_any()
+                } else {
+                    let id = data.meter.id.to_string();
+                    view! { <LiveMeter id html=meter_drawing(data)/> }.into_any()
+                };
+                view! { <Title text=title/> {body} }.into_any()
             })}
         </Suspense>
     }
@@ -69,8 +68,10 @@ fn meter_title(data: &MeterPageData, l: Locale) -> String {
     METER_TITLE.fill(l, &[data.meter.utility.label_in(l), &data.meter.serial])
 }
 
+/// A meter for staff: its forms, and its figures and commands asked for again every two
+/// seconds and after each action (a failed refresh keeps what is shown).
 #[island(lazy)]
-fn MeterIsland(id: String) -> impl IntoView {
+fn MeterIsland(data: MeterPageData) -> impl IntoView {
     crate::pages::island_ready();
     let staff = StaffActions {
         operate: ServerAction::new(),
@@ -78,34 +79,29 @@ fn MeterIsland(id: String) -> impl IntoView {
         decommission: ServerAction::new(),
         step: ServerAction::new(),
     };
+    let id = data.meter.id.to_string();
+    let data = RwSignal::new(data);
     let tick = live::ticker(Duration::from_secs(2));
-    let meter = Resource::new(
+    Effect::watch(
         move || {
             (
-                id.clone(),
                 staff.operate.version().get(),
                 staff.decommission.version().get(),
                 staff.step.version().get(),
                 tick.get(),
             )
         },
-        |(id, ..)| load_meter(id),
-    );
-    let l = use_locale();
-    view! {
-        <Transition fallback=move || view! { <p>{LOADING.get(l)}</p> }>
-            {move || Suspend::new(async move {
-                match meter.await {
-                    Ok(data) => view! {
-                        <Title text=meter_title(&data, l)/>
-                        <MeterView data staff=Some(staff)/>
-                    }
-                    .into_any(),
-                    Err(error) => error_view(error),
+        move |_, _, _| {
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(fresh) = load_meter(id).await {
+                    data.set(fresh);
                 }
-            })}
-        </Transition>
-    }
+            });
+        },
+        false,
+    );
+    move || view! { <MeterView data=data.get() staff=Some(staff)/> }
 }
 
 /// What staff do from a meter's page.
