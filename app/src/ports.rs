@@ -16,6 +16,7 @@ use crate::{
             StartedPayment,
         },
         reconciliation::ReconciliationReport,
+        tokens::{MeterTokens, NewDeviceKey, TokenSetup, TokenView},
         usage::{Span, UsageChart},
         views::{
             AccountRecord, AccountView, CreatedAccount, Receipt, ResidentHome, SiteOverview,
@@ -418,6 +419,42 @@ pub trait NotificationsPort: Send + Sync {
     async fn inbox(&self, caller: &Caller) -> Result<Vec<InboxLine>, AppError>;
 }
 
+/// Keypad meters' tokens: what was sold, sending one again, and a meter's key and engineering
+/// tokens for its managers.
+#[async_trait::async_trait]
+pub trait TokensPort: Send + Sync {
+    /// An account's tokens, newest first.
+    async fn account_tokens(&self, account: AccountId) -> Result<Vec<TokenView>, AppError>;
+
+    /// The token a payment bought, if its meter takes tokens.
+    async fn payment_token(&self, payment: &str) -> Result<Option<TokenView>, AppError>;
+
+    /// Sends one of the account's issued tokens to its resident again.
+    async fn resend(&self, account: AccountId, token: &str) -> Result<(), AppError>;
+
+    async fn meter_tokens(&self, meter: MeterId) -> Result<MeterTokens, AppError>;
+
+    /// Makes the meter a keypad meter; a generated key comes back once.
+    async fn provision(
+        &self,
+        meter: MeterId,
+        setup: TokenSetup,
+        actor: UserId,
+    ) -> Result<Option<NewDeviceKey>, AppError>;
+
+    /// Asks for an engineering token (set or clear credit wait for a second person).
+    async fn order(
+        &self,
+        meter: MeterId,
+        kind: &str,
+        value: Option<u32>,
+        actor: UserId,
+    ) -> Result<String, AppError>;
+
+    /// Approves a token another person asked for on this meter.
+    async fn approve(&self, meter: MeterId, token: &str, approver: UserId) -> Result<(), AppError>;
+}
+
 /// Every port, as one context value.
 #[derive(Clone)]
 pub struct Ports {
@@ -427,4 +464,5 @@ pub struct Ports {
     pub fleet: Arc<dyn FleetPort>,
     pub payments: Arc<dyn PaymentsPort>,
     pub notifications: Arc<dyn NotificationsPort>,
+    pub tokens: Arc<dyn TokensPort>,
 }

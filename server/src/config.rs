@@ -43,6 +43,10 @@ pub struct Config {
     pub session_key: Option<Secret>,
     pub vapid_private_key: Option<Secret>,
     pub webhook_secret: Option<Secret>,
+    /// Seals token meters' device keys (32 bytes, base64); by default a file in `data_dir`.
+    pub token_vault_key: Option<Secret>,
+    /// The vending service STS meters' tokens come from, if any.
+    pub sts_vending: Option<StsVendingConfig>,
     /// Run the built-in meter simulator; by default it runs with the demo.
     pub simulator: Option<bool>,
     /// Simulated seconds of use per real second.
@@ -51,6 +55,13 @@ pub struct Config {
     pub simulator_interval_s: u64,
     pub mqtt: Option<MqttConfig>,
     pub push: PushConfig,
+}
+
+/// A vending service for STS tokens: its base URL and API key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StsVendingConfig {
+    pub url: String,
+    pub key: Secret,
 }
 
 /// Where Web Push messages may go and who the platform says it is to push services.
@@ -127,6 +138,8 @@ impl Default for Config {
             session_key: None,
             vapid_private_key: None,
             webhook_secret: None,
+            token_vault_key: None,
+            sts_vending: None,
             simulator: None,
             simulator_speed: 360,
             simulator_interval_s: 10,
@@ -288,6 +301,19 @@ impl Config {
         self.webhook_secret = get("PREPAID_WEBHOOK_SECRET")
             .map(Secret::new)
             .or(self.webhook_secret.take());
+        self.token_vault_key = get("PREPAID_TOKEN_VAULT_KEY")
+            .map(Secret::new)
+            .or(self.token_vault_key.take());
+        if let Some(url) = get("PREPAID_STS_VENDING_URL") {
+            let key = get("PREPAID_STS_VENDING_KEY").ok_or_else(|| ConfigError::Env {
+                name: "PREPAID_STS_VENDING_KEY",
+                message: "required with PREPAID_STS_VENDING_URL".into(),
+            })?;
+            self.sts_vending = Some(StsVendingConfig {
+                url: url.trim().to_owned(),
+                key: Secret::new(key.trim()),
+            });
+        }
         Ok(())
     }
 

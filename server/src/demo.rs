@@ -187,6 +187,44 @@ pub async fn seed_payments(payments: &crate::payments::Payments) -> Result<(), E
     seed_moved_out(&payments.engine, site).await
 }
 
+/// The demo flat whose electricity meter takes keypad tokens (OpenPAYGO, extended: twelve
+/// digits carry up to 99,999.9 kWh in steps of 0.1, so any top-up fits one token).
+pub const KEYPAD_UNIT: &str = "A-106";
+
+/// Makes one demo flat's electricity meter a keypad meter, once: its top-ups become tokens.
+pub async fn seed_tokens(tokens: &crate::tokens::Tokens, db: &Db) -> Result<(), EngineError> {
+    let meter: Option<(i64, bool)> = on_db!(db, pool => {
+        sqlx::query_as(
+            "SELECT m.id, EXISTS (SELECT 1 FROM token_meters t WHERE t.meter_id = m.id) FROM meters m \
+             JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id JOIN sites s ON s.id = b.site_id \
+             WHERE s.name = $1 AND u.name = $2 AND m.utility = 'electricity' AND m.removed_at IS NULL",
+        )
+        .bind(SITE)
+        .bind(KEYPAD_UNIT)
+        .fetch_optional(pool)
+        .await
+    })?;
+    let Some((meter, false)) = meter else {
+        return Ok(());
+    };
+    tokens
+        .provision(
+            meter,
+            crate::tokens::Provision {
+                vendor: crate::tokens::VendorKind::OpenPaygo,
+                key: crate::tokens::KeySource::Generate,
+                format: crate::tokens::openpaygo::Format {
+                    extended: true,
+                    restricted: false,
+                },
+                value_step: rust_decimal::Decimal::new(1, 1),
+            },
+            None,
+        )
+        .await?;
+    Ok(())
+}
+
 /// Who moved out of a demo flat with credit left, so the payments page has a refund to pay.
 pub const FORMER_RESIDENT: &str = "wanjiru@demo.example";
 const FORMER_UNIT: &str = "B-410";
@@ -365,9 +403,11 @@ pub fn demo_tariffs() -> Vec<(Utility, Tariff)> {
 pub fn sign_ins() -> String {
     format!(
         "Demo sign-ins (password for all: {PASSWORD}):\n  admin     {ADMIN}\n  manager   {MANAGER}\n  \
-         resident  {} (unit A-101; every occupied unit has one, e.g. {})",
+         resident  {} (unit A-101; every occupied unit has one, e.g. {})\n  \
+         keypad    {} (unit {KEYPAD_UNIT}: its electricity top-ups become OpenPAYGO tokens)",
         resident_email("A-101"),
         resident_email("B-205"),
+        resident_email(KEYPAD_UNIT),
     )
 }
 

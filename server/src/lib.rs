@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod notify;
 pub mod payments;
 pub mod secrets;
+pub mod tokens;
 
 use app::{error::AppError, ports::Ports};
 use auth::{AuthService, sessions::Sessions, throttle::Throttle};
@@ -53,6 +54,8 @@ pub enum StartError {
     Usage(engine::EngineError),
     #[error("could not list the simulated meters: {0}")]
     Simulator(sqlx::Error),
+    #[error(transparent)]
+    TokenVault(#[from] tokens::vault::VaultError),
     #[error("could not listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
 }
@@ -68,6 +71,8 @@ pub struct Platform {
     pub fleet: fleet::Fleet,
     pub payments: payments::Payments,
     pub notifier: notify::Notifier,
+    /// Tokens for meters that hold their own credit.
+    pub tokens: tokens::Tokens,
     /// The built-in meter simulator, when it runs.
     pub simulator: Option<Arc<fleet::simulator::Simulator>>,
     /// Meter events, until [`Platform::serve`] (or a test) starts the fleet's loops.
@@ -107,9 +112,11 @@ impl Platform {
             secrets.vapid_private_key.clone(),
             secrets.vapid_public_key.clone(),
         );
+        let tokens = open_tokens(&config, &engine)?;
         Ok(Self {
             payments,
             notifier,
+            tokens,
             config,
             engine,
             fleet,
@@ -130,6 +137,7 @@ impl Platform {
             fleet: Arc::new(self.fleet.clone()),
             payments: Arc::new(self.payments.clone()),
             notifications: Arc::new(self.notifier.clone()),
+            tokens: Arc::new(self.tokens.clone()),
         }
     }
 
@@ -156,6 +164,7 @@ impl Platform {
         let jobs = tokio::spawn(run_jobs(self.engine.clone()));
         let rechecks = tokio::spawn(recheck_payments(self.payments.clone()));
         let notices = tokio::spawn(self.notifier.clone().run());
+        let vending = tokio::spawn(issue_tokens(self.tokens.clone(), self.engine.clone()));
         let fleet = self.events.take().map(|events| self.fleet.start(events));
         let simulation = self
             .simulator
@@ -177,6 +186,7 @@ impl Platform {
         jobs.abort();
         rechecks.abort();
         notices.abort();
+        vending.abort();
         if let Some(simulation) = simulation {
             simulation.abort();
         }
@@ -239,6 +249,35 @@ async fn open_fleet(config: &Config, engine: &engine::Engine) -> Result<OpenedFl
         broker,
     );
     Ok((fleet, simulated, events))
+}
+
+/// The token vendors: OpenPAYGO computed here with keys sealed by the vault, and an STS
+/// vending service when one is configured.
+fn open_tokens(config: &Config, engine: &engine::Engine) -> Result<tokens::Tokens, StartError> {
+    let vault = tokens::vault::Vault::load(
+        config.token_vault_key.as_ref().map(config::Secret::expose),
+        &config.data_dir,
+    )?;
+    let sts = config.sts_vending.as_ref().map(|sts| {
+        Arc::new(tokens::sts::StsVending::new(&sts.url, sts.key.clone()))
+            as Arc<dyn tokens::TokenVendor>
+    });
+    Ok(tokens::Tokens::new(engine.clone(), Arc::new(vault), sts))
+}
+
+/// Issues sold tokens: at once when a top-up asks (the engine's nudge), and every few seconds
+/// for those waiting on a vending service.
+async fn issue_tokens(tokens: tokens::Tokens, engine: engine::Engine) {
+    loop {
+        match tokens.issue_pending(chrono::Utc::now()).await {
+            Ok(report) if report != tokens::IssueReport::default() => {
+                tracing::info!(?report, "tokens issued");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "issuing tokens failed"),
+        }
+        engine.tokens_sold(Duration::from_secs(5)).await;
+    }
 }
 
 async fn delete_expired_sessions(sessions: Sessions) {

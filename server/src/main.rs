@@ -142,6 +142,9 @@ async fn seed_demo(platform: &Platform) -> Result<(), String> {
     demo::seed_payments(&platform.payments)
         .await
         .map_err(|error| format!("could not set the demo's payments up: {error}"))?;
+    demo::seed_tokens(&platform.tokens, &platform.db)
+        .await
+        .map_err(|error| format!("could not set the demo's keypad meter up: {error}"))?;
     println!("{}", demo::sign_ins());
     Ok(())
 }

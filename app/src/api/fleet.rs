@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use super::ssr::{answer, caller, ports};
 
 #[cfg(feature = "ssr")]
-mod guard {
+pub(crate) mod guard {
     use crate::{
         domain::{Caller, MeterAction, MeterId, OrgId, SiteId, UnitId},
         error::AppError,

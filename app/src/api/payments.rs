@@ -212,6 +212,7 @@ pub async fn load_payment(payment: String) -> Result<PaymentPage, AppError> {
             {
                 page.account = Some(ports.accounts.summary(account).await?);
             }
+            page.token = ports.tokens.payment_token(payment.trim()).await?;
             Ok(page)
         }
         .await,

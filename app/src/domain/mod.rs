@@ -17,6 +17,7 @@ pub mod reconciliation;
 pub mod site;
 pub mod supply;
 pub mod tariff;
+pub mod tokens;
 pub mod usage;
 pub mod views;
 pub mod zone;

@@ -55,7 +55,7 @@ impl Category {
         match kind {
             "cut_off" | "restricted" | "protected_at_zero" => Some(Category::CutOff),
             "reconnected" | "armed" => Some(Category::Reconnection),
-            "payment_received" => Some(Category::Payments),
+            "payment_received" | "token_issued" => Some(Category::Payments),
             "fault_report" => Some(Category::Alarms),
             _ if kind.starts_with("alarm_") => Some(Category::Alarms),
             _ => None,
@@ -195,6 +195,8 @@ pub struct NoticeFacts {
     /// A resident's fault report.
     pub fault: Option<i64>,
     pub detail: Option<String>,
+    /// A keypad meter's token, grouped for typing.
+    pub token: Option<String>,
 }
 
 /// A notice as a person reads it: on the lock screen, in a list.
@@ -259,6 +261,12 @@ pub fn message(
             let url = format!("/payments/{payment}");
             (title, body, format!("payment-{payment}"), url, false)
         }
+        "token_issued" => {
+            let token = facts.token.clone().unwrap_or_default();
+            let detail = facts.detail.clone().unwrap_or_default();
+            let (title, body) = token_issued(locale, &token, &detail);
+            (title, body, format!("token-{token}"), account_url, false)
+        }
         "fault_report" => {
             let title = match locale {
                 Locale::En => "Fault reported",
@@ -293,6 +301,23 @@ pub fn message(
         tag,
         url,
         urgent,
+    }
+}
+
+fn token_issued(locale: Locale, token: &str, units: &str) -> (&'static str, String) {
+    match locale {
+        Locale::En => (
+            "Your meter token",
+            format!("Type {token} on your meter's keypad to add {units}."),
+        ),
+        Locale::Sw => (
+            "Tokeni ya mita yako",
+            format!("Andika {token} kwenye vitufe vya mita yako kuongeza {units}."),
+        ),
+        Locale::Zh => (
+            "您的电表充值码",
+            format!("请在电表键盘上输入{token}，充入{units}。"),
+        ),
     }
 }
 
@@ -582,6 +607,7 @@ mod tests {
             alarm: Some(3),
             fault: Some(9),
             detail: Some("1.2 kW".into()),
+            token: Some("588 224 011".into()),
         };
         let kinds = [
             "low_balance_1",
@@ -595,6 +621,7 @@ mod tests {
             "alarm_gas_leak",
             "alarm_offline",
             "fault_report",
+            "token_issued",
         ];
         for locale in Locale::ALL {
             for kind in kinds {
@@ -615,6 +642,9 @@ mod tests {
             assert!(paid.body.contains("KES 500.00") && paid.body.contains("R-000042"));
             assert_eq!(paid.url, "/payments/pay_abc");
             assert_eq!(paid.topic(), None);
+            let token = message("token_issued", &facts, locale, 1, &money);
+            assert!(token.body.contains("588 224 011"), "{}", token.body);
+            assert_eq!(token.url, "/accounts/7");
         }
         assert!(message("alarm_gas_leak", &facts, Locale::En, 1, &money).urgent);
         assert_eq!(

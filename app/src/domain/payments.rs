@@ -659,6 +659,10 @@ pub struct PaymentPage {
     pub payee: String,
     /// For the account's resident and staff only.
     pub account: Option<super::views::AccountView>,
+    /// The token it bought, for a keypad meter: shown to whoever holds the payment's link,
+    /// like a vending receipt (someone paying for a relative passes it on).
+    #[serde(default)]
+    pub token: Option<super::tokens::TokenView>,
 }
 
 /// A payment just started: where to send the payer next.

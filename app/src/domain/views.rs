@@ -421,6 +421,11 @@ impl NoticeLine {
                     "Malipo yamepokelewa: risiti imetumwa",
                     "已收到付款：收据已发送",
                 ),
+                "token_issued" => words(
+                    "Meter token sent",
+                    "Tokeni ya mita imetumwa",
+                    "已发送电表充值码",
+                ),
                 "armed" => words(
                     "Gas ready: confirm at the meter",
                     "Gesi iko tayari: thibitisha kwenye mita",

@@ -37,10 +37,11 @@ use leptos_meta::Title;
 pub fn AccountPage() -> impl IntoView {
     let id = crate::pages::route_id();
     // The report a resident just sent, when the server sent them back here after it.
-    let sent = leptos_router::hooks::use_query_map()
-        .read_untracked()
+    let query = leptos_router::hooks::use_query_map().read_untracked();
+    let sent = query
         .get("fault")
         .and_then(|number| number.parse::<i64>().ok());
+    let token_sent = query.get_str("token_sent").is_some() && query.get_str("__err").is_none();
     // Read on the server only (nothing here is hydrated but the islands, which get their
     // figures as props): the account, then what its sections show.
     let page = Resource::new(
@@ -52,15 +53,19 @@ pub fn AccountPage() -> impl IntoView {
                 .ok();
             let planner = account_planner(id.clone()).await.ok().flatten();
             let faults = if detail.may_choose {
-                account_faults(id).await.unwrap_or_default()
+                account_faults(id.clone()).await.unwrap_or_default()
             } else {
                 Vec::new()
             };
+            let tokens = crate::api::tokens::account_tokens(id)
+                .await
+                .unwrap_or_default();
             Ok::<_, AppError>(Sections {
                 detail,
                 usage,
                 planner,
                 faults,
+                tokens,
             })
         },
     );
@@ -69,7 +74,7 @@ pub fn AccountPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{LOADING.get(l)}</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(sections) => view! { <Account sections sent/> }.into_any(),
+                    Ok(sections) => view! { <Account sections sent token_sent/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -85,15 +90,18 @@ struct Sections {
     usage: Option<UsageChart>,
     planner: Option<Planner>,
     faults: Vec<FaultView>,
+    /// A keypad meter's tokens.
+    tokens: Vec<crate::domain::tokens::TokenView>,
 }
 
 #[component]
-fn Account(sections: Sections, sent: Option<i64>) -> impl IntoView {
+fn Account(sections: Sections, sent: Option<i64>, token_sent: bool) -> impl IntoView {
     let Sections {
         detail,
         usage,
         planner,
         faults,
+        tokens,
     } = sections;
     let account = detail.account.clone();
     let id = account.id.to_string();
@@ -117,6 +125,9 @@ fn Account(sections: Sections, sent: Option<i64>) -> impl IntoView {
                 sent=sent.filter(|sent| faults.iter().any(|fault| fault.id == *sent))
                 faults
             />
+        })}
+        {(!tokens.is_empty()).then(|| view! {
+            <crate::pages::tokens::ResidentTokens account=id.clone() tokens sent=token_sent/>
         })}
         {usage.map(|chart| view! {
             <UsageGraph account=id.clone() html=drawing_html(Ok(chart), Measure::Quantity)/>

@@ -40,7 +40,13 @@ pub fn MeterPage() -> impl IntoView {
                 };
                 let title = meter_title(&data, l);
                 let body = if data.may_operate || data.may_manage {
-                    view! { <MeterIsland data/> }.into_any()
+                    let meter = data.meter.id.to_string();
+                    let manage = data.may_manage;
+                    view! {
+                        <MeterIsland data/>
+                        <crate::pages::tokens::MeterTokensPanel meter manage/>
+                    }
+                    .into_any()
                 } else {
                     let id = data.meter.id.to_string();
                     view! { <LiveMeter id html=meter_drawing(data)/> }.into_any()

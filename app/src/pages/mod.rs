@@ -15,6 +15,7 @@ pub mod payouts;
 pub mod planner;
 pub mod resident;
 pub mod sign_in;
+pub mod tokens;
 pub mod usage;
 pub mod words;
 

@@ -372,6 +372,7 @@ fn Payment(page: PaymentPage) -> impl IntoView {
                 <p><a href=url class="button">{CONTINUE_TO_PAY.get(l)}</a></p>
             })}
         </article>
+        {page.token.map(|token| view! { <crate::pages::tokens::TokenCard token/> })}
         {page.account.map(|account| {
             let href = format!("/accounts/{}", account.id);
             view! {

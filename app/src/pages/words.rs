@@ -111,6 +111,19 @@ words! {
     FAULT_OPEN = "Open" / "Wazi" / "处理中";
     FAULT_CLOSED = "Closed {}: {}" / "Imefungwa {}: {}" / "已关闭 {}：{}";
 
+    // Keypad meters' tokens.
+    YOUR_TOKENS = "Your meter tokens" / "Tokeni za mita yako" / "电表充值码";
+    TOKEN_HOW = "Type the token on your meter's keypad. Each works once, on this meter only."
+        / "Andika tokeni kwenye vitufe vya mita yako. Kila moja hufanya kazi mara moja, kwenye mita hii tu."
+        / "请在电表键盘上输入充值码。每个码仅可在本表使用一次。";
+    TOKEN_FOR = "Token for {}" / "Tokeni ya {}" / "{}的充值码";
+    TOKEN_PREPARING = "Your token is being prepared…" / "Tokeni yako inaandaliwa…" / "正在生成充值码…";
+    TOKEN_FAILED = "The token could not be made yet; the site's managers have been told."
+        / "Tokeni haikuweza kutengenezwa bado; mameneja wamearifiwa."
+        / "充值码暂未生成，已通知物业经理。";
+    SEND_AGAIN = "Send again" / "Tuma tena" / "重新发送";
+    TOKEN_SENT = "Sent to your devices again." / "Imetumwa tena kwenye vifaa vyako." / "已重新发送到您的设备。";
+
     // Notices page.
     RECENT_NOTICES = "Recent notices" / "Arifa za hivi karibuni" / "最近通知";
     NO_NOTICES = "No notices yet." / "Bado hakuna arifa." / "暂无通知。";

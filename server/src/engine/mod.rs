@@ -22,6 +22,8 @@ use tokio::sync::Mutex;
 pub struct Engine {
     pub db: Db,
     write: Arc<Mutex<()>>,
+    /// Rung after a top-up sells a token, so the vending worker issues it at once.
+    token_sold: Arc<tokio::sync::Notify>,
 }
 
 impl Engine {
@@ -29,7 +31,18 @@ impl Engine {
         Engine {
             db,
             write: Arc::new(Mutex::new(())),
+            token_sold: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Tells the vending worker a token may be waiting.
+    pub(crate) fn ring_token_sold(&self) {
+        self.token_sold.notify_one();
+    }
+
+    /// Waits until a token is sold or `at_most` passes.
+    pub async fn tokens_sold(&self, at_most: std::time::Duration) {
+        let _ = tokio::time::timeout(at_most, self.token_sold.notified()).await;
     }
 
     /// This process's turn to write, for the fleet's own bookkeeping beside the engine's.

@@ -41,6 +41,8 @@ pub struct TopUp {
     pub repaid_debt: Minor,
     /// The site and number of its receipt (every top-up has one).
     pub receipt: Option<(i64, i64)>,
+    /// A token was sold for the wallet's keypad meter and waits to be issued.
+    pub token_sold: bool,
 }
 
 impl TopUp {
@@ -232,6 +234,7 @@ pub(crate) async fn credit(
             repaid_emergency: Minor::ZERO,
             repaid_debt: Minor::ZERO,
             receipt: receipt_of(tx, transaction).await?,
+            token_sold: false,
         });
     }
     let number = issue_receipt(tx, accounts.site, transaction, wallet, amount, now).await?;
@@ -242,11 +245,15 @@ pub(crate) async fn credit(
             .insert_tx(tx)
             .await?;
     }
+    // A meter that holds its own credit gets it as a token; the wallet keeps what is left.
+    let token =
+        crate::tokens::sale::sell_after_top_up(tx, wallet, transaction, &rules, now).await?;
     let supply = load_wallet(tx, wallet).await?;
     evaluate(tx, &supply, &rules, &format!("txn:{transaction}"), now).await?;
     Ok(TopUp {
         transaction,
         new: true,
+        token_sold: token.is_some(),
         balance: available,
         repaid_emergency,
         repaid_debt,
@@ -358,6 +365,9 @@ impl Engine {
         check_amount(&mut tx, wallet, amount, now).await?;
         let top_up = credit(&mut tx, wallet, amount, &source, actor, now).await?;
         tx.commit().await?;
+        if top_up.token_sold {
+            self.ring_token_sold();
+        }
         Ok(top_up)
     }
 

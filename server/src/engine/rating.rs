@@ -93,6 +93,8 @@ struct MeterCtx {
     /// The meter's first reading, once looked up (`None`: not yet).
     first: Option<Option<(DateTime<Utc>, Decimal)>>,
     changed: bool,
+    /// A token meter: its credit was sold as tokens, so what it reports is shown, not charged.
+    holds_credit: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -565,6 +567,21 @@ fn charge(
     }
     .map_err(|e| EngineError::Corrupt(e.to_string()))?;
 
+    if meter.holds_credit {
+        // Paid for when its token was sold: shown in usage at no charge, never charged twice.
+        return Ok(Outcome {
+            status: "rated",
+            quantity: Some(quantity),
+            net: Some(Decimal::ZERO),
+            tax: Some(Decimal::ZERO),
+            wallet: Some(wallet.row.account_id),
+            // No site: the reading joins none of the batch's charges.
+            site: None,
+            note: Some("token meter: paid by token".into()),
+            ..Outcome::plain(reading, "rated", None)
+        });
+    }
+
     let (net, carry_net) = post_with_carry(wallet.carry_net, priced.net, rules.digits);
     let (tax, carry_tax) = post_with_carry(wallet.carry_tax, priced.tax, rules.digits);
     wallet.carry_net = carry_net;
@@ -645,6 +662,10 @@ fn supply_view(wallet: &WalletCtx, meters: &HashMap<i64, MeterCtx>) -> WalletSup
         emergency_balance: Minor(row.emergency_balance),
         daily_spend: wallet.daily_spend,
         landlord: row.unit_id.is_none() && row.meter_id.is_none() && row.occupancy_id.is_none(),
+        holds_credit: row
+            .meter_id
+            .and_then(|m| meters.get(&m))
+            .is_some_and(|m| m.holds_credit),
     }
 }
 
@@ -662,11 +683,13 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
         Option<DateTime<Utc>>,
         Option<String>,
         Option<String>,
+        bool,
     );
     let rows: Vec<Row> = on_tx!(tx, conn => {
         let mut query = sqlx::QueryBuilder::new(
             "SELECT m.id, m.unit_id, m.utility, m.multiplier, b.site_id, m.removed_at, s.last_reading_at, \
-             s.last_register, s.wraps_at, s.cycle_start, s.cycle_used, s.max_demand \
+             s.last_register, s.wraps_at, s.cycle_start, s.cycle_used, s.max_demand, \
+             EXISTS (SELECT 1 FROM token_meters t WHERE t.meter_id = m.id) \
              FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
              LEFT JOIN meter_states s ON s.meter_id = m.id WHERE m.id IN (",
         );
@@ -691,6 +714,7 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
         cycle_start,
         used,
         demand,
+        holds_credit,
     ) in rows
     {
         let usage = match cycle_start {
@@ -717,6 +741,7 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
                 usage,
                 first: None,
                 changed: false,
+                holds_credit,
             },
         );
     }

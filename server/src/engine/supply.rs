@@ -77,6 +77,8 @@ pub struct WalletSupply {
     pub emergency_balance: Minor,
     pub daily_spend: Decimal,
     pub landlord: bool,
+    /// Its meter holds its own credit (a token meter): the platform never cuts it.
+    pub holds_credit: bool,
 }
 
 /// Loads one wallet's supply view.
@@ -93,11 +95,13 @@ pub async fn load_wallet(tx: &mut Tx, account: i64) -> Result<WalletSupply, Engi
         i64,
         String,
         Option<i64>,
+        bool,
     );
     let row: Option<Row> = on_tx!(tx, conn => {
         sqlx::query_as(
             "SELECT w.site_id, w.unit_id, w.meter_id, m.utility, w.supply_state, w.warned, w.vulnerable, \
-             a.balance_minor, COALESCE(e.balance_minor, 0), w.daily_spend, w.occupancy_id \
+             a.balance_minor, COALESCE(e.balance_minor, 0), w.daily_spend, w.occupancy_id, \
+             EXISTS (SELECT 1 FROM token_meters t WHERE t.meter_id = w.meter_id) \
              FROM wallets w JOIN accounts a ON a.id = w.account_id \
              LEFT JOIN accounts e ON e.id = w.emergency_account_id LEFT JOIN meters m ON m.id = w.meter_id \
              WHERE w.account_id = $1",
@@ -118,6 +122,7 @@ pub async fn load_wallet(tx: &mut Tx, account: i64) -> Result<WalletSupply, Engi
         emergency,
         spend,
         occupancy,
+        holds_credit,
     ) = row.ok_or(EngineError::NotFound("account"))?;
     Ok(WalletSupply {
         account,
@@ -132,6 +137,7 @@ pub async fn load_wallet(tx: &mut Tx, account: i64) -> Result<WalletSupply, Engi
         emergency_balance: Minor(emergency),
         daily_spend: super::decimal(&spend)?,
         landlord: unit.is_none() && meter.is_none() && occupancy.is_none(),
+        holds_credit,
     })
 }
 
@@ -145,8 +151,10 @@ pub async fn evaluate(
     cause: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<SupplyState>, EngineError> {
-    if wallet.landlord {
-        return Ok(None); // the landlord's supply is never cut for credit
+    if wallet.landlord || wallet.holds_credit {
+        // The landlord's supply is never cut for credit; a token meter cuts itself when the
+        // credit typed into it runs out.
+        return Ok(None);
     }
     let situation = Situation {
         state: wallet.state,

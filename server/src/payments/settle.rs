@@ -185,6 +185,10 @@ impl Payments {
         let mut tx = self.engine.db.begin_write().await?;
         let settled = settle_in(&mut tx, site, kind, notice, expected, now).await?;
         tx.commit().await?;
+        if let Settled::Credited { .. } = settled {
+            // A keypad meter's token may have been sold with it.
+            self.engine.ring_token_sold();
+        }
         Ok(settled)
     }
 }

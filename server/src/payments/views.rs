@@ -667,6 +667,7 @@ impl PaymentsPort for Payments {
                 payment: view(row),
                 payee: mask_name(name.as_deref().unwrap_or("")),
                 account: None,
+                token: None,
             },
             account,
         )))

@@ -8,6 +8,7 @@ mod support;
 mod fake;
 mod payouts;
 mod properties;
+mod tokens;
 
 use app::domain::payments::ProviderKind;
 use hmac::{Hmac, Mac};
@@ -1055,6 +1056,35 @@ async fn payments_settle_and_refund_on_postgresql_too() {
     assert_eq!(
         payouts::payout_of(&app, demo::FORMER_RESIDENT).await.2,
         "paid"
+    );
+
+    // The demo's keypad meter sells a token here too, once.
+    let keypad = app
+        .sign_in(&demo::resident_email(demo::KEYPAD_UNIT), demo::PASSWORD)
+        .await;
+    let keypad_account = wallet(&app, demo::KEYPAD_UNIT, "electricity").await;
+    let started = start(&app, &keypad, keypad_account, "300", "sandbox", "").await;
+    let bought = started["public_id"].as_str().unwrap();
+    for _ in 0..2 {
+        let paid = app
+            .call(
+                &keypad,
+                "sandbox_decide",
+                &[("payment", bought), ("pay", "true")],
+            )
+            .await;
+        assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
+    }
+    app.tokens.issue_pending(chrono::Utc::now()).await.unwrap();
+    let token = app.tokens.of_payment(bought).await.unwrap().unwrap();
+    assert_eq!(token.status, "issued");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM meter_tokens WHERE kind = 'credit'"
+        )
+        .await,
+        1
     );
     assert_reconciles(&app).await;
 }

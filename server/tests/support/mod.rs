@@ -19,6 +19,7 @@ pub struct TestApp {
     pub engine: server::engine::Engine,
     pub payments: server::payments::Payments,
     pub notifier: server::notify::Notifier,
+    pub tokens: server::tokens::Tokens,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
@@ -64,11 +65,15 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
     demo::seed_payments(&platform.payments)
         .await
         .expect("demo payments");
+    demo::seed_tokens(&platform.tokens, &platform.db)
+        .await
+        .expect("demo keypad meter");
     seed_other_organisation(&platform.db).await;
     let db = platform.db.clone();
     let engine = platform.engine.clone();
     let payments = platform.payments.clone();
     let notifier = platform.notifier.clone();
+    let tokens = platform.tokens.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
@@ -87,6 +92,7 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
         engine,
         payments,
         notifier,
+        tokens,
         client,
         stop: Some(stop),
         _dir: dir,
