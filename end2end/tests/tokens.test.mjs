@@ -53,8 +53,9 @@ test('a resident of a keypad meter pays and gets one token to type', async () =>
   assert.match(await page.textContent('section.token h2'), /^Token for \d+(\.\d)? kWh$/);
   await screenshot(page, 'token-payment');
 
-  // The account page lists it with "Send again", a plain form.
+  // The account page's card shows the latest token, and the list has "Send again", a plain form.
   await page.goto(accountUrl);
+  assert.equal((await page.textContent('.last-token .token-digits')).trim(), digits);
   const listed = page.locator('#tokens .token-digits').first();
   await listed.waitFor();
   assert.equal((await listed.textContent()).trim(), digits);

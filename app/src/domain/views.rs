@@ -231,6 +231,9 @@ pub struct AccountView {
     pub safety_hold: Option<String>,
     pub vulnerable: bool,
     pub occupant: Option<String>,
+    /// A keypad meter's latest issued token, grouped for typing.
+    #[serde(default)]
+    pub last_token: Option<String>,
 }
 
 impl AccountView {

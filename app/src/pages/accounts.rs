@@ -208,6 +208,7 @@ pub fn AccountCard(
                 {account.allowance.clone().map(|allowance| view! { <div><dt>{ALLOWANCE.get(l)}</dt><dd>{allowance}</dd></div> })}
                 {account.emergency_owed.clone().map(|owed| view! { <div><dt>{EMERGENCY_OWED.get(l)}</dt><dd>{owed}</dd></div> })}
                 {account.occupant.clone().map(|who| view! { <div><dt>{RESIDENT.get(l)}</dt><dd>{who}</dd></div> })}
+                {account.last_token.clone().map(|token| view! { <div class="last-token"><dt>{LAST_TOKEN.get(l)}</dt><dd class="token-digits">{token}</dd></div> })}
             </dl>
             {top_up.then(|| view! {
                 <p class="card-actions"><a class="button" href=format!("/accounts/{}/top-up", account.id)>{TOP_UP.get(l)}</a></p>

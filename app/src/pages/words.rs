@@ -112,6 +112,7 @@ words! {
     FAULT_CLOSED = "Closed {}: {}" / "Imefungwa {}: {}" / "已关闭 {}：{}";
 
     // Keypad meters' tokens.
+    LAST_TOKEN = "Last token" / "Tokeni ya mwisho" / "最近的充值码";
     YOUR_TOKENS = "Your meter tokens" / "Tokeni za mita yako" / "电表充值码";
     TOKEN_HOW = "Type the token on your meter's keypad. Each works once, on this meter only."
         / "Andika tokeni kwenye vitufe vya mita yako. Kila moja hufanya kazi mara moja, kwenye mita hii tu."

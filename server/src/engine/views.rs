@@ -39,6 +39,7 @@ struct Row {
     safety_hold: Option<String>,
     vulnerable: bool,
     occupant: Option<String>,
+    last_token: Option<String>,
 }
 
 const SELECT: &str = "SELECT w.account_id, w.site_id, u.name AS unit, b.name AS building, a.utility, \
@@ -50,7 +51,9 @@ const SELECT: &str = "SELECT w.account_id, w.site_id, u.name AS unit, b.name AS 
     (SELECT MAX(x.safety_hold) FROM meter_states x JOIN meters m ON m.id = x.meter_id \
       WHERE m.unit_id = w.unit_id AND (w.meter_id IS NULL OR m.id = w.meter_id)) AS safety_hold, \
     w.vulnerable, (SELECT p.display_name FROM occupancies o JOIN users p ON p.id = o.user_id \
-      WHERE o.id = w.occupancy_id) AS occupant \
+      WHERE o.id = w.occupancy_id) AS occupant, \
+    (SELECT t.digits FROM meter_tokens t WHERE t.wallet_account_id = w.account_id AND t.status = 'issued' \
+      ORDER BY t.id DESC LIMIT 1) AS last_token \
     FROM wallets w JOIN accounts a ON a.id = w.account_id JOIN units u ON u.id = w.unit_id \
     JOIN buildings b ON b.id = u.building_id \
     LEFT JOIN accounts al ON al.id = w.allowance_account_id LEFT JOIN accounts em ON em.id = w.emergency_account_id";
@@ -88,6 +91,7 @@ fn view(row: Row, rules: &SiteRules) -> AccountView {
         safety_hold: row.safety_hold.map(|h| h.replace('_', " ")),
         vulnerable: row.vulnerable,
         occupant: row.occupant,
+        last_token: row.last_token.as_deref().map(app::domain::tokens::grouped),
     }
 }
 

@@ -484,6 +484,15 @@ async fn tokens_are_shown_and_ordered_only_by_those_who_may() {
     );
     assert!(page["token"]["units"].as_str().unwrap().ends_with(" kWh"));
     let token = page["token"]["public_id"].as_str().unwrap().to_owned();
+    // The resident's cards (home page, account page) show the latest token too.
+    let cards = app.call(&owner, "my_accounts", &[]).await.json();
+    let card = cards
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|card| card["id"].as_i64().map(|id| id.to_string()) == Some(account.clone()))
+        .unwrap();
+    assert_eq!(card["last_token"], json!(digits));
 
     // The resident's own tokens; nobody else's.
     let mine = app
@@ -513,6 +522,15 @@ async fn tokens_are_shown_and_ordered_only_by_those_who_may() {
         )
         .await;
     assert_eq!(resent.status, StatusCode::OK, "{}", resent.body);
+    // The site's manager may send it again from the account's page too.
+    let by_staff = app
+        .call(
+            &manager,
+            "resend_token",
+            &[("account", &account), ("token", &token)],
+        )
+        .await;
+    assert_eq!(by_staff.status, StatusCode::OK, "{}", by_staff.body);
     // A token of another account cannot be resent through this one.
     let own_account = wallet(&app, "A-101", "electricity").await.to_string();
     let crossed = app
@@ -529,7 +547,7 @@ async fn tokens_are_shown_and_ordered_only_by_those_who_may() {
             "SELECT COUNT(*) FROM notifications WHERE kind = 'token_issued'"
         )
         .await,
-        2
+        3
     );
 
     // The meter's set-up and history: its staff only.
