@@ -51,6 +51,7 @@ test('a resident of a keypad meter pays and gets one token to type', async () =>
   const left = Number(await page.getAttribute('.balance .amount', 'data-balance'));
   assert.ok(left >= 0 && left < 300, `less than a step's price stays as credit (${left})`);
   assert.match(await page.textContent('section.token h2'), /^Token for \d+(\.\d)? kWh$/);
+  assert.match(await page.textContent('article.payment'), /your meter's token is below/);
   await screenshot(page, 'token-payment');
 
   // The account page's card shows the latest token, and the list has "Send again", a plain form.

@@ -203,7 +203,10 @@ pub fn AccountCard(
                 {account.safety_hold.clone().map(|hold| view! { <span class="hold">{HELD_CLOSED.fill(l, &[&hold])}</span> })}
             </p>
             <dl class="facts">
-                <div><dt>{DAYS_LEFT.get(l)}</dt><dd>{account.days_left.clone().unwrap_or_else(|| NONE_YET.get(l).into())}</dd></div>
+                // A keypad meter's credit is in the meter: the wallet cannot say how long it lasts.
+                {account.last_token.is_none().then(|| view! {
+                    <div><dt>{DAYS_LEFT.get(l)}</dt><dd>{account.days_left.clone().unwrap_or_else(|| NONE_YET.get(l).into())}</dd></div>
+                })}
                 <div><dt>{LAST_READING.get(l)}</dt><dd>{account.last_reading_local.map_or_else(|| NONE_YET.get(l).into(), |at| l.date_time(at))}</dd></div>
                 {account.allowance.clone().map(|allowance| view! { <div><dt>{ALLOWANCE.get(l)}</dt><dd>{allowance}</dd></div> })}
                 {account.emergency_owed.clone().map(|owed| view! { <div><dt>{EMERGENCY_OWED.get(l)}</dt><dd>{owed}</dd></div> })}

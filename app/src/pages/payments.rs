@@ -349,6 +349,7 @@ fn Payment(page: PaymentPage) -> impl IntoView {
     let message = match status {
         PaymentStatus::Pending if payment.provider.needs_phone() => CHECK_PHONE,
         PaymentStatus::Pending => WAITING_PROVIDER,
+        PaymentStatus::Paid if page.token.is_some() => THANK_YOU_TOKEN,
         PaymentStatus::Paid => THANK_YOU,
         PaymentStatus::Failed => DID_NOT_GO_THROUGH,
         PaymentStatus::Conflict => NEEDS_A_LOOK,

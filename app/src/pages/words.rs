@@ -253,6 +253,9 @@ words! {
     THANK_YOU = "Thank you: the money is on the account."
         / "Asante: pesa imeingia kwenye akaunti."
         / "谢谢：款项已到账。";
+    THANK_YOU_TOKEN = "Thank you: your meter's token is below."
+        / "Asante: tokeni ya mita yako iko hapa chini."
+        / "谢谢：您的电表充值码如下。";
     DID_NOT_GO_THROUGH = "The payment did not go through. Nothing was taken."
         / "Malipo hayakufanikiwa. Hakuna kilichokatwa."
         / "支付未成功，未扣款。";
