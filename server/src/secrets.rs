@@ -114,6 +114,12 @@ fn random<const N: usize>() -> [u8; N] {
     bytes
 }
 
+/// 128 random bits, URL-safe, after a prefix naming what they name (`pay_…`, `tok_…`): the
+/// unguessable public name of a payment or a token.
+pub(crate) fn public_id(prefix: &str) -> String {
+    format!("{prefix}_{}", URL_SAFE_NO_PAD.encode(random::<16>()))
+}
+
 fn new_vapid_private_key() -> String {
     let key = p256::SecretKey::random(&mut OsRng);
     URL_SAFE_NO_PAD.encode(key.to_bytes())

@@ -21,7 +21,6 @@ use crate::{
     on_db, on_tx,
 };
 use app::domain::{Minor, payments::ProviderKind};
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
 use provider::{CallbackError, CheckoutRequest, Provider, ProviderError};
@@ -512,11 +511,9 @@ pub(crate) fn digits_of(currency: &str) -> u32 {
         .unwrap_or(2)
 }
 
-/// 128 random bits, URL-safe: a payment's public name.
+/// A payment's public name.
 fn new_public_id() -> String {
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    format!("pay_{}", URL_SAFE_NO_PAD.encode(bytes))
+    crate::secrets::public_id("pay")
 }
 
 pub(crate) struct Pending<'a> {

@@ -256,7 +256,11 @@ pub struct TokenLine {
     pub digits: Option<String>,
     pub failure: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The same moment on the site's clock.
+    pub created_local: chrono::NaiveDateTime,
     pub issued_at: Option<DateTime<Utc>>,
+    /// The meter's unit, for the units.
+    pub unit_of_measure: String,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -306,7 +310,11 @@ impl Tokens {
                 let key = self.vault.new_device_key().map_err(internal)?;
                 let secret = DeviceSecret::from_key(key);
                 let sealed = self.vault.seal(meter, &key).map_err(internal)?;
-                (Some(hex(&key)), Some(sealed), Some(secret.starting_code()))
+                (
+                    Some(crate::payments::provider::signature::hex(&key)),
+                    Some(sealed),
+                    Some(secret.starting_code()),
+                )
             }
             (VendorKind::OpenPaygo, KeySource::Given { hex, starting_code }) => {
                 let key = DeviceSecret::parse_key(&hex)
@@ -557,42 +565,56 @@ impl Tokens {
     }
 
     async fn lines(&self, filter: &str, id: i64) -> Result<Vec<TokenLine>, EngineError> {
-        type Row = (
-            String,
-            i64,
-            String,
-            Option<String>,
-            Option<i64>,
-            String,
-            Option<String>,
-            Option<String>,
-            DateTime<Utc>,
-            Option<DateTime<Utc>>,
-        );
+        // The meter's unit and the site's clock come with each line: one query for a list.
         let sql = format!(
             "SELECT t.public_id, t.meter_id, t.kind, t.units, t.amount_minor, t.status, t.digits, t.failure, \
-             t.created_at, t.issued_at FROM meter_tokens t WHERE {filter} ORDER BY t.id DESC LIMIT 100"
+             t.created_at, t.issued_at, m.unit_of_measure, s.time_zone FROM meter_tokens t \
+             JOIN meters m ON m.id = t.meter_id JOIN sites s ON s.id = t.site_id \
+             WHERE {filter} ORDER BY t.id DESC LIMIT 100"
         );
-        let rows: Vec<Row> = on_db!(&self.engine.db, pool => {
+        let rows: Vec<LineRow> = on_db!(&self.engine.db, pool => {
             sqlx::query_as(&sql).bind(id).fetch_all(pool).await
         })?;
         rows.into_iter()
             .map(|row| {
+                let tz = crate::engine::time_zone(&row.time_zone)?;
                 Ok(TokenLine {
-                    public_id: row.0,
-                    meter: row.1,
-                    kind: row.2,
-                    units: row.3.as_deref().map(crate::engine::decimal).transpose()?,
-                    amount_minor: row.4,
-                    status: row.5,
-                    digits: row.6.as_deref().map(grouped),
-                    failure: row.7,
-                    created_at: row.8,
-                    issued_at: row.9,
+                    units: row
+                        .units
+                        .as_deref()
+                        .map(crate::engine::decimal)
+                        .transpose()?,
+                    digits: row.digits.as_deref().map(grouped),
+                    created_local: row.created_at.with_timezone(&tz).naive_local(),
+                    public_id: row.public_id,
+                    meter: row.meter_id,
+                    kind: row.kind,
+                    amount_minor: row.amount_minor,
+                    status: row.status,
+                    failure: row.failure,
+                    created_at: row.created_at,
+                    issued_at: row.issued_at,
+                    unit_of_measure: row.unit_of_measure,
                 })
             })
             .collect()
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    public_id: String,
+    meter_id: i64,
+    kind: String,
+    units: Option<String>,
+    amount_minor: Option<i64>,
+    status: String,
+    digits: Option<String>,
+    failure: Option<String>,
+    created_at: DateTime<Utc>,
+    issued_at: Option<DateTime<Utc>>,
+    unit_of_measure: String,
+    time_zone: String,
 }
 
 /// The organisation an installed meter belongs to.
@@ -627,10 +649,6 @@ async fn audit_token(
         .insert_tx(tx)
         .await?;
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn internal(error: VaultError) -> EngineError {

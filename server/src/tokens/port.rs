@@ -20,26 +20,14 @@ fn app_error(error: EngineError) -> AppError {
 }
 
 impl Tokens {
-    /// Lines with their units named in the meter's unit of measure.
-    async fn views(&self, lines: Vec<TokenLine>) -> Result<Vec<TokenView>, AppError> {
-        let mut views = Vec::with_capacity(lines.len());
-        for line in lines {
-            let (unit, zone): (String, String) = on_db!(&self.engine.db, pool => {
-                sqlx::query_as(
-                    "SELECT m.unit_of_measure, s.time_zone FROM meters m JOIN units u ON u.id = m.unit_id \
-                     JOIN buildings b ON b.id = u.building_id JOIN sites s ON s.id = b.site_id WHERE m.id = $1",
-                )
-                .bind(line.meter)
-                .fetch_one(pool)
-                .await
-            })
-            .map_err(crate::internal)?;
-            let tz = crate::engine::time_zone(&zone).map_err(app_error)?;
-            views.push(TokenView {
-                created_local: line.created_at.with_timezone(&tz).naive_local(),
+    /// Lines as people see them, the units named in the meter's unit of measure.
+    fn views(lines: Vec<TokenLine>) -> Vec<TokenView> {
+        lines
+            .into_iter()
+            .map(|line| TokenView {
                 units: line
                     .units
-                    .map(|units| format!("{} {unit}", units.normalize())),
+                    .map(|units| format!("{} {}", units.normalize(), line.unit_of_measure)),
                 public_id: line.public_id,
                 kind: line.kind,
                 amount_minor: line.amount_minor,
@@ -47,9 +35,9 @@ impl Tokens {
                 digits: line.digits,
                 failure: line.failure,
                 created_at: line.created_at,
-            });
-        }
-        Ok(views)
+                created_local: line.created_local,
+            })
+            .collect()
     }
 
     async fn meter_of_token(&self, token: &str) -> Result<Option<(i64, Option<i64>)>, AppError> {
@@ -67,12 +55,12 @@ impl Tokens {
 impl TokensPort for Tokens {
     async fn account_tokens(&self, account: AccountId) -> Result<Vec<TokenView>, AppError> {
         let lines = self.of_wallet(account.0).await.map_err(app_error)?;
-        self.views(lines).await
+        Ok(Self::views(lines))
     }
 
     async fn payment_token(&self, payment: &str) -> Result<Option<TokenView>, AppError> {
         let line = self.of_payment(payment).await.map_err(app_error)?;
-        Ok(self.views(line.into_iter().collect()).await?.pop())
+        Ok(Self::views(line.into_iter().collect()).pop())
     }
 
     async fn resend(&self, account: AccountId, token: &str) -> Result<(), AppError> {
@@ -106,7 +94,7 @@ impl TokensPort for Tokens {
                     last_count,
                 }
             }),
-            tokens: self.views(lines).await?,
+            tokens: Self::views(lines),
         })
     }
 

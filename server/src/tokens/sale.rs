@@ -14,18 +14,14 @@ use app::domain::{
     tariff::cycle_start_containing,
     tokens::{Sale, sell},
 };
-use argon2::password_hash::rand_core::{OsRng, RngCore};
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::openpaygo::{MAX_EXTENDED_VALUE, MAX_STANDARD_VALUE};
 
-/// 128 random bits, URL-safe: a token's public name and its vend reference.
+/// A token's public name, also its vend reference.
 pub(crate) fn new_public_id() -> String {
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    format!("tok_{}", URL_SAFE_NO_PAD.encode(bytes))
+    crate::secrets::public_id("tok")
 }
 
 /// Sells a token for the wallet's meter after `top_up` credited it, when that meter holds its
