@@ -60,6 +60,15 @@ pub fn App() -> impl IntoView {
                     // status (403, 302 to sign-in) rather than a 200 with an error inside.
                     <Route path=path!("") view=pages::resident::home::ResidentHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in/phone") view=pages::recovery::PhoneSignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/forgot") view=pages::recovery::ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reset") view=pages::recovery::ResetPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reset/:token") view=pages::recovery::ResetWithLinkPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/manage/sites/:id/notices")
+                        view=pages::manager::notices::SiteNoticesPage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=path!("/account/password")
                         view=pages::password::ChangePasswordPage

@@ -41,6 +41,11 @@ pub struct NewAccountRequest {
     pub site: Option<SiteId>,
     /// The unit a new resident moves into.
     pub unit: Option<UnitId>,
+    /// Their mobile number, as staff took it down.
+    pub phone: Option<crate::domain::messaging::PhoneNumber>,
+    /// Send them a link to choose their password this way, instead of showing an initial
+    /// password to hand over.
+    pub invite_by: Option<crate::domain::messaging::Channel>,
 }
 
 /// Sign-in, the signed-in caller, passwords and accounts.
@@ -71,6 +76,52 @@ pub trait AuthPort: Send + Sync {
         caller: &Caller,
         request: NewAccountRequest,
     ) -> Result<CreatedAccount, AppError>;
+
+    /// Sends a link (to an e-mail address) or a code (to a phone number) to choose a new
+    /// password, if an account has it; the answer does not say whether one does. `Some`: the
+    /// phone number a code went to, for the next step.
+    async fn request_reset(
+        &self,
+        contact: &str,
+        client: ClientAddr,
+    ) -> Result<Option<crate::domain::messaging::PhoneNumber>, AppError>;
+
+    /// The masked address a still-valid reset or invitation link was sent to.
+    async fn check_reset_link(&self, token: &str) -> Result<Option<String>, AppError>;
+
+    /// Sets a new password with a link; the link is spent.
+    async fn reset_with_link(&self, token: &str, new: &str) -> Result<UserId, AppError>;
+
+    /// Sets a new password with an SMS code; the code is spent.
+    async fn reset_with_code(&self, phone: &str, code: &str, new: &str)
+    -> Result<UserId, AppError>;
+
+    /// Sends a sign-in code to a resident's phone (staff cannot sign in this way).
+    async fn send_sign_in_code(
+        &self,
+        phone: &str,
+        client: ClientAddr,
+    ) -> Result<crate::domain::messaging::PhoneNumber, AppError>;
+
+    async fn sign_in_with_code(
+        &self,
+        phone: &str,
+        code: &str,
+        client: ClientAddr,
+    ) -> Result<UserId, AppError>;
+
+    /// Sends a code to a number the caller wants to add to their account.
+    async fn send_phone_code(
+        &self,
+        caller: &Caller,
+        phone: &str,
+        client: ClientAddr,
+    ) -> Result<crate::domain::messaging::PhoneNumber, AppError>;
+
+    /// Saves the number the caller's latest code went to, once they typed the code.
+    async fn confirm_phone(&self, caller: &Caller, code: &str) -> Result<(), AppError>;
+
+    async fn remove_phone(&self, caller: &Caller) -> Result<(), AppError>;
 }
 
 /// The site model: organisations, sites, buildings, units, meters and who lives where.
@@ -417,6 +468,23 @@ pub trait NotificationsPort: Send + Sync {
 
     /// The caller's recent notices, newest first, in their language.
     async fn inbox(&self, caller: &Caller) -> Result<Vec<InboxLine>, AppError>;
+
+    /// The notices a site sent, per person, kind and channel, newest first.
+    async fn deliveries(
+        &self,
+        site: SiteId,
+        query: &crate::domain::messaging::DeliveryQuery,
+    ) -> Result<crate::domain::messaging::DeliveryPage, AppError>;
+
+    /// Which channels the site's notices may take besides push, and its sender address.
+    async fn save_site_channels(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        sms: bool,
+        email: bool,
+        email_from: Option<Email>,
+    ) -> Result<(), AppError>;
 }
 
 /// Keypad meters' tokens: what was sold, sending one again, and a meter's key and engineering

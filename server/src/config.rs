@@ -55,6 +55,46 @@ pub struct Config {
     pub simulator_interval_s: u64,
     pub mqtt: Option<MqttConfig>,
     pub push: PushConfig,
+    /// The SMS provider notices and codes go through, if any.
+    pub sms: Option<SmsConfig>,
+    /// The mail server e-mails go through, if any.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// The HTTP SMS APIs the platform speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmsProvider {
+    /// A form POST to `{url}/version1/messaging` with an `apiKey` header (Africa's Talking and
+    /// the gateways that copy it).
+    AfricasTalking,
+    /// A form POST to `{url}/2010-04-01/Accounts/{account}/Messages.json` with basic auth
+    /// (Twilio and the gateways that copy it).
+    Twilio,
+}
+
+#[derive(Clone, Debug)]
+pub struct SmsConfig {
+    pub provider: SmsProvider,
+    /// The API's base address; by default the provider's own.
+    pub url: String,
+    /// The account: Africa's Talking's username, Twilio's account SID.
+    pub account: String,
+    /// Africa's Talking's API key, Twilio's auth token (which also signs its callbacks).
+    pub key: Secret,
+    /// The sender id or number messages come from.
+    pub from: Option<String>,
+    /// Africa's Talking does not sign its delivery reports: they are believed only at an
+    /// address that carries this secret.
+    pub callback_token: Option<Secret>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SmtpConfig {
+    /// `smtps://user:password@host:465`, `smtp://…?tls=required` (STARTTLS), or plain
+    /// `smtp://host:port` (a relay on the same machine, a test sink).
+    pub url: Secret,
+    /// The sender when a site names none: `Prepaid <no-reply@example.org>`.
+    pub from: String,
 }
 
 /// A vending service for STS tokens: its base URL and API key.
@@ -145,6 +185,8 @@ impl Default for Config {
             simulator_interval_s: 10,
             mqtt: None,
             push: PushConfig::default(),
+            sms: None,
+            smtp: None,
         }
     }
 }
@@ -314,6 +356,20 @@ impl Config {
                 key: Secret::new(key.trim()),
             });
         }
+        if let Some(provider) = get("PREPAID_SMS_PROVIDER") {
+            self.sms = Some(sms_from_env(provider, &get)?);
+        }
+        if let Some(url) = get("PREPAID_SMTP_URL") {
+            let from = get("PREPAID_MAIL_FROM").ok_or_else(|| ConfigError::Env {
+                name: "PREPAID_MAIL_FROM",
+                message: "required with PREPAID_SMTP_URL (such as Prepaid <no-reply@example.org>)"
+                    .into(),
+            })?;
+            self.smtp = Some(SmtpConfig {
+                url: Secret::new(url.trim()),
+                from: from.trim().to_owned(),
+            });
+        }
         Ok(())
     }
 
@@ -363,6 +419,44 @@ fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
 }
 
 /// `PREPAID_MQTT_URL` (`mqtts://host:port`, or `mqtt://` on loopback) and its companions.
+fn sms_from_env<'a>(
+    provider: &str,
+    get: &impl Fn(&str) -> Option<&'a String>,
+) -> Result<SmsConfig, ConfigError> {
+    let (provider, default_url) = match provider.trim().to_ascii_lowercase().as_str() {
+        "africastalking" => (
+            SmsProvider::AfricasTalking,
+            "https://api.africastalking.com",
+        ),
+        "twilio" => (SmsProvider::Twilio, "https://api.twilio.com"),
+        other => {
+            return Err(ConfigError::Env {
+                name: "PREPAID_SMS_PROVIDER",
+                message: format!("expected africastalking or twilio, got {other:?}"),
+            });
+        }
+    };
+    let required = |name: &'static str| {
+        get(name)
+            .map(|value| value.trim().to_owned())
+            .ok_or_else(|| ConfigError::Env {
+                name,
+                message: "required with PREPAID_SMS_PROVIDER".into(),
+            })
+    };
+    Ok(SmsConfig {
+        provider,
+        url: get("PREPAID_SMS_URL")
+            .map_or(default_url, |url| url.trim())
+            .trim_end_matches('/')
+            .to_owned(),
+        account: required("PREPAID_SMS_ACCOUNT")?,
+        key: Secret::new(required("PREPAID_SMS_KEY")?),
+        from: get("PREPAID_SMS_FROM").map(|from| from.trim().to_owned()),
+        callback_token: get("PREPAID_SMS_CALLBACK_TOKEN").map(|token| Secret::new(token.trim())),
+    })
+}
+
 fn mqtt_from_env<'a>(
     url: &str,
     get: &impl Fn(&str) -> Option<&'a String>,

@@ -56,6 +56,8 @@ pub enum StartError {
     Simulator(sqlx::Error),
     #[error(transparent)]
     TokenVault(#[from] tokens::vault::VaultError),
+    #[error(transparent)]
+    Mail(#[from] notify::mail::MailConfigError),
     #[error("could not listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
 }
@@ -111,7 +113,7 @@ impl Platform {
             &config,
             secrets.vapid_private_key.clone(),
             secrets.vapid_public_key.clone(),
-        );
+        )?;
         let tokens = open_tokens(&config, &engine)?;
         Ok(Self {
             payments,
@@ -131,7 +133,11 @@ impl Platform {
     pub fn ports(&self) -> Ports {
         let throttle = Throttle::new(self.db.clone(), self.config.throttle);
         Ports {
-            auth: Arc::new(AuthService::new(self.db.clone(), throttle)),
+            auth: Arc::new(AuthService::new(
+                self.db.clone(),
+                throttle,
+                self.notifier.messenger().clone(),
+            )),
             directory: Arc::new(directory::Directory::new(self.db.clone())),
             accounts: Arc::new(self.engine.clone()),
             fleet: Arc::new(self.fleet.clone()),
@@ -149,6 +155,7 @@ impl Platform {
         };
         http::router(state, self.sessions.clone(), &self.config, &self.secrets)
             .merge(payments::hooks::router(self.payments.clone()))
+            .merge(notify::reports::router(self.notifier.clone()))
     }
 
     /// Serves on `listener` until `shutdown` completes, with background upkeep alongside.

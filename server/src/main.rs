@@ -217,13 +217,16 @@ async fn add_user(platform: &Platform, add: UserAdd) -> Result<(), String> {
         account,
         site,
         unit,
+        phone: None,
+        invite_by: None,
     };
-    let created = server::auth::accounts::create(&platform.db, None, request)
+    let (_, created) = server::auth::accounts::create(&platform.db, None, request)
         .await
         .map_err(|error| error.to_string())?;
     println!(
         "created {} with the initial password: {}",
-        created.email, created.initial_password
+        created.email,
+        created.initial_password.unwrap_or_default()
     );
     println!("it must be changed at first sign-in");
     if let Some(unit) = unit {

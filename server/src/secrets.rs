@@ -114,6 +114,16 @@ fn random<const N: usize>() -> [u8; N] {
     bytes
 }
 
+/// 256 random bits, URL-safe: the secret of a one-time link.
+pub(crate) fn link_token() -> String {
+    URL_SAFE_NO_PAD.encode(random::<32>())
+}
+
+/// Whether two secrets are equal, in a time that does not tell how much of them matched.
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// 128 random bits, URL-safe, after a prefix naming what they name (`pay_…`, `tok_…`): the
 /// unguessable public name of a payment or a token.
 pub(crate) fn public_id(prefix: &str) -> String {

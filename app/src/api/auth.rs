@@ -19,35 +19,42 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             let client = super::ssr::client_addr().await?;
             let ports = ports()?;
             let user = ports.auth.sign_in(&email, &password, client).await?;
-            let session = session().await?;
-            // A fresh id at every sign-in: an id planted before sign-in (session fixation)
-            // is worthless after it.
-            session.cycle_id().await.map_err(session_failed)?;
-            session
-                .insert(super::ssr::USER_KEY, user.0)
-                .await
-                .map_err(session_failed)?;
-            let caller = ports
-                .auth
-                .caller(user)
-                .await?
-                .ok_or(AppError::Unauthenticated)?;
-            // The pages speak the person's language: the one they chose for their notices, else
-            // the one they picked before signing in, else their site's.
-            let settings = ports.notifications.settings(&caller).await?;
-            let chosen = crate::pages::locale::cookie_locale();
-            super::ssr::remember_language(Some(
-                settings
-                    .preferences
-                    .locale
-                    .or(chosen)
-                    .unwrap_or(settings.site_locale),
-            ));
-            leptos_axum::redirect(home_path(caller.must_change_password, caller.is_staff()));
-            Ok(())
+            start_session(user).await
         }
         .await,
     )
+}
+
+/// Signs the person in on this browser (with whatever proof they gave) and sends them home.
+#[cfg(feature = "ssr")]
+pub(crate) async fn start_session(user: crate::domain::UserId) -> Result<(), AppError> {
+    let ports = ports()?;
+    let session = session().await?;
+    // A fresh id at every sign-in: an id planted before sign-in (session fixation) is
+    // worthless after it.
+    session.cycle_id().await.map_err(session_failed)?;
+    session
+        .insert(super::ssr::USER_KEY, user.0)
+        .await
+        .map_err(session_failed)?;
+    let caller = ports
+        .auth
+        .caller(user)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    // The pages speak the person's language: the one they chose for their notices, else the
+    // one they picked before signing in, else their site's.
+    let settings = ports.notifications.settings(&caller).await?;
+    let chosen = crate::pages::locale::cookie_locale();
+    super::ssr::remember_language(Some(
+        settings
+            .preferences
+            .locale
+            .or(chosen)
+            .unwrap_or(settings.site_locale),
+    ));
+    leptos_axum::redirect(home_path(caller.must_change_password, caller.is_staff()));
+    Ok(())
 }
 
 /// Where a person lands after signing in.
@@ -158,9 +165,15 @@ pub async fn create_account(
     role: String,
     site: String,
     unit: String,
+    phone: Option<String>,
+    invite: Option<String>,
 ) -> Result<CreatedAccount, AppError> {
     use crate::{
-        domain::{Email, Role, SiteId, UnitId, access::NewAccount},
+        domain::{
+            Email, Role, SiteId, UnitId,
+            access::NewAccount,
+            messaging::{Channel, PhoneNumber},
+        },
         ports::NewAccountRequest,
     };
     answer(
@@ -174,6 +187,23 @@ pub async fn create_account(
                     "Enter the person's name (at most 100 characters).",
                 ));
             }
+            let phone = phone
+                .as_deref()
+                .filter(|raw| !raw.trim().is_empty())
+                .map(PhoneNumber::parse)
+                .transpose()
+                .map_err(AppError::invalid)?;
+            let invite_by = match invite.as_deref().map(str::trim).unwrap_or_default() {
+                "" | "none" => None,
+                "email" => Some(Channel::Email),
+                "sms" if phone.is_some() => Some(Channel::Sms),
+                "sms" => {
+                    return Err(AppError::invalid(
+                        "Give the mobile number the invitation should go to.",
+                    ));
+                }
+                _ => return Err(AppError::invalid("Choose how to send the invitation.")),
+            };
             let account = match role.trim() {
                 "resident" => NewAccount::Resident,
                 other => NewAccount::Staff(other.parse::<Role>().map_err(AppError::invalid)?),
@@ -214,6 +244,8 @@ pub async fn create_account(
                 account,
                 site: site.map(|(site, _)| site),
                 unit,
+                phone,
+                invite_by,
             };
             let created = ports.auth.create_account(&caller, request).await?;
             if let Some(unit) = unit {

@@ -7,6 +7,7 @@ pub mod directory;
 pub mod fleet;
 pub mod notifications;
 pub mod payments;
+pub mod recovery;
 pub mod tokens;
 
 #[cfg(feature = "ssr")]

@@ -80,6 +80,8 @@ pub async fn save_notification_settings(
     reconnection: Option<String>,
     payments: Option<String>,
     alarms: Option<String>,
+    by_sms: Option<String>,
+    by_email: Option<String>,
     quiet_from: String,
     quiet_to: String,
     locale: String,
@@ -115,6 +117,8 @@ pub async fn save_notification_settings(
                 muted,
                 quiet,
                 locale,
+                by_sms: by_sms.is_some(),
+                by_email: by_email.is_some(),
             };
             let ports = ports()?;
             ports
@@ -144,6 +148,77 @@ pub async fn my_notices() -> Result<Vec<InboxLine>, AppError> {
         async {
             let caller = caller().await?;
             ports()?.notifications.inbox(&caller).await
+        }
+        .await,
+    )
+}
+
+/// The notices a site sent, for its managers and operators: per person, kind and channel,
+/// with what became of each.
+#[server(prefix = "/api", endpoint = "site_deliveries")]
+pub async fn site_deliveries(
+    site: i64,
+    person: String,
+    kind: String,
+    channel: String,
+    failed: String,
+    before: String,
+) -> Result<crate::domain::messaging::DeliveryPage, AppError> {
+    use crate::domain::{
+        SiteId,
+        messaging::{Channel, DeliveryQuery},
+    };
+    answer(
+        async {
+            let caller = caller().await?;
+            let site = SiteId(site);
+            let ports = ports()?;
+            let org = ports.directory.site_org(site).await?;
+            if !org.is_some_and(|org| caller.may_on_notices(false, site, org)) {
+                return Err(AppError::Forbidden);
+            }
+            let query = DeliveryQuery {
+                person: person.chars().take(100).collect(),
+                kind: kind.chars().take(40).collect(),
+                channel: Channel::parse(&channel),
+                failed_only: !failed.trim().is_empty(),
+                before: before.trim().parse().ok(),
+            };
+            ports.notifications.deliveries(site, &query).await
+        }
+        .await,
+    )
+}
+
+/// The channels a site's notices may take besides push, and the address its e-mails come
+/// from: for its managers.
+#[server(prefix = "/api", endpoint = "save_site_channels")]
+pub async fn save_site_channels(
+    site: i64,
+    sms: Option<String>,
+    email: Option<String>,
+    email_from: String,
+) -> Result<(), AppError> {
+    use crate::domain::{Email, SiteId};
+    answer(
+        async {
+            let caller = caller().await?;
+            let site = SiteId(site);
+            let ports = ports()?;
+            let org = ports.directory.site_org(site).await?;
+            if !org.is_some_and(|org| caller.may_on_notices(true, site, org)) {
+                return Err(AppError::Forbidden);
+            }
+            let email_from = match email_from.trim() {
+                "" => None,
+                raw => Some(Email::parse(raw).map_err(AppError::invalid)?),
+            };
+            ports
+                .notifications
+                .save_site_channels(&caller, site, sms.is_some(), email.is_some(), email_from)
+                .await?;
+            super::ssr::after_form_post(&format!("/manage/sites/{}/notices?saved", site.0));
+            Ok(())
         }
         .await,
     )

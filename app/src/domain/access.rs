@@ -178,6 +178,16 @@ impl Caller {
         }
     }
 
+    /// Managers and operators see what notices a site sent and to whom; only managers
+    /// choose the channels it may use. Admins do both.
+    pub fn may_on_notices(&self, configure: bool, site: SiteId, site_org: OrgId) -> bool {
+        if configure {
+            self.staff_on(&[Role::Manager], site, site_org)
+        } else {
+            self.staff_on(&[Role::Manager, Role::Operator], site, site_org)
+        }
+    }
+
     /// Residents see the meters of their own occupancy; operators (technicians) and managers
     /// of the site operate them; only managers change what is installed. Admins do all.
     pub fn may_on_meter(

@@ -162,6 +162,11 @@ pub struct Preferences {
     pub quiet: Option<QuietHours>,
     /// The language notices are written in; `None`: the site's.
     pub locale: Option<Locale>,
+    /// Also by SMS, and by e-mail (push goes to every subscribed device anyway).
+    #[serde(default)]
+    pub by_sms: bool,
+    #[serde(default)]
+    pub by_email: bool,
 }
 
 impl Preferences {
@@ -197,6 +202,103 @@ pub struct NoticeFacts {
     pub detail: Option<String>,
     /// A keypad meter's token, grouped for typing.
     pub token: Option<String>,
+    /// What a move-out settled, for the statement.
+    pub statement: Option<MoveOutStatement>,
+}
+
+/// What a move-out settled: each closed account's remainder and where it went.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveOutStatement {
+    pub unit: String,
+    /// The day, on the site's clock.
+    pub date: String,
+    pub lines: Vec<StatementLine>,
+    pub refund_minor: i64,
+    pub debt_minor: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementLine {
+    /// The account's utility ("electricity"), empty for a unit wallet.
+    pub utility: String,
+    /// What the account held when it closed (negative: owed).
+    pub remainder_minor: i64,
+    /// Carried to the account of a unit moved to, not refunded.
+    pub carried: bool,
+}
+
+impl MoveOutStatement {
+    /// The statement as a plain-text document, for an e-mail attachment and for print.
+    pub fn document(&self, locale: Locale, money: &dyn Fn(i64) -> String) -> String {
+        let (heading, unit, date, account, remainder, carried, refund, debt, settled) = match locale
+        {
+            Locale::En => (
+                "Move-out statement",
+                "Unit",
+                "Moved out",
+                "Account",
+                "Remainder",
+                "carried to your new unit",
+                "Refund due to you",
+                "Amount you owe",
+                "Nothing is owed either way.",
+            ),
+            Locale::Sw => (
+                "Taarifa ya kuhama",
+                "Nyumba",
+                "Tarehe ya kuhama",
+                "Akaunti",
+                "Salio",
+                "limehamishiwa nyumba yako mpya",
+                "Marejesho unayostahili",
+                "Kiasi unachodaiwa",
+                "Hakuna deni wala marejesho.",
+            ),
+            Locale::Zh => (
+                "退房结算单",
+                "房间",
+                "退房日期",
+                "账户",
+                "余额",
+                "已转入新房间",
+                "应退还您",
+                "您应付",
+                "双方互不相欠。",
+            ),
+        };
+        let mut text = format!(
+            "{heading}\n\n{unit}: {}\n{date}: {}\n\n",
+            self.unit, self.date
+        );
+        for line in &self.lines {
+            let name = if line.utility.is_empty() {
+                account.to_owned()
+            } else {
+                format!("{account} ({})", line.utility)
+            };
+            let note = if line.carried {
+                format!(" ({carried})")
+            } else {
+                String::new()
+            };
+            text.push_str(&format!(
+                "{name}: {remainder} {}{note}\n",
+                money(line.remainder_minor)
+            ));
+        }
+        text.push('\n');
+        if self.refund_minor > 0 {
+            text.push_str(&format!("{refund}: {}\n", money(self.refund_minor)));
+        }
+        if self.debt_minor > 0 {
+            text.push_str(&format!("{debt}: {}\n", money(self.debt_minor)));
+        }
+        if self.refund_minor <= 0 && self.debt_minor <= 0 {
+            text.push_str(settled);
+            text.push('\n');
+        }
+        text
+    }
 }
 
 /// A notice as a person reads it: on the lock screen, in a list.
@@ -214,6 +316,11 @@ pub struct Message {
 }
 
 impl Message {
+    /// The notice as an SMS, kept to one segment where the words allow.
+    pub fn sms(&self) -> super::messaging::Sms {
+        super::messaging::notice_sms(&self.title, &self.body)
+    }
+
     /// The RFC 8030 topic that lets the push service drop an older, undelivered message of
     /// the same kind: balance notices only, which each replace the last.
     pub fn topic(&self) -> Option<&str> {
@@ -277,6 +384,12 @@ pub fn message(
             let tag = format!("fault-{}", facts.fault.unwrap_or_default());
             let url = format!("/manage/sites/{site}/fleet");
             (title, body, tag, url, false)
+        }
+        "moved_out" => {
+            let statement = facts.statement.clone().unwrap_or_default();
+            let (title, body) = moved_out(locale, &statement, money);
+            let tag = format!("moved-out-{account}");
+            (title, body, tag, "/".to_owned(), false)
         }
         "protected_at_zero" => {
             let (title, body) = protected_at_zero(locale);
@@ -417,6 +530,43 @@ fn payment(locale: Locale, amount: &str, receipt: &str, balance: &str) -> (&'sta
     }
 }
 
+fn moved_out(
+    locale: Locale,
+    statement: &MoveOutStatement,
+    money: &dyn Fn(i64) -> String,
+) -> (&'static str, String) {
+    let refund = money(statement.refund_minor);
+    let debt = money(statement.debt_minor);
+    let unit = &statement.unit;
+    let owed = (statement.refund_minor > 0, statement.debt_minor > 0);
+    match locale {
+        Locale::En => (
+            "Moved out",
+            match owed {
+                (true, _) => format!("Your accounts at {unit} are closed. Refund due: {refund}."),
+                (_, true) => format!("Your accounts at {unit} are closed. You owe {debt}."),
+                _ => format!("Your accounts at {unit} are closed. Nothing is owed."),
+            },
+        ),
+        Locale::Sw => (
+            "Umehama",
+            match owed {
+                (true, _) => format!("Akaunti zako za {unit} zimefungwa. Marejesho: {refund}."),
+                (_, true) => format!("Akaunti zako za {unit} zimefungwa. Unadaiwa {debt}."),
+                _ => format!("Akaunti zako za {unit} zimefungwa. Hakuna deni."),
+            },
+        ),
+        Locale::Zh => (
+            "已退房",
+            match owed {
+                (true, _) => format!("您在{unit}的账户已关闭。应退还：{refund}。"),
+                (_, true) => format!("您在{unit}的账户已关闭。您应付：{debt}。"),
+                _ => format!("您在{unit}的账户已关闭，双方互不相欠。"),
+            },
+        ),
+    }
+}
+
 fn protected_at_zero(locale: Locale) -> (&'static str, String) {
     let (title, body) = match locale {
         Locale::En => (
@@ -530,6 +680,12 @@ pub struct NotificationSettings {
     pub site_locale: Locale,
     /// Quiet hours are in this zone (their site's); the devices' times are shown on it.
     pub zone: super::zone::SiteZone,
+    /// The person's confirmed mobile number, if any.
+    pub phone: Option<String>,
+    pub email: String,
+    /// Whether their site (and the platform) can send notices by SMS, and by e-mail.
+    pub sms_available: bool,
+    pub email_available: bool,
 }
 
 /// A notice in the person's in-app list.
@@ -585,6 +741,8 @@ mod tests {
             muted: vec![Category::LowBalance, Category::Alarms],
             quiet: QuietHours::parse("00:00", "23:59").unwrap(),
             locale: None,
+            by_sms: true,
+            by_email: false,
         };
         assert!(!preferences.wants("low_balance_2"));
         assert!(!preferences.wants("few_days_left"));
@@ -608,6 +766,17 @@ mod tests {
             fault: Some(9),
             detail: Some("1.2 kW".into()),
             token: Some("588 224 011".into()),
+            statement: Some(MoveOutStatement {
+                unit: "A-101".into(),
+                date: "2026-12-01".into(),
+                lines: vec![StatementLine {
+                    utility: "electricity".into(),
+                    remainder_minor: 12_050,
+                    carried: false,
+                }],
+                refund_minor: 12_050,
+                debt_minor: 0,
+            }),
         };
         let kinds = [
             "low_balance_1",
@@ -622,6 +791,7 @@ mod tests {
             "alarm_offline",
             "fault_report",
             "token_issued",
+            "moved_out",
         ];
         for locale in Locale::ALL {
             for kind in kinds {
@@ -630,7 +800,12 @@ mod tests {
                     !message.title.is_empty() && !message.body.is_empty(),
                     "{kind} {locale}"
                 );
+                // Every notice in every language fits one SMS.
+                let sms = message.sms();
+                assert_eq!(sms.segments, 1, "{kind} {locale}: {}", sms.text);
             }
+            let statement = facts.statement.as_ref().unwrap().document(locale, &money);
+            assert!(statement.contains("A-101") && statement.contains("KES 120.50"));
             let low = message("low_balance_2", &facts, locale, 1, &money);
             assert!(low.body.contains("KES 120.50"), "{}", low.body);
             assert_eq!(low.topic(), Some("balance-7"));

@@ -51,6 +51,12 @@ pub fn sell(
     let steps = units_for(tariff, cycle_sold, budget.to_decimal(digits))
         .map_or(max, |units| (units / step).floor().min(max));
     let mut value = steps.to_u32().unwrap_or(0);
+    // The inverse of the tariff is computed in decimals and may land a hair under a whole
+    // step that the budget exactly buys: step up while the next one still fits.
+    while value < max_value && priced(tariff, cycle_sold, digits, step, value + 1).total() <= budget
+    {
+        value += 1;
+    }
     // Rounding each of net and tax to the currency may pass the budget by a minor unit or
     // two: step back until it fits.
     while value > 0 {

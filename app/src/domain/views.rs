@@ -111,7 +111,12 @@ pub struct SiteOverview {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CreatedAccount {
     pub email: String,
-    pub initial_password: String,
+    /// Shown once, to hand over; `None` when an invitation went instead.
+    pub initial_password: Option<String>,
+    /// Where the invitation went ("am•••@example.org").
+    pub invited: Option<String>,
+    /// Why an invitation asked for could not be sent (the initial password is shown then).
+    pub invite_failed: Option<String>,
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod password;
 pub mod payments;
 pub mod payouts;
 pub mod planner;
+pub mod recovery;
 pub mod resident;
 pub mod sign_in;
 pub mod tokens;
@@ -62,9 +63,14 @@ where
 
 /// The page's `:id`, read on the server where the router runs (islands get it as a prop).
 pub fn route_id() -> String {
+    route_id_named("id")
+}
+
+/// A named part of the page's route (`:token`).
+pub fn route_id_named(name: &str) -> String {
     leptos_router::hooks::use_params_map()
         .read_untracked()
-        .get("id")
+        .get(name)
         .unwrap_or_default()
 }
 

@@ -5,6 +5,8 @@ use crate::api::notifications::{
     SaveNotificationSettings, UnsubscribePush, load_notification_settings, my_notices,
     subscribe_push,
 };
+use crate::api::recovery::{ConfirmPhone, RemovePhone, SendPhoneCode};
+use crate::domain::messaging::mask_phone;
 use crate::domain::zone::SiteZone;
 use crate::domain::{
     i18n::Locale,
@@ -39,6 +41,7 @@ pub fn NotificationsPage() -> impl IntoView {
                     Ok(settings) => view! {
                         <ThisDevice vapid_key=settings.vapid_public_key.clone()/>
                         <Devices devices=settings.devices.clone() remove zone=settings.zone.clone()/>
+                        <YourPhone settings=settings.clone()/>
                         <Preferences settings save saved/>
                     }
                     .into_any(),
@@ -207,6 +210,11 @@ fn Preferences(
     let quiet_to = time(preferences.quiet.map(|quiet| quiet.to));
     let chosen = preferences.locale;
     let l = use_locale();
+    let sms_to = match (&settings.phone, settings.sms_available) {
+        (Some(phone), true) => mask_phone(phone),
+        (None, true) => format!("— ({})", YOUR_PHONE.get(l)),
+        (_, false) => CHANNEL_OFF.get(l).to_owned(),
+    };
     let saved = saved.then(|| view! { <p role="status" class="saved">{SAVED.get(l)}</p> });
     view! {
         <section class="card preferences" aria-labelledby="preferences">
@@ -224,6 +232,21 @@ fn Preferences(
                         }
                     }).collect_view()}
                     <p class="hint">{SAFETY_ALWAYS.get(l)}</p>
+                </fieldset>
+                <fieldset class="channels">
+                    <legend>{ALSO_BY.get(l)}</legend>
+                    <label class="check">
+                        <input type="checkbox" name="by_sms" value="on" checked=preferences.by_sms
+                            disabled=!(settings.sms_available && settings.phone.is_some())/>
+                        {BY_SMS.fill(l, &[&sms_to])}
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" name="by_email" value="on" checked=preferences.by_email
+                            disabled=!settings.email_available/>
+                        {BY_EMAIL.fill(l, &[&settings.email])}
+                        {(!settings.email_available).then(|| view! { " " {CHANNEL_OFF.get(l)} })}
+                    </label>
+                    <p class="hint">{NO_DEVICE_FALLBACK.get(l)}</p>
                 </fieldset>
                 <fieldset>
                     <legend>{QUIET_HOURS.fill(l, &[&settings.zone.name])}</legend>
@@ -249,6 +272,58 @@ fn Preferences(
             </ActionForm>
         </section>
     }
+}
+
+/// The person's mobile number: added with a code sent to it, or removed.
+#[component]
+fn YourPhone(settings: NotificationSettings) -> impl IntoView {
+    if !settings.sms_available && settings.phone.is_none() {
+        return ().into_any();
+    }
+    let send = ServerAction::<SendPhoneCode>::new();
+    let confirm = ServerAction::<ConfirmPhone>::new();
+    let remove = ServerAction::<RemovePhone>::new();
+    let asked = leptos_router::hooks::use_query_map().with_untracked(|query| query.get("phone"));
+    let l = use_locale();
+    let body = match (asked, settings.phone) {
+        (Some(asked), _) => view! {
+            <p role="status">{CONFIRM_CODE_FOR.fill(l, &[&mask_phone(&asked)])}</p>
+            <ActionForm action=confirm>
+                <label>{CODE.get(l)}
+                    <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required/>
+                </label>
+                <button type="submit" class="button">{CONFIRM.get(l)}</button>
+            </ActionForm>
+            {form_error(confirm.value())}
+        }
+        .into_any(),
+        (None, Some(phone)) => view! {
+            <p class="phone">{PHONE_IS.fill(l, &[&phone])}</p>
+            <ActionForm action=remove attr:class="inline">
+                <button type="submit" class="link-button">{REMOVE_NUMBER.get(l)}</button>
+            </ActionForm>
+            {form_error(remove.value())}
+        }
+        .into_any(),
+        (None, None) => view! {
+            <p class="hint">{PHONE_WHY.get(l)}</p>
+            <ActionForm action=send>
+                <label>{MOBILE_NUMBER.get(l)}
+                    <input type="tel" name="phone" autocomplete="tel" required maxlength="24"/>
+                </label>
+                <button type="submit" class="button">{SEND_CODE.get(l)}</button>
+            </ActionForm>
+            {form_error(send.value())}
+        }
+        .into_any(),
+    };
+    view! {
+        <section class="card your-phone" id="phone" aria-labelledby="your-phone">
+            <h2 id="your-phone">{YOUR_PHONE.get(l)}</h2>
+            {body}
+        </section>
+    }
+    .into_any()
 }
 
 #[component]

@@ -354,3 +354,50 @@ words! {
     NEW_PASSWORD_AGAIN = "New password again" / "Nenosiri jipya tena" / "再次输入新密码";
     SAVE_PASSWORD = "Save password" / "Hifadhi nenosiri" / "保存密码";
 }
+
+words! {
+    // Getting in without the password, and reaching people outside the app.
+    FORGOT_PASSWORD = "Forgot your password?" / "Umesahau nenosiri?" / "忘记密码？";
+    SIGN_IN_WITH_PHONE = "Sign in with your phone" / "Ingia kwa simu yako" / "用手机登录";
+    RESET_DONE = "Your new password is saved: sign in with it."
+        / "Nenosiri lako jipya limehifadhiwa: ingia nalo."
+        / "新密码已保存，请用新密码登录。";
+    RESET_ASK = "Give the e-mail address or mobile number of your account. We send a link to the address, or a code to the phone."
+        / "Weka barua pepe au namba ya simu ya akaunti yako. Tutatuma kiungo kwa barua pepe, au nambari kwa simu."
+        / "请输入账户的邮箱或手机号。我们会向邮箱发送链接，或向手机发送验证码。";
+    EMAIL_OR_PHONE = "E-mail address or mobile number (+254…)"
+        / "Barua pepe au namba ya simu (+254…)"
+        / "邮箱或手机号（+86…）";
+    SEND = "Send" / "Tuma" / "发送";
+    RESET_SENT = "If an account has this address, a link is on its way. It works once, for an hour."
+        / "Kama akaunti ina anwani hii, kiungo kinakuja. Kinatumika mara moja, kwa saa moja."
+        / "如果有账户使用此邮箱，链接已发出。链接仅可使用一次，一小时内有效。";
+    CODE_SENT = "If an account has {}, a code is on its way by SMS. It works once, for 10 minutes."
+        / "Kama akaunti ina {}, nambari inakuja kwa SMS. Inatumika mara moja, kwa dakika 10."
+        / "如果有账户使用{}，验证码已通过短信发出，仅可使用一次，10分钟内有效。";
+    CODE = "Code from the SMS" / "Nambari kutoka kwenye SMS" / "短信验证码";
+    LINK_FOR = "Choose a new password for {}." / "Chagua nenosiri jipya la {}." / "为{}设置新密码。";
+    LINK_DEAD = "This link has expired or was used already." / "Kiungo hiki kimeisha muda au kimeshatumika." / "此链接已过期或已被使用。";
+    ASK_AGAIN = "Ask for a new one" / "Omba kingine" / "重新申请";
+    MOBILE_NUMBER = "Mobile number (+254…)" / "Namba ya simu (+254…)" / "手机号（+86…）";
+    SEND_CODE = "Send me a code" / "Nitumie nambari" / "发送验证码";
+    PHONE_SIGN_IN_WHY = "Residents whose phone number is on their account can sign in with a code sent by SMS."
+        / "Wakazi ambao namba ya simu iko kwenye akaunti yao wanaweza kuingia kwa nambari inayotumwa kwa SMS."
+        / "账户已绑定手机号的住户可以用短信验证码登录。";
+    OTHER_NUMBER = "Use another number" / "Tumia namba nyingine" / "使用其他号码";
+    ALSO_BY = "Besides push notices, also send them" / "Mbali na arifa za programu, zitume pia" / "除推送外，还通过以下方式发送";
+    BY_SMS = "by SMS to {}" / "kwa SMS kwenda {}" / "短信至{}";
+    BY_EMAIL = "by e-mail to {}" / "kwa barua pepe kwenda {}" / "邮件至{}";
+    NO_DEVICE_FALLBACK = "With no device set up for push, notices come by SMS (or else e-mail) anyway."
+        / "Bila kifaa cha arifa za programu, arifa zitakuja kwa SMS (au barua pepe) hata hivyo."
+        / "如未开启推送，通知将改用短信（或邮件）发送。";
+    CHANNEL_OFF = "(not offered at your site)" / "(haitolewi kwenye eneo lako)" / "（您所在小区未开通）";
+    YOUR_PHONE = "Your mobile number" / "Namba yako ya simu" / "我的手机号";
+    PHONE_WHY = "For notices by SMS and signing in with a code. We send a code to confirm it."
+        / "Kwa arifa za SMS na kuingia kwa nambari. Tutatuma nambari kuithibitisha."
+        / "用于短信通知和验证码登录。我们会发送验证码确认。";
+    PHONE_IS = "Your number: {}" / "Namba yako: {}" / "您的号码：{}";
+    REMOVE_NUMBER = "Remove this number" / "Ondoa namba hii" / "删除此号码";
+    CONFIRM_CODE_FOR = "Type the code we sent to {}." / "Andika nambari tuliyotuma kwa {}." / "请输入发送至{}的验证码。";
+    CONFIRM = "Confirm" / "Thibitisha" / "确认";
+}

@@ -12,12 +12,13 @@ use serde_json::json;
 
 /// Creates the account with a fresh initial password that must be changed at first sign-in,
 /// its role grant or occupancy, and the audit entry, in one transaction. `actor` is `None`
-/// when the operations CLI creates the account.
+/// when the operations CLI creates the account. Returns the new person's id beside what the
+/// creator is shown.
 pub async fn create(
     db: &Db,
     actor: Option<&Caller>,
     request: NewAccountRequest,
-) -> Result<CreatedAccount, AppError> {
+) -> Result<(i64, CreatedAccount), AppError> {
     let initial_password = password::initial_password();
     let hash = password::hash(initial_password.clone()).await;
     let now = Utc::now();
@@ -29,7 +30,7 @@ pub async fn create(
         let mut tx = pool.begin().await?;
         let user_id: i64 = sqlx::query_scalar(
             "INSERT INTO users (organisation_id, email, display_name, password_hash, \
-             must_change_password, active, created_at) VALUES ($1, $2, $3, $4, TRUE, TRUE, $5) \
+             must_change_password, active, created_at, phone) VALUES ($1, $2, $3, $4, TRUE, TRUE, $5, $6) \
              RETURNING id",
         )
         .bind(request.org.0)
@@ -37,6 +38,7 @@ pub async fn create(
         .bind(&request.display_name)
         .bind(&hash.0)
         .bind(now)
+        .bind(request.phone.as_ref().map(|phone| phone.as_str()))
         .fetch_one(&mut *tx)
         .await?;
         if let Some(role) = role {
@@ -69,12 +71,17 @@ pub async fn create(
         Ok::<_, sqlx::Error>(user_id)
     });
     match result {
-        Ok(_) => Ok(CreatedAccount {
-            email: request.email.to_string(),
-            initial_password,
-        }),
+        Ok(user) => Ok((
+            user,
+            CreatedAccount {
+                email: request.email.to_string(),
+                initial_password: Some(initial_password),
+                invited: None,
+                invite_failed: None,
+            },
+        )),
         Err(error) if is_unique_violation(&error) => Err(AppError::Conflict(
-            "An account with that e-mail address already exists.".into(),
+            "An account with that e-mail address or phone number already exists.".into(),
         )),
         Err(error) => Err(internal(error)),
     }

@@ -2,12 +2,15 @@
 
 pub mod accounts;
 pub mod password;
+pub mod recovery;
 pub mod sessions;
 pub mod throttle;
 
 use crate::{audit::AuditEntry, db::Db, internal, on_db};
 use app::{
-    domain::{Caller, Email, Grant, NewPassword, OrgId, Role, SiteId, UserId},
+    domain::{
+        Caller, Email, Grant, NewPassword, OrgId, Role, SiteId, UserId, messaging::PhoneNumber,
+    },
     error::AppError,
     ports::ClientAddr,
 };
@@ -19,6 +22,7 @@ use throttle::Throttle;
 pub struct AuthService {
     db: Db,
     throttle: Throttle,
+    recovery: recovery::Recovery,
 }
 
 #[derive(sqlx::FromRow)]
@@ -38,8 +42,13 @@ struct UserRow {
 }
 
 impl AuthService {
-    pub fn new(db: Db, throttle: Throttle) -> Self {
-        Self { db, throttle }
+    pub fn new(db: Db, throttle: Throttle, messenger: crate::notify::Messenger) -> Self {
+        let recovery = recovery::Recovery::new(db.clone(), messenger);
+        Self {
+            db,
+            throttle,
+            recovery,
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -184,6 +193,79 @@ impl app::ports::AuthPort for AuthService {
         caller: &Caller,
         request: app::ports::NewAccountRequest,
     ) -> Result<app::domain::views::CreatedAccount, AppError> {
-        accounts::create(&self.db, Some(caller), request).await
+        let invite_by = request.invite_by;
+        let (user, mut created) = accounts::create(&self.db, Some(caller), request).await?;
+        if let Some(channel) = invite_by {
+            match self.recovery.invite(user, channel).await {
+                Ok(to) => {
+                    created.invited = Some(to);
+                    created.initial_password = None;
+                }
+                Err(error) => {
+                    tracing::warn!(user, %error, "could not send an invitation");
+                    created.invite_failed = Some(error.to_string());
+                }
+            }
+        }
+        Ok(created)
+    }
+
+    async fn request_reset(
+        &self,
+        contact: &str,
+        client: ClientAddr,
+    ) -> Result<Option<PhoneNumber>, AppError> {
+        self.recovery.request_reset(contact, client).await
+    }
+
+    async fn check_reset_link(&self, token: &str) -> Result<Option<String>, AppError> {
+        self.recovery.check_link(token).await
+    }
+
+    async fn reset_with_link(&self, token: &str, new: &str) -> Result<UserId, AppError> {
+        self.recovery.reset_with_link(token, new).await
+    }
+
+    async fn reset_with_code(
+        &self,
+        phone: &str,
+        code: &str,
+        new: &str,
+    ) -> Result<UserId, AppError> {
+        self.recovery.reset_with_code(phone, code, new).await
+    }
+
+    async fn send_sign_in_code(
+        &self,
+        phone: &str,
+        client: ClientAddr,
+    ) -> Result<PhoneNumber, AppError> {
+        self.recovery.send_sign_in_code(phone, client).await
+    }
+
+    async fn sign_in_with_code(
+        &self,
+        phone: &str,
+        code: &str,
+        client: ClientAddr,
+    ) -> Result<UserId, AppError> {
+        self.recovery.sign_in_with_code(phone, code, client).await
+    }
+
+    async fn send_phone_code(
+        &self,
+        caller: &Caller,
+        phone: &str,
+        client: ClientAddr,
+    ) -> Result<PhoneNumber, AppError> {
+        self.recovery.send_phone_code(caller, phone, client).await
+    }
+
+    async fn confirm_phone(&self, caller: &Caller, code: &str) -> Result<(), AppError> {
+        self.recovery.confirm_phone(caller, code).await
+    }
+
+    async fn remove_phone(&self, caller: &Caller) -> Result<(), AppError> {
+        self.recovery.remove_phone(caller).await
     }
 }

@@ -416,9 +416,68 @@ impl Engine {
         }))
         .insert_tx(&mut tx)
         .await?;
+        queue_statement(&mut tx, occupancy, site, &settlement, now).await?;
         tx.commit().await?;
         Ok(settlement)
     }
+}
+
+/// The move-out notice with its statement, to the person who moved out (by push, SMS or
+/// e-mail like every notice; the e-mail carries the statement as an attachment). Queued once
+/// per occupancy, in the transaction that settles it.
+async fn queue_statement(
+    tx: &mut Tx,
+    occupancy: i64,
+    site: i64,
+    settlement: &Settlement,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    use app::domain::notices::{MoveOutStatement, StatementLine};
+    let found: Option<(Option<i64>, String, String)> = on_tx!(tx, conn => {
+        sqlx::query_as(
+            "SELECT (SELECT account_id FROM wallets WHERE occupancy_id = $1 ORDER BY account_id LIMIT 1), \
+             n.name, s.time_zone FROM occupancies o JOIN units n ON n.id = o.unit_id \
+             JOIN buildings b ON b.id = n.building_id JOIN sites s ON s.id = b.site_id WHERE o.id = $1",
+        )
+        .bind(occupancy)
+        .fetch_optional(&mut *conn)
+        .await
+    })?;
+    // Only a wallet of this occupancy leads a notice to its person (a room-mate's does not).
+    let Some((Some(wallet), unit, zone)) = found else {
+        return Ok(());
+    };
+    let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    let statement = MoveOutStatement {
+        unit,
+        date: now.with_timezone(&zone).date_naive().to_string(),
+        lines: settlement
+            .wallets
+            .iter()
+            .map(|line| StatementLine {
+                utility: line.utility.map(|u| u.to_string()).unwrap_or_default(),
+                remainder_minor: line.remainder.0,
+                carried: line.carried_to.is_some(),
+            })
+            .collect(),
+        refund_minor: settlement.refund.0,
+        debt_minor: settlement.debt.0,
+    };
+    let body = json!({ "account": wallet, "statement": statement }).to_string();
+    on_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO notifications (site_id, wallet_account_id, audience, kind, body, dedupe_key, created_at) \
+             VALUES ($1, $2, 'resident', 'moved_out', $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(site)
+        .bind(wallet)
+        .bind(&body)
+        .bind(format!("moved_out:{occupancy}"))
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })
 }
 
 async fn debt_account_for(

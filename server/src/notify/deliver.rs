@@ -3,7 +3,7 @@
 //! service that says the subscription is gone (404, 410) loses it; one that is busy or down
 //! is tried again later, a few times.
 
-use super::{Notifier, SiteContext, preferences, site_context};
+use super::{Notifier, SiteContexts, preferences};
 use crate::{db::Db, on_db};
 use app::domain::notices::{Message, NoticeFacts, message};
 use chrono::{DateTime, Duration, Utc};
@@ -14,7 +14,7 @@ use web_push::{
 };
 
 /// Tries before a delivery is given up; the waits between them double from 30 seconds.
-const MAX_ATTEMPTS: i64 = 5;
+pub(super) const MAX_ATTEMPTS: i64 = 5;
 /// How long a worker may hold a delivery it claimed before another may take it.
 const LEASE_MINUTES: i64 = 5;
 /// How long a push service keeps a message for a device that is off.
@@ -79,19 +79,12 @@ impl Notifier {
         if jobs.is_empty() {
             return Ok(report);
         }
-        let mut contexts: HashMap<i64, Option<SiteContext>> = HashMap::new();
+        let mut contexts = SiteContexts::default();
         let mut languages: HashMap<i64, Option<app::domain::i18n::Locale>> = HashMap::new();
         let mut sends = tokio::task::JoinSet::new();
         for job in jobs {
             let site = job.9;
-            let context = match contexts.get(&site) {
-                Some(known) => known.clone(),
-                None => {
-                    let loaded = site_context(self.db(), site).await?;
-                    contexts.insert(site, loaded.clone());
-                    loaded
-                }
-            };
+            let context = contexts.of(self.db(), site).await?;
             let Some(context) = context else {
                 continue;
             };
@@ -122,21 +115,35 @@ impl Notifier {
         Ok(report)
     }
 
-    /// Takes the due deliveries (and any whose worker's lease ran out) for this worker.
-    async fn claim(&self, now: DateTime<Utc>) -> Result<Vec<Job>, sqlx::Error> {
+    /// Takes the due deliveries of push (or of the other channels), and any whose worker's
+    /// lease ran out, for this worker: their ids.
+    pub(super) async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        push: bool,
+    ) -> Result<Vec<i64>, sqlx::Error> {
         let lease = now + Duration::minutes(LEASE_MINUTES);
         let _turn = self.inner.engine.turn().await;
         on_db!(self.db(), pool => {
-            let claimed: Vec<i64> = sqlx::query_scalar(
+            sqlx::query_scalar(
                 "UPDATE notification_deliveries SET status = 'sending', attempts = attempts + 1, \
                  next_attempt_at = $2 WHERE id IN (SELECT id FROM notification_deliveries \
                  WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1 \
-                 ORDER BY next_attempt_at, id LIMIT 100) RETURNING id",
+                 AND (channel = 'push') = $3 ORDER BY next_attempt_at, id LIMIT 100) RETURNING id",
             )
             .bind(now)
             .bind(lease)
+            .bind(push)
             .fetch_all(pool)
-            .await?;
+            .await
+        })
+    }
+
+    /// The due push deliveries with what sending each needs; one whose device is gone is
+    /// marked so.
+    async fn claim(&self, now: DateTime<Utc>) -> Result<Vec<Job>, sqlx::Error> {
+        let claimed = self.claim_due(now, true).await?;
+        on_db!(self.db(), pool => {
             let mut jobs = Vec::with_capacity(claimed.len());
             for id in claimed {
                 let job: Option<Job> = sqlx::query_as(
@@ -278,11 +285,10 @@ impl Notifier {
             }
             Outcome::Retry(after, error) if *attempts < MAX_ATTEMPTS => {
                 report.retried += 1;
-                let backoff = Duration::seconds(30 << (attempts - 1).clamp(0, 10));
                 let asked = after
                     .and_then(|after| Duration::from_std(after).ok())
                     .unwrap_or_default();
-                let next = now + backoff.max(asked).min(Duration::hours(6));
+                let next = now + backoff(*attempts).max(asked).min(Duration::hours(6));
                 tracing::warn!(delivery = id, attempts, %error, "push failed; will retry");
                 on_db!(db, pool => {
                     sqlx::query(
@@ -310,6 +316,11 @@ impl Notifier {
             }
         }
     }
+}
+
+/// The wait after a failed try: 30 seconds, doubling with each one.
+pub(super) fn backoff(attempts: i64) -> Duration {
+    Duration::seconds(30 << (attempts - 1).clamp(0, 10))
 }
 
 fn outcome_of(response: reqwest::Response) -> Outcome {

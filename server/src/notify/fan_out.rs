@@ -1,10 +1,12 @@
 //! From the outbox to deliveries: each queued notice becomes one delivery per device of each
-//! person it concerns who wants it, due at once or when their quiet hours end.
+//! person it concerns who wants it, and one SMS and one e-mail where they asked for them (or
+//! have no device to push to), due at once or when their quiet hours end.
 
 use super::{DeliveryReport, Notifier, STALE_AFTER_HOURS, preferences, site_context};
 use crate::{db::Db, on_db, on_tx};
 use app::domain::{
     i18n::Locale,
+    messaging::{Channel, Reach, channels_for},
     notices::{NoticeFacts, message},
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -12,10 +14,12 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 /// A queued notice: id, site, wallet, audience, kind, body, when.
 type Queued = (i64, i64, Option<i64>, String, String, String, DateTime<Utc>);
 
-/// One delivery to make: to whom, on which device, from when.
+/// One delivery to make: to whom, how (a push device, or a number or address), from when.
 struct Planned {
     user: i64,
-    subscription: i64,
+    channel: Channel,
+    subscription: Option<i64>,
+    address: Option<String>,
     due: DateTime<Utc>,
 }
 
@@ -60,10 +64,37 @@ impl Notifier {
                     .held_until(&kind, local)
                     .and_then(|end| context.zone.from_local_datetime(&end).earliest())
                     .map_or(now, |end| end.with_timezone(&Utc));
-                for subscription in subscriptions(db, user).await? {
+                let devices = subscriptions(db, user).await?;
+                let (email, phone) = contact(db, user).await?;
+                let messenger = &self.inner.messenger;
+                let reach = Reach {
+                    push_devices: !devices.is_empty(),
+                    wants_sms: wanted.by_sms,
+                    wants_email: wanted.by_email,
+                    has_phone: phone.is_some(),
+                    site_sms: context.sms && messenger.can_send(Channel::Sms),
+                    site_email: context.email && messenger.can_send(Channel::Email),
+                };
+                for channel in channels_for(reach) {
+                    let address = match channel {
+                        Channel::Push => {
+                            planned.extend(devices.iter().map(|&subscription| Planned {
+                                user,
+                                channel,
+                                subscription: Some(subscription),
+                                address: None,
+                                due,
+                            }));
+                            continue;
+                        }
+                        Channel::Sms => phone.clone(),
+                        Channel::Email => Some(email.clone()),
+                    };
                     planned.push(Planned {
                         user,
-                        subscription,
+                        channel,
+                        subscription: None,
+                        address,
                         due,
                     });
                 }
@@ -92,26 +123,32 @@ impl Notifier {
         }
         for delivery in &planned {
             on_tx!(&mut tx, conn => {
-                // A newer balance notice replaces one still waiting for the same device.
+                // A newer balance notice replaces one still waiting for the same device, or
+                // the same person's phone or mailbox.
                 if let Some(topic) = &topic {
                     sqlx::query(
                         "UPDATE notification_deliveries SET status = 'replaced' \
-                         WHERE subscription_id = $1 AND topic = $2 AND status = 'queued'",
+                         WHERE topic = $1 AND status = 'queued' AND channel = $2 \
+                         AND (subscription_id = $3 OR ($3 IS NULL AND user_id = $4))",
                     )
-                    .bind(delivery.subscription)
                     .bind(topic)
+                    .bind(delivery.channel.as_str())
+                    .bind(delivery.subscription)
+                    .bind(delivery.user)
                     .execute(&mut *conn)
                     .await?;
                 }
                 sqlx::query(
                     "INSERT INTO notification_deliveries \
-                     (notification_id, channel, subscription_id, user_id, topic, next_attempt_at, created_at) \
-                     VALUES ($1, 'push', $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                     (notification_id, channel, subscription_id, user_id, topic, address, next_attempt_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
                 )
                 .bind(id)
+                .bind(delivery.channel.as_str())
                 .bind(delivery.subscription)
                 .bind(delivery.user)
                 .bind(&topic)
+                .bind(&delivery.address)
                 .bind(delivery.due)
                 .bind(now)
                 .execute(&mut *conn)
@@ -165,6 +202,16 @@ async fn subscriptions(db: &Db, user: i64) -> Result<Vec<i64>, sqlx::Error> {
         sqlx::query_scalar("SELECT id FROM push_subscriptions WHERE user_id = $1 ORDER BY id")
             .bind(user)
             .fetch_all(pool)
+            .await
+    })
+}
+
+/// A person's e-mail address and confirmed phone number.
+async fn contact(db: &Db, user: i64) -> Result<(String, Option<String>), sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query_as("SELECT email, phone FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_one(pool)
             .await
     })
 }

@@ -5,10 +5,17 @@
 mod deliver;
 mod endpoint;
 mod fan_out;
+mod history;
+pub mod mail;
+pub mod messenger;
+mod outbox;
+pub mod reports;
 mod settings;
+pub mod sms;
 
 pub use deliver::DeliveryReport;
 pub use endpoint::EndpointPolicy;
+pub use messenger::Messenger;
 
 use crate::{
     config::{Config, Secret},
@@ -35,6 +42,7 @@ struct Inner {
     subject: String,
     endpoints: EndpointPolicy,
     client: reqwest::Client,
+    messenger: Messenger,
 }
 
 impl Notifier {
@@ -43,7 +51,7 @@ impl Notifier {
         config: &Config,
         vapid_private_key: Secret,
         vapid_public_key: String,
-    ) -> Self {
+    ) -> Result<Self, mail::MailConfigError> {
         let subject = config
             .push
             .subject
@@ -55,7 +63,8 @@ impl Notifier {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client with rustls and the system's roots");
-        Notifier {
+        let messenger = Messenger::new(config, client.clone())?;
+        Ok(Notifier {
             inner: Arc::new(Inner {
                 engine,
                 vapid_private_key,
@@ -63,8 +72,14 @@ impl Notifier {
                 subject,
                 endpoints: EndpointPolicy::new(&config.push),
                 client,
+                messenger,
             }),
-        }
+        })
+    }
+
+    /// The SMS and e-mail senders, for messages that go at once.
+    pub fn messenger(&self) -> &Messenger {
+        &self.inner.messenger
     }
 
     fn db(&self) -> &Db {
@@ -75,6 +90,7 @@ impl Notifier {
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<DeliveryReport, sqlx::Error> {
         let mut report = self.fan_out(now).await?;
         report.merge(self.deliver_due(now).await?);
+        report.merge(self.deliver_messages(now).await?);
         Ok(report)
     }
 
@@ -96,12 +112,15 @@ impl Notifier {
 }
 
 /// A recipient's site context: the zone their quiet hours are in, the language notices are
-/// written in, and the currency amounts are in.
+/// written in, the currency amounts are in, and the channels it allows besides push.
 #[derive(Clone, Debug)]
 struct SiteContext {
     zone: chrono_tz::Tz,
     locale: Locale,
     currency: String,
+    sms: bool,
+    email: bool,
+    email_from: Option<String>,
 }
 
 impl SiteContext {
@@ -114,26 +133,58 @@ impl SiteContext {
     }
 }
 
+/// Site contexts looked up once each during a pass, however many notices a site has.
+#[derive(Default)]
+struct SiteContexts(std::collections::HashMap<i64, Option<SiteContext>>);
+
+impl SiteContexts {
+    async fn of(&mut self, db: &Db, site: i64) -> Result<Option<SiteContext>, sqlx::Error> {
+        if let Some(known) = self.0.get(&site) {
+            return Ok(known.clone());
+        }
+        let loaded = site_context(db, site).await?;
+        self.0.insert(site, loaded.clone());
+        Ok(loaded)
+    }
+}
+
 async fn site_context(db: &Db, site: i64) -> Result<Option<SiteContext>, sqlx::Error> {
-    let row: Option<(String, String, String)> = crate::on_db!(db, pool => {
-        sqlx::query_as("SELECT time_zone, locale, currency FROM sites WHERE id = $1")
-            .bind(site)
-            .fetch_optional(pool)
-            .await
+    type Row = (String, String, String, bool, bool, Option<String>);
+    let row: Option<Row> = crate::on_db!(db, pool => {
+        sqlx::query_as(
+            "SELECT time_zone, locale, currency, sms_enabled, email_enabled, email_from \
+             FROM sites WHERE id = $1",
+        )
+        .bind(site)
+        .fetch_optional(pool)
+        .await
     })?;
-    Ok(row.map(|(zone, locale, currency)| SiteContext {
-        zone: zone.parse().unwrap_or(chrono_tz::UTC),
-        locale: Locale::from_tag(&locale),
-        currency,
-    }))
+    Ok(row.map(
+        |(zone, locale, currency, sms, email, email_from)| SiteContext {
+            zone: zone.parse().unwrap_or(chrono_tz::UTC),
+            locale: Locale::from_tag(&locale),
+            currency,
+            sms,
+            email,
+            email_from,
+        },
+    ))
 }
 
 /// A person's preferences as stored; none stored means the defaults (everything, any time).
 async fn preferences(db: &Db, user: i64) -> Result<Preferences, sqlx::Error> {
-    type Row = (String, Option<String>, Option<String>, Option<String>);
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        bool,
+        bool,
+    );
     let row: Option<Row> = crate::on_db!(db, pool => {
         sqlx::query_as(
-            "SELECT muted, quiet_from, quiet_to, locale FROM notification_preferences WHERE user_id = $1",
+            "SELECT muted, quiet_from, quiet_to, locale, by_sms, by_email \
+             FROM notification_preferences WHERE user_id = $1",
         )
         .bind(user)
         .fetch_optional(pool)

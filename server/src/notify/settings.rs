@@ -7,6 +7,7 @@ use app::{
     domain::{
         Caller, Role,
         i18n::Locale,
+        messaging::Channel,
         notices::{
             Category, Device, InboxLine, NewSubscription, NoticeFacts, NotificationSettings,
             Preferences, QuietHours, message,
@@ -21,7 +22,14 @@ use chrono::{DateTime, NaiveTime, Utc};
 
 /// Preferences from their stored row; a damaged field reads as its default.
 pub(super) fn from_row(
-    (muted, from, to, locale): (String, Option<String>, Option<String>, Option<String>),
+    (muted, from, to, locale, by_sms, by_email): (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        bool,
+        bool,
+    ),
 ) -> Preferences {
     let muted: Vec<String> = serde_json::from_str(&muted).unwrap_or_default();
     let time =
@@ -35,6 +43,8 @@ pub(super) fn from_row(
             .zip(time(to))
             .map(|(from, to)| QuietHours { from, to }),
         locale: locale.as_deref().and_then(Locale::parse),
+        by_sms,
+        by_email,
     }
 }
 
@@ -100,6 +110,14 @@ impl NotificationsPort for Notifier {
                 .await
             })
             .map_err(internal)?;
+        let phone: Option<String> = on_db!(db, pool => {
+            sqlx::query_scalar("SELECT phone FROM users WHERE id = $1")
+                .bind(caller.user_id.0)
+                .fetch_one(pool)
+                .await
+        })
+        .map_err(internal)?;
+        let messenger = &self.inner.messenger;
         let site = match home_site(db, caller).await.map_err(internal)? {
             Some(site) => site_context(db, site).await.map_err(internal)?,
             None => None,
@@ -118,6 +136,12 @@ impl NotificationsPort for Notifier {
                 .collect(),
             vapid_public_key: self.inner.vapid_public_key.clone(),
             site_locale: site.as_ref().map(|site| site.locale).unwrap_or_default(),
+            phone,
+            email: caller.email.clone(),
+            sms_available: messenger.can_send(Channel::Sms)
+                && site.as_ref().is_some_and(|site| site.sms),
+            email_available: messenger.can_send(Channel::Email)
+                && site.as_ref().is_some_and(|site| site.email),
             zone: site
                 .map(|site| crate::engine::site_zone(site.zone, Utc::now()))
                 .unwrap_or_else(SiteZone::utc),
@@ -198,22 +222,46 @@ impl NotificationsPort for Notifier {
         let _turn = self.inner.engine.turn().await;
         on_db!(self.db(), pool => {
             sqlx::query(
-                "INSERT INTO notification_preferences (user_id, muted, quiet_from, quiet_to, locale, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO UPDATE SET \
+                "INSERT INTO notification_preferences \
+                 (user_id, muted, quiet_from, quiet_to, locale, by_sms, by_email, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id) DO UPDATE SET \
                  muted = excluded.muted, quiet_from = excluded.quiet_from, quiet_to = excluded.quiet_to, \
-                 locale = excluded.locale, updated_at = excluded.updated_at",
+                 locale = excluded.locale, by_sms = excluded.by_sms, by_email = excluded.by_email, \
+                 updated_at = excluded.updated_at",
             )
             .bind(caller.user_id.0)
             .bind(&muted)
             .bind(from)
             .bind(to)
             .bind(preferences.locale.map(Locale::tag))
+            .bind(preferences.by_sms)
+            .bind(preferences.by_email)
             .bind(Utc::now())
             .execute(pool)
             .await
             .map(|_| ())
         })
         .map_err(internal)
+    }
+
+    async fn deliveries(
+        &self,
+        site: app::domain::SiteId,
+        query: &app::domain::messaging::DeliveryQuery,
+    ) -> Result<app::domain::messaging::DeliveryPage, AppError> {
+        self.delivery_page(site, query).await
+    }
+
+    async fn save_site_channels(
+        &self,
+        caller: &Caller,
+        site: app::domain::SiteId,
+        sms: bool,
+        email: bool,
+        email_from: Option<app::domain::Email>,
+    ) -> Result<(), AppError> {
+        self.store_site_channels(caller, site, sms, email, email_from)
+            .await
     }
 
     async fn inbox(&self, caller: &Caller) -> Result<Vec<InboxLine>, AppError> {
@@ -253,16 +301,9 @@ impl NotificationsPort for Notifier {
             .await
             .map_err(internal)?;
         let mut lines = Vec::with_capacity(rows.len());
-        let mut contexts = std::collections::HashMap::new();
+        let mut contexts = super::SiteContexts::default();
         for (at, kind, body, site) in rows {
-            let context = match contexts.get(&site) {
-                Some(known) => Option::clone(known),
-                None => {
-                    let loaded = site_context(db, site).await.map_err(internal)?;
-                    contexts.insert(site, loaded.clone());
-                    loaded
-                }
-            };
+            let context = contexts.of(db, site).await.map_err(internal)?;
             let Some(context) = context else {
                 continue;
             };

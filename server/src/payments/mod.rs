@@ -157,12 +157,7 @@ impl Payments {
         let Ok(bytes) = URL_SAFE_NO_PAD.decode(given) else {
             return false;
         };
-        bytes.len() == 24
-            && tag.as_ref()[..24]
-                .iter()
-                .zip(&bytes)
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        crate::secrets::same_bytes(&tag.as_ref()[..24], &bytes)
     }
 
     /// The site's currency code.

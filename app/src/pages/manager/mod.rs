@@ -2,4 +2,5 @@
 
 pub mod audit;
 pub mod home;
+pub mod notices;
 pub mod site;

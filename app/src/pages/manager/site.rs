@@ -55,7 +55,7 @@ fn Site(overview: SiteOverview, accounts: SiteAccounts) -> impl IntoView {
         <Title text=site.name.clone()/>
         <h1>{site.name.clone()}</h1>
         <p class="where">{format!("Time zone {} · currency {} · locale {}", site.time_zone, site.currency, site.locale)}</p>
-        <p class="site-links"><a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a>" · "<a class="payments-link" href=format!("/manage/sites/{}/payments", site.id)>"Payments"</a></p>
+        <p class="site-links"><a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a>" · "<a class="payments-link" href=format!("/manage/sites/{}/payments", site.id)>"Payments"</a>" · "<a class="notices-link" href=format!("/manage/sites/{}/notices", site.id)>"Notices sent"</a></p>
         <Counts overview=overview.clone()/>
         <AddPerson overview=overview.clone()/>
         <Accounts accounts/>
@@ -234,6 +234,7 @@ fn AddPerson(overview: SiteOverview) -> impl IntoView {
                 <input type="hidden" name="site" value=overview.site.id.to_string()/>
                 <label>"Name" <input type="text" name="display_name" required maxlength="100"/></label>
                 <label>"E-mail address" <input type="email" name="email" required/></label>
+                <label>"Mobile number (optional, with country code)" <input type="tel" name="phone" maxlength="24" placeholder="+254 712 345 678"/></label>
                 <label>"Role"
                     <select name="role">
                         {overview.may_add_residents.then(|| view! { <option value="resident">"Resident"</option> })}
@@ -248,14 +249,29 @@ fn AddPerson(overview: SiteOverview) -> impl IntoView {
                         {units.into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
                     </select>
                 </label>
+                <label>"Their first password"
+                    <select name="invite">
+                        <option value="none">"Show me an initial password to hand over"</option>
+                        <option value="email">"Send them a link by e-mail to choose it"</option>
+                        <option value="sms">"Send them a link by SMS to choose it"</option>
+                    </select>
+                </label>
                 <button type="submit" disabled=move || create.pending().get()>"Create account"</button>
             </ActionForm>
             {form_error(create.value())}
             {move || created().map(|account| view! {
                 <p class="notice created" role="status">
-                    "Account created for " <strong>{account.email}</strong>
-                    ". Initial password (shown once; they choose their own at first sign-in): "
-                    <code class="initial-password">{account.initial_password}</code>
+                    "Account created for " <strong>{account.email}</strong>". "
+                    {account.invited.map(|to| view! {
+                        <span class="invited">"An invitation to choose a password went to " {to} " (the link works for 7 days)."</span>
+                    })}
+                    {account.invite_failed.map(|why| view! {
+                        <span class="form-error">"The invitation could not be sent (" {why} "). "</span>
+                    })}
+                    {account.initial_password.map(|password| view! {
+                        "Initial password (shown once; they choose their own at first sign-in): "
+                        <code class="initial-password">{password}</code>
+                    })}
                 </p>
             })}
         </details>
