@@ -47,6 +47,7 @@ pub struct Recovery {
 }
 
 /// Whom a request for a reset names: an e-mail address or a phone number.
+#[derive(Clone)]
 enum Contact {
     Email(Email),
     Phone(PhoneNumber),
@@ -73,7 +74,7 @@ impl Contact {
 }
 
 /// A person a code may go to.
-#[derive(sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 struct Person {
     id: i64,
     organisation_id: i64,
@@ -109,48 +110,49 @@ impl Recovery {
             Contact::Email(email) => self.person_where("u.email = $1", email.as_str()).await?,
             Contact::Phone(phone) => self.person_where("u.phone = $1", phone.as_str()).await?,
         };
-        let Some(person) = person else {
-            tracing::info!("password reset asked for an unknown address");
-            return Ok(phone_of(contact));
-        };
-        let locale = self.locale_of(person.id).await?;
-        let sent = match &contact {
-            Contact::Email(email) => {
-                let secret = self
-                    .issue(
-                        &person,
-                        CodePurpose::Reset,
-                        Channel::Email,
-                        email.as_str(),
-                        now,
-                    )
-                    .await?;
-                self.send_link(&person, CodePurpose::Reset, &secret, locale)
-                    .await
+        // Sent after answering, so that how long the answer takes does not tell a stranger
+        // whether the address is known; a failure is logged for the operator, never shown.
+        match person {
+            Some(person) => {
+                let recovery = self.clone();
+                let to = contact.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = recovery.send_reset(&person, &to, now).await {
+                        tracing::warn!(user = person.id, %error, "could not send a password reset");
+                    }
+                });
             }
-            Contact::Phone(phone) => {
-                let code = self
-                    .issue(
-                        &person,
-                        CodePurpose::Reset,
-                        Channel::Sms,
-                        phone.as_str(),
-                        now,
-                    )
-                    .await?;
-                let text = code_sms(CodePurpose::Reset, &code, CODE_MINUTES, locale);
-                self.messenger
-                    .send_sms(phone.as_str(), &text)
-                    .await
-                    .map(drop)
-            }
-        };
-        // The answer is the same either way: a failure here must not tell a stranger the
-        // address is known. The operator sees it in the log.
-        if let Err(error) = sent {
-            tracing::warn!(user = person.id, %error, "could not send a password reset");
+            None => tracing::info!("password reset asked for an unknown address"),
         }
         Ok(phone_of(contact))
+    }
+
+    async fn send_reset(
+        &self,
+        person: &Person,
+        contact: &Contact,
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
+        let locale = self.locale_of(person.id).await.map_err(|e| e.to_string())?;
+        let (channel, target) = match contact {
+            Contact::Email(email) => (Channel::Email, email.as_str()),
+            Contact::Phone(phone) => (Channel::Sms, phone.as_str()),
+        };
+        let secret = self
+            .issue(person, CodePurpose::Reset, channel, target, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        let sent = match channel {
+            Channel::Sms => {
+                let text = code_sms(CodePurpose::Reset, &secret, CODE_MINUTES, locale);
+                self.messenger.send_sms(target, &text).await.map(drop)
+            }
+            _ => {
+                self.send_link(person, CodePurpose::Reset, &secret, locale)
+                    .await
+            }
+        };
+        sent.map_err(|e| e.to_string())
     }
 
     /// The address a valid, unused link was sent for, masked, without using it up.
@@ -205,27 +207,46 @@ impl Recovery {
         let now = Utc::now();
         self.admit(phone.as_str(), client, now).await?;
         let person = self.person_where("u.phone = $1", phone.as_str()).await?;
-        // Staff sign in with their password (and, later, a second factor) only.
+        // Staff sign in with their password (and, later, a second factor) only. The code goes
+        // after answering, like a reset's.
         match person.filter(|person| !person.staff) {
             Some(person) => {
-                let code = self
-                    .issue(
-                        &person,
-                        CodePurpose::SignIn,
-                        Channel::Sms,
-                        phone.as_str(),
-                        now,
-                    )
-                    .await?;
-                let locale = self.locale_of(person.id).await?;
-                let text = code_sms(CodePurpose::SignIn, &code, CODE_MINUTES, locale);
-                if let Err(error) = self.messenger.send_sms(phone.as_str(), &text).await {
-                    tracing::warn!(user = person.id, %error, "could not send a sign-in code");
-                }
+                let recovery = self.clone();
+                let to = phone.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = recovery.send_sign_in(&person, &to, now).await {
+                        tracing::warn!(user = person.id, %error, "could not send a sign-in code");
+                    }
+                });
             }
             None => tracing::info!("sign-in code asked for an unknown number"),
         }
         Ok(phone)
+    }
+
+    async fn send_sign_in(
+        &self,
+        person: &Person,
+        phone: &PhoneNumber,
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
+        let code = self
+            .issue(
+                person,
+                CodePurpose::SignIn,
+                Channel::Sms,
+                phone.as_str(),
+                now,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let locale = self.locale_of(person.id).await.map_err(|e| e.to_string())?;
+        let text = code_sms(CodePurpose::SignIn, &code, CODE_MINUTES, locale);
+        self.messenger
+            .send_sms(phone.as_str(), &text)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
 
     pub async fn sign_in_with_code(

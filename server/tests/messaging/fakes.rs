@@ -78,11 +78,25 @@ impl FakeSms {
         self.state.sent.lock().unwrap().clear();
     }
 
-    /// The six-digit code of the last SMS to a number.
-    pub fn last_code(&self, number: &str) -> String {
-        let texted = self.sent_to(number);
-        let last = texted.last().expect("an SMS to the number");
-        last.text[..6].to_owned()
+    /// Waits until a number has received `count` messages (codes go out after the answer).
+    pub async fn await_sent_to(&self, number: &str, count: usize) -> Vec<Texted> {
+        for _ in 0..200 {
+            let texted = self.sent_to(number);
+            if texted.len() >= count {
+                return texted;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!(
+            "{number} never received {count} messages: {:?}",
+            self.sent_to(number)
+        );
+    }
+
+    /// The six-digit code of the next SMS to a number (the one after `seen` before it).
+    pub async fn code_after(&self, number: &str, seen: usize) -> String {
+        let texted = self.await_sent_to(number, seen + 1).await;
+        texted[seen].text[..6].to_owned()
     }
 }
 
@@ -217,6 +231,18 @@ impl SmtpSink {
 
     pub fn clear(&self) {
         self.mail.lock().unwrap().clear();
+    }
+
+    /// Waits until an address has received `count` messages.
+    pub async fn await_mail_to(&self, address: &str, count: usize) -> Vec<Mailed> {
+        for _ in 0..200 {
+            let mailed = self.mail_to(address);
+            if mailed.len() >= count {
+                return mailed;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("{address} never received {count} e-mails");
     }
 }
 

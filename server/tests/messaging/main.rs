@@ -302,10 +302,39 @@ async fn low_balance_by_sms_and_email(database: Option<String>) {
         .await
         .json();
     assert!(none_failed["lines"].as_array().unwrap().is_empty());
-    for outsider in [resident, app.sign_in(OTHER_ADMIN, demo::PASSWORD).await] {
-        let refused = app.call(&outsider, "site_deliveries", &form).await;
+    let channels = [("site", site.as_str()), ("email", "on"), ("email_from", "")];
+    for outsider in [&resident, &app.sign_in(OTHER_ADMIN, demo::PASSWORD).await] {
+        let refused = app.call(outsider, "site_deliveries", &form).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        let refused = app.call(outsider, "save_site_channels", &channels).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     }
+
+    // The site's manager turns SMS off (e-mail stays, from the site's own address): the next
+    // notice goes by e-mail only, whatever the resident chose.
+    let channels = [
+        ("site", site.as_str()),
+        ("email", "on"),
+        ("email_from", "desk@riverside.example"),
+    ];
+    let saved = app.call(&manager, "save_site_channels", &channels).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"site_channels_changed".to_owned())
+    );
+    let body = json!({ "account": account, "balance_minor": 4_000 });
+    queue(&app, account, "low_balance_2", body, "test:low:2").await;
+    dispatch(&app).await;
+    assert_eq!(sms.sent().len(), 1, "no SMS once the site turned it off");
+    let mailed = smtp.mail_to(RESIDENT);
+    assert_eq!(mailed.len(), 2);
+    assert!(
+        mailed[1].from.contains("desk@riverside.example"),
+        "{}",
+        mailed[1].from
+    );
 }
 
 #[tokio::test]
@@ -459,7 +488,7 @@ async fn a_reset_code_works_once_and_expires_and_a_phone_signs_a_resident_in() {
         )
         .await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
-    let code = sms.last_code(RESIDENT_PHONE);
+    let code = sms.code_after(RESIDENT_PHONE, 0).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let refused = app
         .call(&resident, "confirm_phone", &[("code", wrong)])
@@ -484,7 +513,7 @@ async fn a_reset_code_works_once_and_expires_and_a_phone_signs_a_resident_in() {
         )
         .await;
     assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
-    let code = sms.last_code(RESIDENT_PHONE);
+    let code = sms.code_after(RESIDENT_PHONE, 1).await;
     assert!(
         sms.sent_to(RESIDENT_PHONE)
             .last()
@@ -529,7 +558,7 @@ async fn a_reset_code_works_once_and_expires_and_a_phone_signs_a_resident_in() {
         &[("contact", RESIDENT_PHONE)],
     )
     .await;
-    let late = sms.last_code(RESIDENT_PHONE);
+    let late = sms.code_after(RESIDENT_PHONE, 2).await;
     on_db!(&app.db, pool => {
         sqlx::query("UPDATE one_time_codes SET expires_at = $1 WHERE used_at IS NULL")
             .bind(Utc::now() - Duration::minutes(1))
@@ -567,6 +596,7 @@ async fn a_reset_code_works_once_and_expires_and_a_phone_signs_a_resident_in() {
         )
         .await;
     assert_eq!(unknown.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(smtp.mail().is_empty());
 
     // A reset by e-mail: a link, shown as a page, that works once.
@@ -578,7 +608,7 @@ async fn a_reset_code_works_once_and_expires_and_a_phone_signs_a_resident_in() {
         )
         .await;
     assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
-    let mailed = smtp.mail_to("a102@demo.example");
+    let mailed = smtp.await_mail_to("a102@demo.example", 1).await;
     assert_eq!(mailed.len(), 1);
     let data = unquote(&mailed[0].data);
     let start = data.find("/reset/").expect("a link") + "/reset/".len();
@@ -619,7 +649,7 @@ async fn a_reset_code_works_once_and_expires_and_a_phone_signs_a_resident_in() {
         .call(&nobody, "send_sign_in_code", &[("phone", RESIDENT_PHONE)])
         .await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
-    let code = sms.last_code(RESIDENT_PHONE);
+    let code = sms.code_after(RESIDENT_PHONE, 3).await;
     let signed = app
         .call(
             &nobody,
