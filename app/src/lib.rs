@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in/phone") view=pages::recovery::PhoneSignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/forgot") view=pages::recovery::ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sandbox/messages") view=pages::outbox::SandboxOutboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/reset") view=pages::recovery::ResetPage ssr=SsrMode::Async/>
                     <Route path=path!("/reset/:token") view=pages::recovery::ResetWithLinkPage ssr=SsrMode::Async/>
                     <Route

@@ -476,6 +476,9 @@ pub trait NotificationsPort: Send + Sync {
         query: &crate::domain::messaging::DeliveryQuery,
     ) -> Result<crate::domain::messaging::DeliveryPage, AppError>;
 
+    /// What the demo's sandbox outbox holds, newest first; `None` when there is none.
+    fn sandbox_messages(&self) -> Option<Vec<crate::domain::messaging::SandboxMessage>>;
+
     /// Which channels the site's notices may take besides push, and its sender address.
     async fn save_site_channels(
         &self,

@@ -404,7 +404,8 @@ pub fn sign_ins() -> String {
     format!(
         "Demo sign-ins (password for all: {PASSWORD}):\n  admin     {ADMIN}\n  manager   {MANAGER}\n  \
          resident  {} (unit A-101; every occupied unit has one, e.g. {})\n  \
-         keypad    {} (unit {KEYPAD_UNIT}: its electricity top-ups become OpenPAYGO tokens)",
+         keypad    {} (unit {KEYPAD_UNIT}: its electricity top-ups become OpenPAYGO tokens)\n\
+         SMS and e-mails the demo would send (notices, password resets) are at /sandbox/messages",
         resident_email("A-101"),
         resident_email("B-205"),
         resident_email(KEYPAD_UNIT),

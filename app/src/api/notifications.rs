@@ -223,3 +223,15 @@ pub async fn save_site_channels(
         .await,
     )
 }
+
+/// The demo's sandbox outbox: every SMS and e-mail it would have sent, to anyone. Only the
+/// demo has one; elsewhere this is not found.
+#[server(prefix = "/api", endpoint = "sandbox_messages")]
+pub async fn sandbox_messages() -> Result<Vec<crate::domain::messaging::SandboxMessage>, AppError> {
+    answer(
+        ports()?
+            .notifications
+            .sandbox_messages()
+            .ok_or(AppError::NotFound),
+    )
+}

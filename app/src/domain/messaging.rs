@@ -324,6 +324,18 @@ pub struct DeliveryPage {
     pub zone: String,
 }
 
+/// A message the demo's sandbox outbox kept instead of sending it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxMessage {
+    pub id: u64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub channel: Channel,
+    pub to: String,
+    /// An e-mail's subject.
+    pub subject: Option<String>,
+    pub text: String,
+}
+
 /// Why a one-time code or link was sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -9,6 +9,7 @@ pub mod locale;
 pub mod manager;
 pub mod not_found;
 pub mod notifications;
+pub mod outbox;
 pub mod password;
 pub mod payments;
 pub mod payouts;

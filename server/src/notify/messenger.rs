@@ -4,10 +4,12 @@
 
 use super::{
     mail::{Email, MailConfigError, Mailer},
+    sandbox::SandboxOutbox,
     sms::SmsGateway,
 };
 use crate::config::Config;
 use app::domain::messaging::Channel;
+use std::sync::Arc;
 
 /// Why a message did not go.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -24,6 +26,8 @@ pub enum SendError {
 pub struct Messenger {
     sms: Option<SmsGateway>,
     mail: Option<Mailer>,
+    /// With the demo, what has no real sender goes here.
+    sandbox: Option<Arc<SandboxOutbox>>,
     public_url: Option<String>,
 }
 
@@ -34,9 +38,12 @@ impl Messenger {
             .as_ref()
             .map(|sms| SmsGateway::new(sms, config.public_url.as_deref(), client));
         let mail = config.smtp.as_ref().map(Mailer::new).transpose()?;
+        let sandbox = (config.demo && (sms.is_none() || mail.is_none()))
+            .then(|| Arc::new(SandboxOutbox::default()));
         Ok(Messenger {
             sms,
             mail,
+            sandbox,
             public_url: Some(
                 config
                     .public_url
@@ -46,13 +53,19 @@ impl Messenger {
         })
     }
 
-    /// Whether the platform can send on this channel at all (push always can).
+    /// Whether the platform can send on this channel at all (push always can; the demo's
+    /// sandbox stands in for what is not configured).
     pub fn can_send(&self, channel: Channel) -> bool {
         match channel {
             Channel::Push => true,
-            Channel::Sms => self.sms.is_some(),
-            Channel::Email => self.mail.is_some(),
+            Channel::Sms => self.sms.is_some() || self.sandbox.is_some(),
+            Channel::Email => self.mail.is_some() || self.sandbox.is_some(),
         }
+    }
+
+    /// The demo's sandbox outbox, when it stands in for a sender.
+    pub fn sandbox(&self) -> Option<&SandboxOutbox> {
+        self.sandbox.as_deref()
     }
 
     pub fn sms(&self) -> Option<&SmsGateway> {
@@ -60,16 +73,28 @@ impl Messenger {
     }
 
     pub async fn send_sms(&self, to: &str, text: &str) -> Result<String, SendError> {
-        match &self.sms {
-            Some(gateway) => gateway.send(to, text).await,
-            None => Err(SendError::Refused("no SMS provider is configured".into())),
+        match (&self.sms, &self.sandbox) {
+            (Some(gateway), _) => gateway.send(to, text).await,
+            (None, Some(sandbox)) => Ok(sandbox.keep(Channel::Sms, to, None, text)),
+            (None, None) => Err(SendError::Refused("no SMS provider is configured".into())),
         }
     }
 
     pub async fn send_email(&self, email: &Email) -> Result<(), SendError> {
-        match &self.mail {
-            Some(mailer) => mailer.send(email).await,
-            None => Err(SendError::Refused("no mail server is configured".into())),
+        match (&self.mail, &self.sandbox) {
+            (Some(mailer), _) => mailer.send(email).await,
+            (None, Some(sandbox)) => {
+                let mut text = email.text.clone();
+                if let Some(attachment) = &email.attachment {
+                    text.push_str(&format!(
+                        "\n\n--- attached: {} ---\n{}",
+                        attachment.file_name, attachment.text
+                    ));
+                }
+                sandbox.keep(Channel::Email, &email.to, Some(&email.subject), &text);
+                Ok(())
+            }
+            (None, None) => Err(SendError::Refused("no mail server is configured".into())),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod mail;
 pub mod messenger;
 mod outbox;
 pub mod reports;
+pub mod sandbox;
 mod settings;
 pub mod sms;
 

@@ -252,6 +252,13 @@ impl NotificationsPort for Notifier {
         self.delivery_page(site, query).await
     }
 
+    fn sandbox_messages(&self) -> Option<Vec<app::domain::messaging::SandboxMessage>> {
+        self.inner
+            .messenger
+            .sandbox()
+            .map(|sandbox| sandbox.latest())
+    }
+
     async fn save_site_channels(
         &self,
         caller: &Caller,

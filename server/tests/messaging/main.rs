@@ -825,3 +825,51 @@ async fn quiet_hours_hold_sms_and_email_but_a_gas_leak_goes_at_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_demo_keeps_what_it_would_send_in_a_sandbox_and_nothing_else_has_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.demo = true;
+    config.simulator = Some(false);
+    let app = spawn_with(config, dir).await;
+    let nobody = Visitor::default();
+    let asked = app
+        .call(
+            &nobody,
+            "request_password_reset",
+            &[("contact", "a104@demo.example")],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    let mut kept = Value::Null;
+    for _ in 0..100 {
+        let answer = app.call(&nobody, "sandbox_messages", &[]).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        kept = answer.json();
+        let reset = kept.as_array().unwrap().iter().any(|message| {
+            message["to"] == "a104@demo.example"
+                && message["text"].as_str().unwrap().contains("/reset/")
+        });
+        if reset {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let reset = kept
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|message| {
+            message["to"] == "a104@demo.example" && message["subject"] == "Choose a new password"
+        })
+        .unwrap_or_else(|| panic!("the reset link was kept: {kept}"));
+    assert_eq!(reset["channel"], "email");
+    let page = app.get(&nobody, "/sandbox/messages").await;
+    assert!(page.body.contains("Choose a new password"), "{}", page.body);
+
+    // A platform that is not the demo keeps no sandbox: nothing to read.
+    let real = support::spawn_app().await;
+    let none = real.call(&nobody, "sandbox_messages", &[]).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND, "{}", none.body);
+}
