@@ -101,6 +101,38 @@ impl AuthService {
     }
 }
 
+/// Stores a new password (hashed off the async threads) with its audit entry, in one
+/// transaction: the person is no longer asked to change it, and failed sign-ins no longer
+/// throttle their account.
+pub(crate) async fn store_password(
+    db: &Db,
+    user: i64,
+    email: &str,
+    new: &NewPassword,
+    entry: AuditEntry,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let hash = password::hash(new.expose().to_owned()).await;
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = FALSE, \
+             password_changed_at = $2 WHERE id = $3",
+        )
+        .bind(&hash.0)
+        .bind(now)
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE scope = 'account' AND key = $1")
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        entry.insert().execute(&mut *tx).await?;
+        tx.commit().await
+    })
+}
+
 #[async_trait::async_trait]
 impl app::ports::AuthPort for AuthService {
     async fn sign_in(
@@ -167,24 +199,17 @@ impl app::ports::AuthPort for AuthService {
         if !password::verify(current.to_owned(), stored).await {
             return Err(AppError::invalid("The current password is not right."));
         }
-        let hash = password::hash(new.expose().to_owned()).await;
         let entry = AuditEntry::new("password_changed", "user", caller.user_id)
             .by(caller.org_id.0, Some(caller.user_id.0));
-        let now = Utc::now();
-        on_db!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "UPDATE users SET password_hash = $1, must_change_password = FALSE, \
-                 password_changed_at = $2 WHERE id = $3",
-            )
-            .bind(&hash.0)
-            .bind(now)
-            .bind(caller.user_id.0)
-            .execute(&mut *tx)
-            .await?;
-            entry.insert().execute(&mut *tx).await?;
-            tx.commit().await
-        })
+        store_password(
+            &self.db,
+            caller.user_id.0,
+            &caller.email,
+            &new,
+            entry,
+            Utc::now(),
+        )
+        .await
         .map_err(internal)
     }
 

@@ -612,30 +612,12 @@ impl Recovery {
         method: &str,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        let hash = super::password::hash(new.expose().to_owned()).await;
         let entry = AuditEntry::new("password_reset", "user", person.id)
             .by(person.organisation_id, Some(person.id))
             .after(serde_json::json!({ "method": method }));
-        on_db!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "UPDATE users SET password_hash = $1, must_change_password = FALSE, \
-                 password_changed_at = $2 WHERE id = $3",
-            )
-            .bind(&hash.0)
-            .bind(now)
-            .bind(person.id)
-            .execute(&mut *tx)
-            .await?;
-            // Whoever was locked out by failed sign-ins may now sign in.
-            sqlx::query("DELETE FROM sign_in_failures WHERE scope = 'account' AND key = $1")
-                .bind(&person.email)
-                .execute(&mut *tx)
-                .await?;
-            entry.insert().execute(&mut *tx).await?;
-            tx.commit().await
-        })
-        .map_err(internal)
+        super::store_password(&self.db, person.id, &person.email, &new, entry, now)
+            .await
+            .map_err(internal)
     }
 
     async fn person(&self, id: i64) -> Result<Option<Person>, AppError> {

@@ -57,32 +57,17 @@ async fn spawn_messaging_on(
     let app = spawn_with(config, dir).await;
     app.engine.run_jobs(Utc::now()).await.unwrap();
     app.notifier.run_once(Utc::now()).await.unwrap();
-    settled(&app).await;
+    app.settled().await;
     sms.clear();
     smtp.clear();
     app
 }
 
-/// Waits until no delivery is in a worker's hands (the server's own dispatcher runs beside
-/// the test's passes).
-async fn settled(app: &TestApp) {
-    for _ in 0..200 {
-        let sending = app
-            .count("SELECT COUNT(*) FROM notification_deliveries WHERE status = 'sending'")
-            .await;
-        if sending == 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("deliveries stayed in a worker's hands");
-}
-
 /// Hands out and sends what is queued, as the dispatcher does every second.
 async fn dispatch(app: &TestApp) {
-    settled(app).await;
+    app.settled().await;
     app.notifier.run_once(Utc::now()).await.unwrap();
-    settled(app).await;
+    app.settled().await;
 }
 
 async fn set_phone(app: &TestApp, email: &str, phone: &str) {
@@ -93,26 +78,6 @@ async fn set_phone(app: &TestApp, email: &str, phone: &str) {
             .execute(pool)
             .await
             .map(|_| ())
-    })
-    .unwrap();
-}
-
-/// A notice as the engine queues it for a wallet (the balance rules' own tests cover when).
-async fn queue(app: &TestApp, account: i64, kind: &str, body: Value, key: &str) {
-    on_db!(&app.db, pool => {
-        sqlx::query(
-            "INSERT INTO notifications (site_id, wallet_account_id, audience, kind, body, dedupe_key, created_at) \
-             SELECT site_id, account_id, 'resident', $1, $2, $3, $4 FROM wallets WHERE account_id = $5 \
-             ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(kind)
-        .bind(body.to_string())
-        .bind(key)
-        .bind(Utc::now())
-        .bind(account)
-        .execute(pool)
-        .await
-        .map(|_| ())
     })
     .unwrap();
 }
@@ -178,10 +143,12 @@ async fn low_balance_by_sms_and_email(database: Option<String>) {
     let account = app.wallet("A-101", "electricity").await;
 
     let body = json!({ "account": account, "balance_minor": 12_050 });
-    queue(&app, account, "low_balance_1", body.clone(), "test:low:1").await;
+    app.queue_notice(account, "low_balance_1", body.clone(), "test:low:1")
+        .await;
     dispatch(&app).await;
     // The same event again (the engine's dedupe key) and more passes: nothing more goes.
-    queue(&app, account, "low_balance_1", body, "test:low:1").await;
+    app.queue_notice(account, "low_balance_1", body, "test:low:1")
+        .await;
     dispatch(&app).await;
     dispatch(&app).await;
 
@@ -325,7 +292,8 @@ async fn low_balance_by_sms_and_email(database: Option<String>) {
             .contains(&"site_channels_changed".to_owned())
     );
     let body = json!({ "account": account, "balance_minor": 4_000 });
-    queue(&app, account, "low_balance_2", body, "test:low:2").await;
+    app.queue_notice(account, "low_balance_2", body, "test:low:2")
+        .await;
     dispatch(&app).await;
     assert_eq!(sms.sent().len(), 1, "no SMS once the site turned it off");
     let mailed = smtp.mail_to(RESIDENT);
@@ -347,8 +315,7 @@ async fn without_a_push_device_sms_is_the_fallback_and_a_failing_provider_is_ret
 
     // Nothing chosen, no browser subscribed: the cut-off goes by SMS, and only by SMS.
     sms.fail(true);
-    queue(
-        &app,
+    app.queue_notice(
         account,
         "cut_off",
         json!({ "account": account, "balance_minor": 0 }),
@@ -363,7 +330,7 @@ async fn without_a_push_device_sms_is_the_fallback_and_a_failing_provider_is_ret
         .map(|d| d.1.clone())
         != Some("failed".into())
     {
-        settled(&app).await;
+        app.settled().await;
         app.notifier
             .run_once(start + Duration::hours(passes))
             .await
@@ -391,8 +358,7 @@ async fn without_a_push_device_sms_is_the_fallback_and_a_failing_provider_is_ret
 
     // The provider is back: the next notice goes, and Twilio's signed report is believed.
     sms.fail(false);
-    queue(
-        &app,
+    app.queue_notice(
         account,
         "reconnected",
         json!({ "account": account, "balance_minor": 50_000 }),
@@ -785,9 +751,9 @@ async fn quiet_hours_hold_sms_and_email_but_a_gas_leak_goes_at_once() {
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let account = app.wallet("A-101", "gas").await;
     let balance = json!({ "account": account, "balance_minor": 5_000 });
-    queue(&app, account, "low_balance_1", balance, "test:quiet:low").await;
-    queue(
-        &app,
+    app.queue_notice(account, "low_balance_1", balance, "test:quiet:low")
+        .await;
+    app.queue_notice(
         account,
         "alarm_gas_leak",
         json!({ "account": account, "alarm": 1 }),

@@ -8,8 +8,8 @@ mod service;
 
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use server::{demo, on_db};
+use serde_json::json;
+use server::demo;
 use service::{Browser, PushService, check_vapid};
 use support::{TestApp, Visitor, spawn_with, test_config};
 
@@ -80,41 +80,6 @@ async fn pay(app: &TestApp, who: &Visitor, account: i64, amount: &str) -> String
     id
 }
 
-/// A notice as the engine queues it for a wallet (the balance rules' and alarms' own tests
-/// cover when they do).
-async fn queue(app: &TestApp, account: i64, kind: &str, body: Value, key: &str) {
-    on_db!(&app.db, pool => {
-        sqlx::query(
-            "INSERT INTO notifications (site_id, wallet_account_id, audience, kind, body, dedupe_key, created_at) \
-             SELECT site_id, account_id, 'resident', $1, $2, $3, $4 FROM wallets WHERE account_id = $5",
-        )
-        .bind(kind)
-        .bind(body.to_string())
-        .bind(key)
-        .bind(Utc::now())
-        .bind(account)
-        .execute(pool)
-        .await
-        .map(|_| ())
-    })
-    .unwrap();
-}
-
-/// Waits until no delivery is in a worker's hands (the server's own dispatcher runs beside
-/// the test's passes), so a pass the test makes later in time takes over no lease.
-async fn settled(app: &TestApp) {
-    for _ in 0..100 {
-        let sending = app
-            .count("SELECT COUNT(*) FROM notification_deliveries WHERE status = 'sending'")
-            .await;
-        if sending == 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("deliveries stayed in a worker's hands");
-}
-
 async fn vapid_key(app: &TestApp, who: &Visitor) -> String {
     let settings = app.call(who, "notification_settings", &[]).await;
     assert_eq!(settings.status, StatusCode::OK, "{}", settings.body);
@@ -146,7 +111,7 @@ async fn a_payment_reaches_the_residents_browser_signed_and_encrypted_for_it_alo
 
     push.wait_for("phone", 1).await;
     app.notifier.run_once(Utc::now()).await.unwrap();
-    settled(&app).await;
+    app.settled().await;
     // The receipt, and whatever else the payment caused (a reconnection if A-101 was cut).
     let received = push.received("phone");
     let sent = "SELECT COUNT(*) FROM notification_deliveries WHERE status = 'sent'";
@@ -241,8 +206,7 @@ async fn quiet_hours(app: TestApp) {
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
 
     let account = app.wallet("A-101", "electricity").await;
-    queue(
-        &app,
+    app.queue_notice(
         account,
         "low_balance_1",
         json!({ "account": account, "balance_minor": 20_000 }),
@@ -250,16 +214,14 @@ async fn quiet_hours(app: TestApp) {
     )
     .await;
     app.notifier.run_once(Utc::now()).await.unwrap();
-    queue(
-        &app,
+    app.queue_notice(
         account,
         "low_balance_2",
         json!({ "account": account, "balance_minor": 5_000 }),
         "t:2",
     )
     .await;
-    queue(
-        &app,
+    app.queue_notice(
         account,
         "alarm_gas_leak",
         json!({ "alarm": 9, "kind": "gas_leak" }),
@@ -279,7 +241,7 @@ async fn quiet_hours(app: TestApp) {
         1
     );
     assert_eq!(push.received("tablet").len(), 1, "balance notices wait");
-    settled(&app).await;
+    app.settled().await;
 
     // When the quiet hours are over, the newer balance notice goes, and only it.
     let report = app
@@ -307,8 +269,7 @@ async fn gone_subscriptions_are_deleted_busy_services_retried_and_muted_kinds_no
     push.script("busy", &[503]);
 
     let account = app.wallet("A-101", "electricity").await;
-    queue(
-        &app,
+    app.queue_notice(
         account,
         "cut_off",
         json!({ "account": account, "balance_minor": 0 }),
@@ -318,7 +279,7 @@ async fn gone_subscriptions_are_deleted_busy_services_retried_and_muted_kinds_no
     app.notifier.run_once(Utc::now()).await.unwrap();
     push.wait_for("old", 1).await;
     push.wait_for("busy", 1).await;
-    settled(&app).await;
+    app.settled().await;
     let subscriptions = "SELECT COUNT(*) FROM push_subscriptions";
     assert_eq!(app.count(subscriptions).await, 1, "the gone one is deleted");
     assert_eq!(

@@ -272,6 +272,42 @@ impl TestApp {
         on_db!(&self.db, pool => sqlx::query_scalar(sql).fetch_one(pool).await).expect("a count")
     }
 
+    /// A notice as the engine queues it for a wallet (the balance rules' and alarms' own tests
+    /// cover when they do); the same dedupe key again changes nothing.
+    pub async fn queue_notice(&self, account: i64, kind: &str, body: Value, key: &str) {
+        on_db!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO notifications (site_id, wallet_account_id, audience, kind, body, dedupe_key, created_at) \
+                 SELECT site_id, account_id, 'resident', $1, $2, $3, $4 FROM wallets WHERE account_id = $5 \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(kind)
+            .bind(body.to_string())
+            .bind(key)
+            .bind(chrono::Utc::now())
+            .bind(account)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .expect("the notice is queued");
+    }
+
+    /// Waits until no delivery is in a worker's hands (the server's own dispatcher runs beside
+    /// a test's passes), so a pass the test makes later in time takes over no lease.
+    pub async fn settled(&self) {
+        for _ in 0..200 {
+            let sending = self
+                .count("SELECT COUNT(*) FROM notification_deliveries WHERE status = 'sending'")
+                .await;
+            if sending == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("deliveries stayed in a worker's hands");
+    }
+
     pub async fn audit_actions(&self) -> Vec<String> {
         on_db!(&self.db, pool => {
             sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id").fetch_all(pool).await
