@@ -37,6 +37,7 @@ pub(crate) async fn start_session(user: crate::domain::UserId) -> Result<(), App
         .insert(super::ssr::USER_KEY, user.0)
         .await
         .map_err(session_failed)?;
+    super::ssr::mark_signed_in().await?;
     let caller = ports
         .auth
         .caller(user)
@@ -147,8 +148,10 @@ pub async fn change_password(
                 .auth
                 .change_password(&caller, &current, new)
                 .await?;
-            // Other sessions of this person keep working until they expire; this one moves on.
+            // This session goes on under a new id; the person's other sessions signed in before
+            // the change are over (see `caller`).
             session().await?.cycle_id().await.map_err(session_failed)?;
+            super::ssr::mark_signed_in().await?;
             leptos_axum::redirect(home_path(false, caller.is_staff()));
             Ok(())
         }

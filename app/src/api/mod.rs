@@ -22,6 +22,8 @@ pub(crate) mod ssr {
 
     /// The session key under which the signed-in user's id is kept.
     pub const USER_KEY: &str = "uid";
+    /// When the session signed in; a password changed later ends it.
+    pub const SIGNED_IN_KEY: &str = "signed_in_ms";
 
     pub fn ports() -> Result<Ports, AppError> {
         use_context::<Ports>().ok_or_else(|| {
@@ -70,11 +72,38 @@ pub(crate) mod ssr {
 
     pub async fn caller_allowing_initial_password() -> Result<Caller, AppError> {
         let user = session_user().await?.ok_or(AppError::Unauthenticated)?;
-        ports()?
+        let caller = ports()?
             .auth
             .caller(user)
             .await?
-            .ok_or(AppError::Unauthenticated)
+            .ok_or(AppError::Unauthenticated)?;
+        // A session from before the password last changed (a reset, or a change in another
+        // browser) is over.
+        if let Some(changed) = caller.password_changed_at {
+            let session = session().await?;
+            let signed_in = session
+                .get::<i64>(SIGNED_IN_KEY)
+                .await
+                .map_err(session_failed)?
+                .unwrap_or(0);
+            if signed_in < changed.timestamp_millis() {
+                session.flush().await.map_err(session_failed)?;
+                return Err(AppError::Unauthenticated);
+            }
+        }
+        Ok(caller)
+    }
+
+    /// Marks this session as signed in now (milliseconds since the epoch), after any password
+    /// change it made itself.
+    // Server-side only (`ssr`): the clock the browser must not read is the server's here.
+    #[allow(clippy::disallowed_methods)]
+    pub async fn mark_signed_in() -> Result<(), AppError> {
+        session()
+            .await?
+            .insert(SIGNED_IN_KEY, chrono::Utc::now().timestamp_millis())
+            .await
+            .map_err(session_failed)
     }
 
     /// Tells the browser which language to show the pages in from now on; `None` forgets it

@@ -119,6 +119,9 @@ pub struct Caller {
     pub display_name: String,
     pub grants: Vec<Grant>,
     pub must_change_password: bool,
+    /// When the password last changed: sessions signed in before then no longer count (a
+    /// reset, or a change made in another browser, signs everyone else out).
+    pub password_changed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Caller {
@@ -234,6 +237,7 @@ mod tests {
             org_id: ORG,
             email: "someone@example.org".into(),
             display_name: "Someone".into(),
+            password_changed_at: None,
             grants: grants
                 .iter()
                 .map(|&(role, site)| Grant { role, site })

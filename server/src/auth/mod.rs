@@ -39,6 +39,7 @@ struct UserRow {
     email: String,
     display_name: String,
     must_change_password: bool,
+    password_changed_at: Option<chrono::DateTime<Utc>>,
 }
 
 impl AuthService {
@@ -69,8 +70,8 @@ impl AuthService {
     async fn load_caller(&self, user: UserId) -> Result<Option<Caller>, sqlx::Error> {
         let (row, grants): (Option<UserRow>, Vec<(String, Option<i64>)>) = on_db!(&self.db, pool => {
             let row = sqlx::query_as(
-                "SELECT id, organisation_id, email, display_name, must_change_password \
-                 FROM users WHERE id = $1 AND active",
+                "SELECT id, organisation_id, email, display_name, must_change_password, \
+                 password_changed_at FROM users WHERE id = $1 AND active",
             )
             .bind(user.0)
             .fetch_optional(pool)
@@ -87,6 +88,7 @@ impl AuthService {
             email: row.email,
             display_name: row.display_name,
             must_change_password: row.must_change_password,
+            password_changed_at: row.password_changed_at,
             grants: grants
                 .into_iter()
                 .filter_map(|(role, site)| {

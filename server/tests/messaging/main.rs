@@ -515,7 +515,44 @@ async fn a_reset_code_works_once_and_expires_and_a_phone_signs_a_resident_in() {
         app.try_sign_in(RESIDENT, demo::PASSWORD).await.status,
         StatusCode::UNAUTHORIZED
     );
-    app.sign_in(RESIDENT, "a brand new passphrase").await;
+    // The reset ended the session signed in before it.
+    let before_reset = app.call(&resident, "resident_home", &[]).await;
+    assert_eq!(
+        before_reset.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        before_reset.body
+    );
+    let here = app.sign_in(RESIDENT, "a brand new passphrase").await;
+    let there = app.sign_in(RESIDENT, "a brand new passphrase").await;
+    assert_eq!(
+        app.call(&there, "resident_home", &[]).await.status,
+        StatusCode::OK
+    );
+    // Changing the password here keeps this session and ends the other.
+    let changed = app
+        .call(
+            &here,
+            "change_password",
+            &[
+                ("current", "a brand new passphrase"),
+                ("new", "changed here again"),
+                ("confirm", "changed here again"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let here = Visitor {
+        cookie: changed.session_cookie().or(here.cookie),
+    };
+    assert_eq!(
+        app.call(&here, "resident_home", &[]).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call(&there, "resident_home", &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 
     // A code past its ten minutes does not work.
     app.call(
