@@ -158,7 +158,14 @@ impl Recovery {
     /// The address a valid, unused link was sent for, masked, without using it up.
     pub async fn check_link(&self, token: &str) -> Result<Option<String>, AppError> {
         let found = self.link(token, Utc::now()).await?;
-        Ok(found.map(|(_, _, target)| app::domain::messaging::mask_email(&target)))
+        // An invitation by SMS went to a phone number.
+        Ok(found.map(|(_, _, target)| {
+            if target.contains('@') {
+                app::domain::messaging::mask_email(&target)
+            } else {
+                app::domain::messaging::mask_phone(&target)
+            }
+        }))
     }
 
     /// Sets a new password with a link from a reset or an invitation; the link is spent.

@@ -184,12 +184,7 @@ impl SmsGateway {
         {
             return None;
         }
-        let field = |name: &str| {
-            fields
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.as_str())
-        };
+        let field = |name: &str| field(fields, name);
         let Some(id) = field("id").filter(|id| !id.is_empty()) else {
             return Some(Err("the report names no message id"));
         };
@@ -218,12 +213,7 @@ impl SmsGateway {
         {
             return None;
         }
-        let field = |name: &str| {
-            fields
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.as_str())
-        };
+        let field = |name: &str| field(fields, name);
         let Some(id) = field("MessageSid").filter(|id| !id.is_empty()) else {
             return Some(Err("the report names no MessageSid"));
         };
@@ -243,6 +233,14 @@ impl SmsGateway {
     pub fn twilio_callback(&self) -> Option<&str> {
         self.status_callback.as_deref()
     }
+}
+
+/// A form field's value, if the report has it.
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
 }
 
 /// Where Twilio's status callbacks come in.

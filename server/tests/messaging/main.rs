@@ -83,15 +83,28 @@ async fn set_phone(app: &TestApp, email: &str, phone: &str) {
 }
 
 async fn choose(app: &TestApp, who: &Visitor, sms: bool, email: bool) {
+    choose_with(app, who, sms, email, ("", ""), "en").await;
+}
+
+/// Every kind of notice on, the channels asked for, quiet hours (`HH:MM`, or both empty) and
+/// the language.
+async fn choose_with(
+    app: &TestApp,
+    who: &Visitor,
+    sms: bool,
+    email: bool,
+    (quiet_from, quiet_to): (&str, &str),
+    locale: &str,
+) {
     let mut form = vec![
         ("low_balance", "on"),
         ("cut_off", "on"),
         ("reconnection", "on"),
         ("payments", "on"),
         ("alarms", "on"),
-        ("quiet_from", ""),
-        ("quiet_to", ""),
-        ("locale", "en"),
+        ("quiet_from", quiet_from),
+        ("quiet_to", quiet_to),
+        ("locale", locale),
     ];
     if sms {
         form.push(("by_sms", "on"));
@@ -755,6 +768,16 @@ async fn an_invitation_by_email_lets_the_new_resident_choose_a_password() {
     let texted = sms.sent_to("+254711222444");
     assert_eq!(texted.len(), 1);
     assert!(texted[0].text.contains("/reset/"), "{}", texted[0].text);
+    let start = texted[0].text.find("/reset/").unwrap() + "/reset/".len();
+    let token: String = texted[0].text[start..].chars().take(43).collect();
+    let page = app
+        .get(&Visitor::default(), &format!("/reset/{token}"))
+        .await;
+    assert!(
+        page.body.contains("+254 ••• ••• 444"),
+        "the page names the phone: {}",
+        page.body
+    );
 }
 
 #[tokio::test]
@@ -767,25 +790,7 @@ async fn quiet_hours_hold_sms_and_email_but_a_gas_leak_goes_at_once() {
     let local = Utc::now().with_timezone(&chrono_tz::Africa::Nairobi);
     let from = (local - Duration::hours(1)).format("%H:%M").to_string();
     let to = (local + Duration::hours(1)).format("%H:%M").to_string();
-    let saved = app
-        .call(
-            &resident,
-            "save_notification_settings",
-            &[
-                ("low_balance", "on"),
-                ("cut_off", "on"),
-                ("reconnection", "on"),
-                ("payments", "on"),
-                ("alarms", "on"),
-                ("by_sms", "on"),
-                ("by_email", "on"),
-                ("quiet_from", &from),
-                ("quiet_to", &to),
-                ("locale", "sw"),
-            ],
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    choose_with(&app, &resident, true, true, (&from, &to), "sw").await;
     let account = app.wallet("A-101", "gas").await;
     let balance = json!({ "account": account, "balance_minor": 5_000 });
     app.queue_notice(account, "low_balance_1", balance, "test:quiet:low")
