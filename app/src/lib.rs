@@ -82,6 +82,16 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!("/manage") view=pages::manager::home::ManagerHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/manage/audit") view=pages::manager::audit::AuditLogPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/manage/integrations")
+                        view=pages::manager::integrations::IntegrationsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/manage/integrations/webhooks/:id")
+                        view=pages::manager::integrations::WebhookPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/accounts/:id") view=pages::accounts::AccountPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/accounts/:id/top-up")

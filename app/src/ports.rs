@@ -526,10 +526,47 @@ pub trait TokensPort: Send + Sync {
     async fn approve(&self, meter: MeterId, token: &str, approver: UserId) -> Result<(), AppError>;
 }
 
+/// An organisation's API keys and webhook subscriptions. Callers are its admins, checked by
+/// the server function; each method is bound to the organisation it is given.
+#[async_trait::async_trait]
+pub trait IntegrationsPort: Send + Sync {
+    async fn overview(
+        &self,
+        org: OrgId,
+    ) -> Result<crate::domain::integrations::Integrations, AppError>;
+
+    /// Makes a key and answers its secret, which is never shown again.
+    async fn create_key(
+        &self,
+        caller: &Caller,
+        name: &str,
+        kind: crate::domain::integrations::KeyKind,
+    ) -> Result<String, AppError>;
+
+    async fn revoke_key(&self, caller: &Caller, key: i64) -> Result<(), AppError>;
+
+    /// Subscribes a URL and answers its signing secret, which is never shown again.
+    async fn subscribe(
+        &self,
+        caller: &Caller,
+        url: &str,
+        events: &[String],
+    ) -> Result<String, AppError>;
+
+    async fn disable_webhook(&self, caller: &Caller, webhook: i64) -> Result<(), AppError>;
+
+    async fn deliveries(
+        &self,
+        org: OrgId,
+        webhook: i64,
+    ) -> Result<crate::domain::integrations::WebhookDeliveries, AppError>;
+}
+
 /// Every port, as one context value.
 #[derive(Clone)]
 pub struct Ports {
     pub auth: Arc<dyn AuthPort>,
+    pub integrations: Arc<dyn IntegrationsPort>,
     pub directory: Arc<dyn DirectoryPort>,
     pub accounts: Arc<dyn AccountsPort>,
     pub fleet: Arc<dyn FleetPort>,

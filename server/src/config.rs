@@ -59,6 +59,11 @@ pub struct Config {
     pub sms: Option<SmsConfig>,
     /// The mail server e-mails go through, if any.
     pub smtp: Option<SmtpConfig>,
+    /// Requests a minute each API key may make (in bursts of a quarter of it).
+    pub api_requests_per_minute: u32,
+    /// Webhooks may be sent to loopback and private addresses (tests, a local receiver);
+    /// otherwise such URLs are refused, so a subscription cannot probe the operator's network.
+    pub webhooks_to_private: bool,
 }
 
 /// The HTTP SMS APIs the platform speaks.
@@ -187,6 +192,8 @@ impl Default for Config {
             push: PushConfig::default(),
             sms: None,
             smtp: None,
+            api_requests_per_minute: 600,
+            webhooks_to_private: false,
         }
     }
 }
@@ -355,6 +362,12 @@ impl Config {
                 url: url.trim().to_owned(),
                 key: Secret::new(key.trim()),
             });
+        }
+        if let Some(value) = get("PREPAID_API_REQUESTS_PER_MINUTE") {
+            self.api_requests_per_minute = parse_env("PREPAID_API_REQUESTS_PER_MINUTE", value)?;
+        }
+        if let Some(value) = get("PREPAID_WEBHOOKS_TO_PRIVATE") {
+            self.webhooks_to_private = parse_env("PREPAID_WEBHOOKS_TO_PRIVATE", value)?;
         }
         if let Some(provider) = get("PREPAID_SMS_PROVIDER") {
             self.sms = Some(sms_from_env(provider, &get)?);

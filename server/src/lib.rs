@@ -3,6 +3,7 @@
 //! The prepaid platform's engine and server: storage, sign-in and sessions, the site model,
 //! and the HTTP router. Usable without Leptos' build tooling, so tests start it directly.
 
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -13,11 +14,13 @@ pub mod directory;
 pub mod engine;
 pub mod fleet;
 pub mod http;
+pub mod integrations;
 pub mod ledger;
 pub mod notify;
 pub mod payments;
 pub mod secrets;
 pub mod tokens;
+pub mod webhooks;
 
 use app::{error::AppError, ports::Ports};
 use auth::{AuthService, sessions::Sessions, throttle::Throttle};
@@ -75,6 +78,8 @@ pub struct Platform {
     pub notifier: notify::Notifier,
     /// Tokens for meters that hold their own credit.
     pub tokens: tokens::Tokens,
+    /// Outgoing webhooks to organisations' systems.
+    pub webhooks: webhooks::Webhooks,
     /// The built-in meter simulator, when it runs.
     pub simulator: Option<Arc<fleet::simulator::Simulator>>,
     /// Meter events, until [`Platform::serve`] (or a test) starts the fleet's loops.
@@ -114,9 +119,15 @@ impl Platform {
             secrets.vapid_private_key.clone(),
             secrets.vapid_public_key.clone(),
         )?;
-        let tokens = open_tokens(&config, &engine)?;
+        let vault = Arc::new(tokens::vault::Vault::load(
+            config.token_vault_key.as_ref().map(config::Secret::expose),
+            &config.data_dir,
+        )?);
+        let tokens = open_tokens(&config, &engine, vault.clone());
+        let webhooks = webhooks::Webhooks::new(db.clone(), vault, config.webhooks_to_private);
         Ok(Self {
             payments,
+            webhooks,
             notifier,
             tokens,
             config,
@@ -139,6 +150,10 @@ impl Platform {
                 self.notifier.messenger().clone(),
             )),
             directory: Arc::new(directory::Directory::new(self.db.clone())),
+            integrations: Arc::new(integrations::IntegrationsService::new(
+                self.db.clone(),
+                self.webhooks.clone(),
+            )),
             accounts: Arc::new(self.engine.clone()),
             fleet: Arc::new(self.fleet.clone()),
             payments: Arc::new(self.payments.clone()),
@@ -156,6 +171,21 @@ impl Platform {
         http::router(state, self.sessions.clone(), &self.config, &self.secrets)
             .merge(payments::hooks::router(self.payments.clone()))
             .merge(notify::reports::router(self.notifier.clone()))
+            .merge(api::router(
+                api::Api {
+                    db: self.db.clone(),
+                    engine: self.engine.clone(),
+                    fleet: self.fleet.clone(),
+                    recovery: auth::recovery::Recovery::new(
+                        self.db.clone(),
+                        self.notifier.messenger().clone(),
+                    ),
+                },
+                api::keys::ApiKeys::new(self.db.clone()),
+                api::ApiSettings {
+                    requests_per_minute: self.config.api_requests_per_minute,
+                },
+            ))
     }
 
     /// Serves on `listener` until `shutdown` completes, with background upkeep alongside.
@@ -172,6 +202,7 @@ impl Platform {
         let rechecks = tokio::spawn(recheck_payments(self.payments.clone()));
         let notices = tokio::spawn(self.notifier.clone().run());
         let vending = tokio::spawn(issue_tokens(self.tokens.clone(), self.engine.clone()));
+        let hooks = tokio::spawn(self.webhooks.clone().run());
         let fleet = self.events.take().map(|events| self.fleet.start(events));
         let simulation = self
             .simulator
@@ -194,6 +225,7 @@ impl Platform {
         rechecks.abort();
         notices.abort();
         vending.abort();
+        hooks.abort();
         if let Some(simulation) = simulation {
             simulation.abort();
         }
@@ -260,16 +292,16 @@ async fn open_fleet(config: &Config, engine: &engine::Engine) -> Result<OpenedFl
 
 /// The token vendors: OpenPAYGO computed here with keys sealed by the vault, and an STS
 /// vending service when one is configured.
-fn open_tokens(config: &Config, engine: &engine::Engine) -> Result<tokens::Tokens, StartError> {
-    let vault = tokens::vault::Vault::load(
-        config.token_vault_key.as_ref().map(config::Secret::expose),
-        &config.data_dir,
-    )?;
+fn open_tokens(
+    config: &Config,
+    engine: &engine::Engine,
+    vault: Arc<tokens::vault::Vault>,
+) -> tokens::Tokens {
     let sts = config.sts_vending.as_ref().map(|sts| {
         Arc::new(tokens::sts::StsVending::new(&sts.url, sts.key.clone()))
             as Arc<dyn tokens::TokenVendor>
     });
-    Ok(tokens::Tokens::new(engine.clone(), Arc::new(vault), sts))
+    tokens::Tokens::new(engine.clone(), vault, sts)
 }
 
 /// Issues sold tokens: at once when a top-up asks (the engine's nudge), and every few seconds

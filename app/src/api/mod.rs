@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod directory;
 pub mod fleet;
+pub mod integrations;
 pub mod notifications;
 pub mod payments;
 pub mod recovery;

@@ -8,6 +8,7 @@ pub mod faults;
 pub mod fleet;
 pub mod i18n;
 pub mod ids;
+pub mod integrations;
 pub mod messaging;
 pub mod money;
 pub mod notices;

@@ -3,7 +3,7 @@
 use super::password;
 use crate::{audit::AuditEntry, db::Db, db::is_unique_violation, internal, on_db};
 use app::{
-    domain::{Caller, Role, access::NewAccount, views::CreatedAccount},
+    domain::{Role, UserId, access::NewAccount, views::CreatedAccount},
     error::AppError,
     ports::NewAccountRequest,
 };
@@ -16,7 +16,7 @@ use serde_json::json;
 /// creator is shown.
 pub async fn create(
     db: &Db,
-    actor: Option<&Caller>,
+    actor: Option<UserId>,
     request: NewAccountRequest,
 ) -> Result<(i64, CreatedAccount), AppError> {
     let initial_password = password::initial_password();
@@ -59,7 +59,7 @@ pub async fn create(
                 .await?;
         }
         let entry = AuditEntry::new("account_created", "user", user_id)
-            .by(request.org.0, actor.map(|caller| caller.user_id.0))
+            .by(request.org.0, actor.map(|actor| actor.0))
             .after(json!({
                 // The e-mail address is personal data; the audit keeps who and what, by id.
                 "role": role.map(Role::as_str).unwrap_or("resident"),

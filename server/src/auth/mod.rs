@@ -221,7 +221,7 @@ impl app::ports::AuthPort for AuthService {
         request: app::ports::NewAccountRequest,
     ) -> Result<app::domain::views::CreatedAccount, AppError> {
         let invite_by = request.invite_by;
-        let (user, mut created) = accounts::create(&self.db, Some(caller), request).await?;
+        let (user, mut created) = accounts::create(&self.db, Some(caller.user_id), request).await?;
         if let Some(channel) = invite_by {
             match self.recovery.invite(user, channel).await {
                 Ok(to) => {

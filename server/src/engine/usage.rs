@@ -14,7 +14,7 @@ use rust_decimal::{Decimal, prelude::ToPrimitive};
 use std::collections::BTreeMap;
 
 /// Roll-ups keep millionths: of the meter's unit for quantities, of the minor unit for cost.
-pub(super) const MICRO: u32 = 6;
+pub(crate) const MICRO: u32 = 6;
 
 /// One rated reading, as the roll-ups need it.
 pub(crate) struct Used {

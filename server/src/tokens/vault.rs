@@ -1,6 +1,7 @@
-//! Keeps device keys sealed at rest. Each OpenPAYGO key is encrypted with AES-256-GCM under
-//! the vault key, the meter's id as associated data (a sealed key copied onto another meter's
-//! row does not open). The vault key is not in the database, so a copy of the database alone
+//! Keeps secrets sealed at rest: keypad meters' device keys and webhooks' signing secrets. Each
+//! is encrypted with AES-256-GCM under the vault key, with what it belongs to as associated
+//! data (a meter's id, a subscription's), so a sealed secret copied onto another row does not
+//! open. The vault key is not in the database, so a copy of the database alone
 //! reveals no device key: it comes from `PREPAID_TOKEN_VAULT_KEY` (32 bytes, base64; every
 //! instance on one database needs the same) or, failing that, from a file in the data
 //! directory, created at first use and readable by its owner only.
@@ -31,7 +32,7 @@ pub enum VaultError {
     Malformed,
     #[error("could not read or create the token vault key {0}: {1}")]
     File(String, std::io::Error),
-    #[error("a sealed device key did not open: wrong vault key, or not this meter's")]
+    #[error("a sealed secret did not open: wrong vault key, or not sealed for this")]
     Open,
     #[error("the system's random source failed")]
     Random,
@@ -62,15 +63,26 @@ impl Vault {
 
     /// Seals a device key for one meter: base64 of nonce, ciphertext and tag.
     pub fn seal(&self, meter: i64, device_key: &[u8; 16]) -> Result<String, VaultError> {
+        self.seal_bytes(&meter.to_be_bytes(), device_key)
+    }
+
+    pub fn open(&self, meter: i64, sealed: &str) -> Result<[u8; 16], VaultError> {
+        self.open_bytes(&meter.to_be_bytes(), sealed)?
+            .try_into()
+            .map_err(|_| VaultError::Open)
+    }
+
+    /// Seals any secret bound to `context` (associated data): it opens only with the same.
+    pub fn seal_bytes(&self, context: &[u8], secret: &[u8]) -> Result<String, VaultError> {
         let mut nonce = [0u8; NONCE_LEN];
         self.random
             .fill(&mut nonce)
             .map_err(|_| VaultError::Random)?;
-        let mut sealed = device_key.to_vec();
+        let mut sealed = secret.to_vec();
         self.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(meter.to_be_bytes()),
+                Aad::from(context),
                 &mut sealed,
             )
             .map_err(|_| VaultError::Random)?;
@@ -79,7 +91,7 @@ impl Vault {
         Ok(STANDARD.encode(out))
     }
 
-    pub fn open(&self, meter: i64, sealed: &str) -> Result<[u8; 16], VaultError> {
+    pub fn open_bytes(&self, context: &[u8], sealed: &str) -> Result<Vec<u8>, VaultError> {
         let bytes = STANDARD.decode(sealed).map_err(|_| VaultError::Open)?;
         if bytes.len() < NONCE_LEN {
             return Err(VaultError::Open);
@@ -89,9 +101,9 @@ impl Vault {
         let mut rest = rest.to_vec();
         let plain = self
             .key
-            .open_in_place(nonce, Aad::from(meter.to_be_bytes()), &mut rest)
+            .open_in_place(nonce, Aad::from(context), &mut rest)
             .map_err(|_| VaultError::Open)?;
-        plain.try_into().map_err(|_| VaultError::Open)
+        Ok(plain.to_vec())
     }
 
     /// Sixteen fresh random bytes: a new device key.

@@ -20,6 +20,7 @@ pub struct TestApp {
     pub payments: server::payments::Payments,
     pub notifier: server::notify::Notifier,
     pub tokens: server::tokens::Tokens,
+    pub webhooks: server::webhooks::Webhooks,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
@@ -74,6 +75,7 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
     let payments = platform.payments.clone();
     let notifier = platform.notifier.clone();
     let tokens = platform.tokens.clone();
+    let webhooks = platform.webhooks.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
@@ -93,6 +95,7 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
         payments,
         notifier,
         tokens,
+        webhooks,
         client,
         stop: Some(stop),
         _dir: dir,

@@ -14,6 +14,7 @@ pub fn ManagerHomePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let audit_link = audit.await.unwrap_or(false).then(|| view! {
                     <p class="notice"><a href="/manage/audit">"Audit log"</a>" · who did what, when, before and after"</p>
+                    <p class="notice"><a href="/manage/integrations">"Integrations"</a>" · API keys for other systems, and webhooks"</p>
                 });
                 let sites = match sites.await {
                     Ok(sites) if sites.is_empty() => {

@@ -2,5 +2,6 @@
 
 pub mod audit;
 pub mod home;
+pub mod integrations;
 pub mod notices;
 pub mod site;
