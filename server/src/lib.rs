@@ -197,7 +197,7 @@ impl Platform {
     ) -> std::io::Result<()> {
         use axum::serve::ListenerExt;
         let router = self.router(leptos_options);
-        let upkeep = tokio::spawn(delete_expired_sessions(self.sessions.clone()));
+        let upkeep = tokio::spawn(delete_expired(self.sessions.clone(), self.db.clone()));
         let jobs = tokio::spawn(run_jobs(self.engine.clone()));
         let rechecks = tokio::spawn(recheck_payments(self.payments.clone()));
         let notices = tokio::spawn(self.notifier.clone().run());
@@ -319,12 +319,16 @@ async fn issue_tokens(tokens: tokens::Tokens, engine: engine::Engine) {
     }
 }
 
-async fn delete_expired_sessions(sessions: Sessions) {
+/// Hourly: expired sessions, and the API's kept answers past their time.
+async fn delete_expired(sessions: Sessions, db: Db) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every.tick().await;
         if let Err(error) = sessions.delete_expired().await {
             tracing::warn!(%error, "could not delete expired sessions");
+        }
+        if let Err(error) = api::idempotency::forget_old(&db, chrono::Utc::now()).await {
+            tracing::warn!(%error, "could not forget old idempotent answers");
         }
     }
 }

@@ -386,9 +386,12 @@ impl FleetRules {
             return (None, None);
         }
         let since = flow_since.unwrap_or(from);
-        let hours = Decimal::from((to - from).num_seconds()) / Decimal::from(3600);
+        // Microseconds: readings under a second apart are an interval too (in whole seconds
+        // they would divide by zero).
+        let micros = (to - from).num_microseconds().unwrap_or(i64::MAX);
+        let hours = Decimal::from(micros) / Decimal::from(3_600_000_000_i64);
         if let Some(limit) = self.water_spike_per_hour
-            && quantity / hours > limit
+            && quantity.checked_div(hours).is_none_or(|rate| rate > limit)
         {
             return (Some(since), Some(AlarmKind::WaterSpike));
         }
@@ -601,6 +604,13 @@ mod tests {
         );
         let (_, alarm) = rules.water(Decimal::ONE, at(0), at(15), None);
         assert_eq!(alarm, Some(AlarmKind::WaterSpike));
+        // Half a second apart (a gateway batching fast): judged, not a division by zero.
+        let half = at(0) + Duration::milliseconds(500);
+        assert_eq!(rules.water(Decimal::new(1, 7), at(0), half, None).1, None);
+        assert_eq!(
+            rules.water(Decimal::ONE, at(0), half, None).1,
+            Some(AlarmKind::WaterSpike)
+        );
     }
 
     #[test]

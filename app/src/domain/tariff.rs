@@ -436,7 +436,9 @@ pub fn price<Tz: TimeZone>(
             .price_in_band(quantity, band, usage, &mut charge);
         return Ok(charge);
     }
-    let total_seconds = Decimal::from((to - from).num_seconds());
+    // Microseconds, so an interval under a second shares by its length too.
+    let micros = |span: Duration| Decimal::from(span.num_microseconds().unwrap_or(i64::MAX));
+    let total = micros(to - from);
     let mut cursor = from;
     let mut allocated = Decimal::ZERO;
     while cursor < to {
@@ -462,7 +464,7 @@ pub fn price<Tz: TimeZone>(
         let share = if end == to {
             quantity - allocated
         } else {
-            quantity * Decimal::from((end - cursor).num_seconds()) / total_seconds
+            quantity * micros(end - cursor) / total
         };
         allocated += share;
         tariff.price_in_band(share, band_now(tariff, tz, cursor), usage, &mut charge);

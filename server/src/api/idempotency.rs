@@ -16,6 +16,8 @@ use axum::{
 use chrono::Utc;
 
 pub const HEADER: &str = "idempotency-key";
+/// How long a first answer is kept for repeats: longer than any client retries.
+pub const KEPT_DAYS: i64 = 7;
 /// Larger bodies are refused before they are read whole.
 pub const MAX_BODY: usize = 1024 * 1024;
 
@@ -178,6 +180,18 @@ async fn replay(db: &Db, key_id: i64, key: &str, print: &str) -> Result<Response
     );
     headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     Ok(response)
+}
+
+/// Forgets answers older than [`KEPT_DAYS`]; a key used again after that is a new request.
+pub async fn forget_old(db: &Db, now: chrono::DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let cutoff = now - chrono::Duration::days(KEPT_DAYS);
+    on_db!(db, pool => {
+        sqlx::query("DELETE FROM api_idempotency WHERE created_at < $1")
+            .bind(cutoff)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+    })
 }
 
 #[cfg(test)]

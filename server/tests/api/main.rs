@@ -405,6 +405,23 @@ async fn writes_are_idempotent_and_work_end_to_end() {
     )
     .await;
     assert_eq!(duplicate.status, StatusCode::CONFLICT);
+    // A week on, the kept answer is forgotten: the same key is a new request (a duplicate now).
+    let forgotten = server::api::idempotency::forget_old(
+        &app.db,
+        chrono::Utc::now() + chrono::Duration::days(8),
+    )
+    .await
+    .unwrap();
+    assert!(forgotten >= 2);
+    let later = post(
+        &app,
+        &key,
+        "/buildings",
+        json!({ "site_id": site, "name": "Block C" }),
+        "build-c",
+    )
+    .await;
+    assert_eq!(later.status, StatusCode::CONFLICT);
 
     let building = first.body["id"].as_i64().unwrap();
     let unit = post(
@@ -789,4 +806,52 @@ async fn the_api_on_postgresql() {
         differences.is_empty(),
         "the ledger balances: {differences:?}"
     );
+}
+
+#[tokio::test]
+async fn readings_under_a_second_apart_are_taken() {
+    // A gateway may batch readings closer than a second; the water rules once divided by the
+    // interval in whole seconds and the handler panicked.
+    let app = spawn_app().await;
+    let key = key(
+        &app,
+        demo_admin(&app).await,
+        NewKey::Organisation(vec![Scope::Readings, Scope::Read]),
+    )
+    .await;
+    let (meter, serial): (i64, String) = on_db!(&app.db, pool => {
+        sqlx::query_as("SELECT id, serial FROM meters WHERE utility = 'water' ORDER BY id LIMIT 1")
+            .fetch_one(pool)
+            .await
+    })
+    .unwrap();
+    // Well above whatever the meter read before, then four more a quarter-second apart.
+    let start = rust_decimal::Decimal::from(100_000);
+    let at = chrono::Utc::now();
+    let readings: Vec<Value> = (0..=4)
+        .map(|step| {
+            json!({
+                "serial": serial,
+                "taken_at": at + chrono::Duration::milliseconds(250 * step),
+                "register": (start + rust_decimal::Decimal::new(step, 4)).to_string(),
+            })
+        })
+        .collect();
+    let answer = post(
+        &app,
+        &key,
+        "/readings",
+        json!({ "readings": readings }),
+        "fast",
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    let listed = get(&app, &key, &format!("/meters/{meter}/readings?limit=200")).await;
+    let rated = listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|reading| reading["status"] == "rated")
+        .count();
+    assert!(rated >= 4, "{:?}", listed.body);
 }
