@@ -119,6 +119,12 @@ pub(crate) fn link_token() -> String {
     URL_SAFE_NO_PAD.encode(random::<32>())
 }
 
+/// SHA-256 of a secret, hex: what is stored of one-time links, codes and API keys.
+pub(crate) fn digest(secret: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
+    crate::payments::provider::signature::hex(digest.as_ref())
+}
+
 /// Whether two secrets are equal, in a time that does not tell how much of them matched.
 pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

@@ -549,25 +549,19 @@ pub async fn create_resident(
         phone,
         invite_by,
     };
-    let (person, created) =
-        crate::auth::accounts::create(&api.db, Some(app::domain::UserId(key.created_by)), request)
-            .await?;
+    let (person, created) = crate::auth::accounts::create_inviting(
+        &api.db,
+        &api.recovery,
+        Some(app::domain::UserId(key.created_by)),
+        request,
+    )
+    .await?;
     api.engine.move_in(UnitId(unit.id)).await?;
-    let mut answer = CreatedResident {
+    Ok(super::created(CreatedResident {
         resident: api.resident(key.org, person).await?,
         initial_password: created.initial_password,
-        invited: None,
-    };
-    if let Some(channel) = invite_by {
-        match api.recovery.invite(person, channel).await {
-            Ok(to) => {
-                answer.invited = Some(to);
-                answer.initial_password = None;
-            }
-            Err(error) => tracing::warn!(person, %error, "could not send an invitation"),
-        }
-    }
-    Ok(super::created(answer))
+        invited: created.invited,
+    }))
 }
 
 impl Api {

@@ -28,12 +28,7 @@ fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
     context.update(path.as_bytes());
     context.update(b"\n");
     context.update(body);
-    context
-        .finish()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::payments::provider::signature::hex(context.finish().as_ref())
 }
 
 /// The key as sent: 1 to 255 visible ASCII characters.

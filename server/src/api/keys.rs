@@ -2,7 +2,12 @@
 //! `ppk_` + a public prefix (finds the row, names the key in lists and logs) + `_` + 256 random
 //! bits. An organisation's key carries scopes; a gateway's key posts readings for one site.
 
-use crate::{audit::AuditEntry, db::Db, internal, on_db, on_tx, secrets};
+use crate::{
+    audit::AuditEntry,
+    db::Db,
+    internal, on_db, on_tx,
+    secrets::{self, digest},
+};
 use app::error::AppError;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -116,11 +121,6 @@ impl fmt::Debug for IssuedKey {
 #[derive(Clone, Debug)]
 pub struct ApiKeys {
     db: Db,
-}
-
-fn digest(secret: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The public prefix in a presented key, if it has the shape of one.

@@ -236,7 +236,12 @@ fn text(value: &Value) -> String {
 
 /// The document as a page: each operation with its scope, parameters, body and answers, then
 /// each schema with its fields.
-async fn docs() -> Html<String> {
+async fn docs() -> Html<&'static str> {
+    static PAGE: OnceLock<String> = OnceLock::new();
+    Html(PAGE.get_or_init(docs_page))
+}
+
+fn docs_page() -> String {
     let doc: Value = serde_json::from_str(document()).expect("the document is JSON");
     let mut page = String::from(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -358,7 +363,7 @@ async fn docs() -> Html<String> {
         }
     }
     page.push_str("</body></html>");
-    Html(page)
+    page
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::{
 };
 use axum::{Json, extract::State};
 use chrono::{Duration, Utc};
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 const MAX_ITEMS: usize = 1000;
 
@@ -37,24 +37,21 @@ pub async fn post_readings(
         )));
     }
     let now = Utc::now();
-    let serials = batch
+    let serials: BTreeSet<&str> = batch
         .readings
         .iter()
         .map(|reading| reading.serial.as_str())
-        .chain(batch.alarms.iter().map(|alarm| alarm.serial.as_str()));
-    let mut known: BTreeMap<&str, bool> = BTreeMap::new();
-    for serial in serials {
-        if !known.contains_key(serial) {
-            known.insert(serial, api.may_report(&key, serial).await?);
-        }
-    }
+        .chain(batch.alarms.iter().map(|alarm| alarm.serial.as_str()))
+        .collect();
+    let reportable = api.reportable(&key, &serials).await?;
+    let known = |serial: &str| reportable.contains(serial);
     let mut problems = Vec::new();
     let mut events = Vec::new();
     let unknown =
         |serial: &str| format!("no meter {serial:?} in service that this key may report for");
     for (index, reading) in batch.readings.iter().enumerate() {
         let register = ops::register(&reading.register);
-        match (known[reading.serial.as_str()], register) {
+        match (known(&reading.serial), register) {
             (false, _) => problems.push(format!("readings[{index}]: {}", unknown(&reading.serial))),
             (_, Err(error)) => problems.push(format!("readings[{index}]: {error}")),
             (true, Ok(_)) if reading.taken_at > now + Duration::minutes(5) => {
@@ -79,7 +76,7 @@ pub async fn post_readings(
             AlarmKind::WaterSpike => MeterAlarm::WaterSpike,
             AlarmKind::Tamper => MeterAlarm::Tamper,
         };
-        match known[alarm.serial.as_str()] {
+        match known(&alarm.serial) {
             false => problems.push(format!("alarms[{index}]: {}", unknown(&alarm.serial))),
             true if alarm.detail.chars().count() > 500 => {
                 problems.push(format!("alarms[{index}]: detail is at most 500 characters"));
@@ -109,19 +106,31 @@ pub async fn post_readings(
 }
 
 impl Api {
-    /// The meter is in service in the key's organisation (and its site, for a gateway).
-    async fn may_report(&self, key: &super::KeyHolder, serial: &str) -> Result<bool, ApiError> {
-        let found: Option<i64> = on_db!(&self.db, pool => {
-            sqlx::query_scalar(
-                "SELECT b.site_id FROM meters m JOIN units u ON u.id = m.unit_id \
-                 JOIN buildings b ON b.id = u.building_id JOIN sites s ON s.id = b.site_id \
-                 WHERE m.serial = $1 AND m.removed_at IS NULL AND s.organisation_id = $2",
-            )
-            .bind(serial)
-            .bind(key.org)
-            .fetch_optional(pool)
-            .await
+    /// Of these serials, the meters in service in the key's organisation (and its site, for
+    /// a gateway): one query for the whole batch.
+    async fn reportable(
+        &self,
+        key: &super::KeyHolder,
+        serials: &BTreeSet<&str>,
+    ) -> Result<BTreeSet<String>, ApiError> {
+        if serials.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let placeholders: Vec<String> = (0..serials.len()).map(|n| format!("${}", n + 3)).collect();
+        let sql = format!(
+            "SELECT m.serial FROM meters m JOIN units u ON u.id = m.unit_id \
+             JOIN buildings b ON b.id = u.building_id JOIN sites s ON s.id = b.site_id \
+             WHERE s.organisation_id = $1 AND ($2 IS NULL OR b.site_id = $2) \
+             AND m.removed_at IS NULL AND m.serial IN ({})",
+            placeholders.join(", ")
+        );
+        let found: Vec<String> = on_db!(&self.db, pool => {
+            let mut query = sqlx::query_scalar(&sql).bind(key.org).bind(key.site);
+            for serial in serials {
+                query = query.bind(*serial);
+            }
+            query.fetch_all(pool).await
         })?;
-        Ok(found.is_some_and(|site| key.site.is_none_or(|only| only == site)))
+        Ok(found.into_iter().collect())
     }
 }

@@ -1,6 +1,6 @@
 //! Creating accounts: by staff in the console, and by the operations CLI.
 
-use super::password;
+use super::{password, recovery::Recovery};
 use crate::{audit::AuditEntry, db::Db, db::is_unique_violation, internal, on_db};
 use app::{
     domain::{Role, UserId, access::NewAccount, views::CreatedAccount},
@@ -85,4 +85,30 @@ pub async fn create(
         )),
         Err(error) => Err(internal(error)),
     }
+}
+
+/// Creates the account as [`create`] does and, when the request asks, sends the newcomer an
+/// invitation instead of handing over the initial password (kept, and the failure said, if
+/// the invitation could not be sent).
+pub async fn create_inviting(
+    db: &Db,
+    recovery: &Recovery,
+    actor: Option<UserId>,
+    request: NewAccountRequest,
+) -> Result<(i64, CreatedAccount), AppError> {
+    let invite_by = request.invite_by;
+    let (user, mut created) = create(db, actor, request).await?;
+    if let Some(channel) = invite_by {
+        match recovery.invite(user, channel).await {
+            Ok(to) => {
+                created.invited = Some(to);
+                created.initial_password = None;
+            }
+            Err(error) => {
+                tracing::warn!(user, %error, "could not send an invitation");
+                created.invite_failed = Some(error.to_string());
+            }
+        }
+    }
+    Ok((user, created))
 }

@@ -220,21 +220,9 @@ impl app::ports::AuthPort for AuthService {
         caller: &Caller,
         request: app::ports::NewAccountRequest,
     ) -> Result<app::domain::views::CreatedAccount, AppError> {
-        let invite_by = request.invite_by;
-        let (user, mut created) = accounts::create(&self.db, Some(caller.user_id), request).await?;
-        if let Some(channel) = invite_by {
-            match self.recovery.invite(user, channel).await {
-                Ok(to) => {
-                    created.invited = Some(to);
-                    created.initial_password = None;
-                }
-                Err(error) => {
-                    tracing::warn!(user, %error, "could not send an invitation");
-                    created.invite_failed = Some(error.to_string());
-                }
-            }
-        }
-        Ok(created)
+        accounts::create_inviting(&self.db, &self.recovery, Some(caller.user_id), request)
+            .await
+            .map(|(_, created)| created)
     }
 
     async fn request_reset(

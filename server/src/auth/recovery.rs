@@ -14,6 +14,7 @@ use crate::{
         messenger::SendError,
     },
     on_db,
+    secrets::digest,
 };
 use app::{
     domain::{
@@ -687,11 +688,6 @@ fn random_code() -> String {
             return format!("{:06}", value % 1_000_000);
         }
     }
-}
-
-fn digest(secret: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -268,6 +268,15 @@ pub fn timestamped_signatures(
     Ok((timestamp, signatures))
 }
 
+/// Makes a `t=…,v1=…` header: HMAC-SHA256 over `"{t}.{body}"` (the sandbox's callbacks and
+/// the platform's outgoing webhooks).
+pub fn sign_timestamped(secret: &[u8], body: &[u8], timestamp: i64) -> String {
+    let mut signed = format!("{timestamp}.").into_bytes();
+    signed.extend_from_slice(body);
+    let v1 = signature::sha256_hex(secret, &signed);
+    format!("t={timestamp},v1={v1}")
+}
+
 /// Checks a `t=…,v1=…` header: HMAC-SHA256 over `"{t}.{body}"`, any `v1` may match.
 pub fn verify_timestamped(
     header: Option<&str>,

@@ -6,7 +6,7 @@
 
 use super::provider::{
     CallbackError, Checkout, CheckoutRequest, Notice, PayoutRequest, PayoutSent, Provider,
-    ProviderError, RefundRequest, Subject, int_at, json_body, signature, text_at,
+    ProviderError, RefundRequest, Subject, int_at, json_body, sign_timestamped, text_at,
     verify_timestamped,
 };
 use app::domain::{Minor, payments::Reported};
@@ -26,11 +26,7 @@ pub struct Sandbox {
 impl Sandbox {
     /// The signature header for a callback body sent at `now`.
     pub fn sign(&self, body: &[u8], now: DateTime<Utc>) -> String {
-        let timestamp = now.timestamp();
-        let mut signed = format!("{timestamp}.").into_bytes();
-        signed.extend_from_slice(body);
-        let v1 = signature::sha256_hex(self.secret.expose().as_bytes(), &signed);
-        format!("t={timestamp},v1={v1}")
+        sign_timestamped(self.secret.expose().as_bytes(), body, now.timestamp())
     }
 
     /// The callback the sandbox sends when the payer pays or declines on its page.

@@ -3,41 +3,24 @@
 //! string), of `{t}.{body}`. A receiver recomputes it, compares in constant time, and refuses
 //! a `t` more than five minutes from its clock (a replayed old delivery).
 
-use ring::hmac;
+use crate::payments::provider::{sign_timestamped, verify_timestamped};
+use chrono::DateTime;
 
 pub const HEADER: &str = "prepaid-signature";
+/// How far from the receiver's clock a signature's time may be.
+const TOLERANCE_S: i64 = 300;
 
+/// The same `t=…,v1=…` scheme the payment callbacks use, keyed with the webhook's secret.
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
-    let mut context = hmac::Context::with_key(&key);
-    context.update(timestamp.to_string().as_bytes());
-    context.update(b".");
-    context.update(body);
-    let tag = context.sign();
-    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={timestamp},v1={hex}")
+    sign_timestamped(secret.as_bytes(), body, timestamp)
 }
 
 /// What a receiver does (used by the tests, and the reference for the documentation).
 pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> bool {
-    let mut timestamp = None;
-    let mut given = None;
-    for part in header.split(',') {
-        match part.split_once('=') {
-            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
-            Some(("v1", value)) => given = Some(value),
-            _ => {}
-        }
-    }
-    let (Some(timestamp), Some(given)) = (timestamp, given) else {
+    let Some(now) = DateTime::from_timestamp(now, 0) else {
         return false;
     };
-    if (now - timestamp).abs() > 300 {
-        return false;
-    }
-    let expected = signature(secret, timestamp, body);
-    let expected = expected.rsplit("v1=").next().unwrap_or_default();
-    crate::secrets::same_bytes(expected.as_bytes(), given.as_bytes())
+    verify_timestamped(Some(header), secret.as_bytes(), body, now, TOLERANCE_S).is_ok()
 }
 
 #[cfg(test)]
