@@ -14,6 +14,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("Choose a new password before you go on.")]
     PasswordChangeRequired,
+    /// Staff of an organisation that requires two-factor sign-in, before they set it up.
+    #[error("Set up two-factor sign-in before you go on.")]
+    TwoFactorSetupRequired,
     #[error("You are not allowed to do that.")]
     Forbidden,
     #[error("That was not found.")]
@@ -40,7 +43,9 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated => 401,
-            AppError::PasswordChangeRequired | AppError::Forbidden => 403,
+            AppError::PasswordChangeRequired
+            | AppError::TwoFactorSetupRequired
+            | AppError::Forbidden => 403,
             AppError::NotFound => 404,
             AppError::Invalid(_) => 422,
             AppError::BadCredentials => 401,

@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod csp;
 pub mod domain;
 pub mod error;
 pub mod pages;
@@ -22,6 +23,8 @@ use leptos_router::{
 /// The HTML document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let locale = pages::locale::request_locale();
+    #[cfg(feature = "ssr")]
+    csp::protect_page();
     view! {
         <!DOCTYPE html>
         <html lang=locale.tag()>
@@ -34,7 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="manifest" href="/manifest.webmanifest"/>
                 <link rel="icon" href="/icons/icon.svg" type="image/svg+xml"/>
                 <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
-                <script src="/pwa.js" defer></script>
+                <script src="/pwa.js" defer nonce=leptos::nonce::use_nonce()></script>
                 <MetaTags/>
             </head>
             <body>
@@ -60,6 +63,12 @@ pub fn App() -> impl IntoView {
                     // status (403, 302 to sign-in) rather than a 200 with an error inside.
                     <Route path=path!("") view=pages::resident::home::ResidentHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in/code") view=pages::two_factor::SignInCodePage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/account/two-factor")
+                        view=pages::two_factor::TwoFactorPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/sign-in/phone") view=pages::recovery::PhoneSignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/forgot") view=pages::recovery::ForgotPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/sandbox/messages") view=pages::outbox::SandboxOutboxPage ssr=SsrMode::Async/>

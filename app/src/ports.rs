@@ -122,6 +122,37 @@ pub trait AuthPort: Send + Sync {
     async fn confirm_phone(&self, caller: &Caller, code: &str) -> Result<(), AppError>;
 
     async fn remove_phone(&self, caller: &Caller) -> Result<(), AppError>;
+
+    /// Whether a password (or link, or code) alone does not sign this person in: they have an
+    /// authenticator app set up.
+    async fn has_second_factor(&self, user: UserId) -> Result<bool, AppError>;
+
+    /// Checks the authenticator's code after the first factor (throttled like passwords);
+    /// each code works once.
+    async fn check_second_factor(
+        &self,
+        user: UserId,
+        code: &str,
+        client: ClientAddr,
+    ) -> Result<(), AppError>;
+
+    /// Starts setting an authenticator app up for a staff member: a new secret, pending
+    /// until its first code confirms it.
+    async fn begin_two_factor(
+        &self,
+        caller: &Caller,
+    ) -> Result<crate::domain::access::TwoFactorSetup, AppError>;
+
+    async fn confirm_two_factor(&self, caller: &Caller, code: &str) -> Result<(), AppError>;
+
+    /// Turns it off, with a current code, unless the organisation requires it.
+    async fn disable_two_factor(&self, caller: &Caller, code: &str) -> Result<(), AppError>;
+
+    /// Whether the caller's organisation requires it of its staff.
+    async fn staff_must_use_two_factor(&self, caller: &Caller) -> Result<bool, AppError>;
+
+    /// An admin sets whether all the organisation's staff must use it.
+    async fn require_two_factor(&self, caller: &Caller, required: bool) -> Result<(), AppError>;
 }
 
 /// The site model: organisations, sites, buildings, units, meters and who lives where.

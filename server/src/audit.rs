@@ -1,8 +1,15 @@
 //! The audit log: who did what, when, with the state before and after. Written in the same
 //! database transaction as the change it records, so neither exists without the other.
+//!
+//! It is tamper-evident: the database refuses to update or delete an entry (triggers on both
+//! backends), and each organisation's entries form a chain in which every entry carries the
+//! SHA-256 of its content and of the entry before ([`chain`]); `prepaid audit verify`
+//! recomputes it. Entries written before the chain began (the migration that added it) carry
+//! no hash and are counted apart.
 
-use chrono::{DateTime, Utc};
-use sqlx::{Database, Encode, Type, query::Query};
+pub mod chain;
+
+use chrono::{DateTime, SubsecRound, Utc};
 
 #[derive(Clone, Debug)]
 pub struct AuditEntry {
@@ -24,7 +31,8 @@ impl AuditEntry {
         subject_id: impl ToString,
     ) -> Self {
         Self {
-            at: Utc::now(),
+            // Microseconds: what PostgreSQL keeps, so the hashed time is the stored one.
+            at: Utc::now().trunc_subsecs(6),
             organisation_id: None,
             actor_user_id: None,
             client_addr: None,
@@ -57,40 +65,30 @@ impl AuditEntry {
         self
     }
 
-    /// The INSERT for this entry, for whichever backend's transaction it joins. Without an
-    /// organisation, the entry takes the actor's.
-    pub fn insert<'q, DB>(&'q self) -> Query<'q, DB, DB::Arguments<'q>>
-    where
-        DB: Database,
-        DateTime<Utc>: Encode<'q, DB> + Type<DB>,
-        Option<i64>: Encode<'q, DB> + Type<DB>,
-        Option<String>: Encode<'q, DB> + Type<DB>,
-        &'q str: Encode<'q, DB> + Type<DB>,
-    {
-        sqlx::query(
-            "INSERT INTO audit_log (at, organisation_id, actor_user_id, client_addr, action, \
-             subject_type, subject_id, before_json, after_json) \
-             VALUES ($1, COALESCE($2, (SELECT organisation_id FROM users WHERE id = $3)), $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(self.at)
-        .bind(self.organisation_id)
-        .bind(self.actor_user_id)
-        .bind(self.client_addr.clone())
-        .bind(self.action)
-        .bind(self.subject_type)
-        .bind(self.subject_id.as_str())
-        .bind(self.before.as_ref().map(|value| value.to_string()))
-        .bind(self.after.as_ref().map(|value| value.to_string()))
-    }
-
     pub fn by_actor(mut self, actor_user_id: Option<i64>) -> Self {
         self.actor_user_id = actor_user_id;
         self
     }
 
-    /// Inserts the entry in an engine transaction.
+    /// Appends the entry in an engine transaction.
     pub async fn insert_tx(&self, tx: &mut crate::db::Tx) -> Result<(), sqlx::Error> {
-        crate::on_tx!(tx, conn => self.insert().execute(&mut *conn).await.map(|_| ()))
+        crate::on_tx!(tx, conn => self.append(&mut *conn).await)
+    }
+
+    /// Appends the entry in a transaction of its own, for an action that changed nothing else
+    /// in the database (a sign-in, a top-up already committed).
+    pub async fn record(&self, db: &crate::db::Db) -> Result<(), sqlx::Error> {
+        let mut tx = db.begin_write().await?;
+        self.insert_tx(&mut tx).await?;
+        tx.commit().await
+    }
+
+    /// Appends the entry to its organisation's chain on a connection inside a transaction:
+    /// takes the next place in the chain (locking its head until the transaction ends, so
+    /// entries are chained in the order they commit), writes the entry with the hash of the
+    /// one before, and moves the head.
+    pub async fn append<C: chain::Append>(&self, conn: &mut C) -> Result<(), sqlx::Error> {
+        conn.append(self).await
     }
 }
 

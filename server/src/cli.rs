@@ -30,6 +30,16 @@ Commands:
               variable (stripe: secret_key, webhook_secret; paystack: secret_key; mpesa:
               consumer_key, consumer_secret, passkey, security_credential), never from the
               command line
+  audit verify
+              Recompute the audit log's hash chains; print each chain's head and any break
+                (exits non-zero if there is one)
+  backup --to FILE
+              An online, consistent copy of the SQLite database (the server may be running);
+              for PostgreSQL use pg_dump (see the README)
+  restore --from FILE
+              Replace the SQLite database with a backup after checking it; stop the server first
+  export --email ADDRESS
+              Everything the platform holds about one person, as JSON on standard output
   help        Show this text (also --help, -h)
 
 Options:
@@ -55,6 +65,16 @@ pub enum Command {
         to: Option<String>,
     },
     Provider(ProviderSetUp),
+    AuditVerify,
+    Backup {
+        to: PathBuf,
+    },
+    Restore {
+        from: PathBuf,
+    },
+    Export {
+        email: String,
+    },
     Help,
 }
 
@@ -164,15 +184,40 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
                 secrets: pairs("--secret")?,
             })
         }
+        Some("audit") => match words.next().as_deref() {
+            Some("verify") => Command::AuditVerify,
+            _ => return Err("expected `audit verify`".into()),
+        },
+        Some("backup") => Command::Backup {
+            to: PathBuf::from(one_option(words.by_ref(), "--to")?),
+        },
+        Some("restore") => Command::Restore {
+            from: PathBuf::from(one_option(words.by_ref(), "--from")?),
+        },
+        Some("export") => Command::Export {
+            email: one_option(words.by_ref(), "--email")?,
+        },
         Some(other) => return Err(format!("unknown command {other:?}")),
     };
-    if let Command::Serve | Command::Migrate | Command::Demo | Command::Reconcile | Command::Help =
-        command
+    if let Command::Serve
+    | Command::Migrate
+    | Command::Demo
+    | Command::Reconcile
+    | Command::AuditVerify
+    | Command::Help = command
         && let Some(extra) = words.next()
     {
         return Err(format!("unexpected argument {extra:?}"));
     }
     Ok(Invocation { config, command })
+}
+
+/// The value of the one option a command takes, which it needs.
+fn one_option(words: impl Iterator<Item = String>, flag: &str) -> Result<String, String> {
+    parse_options(words, &[flag])?
+        .pop()
+        .map(|(_, value)| value)
+        .ok_or_else(|| format!("{flag} is needed"))
 }
 
 /// `--flag value` pairs, only the flags allowed.
@@ -243,6 +288,27 @@ mod tests {
 
     fn args(line: &str) -> Vec<String> {
         line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn operations_commands_take_their_one_option() {
+        let parsed = |line: &str| parse(args(line)).map(|invocation| invocation.command);
+        assert_eq!(parsed("audit verify"), Ok(Command::AuditVerify));
+        assert_eq!(
+            parsed("backup --to /tmp/b.db"),
+            Ok(Command::Backup {
+                to: PathBuf::from("/tmp/b.db")
+            })
+        );
+        assert_eq!(
+            parsed("export --email a@b.example"),
+            Ok(Command::Export {
+                email: "a@b.example".into()
+            })
+        );
+        assert!(parsed("restore").is_err(), "restore needs --from");
+        assert!(parsed("backup --from x").is_err());
+        assert!(parsed("audit verify now").is_err());
     }
 
     #[test]

@@ -64,6 +64,20 @@ pub struct Config {
     /// Webhooks may be sent to loopback and private addresses (tests, a local receiver);
     /// otherwise such URLs are refused, so a subscription cannot probe the operator's network.
     pub webhooks_to_private: bool,
+    /// The largest request body accepted, in bytes; a larger one is refused with 413.
+    pub max_body_bytes: usize,
+    /// How long a request may take before it is answered 408 and abandoned.
+    pub request_timeout_s: u64,
+    /// Sign-in, code and password-reset requests a minute from one client address.
+    pub sign_in_per_minute: u32,
+    /// Payment and delivery-report callbacks a minute from one client address.
+    pub callbacks_per_minute: u32,
+    /// The bearer token `/metrics` asks of Prometheus; without one it answers loopback only.
+    pub metrics_token: Option<Secret>,
+    /// How SQLite makes commits durable: `full` (the default) or `normal`.
+    pub sqlite_durability: crate::db::Durability,
+    /// Days sent notices and webhook deliveries are kept once finished.
+    pub retention_days: u32,
 }
 
 /// The HTTP SMS APIs the platform speaks.
@@ -194,6 +208,13 @@ impl Default for Config {
             smtp: None,
             api_requests_per_minute: 600,
             webhooks_to_private: false,
+            max_body_bytes: 4 * 1024 * 1024,
+            request_timeout_s: 30,
+            sign_in_per_minute: 300,
+            callbacks_per_minute: 6_000,
+            metrics_token: None,
+            sqlite_durability: crate::db::Durability::Full,
+            retention_days: 365,
         }
     }
 }
@@ -368,6 +389,36 @@ impl Config {
         }
         if let Some(value) = get("PREPAID_WEBHOOKS_TO_PRIVATE") {
             self.webhooks_to_private = parse_env("PREPAID_WEBHOOKS_TO_PRIVATE", value)?;
+        }
+        if let Some(value) = get("PREPAID_MAX_BODY_BYTES") {
+            self.max_body_bytes = parse_env("PREPAID_MAX_BODY_BYTES", value)?;
+        }
+        if let Some(value) = get("PREPAID_REQUEST_TIMEOUT_S") {
+            self.request_timeout_s = parse_env("PREPAID_REQUEST_TIMEOUT_S", value)?;
+        }
+        if let Some(value) = get("PREPAID_SIGN_IN_PER_MINUTE") {
+            self.sign_in_per_minute = parse_env("PREPAID_SIGN_IN_PER_MINUTE", value)?;
+        }
+        if let Some(value) = get("PREPAID_CALLBACKS_PER_MINUTE") {
+            self.callbacks_per_minute = parse_env("PREPAID_CALLBACKS_PER_MINUTE", value)?;
+        }
+        if let Some(value) = get("PREPAID_SQLITE_SYNCHRONOUS") {
+            self.sqlite_durability = match value.trim().to_ascii_lowercase().as_str() {
+                "full" => crate::db::Durability::Full,
+                "normal" => crate::db::Durability::Normal,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "PREPAID_SQLITE_SYNCHRONOUS",
+                        message: "full or normal".into(),
+                    });
+                }
+            };
+        }
+        if let Some(value) = get("PREPAID_RETENTION_DAYS") {
+            self.retention_days = parse_env("PREPAID_RETENTION_DAYS", value)?;
+        }
+        if let Some(token) = get("PREPAID_METRICS_TOKEN") {
+            self.metrics_token = Some(Secret::new(token.trim()));
         }
         if let Some(provider) = get("PREPAID_SMS_PROVIDER") {
             self.sms = Some(sms_from_env(provider, &get)?);

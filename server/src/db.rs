@@ -80,16 +80,36 @@ pub enum DbError {
     Migrate(#[source] MigrateError),
 }
 
+/// How SQLite makes a commit durable (WAL mode either way).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Every commit waits until the WAL is on disk (`synchronous = FULL`): a payment the
+    /// provider was told we have survives a power cut too. The default.
+    #[default]
+    Full,
+    /// Commits reach the OS at once and the disk at checkpoints (`synchronous = NORMAL`):
+    /// safe against the process being killed, not against the machine losing power, which
+    /// may roll back the last moments' commits (the database stays consistent).
+    Normal,
+}
+
 impl Db {
     pub async fn connect(url: &str) -> Result<Self, DbError> {
+        Self::connect_with(url, Durability::default()).await
+    }
+
+    pub async fn connect_with(url: &str, durability: Durability) -> Result<Self, DbError> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(DbError::Connect)?
                 .create_if_missing(true)
                 .foreign_keys(true)
-                // WAL lets readers go on while one writer writes; NORMAL is durable in WAL.
+                // WAL lets readers go on while one writer writes.
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(match durability {
+                    Durability::Full => SqliteSynchronous::Full,
+                    Durability::Normal => SqliteSynchronous::Normal,
+                })
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)

@@ -133,7 +133,7 @@ pub async fn seed(db: &Db) -> Result<Seeded, sqlx::Error> {
         let entry = AuditEntry::new("demo_seeded", "organisation", org)
             .by(org, None)
             .after(serde_json::json!({ "units": units, "residents": residents }));
-        entry.insert().execute(&mut *tx).await?;
+        entry.append(&mut *tx).await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Seeded::Created { units, residents })
     })

@@ -6,18 +6,24 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod directory;
 pub mod engine;
+pub mod export;
 pub mod fleet;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod integrations;
 pub mod ledger;
+pub mod metrics;
 pub mod notify;
 pub mod payments;
+pub mod retention;
 pub mod secrets;
 pub mod tokens;
 pub mod webhooks;
@@ -70,6 +76,9 @@ pub struct Platform {
     pub config: Config,
     pub db: Db,
     pub sessions: Sessions,
+    /// Seals secrets kept in the database (token meters' keys, webhook and authenticator
+    /// secrets) with a key kept outside it.
+    pub vault: Arc<tokens::vault::Vault>,
     pub secrets: SharedSecrets,
     /// The one engine of this process: its writes take turns.
     pub engine: engine::Engine,
@@ -96,7 +105,7 @@ impl Platform {
                 StartError::DataDir(config.data_dir.display().to_string(), error)
             })?;
         }
-        let db = Db::connect(&url).await?;
+        let db = Db::connect_with(&url, config.sqlite_durability).await?;
         db.migrate().await?;
         let sessions = Sessions::open(&db).await.map_err(StartError::Sessions)?;
         let secrets = secrets::load_or_create(&db, &config).await?;
@@ -124,7 +133,8 @@ impl Platform {
             &config.data_dir,
         )?);
         let tokens = open_tokens(&config, &engine, vault.clone());
-        let webhooks = webhooks::Webhooks::new(db.clone(), vault, config.webhooks_to_private);
+        let webhooks =
+            webhooks::Webhooks::new(db.clone(), vault.clone(), config.webhooks_to_private);
         Ok(Self {
             payments,
             webhooks,
@@ -138,6 +148,7 @@ impl Platform {
             db,
             sessions,
             secrets,
+            vault,
         })
     }
 
@@ -148,6 +159,7 @@ impl Platform {
                 self.db.clone(),
                 throttle,
                 self.notifier.messenger().clone(),
+                self.vault.clone(),
             )),
             directory: Arc::new(directory::Directory::new(self.db.clone())),
             integrations: Arc::new(integrations::IntegrationsService::new(
@@ -168,7 +180,11 @@ impl Platform {
             db: self.db.clone(),
             ports: self.ports(),
         };
-        http::router(state, self.sessions.clone(), &self.config, &self.secrets)
+        let routes = http::router(state, self.sessions.clone(), &self.config, &self.secrets)
+            .merge(metrics::router(metrics::Metrics {
+                db: self.db.clone(),
+                token: self.config.metrics_token.clone(),
+            }))
             .merge(payments::hooks::router(self.payments.clone()))
             .merge(notify::reports::router(self.notifier.clone()))
             .merge(api::router(
@@ -185,7 +201,8 @@ impl Platform {
                 api::ApiSettings {
                     requests_per_minute: self.config.api_requests_per_minute,
                 },
-            ))
+            ));
+        http::outer_layers(routes, &self.config)
     }
 
     /// Serves on `listener` until `shutdown` completes, with background upkeep alongside.
@@ -197,7 +214,11 @@ impl Platform {
     ) -> std::io::Result<()> {
         use axum::serve::ListenerExt;
         let router = self.router(leptos_options);
-        let upkeep = tokio::spawn(delete_expired(self.sessions.clone(), self.db.clone()));
+        let upkeep = tokio::spawn(delete_expired(
+            self.sessions.clone(),
+            self.db.clone(),
+            self.config.retention_days,
+        ));
         let jobs = tokio::spawn(run_jobs(self.engine.clone()));
         let rechecks = tokio::spawn(recheck_payments(self.payments.clone()));
         let notices = tokio::spawn(self.notifier.clone().run());
@@ -319,8 +340,9 @@ async fn issue_tokens(tokens: tokens::Tokens, engine: engine::Engine) {
     }
 }
 
-/// Hourly: expired sessions, and the API's kept answers past their time.
-async fn delete_expired(sessions: Sessions, db: Db) {
+/// Hourly: expired sessions, the API's kept answers past their time, and sent messages past
+/// the retention period.
+async fn delete_expired(sessions: Sessions, db: Db, retention_days: u32) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every.tick().await;
@@ -329,6 +351,16 @@ async fn delete_expired(sessions: Sessions, db: Db) {
         }
         if let Err(error) = api::idempotency::forget_old(&db, chrono::Utc::now()).await {
             tracing::warn!(%error, "could not forget old idempotent answers");
+        }
+        match retention::forget_old(&db, chrono::Utc::now(), retention_days).await {
+            Ok(forgotten) if forgotten != retention::Forgotten::default() => {
+                tracing::info!(
+                    ?forgotten,
+                    "sent messages past the retention period forgotten"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not forget old sent messages"),
         }
     }
 }

@@ -37,6 +37,10 @@ async fn main() -> ExitCode {
 
 async fn run(config_file: Option<std::path::PathBuf>, command: Command) -> Result<(), String> {
     let config = Config::load(config_file).map_err(|error| error.to_string())?;
+    if let Command::Restore { from } = &command {
+        // Before the platform opens the database it is about to replace.
+        return restore(&config, from).await;
+    }
     let platform = Platform::open(config)
         .await
         .map_err(|error| error.to_string())?;
@@ -57,6 +61,16 @@ async fn run(config_file: Option<std::path::PathBuf>, command: Command) -> Resul
         Command::TrialBalance { site } => trial_balance(&platform, site).await,
         Command::Journal { site, from, to } => journal(&platform, site, from, to).await,
         Command::Provider(set_up) => provider(&platform, set_up).await,
+        Command::AuditVerify => audit_verify(&platform).await,
+        Command::Backup { to } => {
+            let size = server::backup::backup(&platform.db, &to)
+                .await
+                .map_err(|error| error.to_string())?;
+            println!("backed up to {} ({size} bytes)", to.display());
+            Ok(())
+        }
+        Command::Restore { .. } => unreachable!("restore is done before the database opens"),
+        Command::Export { email } => export(&platform, &email).await,
         Command::Serve => serve(platform).await,
         Command::Help => unreachable!("help is answered before configuration is read"),
     }
@@ -256,6 +270,66 @@ async fn reconcile(platform: &Platform) -> Result<(), String> {
     } else {
         Err("the ledger does not reconcile".into())
     }
+}
+
+async fn audit_verify(platform: &Platform) -> Result<(), String> {
+    let verdict = server::audit::chain::verify(&platform.db)
+        .await
+        .map_err(|error| error.to_string())?;
+    for (chain, seq, head) in &verdict.heads {
+        println!("chain {chain}: {seq} entries, head {head}");
+    }
+    for line in &verdict.breaks {
+        println!("BREAK {line}");
+    }
+    println!(
+        "{} entries in {} chain(s) checked, {} from before the chain, {} break(s)",
+        verdict.entries,
+        verdict.chains,
+        verdict.unchained,
+        verdict.breaks.len()
+    );
+    if verdict.breaks.is_empty() {
+        Ok(())
+    } else {
+        Err("the audit log has been tampered with".into())
+    }
+}
+
+async fn restore(config: &Config, from: &std::path::Path) -> Result<(), String> {
+    let url = config.database_url();
+    let aside = server::backup::restore(&url, from)
+        .await
+        .map_err(|error| error.to_string())?;
+    println!(
+        "restored {}; the database it replaced is kept as {}",
+        from.display(),
+        aside.display()
+    );
+    // The restored copy is opened once: migrations newer than the backup are applied, and the
+    // ledger and audit chain are checked before anyone relies on it.
+    let platform = Platform::open(config.clone())
+        .await
+        .map_err(|error| error.to_string())?;
+    reconcile(&platform).await?;
+    audit_verify(&platform).await
+}
+
+async fn export(platform: &Platform, email: &str) -> Result<(), String> {
+    let email = Email::parse(email).map_err(|error| error.to_string())?;
+    let person = server::export::find(&platform.db, &email)
+        .await
+        .map_err(|error| error.to_string())?
+        .ok_or_else(|| format!("nobody has the address {email}"))?;
+    let export = server::export::person(&platform.db, person)
+        .await
+        .map_err(|error| error.to_string())?
+        .ok_or_else(|| format!("nobody has the address {email}"))?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&export).map_err(|error| error.to_string())?
+    );
+    Ok(())
 }
 
 async fn trial_balance(platform: &Platform, site: i64) -> Result<(), String> {

@@ -19,7 +19,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             let client = super::ssr::client_addr().await?;
             let ports = ports()?;
             let user = ports.auth.sign_in(&email, &password, client).await?;
-            start_session(user).await
+            super::two_factor::after_first_factor(user).await
         }
         .await,
     )

@@ -10,6 +10,10 @@ pub mod notifications;
 pub mod payments;
 pub mod recovery;
 pub mod tokens;
+pub mod two_factor;
+
+#[cfg(feature = "ssr")]
+pub use ssr::caller_in;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
@@ -23,6 +27,10 @@ pub(crate) mod ssr {
 
     /// The session key under which the signed-in user's id is kept.
     pub const USER_KEY: &str = "uid";
+    /// Who passed the password but still owes their authenticator's code, and since when
+    /// (milliseconds since the epoch).
+    pub const PENDING_KEY: &str = "pending_uid";
+    pub const PENDING_AT_KEY: &str = "pending_at_ms";
     /// When the session signed in; a password changed later ends it.
     pub const SIGNED_IN_KEY: &str = "signed_in_ms";
 
@@ -64,6 +72,16 @@ pub(crate) mod ssr {
     /// The signed-in caller, or `Unauthenticated`; or `PasswordChangeRequired` while they
     /// still hold an initial password (only the password page accepts them then).
     pub async fn caller() -> Result<Caller, AppError> {
+        let caller = caller_allowing_two_factor_setup().await?;
+        if caller.two_factor_required && !caller.two_factor {
+            return Err(AppError::TwoFactorSetupRequired);
+        }
+        Ok(caller)
+    }
+
+    /// The caller, who may not yet have set up the two-factor sign-in their organisation
+    /// requires: only the two-factor page's functions accept them then.
+    pub async fn caller_allowing_two_factor_setup() -> Result<Caller, AppError> {
         let caller = caller_allowing_initial_password().await?;
         if caller.must_change_password {
             return Err(AppError::PasswordChangeRequired);
@@ -72,16 +90,24 @@ pub(crate) mod ssr {
     }
 
     pub async fn caller_allowing_initial_password() -> Result<Caller, AppError> {
-        let user = session_user().await?.ok_or(AppError::Unauthenticated)?;
-        let caller = ports()?
-            .auth
-            .caller(user)
-            .await?
+        caller_in(&session().await?, &*ports()?.auth).await
+    }
+
+    /// The caller a session belongs to, outside a server function too (a download route):
+    /// `Unauthenticated` without one, or when the session began before the password last
+    /// changed (a reset, or a change in another browser), which ends it.
+    pub async fn caller_in(
+        session: &Session,
+        auth: &dyn crate::ports::AuthPort,
+    ) -> Result<Caller, AppError> {
+        let user = session
+            .get::<i64>(USER_KEY)
+            .await
+            .map_err(session_failed)?
+            .map(UserId)
             .ok_or(AppError::Unauthenticated)?;
-        // A session from before the password last changed (a reset, or a change in another
-        // browser) is over.
+        let caller = auth.caller(user).await?.ok_or(AppError::Unauthenticated)?;
         if let Some(changed) = caller.password_changed_at {
-            let session = session().await?;
             let signed_in = session
                 .get::<i64>(SIGNED_IN_KEY)
                 .await

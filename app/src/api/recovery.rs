@@ -95,7 +95,7 @@ pub async fn sign_in_with_code(phone: String, code: String) -> Result<(), AppErr
                 .auth
                 .sign_in_with_code(&phone, &code, client)
                 .await?;
-            super::auth::start_session(user).await
+            super::two_factor::after_first_factor(user).await
         }
         .await,
     )

@@ -122,6 +122,29 @@ pub struct Caller {
     /// When the password last changed: sessions signed in before then no longer count (a
     /// reset, or a change made in another browser, signs everyone else out).
     pub password_changed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the person has an authenticator app set up (asked for after the password).
+    pub two_factor: bool,
+    /// Whether their organisation requires two-factor sign-in of them (staff only).
+    pub two_factor_required: bool,
+}
+
+/// An authenticator app being set up: the secret as a QR code and as text, shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorSetup {
+    pub secret: String,
+    pub uri: String,
+    pub qr_svg: String,
+}
+
+/// What the two-factor page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorStatus {
+    pub enabled: bool,
+    pub required: bool,
+    pub is_staff: bool,
+    pub is_admin: bool,
+    /// The organisation's rule, shown to admins.
+    pub organisation_requires: bool,
 }
 
 impl Caller {
@@ -243,6 +266,8 @@ mod tests {
                 .map(|&(role, site)| Grant { role, site })
                 .collect(),
             must_change_password: false,
+            two_factor: false,
+            two_factor_required: false,
         }
     }
 

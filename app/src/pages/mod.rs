@@ -18,6 +18,7 @@ pub mod recovery;
 pub mod resident;
 pub mod sign_in;
 pub mod tokens;
+pub mod two_factor;
 pub mod usage;
 pub mod words;
 
@@ -31,6 +32,7 @@ pub fn error_view(error: AppError) -> AnyView {
     match error {
         AppError::Unauthenticated => redirect("/sign-in"),
         AppError::PasswordChangeRequired => redirect("/account/password"),
+        AppError::TwoFactorSetupRequired => redirect("/account/two-factor"),
         AppError::Forbidden => view! {
             <section class="notice notice-denied" role="alert">
                 <h1>{words::NOT_ALLOWED.get(l)}</h1>

@@ -57,6 +57,11 @@ pub fn NotificationsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <section class="card your-data" aria-labelledby="your-data">
+            <h2 id="your-data">{YOUR_DATA.get(l)}</h2>
+            <p>{YOUR_DATA_WHY.get(l)}</p>
+            <p><a class="button secondary" href="/account/my-data.json" download>{DOWNLOAD_YOUR_DATA.get(l)}</a></p>
+        </section>
     }
 }
 

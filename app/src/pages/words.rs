@@ -35,6 +35,13 @@ words! {
         / "Unamlipia mtu? Ongeza salio kwa namba ya akaunti au ya mita."
         / "替他人缴费？按账户号或表号充值。";
 
+    // A person's own data.
+    YOUR_DATA = "Your data" / "Data zako" / "我的数据";
+    YOUR_DATA_WHY = "Everything the platform holds about you: your homes, accounts, payments, readings and notices."
+        / "Kila kitu mfumo unachohifadhi kukuhusu: makazi, akaunti, malipo, usomaji na arifa zako."
+        / "平台保存的关于您的全部信息：住所、账户、缴费、读数和通知。";
+    DOWNLOAD_YOUR_DATA = "Download as a file (JSON)" / "Pakua kama faili (JSON)" / "下载为文件（JSON）";
+
     // The resident's home.
     YOUR_HOME = "Your home" / "Makazi yako" / "我的住所";
     OPEN_CONSOLE = "Open the manager console" / "Fungua dashibodi ya meneja" / "打开管理后台";

@@ -177,8 +177,7 @@ pub async fn create_building(
             .await?;
         key.audit("building_created", "building", id)
             .after(json!({ "site_id": new.site_id, "name": name, "api_key": key.prefix }))
-            .insert()
-            .execute(&mut *tx)
+            .append(&mut *tx)
             .await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(id)
@@ -290,8 +289,7 @@ pub async fn create_unit(
         .await?;
         key.audit("unit_created", "unit", id)
             .after(json!({ "building_id": new.building_id, "name": name, "kind": kind, "api_key": key.prefix }))
-            .insert()
-            .execute(&mut *tx)
+            .append(&mut *tx)
             .await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(id)

@@ -103,7 +103,9 @@ impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
         match error {
             AppError::Unauthenticated | AppError::BadCredentials => ApiError::Unauthenticated,
-            AppError::Forbidden | AppError::PasswordChangeRequired => ApiError::Forbidden,
+            AppError::Forbidden
+            | AppError::PasswordChangeRequired
+            | AppError::TwoFactorSetupRequired => ApiError::Forbidden,
             AppError::NotFound => ApiError::NotFound,
             AppError::Invalid(message) => ApiError::Unprocessable(message),
             AppError::Conflict(message) => ApiError::Conflict(message),

@@ -207,8 +207,7 @@ impl ApiKeys {
             AuditEntry::new("api_key_created", "api_key", id)
                 .by(org, Some(actor))
                 .after(json!({ "name": name, "prefix": prefix, "scopes": scopes, "site_id": site }))
-                .insert()
-                .execute(&mut *tx)
+                .append(&mut *tx)
                 .await?;
             tx.commit().await?;
             Ok::<_, sqlx::Error>(id)

@@ -126,7 +126,7 @@ pub async fn create_top_up(
             "transaction": top_up.transaction,
             "api_key": key.prefix,
         }));
-        let logged = on_db!(&api.db, pool => entry.insert().execute(pool).await.map(|_| ()));
+        let logged = entry.record(&api.db).await;
         if let Err(error) = logged {
             tracing::warn!(%error, "could not audit an API top-up");
         }

@@ -66,7 +66,7 @@ pub async fn create(
                 "site_id": site,
                 "unit_id": request.unit.map(|unit| unit.0),
             }));
-        entry.insert().execute(&mut *tx).await?;
+        entry.append(&mut *tx).await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(user_id)
     });

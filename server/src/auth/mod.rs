@@ -5,6 +5,8 @@ pub mod password;
 pub mod recovery;
 pub mod sessions;
 pub mod throttle;
+pub mod totp;
+mod two_factor;
 
 use crate::{audit::AuditEntry, db::Db, internal, on_db};
 use app::{
@@ -23,6 +25,8 @@ pub struct AuthService {
     db: Db,
     throttle: Throttle,
     recovery: recovery::Recovery,
+    /// Seals the authenticator secrets of two-factor sign-in.
+    vault: std::sync::Arc<crate::tokens::vault::Vault>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -40,15 +44,23 @@ struct UserRow {
     display_name: String,
     must_change_password: bool,
     password_changed_at: Option<chrono::DateTime<Utc>>,
+    two_factor: bool,
+    staff_two_factor: bool,
 }
 
 impl AuthService {
-    pub fn new(db: Db, throttle: Throttle, messenger: crate::notify::Messenger) -> Self {
+    pub fn new(
+        db: Db,
+        throttle: Throttle,
+        messenger: crate::notify::Messenger,
+        vault: std::sync::Arc<crate::tokens::vault::Vault>,
+    ) -> Self {
         let recovery = recovery::Recovery::new(db.clone(), messenger);
         Self {
             db,
             throttle,
             recovery,
+            vault,
         }
     }
 
@@ -70,8 +82,10 @@ impl AuthService {
     async fn load_caller(&self, user: UserId) -> Result<Option<Caller>, sqlx::Error> {
         let (row, grants): (Option<UserRow>, Vec<(String, Option<i64>)>) = on_db!(&self.db, pool => {
             let row = sqlx::query_as(
-                "SELECT id, organisation_id, email, display_name, must_change_password, \
-                 password_changed_at FROM users WHERE id = $1 AND active",
+                "SELECT u.id, u.organisation_id, u.email, u.display_name, u.must_change_password, \
+                 u.password_changed_at, u.totp_secret_sealed IS NOT NULL AS two_factor, \
+                 o.staff_two_factor FROM users u JOIN organisations o ON o.id = u.organisation_id \
+                 WHERE u.id = $1 AND u.active",
             )
             .bind(user.0)
             .fetch_optional(pool)
@@ -83,6 +97,8 @@ impl AuthService {
             Ok::<_, sqlx::Error>((row, grants))
         })?;
         Ok(row.map(|row| Caller {
+            two_factor: row.two_factor,
+            two_factor_required: row.staff_two_factor && !grants.is_empty(),
             user_id: UserId(row.id),
             org_id: OrgId(row.organisation_id),
             email: row.email,
@@ -130,7 +146,7 @@ pub(crate) async fn store_password(
             .bind(email)
             .execute(&mut *tx)
             .await?;
-        entry.insert().execute(&mut *tx).await?;
+        entry.append(&mut *tx).await?;
         tx.commit().await
     })
 }
@@ -175,8 +191,7 @@ impl app::ports::AuthPort for AuthService {
         let entry = AuditEntry::new("signed_in", "user", credentials.id)
             .by(credentials.organisation_id, Some(credentials.id))
             .from_addr(address);
-        on_db!(&self.db, pool => entry.insert().execute(pool).await.map(|_| ()))
-            .map_err(internal)?;
+        entry.record(&self.db).await.map_err(internal)?;
         Ok(UserId(credentials.id))
     }
 
@@ -282,5 +297,47 @@ impl app::ports::AuthPort for AuthService {
 
     async fn remove_phone(&self, caller: &Caller) -> Result<(), AppError> {
         self.recovery.remove_phone(caller).await
+    }
+
+    async fn has_second_factor(&self, user: UserId) -> Result<bool, AppError> {
+        AuthService::has_second_factor(self, user).await
+    }
+
+    async fn check_second_factor(
+        &self,
+        user: UserId,
+        code: &str,
+        client: ClientAddr,
+    ) -> Result<(), AppError> {
+        AuthService::check_second_factor(self, user, code, client).await
+    }
+
+    async fn begin_two_factor(
+        &self,
+        caller: &Caller,
+    ) -> Result<app::domain::access::TwoFactorSetup, AppError> {
+        AuthService::begin_two_factor(self, caller).await
+    }
+
+    async fn confirm_two_factor(&self, caller: &Caller, code: &str) -> Result<(), AppError> {
+        AuthService::confirm_two_factor(self, caller, code).await
+    }
+
+    async fn disable_two_factor(&self, caller: &Caller, code: &str) -> Result<(), AppError> {
+        AuthService::disable_two_factor(self, caller, code).await
+    }
+
+    async fn staff_must_use_two_factor(&self, caller: &Caller) -> Result<bool, AppError> {
+        on_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT staff_two_factor FROM organisations WHERE id = $1")
+                .bind(caller.org_id.0)
+                .fetch_one(pool)
+                .await
+        })
+        .map_err(internal)
+    }
+
+    async fn require_two_factor(&self, caller: &Caller, required: bool) -> Result<(), AppError> {
+        AuthService::require_two_factor(self, caller, required).await
     }
 }

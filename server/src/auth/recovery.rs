@@ -275,8 +275,7 @@ impl Recovery {
             .by(person.organisation_id, Some(person.id))
             .from_addr(client.0.to_string())
             .after(serde_json::json!({ "method": "sms code" }));
-        on_db!(&self.db, pool => entry.insert().execute(pool).await.map(|_| ()))
-            .map_err(internal)?;
+        entry.record(&self.db).await.map_err(internal)?;
         Ok(UserId(person.id))
     }
 
@@ -339,7 +338,7 @@ impl Recovery {
                 .bind(person.id)
                 .execute(&mut *tx)
                 .await?;
-            entry.insert().execute(&mut *tx).await?;
+            entry.append(&mut *tx).await?;
             tx.commit().await
         });
         match saved {
@@ -360,7 +359,7 @@ impl Recovery {
                 .bind(caller.user_id.0)
                 .execute(&mut *tx)
                 .await?;
-            entry.insert().execute(&mut *tx).await?;
+            entry.append(&mut *tx).await?;
             tx.commit().await
         })
         .map_err(internal)

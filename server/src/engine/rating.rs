@@ -189,6 +189,7 @@ impl Engine {
                 .await?;
             start = end;
         }
+        crate::metrics::readings(&report);
         Ok(report)
     }
 

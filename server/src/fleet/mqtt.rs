@@ -214,6 +214,7 @@ pub struct MqttDevice {
     pub serial: String,
     meter: Arc<Mutex<VirtualMeter>>,
     connected: Arc<AtomicBool>,
+    link: Arc<Mutex<Link>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -230,18 +231,21 @@ impl MqttDevice {
         let serial = meter.serial.clone();
         let meter = Arc::new(Mutex::new(meter));
         let connected = Arc::new(AtomicBool::new(false));
+        let link = Arc::new(Mutex::new(Link::default()));
         let task = tokio::spawn(device_loop(
             eventloop,
             client.clone(),
             serial.clone(),
             meter.clone(),
             connected.clone(),
+            link.clone(),
         ));
         Ok(MqttDevice {
             client,
             serial,
             meter,
             connected,
+            link,
             task,
         })
     }
@@ -289,9 +293,37 @@ impl MqttDevice {
         Ok(())
     }
 
+    /// Makes the meter's radio link lose `percent` of the messages it would receive or send
+    /// (commands in, answers out), at random but repeatably for a `seed`.
+    pub fn set_loss(&self, percent: u32, seed: u64) {
+        *self.link.lock().expect("link") = Link {
+            loss_percent: percent.min(100),
+            state: seed | 1,
+        };
+    }
+
     /// The simulated meter behind the connection.
     pub fn meter(&self) -> std::sync::MutexGuard<'_, VirtualMeter> {
         self.meter.lock().expect("device")
+    }
+}
+
+/// A simulated radio link's losses: xorshift64, so a seed repeats a run.
+#[derive(Default)]
+struct Link {
+    loss_percent: u32,
+    state: u64,
+}
+
+impl Link {
+    fn loses(&mut self) -> bool {
+        if self.loss_percent == 0 {
+            return false;
+        }
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        (self.state % 100) < u64::from(self.loss_percent)
     }
 }
 
@@ -301,8 +333,10 @@ async fn device_loop(
     serial: String,
     meter: Arc<Mutex<VirtualMeter>>,
     connected: Arc<AtomicBool>,
+    link: Arc<Mutex<Link>>,
 ) {
     let commands = wire::command_topic(&serial);
+    let lost = || link.lock().expect("link").loses();
     loop {
         match eventloop.poll().await {
             Ok(rumqttc::Event::Incoming(Incoming::ConnAck(_))) => {
@@ -317,8 +351,14 @@ async fn device_loop(
                 let Ok(command) = serde_json::from_slice::<Downlink>(&publish.payload) else {
                     continue;
                 };
+                if lost() {
+                    continue;
+                }
                 let answers = meter.lock().expect("device").apply(&command, Utc::now());
                 for uplink in answers {
+                    if lost() {
+                        continue;
+                    }
                     let topic = wire::uplink_topic(&serial, uplink.channel());
                     let _ = client
                         .publish(topic, QoS::AtLeastOnce, false, uplink.to_json())

@@ -4,21 +4,25 @@
 pub mod client_addr;
 pub mod csrf;
 pub mod fn_errors;
+pub mod headers;
 pub mod health;
+pub mod limits;
+pub mod my_data;
+pub mod request_id;
 
 use crate::{auth::sessions::Sessions, config::Config, db::Db, secrets::SharedSecrets};
 use app::ports::Ports;
 use axum::{
     Router,
     extract::FromRef,
-    http::{HeaderValue, header},
+    http::{HeaderValue, StatusCode, header},
     middleware::{from_fn, from_fn_with_state, map_response},
     response::Response,
 };
 use leptos::prelude::*;
 use leptos_axum::LeptosRoutes;
 use std::{path::PathBuf, sync::Arc};
-use tower_http::services::ServeDir;
+use tower_http::{limit::RequestBodyLimitLayer, services::ServeDir, timeout::TimeoutLayer};
 use tower_sessions::{
     Expiry, SessionManagerLayer,
     cookie::{Key, SameSite, time::Duration},
@@ -76,17 +80,41 @@ pub fn router(
     let allowed = Arc::new(csrf::AllowedOrigins {
         public_origin: config.public_url.clone(),
     });
-    let trusted = Arc::new(config.trusted_proxies.clone());
 
     Router::new()
         .merge(health::router())
+        .merge(my_data::router())
         .merge(assets(&options))
         .merge(pages)
         .layer(from_fn(fn_errors::status_from_body))
         .layer(session_layer)
         .layer(from_fn_with_state(allowed, csrf::check))
-        .layer(from_fn_with_state(trusted, client_addr::resolve))
         .with_state(state)
+}
+
+/// The layers every request passes, whichever area's router answers it, outermost last: the
+/// client's address (behind trusted proxies) and its rate limits on the paths that have them,
+/// the body's size, the time allowed, the security headers, and the request id whose span
+/// holds all the rest.
+pub fn outer_layers(router: Router, config: &Config) -> Router {
+    let trusted = Arc::new(config.trusted_proxies.clone());
+    let limits = Arc::new(limits::AddressLimits::new(
+        config.sign_in_per_minute,
+        config.callbacks_per_minute,
+    ));
+    let security = Arc::new(headers::SecurityHeaders {
+        hsts: config.secure_cookies(),
+    });
+    router
+        .layer(from_fn_with_state(limits, limits::by_address))
+        .layer(from_fn_with_state(trusted, client_addr::resolve))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(config.request_timeout_s.max(1)),
+        ))
+        .layer(from_fn_with_state(security, headers::add))
+        .layer(from_fn(request_id::assign))
 }
 
 /// The wasm, JS and CSS bundle, served precompressed (brotli, gzip) when the release build made

@@ -137,7 +137,7 @@ impl Notifier {
                 .bind(site.0)
                 .execute(&mut *tx)
                 .await?;
-            entry.insert().execute(&mut *tx).await?;
+            entry.append(&mut *tx).await?;
             tx.commit().await
         })
         .map_err(internal)

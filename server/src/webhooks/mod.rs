@@ -43,6 +43,22 @@ impl fmt::Debug for NewSubscription {
     }
 }
 
+/// The webhooks' HTTP client; with `pinned`, one that reaches that host only at that address
+/// (checked just before), so a second look-up cannot send it elsewhere.
+pub(crate) fn client(pinned: Option<(&str, std::net::SocketAddr)>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        // A receiver that redirects is answered as a failure, not followed elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("Prepaid-Webhooks/1");
+    if let Some((host, addr)) = pinned {
+        builder = builder.resolve(host, addr);
+    }
+    builder
+        .build()
+        .expect("the HTTP client's TLS set-up is static")
+}
+
 /// The vault's context for a subscription's secret: a sealed secret copied onto another
 /// subscription's row does not open.
 fn context(subscription: i64) -> Vec<u8> {
@@ -71,22 +87,9 @@ pub fn check_url(raw: &str, to_private: bool) -> Result<String, AppError> {
     }
     if !to_private {
         let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let private_ip = bare.parse::<IpAddr>().is_ok_and(|ip| match ip {
-            IpAddr::V4(ip) => {
-                ip.is_loopback()
-                    || ip.is_private()
-                    || ip.is_link_local()
-                    || ip.is_unspecified()
-                    || ip.is_broadcast()
-                    || ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64
-            }
-            IpAddr::V6(ip) => {
-                ip.is_loopback()
-                    || ip.is_unspecified()
-                    || (ip.segments()[0] & 0xfe00) == 0xfc00
-                    || (ip.segments()[0] & 0xffc0) == 0xfe80
-            }
-        });
+        let private_ip = bare.parse::<IpAddr>().is_ok_and(is_private);
+        // "localhost." is "localhost": a final dot does not change a name.
+        let host = host.trim_end_matches('.');
         let local_name = host == "localhost"
             || [".localhost", ".local", ".internal"]
                 .iter()
@@ -96,6 +99,30 @@ pub fn check_url(raw: &str, to_private: bool) -> Result<String, AppError> {
         }
     }
     Ok(url.to_string())
+}
+
+/// Loopback, private, link-local, unspecified, broadcast and shared (CGNAT) addresses: where a
+/// webhook must not reach, so that a subscription cannot probe the operator's own network.
+pub(crate) fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => {
+            ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+                || ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64
+        }
+        IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
+            Some(v4) => is_private(IpAddr::V4(v4)),
+            None => {
+                ip.is_loopback()
+                    || ip.is_unspecified()
+                    || (ip.segments()[0] & 0xfe00) == 0xfc00
+                    || (ip.segments()[0] & 0xffc0) == 0xfe80
+            }
+        },
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -153,13 +180,7 @@ struct AttemptRow {
 
 impl Webhooks {
     pub fn new(db: Db, vault: Arc<Vault>, to_private: bool) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            // A receiver that redirects is answered as a failure, not followed elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("Prepaid-Webhooks/1")
-            .build()
-            .expect("the HTTP client's TLS set-up is static");
+        let http = client(None);
         Self {
             db,
             vault,
@@ -217,8 +238,7 @@ impl Webhooks {
             AuditEntry::new("webhook_subscribed", "webhook", id)
                 .by(org, Some(actor))
                 .after(json!({ "url": url, "events": events }))
-                .insert()
-                .execute(&mut *tx)
+                .append(&mut *tx)
                 .await?;
             tx.commit().await?;
             Ok::<_, sqlx::Error>(id)
@@ -375,5 +395,7 @@ mod tests {
             assert!(check_url(refused, false).is_err(), "{refused}");
         }
         assert!(check_url("http://127.0.0.1:9000/hooks", true).is_ok());
+        assert!(check_url("https://localhost.:9000/hooks", false).is_err());
+        assert!(check_url("https://[::ffff:127.0.0.1]/hooks", false).is_err());
     }
 }

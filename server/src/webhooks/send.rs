@@ -134,11 +134,23 @@ impl Webhooks {
                 return Ok(Outcome::Failed);
             }
         };
+        let http = match self.reach(&delivery.url).await {
+            Ok(http) => http,
+            Err(why) => {
+                let retry = self
+                    .finish(&delivery, now, None, Some(why), 0, true)
+                    .await?;
+                return Ok(if retry {
+                    Outcome::Retry
+                } else {
+                    Outcome::Failed
+                });
+            }
+        };
         let signature =
             sign::signature(&secret, Utc::now().timestamp(), delivery.payload.as_bytes());
         let started = Instant::now();
-        let answer = self
-            .http
+        let answer = http
             .post(&delivery.url)
             .header("content-type", "application/json")
             .header("prepaid-event", &delivery.event_type)
@@ -168,6 +180,33 @@ impl Webhooks {
                 (false, true) => Outcome::Retry,
                 (false, false) => Outcome::Failed,
             })
+    }
+
+    /// The client to reach a receiver with. The address was checked when it was subscribed,
+    /// but a name may since resolve elsewhere (DNS rebinding): it is looked up now, refused if
+    /// any address it gives is private, and the request pinned to the address checked.
+    async fn reach(&self, url: &str) -> Result<reqwest::Client, &'static str> {
+        if self.to_private {
+            return Ok(self.http.clone());
+        }
+        let url = reqwest::Url::parse(url).map_err(|_| "the address is not a URL")?;
+        let host = url.host_str().ok_or("the address has no host")?;
+        if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+            // A literal address, checked when subscribed; it cannot change.
+            return Ok(self.http.clone());
+        }
+        let port = url.port_or_known_default().unwrap_or(443);
+        let addresses: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|_| "the receiver's name did not resolve")?
+            .collect();
+        match addresses.first() {
+            None => Err("the receiver's name did not resolve"),
+            Some(_) if addresses.iter().any(|addr| super::is_private(addr.ip())) => {
+                Err("the receiver's name resolves to a private address")
+            }
+            Some(first) => Ok(super::client(Some((host, *first)))),
+        }
     }
 
     /// Records the attempt and moves the delivery on; true if it will be tried again.
@@ -219,6 +258,23 @@ impl Webhooks {
 
 #[cfg(test)]
 mod tests {
+
+    /// A name that passed the check when subscribed but now resolves into the operator's
+    /// network is not called (DNS rebinding): "localhost" stands for such a name here.
+    #[tokio::test]
+    async fn a_name_resolving_to_a_private_address_is_not_called() {
+        let db = crate::db::Db::connect("sqlite::memory:").await.unwrap();
+        let vault = std::sync::Arc::new(crate::tokens::vault::Vault::from_key(&[7; 32]));
+        let guarded = Webhooks::new(db.clone(), vault.clone(), false);
+        assert_eq!(
+            guarded.reach("https://localhost:9/hook").await.err(),
+            Some("the receiver's name resolves to a private address")
+        );
+        assert!(guarded.reach("https://203.0.113.9/hook").await.is_ok());
+        let open = Webhooks::new(db, vault, true);
+        assert!(open.reach("http://localhost:9/hook").await.is_ok());
+    }
+
     use super::*;
 
     #[test]

@@ -455,3 +455,106 @@ async fn status_reports_keep_the_meter_record_and_raise_tamper_and_clock_faults(
         (Some(-71), Some(88), Some("open"))
     );
 }
+
+/// A radio link that loses 30% of what it carries, both ways: every relay command ends
+/// acknowledged, superseded by a newer one, or expired with an alarm, and the relay never
+/// ends in a state older than the newest command the meter acknowledged.
+#[tokio::test]
+async fn over_a_link_losing_thirty_percent_every_command_settles_and_no_stale_one_wins() {
+    // Two tries a command: with 30% lost each way, about a quarter expire.
+    let mut config = quick_config();
+    config.mqtt = Delivery {
+        max_attempts: 2,
+        ..config.mqtt
+    };
+    let rig = Rig::new(4, config).await;
+    let mut meters = Vec::new();
+    for unit in 0..4 {
+        let meter = rig.mqtt_meter(unit, Utility::Electricity, 10_000).await;
+        meter
+            .device
+            .set_loss(30, 0x9e37_79b9_7f4a_7c15 + unit as u64);
+        meters.push(meter);
+    }
+    let actor = server::fleet::ops::Actor {
+        user: 1,
+        roles: vec![app::domain::Role::Admin],
+    };
+    for round in 0..6 {
+        let operation = if round % 2 == 0 {
+            app::domain::fleet::Operation::Close
+        } else {
+            app::domain::fleet::Operation::Open
+        };
+        for meter in &meters {
+            rig.fleet
+                .operate(&actor, meter.id, operation.clone(), "lossy link test")
+                .await
+                .unwrap();
+        }
+        // Some rounds overlap the one before, some follow it settled.
+        tokio::time::sleep(Duration::from_millis(if round % 2 == 1 {
+            2_000
+        } else {
+            300
+        }))
+        .await;
+    }
+    let settled = ["acknowledged", "superseded", "expired", "failed"];
+    let all_settled = eventually(Duration::from_secs(30), || async {
+        for meter in &meters {
+            if !rig
+                .commands(meter.id)
+                .await
+                .iter()
+                .all(|(_, status, _)| settled.contains(&status.as_str()))
+            {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    assert!(all_settled, "every command ends in a final state");
+
+    let (mut acknowledged, mut expired) = (0, 0);
+    for meter in &meters {
+        let commands: Vec<_> = rig
+            .commands(meter.id)
+            .await
+            .into_iter()
+            .filter(|(command, _, _)| command == "open" || command == "close")
+            .collect();
+        let alarms = rig.alarms_of(meter.id).await;
+        let expired_here = commands.iter().filter(|c| c.1 == "expired").count();
+        expired += expired_here;
+        acknowledged += commands.iter().filter(|c| c.1 == "acknowledged").count();
+        if expired_here > 0 {
+            assert!(
+                alarms.iter().any(|alarm| alarm.0 == "command_expired"),
+                "an expired command raises an alarm: {alarms:?}"
+            );
+        }
+        // The relay is in the state of the newest acknowledged command or of a newer one
+        // (a newer command may have been applied with its answer lost).
+        let newest_acknowledged = commands.iter().rposition(|c| c.1 == "acknowledged");
+        let relay = meter.device.meter().relay;
+        let intent = |command: &str| {
+            if command == "open" {
+                Relay::Open
+            } else {
+                Relay::Closed
+            }
+        };
+        if let Some(index) = newest_acknowledged {
+            assert!(
+                commands[index..].iter().any(|c| intent(&c.0) == relay),
+                "relay {relay:?} is older than the newest acknowledged command: {commands:?}"
+            );
+        }
+    }
+    assert!(acknowledged > 0, "commands get through a lossy link");
+    eprintln!(
+        "over a 30% lossy link: {acknowledged} relay commands acknowledged, {expired} expired with an alarm"
+    );
+}

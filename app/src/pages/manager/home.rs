@@ -38,7 +38,12 @@ pub fn ManagerHomePage() -> impl IntoView {
                     .into_any(),
                     Err(error) => return error_view(error),
                 };
-                view! { {audit_link} {sites} }.into_any()
+                view! {
+                    {audit_link}
+                    <p class="notice"><a href="/account/two-factor">"Two-factor sign-in"</a>" · a code from your phone after your password"</p>
+                    {sites}
+                }
+                .into_any()
             })}
         </Suspense>
     }

@@ -1,0 +1,212 @@
+//! `/metrics` in Prometheus' text format: what this process counted since it started
+//! (readings rated, HTTP responses by group and status, which is callbacks by result too), and
+//! what the database holds now (commands by state, deliveries by channel and state, open
+//! alarms, payments by state), which every instance reports alike.
+
+use crate::{db::Db, engine::rating::RatingReport};
+use app::ports::ClientAddr;
+use axum::{
+    Extension, Router,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use std::{
+    collections::BTreeMap,
+    fmt::Write,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+#[derive(Default)]
+struct Counters {
+    rated: AtomicU64,
+    baselines: AtomicU64,
+    duplicates: AtomicU64,
+    late: AtomicU64,
+    rejected: AtomicU64,
+    responses: Mutex<BTreeMap<(&'static str, u16), u64>>,
+}
+
+static COUNTERS: std::sync::LazyLock<Counters> = std::sync::LazyLock::new(Counters::default);
+
+/// Counts a rated batch (called once its transactions committed).
+pub fn readings(report: &RatingReport) {
+    let add = |counter: &AtomicU64, n: usize| counter.fetch_add(n as u64, Ordering::Relaxed);
+    add(&COUNTERS.rated, report.rated);
+    add(&COUNTERS.baselines, report.baselines);
+    add(&COUNTERS.duplicates, report.duplicates);
+    add(&COUNTERS.late, report.late);
+    add(&COUNTERS.rejected, report.rejected.len());
+}
+
+/// The group a path belongs to, for counting responses.
+pub fn group(path: &str) -> &'static str {
+    if path.starts_with("/hooks/") || path.starts_with("/callbacks/") {
+        "callbacks"
+    } else if path.starts_with("/api/v1/") {
+        "api"
+    } else if path.starts_with("/api/") {
+        "server_functions"
+    } else if path.starts_with("/pkg/") {
+        "assets"
+    } else if path == "/metrics" || path.starts_with("/health") {
+        "operations"
+    } else {
+        "pages"
+    }
+}
+
+pub fn response(group: &'static str, status: u16) {
+    *COUNTERS
+        .responses
+        .lock()
+        .expect("metrics lock")
+        .entry((group, status))
+        .or_default() += 1;
+}
+
+#[derive(Clone)]
+pub struct Metrics {
+    pub db: Db,
+    /// A bearer token Prometheus presents; without one, only loopback clients are answered.
+    pub token: Option<crate::config::Secret>,
+}
+
+pub fn router(metrics: Metrics) -> Router {
+    Router::new()
+        .route("/metrics", get(scrape))
+        .with_state(metrics)
+}
+
+async fn scrape(
+    State(metrics): State<Metrics>,
+    client: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
+) -> Response {
+    let allowed = match &metrics.token {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .is_some_and(|given| {
+                crate::secrets::same_bytes(given.trim().as_bytes(), token.expose().as_bytes())
+            }),
+        None => client.is_some_and(|Extension(addr)| addr.0.is_loopback()),
+    };
+    if !allowed {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    match render(&metrics.db).await {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            )],
+            text,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "could not read the metrics' counts");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The whole exposition.
+pub async fn render(db: &Db) -> Result<String, sqlx::Error> {
+    let mut out = String::new();
+    family(
+        &mut out,
+        "prepaid_readings_total",
+        "counter",
+        "Readings received by this process, by what rating made of them.",
+    );
+    for (outcome, counter) in [
+        ("rated", &COUNTERS.rated),
+        ("baseline", &COUNTERS.baselines),
+        ("duplicate", &COUNTERS.duplicates),
+        ("late", &COUNTERS.late),
+        ("rejected", &COUNTERS.rejected),
+    ] {
+        let value = counter.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "prepaid_readings_total{{outcome=\"{outcome}\"}} {value}"
+        );
+    }
+    family(
+        &mut out,
+        "prepaid_http_responses_total",
+        "counter",
+        "Responses of this process by group (callbacks are payment and message providers') and status.",
+    );
+    let responses = COUNTERS.responses.lock().expect("metrics lock").clone();
+    for ((group, status), count) in responses {
+        let _ = writeln!(
+            out,
+            "prepaid_http_responses_total{{group=\"{group}\",status=\"{status}\"}} {count}"
+        );
+    }
+    let gauges: [(&str, &str, &str, &str); 4] = [
+        (
+            "prepaid_meter_commands",
+            "state",
+            "Meter commands in the outbox by state.",
+            "SELECT status, COUNT(*) FROM meter_commands GROUP BY status ORDER BY status",
+        ),
+        (
+            "prepaid_notification_deliveries",
+            "channel_state",
+            "Notice deliveries by channel and state (push_sent, push_failed, sms_delivered, ...).",
+            "SELECT channel || '_' || status, COUNT(*) FROM notification_deliveries \
+             GROUP BY channel, status ORDER BY channel, status",
+        ),
+        (
+            "prepaid_alarms_open",
+            "kind",
+            "Open and acknowledged alarms by kind.",
+            "SELECT kind, COUNT(*) FROM alarms WHERE status <> 'resolved' GROUP BY kind ORDER BY kind",
+        ),
+        (
+            "prepaid_payments",
+            "state",
+            "Payments by state.",
+            "SELECT status, COUNT(*) FROM payments GROUP BY status ORDER BY status",
+        ),
+    ];
+    for (name, label_name, help, sql) in gauges {
+        family(&mut out, name, "gauge", help);
+        let rows: Vec<(String, i64)> = crate::on_db!(db, pool => {
+            sqlx::query_as(sql).fetch_all(pool).await
+        })?;
+        for (label, count) in rows {
+            let label = label.replace(['\\', '"', '\n'], "_");
+            let _ = writeln!(out, "{name}{{{label_name}=\"{label}\"}} {count}");
+        }
+    }
+    Ok(out)
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_fall_in_their_groups() {
+        assert_eq!(group("/hooks/stripe/1"), "callbacks");
+        assert_eq!(group("/callbacks/sms/twilio"), "callbacks");
+        assert_eq!(group("/api/v1/accounts"), "api");
+        assert_eq!(group("/api/sign_in"), "server_functions");
+        assert_eq!(group("/pkg/prepaid.wasm"), "assets");
+        assert_eq!(group("/manage"), "pages");
+    }
+}

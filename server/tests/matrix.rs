@@ -1,0 +1,377 @@
+//! The authorisation matrix, generated from what the server serves: every server function
+//! registered with Leptos and every page route of the app, called by every kind of visitor
+//! (nobody, a resident, a cashier, an operator, a manager, an admin, and an admin of another
+//! organisation), with the ids of one resident's account, meter, unit and site in every
+//! field such a function may take. A function or page added later is in the matrix without
+//! anyone listing it.
+//!
+//! What must hold, whatever the function: nobody sees what is not theirs (no answer to a
+//! visitor carries another organisation's or another resident's data), and nobody changes
+//! what is not theirs to change (the database's record of it is the same after every call).
+
+mod support;
+
+use reqwest::StatusCode;
+use server::{demo, on_db};
+use std::collections::BTreeMap;
+use support::{OTHER_ADMIN, TestApp, Visitor, spawn_app};
+
+/// The resident whose objects every call names, and their neighbour.
+const OWNER: &str = "a101@demo.example";
+const NEIGHBOUR: &str = "a102@demo.example";
+
+/// Functions that end or change the caller's own session or sign-in (or, for an admin,
+/// require a second factor of them): called last, so the visitor is who they are for every
+/// other call.
+const LAST: &[&str] = &[
+    "require_staff_two_factor",
+    "sign_out",
+    "change_password",
+    "disable_two_factor",
+    "begin_two_factor",
+    "confirm_two_factor",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    Nobody,
+    Neighbour,
+    Cashier,
+    Operator,
+    Manager,
+    Admin,
+    OtherAdmin,
+}
+
+/// A staff member with `role` on the demo site and the demo's password, made directly.
+async fn staff(app: &TestApp, email: &str, role: &str) {
+    let hash = server::auth::password::hash(demo::PASSWORD.to_owned()).await;
+    let site = app.site_id(demo::SITE).await;
+    let now = chrono::Utc::now();
+    on_db!(&app.db, pool => {
+        let user: i64 = sqlx::query_scalar(
+            "INSERT INTO users (organisation_id, email, display_name, password_hash, must_change_password, active, created_at) \
+             SELECT organisation_id, $1, $2, $3, FALSE, TRUE, $4 FROM sites WHERE id = $5 RETURNING id",
+        )
+        .bind(email)
+        .bind(format!("Test {role}"))
+        .bind(&hash.0)
+        .bind(now)
+        .bind(site)
+        .fetch_one(pool)
+        .await?;
+        sqlx::query("INSERT INTO role_grants (user_id, role, site_id, granted_at) VALUES ($1, $2, $3, $4)")
+            .bind(user).bind(role).bind(site).bind(now)
+            .execute(pool).await.map(|_| ())
+    })
+    .unwrap();
+}
+
+/// The fields every call carries: each names the owner's objects, so a function taking any
+/// of them acts on the owner's account, meter, unit or site.
+async fn fields(app: &TestApp) -> Vec<(String, String)> {
+    let account = app.wallet("A-101", "electricity").await;
+    let (meter, unit, site): (i64, i64, i64) = on_db!(&app.db, pool => {
+        sqlx::query_as(
+            "SELECT m.id, u.id, b.site_id FROM wallets w JOIN meters m ON m.id = w.meter_id \
+             JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
+             WHERE w.account_id = $1",
+        )
+        .bind(account)
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap();
+    let ids = [
+        ("account", account),
+        ("meter", meter),
+        ("unit", unit),
+        ("site", site),
+        ("id", account),
+        ("alarm", 1),
+        ("fault", 1),
+        ("payment", 1),
+        ("subscription", 1),
+        ("key", 1),
+        ("token", 1),
+        ("conflict", 1),
+        ("payout", 1),
+        ("delivery", 1),
+    ];
+    let mut fields: Vec<(String, String)> = ids
+        .iter()
+        .map(|(name, id)| ((*name).to_owned(), id.to_string()))
+        .collect();
+    for (name, value) in [
+        ("amount", "100"),
+        ("reason", "matrix"),
+        ("note", "matrix"),
+        ("memo", "matrix"),
+        ("reference", "MATRIX-1"),
+        ("email", "newcomer@demo.example"),
+        ("name", "Matrix"),
+        ("display_name", "Matrix"),
+        ("role", "manager"),
+        ("utility", "electricity"),
+        ("kind", "leak"),
+        ("details", "matrix"),
+        ("operation", "{\"op\":\"close\"}"),
+        ("op", "close"),
+        ("number", "A-101"),
+        ("query", "A-101"),
+        ("text", "a101"),
+        ("phone", "+254700000101"),
+        ("provider", "sandbox"),
+        ("url", "https://example.org/hook"),
+        ("scopes", "read"),
+        ("required", "yes"),
+        ("step", "acknowledge"),
+        ("lang", "en"),
+        ("back", "/"),
+    ] {
+        fields.push((name.to_owned(), value.to_owned()));
+    }
+    fields
+}
+
+/// What may change, named by queries whose answers must stay the same.
+const RECORD: &[(&str, &str)] = &[
+    ("ledger", "SELECT COUNT(*) FROM ledger_transactions"),
+    (
+        "balances",
+        "SELECT COALESCE(SUM(ABS(balance_minor)), 0) FROM accounts",
+    ),
+    ("commands", "SELECT COUNT(*) FROM meter_commands"),
+    (
+        "alarms",
+        "SELECT COUNT(*) FROM alarms WHERE status <> 'open'",
+    ),
+    ("tariffs", "SELECT COUNT(*) FROM tariffs"),
+    ("users", "SELECT COUNT(*) FROM users"),
+    ("grants", "SELECT COUNT(*) FROM role_grants"),
+    (
+        "occupancies",
+        "SELECT COUNT(*) FROM occupancies WHERE ends_at IS NULL",
+    ),
+    (
+        "meters",
+        "SELECT COUNT(*) FROM meters WHERE removed_at IS NULL",
+    ),
+    ("faults", "SELECT COUNT(*) FROM fault_reports"),
+    (
+        "keys",
+        "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL",
+    ),
+    ("webhooks", "SELECT COUNT(*) FROM webhook_subscriptions"),
+    ("tokens", "SELECT COUNT(*) FROM meter_tokens"),
+    ("policies", "SELECT COUNT(*) FROM fleet_rules"),
+];
+
+async fn record(app: &TestApp) -> BTreeMap<&'static str, i64> {
+    let mut record = BTreeMap::new();
+    for (name, sql) in RECORD {
+        record.insert(*name, app.count(sql).await);
+    }
+    record
+}
+
+/// What `who` may change at all, of the record: nothing for those outside the demo's staff
+/// (a visitor's own session, preferences and sign-in failures are not in it).
+fn may_change(who: Who, what: &str) -> bool {
+    match who {
+        Who::Nobody | Who::Neighbour | Who::OtherAdmin => false,
+        // Cash in, receipts: money moves; nothing else does.
+        Who::Cashier => matches!(what, "ledger" | "balances"),
+        // Alarms are theirs to acknowledge and resolve.
+        Who::Operator => matches!(what, "alarms" | "commands"),
+        Who::Manager | Who::Admin => true,
+    }
+}
+
+/// Text that must never reach `who`.
+fn secrets_for(who: Who, owner_name: &str) -> Vec<String> {
+    let owner = vec![OWNER.to_owned(), owner_name.to_owned()];
+    match who {
+        Who::Nobody | Who::Neighbour => owner,
+        Who::OtherAdmin => [owner, vec![demo::SITE.to_owned(), demo::MANAGER.to_owned()]].concat(),
+        // The demo's own staff never see the other organisation's.
+        _ => vec![support::OTHER_SITE.to_owned(), OTHER_ADMIN.to_owned()],
+    }
+}
+
+async fn sign_in(app: &TestApp, who: Who) -> Visitor {
+    let email = match who {
+        Who::Nobody => return Visitor::default(),
+        Who::Neighbour => NEIGHBOUR,
+        Who::Cashier => "cashier@demo.example",
+        Who::Operator => "operator@demo.example",
+        Who::Manager => demo::MANAGER,
+        Who::Admin => demo::ADMIN,
+        Who::OtherAdmin => OTHER_ADMIN,
+    };
+    app.sign_in(email, demo::PASSWORD).await
+}
+
+/// Every registered server function, the ones that end a session last.
+fn server_functions() -> Vec<String> {
+    let mut names: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| {
+            path.strip_prefix("/api/")
+                .unwrap_or_else(|| panic!("server functions are under /api/: {path}"))
+                .to_owned()
+        })
+        .collect();
+    names.sort_by_key(|name| (LAST.contains(&name.as_str()), name.clone()));
+    names
+}
+
+/// Every page route, its parameters filled with the owner's ids.
+fn pages(account: i64, meter: i64, site: i64) -> Vec<String> {
+    leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|route| {
+            let path = route.path().to_owned();
+            let id = if path.starts_with("/meters/") {
+                meter
+            } else if path.contains("/sites/") {
+                site
+            } else {
+                account
+            };
+            path.split('/')
+                .map(|part| {
+                    if part.starts_with(':') {
+                        id.to_string()
+                    } else {
+                        part.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect()
+}
+
+async fn matrix_for(who: Who) {
+    let app = spawn_app().await;
+    staff(&app, "cashier@demo.example", "cashier").await;
+    staff(&app, "operator@demo.example", "operator").await;
+    let owner_name: String = on_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT display_name FROM users WHERE email = $1").bind(OWNER).fetch_one(pool).await
+    })
+    .unwrap();
+    let fields = fields(&app).await;
+    let form: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let visitor = sign_in(&app, who).await;
+    let secrets = secrets_for(who, &owner_name);
+    let functions = server_functions();
+    assert!(
+        functions.len() >= 80,
+        "the registry lists every server function: {functions:?}"
+    );
+
+    let mut allowed = Vec::new();
+    for function in &functions {
+        let before = record(&app).await;
+        let answer = app.call(&visitor, function, &form).await;
+        let after = record(&app).await;
+        assert!(
+            answer.status.as_u16() < 500,
+            "{who:?} {function}: {} {}",
+            answer.status,
+            answer.body
+        );
+        for secret in &secrets {
+            assert!(
+                !answer.body.contains(secret.as_str()),
+                "{who:?} got {secret:?} from {function}: {}",
+                answer.body
+            );
+        }
+        for (what, value) in &before {
+            if after[what] != *value {
+                assert!(
+                    may_change(who, what),
+                    "{who:?} changed {what} ({value} → {}) with {function}: {} {}",
+                    after[what],
+                    answer.status,
+                    answer.body
+                );
+            }
+        }
+        if answer.status == StatusCode::OK {
+            allowed.push(function.clone());
+        }
+    }
+
+    let account = app.wallet("A-101", "electricity").await;
+    let meter: i64 = app
+        .count(&format!(
+            "SELECT meter_id FROM wallets WHERE account_id = {account}"
+        ))
+        .await;
+    let site = app.site_id(demo::SITE).await;
+    // A fresh sign-in: the functions above may have ended the session.
+    let visitor = sign_in(&app, who).await;
+    for page in pages(account, meter, site) {
+        let answer = app.get(&visitor, &page).await;
+        assert!(
+            answer.status.as_u16() < 500,
+            "{who:?} {page}: {}",
+            answer.status
+        );
+        for secret in &secrets {
+            assert!(
+                !answer.body.contains(secret.as_str()),
+                "{who:?} saw {secret:?} on {page}"
+            );
+        }
+        if who == Who::Nobody && page.starts_with("/manage") {
+            assert_eq!(answer.status, StatusCode::FOUND, "{page}");
+            assert_eq!(answer.headers["location"], "/sign-in", "{page}");
+        }
+    }
+    eprintln!(
+        "{who:?}: {} functions and the pages called; answered 200 by {}: {allowed:?}",
+        functions.len(),
+        allowed.len()
+    );
+}
+
+#[tokio::test]
+async fn nobody_signed_in() {
+    matrix_for(Who::Nobody).await;
+}
+
+#[tokio::test]
+async fn a_neighbour() {
+    matrix_for(Who::Neighbour).await;
+}
+
+#[tokio::test]
+async fn a_cashier() {
+    matrix_for(Who::Cashier).await;
+}
+
+#[tokio::test]
+async fn an_operator() {
+    matrix_for(Who::Operator).await;
+}
+
+#[tokio::test]
+async fn a_manager() {
+    matrix_for(Who::Manager).await;
+}
+
+#[tokio::test]
+async fn an_admin() {
+    matrix_for(Who::Admin).await;
+}
+
+#[tokio::test]
+async fn another_organisations_admin() {
+    matrix_for(Who::OtherAdmin).await;
+}
