@@ -31,9 +31,11 @@ impl Minor {
         Decimal::new(self.0, digits)
     }
 
-    /// The exact amount in minor units; `None` if it has more places than the currency.
+    /// The exact amount in minor units; `None` if it has more places than the currency, or is
+    /// too large for any account (an amount from outside may be anything: found by fuzzing an
+    /// M-Pesa callback whose amount overflowed here).
     pub fn from_decimal(amount: Decimal, digits: u32) -> Option<Minor> {
-        let scaled = amount * Decimal::from(10_i64.pow(digits));
+        let scaled = amount.checked_mul(Decimal::from(10_i64.checked_pow(digits)?))?;
         if !scaled.fract().is_zero() {
             return None;
         }
@@ -170,6 +172,9 @@ mod tests {
     fn minor_units_convert_exactly() {
         assert_eq!(Minor::from_decimal(dec("12.50"), 2), Some(Minor(1250)));
         assert_eq!(Minor::from_decimal(dec("12.505"), 2), None);
+        // Too large for any account, not a panic.
+        assert_eq!(Minor::from_decimal(Decimal::MAX, 2), None);
+        assert_eq!(Minor::from_decimal(dec("1e20"), 2), None);
         assert_eq!(Minor(-1250).format(2), "-12.50");
         assert_eq!(Minor(7).format(0), "7");
     }
