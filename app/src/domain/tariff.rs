@@ -147,7 +147,9 @@ pub struct ClockTime(u16);
 
 impl ClockTime {
     pub fn new(hour: u16, minute: u16) -> Option<Self> {
-        (hour < 24 && minute < 60).then_some(Self(hour * 60 + minute))
+        // Lazily: `then_some` would compute the minutes of an hour such as 3422 first, which
+        // overflows (found by fuzzing tariff definitions).
+        (hour < 24 && minute < 60).then(|| Self(hour * 60 + minute))
     }
 
     fn naive(self) -> NaiveTime {

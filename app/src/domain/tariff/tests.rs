@@ -336,6 +336,8 @@ fn bad_tariffs_are_refused_with_a_reason() {
         Err(TariffError::CycleDay)
     );
     assert!(ClockTime::try_from("25:00".to_owned()).is_err());
+    // An hour whose minutes do not fit the type is refused, not an overflow.
+    assert!(ClockTime::try_from("3422:00".to_owned()).is_err());
     assert!(tiered().check().is_ok());
     assert_eq!(String::from(clock("07:05")), "07:05");
 }
