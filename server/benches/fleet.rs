@@ -84,6 +84,7 @@ async fn main() {
         user: "platform".into(),
         password: Secret::new("unused"),
         client_id: "prepaid-platform-bench".into(),
+        shared_group: None,
     };
     let transport = MqttTransport::start(&settings, sender).unwrap();
     let fleet = Fleet::new(
@@ -124,6 +125,11 @@ async fn main() {
         "equivalent fleet:  {:>10.0} meters reading every 15 minutes",
         rated as f64 / seconds * 900.0
     );
+    if let Some(peak) = support::peak_memory_mb() {
+        println!(
+            "peak memory:       {peak:>10.0} MB (the platform with {meters} meters, and the load generator)"
+        );
+    }
 
     // Every empty wallet's cut-off must arrive.
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -1,11 +1,17 @@
-//! Readings rated and posted per second on SQLite, beside the raw INSERT rate of the same
-//! reading rows: `cargo bench -p server --bench rating` (options after `--`: meters, rounds).
+//! Readings rated and posted per second, beside the raw INSERT rate of the same reading rows:
+//! `cargo bench -p server --bench rating [-- METERS ROUNDS INSTANCES]`. SQLite by default;
+//! with `PREPAID_BENCH_POSTGRES_URL` (a role that may create databases) on a fresh PostgreSQL
+//! database instead.
 //!
-//! A site of `meters` meters (three per unit, every unit occupied, every wallet in credit)
+//! A site of `METERS` meters (three per unit, every unit occupied, every wallet in credit)
 //! under the demo's tariffs (electricity tiered with time-of-use bands, tax and a standing
 //! charge); each round every meter sends one reading, 15 minutes after the last, and a round
 //! is one batch. The first round (baselines) is not timed. The raw rate writes the same rows
 //! into the same `readings` table of a fresh database, in the same batches, and nothing else.
+//!
+//! `INSTANCES` 2 (PostgreSQL only) opens the database twice, as two server instances do:
+//! two engines with their own pools and in-process turns, sharing only the database and its
+//! writer lock; each rates half the meters, concurrently.
 
 use app::domain::{Minor, UnitId};
 use chrono::{Duration, Utc};
@@ -16,10 +22,10 @@ use server::{
     db::Db,
     demo,
     engine::{money::Source, rating::IncomingReading, setup::BillingMode},
-    on_db,
+    on_db, on_tx,
 };
 use std::time::Instant;
-use support::build_site;
+use support::{build_site, peak_memory_mb};
 
 mod support;
 
@@ -31,25 +37,60 @@ async fn main() {
         .collect();
     let meters = args.first().copied().unwrap_or(6_000).max(3) / 3 * 3;
     let rounds = args.get(1).copied().unwrap_or(11).max(2);
+    let instances = args.get(2).copied().unwrap_or(1).clamp(1, 2);
+    let postgres = std::env::var("PREPAID_BENCH_POSTGRES_URL").ok();
+    if instances > 1 && postgres.is_none() {
+        panic!("two instances share a PostgreSQL database: set PREPAID_BENCH_POSTGRES_URL");
+    }
     println!(
-        "rating benchmark: {meters} meters, {rounds} rounds of one reading per meter (SQLite, WAL)"
+        "rating benchmark: {meters} meters, {rounds} rounds of one reading per meter, {} ({instances} instance{})",
+        if postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite, WAL"
+        },
+        if instances > 1 { "s" } else { "" }
     );
 
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let rated = rated_rate(&dir, meters, rounds).await;
-    let raw = raw_rate(&dir, meters, rounds).await;
+    let rated_url = database(&dir, postgres.as_deref(), "rated").await;
+    let rated = rated_rate(&dir, &rated_url, meters, rounds, instances).await;
+    let raw_url = database(&dir, postgres.as_deref(), "raw").await;
+    let raw = raw_rate(&dir, &raw_url, meters, rounds).await;
     println!("rated and posted: {rated:>10.0} readings/s");
     println!("raw INSERT:       {raw:>10.0} readings/s");
     println!("ratio:            {:>10.1} x", raw / rated);
+    if let Some(peak) = peak_memory_mb() {
+        println!(
+            "peak memory:      {peak:>10.0} MB (this process: the engines, their pools and the batches)"
+        );
+    }
 }
 
-fn config(dir: &std::path::Path, name: &str) -> Config {
+/// A fresh database named `name`: a SQLite file, or a PostgreSQL database made for the run.
+async fn database(dir: &tempfile::TempDir, postgres: Option<&str>, name: &str) -> String {
+    let Some(admin_url) = postgres else {
+        return format!(
+            "sqlite://{}",
+            dir.path().join(format!("{name}.db")).display()
+        );
+    };
+    let database = format!("prepaid_bench_{name}");
+    let admin = Db::connect(admin_url).await.expect("PostgreSQL");
+    on_db!(&admin, pool => {
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {database}")).execute(pool).await?;
+        sqlx::query(&format!("CREATE DATABASE {database}")).execute(pool).await.map(|_| ())
+    })
+    .expect("a database for the benchmark (the role needs CREATEDB)");
+    admin.close().await;
+    let (base, _) = admin_url.rsplit_once('/').expect("a database URL");
+    format!("{base}/{database}")
+}
+
+fn config(dir: &std::path::Path, url: &str) -> Config {
     Config {
         data_dir: dir.to_path_buf(),
-        database_url: Some(Secret::new(format!(
-            "sqlite://{}",
-            dir.join(name).display()
-        ))),
+        database_url: Some(Secret::new(url)),
         ..Config::default()
     }
 }
@@ -70,8 +111,14 @@ fn round(meter_ids: &[i64], round: usize) -> Vec<IncomingReading> {
         .collect()
 }
 
-async fn rated_rate(dir: &tempfile::TempDir, meters: usize, rounds: usize) -> f64 {
-    let platform = Platform::open(config(dir.path(), "rated.db"))
+async fn rated_rate(
+    dir: &tempfile::TempDir,
+    url: &str,
+    meters: usize,
+    rounds: usize,
+    instances: usize,
+) -> f64 {
+    let platform = Platform::open(config(dir.path(), url))
         .await
         .expect("opens");
     let engine = platform.engine.clone();
@@ -116,11 +163,36 @@ async fn rated_rate(dir: &tempfile::TempDir, meters: usize, rounds: usize) -> f6
         setup.elapsed().as_secs_f64()
     );
     engine.rate(round(&meter_ids, 0)).await.unwrap();
+    // The second instance: its own pool and engine on the same database.
+    let second = if instances > 1 {
+        Some(
+            Platform::open(config(dir.path(), url))
+                .await
+                .expect("opens"),
+        )
+    } else {
+        None
+    };
+    let halves: Vec<&[i64]> = match second {
+        Some(_) => {
+            let (first, rest) = meter_ids.split_at(meter_ids.len() / 2);
+            vec![first, rest]
+        }
+        None => vec![&meter_ids[..]],
+    };
     let timer = Instant::now();
     let mut rated = 0;
     for r in 1..rounds {
-        let report = engine.rate(round(&meter_ids, r)).await.unwrap();
-        rated += report.rated;
+        match &second {
+            None => rated += engine.rate(round(halves[0], r)).await.unwrap().rated,
+            Some(other) => {
+                let (one, two) = tokio::join!(
+                    engine.rate(round(halves[0], r)),
+                    other.engine.rate(round(halves[1], r))
+                );
+                rated += one.unwrap().rated + two.unwrap().rated;
+            }
+        }
     }
     let seconds = timer.elapsed().as_secs_f64();
     let (_, differences) = server::ledger::reconcile(&platform.db).await.unwrap();
@@ -132,8 +204,8 @@ async fn rated_rate(dir: &tempfile::TempDir, meters: usize, rounds: usize) -> f6
     rated as f64 / seconds
 }
 
-async fn raw_rate(dir: &tempfile::TempDir, meters: usize, rounds: usize) -> f64 {
-    let platform = Platform::open(config(dir.path(), "raw.db"))
+async fn raw_rate(dir: &tempfile::TempDir, url: &str, meters: usize, rounds: usize) -> f64 {
+    let platform = Platform::open(config(dir.path(), url))
         .await
         .expect("opens");
     let (_, _, meter_ids) = build_site(&platform.db, meters / 3).await;
@@ -142,29 +214,29 @@ async fn raw_rate(dir: &tempfile::TempDir, meters: usize, rounds: usize) -> f64 
     let mut written = 0;
     for r in 1..rounds {
         let batch = round(&meter_ids, r);
-        let Db::Sqlite(pool) = &platform.db else {
-            unreachable!("SQLite")
-        };
-        let mut tx = pool.begin().await.unwrap();
+        let mut tx = platform.db.begin_write().await.unwrap();
         for chunk in batch.chunks(server::ledger::CHUNK) {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO readings (meter_id, taken_at, register, received_at, status, quantity, net, tax, \
-                 wallet_account_id, transaction_id, note) ",
-            );
-            insert.push_values(chunk, |mut row, reading| {
-                row.push_bind(reading.meter)
-                    .push_bind(reading.taken_at)
-                    .push_bind(reading.register.to_string())
-                    .push_bind(now)
-                    .push_bind("rated")
-                    .push_bind("0.25")
-                    .push_bind("3.1")
-                    .push_bind("0.496")
-                    .push_bind(None::<i64>)
-                    .push_bind(None::<i64>)
-                    .push_bind(None::<String>);
-            });
-            insert.build().execute(&mut *tx).await.unwrap();
+            on_tx!(&mut tx, conn => {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO readings (meter_id, taken_at, register, received_at, status, quantity, net, tax, \
+                     wallet_account_id, transaction_id, note) ",
+                );
+                insert.push_values(chunk, |mut row, reading| {
+                    row.push_bind(reading.meter)
+                        .push_bind(reading.taken_at)
+                        .push_bind(reading.register.to_string())
+                        .push_bind(now)
+                        .push_bind("rated")
+                        .push_bind("0.25")
+                        .push_bind("3.1")
+                        .push_bind("0.496")
+                        .push_bind(None::<i64>)
+                        .push_bind(None::<i64>)
+                        .push_bind(None::<String>);
+                });
+                insert.build().execute(&mut *conn).await.map(|_| ())
+            })
+            .unwrap();
         }
         tx.commit().await.unwrap();
         written += batch.len();

@@ -521,6 +521,23 @@ fn sms_from_env<'a>(
     })
 }
 
+/// `PREPAID_MQTT_SHARED_GROUP`: a name the broker accepts inside `$share/{group}/…`.
+fn shared_group(raw: Option<&String>) -> Result<Option<String>, ConfigError> {
+    let Some(group) = raw
+        .map(|group| group.trim())
+        .filter(|group| !group.is_empty())
+    else {
+        return Ok(None);
+    };
+    if group.contains(['/', '+', '#']) {
+        return Err(ConfigError::Env {
+            name: "PREPAID_MQTT_SHARED_GROUP",
+            message: format!("{group:?} may not contain '/', '+' or '#'"),
+        });
+    }
+    Ok(Some(group.to_owned()))
+}
+
 fn mqtt_from_env<'a>(
     url: &str,
     get: &impl Fn(&str) -> Option<&'a String>,
@@ -562,6 +579,7 @@ fn mqtt_from_env<'a>(
             client_id: get("PREPAID_MQTT_CLIENT_ID")
                 .cloned()
                 .unwrap_or_else(|| "prepaid-platform".into()),
+            shared_group: shared_group(get("PREPAID_MQTT_SHARED_GROUP"))?,
         },
         broker_dir: get("PREPAID_MQTT_BROKER_DIR").map(PathBuf::from),
         broker_pid_file: get("PREPAID_MQTT_BROKER_PID_FILE").map(PathBuf::from),

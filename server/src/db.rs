@@ -15,6 +15,10 @@ use std::{str::FromStr, time::Duration};
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// The advisory lock key of [`Db::begin_write`] on PostgreSQL ("prepaid" in ASCII, so that
+/// an operator reading `pg_locks` knows whose it is).
+pub const WRITER_LOCK: i64 = 0x0070_7265_7061_6964;
+
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool),
@@ -139,11 +143,23 @@ impl Db {
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so it waits its turn instead of failing when it first writes.
+    /// (`BEGIN IMMEDIATE`), so it waits its turn instead of failing when it first writes. On
+    /// PostgreSQL it takes [`WRITER_LOCK`], a transaction-scoped advisory lock every server
+    /// instance shares: the engine's read-then-write transactions (rating, top-ups, supply,
+    /// the outbox's claims) keep the one-writer-at-a-time order they have on SQLite, however
+    /// many instances run. Reads, rendering, HTTP, telemetry parsing and sending scale out;
+    /// these transactions are short and batched, so the lock is held briefly.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITER_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Tx::Postgres(tx)
+            }
         })
     }
 

@@ -7,6 +7,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -225,6 +226,7 @@ impl Platform {
         let vending = tokio::spawn(issue_tokens(self.tokens.clone(), self.engine.clone()));
         let hooks = tokio::spawn(self.webhooks.clone().run());
         let fleet = self.events.take().map(|events| self.fleet.start(events));
+        let bus = self.fleet.join_bus(bus::Bus::new(self.db.clone()));
         let simulation = self
             .simulator
             .clone()
@@ -247,6 +249,9 @@ impl Platform {
         notices.abort();
         vending.abort();
         hooks.abort();
+        if let Some(bus) = bus {
+            bus.abort();
+        }
         if let Some(simulation) = simulation {
             simulation.abort();
         }

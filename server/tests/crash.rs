@@ -14,7 +14,6 @@ use server::{
 };
 use std::{
     collections::BTreeSet,
-    net::TcpListener,
     path::Path,
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
@@ -33,7 +32,7 @@ struct Setup {
 /// The demo, M-Pesa paybill on its site, and an API key for readings: made in-process on the
 /// database the binary will use.
 async fn set_up(dir: &Path) -> Setup {
-    let platform = Platform::open(support::test_config(dir)).await.unwrap();
+    let platform = Platform::open(support::sqlite_config(dir)).await.unwrap();
     demo::seed(&platform.db).await.unwrap();
     demo::seed_engine(&platform.engine).await.unwrap();
     let (site, org, admin): (i64, i64, i64) = on_db!(&platform.db, pool => {
@@ -82,14 +81,6 @@ async fn set_up(dir: &Path) -> Setup {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn start(dir: &Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_prepaid"))
         .arg("serve")
@@ -106,18 +97,6 @@ fn start(dir: &Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("the binary starts")
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    for _ in 0..300 {
-        if let Ok(answer) = client.get(format!("{base}/healthz")).send().await
-            && answer.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not come up");
 }
 
 /// What the load sent, and which of it the server answered.
@@ -257,10 +236,10 @@ async fn killed_ten_times_mid_load_it_loses_nothing_and_counts_nothing_twice() {
         .unwrap();
     let seen = Arc::new(Mutex::new(Ledger::default()));
     for round in 0..ROUNDS {
-        let port = free_port();
+        let port = support::free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut server = start(dir.path(), port);
-        wait_ready(&client, &base).await;
+        support::wait_ready(&client, &base).await;
         let loading = tokio::spawn(load(
             client.clone(),
             base.clone(),
@@ -281,10 +260,10 @@ async fn killed_ten_times_mid_load_it_loses_nothing_and_counts_nothing_twice() {
 
     // Providers deliver again what got no answer (and sometimes what did): every payment
     // then counts once.
-    let port = free_port();
+    let port = support::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = start(dir.path(), port);
-    wait_ready(&client, &base).await;
+    support::wait_ready(&client, &base).await;
     let sent: Vec<String> = seen.lock().unwrap().sent_payments.iter().cloned().collect();
     for (n, id) in sent.iter().enumerate() {
         let serial = &setup.serials[n % setup.serials.len()];

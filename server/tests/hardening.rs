@@ -378,7 +378,8 @@ async fn the_audit_chain_holds_on_postgresql_under_concurrent_appends() {
 #[tokio::test]
 async fn a_backup_taken_while_serving_restores_to_that_moment_and_checks_itself() {
     let dir = tempfile::tempdir().unwrap();
-    let config = test_config(dir.path());
+    // A SQLite file's backup (PostgreSQL's is pg_dump's, documented).
+    let config = support::sqlite_config(dir.path());
     let platform = Platform::open(config.clone()).await.unwrap();
     demo::seed(&platform.db).await.unwrap();
     demo::seed_engine(&platform.engine).await.unwrap();

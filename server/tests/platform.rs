@@ -57,12 +57,7 @@ async fn a_database_url_of_an_unknown_kind_stops_start_up_with_a_clear_message()
 /// and names a fresh database in PREPAID_TEST_POSTGRES_URL.
 #[tokio::test]
 async fn the_platform_runs_on_postgresql_too() {
-    let Ok(url) = std::env::var("PREPAID_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must provide PREPAID_TEST_POSTGRES_URL"
-        );
-        eprintln!("PREPAID_TEST_POSTGRES_URL is not set: PostgreSQL not exercised");
+    let Some(url) = support::fresh_postgres("platform").await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -126,7 +121,7 @@ async fn a_failing_migration_stops_start_up_with_its_reason() {
         .await
         .unwrap();
     pool.close().await;
-    let error = Platform::open(test_config(dir.path()))
+    let error = Platform::open(support::sqlite_config(dir.path()))
         .await
         .err()
         .expect("start-up refused");

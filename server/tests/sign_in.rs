@@ -15,7 +15,12 @@ async fn healthz_reports_the_database_state() {
     assert_eq!(answer.status, StatusCode::OK);
     let body = answer.json();
     assert_eq!(body["status"], "ok");
-    assert_eq!(body["database"]["backend"], "sqlite");
+    let backend = if support::on_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(body["database"]["backend"], backend);
     assert_eq!(body["database"]["reachable"], true);
 }
 

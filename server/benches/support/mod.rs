@@ -43,3 +43,11 @@ pub async fn build_site(db: &Db, units: usize) -> (app::domain::SiteId, Vec<i64>
     })
     .expect("the bench site")
 }
+
+/// The process's peak resident memory so far (Linux's `VmHWM`), in MB.
+pub fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}

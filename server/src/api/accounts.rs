@@ -4,7 +4,10 @@ use super::{
     Api, Authed, Listed, Page, Paging,
     error::ApiError,
     extract::{Id, Params},
-    model::{Account, Granularity, Reading, Transaction, Usage, UsagePoint, UsageQuery},
+    model::{
+        Account, Granularity, Reading, SupplyStateName, Transaction, Usage, UsagePoint, UsageQuery,
+        wire_name,
+    },
     money, page_of,
 };
 use crate::{engine::usage::MICRO, on_db};
@@ -59,8 +62,7 @@ pub struct AccountFilter {
     pub site_id: Option<i64>,
     pub unit_id: Option<i64>,
     pub resident_id: Option<i64>,
-    /// on, low, cut, restricted, armed, emergency or protected.
-    pub supply_state: Option<String>,
+    pub supply_state: Option<SupplyStateName>,
     /// Closed accounts too (false by default).
     pub include_closed: Option<bool>,
 }
@@ -85,7 +87,7 @@ pub async fn list_accounts(
         .bind(filter.site_id)
         .bind(filter.unit_id)
         .bind(filter.resident_id)
-        .bind(filter.supply_state.as_deref())
+        .bind(filter.supply_state.and_then(wire_name))
         .bind(filter.include_closed.unwrap_or(false))
         .bind(after)
         .bind(limit + 1)

@@ -4,7 +4,7 @@ use super::{
     Api, Authed, Listed, Page, Paging,
     error::ApiError,
     extract::{Body, Id, Params},
-    model::{Alarm, AlarmNote},
+    model::{Alarm, AlarmNote, AlarmState, wire_name},
     page_of,
 };
 use crate::on_db;
@@ -55,8 +55,7 @@ const ALARM_SELECT: &str = "SELECT a.id, a.site_id, a.unit_id, a.meter_id, a.kin
 #[into_params(parameter_in = Query)]
 pub struct AlarmFilter {
     pub site_id: Option<i64>,
-    /// open, acknowledged or resolved.
-    pub status: Option<String>,
+    pub status: Option<AlarmState>,
 }
 
 #[utoipa::path(get, path = "/alarms", tag = "alarms", params(Paging, AlarmFilter),
@@ -76,7 +75,7 @@ pub async fn list_alarms(
         ))
         .bind(key.org)
         .bind(filter.site_id)
-        .bind(filter.status.as_deref())
+        .bind(filter.status.and_then(wire_name))
         .bind(after)
         .bind(limit + 1)
         .fetch_all(pool)

@@ -6,7 +6,7 @@ use super::{
     extract::{Body, Id, Params},
     model::{
         Building, CreatedResident, InstalledMeter, InviteBy, Meter, NewBuilding, NewMeter,
-        NewResident, NewUnit, Resident, Site, Transport, Unit, UnitKind, UtilityKind,
+        NewResident, NewUnit, Resident, Site, Transport, Unit, UnitKind, UtilityKind, wire_name,
     },
     page_of,
 };
@@ -352,8 +352,7 @@ pub(super) const METER_SELECT: &str = "SELECT m.id, b.site_id, m.unit_id, m.util
 pub struct MeterFilter {
     pub site_id: Option<i64>,
     pub unit_id: Option<i64>,
-    /// electricity, water or gas.
-    pub utility: Option<String>,
+    pub utility: Option<UtilityKind>,
 }
 
 #[utoipa::path(get, path = "/meters", tag = "directory",
@@ -374,7 +373,7 @@ pub async fn list_meters(
         .bind(key.org)
         .bind(filter.site_id)
         .bind(filter.unit_id)
-        .bind(filter.utility.as_deref())
+        .bind(filter.utility.and_then(wire_name))
         .bind(after)
         .bind(limit + 1)
         .fetch_all(pool)

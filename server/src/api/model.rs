@@ -301,6 +301,35 @@ pub enum UtilityKind {
     Gas,
 }
 
+/// An alarm's state, to filter by.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmState {
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+/// An account's supply state, to filter by.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SupplyStateName {
+    On,
+    Low,
+    Cut,
+    Restricted,
+    Armed,
+    Emergency,
+    Protected,
+}
+
+/// The name one of these enums' values has on the wire, which is also the one stored.
+pub fn wire_name(value: impl Serialize) -> Option<String> {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {

@@ -18,7 +18,7 @@ pub mod transport;
 pub mod views;
 pub mod wire;
 
-use crate::{db::Tx, engine::Engine, on_db, on_tx};
+use crate::{bus::Signal, db::Tx, engine::Engine, on_db, on_tx};
 use app::domain::{Utility, fleet::FleetRules};
 use std::{
     collections::HashMap,
@@ -117,6 +117,8 @@ struct Inner {
     caught_up: AtomicBool,
     meters: Mutex<HashMap<String, MeterInfo>>,
     broker: Option<broker::BrokerFiles>,
+    /// The other instances' news (none in tests that run one fleet alone).
+    bus: std::sync::OnceLock<crate::bus::Bus>,
 }
 
 impl Fleet {
@@ -135,6 +137,7 @@ impl Fleet {
                 wake: Notify::new(),
                 caught_up: AtomicBool::new(false),
                 meters: Mutex::new(HashMap::new()),
+                bus: std::sync::OnceLock::new(),
                 broker,
             }),
         }
@@ -197,13 +200,35 @@ impl Fleet {
         Ok(info)
     }
 
-    /// Forgets cached meters (after an install, replacement or decommissioning).
+    /// Forgets cached meters (after an install, replacement or decommissioning), here and
+    /// in every other instance.
     pub(crate) fn forget(&self, serial: &str) {
+        self.forget_here(serial);
+        if let Some(bus) = self.inner.bus.get() {
+            bus.publish(Signal::MeterChanged {
+                serial: serial.to_owned(),
+            });
+        }
+    }
+
+    fn forget_here(&self, serial: &str) {
         self.inner
             .meters
             .lock()
             .expect("meter cache")
             .remove(serial);
+    }
+
+    /// Joins the instances' bus: this fleet's changes are told to the others, and theirs
+    /// make it forget what it cached. The listener runs until the handle is aborted (`None`
+    /// on SQLite, which one instance serves).
+    pub fn join_bus(&self, bus: crate::bus::Bus) -> Option<tokio::task::JoinHandle<()>> {
+        let fleet = self.clone();
+        let listening = bus.listen(move |signal| match signal {
+            Signal::MeterChanged { serial } => fleet.forget_here(&serial),
+        });
+        let _ = self.inner.bus.set(bus);
+        listening
     }
 
     /// Runs the ingest, outbox and watch loops until the returned handle is dropped.

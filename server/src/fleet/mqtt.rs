@@ -7,6 +7,12 @@
 //! at QoS 1, so the broker keeps readings while the platform is down and hands them over when
 //! it returns. A reading lost anyway costs nothing: registers are cumulative, and the next
 //! reading carries the consumption.
+//!
+//! Several server instances each connect with their own client id and join one shared
+//! subscription group, so the broker splits the meters' uplinks between them. Which instance
+//! rates a reading does not matter: rating takes the engine's writer lock (on PostgreSQL an
+//! advisory lock all instances share), and a reading arriving after a newer one of its meter
+//! is late and charges nothing, so each meter's consumption is charged once, in order.
 
 use super::{
     simulator::VirtualMeter,
@@ -35,7 +41,11 @@ pub struct MqttSettings {
     pub ca_file: Option<PathBuf>,
     pub user: String,
     pub password: Secret,
+    /// Unique per server instance: the broker keeps one session per client id.
     pub client_id: String,
+    /// With several instances, the MQTT shared-subscription group they join
+    /// (`$share/{group}/…`): the broker hands each uplink to one member of the group.
+    pub shared_group: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +120,7 @@ impl MqttTransport {
         let (client, eventloop) = AsyncClient::new(settings.options(false)?, 10_000);
         let connected = Arc::new(AtomicBool::new(false));
         let task = tokio::spawn(platform_loop(
+            settings.shared_group.clone(),
             eventloop,
             client.clone(),
             connected.clone(),
@@ -123,13 +134,23 @@ impl MqttTransport {
     }
 }
 
+/// The topic filter for every meter's uplinks, in the shared group when there is one.
+fn uplink_filter(shared_group: Option<&str>) -> String {
+    let uplinks = format!("{}/+/up/+", wire::TOPIC_ROOT);
+    match shared_group {
+        Some(group) => format!("$share/{group}/{uplinks}"),
+        None => uplinks,
+    }
+}
+
 async fn platform_loop(
+    shared_group: Option<String>,
     mut eventloop: EventLoop,
     client: AsyncClient,
     connected: Arc<AtomicBool>,
     events: mpsc::Sender<Event>,
 ) {
-    let uplinks = format!("{}/+/up/+", wire::TOPIC_ROOT);
+    let uplinks = uplink_filter(shared_group.as_deref());
     loop {
         match eventloop.poll().await {
             Ok(rumqttc::Event::Incoming(Incoming::ConnAck(_))) => {

@@ -81,13 +81,23 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The suite's backend: SQLite, or PostgreSQL when `PREPAID_TEST_BACKEND=postgres`.
+    pub fn from_env() -> Backend {
+        match std::env::var("PREPAID_TEST_BACKEND").as_deref() {
+            Ok("postgres") => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+}
+
 impl Fixture {
     /// `occupied` units with a resident each, then `vacant` ones; flat tariffs of 10 per kWh,
     /// 100 per m3 of water, 50 per m3 of gas, no tax.
     pub async fn new(occupied: usize, vacant: usize, mode: BillingMode) -> Fixture {
-        Self::on(Backend::Sqlite, occupied, vacant, mode)
+        Self::on(Backend::from_env(), occupied, vacant, mode)
             .await
-            .expect("SQLite is always there")
+            .expect("SQLite is always there, and CI's second pass names PostgreSQL")
     }
 
     pub async fn on(
@@ -269,13 +279,10 @@ impl Fixture {
     }
 }
 
+/// A number no other fixture of this process has had.
 fn rand_suffix() -> u64 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64
-        % 1000
+    static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 async fn build_site(db: &Db, occupied: usize, vacant: usize) -> (SiteId, Vec<Unit>) {

@@ -31,7 +31,9 @@ struct Sim {
 
 impl Sim {
     async fn new(occupied: usize) -> Sim {
-        Self::on(Backend::Sqlite, occupied).await.expect("SQLite")
+        Self::on(Backend::from_env(), occupied)
+            .await
+            .expect("SQLite, or the PostgreSQL CI names")
     }
 
     async fn on(backend: Backend, occupied: usize) -> Option<Sim> {

@@ -172,6 +172,7 @@ impl Broker {
             user: user.into(),
             password: Secret::new(password),
             client_id: user.into(),
+            shared_group: None,
         }
     }
 }

@@ -36,6 +36,15 @@ impl Drop for TestApp {
 
 pub fn test_config(dir: &std::path::Path) -> Config {
     Config {
+        database_url: Some(Secret::new(test_database_url(dir))),
+        ..sqlite_config(dir)
+    }
+}
+
+/// A configuration on a SQLite file in `dir` whatever the suite's backend, for what only
+/// SQLite has (its file, `VACUUM INTO` backups, its durability settings).
+pub fn sqlite_config(dir: &std::path::Path) -> Config {
+    Config {
         data_dir: dir.to_path_buf(),
         database_url: Some(Secret::new(format!(
             "sqlite://{}",
@@ -271,8 +280,11 @@ impl TestApp {
     }
 
     /// A number the database answers, such as a `COUNT(*)`.
+    /// One number from `sql` (a COUNT or a SUM: PostgreSQL's SUM of BIGINT is NUMERIC, so
+    /// the answer is cast back).
     pub async fn count(&self, sql: &str) -> i64 {
-        on_db!(&self.db, pool => sqlx::query_scalar(sql).fetch_one(pool).await).expect("a count")
+        let sql = format!("SELECT CAST(({sql}) AS BIGINT)");
+        on_db!(&self.db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await).expect("a count")
     }
 
     /// A notice as the engine queues it for a wallet (the balance rules' and alarms' own tests
@@ -330,6 +342,43 @@ async fn answer(response: reqwest::Response) -> Answer {
     }
 }
 
+/// The database a test's server runs on: a SQLite file in `dir`, or, when the suite runs with
+/// `PREPAID_TEST_BACKEND=postgres` (CI's second pass), a fresh database on the PostgreSQL
+/// server `PREPAID_TEST_POSTGRES_URL` names. The tests are the same either way.
+pub fn test_database_url(dir: &std::path::Path) -> String {
+    if !on_postgres() {
+        return format!("sqlite://{}", dir.join("test.db").display());
+    }
+    // One database per directory, as one SQLite file per directory: a test that opens the
+    // same directory twice meets the same data.
+    static MADE: std::sync::Mutex<Vec<(std::path::PathBuf, String)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut made = MADE.lock().unwrap();
+    if let Some((_, url)) = made.iter().find(|(made_for, _)| made_for == dir) {
+        return url.clone();
+    }
+    let purpose = format!("t{}", made.len());
+    // Callers are synchronous (a `Config` is built before the runtime is needed): the
+    // database is made on a thread with a runtime of its own.
+    let url = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(fresh_postgres(&purpose))
+            .expect("PREPAID_TEST_BACKEND=postgres needs PREPAID_TEST_POSTGRES_URL")
+    })
+    .join()
+    .expect("the database is made");
+    made.push((dir.to_path_buf(), url.clone()));
+    url
+}
+
+/// True when the suite runs on PostgreSQL (`PREPAID_TEST_BACKEND=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("PREPAID_TEST_BACKEND").is_ok_and(|backend| backend == "postgres")
+}
+
 /// A fresh, empty PostgreSQL database for one test, if CI gave us a server.
 pub async fn fresh_postgres(purpose: &str) -> Option<String> {
     let Ok(url) = std::env::var("PREPAID_TEST_POSTGRES_URL") else {
@@ -350,4 +399,26 @@ pub async fn fresh_postgres(purpose: &str) -> Option<String> {
     admin.close().await;
     let (base, _) = url.rsplit_once('/').expect("a database URL");
     Some(format!("{base}/{name}"))
+}
+
+/// A loopback port nobody listens on now, for a server the test starts as a process.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until the server at `base` answers its health check (30 s at most).
+pub async fn wait_ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..600 {
+        if let Ok(answer) = client.get(format!("{base}/healthz")).send().await
+            && answer.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{base} did not come up");
 }
