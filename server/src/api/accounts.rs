@@ -6,7 +6,6 @@ use super::{
     extract::{Id, Params},
     model::{
         Account, Granularity, Reading, SupplyStateName, Transaction, Usage, UsagePoint, UsageQuery,
-        wire_name,
     },
     money, page_of,
 };
@@ -87,7 +86,7 @@ pub async fn list_accounts(
         .bind(filter.site_id)
         .bind(filter.unit_id)
         .bind(filter.resident_id)
-        .bind(filter.supply_state.and_then(wire_name))
+        .bind(filter.supply_state.map(SupplyStateName::as_str))
         .bind(filter.include_closed.unwrap_or(false))
         .bind(after)
         .bind(limit + 1)

@@ -4,7 +4,7 @@ use super::{
     Api, Authed, Listed, Page, Paging,
     error::ApiError,
     extract::{Body, Id, Params},
-    model::{Alarm, AlarmNote, AlarmState, wire_name},
+    model::{Alarm, AlarmNote, AlarmState},
     page_of,
 };
 use crate::on_db;
@@ -75,7 +75,7 @@ pub async fn list_alarms(
         ))
         .bind(key.org)
         .bind(filter.site_id)
-        .bind(filter.status.and_then(wire_name))
+        .bind(filter.status.map(AlarmState::as_str))
         .bind(after)
         .bind(limit + 1)
         .fetch_all(pool)

@@ -6,7 +6,7 @@ use super::{
     extract::{Body, Id, Params},
     model::{
         Building, CreatedResident, InstalledMeter, InviteBy, Meter, NewBuilding, NewMeter,
-        NewResident, NewUnit, Resident, Site, Transport, Unit, UnitKind, UtilityKind, wire_name,
+        NewResident, NewUnit, Resident, Site, Transport, Unit, UnitKind, UtilityKind,
     },
     page_of,
 };
@@ -373,7 +373,7 @@ pub async fn list_meters(
         .bind(key.org)
         .bind(filter.site_id)
         .bind(filter.unit_id)
-        .bind(filter.utility.and_then(wire_name))
+        .bind(filter.utility.map(UtilityKind::as_str))
         .bind(after)
         .bind(limit + 1)
         .fetch_all(pool)
@@ -406,11 +406,7 @@ pub async fn create_meter(
         .unit(key.org, new.unit_id)
         .await
         .map_err(ApiError::named("unit"))?;
-    let utility = match new.utility {
-        UtilityKind::Electricity => "electricity",
-        UtilityKind::Water => "water",
-        UtilityKind::Gas => "gas",
-    };
+    let utility = new.utility.as_str();
     let transport = match new.transport.unwrap_or(Transport::Mqtt) {
         Transport::Mqtt => "mqtt",
         Transport::Simulator => "simulator",

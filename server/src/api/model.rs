@@ -301,6 +301,16 @@ pub enum UtilityKind {
     Gas,
 }
 
+impl UtilityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UtilityKind::Electricity => "electricity",
+            UtilityKind::Water => "water",
+            UtilityKind::Gas => "gas",
+        }
+    }
+}
+
 /// An alarm's state, to filter by.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -323,11 +333,28 @@ pub enum SupplyStateName {
     Protected,
 }
 
-/// The name one of these enums' values has on the wire, which is also the one stored.
-pub fn wire_name(value: impl Serialize) -> Option<String> {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_owned))
+impl AlarmState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmState::Open => "open",
+            AlarmState::Acknowledged => "acknowledged",
+            AlarmState::Resolved => "resolved",
+        }
+    }
+}
+
+impl SupplyStateName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupplyStateName::On => "on",
+            SupplyStateName::Low => "low",
+            SupplyStateName::Cut => "cut",
+            SupplyStateName::Restricted => "restricted",
+            SupplyStateName::Armed => "armed",
+            SupplyStateName::Emergency => "emergency",
+            SupplyStateName::Protected => "protected",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]

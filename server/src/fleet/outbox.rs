@@ -119,7 +119,7 @@ impl Fleet {
             let mut tx = self.engine().db.begin_write().await?;
             report.superseded = supersede(&mut tx, now).await?;
             let due = due(&mut tx, now).await?;
-            claim(&mut tx, now).await?;
+            claim(&mut tx, &due, now).await?;
             tx.commit().await?;
             due
         };
@@ -326,21 +326,21 @@ async fn due(tx: &mut Tx, now: DateTime<Utc>) -> Result<Vec<Due>, sqlx::Error> {
 /// its outcome is recorded well within it, and replaces it.
 const CLAIM_SECONDS: i64 = 60;
 
-/// Claims what [`due`] just read (same rows, same transaction, under the writer lock): its
-/// next attempt moves past the claim, so another instance's outbox does not send it too.
-async fn claim(tx: &mut Tx, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+/// Claims what [`due`] just read (in the same transaction, under the writer lock): their next
+/// attempt moves past the claim, so another instance's outbox does not send them too.
+async fn claim(tx: &mut Tx, due: &[Due], now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    if due.is_empty() {
+        return Ok(());
+    }
     on_tx!(tx, conn => {
-        sqlx::query(
-            "UPDATE meter_commands SET next_attempt_at = $2 WHERE id IN (SELECT id FROM meter_commands \
-             WHERE status IN ('pending', 'sent') AND (next_attempt_at IS NULL OR next_attempt_at <= $1) \
-             ORDER BY id LIMIT $3)",
-        )
-        .bind(now)
-        .bind(now + Duration::seconds(CLAIM_SECONDS))
-        .bind(DUE_PER_ROUND)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        let mut claim = sqlx::QueryBuilder::new("UPDATE meter_commands SET next_attempt_at = ");
+        claim.push_bind(now + Duration::seconds(CLAIM_SECONDS)).push(" WHERE id IN (");
+        let mut ids = claim.separated(", ");
+        for command in due {
+            ids.push_bind(command.id);
+        }
+        claim.push(")");
+        claim.build().execute(&mut *conn).await.map(|_| ())
     })
 }
 
