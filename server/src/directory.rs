@@ -125,43 +125,66 @@ impl app::ports::DirectoryPort for Directory {
     }
 
     async fn resident_home(&self, caller: &Caller) -> Result<ResidentHome, AppError> {
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         let now = Utc::now();
-        let (units, meters): (Vec<(i64, String, String, String)>, Vec<MeterRow>) = on_db!(&self.db, pool => {
-            let units = sqlx::query_as(
-                "SELECT u.id, u.name, b.name, s.name FROM occupancies o \
+        // One statement, a row per meter (one without for a unit that has none): the home
+        // page is the one every resident opens.
+        let rows: Vec<Row> = on_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT u.id, u.name, b.name, s.name, m.id, m.utility, m.serial, m.unit_of_measure, \
+                 m.multiplier FROM occupancies o \
                  JOIN units u ON u.id = o.unit_id JOIN buildings b ON b.id = u.building_id \
                  JOIN sites s ON s.id = b.site_id \
+                 LEFT JOIN meters m ON m.unit_id = u.id AND m.removed_at IS NULL \
                  WHERE o.user_id = $1 AND o.starts_at <= $2 AND (o.ends_at IS NULL OR o.ends_at > $2) \
-                 ORDER BY s.name, b.name, u.name",
+                 ORDER BY s.name, b.name, u.name, u.id, m.utility, m.serial",
             )
             .bind(caller.user_id.0)
             .bind(now)
             .fetch_all(pool)
-            .await?;
-            let meters = sqlx::query_as(
-                "SELECT m.id, m.unit_id, m.utility, m.serial, m.unit_of_measure, m.multiplier \
-                 FROM meters m JOIN occupancies o ON o.unit_id = m.unit_id \
-                 WHERE o.user_id = $1 AND o.starts_at <= $2 AND (o.ends_at IS NULL OR o.ends_at > $2) \
-                 AND m.removed_at IS NULL ORDER BY m.utility, m.serial",
-            )
-            .bind(caller.user_id.0)
-            .bind(now)
-            .fetch_all(pool)
-            .await?;
-            Ok::<_, sqlx::Error>((units, meters))
+            .await
         })
         .map_err(internal)?;
-        let mut meters = meters_by_unit(meters);
-        let units = units
-            .into_iter()
-            .map(|(id, name, building, site)| ResidentUnit {
-                id: UnitId(id),
-                name,
-                building,
-                site,
-                meters: meters.remove(&id).unwrap_or_default(),
-            })
-            .collect();
+        let mut units: Vec<ResidentUnit> = Vec::new();
+        for (unit, name, building, site, meter, utility, serial, unit_of_measure, multiplier) in
+            rows
+        {
+            if units.last().is_none_or(|last| last.id != UnitId(unit)) {
+                units.push(ResidentUnit {
+                    id: UnitId(unit),
+                    name,
+                    building,
+                    site,
+                    meters: Vec::new(),
+                });
+            }
+            let (Some(id), Some(utility), Some(serial), Some(unit_of_measure), Some(multiplier)) =
+                (meter, utility, serial, unit_of_measure, multiplier)
+            else {
+                continue;
+            };
+            let row = MeterRow {
+                id,
+                unit_id: unit,
+                utility,
+                serial,
+                unit_of_measure,
+                multiplier,
+            };
+            if let (Some((_, view)), Some(last)) = (row.into_view(), units.last_mut()) {
+                last.meters.push(view);
+            }
+        }
         Ok(ResidentHome {
             units,
             staff: caller.is_staff(),

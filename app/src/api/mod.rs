@@ -13,7 +13,7 @@ pub mod tokens;
 pub mod two_factor;
 
 #[cfg(feature = "ssr")]
-pub use ssr::caller_in;
+pub use ssr::{RequestCaller, caller_in};
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
@@ -90,7 +90,43 @@ pub(crate) mod ssr {
     }
 
     pub async fn caller_allowing_initial_password() -> Result<Caller, AppError> {
-        caller_in(&session().await?, &*ports()?.auth).await
+        let cache = request_cache();
+        if let Some(caller) = cache.as_ref().and_then(RequestCaller::get) {
+            return Ok(caller);
+        }
+        let caller = caller_in(&session().await?, &*ports()?.auth).await?;
+        if let Some(cache) = cache {
+            cache.keep(&caller);
+        }
+        Ok(caller)
+    }
+
+    /// The caller of a page being drawn, found once: the page's server functions all run
+    /// inside the one request that draws it, and each would read the same rows again. The
+    /// server provides one per request.
+    #[derive(Clone, Default)]
+    pub struct RequestCaller(std::sync::Arc<std::sync::Mutex<Option<Caller>>>);
+
+    impl RequestCaller {
+        fn get(&self) -> Option<Caller> {
+            self.0.lock().ok()?.clone()
+        }
+
+        fn keep(&self, caller: &Caller) {
+            if let Ok(mut kept) = self.0.lock() {
+                *kept = Some(caller.clone());
+            }
+        }
+    }
+
+    /// The request's caller cache, for a GET only: a GET changes nothing, so its caller cannot
+    /// change under it, while a posted function (signing in, changing a password) reads afresh.
+    fn request_cache() -> Option<RequestCaller> {
+        let parts = use_context::<axum::http::request::Parts>()?;
+        if parts.method != axum::http::Method::GET {
+            return None;
+        }
+        use_context::<RequestCaller>()
     }
 
     /// The caller a session belongs to, outside a server function too (a download route):

@@ -46,6 +46,9 @@ struct UserRow {
     password_changed_at: Option<chrono::DateTime<Utc>>,
     two_factor: bool,
     staff_two_factor: bool,
+    /// A role grant of the user's (none: a resident).
+    role: Option<String>,
+    site_id: Option<i64>,
 }
 
 impl AuthService {
@@ -80,23 +83,25 @@ impl AuthService {
     }
 
     async fn load_caller(&self, user: UserId) -> Result<Option<Caller>, sqlx::Error> {
-        let (row, grants): (Option<UserRow>, Vec<(String, Option<i64>)>) = on_db!(&self.db, pool => {
-            let row = sqlx::query_as(
+        // One statement, a row per role grant (one with none for a resident): every server
+        // function and page starts here.
+        let rows: Vec<UserRow> = on_db!(&self.db, pool => {
+            sqlx::query_as(
                 "SELECT u.id, u.organisation_id, u.email, u.display_name, u.must_change_password, \
                  u.password_changed_at, u.totp_secret_sealed IS NOT NULL AS two_factor, \
-                 o.staff_two_factor FROM users u JOIN organisations o ON o.id = u.organisation_id \
-                 WHERE u.id = $1 AND u.active",
+                 o.staff_two_factor, g.role, g.site_id FROM users u \
+                 JOIN organisations o ON o.id = u.organisation_id \
+                 LEFT JOIN role_grants g ON g.user_id = u.id WHERE u.id = $1 AND u.active",
             )
             .bind(user.0)
-            .fetch_optional(pool)
-            .await?;
-            let grants = sqlx::query_as("SELECT role, site_id FROM role_grants WHERE user_id = $1")
-                .bind(user.0)
-                .fetch_all(pool)
-                .await?;
-            Ok::<_, sqlx::Error>((row, grants))
+            .fetch_all(pool)
+            .await
         })?;
-        Ok(row.map(|row| Caller {
+        let grants: Vec<(String, Option<i64>)> = rows
+            .iter()
+            .filter_map(|row| Some((row.role.clone()?, row.site_id)))
+            .collect();
+        Ok(rows.into_iter().next().map(|row| Caller {
             two_factor: row.two_factor,
             two_factor_required: row.staff_two_factor && !grants.is_empty(),
             user_id: UserId(row.id),

@@ -76,13 +76,7 @@ pub async fn load_rules(tx: &mut Tx, site: i64) -> Result<SiteRules, EngineError
         .await
     })?;
     let (zone, currency, mode, policy) = row.ok_or(EngineError::NotFound("site"))?;
-    let currency = Currency::parse(&currency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
-    let policy = match policy {
-        Some(json) => {
-            serde_json::from_str(&json).map_err(|e| EngineError::Corrupt(e.to_string()))?
-        }
-        None => SupplyPolicy::default(),
-    };
+    let mut rules = site_terms(site, &zone, &currency, mode.as_deref(), policy.as_deref())?;
     let versions: Vec<(String, DateTime<Utc>, String)> = on_tx!(tx, conn => {
         sqlx::query_as("SELECT utility, effective_from, definition FROM tariffs WHERE site_id = $1 ORDER BY effective_from")
             .bind(site)
@@ -101,17 +95,36 @@ pub async fn load_rules(tx: &mut Tx, site: i64) -> Result<SiteRules, EngineError
             tariff,
         });
     }
+    rules.tariffs = tariffs;
+    Ok(rules)
+}
+
+/// A site's rules without its tariffs, from the columns of its row and its policy's: for
+/// views that show money and price nothing, which read these beside their own rows.
+pub fn site_terms(
+    site: i64,
+    zone: &str,
+    currency: &str,
+    mode: Option<&str>,
+    policy: Option<&str>,
+) -> Result<SiteRules, EngineError> {
+    let currency = Currency::parse(currency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+    let policy = match policy {
+        Some(json) => {
+            serde_json::from_str(json).map_err(|e| EngineError::Corrupt(e.to_string()))?
+        }
+        None => SupplyPolicy::default(),
+    };
     Ok(SiteRules {
         site,
-        tz: time_zone(&zone)?,
+        tz: time_zone(zone)?,
         digits: minor_digits(&currency),
         currency,
         mode: mode
-            .as_deref()
             .and_then(BillingMode::parse)
             .unwrap_or(BillingMode::PerMeter),
         policy,
-        tariffs,
+        tariffs: HashMap::new(),
     })
 }
 

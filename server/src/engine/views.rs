@@ -5,9 +5,9 @@
 use super::{
     Engine, EngineError,
     money::Source,
-    setup::{SiteRules, load_rules},
+    setup::{SiteRules, load_rules, site_terms},
 };
-use crate::{db::Tx, internal, ledger::account_number, on_tx};
+use crate::{internal, ledger::account_number, on_db, on_tx};
 use app::{
     domain::{
         AccountId, Caller, Minor, OrgId, SiteId, UnitId, UserId, Utility,
@@ -40,6 +40,10 @@ struct Row {
     vulnerable: bool,
     occupant: Option<String>,
     last_token: Option<String>,
+    time_zone: String,
+    currency: String,
+    billing_mode: Option<String>,
+    policy: Option<String>,
 }
 
 const SELECT: &str = "SELECT w.account_id, w.site_id, u.name AS unit, b.name AS building, a.utility, \
@@ -53,9 +57,11 @@ const SELECT: &str = "SELECT w.account_id, w.site_id, u.name AS unit, b.name AS 
     w.vulnerable, (SELECT p.display_name FROM occupancies o JOIN users p ON p.id = o.user_id \
       WHERE o.id = w.occupancy_id) AS occupant, \
     (SELECT t.digits FROM meter_tokens t WHERE t.wallet_account_id = w.account_id AND t.status = 'issued' \
-      ORDER BY t.id DESC LIMIT 1) AS last_token \
+      ORDER BY t.id DESC LIMIT 1) AS last_token, \
+    s.time_zone, s.currency, p.billing_mode, p.policy \
     FROM wallets w JOIN accounts a ON a.id = w.account_id JOIN units u ON u.id = w.unit_id \
-    JOIN buildings b ON b.id = u.building_id \
+    JOIN buildings b ON b.id = u.building_id JOIN sites s ON s.id = w.site_id \
+    LEFT JOIN site_policies p ON p.site_id = w.site_id \
     LEFT JOIN accounts al ON al.id = w.allowance_account_id LEFT JOIN accounts em ON em.id = w.emergency_account_id";
 
 fn view(row: Row, rules: &SiteRules) -> AccountView {
@@ -96,12 +102,19 @@ fn view(row: Row, rules: &SiteRules) -> AccountView {
 }
 
 impl Engine {
-    async fn views(&self, tx: &mut Tx, rows: Vec<Row>) -> Result<Vec<AccountView>, EngineError> {
+    /// The rows as views, each with its site's terms (read in the same row).
+    fn views(rows: Vec<Row>) -> Result<Vec<AccountView>, EngineError> {
         let mut rules: HashMap<i64, SiteRules> = HashMap::new();
         let mut views = Vec::with_capacity(rows.len());
         for row in rows {
             if let std::collections::hash_map::Entry::Vacant(entry) = rules.entry(row.site_id) {
-                entry.insert(load_rules(tx, row.site_id).await?);
+                entry.insert(site_terms(
+                    row.site_id,
+                    &row.time_zone,
+                    &row.currency,
+                    row.billing_mode.as_deref(),
+                    row.policy.as_deref(),
+                )?);
             }
             let site_rules = &rules[&row.site_id];
             views.push(view(row, site_rules));
@@ -210,24 +223,22 @@ impl AccountsPort for Engine {
              WHERE o.user_id = $1 AND o.starts_at <= $2 AND (o.ends_at IS NULL OR o.ends_at > $2)) \
              ORDER BY b.name, u.name, a.utility"
         );
-        let mut tx = self.db.begin_read().await.map_err(internal)?;
-        let rows: Vec<Row> = on_tx!(&mut tx, conn => {
-            sqlx::query_as(&sql).bind(caller.user_id.0).bind(now).fetch_all(&mut *conn).await
+        let rows: Vec<Row> = on_db!(&self.db, pool => {
+            sqlx::query_as(&sql).bind(caller.user_id.0).bind(now).fetch_all(pool).await
         })
         .map_err(internal)?;
-        Ok(self.views(&mut tx, rows).await?)
+        Ok(Self::views(rows)?)
     }
 
     async fn of_site(&self, site: SiteId) -> Result<Vec<AccountView>, AppError> {
         let sql = format!(
             "{SELECT} WHERE w.site_id = $1 AND w.closed_at IS NULL ORDER BY b.name, u.name, a.utility"
         );
-        let mut tx = self.db.begin_read().await.map_err(internal)?;
-        let rows: Vec<Row> = on_tx!(&mut tx, conn => {
-            sqlx::query_as(&sql).bind(site.0).fetch_all(&mut *conn).await
+        let rows: Vec<Row> = on_db!(&self.db, pool => {
+            sqlx::query_as(&sql).bind(site.0).fetch_all(pool).await
         })
         .map_err(internal)?;
-        Ok(self.views(&mut tx, rows).await?)
+        Ok(Self::views(rows)?)
     }
 
     async fn detail(&self, account: AccountId) -> Result<AccountRecord, AppError> {

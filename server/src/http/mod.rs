@@ -51,7 +51,10 @@ pub fn router(
     let options = state.leptos_options.clone();
     let provide_ports = {
         let ports = state.ports.clone();
-        move || provide_context(ports.clone())
+        move || {
+            provide_context(ports.clone());
+            provide_context(app::api::RequestCaller::default());
+        }
     };
     let pages = Router::new()
         .leptos_routes_with_context(

@@ -4,13 +4,15 @@
 //! is tried again later, a few times.
 
 use super::{Notifier, SiteContexts, preferences};
-use crate::{db::Db, on_db};
+use crate::{db::Db, on_db, on_tx};
 use app::domain::notices::{Message, NoticeFacts, message};
 use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
-use std::collections::HashMap;
+use sqlx::QueryBuilder;
+use std::collections::{HashMap, HashSet};
 use web_push::{
-    ContentEncoding, SubscriptionInfo, Urgency, VapidSignatureBuilder, WebPushMessageBuilder,
+    ContentEncoding, SubscriptionInfo, Urgency, VapidSignature, VapidSignatureBuilder,
+    WebPushMessageBuilder,
 };
 
 /// Tries before a delivery is given up; the waits between them double from 30 seconds.
@@ -81,6 +83,7 @@ impl Notifier {
         }
         let mut contexts = SiteContexts::default();
         let mut languages: HashMap<i64, Option<app::domain::i18n::Locale>> = HashMap::new();
+        let mut signatures = Signatures::default();
         let mut sends = tokio::task::JoinSet::new();
         for job in jobs {
             let site = job.9;
@@ -100,18 +103,23 @@ impl Notifier {
             let locale = chosen.unwrap_or(context.locale);
             let facts: NoticeFacts = serde_json::from_str(&job.8).unwrap_or_default();
             let words = message(&job.7, &facts, locale, site, &context.money(locale));
+            let signature = signatures.for_endpoint(self, &job.4);
             let notifier = self.clone();
             sends.spawn(async move {
-                let outcome = notifier.send(&job, &words).await;
+                let outcome = match signature {
+                    Ok(signature) => notifier.send(&job, &words, signature).await,
+                    Err(error) => Outcome::Failed(format!("could not sign: {error}")),
+                };
                 (job, outcome)
             });
         }
+        let mut outcomes = Vec::new();
         while let Some(joined) = sends.join_next().await {
-            let Ok((job, outcome)) = joined else {
-                continue;
-            };
-            self.record(&job, outcome, now, &mut report).await?;
+            if let Ok(sent) = joined {
+                outcomes.push(sent);
+            }
         }
+        self.record(outcomes, now, &mut report).await?;
         Ok(report)
     }
 
@@ -139,37 +147,43 @@ impl Notifier {
         })
     }
 
-    /// The due push deliveries with what sending each needs; one whose device is gone is
-    /// marked so.
+    /// The due push deliveries with what sending each needs, read together; one whose device
+    /// is gone is marked so.
     async fn claim(&self, now: DateTime<Utc>) -> Result<Vec<Job>, sqlx::Error> {
         let claimed = self.claim_due(now, true).await?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
         on_db!(self.db(), pool => {
-            let mut jobs = Vec::with_capacity(claimed.len());
-            for id in claimed {
-                let job: Option<Job> = sqlx::query_as(
-                    "SELECT d.id, d.attempts, d.user_id, d.subscription_id, s.endpoint, s.p256dh, s.auth, \
-                     n.kind, n.body, n.site_id FROM notification_deliveries d \
-                     JOIN push_subscriptions s ON s.id = d.subscription_id \
-                     JOIN notifications n ON n.id = d.notification_id WHERE d.id = $1",
-                )
-                .bind(id)
-                .fetch_optional(pool)
-                .await?;
-                match job {
-                    Some(job) => jobs.push(job),
-                    None => {
-                        sqlx::query("UPDATE notification_deliveries SET status = 'gone' WHERE id = $1")
-                            .bind(id)
-                            .execute(pool)
-                            .await?;
-                    }
+            let mut select = QueryBuilder::new(
+                "SELECT d.id, d.attempts, d.user_id, d.subscription_id, s.endpoint, s.p256dh, s.auth, \
+                 n.kind, n.body, n.site_id FROM notification_deliveries d \
+                 JOIN push_subscriptions s ON s.id = d.subscription_id \
+                 JOIN notifications n ON n.id = d.notification_id WHERE d.id IN (",
+            );
+            let mut ids = select.separated(", ");
+            for id in &claimed {
+                ids.push_bind(*id);
+            }
+            select.push(") ORDER BY d.id");
+            let jobs: Vec<Job> = select.build_query_as().fetch_all(pool).await?;
+            let found: HashSet<i64> = jobs.iter().map(|job| job.0).collect();
+            let gone: Vec<i64> = claimed.into_iter().filter(|id| !found.contains(id)).collect();
+            if !gone.is_empty() {
+                let mut update =
+                    QueryBuilder::new("UPDATE notification_deliveries SET status = 'gone' WHERE id IN (");
+                let mut ids = update.separated(", ");
+                for id in &gone {
+                    ids.push_bind(*id);
                 }
+                update.push(")");
+                update.build().execute(pool).await?;
             }
             Ok(jobs)
         })
     }
 
-    async fn send(&self, job: &Job, words: &Message) -> Outcome {
+    async fn send(&self, job: &Job, words: &Message, signature: VapidSignature) -> Outcome {
         let (_, _, _, _, endpoint, p256dh, auth, kind, _, _) = job;
         let Ok(url) = self.inner.endpoints.check(endpoint) else {
             return Outcome::Failed("endpoint no longer allowed".into());
@@ -183,7 +197,14 @@ impl Notifier {
             "urgent": words.urgent,
         })
         .to_string();
-        let built = self.encrypt(url.as_str(), p256dh, auth, payload.as_bytes(), words);
+        let built = encrypt(
+            url.as_str(),
+            p256dh,
+            auth,
+            payload.as_bytes(),
+            words,
+            signature,
+        );
         let message = match built {
             Ok(message) => message,
             Err(error) => return Outcome::Failed(format!("could not encrypt: {error}")),
@@ -214,108 +235,148 @@ impl Notifier {
         }
     }
 
-    fn encrypt(
+    /// Writes what became of a pass's sends, in one transaction: the sent ones together,
+    /// the rest one by one (they are few). Subscriptions found gone are deleted after it.
+    async fn record(
         &self,
+        outcomes: Vec<(Job, Outcome)>,
+        now: DateTime<Utc>,
+        report: &mut DeliveryReport,
+    ) -> Result<(), sqlx::Error> {
+        let mut sent = Vec::new();
+        let mut gone = Vec::new();
+        let _turn = self.inner.engine.turn().await;
+        let mut tx = self.db().begin_write().await?;
+        for ((id, attempts, _, subscription, endpoint, ..), outcome) in outcomes {
+            let (status, next, error) = match outcome {
+                Outcome::Sent => {
+                    report.sent += 1;
+                    sent.push((id, subscription));
+                    continue;
+                }
+                Outcome::Gone => {
+                    report.gone += 1;
+                    tracing::info!(delivery = id, "push subscription gone; deleted");
+                    gone.push(endpoint);
+                    continue;
+                }
+                Outcome::Retry(after, error) if attempts < MAX_ATTEMPTS => {
+                    report.retried += 1;
+                    let asked = after
+                        .and_then(|after| Duration::from_std(after).ok())
+                        .unwrap_or_default();
+                    let next = now + backoff(attempts).max(asked).min(Duration::hours(6));
+                    tracing::warn!(delivery = id, attempts, %error, "push failed; will retry");
+                    ("queued", Some(next), error)
+                }
+                Outcome::Retry(_, error) | Outcome::Failed(error) => {
+                    report.failed += 1;
+                    tracing::warn!(delivery = id, attempts, %error, "push given up");
+                    ("failed", None, error)
+                }
+            };
+            on_tx!(&mut tx, conn => {
+                sqlx::query(
+                    "UPDATE notification_deliveries SET status = $1, \
+                     next_attempt_at = COALESCE($2, next_attempt_at), error = $3 WHERE id = $4",
+                )
+                .bind(status)
+                .bind(next)
+                .bind(&error)
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        for chunk in sent.chunks(crate::ledger::CHUNK) {
+            on_tx!(&mut tx, conn => {
+                let mut deliveries = QueryBuilder::new(
+                    "UPDATE notification_deliveries SET status = 'sent', sent_at = ",
+                );
+                deliveries.push_bind(now).push(", error = NULL WHERE id IN (");
+                let mut ids = deliveries.separated(", ");
+                for (id, _) in chunk {
+                    ids.push_bind(*id);
+                }
+                deliveries.push(")");
+                deliveries.build().execute(&mut *conn).await?;
+                let mut subscriptions =
+                    QueryBuilder::new("UPDATE push_subscriptions SET last_sent_at = ");
+                subscriptions.push_bind(now).push(" WHERE id IN (");
+                let mut ids = subscriptions.separated(", ");
+                for (_, subscription) in chunk {
+                    ids.push_bind(*subscription);
+                }
+                subscriptions.push(")");
+                subscriptions.build().execute(&mut *conn).await.map(|_| ())
+            })?;
+        }
+        tx.commit().await?;
+        for endpoint in gone {
+            forget_subscription(self.db(), &endpoint, None).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The platform's VAPID signatures of one pass, one per push service: a signature names the
+/// service (its origin) and lasts hours, so every message to that service may carry it, and
+/// signing (ECDSA) is a good part of what a message costs.
+#[derive(Default)]
+struct Signatures(HashMap<String, VapidSignature>);
+
+impl Signatures {
+    fn for_endpoint(
+        &mut self,
+        notifier: &Notifier,
         endpoint: &str,
-        p256dh: &str,
-        auth: &str,
-        payload: &[u8],
-        words: &Message,
-    ) -> Result<web_push::WebPushMessage, web_push::WebPushError> {
-        let subscription = SubscriptionInfo::new(endpoint, p256dh, auth);
-        let mut signature = VapidSignatureBuilder::from_base64(
-            self.inner.vapid_private_key.expose(),
-            &subscription,
-        )?;
-        signature.add_claim("sub", self.inner.subject.as_str());
+    ) -> Result<VapidSignature, web_push::WebPushError> {
         // RFC 8292's audience is the endpoint's origin, port included; the crate drops the
         // port, which only real push services (all on 443) would forgive.
         let audience = reqwest::Url::parse(endpoint)
             .map(|url| url.origin().ascii_serialization())
             .map_err(|_| web_push::WebPushError::InvalidUri)?;
-        signature.add_claim("aud", audience.as_str());
-        let mut builder = WebPushMessageBuilder::new(&subscription);
-        builder.set_payload(ContentEncoding::Aes128Gcm, payload);
-        builder.set_vapid_signature(signature.build()?);
-        builder.set_ttl(TTL_SECONDS);
-        builder.set_urgency(if words.urgent {
-            Urgency::High
-        } else {
-            Urgency::Normal
-        });
-        if let Some(topic) = words.topic() {
-            builder.set_topic(topic.to_owned());
+        if let Some(signature) = self.0.get(&audience) {
+            return Ok(signature.clone());
         }
-        builder.build()
+        let subscription = SubscriptionInfo::new(endpoint, "", "");
+        let mut builder = VapidSignatureBuilder::from_base64(
+            notifier.inner.vapid_private_key.expose(),
+            &subscription,
+        )?;
+        builder.add_claim("sub", notifier.inner.subject.as_str());
+        builder.add_claim("aud", audience.as_str());
+        let signature = builder.build()?;
+        self.0.insert(audience, signature.clone());
+        Ok(signature)
     }
+}
 
-    async fn record(
-        &self,
-        job: &Job,
-        outcome: Outcome,
-        now: DateTime<Utc>,
-        report: &mut DeliveryReport,
-    ) -> Result<(), sqlx::Error> {
-        let (id, attempts, _, subscription, endpoint, ..) = job;
-        let _turn = self.inner.engine.turn().await;
-        let db = self.db();
-        match outcome {
-            Outcome::Sent => {
-                report.sent += 1;
-                on_db!(db, pool => {
-                    sqlx::query(
-                        "UPDATE notification_deliveries SET status = 'sent', sent_at = $1, error = NULL WHERE id = $2",
-                    )
-                    .bind(now)
-                    .bind(id)
-                    .execute(pool)
-                    .await?;
-                    sqlx::query("UPDATE push_subscriptions SET last_sent_at = $1 WHERE id = $2")
-                        .bind(now)
-                        .bind(subscription)
-                        .execute(pool)
-                        .await
-                        .map(|_| ())
-                })
-            }
-            Outcome::Gone => {
-                report.gone += 1;
-                tracing::info!(delivery = id, "push subscription gone; deleted");
-                forget_subscription(db, endpoint, None).await
-            }
-            Outcome::Retry(after, error) if *attempts < MAX_ATTEMPTS => {
-                report.retried += 1;
-                let asked = after
-                    .and_then(|after| Duration::from_std(after).ok())
-                    .unwrap_or_default();
-                let next = now + backoff(*attempts).max(asked).min(Duration::hours(6));
-                tracing::warn!(delivery = id, attempts, %error, "push failed; will retry");
-                on_db!(db, pool => {
-                    sqlx::query(
-                        "UPDATE notification_deliveries SET status = 'queued', next_attempt_at = $1, error = $2 WHERE id = $3",
-                    )
-                    .bind(next)
-                    .bind(&error)
-                    .bind(id)
-                    .execute(pool)
-                    .await
-                    .map(|_| ())
-                })
-            }
-            Outcome::Retry(_, error) | Outcome::Failed(error) => {
-                report.failed += 1;
-                tracing::warn!(delivery = id, attempts, %error, "push given up");
-                on_db!(db, pool => {
-                    sqlx::query("UPDATE notification_deliveries SET status = 'failed', error = $1 WHERE id = $2")
-                        .bind(&error)
-                        .bind(id)
-                        .execute(pool)
-                        .await
-                        .map(|_| ())
-                })
-            }
-        }
+/// The message for one browser: the payload encrypted for its keys (a fresh ephemeral key
+/// and salt each time), with the pass's signature for its push service.
+fn encrypt(
+    endpoint: &str,
+    p256dh: &str,
+    auth: &str,
+    payload: &[u8],
+    words: &Message,
+    signature: VapidSignature,
+) -> Result<web_push::WebPushMessage, web_push::WebPushError> {
+    let subscription = SubscriptionInfo::new(endpoint, p256dh, auth);
+    let mut builder = WebPushMessageBuilder::new(&subscription);
+    builder.set_payload(ContentEncoding::Aes128Gcm, payload);
+    builder.set_vapid_signature(signature);
+    builder.set_ttl(TTL_SECONDS);
+    builder.set_urgency(if words.urgent {
+        Urgency::High
+    } else {
+        Urgency::Normal
+    });
+    if let Some(topic) = words.topic() {
+        builder.set_topic(topic.to_owned());
     }
+    builder.build()
 }
 
 /// The wait after a failed try: 30 seconds, doubling with each one.
