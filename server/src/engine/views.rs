@@ -64,6 +64,33 @@ const SELECT: &str = "SELECT w.account_id, w.site_id, u.name AS unit, b.name AS 
     LEFT JOIN site_policies p ON p.site_id = w.site_id \
     LEFT JOIN accounts al ON al.id = w.allowance_account_id LEFT JOIN accounts em ON em.id = w.emergency_account_id";
 
+impl Row {
+    /// The account's site's terms, read in the same row.
+    fn terms(&self) -> Result<SiteRules, EngineError> {
+        site_terms(
+            self.site_id,
+            &self.time_zone,
+            &self.currency,
+            self.billing_mode.as_deref(),
+            self.policy.as_deref(),
+        )
+    }
+}
+
+/// The rows as views, each with its site's terms.
+fn views(rows: Vec<Row>) -> Result<Vec<AccountView>, EngineError> {
+    let mut rules: HashMap<i64, SiteRules> = HashMap::new();
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let std::collections::hash_map::Entry::Vacant(entry) = rules.entry(row.site_id) {
+            entry.insert(row.terms()?);
+        }
+        let site_rules = &rules[&row.site_id];
+        views.push(view(row, site_rules));
+    }
+    Ok(views)
+}
+
 fn view(row: Row, rules: &SiteRules) -> AccountView {
     let digits = rules.digits;
     let balance = Minor(row.balance_minor);
@@ -102,26 +129,6 @@ fn view(row: Row, rules: &SiteRules) -> AccountView {
 }
 
 impl Engine {
-    /// The rows as views, each with its site's terms (read in the same row).
-    fn views(rows: Vec<Row>) -> Result<Vec<AccountView>, EngineError> {
-        let mut rules: HashMap<i64, SiteRules> = HashMap::new();
-        let mut views = Vec::with_capacity(rows.len());
-        for row in rows {
-            if let std::collections::hash_map::Entry::Vacant(entry) = rules.entry(row.site_id) {
-                entry.insert(site_terms(
-                    row.site_id,
-                    &row.time_zone,
-                    &row.currency,
-                    row.billing_mode.as_deref(),
-                    row.policy.as_deref(),
-                )?);
-            }
-            let site_rules = &rules[&row.site_id];
-            views.push(view(row, site_rules));
-        }
-        Ok(views)
-    }
-
     /// The rules of the site an account belongs to (its currency's places, its policy).
     async fn rules_of(&self, account: AccountId) -> Result<SiteRules, AppError> {
         let mut tx = self.db.begin_read().await.map_err(internal)?;
@@ -227,7 +234,7 @@ impl AccountsPort for Engine {
             sqlx::query_as(&sql).bind(caller.user_id.0).bind(now).fetch_all(pool).await
         })
         .map_err(internal)?;
-        Ok(Self::views(rows)?)
+        Ok(views(rows)?)
     }
 
     async fn of_site(&self, site: SiteId) -> Result<Vec<AccountView>, AppError> {
@@ -238,7 +245,7 @@ impl AccountsPort for Engine {
             sqlx::query_as(&sql).bind(site.0).fetch_all(pool).await
         })
         .map_err(internal)?;
-        Ok(Self::views(rows)?)
+        Ok(views(rows)?)
     }
 
     async fn detail(&self, account: AccountId) -> Result<AccountRecord, AppError> {
@@ -279,7 +286,7 @@ impl AccountsPort for Engine {
         })
         .map_err(internal)?;
         let row = row.ok_or(AppError::NotFound)?;
-        let rules = load_rules(&mut tx, row.site_id).await?;
+        let rules = row.terms()?;
         Ok(AccountRecord {
             zone: super::site_zone(rules.tz, Utc::now()),
             lines: statement(lines, &rules),
@@ -309,13 +316,12 @@ impl AccountsPort for Engine {
 
     async fn summary(&self, account: AccountId) -> Result<AccountView, AppError> {
         let sql = format!("{SELECT} WHERE w.account_id = $1");
-        let mut tx = self.db.begin_read().await.map_err(internal)?;
-        let row: Option<Row> = on_tx!(&mut tx, conn => {
-            sqlx::query_as(&sql).bind(account.0).fetch_optional(&mut *conn).await
+        let row: Option<Row> = on_db!(&self.db, pool => {
+            sqlx::query_as(&sql).bind(account.0).fetch_optional(pool).await
         })
         .map_err(internal)?;
         let row = row.ok_or(AppError::NotFound)?;
-        let rules = load_rules(&mut tx, row.site_id).await?;
+        let rules = row.terms()?;
         Ok(view(row, &rules))
     }
 

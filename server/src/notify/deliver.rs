@@ -159,24 +159,17 @@ impl Notifier {
                 "SELECT d.id, d.attempts, d.user_id, d.subscription_id, s.endpoint, s.p256dh, s.auth, \
                  n.kind, n.body, n.site_id FROM notification_deliveries d \
                  JOIN push_subscriptions s ON s.id = d.subscription_id \
-                 JOIN notifications n ON n.id = d.notification_id WHERE d.id IN (",
+                 JOIN notifications n ON n.id = d.notification_id WHERE d.id",
             );
-            let mut ids = select.separated(", ");
-            for id in &claimed {
-                ids.push_bind(*id);
-            }
-            select.push(") ORDER BY d.id");
+            push_ids(&mut select, claimed.iter().copied());
+            select.push(" ORDER BY d.id");
             let jobs: Vec<Job> = select.build_query_as().fetch_all(pool).await?;
             let found: HashSet<i64> = jobs.iter().map(|job| job.0).collect();
             let gone: Vec<i64> = claimed.into_iter().filter(|id| !found.contains(id)).collect();
             if !gone.is_empty() {
                 let mut update =
-                    QueryBuilder::new("UPDATE notification_deliveries SET status = 'gone' WHERE id IN (");
-                let mut ids = update.separated(", ");
-                for id in &gone {
-                    ids.push_bind(*id);
-                }
-                update.push(")");
+                    QueryBuilder::new("UPDATE notification_deliveries SET status = 'gone' WHERE id");
+                push_ids(&mut update, gone);
                 update.build().execute(pool).await?;
             }
             Ok(jobs)
@@ -294,21 +287,13 @@ impl Notifier {
                 let mut deliveries = QueryBuilder::new(
                     "UPDATE notification_deliveries SET status = 'sent', sent_at = ",
                 );
-                deliveries.push_bind(now).push(", error = NULL WHERE id IN (");
-                let mut ids = deliveries.separated(", ");
-                for (id, _) in chunk {
-                    ids.push_bind(*id);
-                }
-                deliveries.push(")");
+                deliveries.push_bind(now).push(", error = NULL WHERE id");
+                push_ids(&mut deliveries, chunk.iter().map(|(id, _)| *id));
                 deliveries.build().execute(&mut *conn).await?;
                 let mut subscriptions =
                     QueryBuilder::new("UPDATE push_subscriptions SET last_sent_at = ");
-                subscriptions.push_bind(now).push(" WHERE id IN (");
-                let mut ids = subscriptions.separated(", ");
-                for (_, subscription) in chunk {
-                    ids.push_bind(*subscription);
-                }
-                subscriptions.push(")");
+                subscriptions.push_bind(now).push(" WHERE id");
+                push_ids(&mut subscriptions, chunk.iter().filter_map(|(_, subscription)| *subscription));
                 subscriptions.build().execute(&mut *conn).await.map(|_| ())
             })?;
         }
@@ -377,6 +362,21 @@ fn encrypt(
         builder.set_topic(topic.to_owned());
     }
     builder.build()
+}
+
+/// Appends ` IN (…)` with every id bound.
+fn push_ids<'args, DB: sqlx::Database>(
+    query: &mut QueryBuilder<'args, DB>,
+    ids: impl IntoIterator<Item = i64>,
+) where
+    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    query.push(" IN (");
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(id);
+    }
+    list.push_unseparated(")");
 }
 
 /// The wait after a failed try: 30 seconds, doubling with each one.
