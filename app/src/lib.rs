@@ -121,6 +121,16 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!("/meters/:id") view=pages::fleet::MeterPage ssr=SsrMode::Async/>
                     <Route
+                        path=path!("/manage/sites/:id/reports")
+                        view=pages::manager::reports::ReportsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/manage/sites/:id/residents")
+                        view=pages::manager::move_out::MoveOutPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/manage/sites/:id/fleet")
                         view=pages::fleet::SiteFleetPage
                         ssr=SsrMode::Async

@@ -256,6 +256,32 @@ pub trait AccountsPort: Send + Sync {
 
     /// Opens the accounts of whoever moved into the unit.
     async fn move_in(&self, unit: UnitId) -> Result<(), AppError>;
+
+    /// What each unit of the site used of each utility over the days asked (the site's local
+    /// days; by default this month so far), and what it cost.
+    async fn consumption(
+        &self,
+        site: SiteId,
+        days: crate::domain::reports::DaysAsked,
+    ) -> Result<crate::domain::reports::ConsumptionReport, AppError>;
+
+    /// Everyone living at the site now, by building, unit and name.
+    async fn occupants(
+        &self,
+        site: SiteId,
+    ) -> Result<crate::domain::occupancy::Occupants, AppError>;
+
+    /// Moves out the residents of `occupancies` (the site's own; others are lines with a
+    /// problem), each settled in their own transaction; with `commit` false only what it
+    /// would settle is reported and nothing changes. Charged are the readings received so
+    /// far. Moving out someone already gone changes nothing.
+    async fn move_out(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        occupancies: &crate::domain::occupancy::OccupancyList,
+        commit: bool,
+    ) -> Result<crate::domain::occupancy::MoveOutBatch, AppError>;
 }
 
 /// The meter fleet: meters' status and commands, remote operations, life cycle, alarms and

@@ -112,20 +112,13 @@ pub async fn my_accounts() -> Result<Vec<AccountView>, AppError> {
 /// Every open resident account of a site, for staff granted on it.
 #[server(prefix = "/api", endpoint = "site_accounts")]
 pub async fn site_accounts(site: String) -> Result<Vec<AccountView>, AppError> {
-    use crate::domain::SiteId;
     answer(
         async {
             let caller = caller().await?;
-            let site: SiteId = site.parse().map_err(|_| AppError::Forbidden)?;
             let ports = ports()?;
-            let org = ports
-                .directory
-                .site_org(site)
-                .await?
-                .ok_or(AppError::Forbidden)?;
-            if !caller.can_view_site(site, org) {
-                return Err(AppError::Forbidden);
-            }
+            let (site, _) =
+                super::ssr::site_where(&ports, &site, |site, org| caller.can_view_site(site, org))
+                    .await?;
             ports.accounts.of_site(site).await
         }
         .await,

@@ -7,7 +7,7 @@ use crate::{
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::ssr::{answer, caller, ports};
+use super::ssr::{answer, caller, ports, site_where};
 
 /// The units the caller lives in, with their meters. Only their own: the query is bound to
 /// the caller's occupancies.
@@ -40,21 +40,13 @@ pub async fn my_sites() -> Result<Vec<SiteSummary>, AppError> {
 /// One site's buildings, units, meters and counts, for staff granted on it.
 #[server(prefix = "/api", endpoint = "site_overview")]
 pub async fn load_site_overview(site: String) -> Result<SiteOverview, AppError> {
-    use crate::domain::{Role, SiteId, access::NewAccount};
+    use crate::domain::{Role, access::NewAccount};
     answer(
         async {
             let caller = caller().await?;
-            let site: SiteId = site.parse().map_err(|_| AppError::NotFound)?;
             let ports = ports()?;
-            // An unknown site and a foreign one answer the same, so ids cannot be probed.
-            let org = ports
-                .directory
-                .site_org(site)
-                .await?
-                .ok_or(AppError::Forbidden)?;
-            if !caller.can_view_site(site, org) {
-                return Err(AppError::Forbidden);
-            }
+            let (site, org) =
+                site_where(&ports, &site, |site, org| caller.can_view_site(site, org)).await?;
             let mut overview = ports.directory.site_overview(site).await?;
             let here = Some((site, org));
             overview.may_add_residents = caller.may_create(NewAccount::Resident, here);

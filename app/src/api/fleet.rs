@@ -52,13 +52,10 @@ pub(crate) mod guard {
         site: &str,
         action: MeterAction,
     ) -> Result<(SiteId, OrgId), AppError> {
-        let site: SiteId = site.parse().map_err(|_| AppError::Forbidden)?;
-        let org = ports
-            .directory
-            .site_org(site)
-            .await?
-            .ok_or(AppError::Forbidden)?;
-        allowed(caller, action, site, org).map(|()| (site, org))
+        crate::api::ssr::site_where(ports, site, |site, org| {
+            allowed(caller, action, site, org).is_ok()
+        })
+        .await
     }
 
     /// Checks the caller's staff rights on the site of a fault report.

@@ -7,8 +7,10 @@ pub mod directory;
 pub mod fleet;
 pub mod integrations;
 pub mod notifications;
+pub mod occupancy;
 pub mod payments;
 pub mod recovery;
+pub mod reports;
 pub mod tokens;
 pub mod two_factor;
 
@@ -18,7 +20,7 @@ pub use ssr::{RequestCaller, caller_in};
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use crate::{
-        domain::{Caller, UserId},
+        domain::{Caller, OrgId, SiteId, UserId},
         error::AppError,
         ports::{ClientAddr, Ports},
     };
@@ -39,6 +41,26 @@ pub(crate) mod ssr {
             tracing::error!("the engine's ports were not provided as context");
             AppError::Internal
         })
+    }
+
+    /// The site named by `raw`, with its organisation, if `allowed` lets the caller act
+    /// there. An unknown site and a foreign one answer the same, so ids cannot be probed.
+    pub async fn site_where(
+        ports: &Ports,
+        raw: &str,
+        allowed: impl FnOnce(SiteId, OrgId) -> bool,
+    ) -> Result<(SiteId, OrgId), AppError> {
+        let site: SiteId = raw.parse().map_err(|_| AppError::Forbidden)?;
+        let org = ports
+            .directory
+            .site_org(site)
+            .await?
+            .ok_or(AppError::Forbidden)?;
+        if allowed(site, org) {
+            Ok((site, org))
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     pub async fn session() -> Result<Session, AppError> {

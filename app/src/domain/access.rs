@@ -88,6 +88,8 @@ pub enum AccountAction {
     Adjust,
     /// Top up online through a payment provider: the resident, or staff on their behalf.
     Pay,
+    /// Move residents out and settle their accounts: managers.
+    MoveOut,
 }
 
 /// What staff may do with a site's payments.
@@ -191,7 +193,7 @@ impl Caller {
             AccountAction::View => own || staff(&[Role::Manager, Role::Operator, Role::Cashier]),
             AccountAction::ResidentChoice => own,
             AccountAction::CashTopUp => staff(&[Role::Manager, Role::Cashier]),
-            AccountAction::Adjust => staff(&[Role::Manager]),
+            AccountAction::Adjust | AccountAction::MoveOut => staff(&[Role::Manager]),
             AccountAction::Pay => own || staff(&[Role::Manager, Role::Cashier]),
         }
     }
@@ -288,6 +290,12 @@ mod tests {
         assert!(!manager.may_on_account(AccountAction::Adjust, OTHER_SITE, ORG, someone_else));
         assert!(!manager.may_on_account(AccountAction::View, SITE, OTHER_ORG, someone_else));
         assert!(!manager.may_on_account(AccountAction::ResidentChoice, SITE, ORG, someone_else));
+        assert!(manager.may_on_account(AccountAction::MoveOut, SITE, ORG, None));
+        assert!(!manager.may_on_account(AccountAction::MoveOut, OTHER_SITE, ORG, None));
+        assert!(!cashier.may_on_account(AccountAction::MoveOut, SITE, ORG, None));
+        assert!(!resident.may_on_account(AccountAction::MoveOut, SITE, ORG, own));
+        let operator = caller(&[(Role::Operator, Some(SITE))]);
+        assert!(!operator.may_on_account(AccountAction::MoveOut, SITE, ORG, None));
     }
 
     #[test]

@@ -5,9 +5,11 @@
 
 pub mod jobs;
 pub mod money;
+pub mod move_outs;
 pub mod occupancy;
 pub mod planner;
 pub mod rating;
+pub mod reports;
 pub mod setup;
 pub mod supply;
 pub mod usage;

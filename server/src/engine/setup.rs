@@ -128,6 +128,34 @@ pub fn site_terms(
     })
 }
 
+/// What a report or a list needs to head its figures: the site's name, and how it writes
+/// money and days.
+pub struct SiteHeading {
+    pub name: String,
+    pub currency: String,
+    pub digits: u32,
+    pub tz: Tz,
+}
+
+impl Engine {
+    pub async fn site_heading(&self, site: SiteId) -> Result<SiteHeading, EngineError> {
+        let row: Option<(String, String, String)> = on_db!(&self.db, pool => {
+            sqlx::query_as("SELECT name, currency, time_zone FROM sites WHERE id = $1")
+                .bind(site.0)
+                .fetch_optional(pool)
+                .await
+        })?;
+        let (name, currency, zone) = row.ok_or(EngineError::NotFound("site"))?;
+        let parsed = Currency::parse(&currency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        Ok(SiteHeading {
+            name,
+            digits: minor_digits(&parsed),
+            currency,
+            tz: time_zone(&zone)?,
+        })
+    }
+}
+
 /// The landlord's wallet for a site, opened the first time it is needed. It is never cut.
 pub async fn landlord_wallet(
     tx: &mut Tx,

@@ -12,7 +12,9 @@ use app::{
     domain::{
         AccountId, Caller, Minor, OrgId, SiteId, UnitId, UserId, Utility,
         money::{PositiveAmount, SignedAmount},
+        occupancy::{MoveOutBatch, OccupancyList, Occupants},
         payments::receipt_label,
+        reports::{ConsumptionReport, DaysAsked},
         supply::{SupplyState, days_left},
         views::{AccountRecord, AccountView, CommandLine, NoticeLine, Receipt, StatementLine},
     },
@@ -417,5 +419,30 @@ impl AccountsPort for Engine {
     async fn move_in(&self, unit: UnitId) -> Result<(), AppError> {
         Engine::move_in(self, unit).await?;
         Ok(())
+    }
+
+    async fn consumption(
+        &self,
+        site: SiteId,
+        days: DaysAsked,
+    ) -> Result<ConsumptionReport, AppError> {
+        Ok(Engine::consumption(self, site, days).await?)
+    }
+
+    async fn occupants(&self, site: SiteId) -> Result<Occupants, AppError> {
+        Ok(self.occupants_at(site, Utc::now()).await?)
+    }
+
+    async fn move_out(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        occupancies: &OccupancyList,
+        commit: bool,
+    ) -> Result<MoveOutBatch, AppError> {
+        let actor = Some(caller.user_id.0);
+        Ok(self
+            .move_out_batch(site, occupancies.ids(), commit, actor)
+            .await?)
     }
 }

@@ -8,6 +8,7 @@ pub mod headers;
 pub mod health;
 pub mod limits;
 pub mod my_data;
+pub mod reports;
 pub mod request_id;
 
 use crate::{auth::sessions::Sessions, config::Config, db::Db, secrets::SharedSecrets};
@@ -87,6 +88,7 @@ pub fn router(
     Router::new()
         .merge(health::router())
         .merge(my_data::router())
+        .merge(reports::router())
         .merge(assets(&options))
         .merge(pages)
         .layer(from_fn(fn_errors::status_from_body))

@@ -3,5 +3,7 @@
 pub mod audit;
 pub mod home;
 pub mod integrations;
+pub mod move_out;
 pub mod notices;
+pub mod reports;
 pub mod site;

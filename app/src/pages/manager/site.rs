@@ -55,7 +55,10 @@ fn Site(overview: SiteOverview, accounts: SiteAccounts) -> impl IntoView {
         <Title text=site.name.clone()/>
         <h1>{site.name.clone()}</h1>
         <p class="where">{format!("Time zone {} · currency {} · locale {}", site.time_zone, site.currency, site.locale)}</p>
-        <p class="site-links"><a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a>" · "<a class="payments-link" href=format!("/manage/sites/{}/payments", site.id)>"Payments"</a>" · "<a class="notices-link" href=format!("/manage/sites/{}/notices", site.id)>"Notices sent"</a></p>
+        <p class="site-links"><a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a>" · "<a class="payments-link" href=format!("/manage/sites/{}/payments", site.id)>"Payments"</a>" · "<a class="notices-link" href=format!("/manage/sites/{}/notices", site.id)>"Notices sent"</a>
+            " · "<a class="reports-link" href=format!("/manage/sites/{}/reports", site.id)>"Consumption report"</a>
+            {overview.may_add_residents.then(|| view! { " · "<a class="residents-link" href=format!("/manage/sites/{}/residents", site.id)>"Residents and move-outs"</a> })}
+        </p>
         <Counts overview=overview.clone()/>
         <AddPerson overview=overview.clone()/>
         <Accounts accounts/>

@@ -1,0 +1,79 @@
+// The consumption report in a real headless Chromium: a manager opens it from the site,
+// reads the totals and the top consumers, and downloads every unit's line as CSV.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { BASE, assertNoProblems, hydrated, launch, openPage, screenshot, signIn, waitForServer } from './support.mjs';
+
+let browser;
+
+before(async () => {
+  await waitForServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('a manager reads the consumption report and downloads it as CSV', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  const siteUrl = page.url();
+  // The demo's meters report once an hour: read one in each building now, as a manager would
+  // before a report, so both have use on record.
+  for (const serial of ['EL-A2', 'EL-B2']) {
+    await page.goto(siteUrl);
+    await page.locator('a.chip', { hasText: serial }).first().click();
+    await page.waitForURL(/\/meters\/\d+$/);
+    await hydrated(page);
+    await page.getByRole('button', { name: 'Read now' }).click();
+    await page.locator('tr.command[data-command="read"][data-status="acknowledged"]').waitFor({ timeout: 15_000 });
+  }
+  await page.goto(siteUrl);
+  await page.getByRole('link', { name: 'Consumption report' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/reports$/);
+
+  // The last 30 days up to tomorrow (the site's day may be ahead of UTC's), chosen with the
+  // form: a plain GET, the address carries them.
+  const now = Date.now();
+  const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+  const from = day(now - 30 * 86_400_000);
+  await page.fill('input[name="from"]', from);
+  await page.fill('input[name="to"]', day(now + 86_400_000));
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(new RegExp(`/reports\\?from=${from}&to=`));
+  // The readings are rated a moment after the meters answer: ask again until both are in.
+  for (let tries = 0; tries < 20; tries += 1) {
+    const shown = await page.locator('tr.building-total th').allTextContents();
+    if (shown.includes('Block A') && shown.includes('Block B')) break;
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+  await page.locator('dl.report-totals').waitFor();
+  const electricity = await page.textContent('[data-total="electricity"]');
+  assert.match(electricity, /^[\d.]+ kWh$/);
+  const bars = await page.locator('figure.top-chart.meter-electricity rect.bar').count();
+  assert.ok(bars > 0 && bars <= 10, `top consumers drawn (${bars})`);
+  const buildings = await page.locator('tr.building-total th').allTextContents();
+  assert.ok(buildings.includes('Block A') && buildings.includes('Block B'), `a line per building and utility (${buildings})`);
+  await screenshot(page, 'manager-consumption-report');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download every unit as CSV' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), new RegExp(`^consumption-${from}-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+  const csv = (await readFile(await download.path(), 'utf8')).trim().split('\n');
+  assert.equal(csv[0], 'building,unit,utility,quantity,measure,cost (KES),from,to');
+  const site = csv.find((line) => line.startsWith('(site),(total),electricity,'));
+  assert.ok(site, 'the site total is in the file');
+  // The file's site total is the page's.
+  assert.equal(`${site.split(',')[3]} kWh`, electricity);
+  assertNoProblems(problems);
+  await context.close();
+});
