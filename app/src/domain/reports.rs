@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// The longest span one report covers.
+/// How many days after its first day a report's last day may be.
 pub const MAX_DAYS: i64 = 400;
 
 /// Micro-units per unit of quantity, as the roll-ups keep them.
@@ -54,8 +54,11 @@ impl DaysAsked {
         if to < from {
             return Err("The last day comes on or after the first.".into());
         }
-        if (to - from).num_days() >= MAX_DAYS {
-            return Err(format!("A report covers at most {MAX_DAYS} days."));
+        // The REST API's documented rule: the last day at most this many days after the first.
+        if (to - from).num_days() > MAX_DAYS {
+            return Err(format!(
+                "The last day is at most {MAX_DAYS} days after the first."
+            ));
         }
         Ok(Days { from, to })
     }

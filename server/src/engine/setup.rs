@@ -146,12 +146,12 @@ impl Engine {
                 .await
         })?;
         let (name, currency, zone) = row.ok_or(EngineError::NotFound("site"))?;
-        let parsed = Currency::parse(&currency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        let terms = site_terms(site.0, &zone, &currency, None, None)?;
         Ok(SiteHeading {
             name,
-            digits: minor_digits(&parsed),
+            digits: terms.digits,
             currency,
-            tz: time_zone(&zone)?,
+            tz: terms.tz,
         })
     }
 }
