@@ -126,6 +126,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/manage/sites/:id/tariffs")
+                        view=pages::manager::tariffs::TariffsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/manage/sites/:id/residents")
                         view=pages::manager::move_out::MoveOutPage
                         ssr=SsrMode::Async

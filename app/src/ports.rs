@@ -282,6 +282,32 @@ pub trait AccountsPort: Send + Sync {
         occupancies: &crate::domain::occupancy::OccupancyList,
         commit: bool,
     ) -> Result<crate::domain::occupancy::MoveOutBatch, AppError>;
+
+    /// The site's tariff versions per utility and its proposals; `may_change` is what the
+    /// caller was found allowed to do, for the page to show.
+    async fn tariff_book(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        may_change: bool,
+    ) -> Result<crate::domain::tariff::book::TariffBook, AppError>;
+
+    /// Proposes a version for a second person to approve; its start must be ahead.
+    async fn propose_tariff(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        proposal: &crate::domain::tariff::book::NewProposal,
+    ) -> Result<i64, AppError>;
+
+    /// Approves (publishes) or refuses one of the site's proposals; nobody approves their own.
+    async fn decide_tariff(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        proposal: i64,
+        decision: crate::domain::tariff::book::Decision,
+    ) -> Result<(), AppError>;
 }
 
 /// The meter fleet: meters' status and commands, remote operations, life cycle, alarms and

@@ -11,7 +11,12 @@
 
 mod support;
 
+use app::domain::{
+    SiteId,
+    tariff::{Tariff, book::NewProposal},
+};
 use reqwest::StatusCode;
+use rust_decimal::Decimal;
 use server::{demo, on_db};
 use std::collections::BTreeMap;
 use support::{OTHER_ADMIN, TestApp, Visitor, spawn_app};
@@ -109,6 +114,23 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         .map(|(name, id)| ((*name).to_owned(), id.to_string()))
         .collect();
     fields.push(("occupancies".to_owned(), occupancy.to_string()));
+    // A tariff version the demo's manager proposed, waiting for a second person: an admin's
+    // run approves it, the manager's own may not.
+    let proposal = app
+        .engine
+        .propose_tariff(
+            SiteId(site),
+            &NewProposal::parse("electricity", "2031-01-01T00:00", &flat_tariff(), "").unwrap(),
+            app.count(&format!(
+                "SELECT id FROM users WHERE email = '{}'",
+                demo::MANAGER
+            ))
+            .await,
+        )
+        .await
+        .unwrap();
+    fields.push(("proposal".to_owned(), proposal.to_string()));
+    fields.push(("definition".to_owned(), flat_tariff()));
     for (name, value) in [
         ("amount", "100"),
         ("reason", "matrix"),
@@ -135,10 +157,17 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("step", "acknowledge"),
         ("lang", "en"),
         ("back", "/"),
+        ("starts", "2031-01-01T00:00"),
+        ("decision", "approve"),
     ] {
         fields.push((name.to_owned(), value.to_owned()));
     }
     fields
+}
+
+/// A tariff definition as the editor sends it.
+fn flat_tariff() -> String {
+    serde_json::to_string(&Tariff::flat(Decimal::from(25))).unwrap()
 }
 
 /// What may change, named by queries whose answers must stay the same.
@@ -154,6 +183,11 @@ const RECORD: &[(&str, &str)] = &[
         "SELECT COUNT(*) FROM alarms WHERE status <> 'open'",
     ),
     ("tariffs", "SELECT COUNT(*) FROM tariffs"),
+    ("proposals", "SELECT COUNT(*) FROM tariff_proposals"),
+    (
+        "decided proposals",
+        "SELECT COUNT(*) FROM tariff_proposals WHERE state <> 'pending'",
+    ),
     ("users", "SELECT COUNT(*) FROM users"),
     ("grants", "SELECT COUNT(*) FROM role_grants"),
     (

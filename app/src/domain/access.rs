@@ -206,6 +206,16 @@ impl Caller {
         }
     }
 
+    /// A site's staff read its tariffs; its managers propose versions and approve each
+    /// other's (never their own: the engine holds that line). Admins do both.
+    pub fn may_on_tariffs(&self, change: bool, site: SiteId, site_org: OrgId) -> bool {
+        if change {
+            self.staff_on(&[Role::Manager], site, site_org)
+        } else {
+            self.can_view_site(site, site_org)
+        }
+    }
+
     /// Managers and operators see what notices a site sent and to whom; only managers
     /// choose the channels it may use. Admins do both.
     pub fn may_on_notices(&self, configure: bool, site: SiteId, site_org: OrgId) -> bool {

@@ -681,5 +681,7 @@ pub fn units_for(tariff: &Tariff, cycle_used: Decimal, budget: Decimal) -> Optio
     Some(used - cycle_used)
 }
 
+pub mod book;
+
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,7 @@ pub mod rating;
 pub mod reports;
 pub mod setup;
 pub mod supply;
+pub mod tariffs;
 pub mod usage;
 pub mod views;
 

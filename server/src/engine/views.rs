@@ -16,6 +16,7 @@ use app::{
         payments::receipt_label,
         reports::{ConsumptionReport, DaysAsked},
         supply::{SupplyState, days_left},
+        tariff::book::{Decision, NewProposal, TariffBook},
         views::{AccountRecord, AccountView, CommandLine, NoticeLine, Receipt, StatementLine},
     },
     error::AppError,
@@ -444,5 +445,33 @@ impl AccountsPort for Engine {
         Ok(self
             .move_out_batch(site, occupancies.ids(), commit, actor)
             .await?)
+    }
+
+    async fn tariff_book(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        may_change: bool,
+    ) -> Result<TariffBook, AppError> {
+        Ok(Engine::tariff_book(self, site, caller.user_id.0, may_change).await?)
+    }
+
+    async fn propose_tariff(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        proposal: &NewProposal,
+    ) -> Result<i64, AppError> {
+        Ok(Engine::propose_tariff(self, site, proposal, caller.user_id.0).await?)
+    }
+
+    async fn decide_tariff(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        proposal: i64,
+        decision: Decision,
+    ) -> Result<(), AppError> {
+        Ok(Engine::decide_tariff(self, site, proposal, decision, caller.user_id.0).await?)
     }
 }

@@ -7,3 +7,4 @@ pub mod move_out;
 pub mod notices;
 pub mod reports;
 pub mod site;
+pub mod tariffs;

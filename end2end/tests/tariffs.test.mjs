@@ -1,0 +1,87 @@
+// The tariff editor in a real headless Chromium, on four eyes: a manager edits the water
+// tariff and watches the sample bill priced in the browser, proposes it, and cannot approve
+// it; an admin approves it and it is listed as the upcoming version.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, assertNoProblems, hydrated, launch, openPage, screenshot, signIn, waitForServer } from './support.mjs';
+
+let browser;
+
+before(async () => {
+  await waitForServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const sampleTotal = (page, side) => page.textContent(`tr.sample-total td.${side}`);
+
+test('a manager proposes a tariff priced in the browser and an admin publishes it', async () => {
+  const manager = await openPage(browser);
+  let page = manager.page;
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await page.getByRole('link', { name: 'Tariffs' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/tariffs$/);
+  const tariffsUrl = page.url();
+  await hydrated(page);
+  await page.locator('table.version-table[data-utility="water"] tr.version-line[data-status="in-force"]').waitFor();
+
+  // The draft starts as the version in force: the two sample bills agree.
+  await page.selectOption('select[name="editor-utility"]', 'water');
+  await page.fill('input[name="sample-quantity"]', '200');
+  assert.equal(await sampleTotal(page, 'after'), await sampleTotal(page, 'before'));
+  const inForce = Number(await sampleTotal(page, 'before'));
+
+  // A second block: until the first has an end, the draft says what is wrong and cannot be
+  // proposed.
+  await page.fill('input[name="tier-1-rate"]', '165');
+  await page.getByRole('button', { name: 'Add a block' }).click();
+  await page.locator('.draft-problem', { hasText: 'Tier 1' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Propose this version' }).isDisabled(), true);
+  await page.fill('input[name="tier-1-up-to"]', '100');
+  await page.fill('input[name="tier-2-rate"]', '200');
+  // 100 units at 165 and 100 at 200, computed in the browser by the charging code.
+  await page.locator('tr.sample-total td.after', { hasText: '36500.00' }).waitFor();
+  assert.equal(await page.locator('.draft-problem').count(), 0);
+  const change = await page.textContent('.sample-change');
+  assert.equal(change, `The draft changes this sample bill by +${(36500 - inForce).toFixed(2)}.`);
+
+  const year = new Date().getUTCFullYear() + 1;
+  await page.fill('input[name="editor-starts"]', `${year}-01-01T00:00`);
+  await page.fill('input[name="note"]', 'Blocks for the new year');
+  await screenshot(page, 'manager-tariff-editor');
+  await page.getByRole('button', { name: 'Propose this version' }).click();
+  await page.locator('p.proposed', { hasText: 'takes effect once a second person approves it' }).waitFor();
+  const mine = page.locator('tr.proposal-line[data-state="pending"]', { hasText: 'Blocks for the new year' });
+  await mine.waitFor();
+  // Their own proposal offers a withdrawal, never an approval.
+  assert.equal(await mine.getByRole('button', { name: 'Withdraw' }).count(), 1);
+  assert.equal(await mine.getByRole('button', { name: 'Approve and publish' }).count(), 0);
+  assertNoProblems(manager.problems);
+  await manager.context.close();
+
+  const admin = await openPage(browser);
+  page = admin.page;
+  await signIn(page, 'admin@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.goto(tariffsUrl);
+  await hydrated(page);
+  const waiting = page.locator('tr.proposal-line[data-state="pending"]', { hasText: 'Blocks for the new year' });
+  await waiting.getByRole('button', { name: 'Approve and publish' }).click();
+  await page.locator('p.decided').waitFor();
+  const upcoming = page.locator('table.version-table[data-utility="water"] tr.version-line[data-status="upcoming"]');
+  await upcoming.waitFor();
+  assert.match(await upcoming.textContent(), new RegExp(`${year}-01-01 00:00`));
+  assert.match(await upcoming.textContent(), /up to 100 at 165\.00; above 100 at 200\.00/);
+  assert.match(await upcoming.textContent(), /Amina Admin/);
+  await page.locator('tr.proposal-line[data-state="published"]', { hasText: 'Blocks for the new year' }).waitFor();
+  await screenshot(page, 'admin-tariff-published');
+  assertNoProblems(admin.problems);
+  await admin.context.close();
+});

@@ -1,0 +1,168 @@
+//! How long the console's big reads take on a large site: `cargo bench -p server --bench
+//! console [-- UNITS DAYS]` (10,000 units and 365 days by default). SQLite by default; with
+//! `PREPAID_BENCH_POSTGRES_URL` (a role that may create databases) on a fresh PostgreSQL
+//! database instead.
+//!
+//! A site of `UNITS` occupied units with three meters and three open accounts each, and `DAYS`
+//! days of daily roll-ups per account written directly (what a year of hourly readings leaves
+//! behind; rating them would take hours). Timed, each the median of five runs after one warm-up:
+//! the accounts table (`AccountsPort::of_site`, every open account of the site with its balance,
+//! state and days left) and the consumption report (`Engine::consumption`, one statement over
+//! the daily roll-ups) for the last 30 days and for the whole span.
+
+use app::{
+    domain::{SiteId, UnitId, reports::DaysAsked},
+    ports::AccountsPort,
+};
+use chrono::{Duration, Utc};
+use server::{
+    Platform,
+    config::{Config, Secret},
+    db::Db,
+    demo, on_db,
+};
+use std::time::{Duration as Elapsed, Instant};
+use support::{build_site, peak_memory_mb};
+
+mod support;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let units = args.first().copied().unwrap_or(10_000).max(1);
+    let days = args.get(1).copied().unwrap_or(365).clamp(31, 400) as i64;
+    let postgres = std::env::var("PREPAID_BENCH_POSTGRES_URL").ok();
+    println!(
+        "console benchmark: {units} units, {days} days of daily roll-ups per account, {}",
+        if postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite, WAL"
+        }
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = match postgres.as_deref() {
+        Some(admin) => fresh_postgres(admin).await,
+        None => format!("sqlite://{}", dir.path().join("console.db").display()),
+    };
+    let platform = Platform::open(Config {
+        data_dir: dir.path().to_path_buf(),
+        database_url: Some(Secret::new(&url)),
+        ..Config::default()
+    })
+    .await
+    .expect("opens");
+    let engine = platform.engine.clone();
+
+    let setup = Instant::now();
+    let (site, unit_ids, _) = build_site(&platform.db, units).await;
+    for (utility, tariff) in demo::demo_tariffs() {
+        engine
+            .set_tariff(
+                site,
+                utility,
+                Utc::now() - Duration::days(400),
+                &tariff,
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    for unit in &unit_ids {
+        engine.move_in(UnitId(*unit)).await.unwrap();
+    }
+    let rows = seed_rollups(&platform.db, days).await;
+    println!(
+        "  set-up: {} accounts, {rows} daily roll-ups in {:.0} s",
+        unit_ids.len() * 3,
+        setup.elapsed().as_secs_f64()
+    );
+
+    let (table, shown) =
+        median(|| async { AccountsPort::of_site(&engine, site).await.unwrap().len() }).await;
+    println!(
+        "accounts table:            {:>8.1} ms ({shown} accounts)",
+        ms(table)
+    );
+    for (label, span) in [("last 30 days", 30), ("whole span", days)] {
+        let (took, lines) = median(|| async { report(&platform, site, span).await }).await;
+        println!(
+            "consumption, {label:<12}: {:>8.1} ms ({lines} lines)",
+            ms(took)
+        );
+    }
+    if let Some(peak) = peak_memory_mb() {
+        println!("peak memory:               {peak:>8.0} MB (this process)");
+    }
+}
+
+async fn report(platform: &Platform, site: SiteId, days: i64) -> usize {
+    let today = Utc::now().date_naive();
+    let from = (today - Duration::days(days - 1)).to_string();
+    let asked = DaysAsked::parse(&from, &today.to_string()).unwrap();
+    let report = platform.engine.consumption(site, asked).await.unwrap();
+    report.lines.len()
+}
+
+/// One roll-up per open account and day, for `days` days up to today: a few units a day with a
+/// cost to match, varied by account so sums and the top users mean something.
+async fn seed_rollups(db: &Db, days: i64) -> i64 {
+    let first = (Utc::now() - Duration::days(days - 1)).date_naive();
+    // The day column is text on SQLite and a DATE on PostgreSQL: each adds days its own way.
+    let day = match db {
+        Db::Sqlite(_) => "date($2, '+' || n.i || ' days')",
+        Db::Postgres(_) => "CAST($2 AS DATE) + n.i",
+    };
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $1) \
+         INSERT INTO usage_daily (wallet_account_id, meter_id, day, quantity_micro, cost_micro, readings) \
+         SELECT w.account_id, w.meter_id, {day}, (1 + w.account_id % 7) * 1000000, \
+                (1 + w.account_id % 7) * 15000000000, 96 \
+         FROM wallets w CROSS JOIN n WHERE w.closed_at IS NULL AND w.meter_id IS NOT NULL"
+    );
+    on_db!(db, pool => {
+        sqlx::query(&sql)
+            .bind(days)
+            .bind(first)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected() as i64)
+    })
+    .expect("the roll-ups")
+}
+
+/// The median of five timed runs of `run`, after one untimed warm-up, and what it returned.
+async fn median<F, Fut, T>(run: F) -> (Elapsed, T)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut answer = run().await;
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let timer = Instant::now();
+        answer = run().await;
+        times.push(timer.elapsed());
+    }
+    times.sort();
+    (times[2], answer)
+}
+
+fn ms(took: Elapsed) -> f64 {
+    took.as_secs_f64() * 1000.0
+}
+
+async fn fresh_postgres(admin_url: &str) -> String {
+    let admin = Db::connect(admin_url).await.expect("PostgreSQL");
+    on_db!(&admin, pool => {
+        sqlx::query("DROP DATABASE IF EXISTS prepaid_bench_console").execute(pool).await?;
+        sqlx::query("CREATE DATABASE prepaid_bench_console").execute(pool).await.map(|_| ())
+    })
+    .expect("a database for the benchmark (the role needs CREATEDB)");
+    admin.close().await;
+    let (base, _) = admin_url.rsplit_once('/').expect("a database URL");
+    format!("{base}/prepaid_bench_console")
+}
