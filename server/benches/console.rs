@@ -22,7 +22,7 @@ use server::{
     demo, on_db,
 };
 use std::time::{Duration as Elapsed, Instant};
-use support::{build_site, peak_memory_mb};
+use support::{build_site, fresh_postgres, peak_memory_mb};
 
 mod support;
 
@@ -45,7 +45,7 @@ async fn main() {
     );
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = match postgres.as_deref() {
-        Some(admin) => fresh_postgres(admin).await,
+        Some(admin) => fresh_postgres(admin, "console").await,
         None => format!("sqlite://{}", dir.path().join("console.db").display()),
     };
     let platform = Platform::open(Config {
@@ -153,16 +153,4 @@ where
 
 fn ms(took: Elapsed) -> f64 {
     took.as_secs_f64() * 1000.0
-}
-
-async fn fresh_postgres(admin_url: &str) -> String {
-    let admin = Db::connect(admin_url).await.expect("PostgreSQL");
-    on_db!(&admin, pool => {
-        sqlx::query("DROP DATABASE IF EXISTS prepaid_bench_console").execute(pool).await?;
-        sqlx::query("CREATE DATABASE prepaid_bench_console").execute(pool).await.map(|_| ())
-    })
-    .expect("a database for the benchmark (the role needs CREATEDB)");
-    admin.close().await;
-    let (base, _) = admin_url.rsplit_once('/').expect("a database URL");
-    format!("{base}/prepaid_bench_console")
 }

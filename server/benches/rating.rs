@@ -19,13 +19,12 @@ use rust_decimal::Decimal;
 use server::{
     Platform,
     config::{Config, Secret},
-    db::Db,
     demo,
     engine::{money::Source, rating::IncomingReading, setup::BillingMode},
     on_db, on_tx,
 };
 use std::time::Instant;
-use support::{build_site, peak_memory_mb};
+use support::{build_site, fresh_postgres, peak_memory_mb};
 
 mod support;
 
@@ -69,22 +68,13 @@ async fn main() {
 
 /// A fresh database named `name`: a SQLite file, or a PostgreSQL database made for the run.
 async fn database(dir: &tempfile::TempDir, postgres: Option<&str>, name: &str) -> String {
-    let Some(admin_url) = postgres else {
-        return format!(
+    match postgres {
+        Some(admin_url) => fresh_postgres(admin_url, name).await,
+        None => format!(
             "sqlite://{}",
             dir.path().join(format!("{name}.db")).display()
-        );
-    };
-    let database = format!("prepaid_bench_{name}");
-    let admin = Db::connect(admin_url).await.expect("PostgreSQL");
-    on_db!(&admin, pool => {
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {database}")).execute(pool).await?;
-        sqlx::query(&format!("CREATE DATABASE {database}")).execute(pool).await.map(|_| ())
-    })
-    .expect("a database for the benchmark (the role needs CREATEDB)");
-    admin.close().await;
-    let (base, _) = admin_url.rsplit_once('/').expect("a database URL");
-    format!("{base}/{database}")
+        ),
+    }
 }
 
 fn config(dir: &std::path::Path, url: &str) -> Config {

@@ -23,6 +23,7 @@ pub mod integrations;
 pub mod ledger;
 pub mod metrics;
 pub mod notify;
+mod owners;
 pub mod payments;
 pub mod retention;
 pub mod secrets;

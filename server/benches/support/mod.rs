@@ -44,6 +44,21 @@ pub async fn build_site(db: &Db, units: usize) -> (app::domain::SiteId, Vec<i64>
     .expect("the bench site")
 }
 
+/// A new, empty PostgreSQL database `prepaid_bench_{name}` beside the one `admin_url` names,
+/// dropped first if an earlier run left it; its URL.
+pub async fn fresh_postgres(admin_url: &str, name: &str) -> String {
+    let database = format!("prepaid_bench_{name}");
+    let admin = Db::connect(admin_url).await.expect("PostgreSQL");
+    on_db!(&admin, pool => {
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {database}")).execute(pool).await?;
+        sqlx::query(&format!("CREATE DATABASE {database}")).execute(pool).await.map(|_| ())
+    })
+    .expect("a database for the benchmark (the role needs CREATEDB)");
+    admin.close().await;
+    let (base, _) = admin_url.rsplit_once('/').expect("a database URL");
+    format!("{base}/{database}")
+}
+
 /// The process's peak resident memory so far (Linux's `VmHWM`), in MB.
 pub fn peak_memory_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -249,17 +249,12 @@ impl Engine {
         } else {
             None
         };
-        let wanted_str = match wanted {
-            ProposalState::Published => "published",
-            ProposalState::Withdrawn => "withdrawn",
-            _ => "refused",
-        };
         on_tx!(&mut tx, conn => {
             sqlx::query(
                 "UPDATE tariff_proposals SET state = $1, decided_by = $2, decided_at = $3, tariff_id = $4 \
                  WHERE id = $5 AND state = 'pending'",
             )
-            .bind(wanted_str)
+            .bind(wanted.as_str())
             .bind(actor)
             .bind(now)
             .bind(tariff_id)
@@ -279,7 +274,7 @@ impl Engine {
             .before(json!({ "proposal": proposal, "state": "pending" }))
             .after(json!({
                 "proposal": proposal,
-                "state": wanted_str,
+                "state": wanted.as_str(),
                 "utility": utility,
                 "effective_from": starts,
                 "tariff_version": tariff_id,
@@ -329,13 +324,9 @@ async fn publish(
 }
 
 async fn organisation_of(tx: &mut crate::db::Tx, site: SiteId) -> Result<i64, EngineError> {
-    let organisation: Option<i64> = on_tx!(tx, conn => {
-        sqlx::query_scalar("SELECT organisation_id FROM sites WHERE id = $1")
-            .bind(site.0)
-            .fetch_optional(&mut *conn)
-            .await
-    })?;
-    organisation.ok_or(EngineError::NotFound("site"))
+    crate::owners::site_organisation(tx, site.0)
+        .await?
+        .ok_or(EngineError::NotFound("site"))
 }
 
 fn proposal(row: ProposalRow, viewer: i64) -> Result<Proposal, EngineError> {

@@ -328,7 +328,7 @@ impl Tokens {
         let _turn = self.engine.turn().await;
         let now = Utc::now();
         let mut tx = self.engine.db.begin_write().await?;
-        let organisation = organisation_of(&mut tx, meter)
+        let organisation = crate::owners::meter_organisation(&mut tx, meter)
             .await?
             .ok_or(EngineError::NotFound("meter"))?;
         on_tx!(&mut tx, conn => {
@@ -617,20 +617,6 @@ struct LineRow {
     time_zone: String,
 }
 
-/// The organisation an installed meter belongs to.
-async fn organisation_of(tx: &mut crate::db::Tx, meter: i64) -> Result<Option<i64>, sqlx::Error> {
-    on_tx!(tx, conn => {
-        sqlx::query_scalar(
-            "SELECT s.organisation_id FROM meters m JOIN units u ON u.id = m.unit_id \
-             JOIN buildings b ON b.id = u.building_id JOIN sites s ON s.id = b.site_id \
-             WHERE m.id = $1 AND m.removed_at IS NULL",
-        )
-        .bind(meter)
-        .fetch_optional(&mut *conn)
-        .await
-    })
-}
-
 /// Engineering tokens are audited under the meter's organisation, without their digits.
 async fn audit_token(
     tx: &mut crate::db::Tx,
@@ -640,7 +626,7 @@ async fn audit_token(
     actor: Option<i64>,
     kind: &str,
 ) -> Result<(), EngineError> {
-    let organisation = organisation_of(tx, meter)
+    let organisation = crate::owners::meter_organisation(tx, meter)
         .await?
         .ok_or(EngineError::NotFound("meter"))?;
     AuditEntry::new(action, "meter", meter)

@@ -65,13 +65,24 @@ pub enum ProposalState {
 }
 
 impl ProposalState {
+    const ALL: [Self; 4] = [
+        Self::Pending,
+        Self::Published,
+        Self::Refused,
+        Self::Withdrawn,
+    ];
+
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "pending" => Some(Self::Pending),
-            "published" => Some(Self::Published),
-            "refused" => Some(Self::Refused),
-            "withdrawn" => Some(Self::Withdrawn),
-            _ => None,
+        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+
+    /// The name storage and the audit log use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Published => "published",
+            Self::Refused => "refused",
+            Self::Withdrawn => "withdrawn",
         }
     }
 
