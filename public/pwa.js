@@ -109,6 +109,8 @@
   );
 
   window.prepaidPwa = {
+    // The text of the file chosen in a file input ("" when none is).
+    chosenFileText: async (input) => (input && input.files && input.files[0] ? input.files[0].text() : ""),
     pushSupported: async () => supported && "PushManager" in window && "Notification" in window,
     currentEndpoint: async () => {
       const subscription = await currentSubscription();

@@ -131,6 +131,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/manage/sites/:id/sheet")
+                        view=pages::manager::sheet::SiteSheetPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/manage/sites/:id/residents")
                         view=pages::manager::move_out::MoveOutPage
                         ssr=SsrMode::Async

@@ -645,6 +645,38 @@ pub trait IntegrationsPort: Send + Sync {
     ) -> Result<crate::domain::integrations::WebhookDeliveries, AppError>;
 }
 
+/// A site's model (buildings, units, meters and residents) as a sheet: checked, imported whole
+/// or not at all, and exported. Callers are authorised by the server function.
+#[async_trait::async_trait]
+pub trait SheetsPort: Send + Sync {
+    /// The site's name and how many buildings, units, meters and residents it holds.
+    async fn sheet_summary(
+        &self,
+        site: SiteId,
+    ) -> Result<crate::domain::site_sheet::SheetSummary, AppError>;
+
+    /// What importing the sheet would add, and every problem that stops it; changes nothing.
+    async fn check_sheet(
+        &self,
+        site: SiteId,
+        text: &str,
+    ) -> Result<crate::domain::site_sheet::ImportCheck, AppError>;
+
+    /// Imports the sheet in one transaction, or with any problem nothing at all. Lines that
+    /// are in the site already (an export imported again) add nothing. With `invite`, each
+    /// new resident is sent an invitation by e-mail once it is committed.
+    async fn import_sheet(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        text: &str,
+        invite: bool,
+    ) -> Result<crate::domain::site_sheet::ImportCheck, AppError>;
+
+    /// The site as a sheet, in the columns an import reads.
+    async fn export_sheet(&self, site: SiteId) -> Result<String, AppError>;
+}
+
 /// Every port, as one context value.
 #[derive(Clone)]
 pub struct Ports {
@@ -656,4 +688,5 @@ pub struct Ports {
     pub payments: Arc<dyn PaymentsPort>,
     pub notifications: Arc<dyn NotificationsPort>,
     pub tokens: Arc<dyn TokensPort>,
+    pub sheets: Arc<dyn SheetsPort>,
 }

@@ -1,5 +1,6 @@
 //! The browser's side of Web Push, in `public/pwa.js` (`window.prepaidPwa`): asking for
-//! permission, subscribing with the platform's VAPID key, unsubscribing. Plain JavaScript
+//! permission, subscribing with the platform's VAPID key, unsubscribing; and reading a chosen
+//! file's text. Plain JavaScript
 //! there keeps web-sys' large push and service-worker bindings out of the WebAssembly.
 
 use crate::domain::notices::NewSubscription;
@@ -10,6 +11,8 @@ mod js {
 
     #[wasm_bindgen(js_namespace = prepaidPwa)]
     extern "C" {
+        #[wasm_bindgen(catch, js_name = chosenFileText)]
+        pub async fn chosen_file_text(input: &JsValue) -> Result<JsValue, JsValue>;
         #[wasm_bindgen(catch, js_name = pushSupported)]
         pub async fn push_supported() -> Result<JsValue, JsValue>;
         #[wasm_bindgen(catch, js_name = currentEndpoint)]
@@ -35,6 +38,14 @@ mod js {
             .and_then(|value| value.as_string())
             .unwrap_or_default()
     }
+}
+
+/// The text of the file chosen in the file input an event came from (read in the browser:
+/// nothing is uploaded until the page sends it).
+#[cfg(feature = "hydrate")]
+pub async fn chosen_file_text(target: &wasm_bindgen::JsValue) -> Result<String, String> {
+    let text = js::chosen_file_text(target).await.map_err(js::say)?;
+    Ok(text.as_string().unwrap_or_default())
 }
 
 /// Whether this browser can receive push notices (false on the server and where pwa.js is

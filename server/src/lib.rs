@@ -173,6 +173,10 @@ impl Platform {
             payments: Arc::new(self.payments.clone()),
             notifications: Arc::new(self.notifier.clone()),
             tokens: Arc::new(self.tokens.clone()),
+            sheets: Arc::new(fleet::sheet::SiteSheets::new(
+                self.fleet.clone(),
+                auth::recovery::Recovery::new(self.db.clone(), self.notifier.messenger().clone()),
+            )),
         }
     }
 

@@ -149,6 +149,7 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("number", "A-101"),
         ("query", "A-101"),
         ("text", "a101"),
+        ("sheet", "building,unit\nBlock A,Matrix-1\n"),
         ("phone", "+254700000101"),
         ("provider", "sandbox"),
         ("url", "https://example.org/hook"),
@@ -199,6 +200,7 @@ const RECORD: &[(&str, &str)] = &[
         "SELECT COUNT(*) FROM meters WHERE removed_at IS NULL",
     ),
     ("faults", "SELECT COUNT(*) FROM fault_reports"),
+    ("units", "SELECT COUNT(*) FROM units"),
     (
         "keys",
         "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL",

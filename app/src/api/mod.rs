@@ -11,6 +11,7 @@ pub mod occupancy;
 pub mod payments;
 pub mod recovery;
 pub mod reports;
+pub mod sheets;
 pub mod tariffs;
 pub mod tokens;
 pub mod two_factor;

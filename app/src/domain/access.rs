@@ -216,6 +216,12 @@ impl Caller {
         }
     }
 
+    /// A site's model as a sheet (buildings, units, meters and residents with their contact
+    /// details) is imported and exported by its managers and the organisation's admins.
+    pub fn may_on_site_sheet(&self, site: SiteId, site_org: OrgId) -> bool {
+        self.staff_on(&[Role::Manager], site, site_org)
+    }
+
     /// Managers and operators see what notices a site sent and to whom; only managers
     /// choose the channels it may use. Admins do both.
     pub fn may_on_notices(&self, configure: bool, site: SiteId, site_org: OrgId) -> bool {

@@ -19,6 +19,7 @@ pub mod planner;
 pub mod reconciliation;
 pub mod reports;
 pub mod site;
+pub mod site_sheet;
 pub mod supply;
 pub mod tariff;
 pub mod tokens;

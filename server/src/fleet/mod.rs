@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod mqtt;
 pub mod ops;
 pub mod outbox;
+pub mod sheet;
 pub mod simulator;
 pub mod transport;
 pub mod views;

@@ -503,7 +503,7 @@ impl Fleet {
     }
 
     /// Rewrites the broker's password and access files, if this platform manages them.
-    async fn refresh_broker(&self) {
+    pub(super) async fn refresh_broker(&self) {
         if let Some(files) = &self.inner.broker
             && let Err(error) = files.write(&self.engine().db).await
         {

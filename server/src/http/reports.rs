@@ -1,5 +1,6 @@
-//! `GET /manage/sites/{id}/consumption.csv?from=&to=`: the consumption report's every line
-//! as a download, for the same people and with the same figures as its page.
+//! Console downloads: `GET /manage/sites/{id}/consumption.csv?from=&to=`, the consumption
+//! report's every line for the same people and with the same figures as its page, and
+//! `GET /manage/sites/{id}/sheet.csv`, the site's model in the columns its import reads.
 
 use super::AppState;
 use app::error::AppError;
@@ -14,7 +15,9 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/manage/sites/{site}/consumption.csv", get(consumption_csv))
+    Router::new()
+        .route("/manage/sites/{site}/consumption.csv", get(consumption_csv))
+        .route("/manage/sites/{site}/sheet.csv", get(site_sheet_csv))
 }
 
 #[derive(Deserialize)]
@@ -32,40 +35,74 @@ async fn consumption_csv(
     Query(days): Query<DaysQuery>,
 ) -> Response {
     let report = async {
-        let caller = app::api::caller_in(&session, &*state.ports.auth).await?;
-        // Staff still on an initial password, or owing the second factor their organisation
-        // requires, get no data until they have done that (as the pages hold them).
-        if caller.must_change_password || (caller.two_factor_required && !caller.two_factor) {
-            return Err(AppError::Forbidden);
-        }
+        let caller = downloader(&state, &session).await?;
         app::api::reports::access::consumption(&state.ports, &caller, &site, &days.from, &days.to)
             .await
     };
-    let report = match report.await {
-        Ok(report) => report,
-        Err(AppError::Unauthenticated) => {
-            return (StatusCode::UNAUTHORIZED, "sign in to download reports").into_response();
-        }
-        Err(AppError::Invalid(why)) => {
-            return (StatusCode::UNPROCESSABLE_ENTITY, why).into_response();
-        }
-        Err(AppError::Forbidden | AppError::NotFound) => {
-            return (StatusCode::FORBIDDEN, "not yours to see").into_response();
-        }
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    match report.await {
+        Ok(report) => csv_file(
+            report.csv(),
+            &format!("consumption-{}-{}.csv", report.days.from, report.days.to),
+        ),
+        Err(error) => refused(error),
+    }
+}
+
+/// The site's buildings, units, meters and residents in the columns its import reads.
+async fn site_sheet_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(site): Path<String>,
+) -> Response {
+    let sheet = async {
+        let caller = downloader(&state, &session).await?;
+        let site = app::api::sheets::access::sheet_site(&state.ports, &caller, &site).await?;
+        state
+            .ports
+            .sheets
+            .export_sheet(site)
+            .await
+            .map(|text| (site, text))
     };
-    let name = format!(
-        "attachment; filename=\"consumption-{}-{}.csv\"",
-        report.days.from, report.days.to
-    );
-    let mut response = report.csv().into_response();
+    match sheet.await {
+        Ok((site, text)) => csv_file(text, &format!("site-{}.csv", site.0)),
+        Err(error) => refused(error),
+    }
+}
+
+/// The signed-in caller, unless they owe a new password or the second factor their
+/// organisation requires: until then they get no data (as the pages hold them).
+async fn downloader(state: &AppState, session: &Session) -> Result<app::domain::Caller, AppError> {
+    let caller = app::api::caller_in(session, &*state.ports.auth).await?;
+    if caller.must_change_password || (caller.two_factor_required && !caller.two_factor) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(caller)
+}
+
+fn refused(error: AppError) -> Response {
+    match error {
+        AppError::Unauthenticated => {
+            (StatusCode::UNAUTHORIZED, "sign in to download reports").into_response()
+        }
+        AppError::Invalid(why) => (StatusCode::UNPROCESSABLE_ENTITY, why).into_response(),
+        AppError::Forbidden | AppError::NotFound => {
+            (StatusCode::FORBIDDEN, "not yours to see").into_response()
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// A CSV download, never cached: it holds what only its reader may see.
+fn csv_file(body: String, name: &str) -> Response {
+    let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(value) = HeaderValue::from_str(&name) {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response

@@ -781,6 +781,47 @@ async fn an_invitation_by_email_lets_the_new_resident_choose_a_password() {
 }
 
 #[tokio::test]
+async fn residents_imported_from_a_sheet_are_invited_once_it_is_committed() {
+    let (sms, smtp) = (FakeSms::start().await, SmtpSink::start().await);
+    let app = spawn_messaging(SmsProvider::AfricasTalking, &sms, &smtp).await;
+    let manager = app.sign_in(MANAGER, demo::PASSWORD).await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let sheet = "building,unit,resident_email,resident_name\n\
+                 Block Z,Z1,imported@demo.example,Imani Imported\n\
+                 Block Z,Z2,not-an-address,Nobody\n";
+    let refused = app
+        .call(
+            &manager,
+            "import_site_sheet",
+            &[("site", &site), ("sheet", sheet), ("invite", "on")],
+        )
+        .await
+        .json();
+    assert_eq!(refused["committed"], false, "{refused}");
+    assert!(
+        smtp.mail_to("imported@demo.example").is_empty(),
+        "nothing sent for a refused sheet"
+    );
+    let mended = "building,unit,resident_email,resident_name\nBlock Z,Z1,imported@demo.example,Imani Imported\n";
+    let done = app
+        .call(
+            &manager,
+            "import_site_sheet",
+            &[("site", &site), ("sheet", mended), ("invite", "on")],
+        )
+        .await
+        .json();
+    assert_eq!(
+        (done["committed"].clone(), done["invited"].clone()),
+        (Value::Bool(true), Value::from(1)),
+        "{done}"
+    );
+    let mailed = smtp.mail_to("imported@demo.example");
+    assert_eq!(mailed.len(), 1);
+    assert!(unquote(&mailed[0].data).contains("/reset/"));
+}
+
+#[tokio::test]
 async fn quiet_hours_hold_sms_and_email_but_a_gas_leak_goes_at_once() {
     let (sms, smtp) = (FakeSms::start().await, SmtpSink::start().await);
     let app = spawn_messaging(SmsProvider::AfricasTalking, &sms, &smtp).await;

@@ -6,5 +6,6 @@ pub mod integrations;
 pub mod move_out;
 pub mod notices;
 pub mod reports;
+pub mod sheet;
 pub mod site;
 pub mod tariffs;

@@ -1,0 +1,214 @@
+//! The site model as a CSV sheet over HTTP: the export imports again without change, a dry run
+//! names every bad line and changes nothing, a sheet with any bad line imports nothing, a
+//! mended one imports whole (units, meters with their baselines, residents with open
+//! accounts), and importing it twice adds nothing more. Only the site's managers and the
+//! organisation's admins get in. Against the real server on loopback, with the demo data.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use server::demo;
+use support::{OTHER_ADMIN, TestApp, Visitor, spawn_app};
+
+const HEADER: &str = "building,unit,kind,utility,serial,multiplier,first_register,transport,resident_email,resident_name,resident_phone\n";
+
+async fn check(app: &TestApp, who: &Visitor, site: &str, text: &str) -> (StatusCode, Value) {
+    let answer = app
+        .call(who, "check_site_sheet", &[("site", site), ("sheet", text)])
+        .await;
+    let json = if answer.status == StatusCode::OK {
+        answer.json()
+    } else {
+        Value::String(answer.body)
+    };
+    (answer.status, json)
+}
+
+async fn import(app: &TestApp, who: &Visitor, site: &str, text: &str) -> Value {
+    let answer = app
+        .call(
+            who,
+            "import_site_sheet",
+            &[("site", site), ("sheet", text), ("invite", "on")],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.json()
+}
+
+/// Everything a sheet can add, counted.
+async fn model(app: &TestApp) -> [i64; 6] {
+    [
+        app.count("SELECT COUNT(*) FROM buildings").await,
+        app.count("SELECT COUNT(*) FROM units").await,
+        app.count("SELECT COUNT(*) FROM meters").await,
+        app.count("SELECT COUNT(*) FROM users").await,
+        app.count("SELECT COUNT(*) FROM occupancies").await,
+        app.count("SELECT COUNT(*) FROM wallets").await,
+    ]
+}
+
+fn adds(check: &Value) -> [u64; 4] {
+    ["buildings", "units", "meters", "residents"].map(|what| check[what].as_u64().unwrap())
+}
+
+fn problem_lines(check: &Value) -> Vec<u64> {
+    check["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["line"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_sheet_imports_whole_or_not_at_all_and_its_export_imports_again_unchanged() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+
+    // The export: the import's columns, every occupied unit's resident on its meters' lines.
+    let export = app
+        .get(&manager, &format!("/manage/sites/{site}/sheet.csv"))
+        .await;
+    assert_eq!(export.status, StatusCode::OK, "{}", export.body);
+    let exported = export.body.clone();
+    assert_eq!(exported.lines().next().unwrap(), HEADER.trim_end());
+    assert!(exported.contains("a101@demo.example"), "{exported}");
+    let taken_serial = exported
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(4)
+        .unwrap()
+        .to_owned();
+    assert!(!taken_serial.is_empty(), "{exported}");
+
+    // Imported again, it is all true of the site already: nothing to add, nothing added.
+    let before = model(&app).await;
+    let (status, checked) = check(&app, &manager, &site, &exported).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(problem_lines(&checked), Vec::<u64>::new(), "{checked}");
+    assert_eq!(adds(&checked), [0, 0, 0, 0]);
+    let again = import(&app, &manager, &site, &exported).await;
+    assert_eq!(again["committed"], true, "{again}");
+    assert_eq!(model(&app).await, before);
+
+    // A sheet with bad lines: each is named with its reason, and nothing changes, neither by
+    // the dry run nor by an import tried anyway.
+    let bad = format!(
+        "{HEADER}Block Z,Z1,flat,electricity,Z-E-1,1,120.5,simulator,zawadi@example.org,Zawadi,\n\
+         Block Z,Z2,flat,water,{taken_serial},1,0,simulator,,,\n\
+         Block Z,Z3,flat,gas,Z-G-3,1,0,simulator,a101@demo.example,Someone,\n\
+         Block Z,Z4,flat,steam,Z-S-4,1,0,simulator,,,\n\
+         Block Z,Z1,flat,water,Z-W-1,1,7,mqtt,zawadi@example.org,Zawadi,\n"
+    );
+    let (_, checked) = check(&app, &manager, &site, &bad).await;
+    assert_eq!(problem_lines(&checked), vec![3, 4, 5], "{checked}");
+    let reasons = checked["problems"].to_string();
+    assert!(reasons.contains("belongs to another meter"), "{reasons}");
+    assert!(reasons.contains("exists already"), "{reasons}");
+    assert!(reasons.contains("steam"), "{reasons}");
+    let refused = import(&app, &manager, &site, &bad).await;
+    assert_eq!(refused["committed"], false, "{refused}");
+    assert_eq!(problem_lines(&refused), vec![3, 4, 5]);
+    assert_eq!(model(&app).await, before, "a bad sheet changes nothing");
+
+    // Mended: imported whole, in one go.
+    let good = format!(
+        "{HEADER}Block Z,Z1,flat,electricity,Z-E-1,1,120.5,simulator,zawadi@example.org,Zawadi,\n\
+         Block Z,Z2,shop,water,Z-W-2,1,0,simulator,,,\n\
+         Block Z,Z1,flat,water,Z-W-1,1,7,mqtt,zawadi@example.org,Zawadi,\n"
+    );
+    let (_, checked) = check(&app, &manager, &site, &good).await;
+    assert_eq!(adds(&checked), [1, 2, 3, 1], "{checked}");
+    let done = import(&app, &manager, &site, &good).await;
+    assert_eq!(done["committed"], true, "{done}");
+    assert_eq!(adds(&done), [1, 2, 3, 1]);
+    let passwords = done["broker_passwords"].as_array().unwrap();
+    assert_eq!(passwords.len(), 1, "only the MQTT meter has one: {done}");
+    assert_eq!(passwords[0][0], "Z-W-1");
+    let after = model(&app).await;
+    assert_eq!(
+        after[..5],
+        [
+            before[0] + 1,
+            before[1] + 2,
+            before[2] + 3,
+            before[3] + 1,
+            before[4] + 1
+        ]
+    );
+    assert_eq!(after[5], before[5] + 2, "Zawadi's two accounts are open");
+
+    // The first registers are the meters' baselines; the resident is in Z1.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM meter_states s JOIN meters m ON m.id = s.meter_id \
+             WHERE m.serial = 'Z-E-1' AND s.last_register = '120.5'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM wallets w JOIN units u ON u.id = w.unit_id \
+             WHERE u.name = 'Z1' AND w.closed_at IS NULL"
+        )
+        .await,
+        2
+    );
+    // No mail server in this test: the invitation is not sent, and the import stands (the
+    // messaging tests see it arrive).
+    assert_eq!(done["invited"], 0, "{done}");
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"site_sheet_imported".to_owned())
+    );
+
+    // Sent twice (a double click, a retry): the second adds nothing.
+    let twice = import(&app, &manager, &site, &good).await;
+    assert_eq!(twice["committed"], true);
+    assert_eq!(adds(&twice), [0, 0, 0, 0]);
+    assert_eq!(model(&app).await, after);
+}
+
+#[tokio::test]
+async fn only_the_sites_managers_and_admins_import_or_export_its_sheet() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let sheet = format!("{HEADER}Block Z,Z9,flat,,,,,,,,\n");
+    let before = model(&app).await;
+    let admin = app.sign_in(demo::ADMIN, demo::PASSWORD).await;
+    let (status, _) = check(&app, &admin, &site, &sheet).await;
+    assert_eq!(status, StatusCode::OK);
+    for outsider in [OTHER_ADMIN, "a101@demo.example"] {
+        let who = app.sign_in(outsider, demo::PASSWORD).await;
+        let (status, _) = check(&app, &who, &site, &sheet).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{outsider}");
+        let answer = app
+            .call(
+                &who,
+                "import_site_sheet",
+                &[("site", &site), ("sheet", &sheet)],
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{outsider}");
+        let export = app
+            .get(&who, &format!("/manage/sites/{site}/sheet.csv"))
+            .await;
+        assert_eq!(export.status, StatusCode::FORBIDDEN, "{outsider}");
+        assert!(!export.body.contains("@demo.example"), "{outsider}");
+    }
+    let anonymous = app
+        .get(
+            &Visitor::default(),
+            &format!("/manage/sites/{site}/sheet.csv"),
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(model(&app).await, before);
+}
