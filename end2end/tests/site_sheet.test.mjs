@@ -1,3 +1,4 @@
+// Named to run after sign_in.test.mjs, which counts the demo's units: this test adds two.
 // The site sheet in a real headless Chromium: a manager chooses a CSV file of new units,
 // meters and residents, the check lists each bad line with its reason and offers no import,
 // the mended sheet imports whole, and the site's download holds the new unit.
