@@ -15,14 +15,9 @@ use app::{
     ports::AccountsPort,
 };
 use chrono::{Duration, Utc};
-use server::{
-    Platform,
-    config::{Config, Secret},
-    db::Db,
-    demo, on_db,
-};
+use server::{Platform, db::Db, demo, on_db};
 use std::time::{Duration as Elapsed, Instant};
-use support::{build_site, fresh_postgres, peak_memory_mb};
+use support::{build_site, open_platform, peak_memory_mb};
 
 mod support;
 
@@ -44,17 +39,7 @@ async fn main() {
         }
     );
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let url = match postgres.as_deref() {
-        Some(admin) => fresh_postgres(admin, "console").await,
-        None => format!("sqlite://{}", dir.path().join("console.db").display()),
-    };
-    let platform = Platform::open(Config {
-        data_dir: dir.path().to_path_buf(),
-        database_url: Some(Secret::new(&url)),
-        ..Config::default()
-    })
-    .await
-    .expect("opens");
+    let platform = open_platform(dir.path(), "console").await;
     let engine = platform.engine.clone();
 
     let setup = Instant::now();

@@ -10,13 +10,9 @@
 //! the export checked again (nothing to add).
 
 use app::domain::{Caller, Grant, OrgId, Role, UserId};
-use server::{
-    Platform,
-    config::{Config, Secret},
-    on_db,
-};
+use server::{Platform, on_db};
 use std::time::Instant;
-use support::{build_site, fresh_postgres, peak_memory_mb};
+use support::{build_site, open_platform, peak_memory_mb};
 
 mod support;
 
@@ -38,17 +34,7 @@ async fn main() {
         }
     );
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let url = match postgres.as_deref() {
-        Some(admin) => fresh_postgres(admin, "sheet").await,
-        None => format!("sqlite://{}", dir.path().join("sheet.db").display()),
-    };
-    let platform = Platform::open(Config {
-        data_dir: dir.path().to_path_buf(),
-        database_url: Some(Secret::new(&url)),
-        ..Config::default()
-    })
-    .await
-    .expect("opens");
+    let platform = open_platform(dir.path(), "sheet").await;
     let (site, _, _) = build_site(&platform.db, 0).await;
     let caller = manager(&platform, site).await;
     let sheets = platform.ports().sheets;

@@ -365,7 +365,6 @@ fn conflicts(lines: &[SheetLine]) -> Vec<Problem> {
 
 /// One exported line: the unit, its meter (if any) and its resident (if any), in [`COLUMNS`]
 /// order, as a CSV line.
-#[allow(clippy::too_many_arguments)]
 pub fn export_line(
     building: &str,
     unit: &str,

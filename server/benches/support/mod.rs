@@ -44,6 +44,22 @@ pub async fn build_site(db: &Db, units: usize) -> (app::domain::SiteId, Vec<i64>
     .expect("the bench site")
 }
 
+/// The platform on a fresh database named `name`: a SQLite file in `dir`, or with
+/// `PREPAID_BENCH_POSTGRES_URL` a new PostgreSQL database beside the one it names.
+pub async fn open_platform(dir: &std::path::Path, name: &str) -> server::Platform {
+    let url = match std::env::var("PREPAID_BENCH_POSTGRES_URL").ok() {
+        Some(admin) => fresh_postgres(&admin, name).await,
+        None => format!("sqlite://{}", dir.join(format!("{name}.db")).display()),
+    };
+    server::Platform::open(server::config::Config {
+        data_dir: dir.to_path_buf(),
+        database_url: Some(server::config::Secret::new(&url)),
+        ..server::config::Config::default()
+    })
+    .await
+    .expect("opens")
+}
+
 /// A new, empty PostgreSQL database `prepaid_bench_{name}` beside the one `admin_url` names,
 /// dropped first if an earlier run left it; its URL.
 pub async fn fresh_postgres(admin_url: &str, name: &str) -> String {
