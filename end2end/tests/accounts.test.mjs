@@ -97,20 +97,47 @@ test('a resident previews a bill and a top-up, priced in the browser', async () 
   await context.close();
 });
 
-test('a manager takes cash for an account and the balance rises once', async () => {
+test('a manager searches the accounts table and takes cash for an account, whose balance rises once', async () => {
   const { context, page, problems } = await openPage(browser);
   await signIn(page, 'manager@demo.example');
   await page.waitForURL(`${BASE}/manage`);
   await page.getByRole('heading', { name: 'Riverside Campus' }).click();
   await page.waitForURL(/\/manage\/sites\/\d+$/);
-  await hydrated(page);
-  await page.locator('table.account-table tbody tr').first().waitFor();
-  assert.equal(await page.locator('tr.account-row').count(), 216);
-  // Only the accounts low on credit, then the first of them.
-  await page.selectOption('select[name="state-filter"]', 'low');
-  const visible = await page.locator('tr.account-row:visible').count();
-  assert.ok(visible < 216, `filtering by state hides rows (${visible} shown)`);
-  await page.locator('tr.account-row:visible a').first().click();
+  await page.click('a.accounts-link');
+  await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+  // The demo's 216 accounts, lowest balance first, a hundred to a page.
+  assert.equal(await page.getAttribute('.totals', 'data-matching'), '216');
+  assert.equal(await page.locator('tr.account-row').count(), 100);
+  assert.equal(await page.textContent('.page-of'), 'Page 1 of 3');
+  await page.click('a[rel="next"]');
+  await page.waitForURL(/page=2/);
+  assert.equal(await page.textContent('.page-of'), 'Page 2 of 3');
+  // Only Block B's accounts low on credit, fewest days left first.
+  await page.selectOption('select[name="state"]', 'low');
+  await page.selectOption('select[name="building"]', 'Block B');
+  await page.click('button:has-text("Search")');
+  await page.waitForURL(/state=low/);
+  const matching = Number(await page.getAttribute('.totals', 'data-matching'));
+  assert.ok(matching > 0 && matching < 216, `filtering by state and building (${matching} match)`);
+  assert.equal(await page.textContent('.page-of'), 'Page 1 of 1');
+  await page.click('a.sort[data-sort="days_left"]');
+  await page.waitForURL(/sort=days_left/);
+  assert.equal(await page.getAttribute('th:has(a[data-sort="days_left"])', 'aria-sort'), 'ascending');
+  const rows = page.locator('tr.account-row');
+  assert.equal(await rows.count(), matching);
+  for (const state of await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.state))) {
+    assert.equal(state, 'low');
+  }
+  for (const text of await rows.locator('th').allTextContents()) {
+    assert.match(text, /^Block B · /);
+  }
+  // The download holds the same search.
+  const download = await page.getAttribute('a.download', 'href');
+  assert.match(download, /accounts\.csv\?state=low&building=Block%20B&sort=days_left&order=asc$/);
+  const csv = await page.evaluate(async (href) => (await fetch(href)).text(), download);
+  assert.equal(csv.trim().split('\n').length, matching + 1);
+  await screenshot(page, 'manager-accounts-table');
+  await rows.first().locator('a').click();
   await page.waitForURL(/\/accounts\/\d+$/);
   await hydrated(page);
   const before = Number(await page.getAttribute('.balance .amount', 'data-balance'));

@@ -7,11 +7,16 @@
 //! days of daily roll-ups per account written directly (what a year of hourly readings leaves
 //! behind; rating them would take hours). Timed, each the median of five runs after one warm-up:
 //! the accounts table (`AccountsPort::of_site`, every open account of the site with its balance,
-//! state and days left) and the consumption report (`Engine::consumption`, one statement over
+//! state and days left), the accounts page (that read, then one search ordered by days left cut
+//! to a page of a hundred) and the consumption report (`Engine::consumption`, one statement over
 //! the daily roll-ups) for the last 30 days and for the whole span.
 
 use app::{
-    domain::{SiteId, UnitId, reports::DaysAsked},
+    domain::{
+        SiteId, UnitId,
+        account_table::{AccountQuery, QueryFields},
+        reports::DaysAsked,
+    },
     ports::AccountsPort,
 };
 use chrono::{Duration, Utc};
@@ -71,6 +76,22 @@ async fn main() {
     println!(
         "accounts table:            {:>8.1} ms ({shown} accounts)",
         ms(table)
+    );
+    // What the accounts page answers: the same read, then one search's page of a hundred.
+    let fields = QueryFields {
+        sort: "days_left".into(),
+        page: "2".into(),
+        ..QueryFields::default()
+    };
+    let query = AccountQuery::parse(&fields).unwrap();
+    let (paged, matching) = median(|| async {
+        let accounts = AccountsPort::of_site(&engine, site).await.unwrap();
+        query.page_of(accounts).matching
+    })
+    .await;
+    println!(
+        "accounts page by days left:{:>8.1} ms (page 2 of {matching} accounts)",
+        ms(paged)
     );
     for (label, span) in [("last 30 days", 30), ("whole span", days)] {
         let (took, lines) = median(|| async { report(&platform, site, span).await }).await;

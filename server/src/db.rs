@@ -117,6 +117,9 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                // Well under the 30 s request timeout: a request starved of a connection fails
+                // with the pool's error in the log, not a silent 408 from the timeout layer.
+                .acquire_timeout(Duration::from_secs(10))
                 // A connection is a library handle in this process, not a socket that can go
                 // stale: testing it on every acquire only adds a round trip to its thread.
                 .test_before_acquire(false)

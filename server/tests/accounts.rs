@@ -5,7 +5,7 @@ mod support;
 
 use reqwest::StatusCode;
 use server::{demo, on_db};
-use support::{OTHER_ADMIN, TestApp, spawn_app};
+use support::{OTHER_ADMIN, TestApp, Visitor, spawn_app};
 
 /// The account paying for a unit's meter of one utility.
 async fn account_of(app: &TestApp, unit: &str, utility: &str) -> String {
@@ -291,5 +291,137 @@ async fn what_a_balance_caused_is_visible_on_the_account() {
             .iter()
             .any(|n| n["kind"] == "cut_off"),
         "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn the_accounts_table_filters_orders_and_pages_and_downloads_the_same_rows() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let table = |fields: Vec<(&'static str, &'static str)>| {
+        let (app, manager, site) = (&app, &manager, site.clone());
+        async move {
+            let mut form = vec![("site", site.as_str())];
+            form.extend(fields);
+            let answer = app.call(manager, "account_table", &form).await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+            answer.json()
+        }
+    };
+
+    // Unfiltered: every open account, lowest balance first, a hundred to a page.
+    let first = table(vec![]).await;
+    assert_eq!(first["total"], 72 * 3);
+    assert_eq!(first["matching"], 72 * 3);
+    assert_eq!(
+        (first["page"].as_u64(), first["pages"].as_u64()),
+        (Some(1), Some(3))
+    );
+    let balances: Vec<i64> = first["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["balance_minor"].as_i64().unwrap())
+        .collect();
+    assert_eq!(balances.len(), 100);
+    assert!(balances.is_sorted(), "{balances:?}");
+    assert_eq!(
+        first["buildings"],
+        serde_json::json!(["Block A", "Block B"])
+    );
+    let last = table(vec![("page", "3")]).await;
+    assert_eq!(last["rows"].as_array().unwrap().len(), 72 * 3 - 200);
+
+    // One building's water, highest balance first.
+    let water = table(vec![
+        ("building", "Block A"),
+        ("utility", "water"),
+        ("sort", "balance"),
+        ("order", "desc"),
+    ])
+    .await;
+    let rows = water["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert_eq!(water["matching"].as_u64().unwrap() as usize, rows.len());
+    assert!(
+        rows.iter()
+            .all(|row| row["building"] == "Block A" && row["utility"] == "water")
+    );
+    let balances: Vec<i64> = rows
+        .iter()
+        .map(|row| row["balance_minor"].as_i64().unwrap())
+        .collect();
+    assert!(balances.is_sorted_by(|a, b| a >= b), "{balances:?}");
+
+    // The download holds the same accounts in the same order, every page at once.
+    let csv = app
+        .get(
+            &manager,
+            &format!(
+                "/manage/sites/{site}/accounts.csv?building=Block%20A&utility=water&sort=balance&order=desc"
+            ),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert!(lines[0].starts_with("account,building,unit,utility,resident,balance"));
+    let numbers: Vec<&str> = lines[1..]
+        .iter()
+        .map(|line| line.split(',').next().unwrap())
+        .collect();
+    let shown: Vec<&str> = rows
+        .iter()
+        .map(|row| row["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, shown);
+    let everything = app
+        .get(&manager, &format!("/manage/sites/{site}/accounts.csv"))
+        .await;
+    assert_eq!(everything.body.lines().count(), 72 * 3 + 1);
+
+    // A unit's name finds its accounts.
+    let found = table(vec![("words", "a-101")]).await;
+    assert_eq!(found["matching"], 3);
+
+    // A field that means nothing is refused, saying what was typed, by the page and the download.
+    let form = [("site", site.as_str()), ("sort", "colour")];
+    let refused = app.call(&manager, "account_table", &form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("colour"), "{}", refused.body);
+    let refused = app
+        .get(
+            &manager,
+            &format!("/manage/sites/{site}/accounts.csv?state=sleepy"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("sleepy"), "{}", refused.body);
+}
+
+#[tokio::test]
+async fn only_the_site_s_staff_search_its_accounts() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let csv = format!("/manage/sites/{site}/accounts.csv");
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let other = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
+    for who in [&resident, &other] {
+        let answer = app
+            .call(who, "account_table", &[("site", site.as_str())])
+            .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+        assert_eq!(app.get(who, &csv).await.status, StatusCode::FORBIDDEN);
+    }
+    // A bad field from a stranger is refused as a stranger: nothing about the site shows.
+    let form = [("site", site.as_str()), ("sort", "colour")];
+    assert_eq!(
+        app.call(&other, "account_table", &form).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&Visitor::default(), &csv).await.status,
+        StatusCode::UNAUTHORIZED
     );
 }

@@ -576,3 +576,44 @@ async fn finished_messages_past_the_retention_period_are_forgotten_and_nothing_e
         .unwrap();
     assert_eq!(again, server::retention::Forgotten::default());
 }
+
+/// Starting a server generates the app's route list, which leptos_server 0.8.8 does by running
+/// the app with resource loading suppressed process-wide: a page rendered meanwhile by another
+/// server of the process waited forever (the tests' rare 408s). Asked for again and again while
+/// pages render, the list must come from the once-per-process copy and hang nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_answer_while_the_route_list_is_asked_for() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+    let app = spawn_app().await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let asking = {
+        let stop = stop.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut asked = 0;
+            while !stop.load(Ordering::Relaxed) {
+                assert!(!server::http::page_routes().is_empty());
+                asked += 1;
+            }
+            asked
+        })
+    };
+    let mut hung = 0;
+    for _ in 0..20 {
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            app.get(&Visitor::default(), "/no/such/page"),
+        )
+        .await;
+        match answer {
+            Ok(answer) => assert_eq!(answer.status, StatusCode::NOT_FOUND),
+            Err(_) => hung += 1,
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let asked = asking.await.unwrap();
+    assert!(asked > 0);
+    assert_eq!(hung, 0, "pages that never answered, of 20");
+}

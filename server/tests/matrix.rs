@@ -270,7 +270,7 @@ fn server_functions() -> Vec<String> {
 
 /// Every page route, its parameters filled with the owner's ids.
 fn pages(account: i64, meter: i64, site: i64) -> Vec<String> {
-    leptos_axum::generate_route_list(app::App)
+    server::http::page_routes()
         .iter()
         .map(|route| {
             let path = route.path().to_owned();

@@ -1,6 +1,7 @@
 //! Server functions: thin, authenticated adapters between the pages and the engine's ports.
 //! Each one finds its caller, checks what the caller may do, then asks a port.
 
+pub mod account_table;
 pub mod accounts;
 pub mod auth;
 pub mod directory;

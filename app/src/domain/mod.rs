@@ -1,6 +1,7 @@
 //! Domain types and pure rules, compiled for the browser and the server alike.
 
 pub mod access;
+pub mod account_table;
 pub mod audit;
 pub mod csv;
 pub mod email;

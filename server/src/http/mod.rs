@@ -22,12 +22,26 @@ use axum::{
 };
 use leptos::prelude::*;
 use leptos_axum::LeptosRoutes;
-use std::{path::PathBuf, sync::Arc};
+use std::{
+    path::PathBuf,
+    sync::{Arc, LazyLock},
+};
 use tower_http::{limit::RequestBodyLimitLayer, services::ServeDir, timeout::TimeoutLayer};
 use tower_sessions::{
     Expiry, SessionManagerLayer,
     cookie::{Key, SameSite, time::Duration},
 };
+
+/// The app's page routes, generated once per process. Generating them runs the app with
+/// resource loading suppressed by a process-wide flag (leptos_server 0.8.8): a page whose
+/// resource first polled meanwhile, in another server of the same process (the tests start
+/// dozens), would wait forever and answer 408. Generated once, before any server of the
+/// process answers, nothing can overlap it.
+pub fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: LazyLock<Vec<leptos_axum::AxumRouteListing>> =
+        LazyLock::new(|| leptos_axum::generate_route_list(app::App));
+    ROUTES.clone()
+}
 
 /// What every handler may reach.
 #[derive(Clone)]
@@ -58,15 +72,10 @@ pub fn router(
         }
     };
     let pages = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            leptos_axum::generate_route_list(app::App),
-            provide_ports.clone(),
-            {
-                let options = options.clone();
-                move || app::shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, page_routes(), provide_ports.clone(), {
+            let options = options.clone();
+            move || app::shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

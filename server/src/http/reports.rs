@@ -1,9 +1,17 @@
 //! Console downloads: `GET /manage/sites/{id}/consumption.csv?from=&to=`, the consumption
-//! report's every line for the same people and with the same figures as its page, and
-//! `GET /manage/sites/{id}/sheet.csv`, the site's model in the columns its import reads.
+//! report's every line for the same people and with the same figures as its page,
+//! `GET /manage/sites/{id}/sheet.csv`, the site's model in the columns its import reads, and
+//! `GET /manage/sites/{id}/accounts.csv?state=&utility=…`, every account the accounts table's
+//! search finds, in its order.
 
 use super::AppState;
-use app::error::AppError;
+use app::{
+    domain::{
+        account_table::{CSV_HEADER, QueryFields, csv_line},
+        csv,
+    },
+    error::AppError,
+};
 use axum::{
     Router,
     extract::{Path, Query, State},
@@ -18,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/manage/sites/{site}/consumption.csv", get(consumption_csv))
         .route("/manage/sites/{site}/sheet.csv", get(site_sheet_csv))
+        .route("/manage/sites/{site}/accounts.csv", get(accounts_csv))
 }
 
 #[derive(Deserialize)]
@@ -66,6 +75,30 @@ async fn site_sheet_csv(
     };
     match sheet.await {
         Ok((site, text)) => csv_file(text, &format!("site-{}.csv", site.0)),
+        Err(error) => refused(error),
+    }
+}
+
+/// Every account the table's search finds, on one sheet rather than a page at a time.
+async fn accounts_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(site): Path<String>,
+    Query(fields): Query<QueryFields>,
+) -> Response {
+    let found = async {
+        let caller = downloader(&state, &session).await?;
+        app::api::account_table::access::accounts(&state.ports, &caller, &site, &fields).await
+    };
+    match found.await {
+        Ok((query, accounts)) => {
+            let accounts = query.select(accounts);
+            let mut text = csv::line(&CSV_HEADER);
+            for account in &accounts {
+                text.push_str(&csv_line(account));
+            }
+            csv_file(text, &format!("accounts-{site}.csv"))
+        }
         Err(error) => refused(error),
     }
 }

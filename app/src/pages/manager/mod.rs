@@ -1,5 +1,6 @@
 //! Pages for staff: managers, operators, cashiers and admins.
 
+pub mod accounts;
 pub mod audit;
 pub mod home;
 pub mod integrations;

@@ -1,8 +1,7 @@
 //! One site: counts, buildings with their units and meters, a live filter, and adding people.
 
-use crate::api::{accounts::site_accounts, auth::CreateAccount, directory::load_site_overview};
-use crate::domain::views::{AccountView, BuildingView, SiteOverview, UnitRow};
-use crate::error::AppError;
+use crate::api::{auth::CreateAccount, directory::load_site_overview};
+use crate::domain::views::{BuildingView, SiteOverview, UnitRow};
 use crate::pages::{error_view, form_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,13 +18,11 @@ fn SiteIsland(id: String) -> impl IntoView {
     crate::pages::island_ready();
     let site_id = StoredValue::new(id);
     let overview = Resource::new(move || site_id.get_value(), load_site_overview);
-    // Made here, before the `Suspense`, so its id is the same on both sides.
-    let accounts = Resource::new(move || site_id.get_value(), site_accounts);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <Site overview accounts/> }.into_any(),
+                    Ok(overview) => view! { <Site overview/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -33,10 +30,8 @@ fn SiteIsland(id: String) -> impl IntoView {
     }
 }
 
-type SiteAccounts = Resource<Result<Vec<AccountView>, AppError>>;
-
 #[component]
-fn Site(overview: SiteOverview, accounts: SiteAccounts) -> impl IntoView {
+fn Site(overview: SiteOverview) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let total_units = overview.site.units;
     let buildings = StoredValue::new(overview.buildings.clone());
@@ -55,7 +50,7 @@ fn Site(overview: SiteOverview, accounts: SiteAccounts) -> impl IntoView {
         <Title text=site.name.clone()/>
         <h1>{site.name.clone()}</h1>
         <p class="where">{format!("Time zone {} · currency {} · locale {}", site.time_zone, site.currency, site.locale)}</p>
-        <p class="site-links"><a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a>" · "<a class="payments-link" href=format!("/manage/sites/{}/payments", site.id)>"Payments"</a>" · "<a class="notices-link" href=format!("/manage/sites/{}/notices", site.id)>"Notices sent"</a>
+        <p class="site-links"><a class="accounts-link" href=format!("/manage/sites/{}/accounts", site.id)>"Accounts"</a>" · "<a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a>" · "<a class="payments-link" href=format!("/manage/sites/{}/payments", site.id)>"Payments"</a>" · "<a class="notices-link" href=format!("/manage/sites/{}/notices", site.id)>"Notices sent"</a>
             " · "<a class="reports-link" href=format!("/manage/sites/{}/reports", site.id)>"Consumption report"</a>
             " · "<a class="tariffs-link" href=format!("/manage/sites/{}/tariffs", site.id)>"Tariffs"</a>
             {overview.may_add_residents.then(|| view! { " · "<a class="residents-link" href=format!("/manage/sites/{}/residents", site.id)>"Residents and move-outs"</a>
@@ -63,7 +58,6 @@ fn Site(overview: SiteOverview, accounts: SiteAccounts) -> impl IntoView {
         </p>
         <Counts overview=overview.clone()/>
         <AddPerson overview=overview.clone()/>
-        <Accounts accounts/>
 
         <section class="units">
             <div class="filter">
@@ -82,75 +76,6 @@ fn Site(overview: SiteOverview, accounts: SiteAccounts) -> impl IntoView {
             </div>
             {overview.buildings.into_iter().map(|building| view! { <Building building filter/> }).collect_view()}
         </section>
-    }
-    .into_any()
-}
-
-/// Every open account of the site, lowest balance first, filtered by supply state.
-#[component]
-fn Accounts(accounts: SiteAccounts) -> impl IntoView {
-    let state = RwSignal::new(String::new());
-    view! {
-        <section class="site-accounts">
-            <h2>"Accounts"</h2>
-            <label>"Show "
-                <select name="state-filter" on:change=move |event| state.set(event_target_value(&event))>
-                    <option value="">"all"</option>
-                    <option value="low">"low credit"</option>
-                    <option value="cut">"cut off"</option>
-                    <option value="restricted">"restricted"</option>
-                    <option value="armed">"armed (gas)"</option>
-                    <option value="emergency">"on emergency credit"</option>
-                    <option value="protected">"protected"</option>
-                </select>
-            </label>
-            <Suspense fallback=|| view! { <p>"Loading accounts…"</p> }>
-                {move || Suspend::new(async move {
-                    match accounts.await {
-                        Ok(mut list) => {
-                            list.sort_by_key(|a| a.balance_minor);
-                            view! { <AccountTable list state/> }.into_any()
-                        }
-                        Err(error) => error_view(error),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-    .into_any()
-}
-
-#[component]
-fn AccountTable(list: Vec<AccountView>, state: RwSignal<String>) -> impl IntoView {
-    view! {
-        <table class="account-table">
-            <thead>
-                <tr>
-                    <th scope="col">"Unit"</th>
-                    <th scope="col">"Utility"</th>
-                    <th scope="col" class="num">"Balance"</th>
-                    <th scope="col">"Supply"</th>
-                    <th scope="col" class="num">"Days left"</th>
-                    <th scope="col">"Resident"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {list.into_iter().map(|account| {
-                    let kind = account.state.as_str();
-                    let hidden = move || { let wanted = state.get(); !wanted.is_empty() && wanted != kind };
-                    view! {
-                        <tr class="account-row" class:hidden=hidden data-state=kind>
-                            <th scope="row"><a href=format!("/accounts/{}", account.id)>{format!("{} · {}", account.building, account.unit)}</a></th>
-                            <td>{account.utility.map_or("All", |u| u.label())}</td>
-                            <td class="num" class:negative=account.balance_minor < 0>{format!("{} {}", account.balance, account.currency)}</td>
-                            <td class=format!("supply-{kind}")>{account.state.label()}</td>
-                            <td class="num">{account.days_left.unwrap_or_else(|| "—".into())}</td>
-                            <td>{account.occupant.unwrap_or_default()}</td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
     }
     .into_any()
 }

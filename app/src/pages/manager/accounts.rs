@@ -1,0 +1,238 @@
+//! `/manage/sites/:id/accounts`: the site's open accounts, filtered by supply state, utility,
+//! building and words, ordered by a column, a hundred to a page, with the whole search as a
+//! CSV. Drawn on the server from a plain GET form: no WebAssembly, and every search has an
+//! address a manager can bookmark or send a colleague.
+
+use crate::api::account_table::account_table;
+use crate::domain::account_table::{AccountPage, AccountQuery, QueryFields, SortKey};
+use crate::domain::{supply::SupplyState, views::AccountView};
+use crate::pages::{error_view, percent_encode, route_id};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn SiteAccountsPage() -> impl IntoView {
+    let site = route_id();
+    let fields = fields_from_address();
+    let asked = (site.clone(), fields.clone());
+    let page = Resource::new(
+        move || asked.clone(),
+        |(site, f)| {
+            account_table(
+                site, f.state, f.utility, f.building, f.words, f.sort, f.order, f.page,
+            )
+        },
+    );
+    view! {
+        <Title text="Accounts"/>
+        <p class="breadcrumb"><a href="/manage">"Your sites"</a>" › "<a href=format!("/manage/sites/{site}")>"Site"</a></p>
+        <h1>"Accounts"</h1>
+        <Suspense fallback=|| view! { <p>"Loading accounts…"</p> }>
+            {move || {
+                let site = site.clone();
+                let fields = fields.clone();
+                Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => view! { <Table page fields site/> }.into_any(),
+                        Err(error) => error_view(error),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+fn fields_from_address() -> QueryFields {
+    let query = leptos_router::hooks::use_query_map().read_untracked();
+    let field = |name: &str| query.get(name).unwrap_or_default();
+    QueryFields {
+        state: field("state"),
+        utility: field("utility"),
+        building: field("building"),
+        words: field("words"),
+        sort: field("sort"),
+        order: field("order"),
+        page: field("page"),
+    }
+}
+
+/// The address of a search: the page's own or its CSV download's.
+fn address(path: &str, fields: &QueryFields) -> String {
+    let pairs = [
+        ("state", &fields.state),
+        ("utility", &fields.utility),
+        ("building", &fields.building),
+        ("words", &fields.words),
+        ("sort", &fields.sort),
+        ("order", &fields.order),
+        ("page", &fields.page),
+    ];
+    let query: Vec<String> = pairs
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name}={}", percent_encode(value)))
+        .collect();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+#[component]
+fn Table(page: AccountPage, fields: QueryFields, site: String) -> impl IntoView {
+    // The form's fields were parsed by the server: reading them again cannot fail.
+    let asked = AccountQuery::parse(&fields).unwrap_or_default();
+    let path = format!("/manage/sites/{site}/accounts");
+    let on_page = |number: usize| {
+        let mut fields = asked.fields();
+        fields.page = number.to_string();
+        address(&path, &fields)
+    };
+    let previous = (page.page > 1).then(|| on_page(page.page - 1));
+    let next = (page.page < page.pages).then(|| on_page(page.page + 1));
+    let download = {
+        let mut fields = asked.fields();
+        fields.page.clear();
+        address(&format!("/manage/sites/{site}/accounts.csv"), &fields)
+    };
+    let first = (page.page - 1) * crate::domain::account_table::PAGE_SIZE;
+    let summary = if page.matching == 0 {
+        format!("No account of the site's {} matches.", page.total)
+    } else {
+        format!(
+            "Accounts {} to {} of the {} that match (the site has {} open).",
+            first + 1,
+            first + page.rows.len(),
+            page.matching,
+            page.total
+        )
+    };
+    view! {
+        <Search page=page.clone() asked=asked.clone() action=path.clone()/>
+        <p class="totals" aria-live="polite" data-matching=page.matching.to_string()>{summary}</p>
+        <p><a class="button secondary download" href=download download="">"Download these accounts (CSV)"</a></p>
+        {(!page.rows.is_empty()).then(|| view! {
+            <table class="account-table site-account-table">
+                <thead><tr>
+                    <SortHeading key=SortKey::Unit asked=asked.clone() path=path.clone()/>
+                    <th scope="col">"Utility"</th>
+                    <SortHeading key=SortKey::Balance asked=asked.clone() path=path.clone()/>
+                    <th scope="col">"Supply"</th>
+                    <SortHeading key=SortKey::DaysLeft asked=asked.clone() path=path.clone()/>
+                    <SortHeading key=SortKey::LastReading asked=asked.clone() path=path.clone()/>
+                    <th scope="col">"Resident"</th>
+                </tr></thead>
+                <tbody>
+                    {page.rows.into_iter().map(|account| view! { <Row account/> }).collect_view()}
+                </tbody>
+            </table>
+        })}
+        <nav class="pager" aria-label="Pages">
+            {previous.map(|href| view! { <a class="button secondary" rel="prev" href=href>"Previous"</a> })}
+            <span class="page-of">{format!("Page {} of {}", page.page, page.pages)}</span>
+            {next.map(|href| view! { <a class="button secondary" rel="next" href=href>"Next"</a> })}
+        </nav>
+    }
+}
+
+/// The search form; a new search starts at the first page, in the order already chosen.
+#[component]
+fn Search(page: AccountPage, asked: AccountQuery, action: String) -> impl IntoView {
+    let state = asked.state.map(SupplyState::as_str).unwrap_or("");
+    let utility = asked.utility.as_str();
+    let building = asked.building.clone().unwrap_or_default();
+    let states = [
+        ("", "Any"),
+        ("on", "On"),
+        ("low", "Low credit"),
+        ("cut", "Cut off"),
+        ("restricted", "Restricted"),
+        ("armed", "Armed (gas)"),
+        ("emergency", "On emergency credit"),
+        ("protected", "Protected"),
+    ];
+    view! {
+        <form method="get" action=action class="card audit-search account-search">
+            <label>"Supply"
+                <select name="state">
+                    {states.into_iter().map(|(value, label)| view! {
+                        <option value=value selected=state == value>{label}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Utility"
+                <select name="utility">
+                    <option value="" selected=utility.is_empty()>"Any"</option>
+                    {page.utilities.iter().map(|u| view! {
+                        <option value=u.as_str() selected=utility == u.as_str()>{u.label()}</option>
+                    }).collect_view()}
+                    {page.unit_wallets.then(|| view! {
+                        <option value="unit" selected=utility == "unit">"Whole unit"</option>
+                    })}
+                </select>
+            </label>
+            <label>"Building"
+                <select name="building">
+                    <option value="" selected=building.is_empty()>"Any"</option>
+                    {page.buildings.iter().map(|name| view! {
+                        <option value=name.clone() selected=building == *name>{name.clone()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Unit, resident or account number"
+                <input type="search" name="words" maxlength="100" value=asked.words.clone()/>
+            </label>
+            <input type="hidden" name="sort" value=asked.sort.as_str()/>
+            <input type="hidden" name="order" value=if asked.descending { "desc" } else { "asc" }/>
+            <button type="submit">"Search"</button>
+        </form>
+    }
+}
+
+/// A column heading whose link orders the table by it; the chosen column's link turns the
+/// order round.
+#[component]
+fn SortHeading(key: SortKey, asked: AccountQuery, path: String) -> impl IntoView {
+    let chosen = asked.sort == key;
+    let mut fields = asked.fields();
+    fields.sort = key.as_str().to_owned();
+    fields.order = if chosen && !asked.descending {
+        "desc"
+    } else {
+        "asc"
+    }
+    .to_owned();
+    fields.page.clear();
+    let sorted = chosen.then_some(if asked.descending {
+        "descending"
+    } else {
+        "ascending"
+    });
+    let numeric = matches!(key, SortKey::Balance | SortKey::DaysLeft);
+    view! {
+        <th scope="col" class:num=numeric aria-sort=sorted>
+            <a class="sort" href=address(&path, &fields) data-sort=key.as_str()>
+                {key.label()}{sorted.map(|way| if way == "ascending" { " ▲" } else { " ▼" })}
+            </a>
+        </th>
+    }
+}
+
+#[component]
+fn Row(account: AccountView) -> impl IntoView {
+    let kind = account.state.as_str();
+    view! {
+        <tr class="account-row" data-state=kind data-account=account.id.to_string()>
+            <th scope="row"><a href=format!("/accounts/{}", account.id)>{format!("{} · {}", account.building, account.unit)}</a></th>
+            <td>{account.utility.map_or("Whole unit", |u| u.label())}</td>
+            <td class="num" class:negative=account.balance_minor < 0 data-balance=account.balance_minor.to_string()>
+                {format!("{} {}", account.balance, account.currency)}
+            </td>
+            <td class=format!("supply-{kind}")>{account.state.label()}</td>
+            <td class="num days-left">{account.days_left.unwrap_or_else(|| "—".into())}</td>
+            <td class="when">{account.last_reading_local.map(|at| at.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into())}</td>
+            <td>{account.occupant.unwrap_or_default()}</td>
+        </tr>
+    }
+}
