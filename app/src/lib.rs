@@ -131,6 +131,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/manage/sites/:id/adjustments")
+                        view=pages::manager::adjustments::AdjustmentsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/manage/sites/:id/accounts")
                         view=pages::manager::accounts::SiteAccountsPage
                         ssr=SsrMode::Async

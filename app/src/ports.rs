@@ -237,14 +237,32 @@ pub trait AccountsPort: Send + Sync {
         nonce: &str,
     ) -> Result<Receipt, AppError>;
 
-    async fn adjust(
+    /// Asks for `amount` (typed, signed) on each of the site's `accounts`, for a second
+    /// person to approve; the same form (`nonce`) sent again answers the same request.
+    async fn request_adjustments(
         &self,
         caller: &Caller,
-        account: AccountId,
+        site: SiteId,
+        accounts: &[AccountId],
         amount: &str,
         reason: &str,
         nonce: &str,
-    ) -> Result<(), AppError>;
+    ) -> Result<i64, AppError>;
+
+    async fn decide_adjustments(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        request: i64,
+        decision: crate::domain::four_eyes::Decision,
+    ) -> Result<crate::domain::adjustments::RequestState, AppError>;
+
+    async fn adjustment_book(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        may_decide: bool,
+    ) -> Result<crate::domain::adjustments::RequestBook, AppError>;
 
     async fn take_emergency_credit(
         &self,
@@ -306,7 +324,7 @@ pub trait AccountsPort: Send + Sync {
         caller: &Caller,
         site: SiteId,
         proposal: i64,
-        decision: crate::domain::tariff::book::Decision,
+        decision: crate::domain::four_eyes::Decision,
     ) -> Result<(), AppError>;
 }
 

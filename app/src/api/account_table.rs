@@ -34,8 +34,14 @@ pub async fn account_table(
     answer(
         async {
             let caller = caller().await?;
-            let (query, accounts) = access::accounts(&ports()?, &caller, &site, &fields).await?;
-            Ok(query.page_of(accounts))
+            let ports = ports()?;
+            let found = access::accounts(&ports, &caller, &site, &fields).await?;
+            let mut page = found.query.page_of(found.accounts);
+            page.may_adjust = caller.may_on_adjustments(found.site, found.org);
+            if page.may_adjust {
+                page.form_nonce = ports.accounts.form_nonce();
+            }
+            Ok(page)
         }
         .await,
     )
@@ -45,7 +51,7 @@ pub async fn account_table(
 pub mod access {
     use crate::{
         domain::{
-            Caller,
+            Caller, OrgId, SiteId,
             account_table::{AccountQuery, QueryFields},
             views::AccountView,
         },
@@ -53,18 +59,97 @@ pub mod access {
         ports::Ports,
     };
 
+    /// What a search found: the site, its organisation, the query and the site's open accounts.
+    pub struct Found {
+        pub site: SiteId,
+        pub org: OrgId,
+        pub query: AccountQuery,
+        pub accounts: Vec<AccountView>,
+    }
+
     /// The query and the site's open accounts, if the caller is staff of the site (or its
-    /// organisation's admin): the page and the CSV download both come here. An unknown
-    /// site and a foreign one answer the same; a bad field is refused before any reading.
+    /// organisation's admin): the page, the CSV download and the batch adjustment all come
+    /// here. An unknown site and a foreign one answer the same; a bad field is refused
+    /// before any reading.
     pub async fn accounts(
         ports: &Ports,
         caller: &Caller,
         site: &str,
         fields: &QueryFields,
-    ) -> Result<(AccountQuery, Vec<AccountView>), AppError> {
+    ) -> Result<Found, AppError> {
         let allowed = |site, org| caller.can_view_site(site, org);
-        let (site, _) = crate::api::ssr::site_where(ports, site, allowed).await?;
+        let (site, org) = crate::api::ssr::site_where(ports, site, allowed).await?;
         let query = AccountQuery::parse(fields).map_err(AppError::Invalid)?;
-        Ok((query, ports.accounts.of_site(site).await?))
+        let accounts = ports.accounts.of_site(site).await?;
+        Ok(Found {
+            site,
+            org,
+            query,
+            accounts,
+        })
     }
+}
+
+/// Asks for one adjustment (signed amount, reason) on every account the search finds, for a
+/// second person to approve. `expected` is how many the manager saw: if the search now finds
+/// another number, nothing is asked and they look again.
+#[server(prefix = "/api", endpoint = "adjust_found_accounts")]
+pub async fn adjust_found_accounts(
+    site: String,
+    #[server(default)] state: String,
+    #[server(default)] utility: String,
+    #[server(default)] building: String,
+    #[server(default)] words: String,
+    amount: String,
+    reason: String,
+    nonce: String,
+    expected: String,
+) -> Result<i64, AppError> {
+    use super::ssr::{answer, caller, ports};
+    use crate::domain::account_table::QueryFields;
+    let fields = QueryFields {
+        state,
+        utility,
+        building,
+        words,
+        ..QueryFields::default()
+    };
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let search = access::accounts(&ports, &caller, &site, &fields).await?;
+            if !caller.may_on_adjustments(search.site, search.org) {
+                return Err(AppError::Forbidden);
+            }
+            let site = search.site;
+            let found: Vec<_> = search
+                .query
+                .select(search.accounts)
+                .into_iter()
+                .map(|a| a.id)
+                .collect();
+            if expected.trim() != found.len().to_string() {
+                return Err(AppError::Conflict(format!(
+                    "The search now finds {} accounts, not {}: look at them again.",
+                    found.len(),
+                    expected.trim()
+                )));
+            }
+            if found.len() > crate::domain::adjustments::MAX_ACCOUNTS {
+                return Err(AppError::Invalid(format!(
+                    "Adjust at most {} accounts at once: narrow the search.",
+                    crate::domain::adjustments::MAX_ACCOUNTS
+                )));
+            }
+            if found.is_empty() {
+                return Err(AppError::Invalid("The search finds no account.".to_owned()));
+            }
+            ports
+                .accounts
+                .request_adjustments(&caller, site, &found, &amount, &reason, &nonce)
+                .await
+        }
+        .await,
+    )
 }

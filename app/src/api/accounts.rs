@@ -230,23 +230,25 @@ pub async fn cash_top_up(
     )
 }
 
-/// A correction either way, with a reason.
+/// Asks for a correction either way, with a reason, for a second person to approve; answers
+/// the request's id.
 #[server(prefix = "/api", endpoint = "adjust")]
 pub async fn adjust_account(
     account: String,
     amount: String,
     reason: String,
     nonce: String,
-) -> Result<(), AppError> {
+) -> Result<i64, AppError> {
     use crate::domain::access::AccountAction;
     answer(
         async {
             let caller = caller().await?;
             let ports = ports()?;
-            let (id, _) = guard::allow(&ports, &caller, &account, AccountAction::Adjust).await?;
+            let (id, place) =
+                guard::allow(&ports, &caller, &account, AccountAction::Adjust).await?;
             ports
                 .accounts
-                .adjust(&caller, id, &amount, &reason, &nonce)
+                .request_adjustments(&caller, place.site, &[id], &amount, &reason, &nonce)
                 .await
         }
         .await,

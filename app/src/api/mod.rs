@@ -3,6 +3,7 @@
 
 pub mod account_table;
 pub mod accounts;
+pub mod adjustments;
 pub mod auth;
 pub mod directory;
 pub mod fleet;

@@ -216,6 +216,12 @@ impl Caller {
         }
     }
 
+    /// Adjustments are asked for, and approved or refused, by a site's managers and the
+    /// organisation's admins: never approved by the one who asked (the engine holds that).
+    pub fn may_on_adjustments(&self, site: SiteId, site_org: OrgId) -> bool {
+        self.staff_on(&[Role::Manager], site, site_org)
+    }
+
     /// A site's model as a sheet (buildings, units, meters and residents with their contact
     /// details) is imported and exported by its managers and the organisation's admins.
     pub fn may_on_site_sheet(&self, site: SiteId, site_org: OrgId) -> bool {

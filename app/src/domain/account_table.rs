@@ -238,6 +238,8 @@ impl AccountQuery {
             buildings,
             utilities,
             unit_wallets,
+            may_adjust: false,
+            form_nonce: String::new(),
         }
     }
 }
@@ -255,6 +257,12 @@ pub struct AccountPage {
     pub buildings: Vec<String>,
     pub utilities: Vec<Utility>,
     pub unit_wallets: bool,
+    /// The viewer may ask for an adjustment of the accounts found (set by the server).
+    #[serde(default)]
+    pub may_adjust: bool,
+    /// A fresh nonce for that form (set by the server).
+    #[serde(default)]
+    pub form_nonce: String,
 }
 
 /// The CSV header of [`csv_line`].

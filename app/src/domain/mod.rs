@@ -2,11 +2,13 @@
 
 pub mod access;
 pub mod account_table;
+pub mod adjustments;
 pub mod audit;
 pub mod csv;
 pub mod email;
 pub mod faults;
 pub mod fleet;
+pub mod four_eyes;
 pub mod i18n;
 pub mod ids;
 pub mod integrations;

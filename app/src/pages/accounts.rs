@@ -286,7 +286,7 @@ fn CashForm(
 
 #[component]
 fn AdjustForm(id: String, nonce: String, adjust: ServerAction<AdjustAccount>) -> impl IntoView {
-    let done = move || adjust.value().get().is_some_and(|r| r.is_ok());
+    let asked = move || adjust.value().get().and_then(Result::ok);
     view! {
         <details class="card money-form">
             <summary>"Adjust the balance"</summary>
@@ -299,10 +299,15 @@ fn AdjustForm(id: String, nonce: String, adjust: ServerAction<AdjustAccount>) ->
                 <label>"Reason (kept in the audit log)"
                     <input type="text" name="reason" required maxlength="200"/>
                 </label>
-                <button type="submit" disabled=move || adjust.pending().get()>"Adjust"</button>
+                <button type="submit" disabled=move || adjust.pending().get()>"Ask for approval"</button>
             </ActionForm>
+            <p class="hint">"Posted once a second person approves it: another manager of the site or an admin."</p>
             {form_error(adjust.value())}
-            {move || done().then(|| view! { <p class="notice" role="status">"Adjusted."</p> })}
+            {move || asked().map(|id| view! {
+                <p class="notice" role="status" data-request=id.to_string()>
+                    {format!("Request {id} waits for a second person's approval.")}
+                </p>
+            })}
         </details>
     }
     .into_any()

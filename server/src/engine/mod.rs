@@ -3,6 +3,7 @@
 //! one writer anyway; several instances on PostgreSQL are the scale-out issue's work), each in
 //! one database transaction with the ledger entries it causes.
 
+pub mod adjustments;
 pub mod jobs;
 pub mod money;
 pub mod move_outs;

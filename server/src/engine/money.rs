@@ -372,7 +372,9 @@ impl Engine {
     }
 
     /// A correction by staff, either way, with a reason kept in the audit log (not in the
-    /// immutable ledger, which holds no free text about people).
+    /// immutable ledger, which holds no free text about people). Posted at once: the console
+    /// asks for adjustments through [`Engine::request_adjustments`] and a second person's
+    /// approval; this is for the engine's own corrections and the tests.
     pub async fn adjust(
         &self,
         wallet: i64,
@@ -381,39 +383,16 @@ impl Engine {
         nonce: &str,
         actor: Option<i64>,
     ) -> Result<i64, EngineError> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(EngineError::refused("Give a reason for the adjustment."));
-        }
+        let reason = adjustment_reason(reason)?;
         if amount == Minor::ZERO {
             return Err(EngineError::refused("An adjustment cannot be zero."));
         }
         let _turn = self.write.lock().await;
         let now = Utc::now();
         let mut tx = self.db.begin_write().await?;
-        let accounts = wallet_accounts(&mut tx, wallet).await?;
-        let rules = load_rules(&mut tx, accounts.site).await?;
-        let adjustments =
-            site_account(&mut tx, accounts.site, SiteAccount::Adjustments, now).await?;
-        let mut posting = Posting::new(
-            accounts.site,
-            format!("adjust:{wallet}:{nonce}"),
-            "adjustment",
-        )
-        .memo("Adjustment")
-        .by(actor);
-        posting.transfer(adjustments, wallet, amount);
-        let posted = post(&mut tx, &posting, now).await?;
-        let transaction = posted.transaction().expect("an adjustment has entries");
-        if let Posted::New(_) = posted {
-            AuditEntry::new("adjustment", "account", wallet)
-                .by_actor(actor)
-                .after(json!({ "amount_minor": amount.0, "reason": reason, "transaction": transaction }))
-                .insert_tx(&mut tx)
-                .await?;
-            let supply = load_wallet(&mut tx, wallet).await?;
-            evaluate(&mut tx, &supply, &rules, &format!("txn:{transaction}"), now).await?;
-        }
+        let key = format!("adjust:{wallet}:{nonce}");
+        let transaction =
+            post_adjustment(&mut tx, wallet, amount, reason, &key, actor, now).await?;
         tx.commit().await?;
         Ok(transaction)
     }
@@ -549,4 +528,52 @@ impl Engine {
         tx.commit().await?;
         Ok(id)
     }
+}
+
+/// A reason worth keeping: trimmed, not empty, not a essay.
+pub(super) fn adjustment_reason(raw: &str) -> Result<&str, EngineError> {
+    let reason = raw.trim();
+    if reason.is_empty() {
+        return Err(EngineError::refused("Give a reason for the adjustment."));
+    }
+    if reason.chars().count() > 500 {
+        return Err(EngineError::refused(
+            "Keep the reason under 500 characters.",
+        ));
+    }
+    Ok(reason)
+}
+
+/// Posts one adjustment under `key` in the caller's transaction, audits it and decides the
+/// wallet's supply again; a key posted already changes nothing and answers its transaction.
+pub(super) async fn post_adjustment(
+    tx: &mut Tx,
+    wallet: i64,
+    amount: Minor,
+    reason: &str,
+    key: &str,
+    actor: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<i64, EngineError> {
+    let accounts = wallet_accounts(tx, wallet).await?;
+    let rules = load_rules(tx, accounts.site).await?;
+    let adjustments = site_account(tx, accounts.site, SiteAccount::Adjustments, now).await?;
+    let mut posting = Posting::new(accounts.site, key.to_owned(), "adjustment")
+        .memo("Adjustment")
+        .by(actor);
+    posting.transfer(adjustments, wallet, amount);
+    let posted = post(tx, &posting, now).await?;
+    let transaction = posted.transaction().expect("an adjustment has entries");
+    if let Posted::New(_) = posted {
+        AuditEntry::new("adjustment", "account", wallet)
+            .by_actor(actor)
+            .after(
+                json!({ "amount_minor": amount.0, "reason": reason, "transaction": transaction }),
+            )
+            .insert_tx(tx)
+            .await?;
+        let supply = load_wallet(tx, wallet).await?;
+        evaluate(tx, &supply, &rules, &format!("txn:{transaction}"), now).await?;
+    }
+    Ok(transaction)
 }

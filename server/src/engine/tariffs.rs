@@ -7,6 +7,7 @@ use super::{Engine, EngineError, setup::SiteHeading};
 use crate::{audit::AuditEntry, on_db, on_tx};
 use app::domain::{
     SiteId, Utility,
+    four_eyes::{Verdict, repeated},
     tariff::{
         Tariff,
         book::{
@@ -207,18 +208,18 @@ impl Engine {
             row.ok_or(EngineError::NotFound("tariff proposal"))?;
         let state = ProposalState::parse(&state)
             .ok_or_else(|| EngineError::Corrupt(format!("proposal state {state:?}")))?;
-        let wanted = match (decision, proposed_by == actor) {
-            (Decision::Approve, true) => {
+        let wanted = match decision.verdict(proposed_by == actor) {
+            None => {
                 return Err(EngineError::refused(
                     "A second person must approve a tariff you proposed.",
                 ));
             }
-            (Decision::Approve, false) => ProposalState::Published,
-            (Decision::Refuse, true) => ProposalState::Withdrawn,
-            (Decision::Refuse, false) => ProposalState::Refused,
+            Some(Verdict::Approved) => ProposalState::Published,
+            Some(Verdict::Withdrawn) => ProposalState::Withdrawn,
+            Some(Verdict::Refused) => ProposalState::Refused,
         };
         if state != ProposalState::Pending {
-            return if state == wanted && decided_by == Some(actor) {
+            return if repeated(state, wanted, decided_by, actor) {
                 Ok(())
             } else {
                 Err(EngineError::refused(format!(
@@ -323,7 +324,10 @@ async fn publish(
     }
 }
 
-async fn organisation_of(tx: &mut crate::db::Tx, site: SiteId) -> Result<i64, EngineError> {
+pub(super) async fn organisation_of(
+    tx: &mut crate::db::Tx,
+    site: SiteId,
+) -> Result<i64, EngineError> {
     crate::owners::site_organisation(tx, site.0)
         .await?
         .ok_or(EngineError::NotFound("site"))

@@ -11,6 +11,7 @@ use crate::{internal, ledger::account_number, on_db, on_tx};
 use app::{
     domain::{
         AccountId, Caller, Minor, OrgId, SiteId, UnitId, UserId, Utility,
+        adjustments::{RequestBook, RequestState},
         money::{PositiveAmount, SignedAmount},
         occupancy::{MoveOutBatch, OccupancyList, Occupants},
         payments::receipt_label,
@@ -378,28 +379,48 @@ impl AccountsPort for Engine {
         })
     }
 
-    async fn adjust(
+    async fn request_adjustments(
         &self,
         caller: &Caller,
-        account: AccountId,
+        site: SiteId,
+        accounts: &[AccountId],
         amount: &str,
         reason: &str,
         form: &str,
-    ) -> Result<(), AppError> {
-        let rules = self.rules_of(account).await?;
-        let amount = SignedAmount::parse(amount, rules.digits)
+    ) -> Result<i64, AppError> {
+        let digits = self.site_heading(site).await?.digits;
+        let amount = SignedAmount::parse(amount, digits)
             .map_err(|e| AppError::Invalid(e.to_string()))?
             .0;
-        Engine::adjust(
+        Ok(Engine::request_adjustments(
             self,
-            account.0,
+            site,
+            accounts,
             amount,
             reason,
             nonce(form)?,
-            Some(caller.user_id.0),
+            caller.user_id.0,
         )
-        .await?;
-        Ok(())
+        .await?)
+    }
+
+    async fn decide_adjustments(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        request: i64,
+        decision: Decision,
+    ) -> Result<RequestState, AppError> {
+        Ok(Engine::decide_adjustments(self, site, request, decision, caller.user_id.0).await?)
+    }
+
+    async fn adjustment_book(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        may_decide: bool,
+    ) -> Result<RequestBook, AppError> {
+        Ok(Engine::adjustment_book(self, site, caller.user_id.0, may_decide).await?)
     }
 
     async fn take_emergency_credit(

@@ -91,8 +91,8 @@ async fn accounts_csv(
         app::api::account_table::access::accounts(&state.ports, &caller, &site, &fields).await
     };
     match found.await {
-        Ok((query, accounts)) => {
-            let accounts = query.select(accounts);
+        Ok(found) => {
+            let accounts = found.query.select(found.accounts);
             let mut text = csv::line(&CSV_HEADER);
             for account in &accounts {
                 text.push_str(&csv_line(account));

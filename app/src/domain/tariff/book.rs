@@ -112,25 +112,7 @@ pub struct Proposal {
     pub decided_by: Option<String>,
 }
 
-/// What the second person (or the proposer, withdrawing) decides.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Decision {
-    Approve,
-    /// Refused by another, or withdrawn by the proposer.
-    Refuse,
-}
-
-impl FromStr for Decision {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        match raw {
-            "approve" => Ok(Self::Approve),
-            "refuse" => Ok(Self::Refuse),
-            _ => Err(format!("{raw:?} is not a decision: approve or refuse.")),
-        }
-    }
-}
+pub use crate::domain::four_eyes::Decision;
 
 /// A proposal as it arrives from a form, parsed at the edge: the tariff checked, the start a
 /// minute on the site's clock.

@@ -3,10 +3,10 @@
 //! CSV. Drawn on the server from a plain GET form: no WebAssembly, and every search has an
 //! address a manager can bookmark or send a colleague.
 
-use crate::api::account_table::account_table;
+use crate::api::account_table::{AdjustFoundAccounts, account_table};
 use crate::domain::account_table::{AccountPage, AccountQuery, QueryFields, SortKey};
 use crate::domain::{supply::SupplyState, views::AccountView};
-use crate::pages::{error_view, percent_encode, route_id};
+use crate::pages::{error_view, form_error, percent_encode, route_id};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -97,6 +97,7 @@ fn Table(page: AccountPage, fields: QueryFields, site: String) -> impl IntoView 
         address(&format!("/manage/sites/{site}/accounts.csv"), &fields)
     };
     let first = (page.page - 1) * crate::domain::account_table::PAGE_SIZE;
+    let rows = page.rows.clone();
     let summary = if page.matching == 0 {
         format!("No account of the site's {} matches.", page.total)
     } else {
@@ -112,7 +113,7 @@ fn Table(page: AccountPage, fields: QueryFields, site: String) -> impl IntoView 
         <Search page=page.clone() asked=asked.clone() action=path.clone()/>
         <p class="totals" aria-live="polite" data-matching=page.matching.to_string()>{summary}</p>
         <p><a class="button secondary download" href=download download="">"Download these accounts (CSV)"</a></p>
-        {(!page.rows.is_empty()).then(|| view! {
+        {(!rows.is_empty()).then(|| view! {
             <table class="account-table site-account-table">
                 <thead><tr>
                     <SortHeading key=SortKey::Unit asked=asked.clone() path=path.clone()/>
@@ -124,9 +125,20 @@ fn Table(page: AccountPage, fields: QueryFields, site: String) -> impl IntoView 
                     <th scope="col">"Resident"</th>
                 </tr></thead>
                 <tbody>
-                    {page.rows.into_iter().map(|account| view! { <Row account/> }).collect_view()}
+                    {rows.into_iter().map(|account| view! { <Row account/> }).collect_view()}
                 </tbody>
             </table>
+        })}
+        {(page.may_adjust && page.matching > 0).then(|| view! {
+            <BatchAdjust
+                site=site.clone()
+                state=asked.state.map(SupplyState::as_str).unwrap_or("").to_owned()
+                utility=asked.utility.as_str().to_owned()
+                building=asked.building.clone().unwrap_or_default()
+                words=asked.words.clone()
+                matching=page.matching
+                nonce=page.form_nonce.clone()
+            />
         })}
         <nav class="pager" aria-label="Pages">
             {previous.map(|href| view! { <a class="button secondary" rel="prev" href=href>"Previous"</a> })}
@@ -234,5 +246,53 @@ fn Row(account: AccountView) -> impl IntoView {
             <td class="when">{account.last_reading_local.map(|at| at.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into())}</td>
             <td>{account.occupant.unwrap_or_default()}</td>
         </tr>
+    }
+}
+
+/// One adjustment asked for on every account the search finds (every page), for a second
+/// person to approve; the count the manager saw travels with it, so a search that finds
+/// other accounts by then asks nothing.
+#[island(lazy)]
+fn BatchAdjust(
+    site: String,
+    state: String,
+    utility: String,
+    building: String,
+    words: String,
+    matching: usize,
+    nonce: String,
+) -> impl IntoView {
+    crate::pages::island_ready();
+    let ask = ServerAction::<AdjustFoundAccounts>::new();
+    let asked = move || ask.value().get().and_then(Result::ok);
+    let waiting = format!("/manage/sites/{site}/adjustments");
+    view! {
+        <details class="card money-form batch-adjust">
+            <summary>{format!("Adjust the {matching} account{} found", if matching == 1 { "" } else { "s" })}</summary>
+            <p class="hint">"The same amount and reason on each account this search finds, on every page. Nothing is posted until a second person approves it: another manager of the site or an admin."</p>
+            <ActionForm action=ask>
+                <input type="hidden" name="site" value=site/>
+                <input type="hidden" name="state" value=state/>
+                <input type="hidden" name="utility" value=utility/>
+                <input type="hidden" name="building" value=building/>
+                <input type="hidden" name="words" value=words/>
+                <input type="hidden" name="nonce" value=nonce/>
+                <input type="hidden" name="expected" value=matching.to_string()/>
+                <label>"Amount per account (negative to take away)"
+                    <input type="text" name="amount" required autocomplete="off"/>
+                </label>
+                <label>"Reason (kept in the audit log)"
+                    <input type="text" name="reason" required maxlength="200"/>
+                </label>
+                <button type="submit" disabled=move || ask.pending().get()>"Ask for approval"</button>
+            </ActionForm>
+            {form_error(ask.value())}
+            {move || asked().map(|id| view! {
+                <p class="notice" role="status" data-request=id.to_string()>
+                    {format!("Request {id} waits for a second person's approval. ")}
+                    <a href=waiting.clone()>"Adjustments waiting"</a>
+                </p>
+            })}
+        </details>
     }
 }

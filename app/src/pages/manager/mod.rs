@@ -1,6 +1,7 @@
 //! Pages for staff: managers, operators, cashiers and admins.
 
 pub mod accounts;
+pub mod adjustments;
 pub mod audit;
 pub mod home;
 pub mod integrations;
