@@ -261,7 +261,6 @@ pub trait AccountsPort: Send + Sync {
         &self,
         caller: &Caller,
         site: SiteId,
-        may_decide: bool,
     ) -> Result<crate::domain::adjustments::RequestBook, AppError>;
 
     async fn take_emergency_credit(

@@ -136,15 +136,6 @@ pub async fn adjust_found_accounts(
                     expected.trim()
                 )));
             }
-            if found.len() > crate::domain::adjustments::MAX_ACCOUNTS {
-                return Err(AppError::Invalid(format!(
-                    "Adjust at most {} accounts at once: narrow the search.",
-                    crate::domain::adjustments::MAX_ACCOUNTS
-                )));
-            }
-            if found.is_empty() {
-                return Err(AppError::Invalid("The search finds no account.".to_owned()));
-            }
             ports
                 .accounts
                 .request_adjustments(&caller, site, &found, &amount, &reason, &nonce)

@@ -38,7 +38,7 @@ pub async fn load_adjustment_book(site: String) -> Result<RequestBook, AppError>
     answer(
         async {
             let (ports, caller, site) = adjustment_site(&site).await?;
-            ports.accounts.adjustment_book(&caller, site, true).await
+            ports.accounts.adjustment_book(&caller, site).await
         }
         .await,
     )

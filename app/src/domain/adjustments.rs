@@ -85,8 +85,6 @@ pub struct RequestBook {
     pub zone: String,
     pub waiting: Vec<RequestView>,
     pub decided: Vec<RequestView>,
-    /// The viewer may approve or refuse (a manager of the site or an admin).
-    pub may_decide: bool,
 }
 
 #[cfg(test)]

@@ -5,14 +5,14 @@
 
 use super::{
     Engine, EngineError,
-    money::{adjustment_reason, post_adjustment},
+    money::{adjustment_books, adjustment_reason, post_adjustment},
     setup::SiteHeading,
     tariffs::organisation_of,
 };
 use crate::{audit::AuditEntry, db::Tx, on_db, on_tx};
 use app::domain::{
     AccountId, Minor, SiteId,
-    adjustments::{RequestBook, RequestState, RequestView, RequestedAccount},
+    adjustments::{MAX_ACCOUNTS, RequestBook, RequestState, RequestView, RequestedAccount},
     four_eyes::{Decision, Verdict, repeated},
 };
 use chrono::{DateTime, Utc};
@@ -55,6 +55,14 @@ impl Engine {
         let reason = adjustment_reason(reason)?;
         if amount == Minor::ZERO {
             return Err(EngineError::refused("An adjustment cannot be zero."));
+        }
+        if wallets.is_empty() {
+            return Err(EngineError::refused("Choose at least one account."));
+        }
+        if wallets.len() > MAX_ACCOUNTS {
+            return Err(EngineError::refused(format!(
+                "Adjust at most {MAX_ACCOUNTS} accounts at once: narrow the search."
+            )));
         }
         let _turn = self.turn().await;
         let now = Utc::now();
@@ -175,6 +183,7 @@ impl Engine {
                 .fetch_all(&mut *conn)
                 .await
             })?;
+            let books = adjustment_books(&mut tx, site.0, now).await?;
             for wallet in wallets {
                 if !open_on_site(&mut tx, site, AccountId(wallet)).await? {
                     continue;
@@ -182,6 +191,7 @@ impl Engine {
                 let key = format!("adjust-request:{request}:{wallet}");
                 let transaction = post_adjustment(
                     &mut tx,
+                    &books,
                     wallet,
                     Minor(amount),
                     &reason,
@@ -233,7 +243,6 @@ impl Engine {
         &self,
         site: SiteId,
         viewer: i64,
-        may_decide: bool,
     ) -> Result<RequestBook, EngineError> {
         let SiteHeading {
             name,
@@ -266,7 +275,6 @@ impl Engine {
             zone: tz.name().to_owned(),
             waiting: Vec::with_capacity(waiting.len()),
             decided: Vec::with_capacity(decided.len()),
-            may_decide,
         };
         for row in waiting {
             book.waiting.push(self.request_view(row, &shown).await?);

@@ -390,9 +390,11 @@ impl Engine {
         let _turn = self.write.lock().await;
         let now = Utc::now();
         let mut tx = self.db.begin_write().await?;
+        let site = wallet_accounts(&mut tx, wallet).await?.site;
+        let books = adjustment_books(&mut tx, site, now).await?;
         let key = format!("adjust:{wallet}:{nonce}");
         let transaction =
-            post_adjustment(&mut tx, wallet, amount, reason, &key, actor, now).await?;
+            post_adjustment(&mut tx, &books, wallet, amount, reason, &key, actor, now).await?;
         tx.commit().await?;
         Ok(transaction)
     }
@@ -544,10 +546,33 @@ pub(super) fn adjustment_reason(raw: &str) -> Result<&str, EngineError> {
     Ok(reason)
 }
 
-/// Posts one adjustment under `key` in the caller's transaction, audits it and decides the
-/// wallet's supply again; a key posted already changes nothing and answers its transaction.
+/// What every adjustment of one site posts against: its rules (to decide supply again) and
+/// its adjustments account. Read once for a whole batch.
+pub(super) struct AdjustmentBooks {
+    site: i64,
+    rules: SiteRules,
+    account: i64,
+}
+
+pub(super) async fn adjustment_books(
+    tx: &mut Tx,
+    site: i64,
+    now: DateTime<Utc>,
+) -> Result<AdjustmentBooks, EngineError> {
+    Ok(AdjustmentBooks {
+        site,
+        rules: load_rules(tx, site).await?,
+        account: site_account(tx, site, SiteAccount::Adjustments, now).await?,
+    })
+}
+
+/// Posts one adjustment of an open account of the books' site under `key` in the caller's
+/// transaction, audits it and decides the wallet's supply again; a key posted already changes
+/// nothing and answers its transaction.
+#[allow(clippy::too_many_arguments)] // each is a different fact of the posting
 pub(super) async fn post_adjustment(
     tx: &mut Tx,
+    books: &AdjustmentBooks,
     wallet: i64,
     amount: Minor,
     reason: &str,
@@ -555,13 +580,13 @@ pub(super) async fn post_adjustment(
     actor: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<i64, EngineError> {
-    let accounts = wallet_accounts(tx, wallet).await?;
-    let rules = load_rules(tx, accounts.site).await?;
-    let adjustments = site_account(tx, accounts.site, SiteAccount::Adjustments, now).await?;
-    let mut posting = Posting::new(accounts.site, key.to_owned(), "adjustment")
+    if wallet_accounts(tx, wallet).await?.site != books.site {
+        return Err(EngineError::NotFound("account"));
+    }
+    let mut posting = Posting::new(books.site, key.to_owned(), "adjustment")
         .memo("Adjustment")
         .by(actor);
-    posting.transfer(adjustments, wallet, amount);
+    posting.transfer(books.account, wallet, amount);
     let posted = post(tx, &posting, now).await?;
     let transaction = posted.transaction().expect("an adjustment has entries");
     if let Posted::New(_) = posted {
@@ -573,7 +598,14 @@ pub(super) async fn post_adjustment(
             .insert_tx(tx)
             .await?;
         let supply = load_wallet(tx, wallet).await?;
-        evaluate(tx, &supply, &rules, &format!("txn:{transaction}"), now).await?;
+        evaluate(
+            tx,
+            &supply,
+            &books.rules,
+            &format!("txn:{transaction}"),
+            now,
+        )
+        .await?;
     }
     Ok(transaction)
 }

@@ -418,9 +418,8 @@ impl AccountsPort for Engine {
         &self,
         caller: &Caller,
         site: SiteId,
-        may_decide: bool,
     ) -> Result<RequestBook, AppError> {
-        Ok(Engine::adjustment_book(self, site, caller.user_id.0, may_decide).await?)
+        Ok(Engine::adjustment_book(self, site, caller.user_id.0).await?)
     }
 
     async fn take_emergency_credit(
