@@ -126,6 +126,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/manage/sites/:id/collections")
+                        view=pages::manager::collections::CollectionsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/manage/sites/:id/tariffs")
                         view=pages::manager::tariffs::TariffsPage
                         ssr=SsrMode::Async

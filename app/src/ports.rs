@@ -249,6 +249,19 @@ pub trait AccountsPort: Send + Sync {
         nonce: &str,
     ) -> Result<i64, AppError>;
 
+    /// Queues a manager's notice (heading and text, as typed) for the homes of the site's
+    /// `accounts`; answers how many homes. The same form (`nonce`) with the same words sent
+    /// again queues nothing more.
+    async fn send_notice(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        accounts: &[AccountId],
+        heading: &str,
+        text: &str,
+        nonce: &str,
+    ) -> Result<usize, AppError>;
+
     async fn decide_adjustments(
         &self,
         caller: &Caller,
@@ -281,6 +294,14 @@ pub trait AccountsPort: Send + Sync {
         site: SiteId,
         days: crate::domain::reports::DaysAsked,
     ) -> Result<crate::domain::reports::ConsumptionReport, AppError>;
+
+    /// The money the site received over the days asked (its local days; by default this
+    /// month so far), by day and by how it came, and what its residents owe now.
+    async fn collections(
+        &self,
+        site: SiteId,
+        days: crate::domain::reports::DaysAsked,
+    ) -> Result<crate::domain::collections::CollectionsReport, AppError>;
 
     /// Everyone living at the site now, by building, unit and name.
     async fn occupants(

@@ -1,5 +1,6 @@
-// The consumption report in a real headless Chromium: a manager opens it from the site,
-// reads the totals and the top consumers, and downloads every unit's line as CSV.
+// The reports in a real headless Chromium: a manager opens each from the site, reads the
+// consumption report's totals and top consumers and the collections by day and source, and
+// downloads each as CSV.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +75,41 @@ test('a manager reads the consumption report and downloads it as CSV', async () 
   assert.ok(site, 'the site total is in the file');
   // The file's site total is the page's.
   assert.equal(`${site.split(',')[3]} kWh`, electricity);
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('a manager reads what the site received, by day and source, and downloads it', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await page.getByRole('link', { name: 'Collections' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/collections$/);
+  // This month so far: the demo's opening top-ups (sandbox) and the cash the accounts test
+  // took at the desk.
+  const whole = await page.textContent('[data-total="all"]');
+  assert.match(whole, /^[\d,]+\.\d{2} KES$/);
+  assert.match(await page.textContent('[data-total="cash"]'), /^[\d,]+\.\d{2} KES$/);
+  assert.match(await page.textContent('[data-total="sandbox"]'), /^[\d,]+\.\d{2} KES$/);
+  const days = await page.locator('tr.collection-day').count();
+  assert.ok(days >= 1, `a line per day with receipts (${days})`);
+  assert.equal(await page.locator('tr.collection-day rect.bar').count(), days);
+  await page.locator('[data-owed="below_zero"]').waitFor();
+  await screenshot(page, 'manager-collections');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download as CSV' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^collections-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = (await readFile(await download.path(), 'utf8')).trim().split('\n');
+  assert.equal(csv[0], 'day,source,amount (KES)');
+  // The file's whole is the page's (without the thousands separators).
+  const all = csv.at(-1).split(',');
+  assert.equal(all[1], '(all)');
+  assert.equal(`${all[2]} KES`, whole.replaceAll(',', ''));
   assertNoProblems(problems);
   await context.close();
 });

@@ -1,6 +1,6 @@
 //! Who may see and do what, over HTTP: roles, sites and organisations.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use server::demo;

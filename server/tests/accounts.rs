@@ -1,7 +1,7 @@
 //! Prepaid accounts over HTTP: who sees which account, and money forms that are safe to send
 //! twice. Against the real server on loopback, with the demo data.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use server::{demo, on_db};
@@ -423,5 +423,149 @@ async fn only_the_site_s_staff_search_its_accounts() {
     assert_eq!(
         app.get(&Visitor::default(), &csv).await.status,
         StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_notice_reaches_each_home_the_search_finds_once() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let search = [("site", site.as_str()), ("building", "Block A")];
+    let table = app.call(&manager, "account_table", &search).await;
+    assert_eq!(table.status, StatusCode::OK, "{}", table.body);
+    let (matching, nonce) = {
+        let page = table.json();
+        (
+            page["matching"].as_u64().unwrap().to_string(),
+            page["form_nonce"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(table.json()["may_notify"], true);
+    // Block A's homes have an account per utility: each home is told once.
+    let homes = app
+        .count(
+            "SELECT COUNT(DISTINCT w.occupancy_id) FROM wallets w JOIN units u ON u.id = w.unit_id \
+             JOIN buildings b ON b.id = u.building_id WHERE b.name = 'Block A' AND w.closed_at IS NULL",
+        )
+        .await;
+    assert!(homes > 10 && (homes as u64) < matching.parse::<u64>().unwrap());
+    let notices = "SELECT COUNT(*) FROM notifications WHERE kind = 'site_notice'";
+    let send = |heading: &'static str, text: &'static str, expected: String| {
+        let (app, manager, nonce) = (&app, &manager, nonce.clone());
+        let mut form: Vec<(&str, String)> =
+            search.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        form.extend([
+            ("heading", heading.to_owned()),
+            ("text", text.to_owned()),
+            ("nonce", nonce),
+            ("expected", expected),
+        ]);
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call(manager, "notify_found_accounts", &form).await
+        }
+    };
+
+    // A count the search no longer finds, and words that are not a notice, send nothing.
+    let stale = send("Water off", "Tuesday 9 to 12.", "1".to_owned()).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    let blank = send(" ", "Tuesday 9 to 12.", matching.clone()).await;
+    assert_eq!(
+        blank.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        blank.body
+    );
+    assert_eq!(app.count(notices).await, 0);
+
+    let sent = send(
+        "Water off on Tuesday",
+        "From 9 to 12, for the new pump.",
+        matching.clone(),
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    assert_eq!(sent.json(), homes);
+    assert_eq!(app.count(notices).await, homes);
+    // The same form again (a double click, a retry) queues nothing more.
+    let again = send(
+        "Water off on Tuesday",
+        "From 9 to 12, for the new pump.",
+        matching.clone(),
+    )
+    .await;
+    assert_eq!(again.json(), homes);
+    assert_eq!(app.count(notices).await, homes);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'site_notice_sent'")
+            .await,
+        1
+    );
+    // Another notice from the same page is another notice.
+    send("Pump fitted", "Water is back on.", matching.clone()).await;
+    assert_eq!(app.count(notices).await, 2 * homes);
+
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let inbox = app.call(&resident, "my_notices", &[]).await.json();
+    let titles: Vec<&str> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|line| line["kind"] == "site_notice")
+        .map(|line| line["message"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Pump fitted", "Water off on Tuesday"]);
+    let elsewhere = app.sign_in("b203@demo.example", demo::PASSWORD).await;
+    let inbox = app.call(&elsewhere, "my_notices", &[]).await.json();
+    assert!(
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|line| line["kind"] != "site_notice"),
+        "{inbox}"
+    );
+}
+
+#[tokio::test]
+async fn only_the_site_s_managers_and_admins_send_notices() {
+    let app = spawn_app().await;
+    app.add_staff("operator@demo.example", "operator").await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let operator = app.sign_in("operator@demo.example", demo::PASSWORD).await;
+    let table = app
+        .call(&operator, "account_table", &[("site", site.as_str())])
+        .await;
+    assert_eq!(table.status, StatusCode::OK, "{}", table.body);
+    assert_eq!(table.json()["may_notify"], false);
+    let matching = table.json()["matching"].to_string();
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let other = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
+    for who in [&operator, &resident, &other, &Visitor::default()] {
+        let answer = app
+            .call(
+                who,
+                "notify_found_accounts",
+                &[
+                    ("site", site.as_str()),
+                    ("heading", "Not yours"),
+                    ("text", "to send"),
+                    ("nonce", "a-nonce-of-16-ch"),
+                    ("expected", matching.as_str()),
+                ],
+            )
+            .await;
+        assert!(
+            answer.status.is_client_error(),
+            "{}: {}",
+            answer.status,
+            answer.body
+        );
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM notifications WHERE kind = 'site_notice'")
+            .await,
+        0
     );
 }

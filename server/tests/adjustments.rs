@@ -3,7 +3,7 @@
 //! asked; refused and withdrawn requests post nothing; a form or a decision sent twice acts
 //! once. Against the real server on loopback, with the demo data.
 
-mod support;
+use crate::support;
 
 use app::domain::UnitId;
 use reqwest::StatusCode;

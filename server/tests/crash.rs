@@ -4,7 +4,7 @@
 //! once, and at the end, with every callback delivered again (as providers retry those they
 //! got no answer to), each payment counts once and the ledger reconciles.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use server::{

@@ -2,7 +2,7 @@
 //! meters, move alarms on and change the rules. Against the real server with the demo data
 //! and the simulator answering commands.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use server::{demo, on_db};

@@ -2,7 +2,7 @@
 //! operations surface (`/metrics`, backup and restore, a person's data export) and the
 //! tamper-evident audit log, on a real server over loopback.
 
-mod support;
+use crate::support;
 
 use reqwest::{StatusCode, header};
 use server::{Platform, config::Secret, demo, on_db};

@@ -11,7 +11,7 @@
 //! readings charge nothing. On a 2-core machine this shows correctness under contention, not
 //! capacity: the two processes share the cores with the database and the broker.
 
-mod support;
+use crate::support;
 
 use app::domain::{
     Role,

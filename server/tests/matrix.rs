@@ -9,7 +9,7 @@
 //! visitor carries another organisation's or another resident's data), and nobody changes
 //! what is not theirs to change (the database's record of it is the same after every call).
 
-mod support;
+use crate::support;
 
 use app::domain::{
     SiteId,
@@ -46,30 +46,6 @@ enum Who {
     Manager,
     Admin,
     OtherAdmin,
-}
-
-/// A staff member with `role` on the demo site and the demo's password, made directly.
-async fn staff(app: &TestApp, email: &str, role: &str) {
-    let hash = server::auth::password::hash(demo::PASSWORD.to_owned()).await;
-    let site = app.site_id(demo::SITE).await;
-    let now = chrono::Utc::now();
-    on_db!(&app.db, pool => {
-        let user: i64 = sqlx::query_scalar(
-            "INSERT INTO users (organisation_id, email, display_name, password_hash, must_change_password, active, created_at) \
-             SELECT organisation_id, $1, $2, $3, FALSE, TRUE, $4 FROM sites WHERE id = $5 RETURNING id",
-        )
-        .bind(email)
-        .bind(format!("Test {role}"))
-        .bind(&hash.0)
-        .bind(now)
-        .bind(site)
-        .fetch_one(pool)
-        .await?;
-        sqlx::query("INSERT INTO role_grants (user_id, role, site_id, granted_at) VALUES ($1, $2, $3, $4)")
-            .bind(user).bind(role).bind(site).bind(now)
-            .execute(pool).await.map(|_| ())
-    })
-    .unwrap();
 }
 
 /// The fields every call carries: each names the owner's objects, so a function taking any
@@ -160,6 +136,8 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("back", "/"),
         ("starts", "2031-01-01T00:00"),
         ("decision", "approve"),
+        ("heading", "matrix"),
+        ("expected", "1"),
     ] {
         fields.push((name.to_owned(), value.to_owned()));
     }
@@ -208,6 +186,10 @@ const RECORD: &[(&str, &str)] = &[
     ("webhooks", "SELECT COUNT(*) FROM webhook_subscriptions"),
     ("tokens", "SELECT COUNT(*) FROM meter_tokens"),
     ("policies", "SELECT COUNT(*) FROM fleet_rules"),
+    (
+        "site notices",
+        "SELECT COUNT(*) FROM notifications WHERE kind = 'site_notice'",
+    ),
 ];
 
 async fn record(app: &TestApp) -> BTreeMap<&'static str, i64> {
@@ -300,8 +282,8 @@ async fn matrix_for(who: Who) {
     // Today's periodic charges, which the server's jobs post soon after it starts, are posted
     // now: the record below must move only with the calls.
     app.engine.run_jobs(chrono::Utc::now()).await.unwrap();
-    staff(&app, "cashier@demo.example", "cashier").await;
-    staff(&app, "operator@demo.example", "operator").await;
+    app.add_staff("cashier@demo.example", "cashier").await;
+    app.add_staff("operator@demo.example", "operator").await;
     let owner_name: String = on_db!(&app.db, pool => {
         sqlx::query_scalar("SELECT display_name FROM users WHERE email = $1").bind(OWNER).fetch_one(pool).await
     })

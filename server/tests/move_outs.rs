@@ -3,7 +3,7 @@
 //! payable, debts recorded, the ledger balanced) and sending it again moves nobody twice.
 //! Against the real server on loopback, with the demo data.
 
-mod support;
+use crate::support;
 
 use app::domain::Minor;
 use reqwest::StatusCode;

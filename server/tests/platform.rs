@@ -1,6 +1,6 @@
 //! Start-up: migrations, shared secrets, demo data, and the same schema on PostgreSQL.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use server::{Platform, config::Secret, demo};

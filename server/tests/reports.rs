@@ -1,12 +1,18 @@
-//! The consumption report over HTTP: its page's server function and its CSV download give the
-//! same figures, which add up to what the roll-ups hold, for the site's staff and nobody else.
+//! The consumption and collections reports over HTTP: each page's server function and its CSV
+//! download give the same figures, which add up to what the roll-ups and the receipts hold,
+//! for those of the site's staff who may see them and nobody else.
 //! Against the real server on loopback, with the demo data (its readings' roll-ups).
 
-mod support;
+use crate::support;
 
+use app::domain::Minor;
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
-use server::{demo, engine::rating::IncomingReading, on_db};
+use server::{
+    demo,
+    engine::{money::Source, rating::IncomingReading},
+    on_db,
+};
 use support::{OTHER_ADMIN, Visitor, spawn_app};
 
 #[tokio::test]
@@ -171,4 +177,158 @@ async fn only_the_site_s_staff_see_its_consumption() {
             .await;
         assert_eq!(download.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
+}
+
+#[tokio::test]
+async fn collections_add_up_every_receipt_by_day_and_source() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await;
+    // Cash at the desk and an M-Pesa payment, on top of the demo's opening top-ups (sandbox).
+    let wallet = app.wallet("A-101", "water").await;
+    let cash = Source::Cash {
+        nonce: "collections-0001".into(),
+    };
+    app.engine
+        .top_up(wallet, Minor(12_345), cash, None)
+        .await
+        .unwrap();
+    let mpesa = Source::Provider {
+        provider: "mpesa".into(),
+        reference: "QK7TEST001".into(),
+    };
+    app.engine
+        .top_up(wallet, Minor(20_000), mpesa, None)
+        .await
+        .unwrap();
+    // The site's days around now, whatever its time zone.
+    let today = Utc::now().date_naive();
+    let (from, to) = (
+        (today - Duration::days(1)).to_string(),
+        (today + Duration::days(1)).to_string(),
+    );
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let form = [
+        ("site", site.to_string()),
+        ("from", from.clone()),
+        ("to", to.clone()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let answer = app.call(&manager, "collections_report", &form).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let report = answer.json();
+
+    let receipts = |what: &str, filter: &str| {
+        format!(
+            "SELECT {what} FROM receipts r JOIN ledger_transactions t ON t.id = r.transaction_id \
+             WHERE r.site_id = {site} {filter}"
+        )
+    };
+    let sum = "COALESCE(SUM(r.amount_minor), 0)";
+    assert_eq!(report["total"], app.count(&receipts(sum, "")).await);
+    assert_eq!(
+        report["receipts"],
+        app.count(&receipts("COUNT(*)", "")).await
+    );
+    assert_eq!(
+        report["sources"],
+        serde_json::json!(["mpesa", "sandbox", "cash"])
+    );
+    let sandbox = app
+        .count(&receipts(
+            sum,
+            "AND t.idempotency_key LIKE 'payment:sandbox:%'",
+        ))
+        .await;
+    assert!(sandbox > 0, "the demo's opening top-ups");
+    assert_eq!(
+        report["totals"],
+        serde_json::json!([20_000, sandbox, 12_345])
+    );
+    let days: i64 = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["total"].as_i64().unwrap())
+        .sum();
+    assert_eq!(report["total"], days);
+    // What residents owe now, as the accounts hold it.
+    let below_zero = app
+        .count(&format!(
+            "SELECT CAST(COALESCE(-SUM(balance_minor), 0) AS BIGINT) FROM accounts \
+             WHERE site_id = {site} AND kind = 'prepaid' AND balance_minor < 0 AND closed_at IS NULL"
+        ))
+        .await;
+    assert_eq!(report["owed"]["below_zero"]["amount"], below_zero);
+
+    // The download says the same: a line per day and source, each source's total, the whole.
+    let csv = app
+        .get(
+            &manager,
+            &format!("/manage/sites/{site}/collections.csv?from={from}&to={to}"),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "day,source,amount (KES)");
+    let whole = report["total"].as_i64().unwrap();
+    assert_eq!(
+        lines.last().unwrap(),
+        &format!("{from} to {to},(all),{}.{:02}", whole / 100, whole % 100)
+    );
+    assert!(lines.contains(&format!("{from} to {to},cash,123.45").as_str()));
+    let page = app
+        .get(
+            &manager,
+            &format!("/manage/sites/{site}/collections?from={from}&to={to}"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Cash at the desk"), "{}", page.body);
+    assert!(page.body.contains("M-Pesa"));
+}
+
+#[tokio::test]
+async fn only_the_site_s_managers_cashiers_and_admins_see_collections() {
+    let app = spawn_app().await;
+    app.add_staff("cashier@demo.example", "cashier").await;
+    app.add_staff("operator@demo.example", "operator").await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let form = [("site", site.as_str()), ("from", ""), ("to", "")];
+    let csv = format!("/manage/sites/{site}/collections.csv");
+    for email in ["cashier@demo.example", demo::ADMIN] {
+        let who = app.sign_in(email, demo::PASSWORD).await;
+        let answer = app.call(&who, "collections_report", &form).await;
+        assert_eq!(answer.status, StatusCode::OK, "{email}: {}", answer.body);
+        assert_eq!(app.get(&who, &csv).await.status, StatusCode::OK);
+    }
+    for email in ["operator@demo.example", "a101@demo.example", OTHER_ADMIN] {
+        let who = app.sign_in(email, demo::PASSWORD).await;
+        let answer = app.call(&who, "collections_report", &form).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{email}: {}",
+            answer.body
+        );
+        let download = app.get(&who, &csv).await;
+        assert_eq!(download.status, StatusCode::FORBIDDEN, "{email}");
+        assert!(!download.body.contains("sandbox"));
+    }
+    assert_eq!(
+        app.get(&Visitor::default(), &csv).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let backwards = [
+        ("site", site.as_str()),
+        ("from", "2026-11-30"),
+        ("to", "2026-11-01"),
+    ];
+    let answer = app.call(&manager, "collections_report", &backwards).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.body
+    );
 }

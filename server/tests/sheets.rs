@@ -4,7 +4,7 @@
 //! accounts), and importing it twice adds nothing more. Only the site's managers and the
 //! organisation's admins get in. Against the real server on loopback, with the demo data.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use serde_json::Value;

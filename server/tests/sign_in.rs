@@ -1,6 +1,6 @@
 //! Signing in and out over real HTTP against a real SQLite file.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use server::demo;

@@ -3,7 +3,7 @@
 //! puts it among the versions rating uses from its start. Against the real server on
 //! loopback, with the demo data.
 
-mod support;
+use crate::support;
 
 use app::domain::{
     SiteId, Utility,

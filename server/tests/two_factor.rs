@@ -1,7 +1,7 @@
 //! Two-factor sign-in for staff over real HTTP: setting an authenticator up, the code after
 //! the password (once only, throttled), and an organisation that requires it.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use server::{auth::totp, demo};

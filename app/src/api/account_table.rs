@@ -38,7 +38,8 @@ pub async fn account_table(
             let found = access::accounts(&ports, &caller, &site, &fields).await?;
             let mut page = found.query.page_of(found.accounts);
             page.may_adjust = caller.may_on_adjustments(found.site, found.org);
-            if page.may_adjust {
+            page.may_notify = caller.may_send_notices(found.site, found.org);
+            if page.may_adjust || page.may_notify {
                 page.form_nonce = ports.accounts.form_nonce();
             }
             Ok(page)
@@ -51,7 +52,7 @@ pub async fn account_table(
 pub mod access {
     use crate::{
         domain::{
-            Caller, OrgId, SiteId,
+            AccountId, Caller, OrgId, SiteId,
             account_table::{AccountQuery, QueryFields},
             views::AccountView,
         },
@@ -88,6 +89,43 @@ pub mod access {
             accounts,
         })
     }
+
+    /// The site and the accounts a batch action (adjust, send a notice) acts on: every page
+    /// of the search, if the caller `may` act on the site and the search still finds as many
+    /// as they saw (`expected`); otherwise nothing is done and they look again.
+    pub async fn batch(
+        ports: &Ports,
+        caller: &Caller,
+        site: &str,
+        fields: &QueryFields,
+        expected: &str,
+        may: fn(&Caller, SiteId, OrgId) -> bool,
+    ) -> Result<(SiteId, Vec<AccountId>), AppError> {
+        let search = accounts(ports, caller, site, fields).await?;
+        if !may(caller, search.site, search.org) {
+            return Err(AppError::Forbidden);
+        }
+        Ok((search.site, search.into_accounts(expected)?))
+    }
+
+    impl Found {
+        fn into_accounts(self, expected: &str) -> Result<Vec<AccountId>, AppError> {
+            let found: Vec<_> = self
+                .query
+                .select(self.accounts)
+                .into_iter()
+                .map(|account| account.id)
+                .collect();
+            if expected.trim() != found.len().to_string() {
+                return Err(AppError::Conflict(format!(
+                    "The search now finds {} accounts, not {}: look at them again.",
+                    found.len(),
+                    expected.trim()
+                )));
+            }
+            Ok(found)
+        }
+    }
 }
 
 /// Asks for one adjustment (signed amount, reason) on every account the search finds, for a
@@ -106,39 +144,50 @@ pub async fn adjust_found_accounts(
     expected: String,
 ) -> Result<i64, AppError> {
     use super::ssr::{answer, caller, ports};
-    use crate::domain::account_table::QueryFields;
-    let fields = QueryFields {
-        state,
-        utility,
-        building,
-        words,
-        ..QueryFields::default()
-    };
+    use crate::domain::{Caller, account_table::QueryFields};
+    let fields = QueryFields::search(state, utility, building, words);
     answer(
         async {
-            let caller = caller().await?;
-            let ports = ports()?;
-            let search = access::accounts(&ports, &caller, &site, &fields).await?;
-            if !caller.may_on_adjustments(search.site, search.org) {
-                return Err(AppError::Forbidden);
-            }
-            let site = search.site;
-            let found: Vec<_> = search
-                .query
-                .select(search.accounts)
-                .into_iter()
-                .map(|a| a.id)
-                .collect();
-            if expected.trim() != found.len().to_string() {
-                return Err(AppError::Conflict(format!(
-                    "The search now finds {} accounts, not {}: look at them again.",
-                    found.len(),
-                    expected.trim()
-                )));
-            }
+            let (caller, ports) = (caller().await?, ports()?);
+            let may = Caller::may_on_adjustments;
+            let (site, found) =
+                access::batch(&ports, &caller, &site, &fields, &expected, may).await?;
             ports
                 .accounts
                 .request_adjustments(&caller, site, &found, &amount, &reason, &nonce)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Sends a notice (heading and text) to the homes of every account the search finds, at once:
+/// a notice moves no money, so it needs no second person. `expected` is how many accounts the
+/// manager saw, as for a batch adjustment. Answers how many homes it is for.
+#[server(prefix = "/api", endpoint = "notify_found_accounts")]
+pub async fn notify_found_accounts(
+    site: String,
+    #[server(default)] state: String,
+    #[server(default)] utility: String,
+    #[server(default)] building: String,
+    #[server(default)] words: String,
+    heading: String,
+    text: String,
+    nonce: String,
+    expected: String,
+) -> Result<usize, AppError> {
+    use super::ssr::{answer, caller, ports};
+    use crate::domain::{Caller, account_table::QueryFields};
+    let fields = QueryFields::search(state, utility, building, words);
+    answer(
+        async {
+            let (caller, ports) = (caller().await?, ports()?);
+            let may = Caller::may_send_notices;
+            let (site, found) =
+                access::batch(&ports, &caller, &site, &fields, &expected, may).await?;
+            ports
+                .accounts
+                .send_notice(&caller, site, &found, &heading, &text, &nonce)
                 .await
         }
         .await,

@@ -1,6 +1,9 @@
-//! Reports for staff: what a site's units used and what it cost.
+//! Reports for staff: what a site's units used and what it cost; what money it received.
 
-use crate::{domain::reports::ConsumptionReport, error::AppError};
+use crate::{
+    domain::{collections::CollectionsReport, reports::ConsumptionReport},
+    error::AppError,
+};
 use leptos::prelude::*;
 
 /// The site's consumption over its local days `from` to `to` (`YYYY-MM-DD`, either empty:
@@ -21,11 +24,32 @@ pub async fn load_consumption(
     )
 }
 
+/// The money the site received over its local days `from` to `to` (either empty: this month
+/// so far), by day and by how it came, and what its residents owe now: for the site's
+/// managers and cashiers, and admins.
+#[server(prefix = "/api", endpoint = "collections_report")]
+pub async fn load_collections(
+    site: String,
+    from: String,
+    to: String,
+) -> Result<CollectionsReport, AppError> {
+    use super::ssr::{answer, caller, ports};
+    answer(
+        async {
+            let caller = caller().await?;
+            access::collections(&ports()?, &caller, &site, &from, &to).await
+        }
+        .await,
+    )
+}
+
 #[cfg(feature = "ssr")]
 pub mod access {
     use crate::{
         domain::{
             Caller,
+            access::PaymentAction,
+            collections::CollectionsReport,
             reports::{ConsumptionReport, DaysAsked},
         },
         error::AppError,
@@ -46,5 +70,20 @@ pub mod access {
         let (site, _) = crate::api::ssr::site_where(ports, site, allowed).await?;
         let days = DaysAsked::parse(from, to).map_err(AppError::Invalid)?;
         ports.accounts.consumption(site, days).await
+    }
+
+    /// The collections report, if the caller may see the site's payments (its managers and
+    /// cashiers, the organisation's admins): the page and the CSV download both come here.
+    pub async fn collections(
+        ports: &Ports,
+        caller: &Caller,
+        site: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<CollectionsReport, AppError> {
+        let allowed = |site, org| caller.may_on_payments(PaymentAction::View, site, org);
+        let (site, _) = crate::api::ssr::site_where(ports, site, allowed).await?;
+        let days = DaysAsked::parse(from, to).map_err(AppError::Invalid)?;
+        ports.accounts.collections(site, days).await
     }
 }

@@ -121,6 +121,20 @@ pub struct QueryFields {
     pub page: String,
 }
 
+impl QueryFields {
+    /// The fields that choose accounts, without an order or a page: what a batch action
+    /// (adjust, send a notice) carries of the search it acts on.
+    pub fn search(state: String, utility: String, building: String, words: String) -> Self {
+        QueryFields {
+            state,
+            utility,
+            building,
+            words,
+            ..QueryFields::default()
+        }
+    }
+}
+
 impl AccountQuery {
     /// Reads the form; an empty field means "any" (or the default order and the first page).
     pub fn parse(fields: &QueryFields) -> Result<Self, String> {
@@ -239,6 +253,7 @@ impl AccountQuery {
             utilities,
             unit_wallets,
             may_adjust: false,
+            may_notify: false,
             form_nonce: String::new(),
         }
     }
@@ -260,7 +275,10 @@ pub struct AccountPage {
     /// The viewer may ask for an adjustment of the accounts found (set by the server).
     #[serde(default)]
     pub may_adjust: bool,
-    /// A fresh nonce for that form (set by the server).
+    /// The viewer may send a notice to the homes of the accounts found (set by the server).
+    #[serde(default)]
+    pub may_notify: bool,
+    /// A fresh nonce for those forms (set by the server).
     #[serde(default)]
     pub form_nonce: String,
 }

@@ -204,6 +204,8 @@ pub struct NoticeFacts {
     pub token: Option<String>,
     /// What a move-out settled, for the statement.
     pub statement: Option<MoveOutStatement>,
+    /// A site notice's heading (its text is `detail`): the manager's words.
+    pub heading: Option<String>,
 }
 
 /// What a move-out settled: each closed account's remainder and where it went.
@@ -341,6 +343,17 @@ pub fn message(
     let account = facts.account.unwrap_or_default();
     let balance = facts.balance_minor.map(money).unwrap_or_default();
     let account_url = format!("/accounts/{account}");
+    if kind == super::site_notice::KIND {
+        // The manager's own words, in the one language they wrote them in.
+        let heading = facts.heading.clone().unwrap_or_default();
+        return Message {
+            tag: format!("site-notice-{heading}"),
+            title: heading,
+            body: facts.detail.clone().unwrap_or_default(),
+            url: "/notifications".to_owned(),
+            urgent: false,
+        };
+    }
     let (title, body, tag, url, urgent) = match kind {
         k if k.starts_with("low_balance_") || k == "few_days_left" => {
             let (title, body) = low_balance(locale, k == "few_days_left", &balance);
@@ -777,6 +790,7 @@ mod tests {
                 refund_minor: 12_050,
                 debt_minor: 0,
             }),
+            heading: Some("Water off on Tuesday".into()),
         };
         let kinds = [
             "low_balance_1",
@@ -792,6 +806,7 @@ mod tests {
             "fault_report",
             "token_issued",
             "moved_out",
+            "site_notice",
         ];
         for locale in Locale::ALL {
             for kind in kinds {

@@ -592,7 +592,8 @@ fn local_to_utc<Tz: TimeZone>(tz: &Tz, local: NaiveDateTime) -> Vec<DateTime<Utc
     }
 }
 
-fn local_midnight<Tz: TimeZone>(tz: &Tz, date: NaiveDate) -> DateTime<Utc> {
+/// The instant a local day begins (its first valid local time, across a DST gap).
+pub fn local_midnight<Tz: TimeZone>(tz: &Tz, date: NaiveDate) -> DateTime<Utc> {
     local_to_utc(tz, date.and_time(NaiveTime::MIN))
         .into_iter()
         .next()

@@ -12,6 +12,7 @@ pub mod planner;
 pub mod rating;
 pub mod reports;
 pub mod setup;
+pub mod site_notices;
 pub mod supply;
 pub mod tariffs;
 pub mod usage;

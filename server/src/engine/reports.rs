@@ -1,11 +1,15 @@
-//! Reports drawn from the usage roll-ups, for the console and the REST API alike.
+//! Reports for the console and the REST API: consumption from the usage roll-ups, and
+//! collections from the receipts every top-up issues.
 
 use super::{Engine, EngineError, usage::MICRO};
 use crate::on_db;
 use app::domain::{
     Minor, SiteId,
+    collections::{CollectionsReport, Owed, Owing, Receipt},
     reports::{ConsumptionLine, ConsumptionReport, DaysAsked},
+    tariff::local_midnight,
 };
+use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, prelude::ToPrimitive};
 
 #[derive(sqlx::FromRow)]
@@ -66,6 +70,82 @@ impl Engine {
             digits,
             days,
             lines,
+        })
+    }
+}
+
+impl Engine {
+    /// The money the site received over the days asked (its local days), by day and by how
+    /// it came, and what its residents owe now.
+    pub async fn collections(
+        &self,
+        site: SiteId,
+        asked: DaysAsked,
+    ) -> Result<CollectionsReport, EngineError> {
+        let heading = self.site_heading(site).await?;
+        let today = Utc::now().with_timezone(&heading.tz).date_naive();
+        let days = asked.resolve(today).map_err(EngineError::Refused)?;
+        let (start, end) = (
+            local_midnight(&heading.tz, days.from),
+            local_midnight(&heading.tz, days.to + chrono::Duration::days(1)),
+        );
+        type Row = (DateTime<Utc>, String, i64);
+        let rows: Vec<Row> = on_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT r.issued_at, t.idempotency_key, r.amount_minor FROM receipts r \
+                 JOIN ledger_transactions t ON t.id = r.transaction_id \
+                 WHERE r.site_id = $1 AND r.issued_at >= $2 AND r.issued_at < $3",
+            )
+            .bind(site.0)
+            .bind(start)
+            .bind(end)
+            .fetch_all(pool)
+            .await
+        })?;
+        let receipts: Vec<Receipt> = rows
+            .into_iter()
+            .map(|(at, key, amount)| {
+                let source = Receipt::source_of(&key)
+                    .ok_or_else(|| EngineError::Corrupt(format!("a receipt for {key:?}")))?;
+                Ok(Receipt {
+                    day: at.with_timezone(&heading.tz).date_naive(),
+                    source: source.to_owned(),
+                    amount: Minor(amount),
+                })
+            })
+            .collect::<Result<_, EngineError>>()?;
+        let owed = self.owed(site).await?;
+        Ok(CollectionsReport::new(
+            (heading.name, heading.currency, heading.digits),
+            days,
+            &receipts,
+            owed,
+        ))
+    }
+
+    /// What the site's residents owe now: open prepaid accounts below zero, debts, and
+    /// emergency credit in use (each held as a negative balance).
+    async fn owed(&self, site: SiteId) -> Result<Owed, EngineError> {
+        let owing = |kind: &'static str| async move {
+            let (accounts, amount): (i64, i64) = on_db!(&self.db, pool => {
+                sqlx::query_as(
+                    "SELECT COUNT(*), CAST(COALESCE(-SUM(balance_minor), 0) AS BIGINT) FROM accounts \
+                     WHERE site_id = $1 AND kind = $2 AND balance_minor < 0 AND closed_at IS NULL",
+                )
+                .bind(site.0)
+                .bind(kind)
+                .fetch_one(pool)
+                .await
+            })?;
+            Ok::<_, EngineError>(Owing {
+                accounts: accounts as usize,
+                amount: Minor(amount),
+            })
+        };
+        Ok(Owed {
+            below_zero: owing("prepaid").await?,
+            debts: owing("debt").await?,
+            emergency: owing("emergency").await?,
         })
     }
 }

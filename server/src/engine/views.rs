@@ -12,10 +12,12 @@ use app::{
     domain::{
         AccountId, Caller, Minor, OrgId, SiteId, UnitId, UserId, Utility,
         adjustments::{RequestBook, RequestState},
+        collections::CollectionsReport,
         money::{PositiveAmount, SignedAmount},
         occupancy::{MoveOutBatch, OccupancyList, Occupants},
         payments::receipt_label,
         reports::{ConsumptionReport, DaysAsked},
+        site_notice::SiteNotice,
         supply::{SupplyState, days_left},
         tariff::book::{Decision, NewProposal, TariffBook},
         views::{AccountRecord, AccountView, CommandLine, NoticeLine, Receipt, StatementLine},
@@ -404,6 +406,21 @@ impl AccountsPort for Engine {
         .await?)
     }
 
+    async fn send_notice(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        accounts: &[AccountId],
+        heading: &str,
+        text: &str,
+        form: &str,
+    ) -> Result<usize, AppError> {
+        let notice = SiteNotice::parse(heading, text).map_err(AppError::Invalid)?;
+        Ok(self
+            .send_site_notice(site, accounts, &notice, nonce(form)?, caller.user_id.0)
+            .await?)
+    }
+
     async fn decide_adjustments(
         &self,
         caller: &Caller,
@@ -448,6 +465,14 @@ impl AccountsPort for Engine {
         days: DaysAsked,
     ) -> Result<ConsumptionReport, AppError> {
         Ok(Engine::consumption(self, site, days).await?)
+    }
+
+    async fn collections(
+        &self,
+        site: SiteId,
+        days: DaysAsked,
+    ) -> Result<CollectionsReport, AppError> {
+        Ok(Engine::collections(self, site, days).await?)
     }
 
     async fn occupants(&self, site: SiteId) -> Result<Occupants, AppError> {

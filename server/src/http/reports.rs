@@ -1,5 +1,6 @@
 //! Console downloads: `GET /manage/sites/{id}/consumption.csv?from=&to=`, the consumption
 //! report's every line for the same people and with the same figures as its page,
+//! `GET /manage/sites/{id}/collections.csv?from=&to=`, the collections report's,
 //! `GET /manage/sites/{id}/sheet.csv`, the site's model in the columns its import reads, and
 //! `GET /manage/sites/{id}/accounts.csv?state=&utility=…`, every account the accounts table's
 //! search finds, in its order.
@@ -25,6 +26,7 @@ use tower_sessions::Session;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/manage/sites/{site}/consumption.csv", get(consumption_csv))
+        .route("/manage/sites/{site}/collections.csv", get(collections_csv))
         .route("/manage/sites/{site}/sheet.csv", get(site_sheet_csv))
         .route("/manage/sites/{site}/accounts.csv", get(accounts_csv))
 }
@@ -52,6 +54,26 @@ async fn consumption_csv(
         Ok(report) => csv_file(
             report.csv(),
             &format!("consumption-{}-{}.csv", report.days.from, report.days.to),
+        ),
+        Err(error) => refused(error),
+    }
+}
+
+async fn collections_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(site): Path<String>,
+    Query(days): Query<DaysQuery>,
+) -> Response {
+    let report = async {
+        let caller = downloader(&state, &session).await?;
+        app::api::reports::access::collections(&state.ports, &caller, &site, &days.from, &days.to)
+            .await
+    };
+    match report.await {
+        Ok(report) => csv_file(
+            report.csv(),
+            &format!("collections-{}-{}.csv", report.days.from, report.days.to),
         ),
         Err(error) => refused(error),
     }

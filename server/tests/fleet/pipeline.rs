@@ -1,8 +1,8 @@
 //! The fleet's pipeline without a network: the in-process simulator as the transport, and
 //! the test driving ingestion and the outbox step by step.
 
-use crate::fixture::{Backend, Fixture, d};
-use crate::rig::quick_config;
+use super::fixture::{Backend, Fixture, d};
+use super::rig::quick_config;
 use app::domain::{
     Utility,
     fleet::{FleetRules, Operation},

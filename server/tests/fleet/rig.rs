@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use crate::fixture::{Fixture, d};
+use super::fixture::{Fixture, d};
 use app::domain::{Utility, fleet::FleetRules};
 use server::{
     config::Secret,

@@ -279,6 +279,30 @@ impl TestApp {
         .expect("the account exists")
     }
 
+    /// A staff member with `role` on the demo site and the demo's password, made directly.
+    pub async fn add_staff(&self, email: &str, role: &str) {
+        let hash = server::auth::password::hash(demo::PASSWORD.to_owned()).await;
+        let site = self.site_id(demo::SITE).await;
+        let now = chrono::Utc::now();
+        on_db!(&self.db, pool => {
+            let user: i64 = sqlx::query_scalar(
+                "INSERT INTO users (organisation_id, email, display_name, password_hash, must_change_password, active, created_at) \
+                 SELECT organisation_id, $1, $2, $3, FALSE, TRUE, $4 FROM sites WHERE id = $5 RETURNING id",
+            )
+            .bind(email)
+            .bind(format!("Test {role}"))
+            .bind(&hash.0)
+            .bind(now)
+            .bind(site)
+            .fetch_one(pool)
+            .await?;
+            sqlx::query("INSERT INTO role_grants (user_id, role, site_id, granted_at) VALUES ($1, $2, $3, $4)")
+                .bind(user).bind(role).bind(site).bind(now)
+                .execute(pool).await.map(|_| ())
+        })
+        .unwrap();
+    }
+
     /// A number the database answers, such as a `COUNT(*)`.
     /// One number from `sql` (a COUNT or a SUM: PostgreSQL's SUM of BIGINT is NUMERIC, so
     /// the answer is cast back).

@@ -3,9 +3,9 @@
 //! CSV. Drawn on the server from a plain GET form: no WebAssembly, and every search has an
 //! address a manager can bookmark or send a colleague.
 
-use crate::api::account_table::{AdjustFoundAccounts, account_table};
+use crate::api::account_table::{AdjustFoundAccounts, NotifyFoundAccounts, account_table};
 use crate::domain::account_table::{AccountPage, AccountQuery, QueryFields, SortKey};
-use crate::domain::{supply::SupplyState, views::AccountView};
+use crate::domain::{site_notice, supply::SupplyState, views::AccountView};
 use crate::pages::{error_view, form_error, percent_encode, route_id};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -98,6 +98,19 @@ fn Table(page: AccountPage, fields: QueryFields, site: String) -> impl IntoView 
     };
     let first = (page.page - 1) * crate::domain::account_table::PAGE_SIZE;
     let rows = page.rows.clone();
+    let batch = Batch {
+        site: site.clone(),
+        state: asked
+            .state
+            .map(SupplyState::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        utility: asked.utility.as_str().to_owned(),
+        building: asked.building.clone().unwrap_or_default(),
+        words: asked.words.clone(),
+        matching: page.matching,
+        nonce: page.form_nonce.clone(),
+    };
     let summary = if page.matching == 0 {
         format!("No account of the site's {} matches.", page.total)
     } else {
@@ -129,17 +142,8 @@ fn Table(page: AccountPage, fields: QueryFields, site: String) -> impl IntoView 
                 </tbody>
             </table>
         })}
-        {(page.may_adjust && page.matching > 0).then(|| view! {
-            <BatchAdjust
-                site=site.clone()
-                state=asked.state.map(SupplyState::as_str).unwrap_or("").to_owned()
-                utility=asked.utility.as_str().to_owned()
-                building=asked.building.clone().unwrap_or_default()
-                words=asked.words.clone()
-                matching=page.matching
-                nonce=page.form_nonce.clone()
-            />
-        })}
+        {(page.may_notify && page.matching > 0).then(|| view! { <BatchNotice batch=batch.clone()/> })}
+        {(page.may_adjust && page.matching > 0).then(|| view! { <BatchAdjust batch=batch.clone()/> })}
         <nav class="pager" aria-label="Pages">
             {previous.map(|href| view! { <a class="button secondary" rel="prev" href=href>"Previous"</a> })}
             <span class="page-of">{format!("Page {} of {}", page.page, page.pages)}</span>
@@ -249,11 +253,10 @@ fn Row(account: AccountView) -> impl IntoView {
     }
 }
 
-/// One adjustment asked for on every account the search finds (every page), for a second
-/// person to approve; the count the manager saw travels with it, so a search that finds
-/// other accounts by then asks nothing.
-#[island(lazy)]
-fn BatchAdjust(
+/// The search a batch action acts on, as its form sends it back: the count the manager saw
+/// travels with it, so a search that finds other accounts by then does nothing.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Batch {
     site: String,
     state: String,
     utility: String,
@@ -261,23 +264,36 @@ fn BatchAdjust(
     words: String,
     matching: usize,
     nonce: String,
-) -> impl IntoView {
+}
+
+#[component]
+fn BatchFields(batch: Batch) -> impl IntoView {
+    view! {
+        <input type="hidden" name="site" value=batch.site/>
+        <input type="hidden" name="state" value=batch.state/>
+        <input type="hidden" name="utility" value=batch.utility/>
+        <input type="hidden" name="building" value=batch.building/>
+        <input type="hidden" name="words" value=batch.words/>
+        <input type="hidden" name="nonce" value=batch.nonce/>
+        <input type="hidden" name="expected" value=batch.matching.to_string()/>
+    }
+}
+
+/// One adjustment asked for on every account the search finds (every page), for a second
+/// person to approve.
+#[island(lazy)]
+fn BatchAdjust(batch: Batch) -> impl IntoView {
     crate::pages::island_ready();
+    let matching = batch.matching;
     let ask = ServerAction::<AdjustFoundAccounts>::new();
     let asked = move || ask.value().get().and_then(Result::ok);
-    let waiting = format!("/manage/sites/{site}/adjustments");
+    let waiting = format!("/manage/sites/{}/adjustments", batch.site);
     view! {
         <details class="card money-form batch-adjust">
             <summary>{format!("Adjust the {matching} account{} found", if matching == 1 { "" } else { "s" })}</summary>
             <p class="hint">"The same amount and reason on each account this search finds, on every page. Nothing is posted until a second person approves it: another manager of the site or an admin."</p>
             <ActionForm action=ask>
-                <input type="hidden" name="site" value=site/>
-                <input type="hidden" name="state" value=state/>
-                <input type="hidden" name="utility" value=utility/>
-                <input type="hidden" name="building" value=building/>
-                <input type="hidden" name="words" value=words/>
-                <input type="hidden" name="nonce" value=nonce/>
-                <input type="hidden" name="expected" value=matching.to_string()/>
+                <BatchFields batch/>
                 <label>"Amount per account (negative to take away)"
                     <input type="text" name="amount" required autocomplete="off"/>
                 </label>
@@ -291,6 +307,38 @@ fn BatchAdjust(
                 <p class="notice" role="status" data-request=id.to_string()>
                     {format!("Request {id} waits for a second person's approval. ")}
                     <a href=waiting.clone()>"Adjustments waiting"</a>
+                </p>
+            })}
+        </details>
+    }
+}
+
+/// A notice to the homes of every account the search finds (every page), sent at once: in-app,
+/// by push, and by SMS or e-mail where residents chose them, after their quiet hours.
+#[island(lazy)]
+fn BatchNotice(batch: Batch) -> impl IntoView {
+    crate::pages::island_ready();
+    let matching = batch.matching;
+    let send = ServerAction::<NotifyFoundAccounts>::new();
+    let sent = move || send.value().get().and_then(Result::ok);
+    view! {
+        <details class="card batch-notice">
+            <summary>{format!("Send a notice to the residents of the {matching} account{} found", if matching == 1 { "" } else { "s" })}</summary>
+            <p class="hint">"Each home hears it once, however many of its accounts the search finds. Residents cannot mute a site notice; it waits for their quiet hours."</p>
+            <ActionForm action=send>
+                <BatchFields batch/>
+                <label>"Heading"
+                    <input type="text" name="heading" required maxlength=site_notice::HEADING_MAX.to_string() autocomplete="off"/>
+                </label>
+                <label>"Notice"
+                    <textarea name="text" required rows="4" maxlength=site_notice::TEXT_MAX.to_string()></textarea>
+                </label>
+                <button type="submit" disabled=move || send.pending().get()>"Send the notice"</button>
+            </ActionForm>
+            {form_error(send.value())}
+            {move || sent().map(|homes| view! {
+                <p class="notice" role="status" data-homes=homes.to_string()>
+                    {format!("Sent to {homes} home{}.", if homes == 1 { "" } else { "s" })}
                 </p>
             })}
         </details>

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod adjustments;
 pub mod audit;
+pub mod collections;
 pub mod home;
 pub mod integrations;
 pub mod move_out;

@@ -3,8 +3,7 @@
 //! kept apart, idempotent writes, readings over HTTP, rate limits, signed webhooks with
 //! retries, and the contract checked by schemathesis.
 
-#[path = "../support/mod.rs"]
-mod support;
+use crate::support;
 
 mod contract;
 mod webhooks;

@@ -2,8 +2,7 @@
 //! on loopback for the providers' APIs. Signatures are computed here with the `hmac` and
 //! `sha2` crates, independently of the server's own (ring) code.
 
-#[path = "../support/mod.rs"]
-mod support;
+use crate::support;
 
 mod fake;
 mod payouts;

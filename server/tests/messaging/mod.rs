@@ -2,8 +2,7 @@
 //! provider and a mail server on loopback started by the tests receive what the platform sends,
 //! and report delivery back to it the way providers do.
 
-#[path = "../support/mod.rs"]
-mod support;
+use crate::support;
 
 mod fakes;
 

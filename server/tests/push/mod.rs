@@ -1,8 +1,7 @@
 //! Web Push against the real server on loopback with a real SQLite file, and a push service on
 //! loopback that checks each message's VAPID signature and decrypts it as a browser would.
 
-#[path = "../support/mod.rs"]
-mod support;
+use crate::support;
 
 mod service;
 

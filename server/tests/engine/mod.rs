@@ -1,7 +1,7 @@
 //! The prepaid engine against a real SQLite file (and PostgreSQL where named): readings,
 //! charges, supply control, money in and out, settlement, the ledger's invariants.
 
-mod fixture;
+pub mod fixture;
 mod planner;
 mod properties;
 mod usage;

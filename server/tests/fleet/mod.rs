@@ -1,8 +1,7 @@
 //! The meter fleet against a real mosquitto (TLS, per-meter credentials and access rules the
 //! platform wrote), with meters simulated over MQTT.
 
-#[path = "../engine/fixture.rs"]
-mod fixture;
+use crate::engine::fixture;
 mod pipeline;
 mod rig;
 

@@ -1,0 +1,32 @@
+//! The server's integration tests, one module per area, built as one test binary: each test
+//! binary links the whole server, so one binary instead of two dozen saves CI most of its link
+//! time and disk. Run one area with `cargo test -p server --test integration -- tariffs::`.
+//!
+//! `support` starts the real server on loopback with a fresh database; `engine::fixture` drives
+//! the engine without HTTP.
+
+mod support;
+
+mod access;
+mod accounts;
+mod adjustments;
+mod crash;
+mod fleet_access;
+mod fuzz_corpus;
+mod hardening;
+mod instances;
+mod matrix;
+mod move_outs;
+mod platform;
+mod reports;
+mod sheets;
+mod sign_in;
+mod tariffs;
+mod two_factor;
+
+mod api;
+mod engine;
+mod fleet;
+mod messaging;
+mod payments;
+mod push;
