@@ -131,6 +131,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/manage/sites/:id/supply")
+                        view=pages::manager::supply::SupplyPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/manage/sites/:id/tariffs")
                         view=pages::manager::tariffs::TariffsPage
                         ssr=SsrMode::Async
@@ -153,6 +158,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/manage/sites/:id/residents")
                         view=pages::manager::move_out::MoveOutPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/manage/sites/:id/meters")
+                        view=pages::manager::meters::MetersPage
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -10,6 +10,7 @@ use crate::{
         fleet::{
             AlarmStep, AlarmView, FleetRules, InstalledMeter, MeterDetail, MeterForm, Operation,
         },
+        meter_table::MeterList,
         notices::{InboxLine, NewSubscription, NotificationSettings, Preferences},
         payments::{
             ImportReport, PaymentPage, ProviderKind, PublicPayee, RechargeOptions, SitePayments,
@@ -303,6 +304,14 @@ pub trait AccountsPort: Send + Sync {
         days: crate::domain::reports::DaysAsked,
     ) -> Result<crate::domain::collections::CollectionsReport, AppError>;
 
+    /// Low-balance warnings, cut-offs and reconnections over the days asked (the site's local
+    /// days; by default this month so far), the accounts cut most often, and those cut now.
+    async fn supply_report(
+        &self,
+        site: SiteId,
+        days: crate::domain::reports::DaysAsked,
+    ) -> Result<crate::domain::supply_report::SupplyReport, AppError>;
+
     /// Everyone living at the site now, by building, unit and name.
     async fn occupants(
         &self,
@@ -370,6 +379,9 @@ pub trait FleetPort: Send + Sync {
     /// Live alarms on the units the caller lives in.
     async fn my_alarms(&self, caller: &Caller) -> Result<Vec<AlarmView>, AppError>;
 
+    /// Every installed meter of the site with its last status, open alarms and commands.
+    async fn site_meters(&self, site: SiteId) -> Result<MeterList, AppError>;
+
     /// Credit cut-offs held by the site's cap.
     async fn held_cut_offs(&self, site: SiteId) -> Result<i64, AppError>;
 
@@ -410,6 +422,15 @@ pub trait FleetPort: Send + Sync {
         alarm: i64,
         step: AlarmStep,
         note: &str,
+    ) -> Result<(), AppError>;
+
+    /// A note on an alarm on its own; the form's `nonce` makes sending it twice one note.
+    async fn note_alarm(
+        &self,
+        caller: &Caller,
+        alarm: i64,
+        note: &str,
+        nonce: &str,
     ) -> Result<(), AppError>;
 
     async fn release_held(&self, caller: &Caller, site: SiteId) -> Result<u64, AppError>;

@@ -1,10 +1,12 @@
 // The meter fleet in a real headless Chromium: a manager installs a meter and is shown its
-// broker password once, decommissions it with a final reading, reads a meter remotely and watches the command be acknowledged by
-// the simulated meter without reloading; a resident sees their meter's supply and nothing to
-// operate.
+// broker password once, decommissions it with a final reading, reads a meter remotely and
+// watches the command be acknowledged by the simulated meter without reloading; finds the
+// demo's tampered meter in the meters' health, downloads those meters, notes and acknowledges
+// its alarm; a resident sees their meter's supply and nothing to operate.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { BASE, assertNoProblems, hydrated, launch, openPage, screenshot, signIn, waitForServer } from './support.mjs';
 
 let browser;
@@ -60,6 +62,56 @@ test('a manager installs a meter, then reads another and sees the acknowledgemen
   await page.getByRole('button', { name: 'Read now' }).click();
   await page.locator('tr.command[data-command="read"][data-status="acknowledged"]').waitFor({ timeout: 15_000 });
   await screenshot(page, 'manager-meter-read');
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('a manager finds the tampered meter in the meters\' health, then notes and acknowledges its alarm', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await page.getByRole('link', { name: 'Meter health' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/meters$/);
+  const summary = page.locator('.health-summary');
+  const meters = Number(await summary.getAttribute('data-meters'));
+  assert.equal(meters, 240, 'every demo meter is counted');
+  assert.equal(await page.locator('tr.meter-row').count(), 100, 'a page holds a hundred meters');
+  const alarmed = Number(await page.locator('tr[data-problem="alarms"] td[data-count]').getAttribute('data-count'));
+  assert.ok(alarmed >= 1, 'the demo\'s tampered meter has an open alarm');
+
+  await page.getByRole('link', { name: 'Open alarms' }).click();
+  await page.waitForURL(/\/meters\?problem=alarms$/);
+  const tampered = page.locator('tr.meter-row[data-serial="EL-B207"]');
+  assert.match(await tampered.getAttribute('data-problems'), /\balarms\b/);
+  assert.match(await tampered.textContent(), /Block B · B-207/);
+  assert.equal(await page.locator('tr.meter-row').count(), alarmed);
+  await screenshot(page, 'manager-meter-health');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download these meters (CSV)' }).click(),
+  ]);
+  const csv = (await readFile(await download.path(), 'utf8')).trim().split('\n');
+  assert.match(csv[0], /^meter_id,building,unit,utility,serial,/);
+  assert.equal(csv.length, alarmed + 1, 'the file holds the meters found');
+  assert.ok(csv.some((line) => line.includes(',B-207,electricity,EL-B207,') && /alarms/.test(line)));
+
+  await page.locator('.breadcrumb .fleet-link').click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/fleet$/);
+  await hydrated(page);
+  const alarm = page.locator('li.alarm[data-kind="tamper"]', { hasText: 'EL-B207' });
+  await alarm.locator('input[name="note"]').fill('Cover seal broken, photo taken');
+  await alarm.getByRole('button', { name: 'Add note' }).click();
+  await alarm.locator('.alarm-note', { hasText: 'Cover seal broken, photo taken' }).waitFor();
+  await alarm.locator('input[name="note"]').fill('Electrician on the way');
+  await alarm.getByRole('button', { name: 'Acknowledge' }).click();
+  await page.locator('li.alarm.status-acknowledged[data-kind="tamper"]', { hasText: 'EL-B207' }).waitFor();
+  const notes = await page.locator('li.alarm[data-kind="tamper"] .alarm-note').allTextContents();
+  assert.equal(notes.length, 2, `${notes}`);
+  assert.match(notes[0], /Cover seal broken, photo taken/);
+  assert.match(notes[1], /\(acknowledged\): Electrician on the way/);
+  await screenshot(page, 'manager-alarm-notes');
   assertNoProblems(problems);
   await context.close();
 });

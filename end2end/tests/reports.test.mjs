@@ -113,3 +113,44 @@ test('a manager reads what the site received, by day and source, and downloads i
   assertNoProblems(problems);
   await context.close();
 });
+
+test('a manager reads the warnings and cut-offs of the month and downloads them', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await page.getByRole('link', { name: 'Warnings and cut-offs' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/supply$/);
+  await page.getByRole('heading', { name: /^Warnings and cut-offs · Riverside Campus$/ }).waitFor();
+  const count = async (kind) => Number(await page.textContent(`[data-total="${kind}"]`));
+  const totals = {
+    warnings: await count('warnings'),
+    cut_offs: await count('cut_offs'),
+    reconnections: await count('reconnections'),
+  };
+  // The demo opens a few accounts with nothing on them: each is cut at its first reading.
+  assert.ok(totals.cut_offs >= 1, `the demo's empty accounts were cut (${JSON.stringify(totals)})`);
+  assert.ok(await count('cut_now') >= 1);
+  const days = await page.locator('tr.supply-day').count();
+  assert.ok(days >= 1, `a line per day with something to count (${days})`);
+  let cutByDay = 0;
+  for (const cell of await page.locator('tr.supply-day td[data-count="cut_offs"]').allTextContents()) {
+    cutByDay += Number(cell);
+  }
+  assert.equal(cutByDay, totals.cut_offs, 'the days add up to the total');
+  await screenshot(page, 'manager-warnings-and-cut-offs');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download as CSV' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^supply-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = (await readFile(await download.path(), 'utf8')).trim().split('\n');
+  assert.equal(csv[0], 'day,warnings,cut_offs,reconnections');
+  assert.equal(csv.length, days + 2, 'a line per day and the totals');
+  const last = csv.at(-1).split(',').slice(1).map(Number);
+  assert.deepEqual(last, [totals.warnings, totals.cut_offs, totals.reconnections]);
+  assertNoProblems(problems);
+  await context.close();
+});

@@ -9,12 +9,15 @@
 //! the accounts table (`AccountsPort::of_site`, every open account of the site with its balance,
 //! state and days left), the accounts page (that read, then one search ordered by days left cut
 //! to a page of a hundred) and the consumption report (`Engine::consumption`, one statement over
-//! the daily roll-ups) for the last 30 days and for the whole span.
+//! the daily roll-ups) for the last 30 days and for the whole span; and the fleet's meters page
+//! (`Fleet::meter_list`, every meter with its status, then one problem's page of a hundred).
 
 use app::{
     domain::{
         SiteId, UnitId,
         account_table::{AccountQuery, QueryFields},
+        fleet::FleetRules,
+        meter_table::{MeterFields, MeterQuery},
         reports::DaysAsked,
     },
     ports::AccountsPort,
@@ -93,6 +96,26 @@ async fn main() {
         "accounts page by days left:{:>8.1} ms (page 2 of {matching} accounts)",
         ms(paged)
     );
+    // The fleet's meters page: every meter with its status, judged by the site's rules, one
+    // problem's page of a hundred.
+    let statuses = seed_statuses(&platform.db).await;
+    let rules = FleetRules::default();
+    let meter_query = MeterQuery::parse(&MeterFields {
+        problem: "low_battery".into(),
+        ..MeterFields::default()
+    })
+    .unwrap();
+    let (meters_took, (meters, low)) = median(|| async {
+        let list = platform.fleet.meter_list(site.0).await.unwrap();
+        let count = list.meters.len();
+        let page = meter_query.page_of(list.meters, &rules, list.read_at);
+        (count, page.matching)
+    })
+    .await;
+    println!(
+        "meters page, low battery:  {:>8.1} ms ({meters} meters, {statuses} statuses, {low} found)",
+        ms(meters_took)
+    );
     for (label, span) in [("last 30 days", 30), ("whole span", days)] {
         let (took, lines) = median(|| async { report(&platform, site, span).await }).await;
         println!(
@@ -138,6 +161,21 @@ async fn seed_rollups(db: &Db, days: i64) -> i64 {
             .map(|done| done.rows_affected() as i64)
     })
     .expect("the roll-ups")
+}
+
+/// A status for every meter, as the fleet keeps them: one in ten with a low battery.
+async fn seed_statuses(db: &Db) -> i64 {
+    on_db!(db, pool => {
+        sqlx::query(
+            "INSERT INTO meter_status (meter_id, last_seen_at, online, signal_dbm, battery_pct, relay_reported, clock_offset_s) \
+             SELECT id, $1, TRUE, -70, CASE WHEN id % 10 = 0 THEN 10 ELSE 90 END, 'open', 0 FROM meters",
+        )
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected() as i64)
+    })
+    .expect("the statuses")
 }
 
 /// The median of five timed runs of `run`, after one untimed warm-up, and what it returned.

@@ -167,7 +167,31 @@ pub async fn seed_fleet(
             .map(|limit| limit * rust_decimal::Decimal::from(speed.max(1))),
         ..defaults
     };
-    fleet.set_rules(None, site, &rules).await
+    fleet.set_rules(None, site, &rules).await?;
+    raise_demo_alarm(fleet).await
+}
+
+/// The meter whose cover the demo finds opened, so the alarms console and the meters' health
+/// open on something to look at (acknowledge it, add a note, resolve it).
+pub const TAMPERED_METER: &str = "EL-B207";
+
+async fn raise_demo_alarm(fleet: &crate::fleet::Fleet) -> Result<(), crate::fleet::FleetError> {
+    use crate::fleet::alarms::{Subject, raise};
+    let Some(meter) = fleet.meter(TAMPERED_METER).await? else {
+        return Ok(());
+    };
+    let _turn = fleet.engine().turn().await;
+    let mut tx = fleet.engine().db.begin_write().await?;
+    raise(
+        &mut tx,
+        Subject::Meter(&meter),
+        app::domain::fleet::AlarmKind::Tamper,
+        "terminal cover opened",
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The demo site pays through the built-in sandbox, once.

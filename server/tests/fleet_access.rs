@@ -372,3 +372,348 @@ async fn a_resident_reports_a_fault_once_and_only_the_sites_staff_close_it() {
     assert!(actions.contains(&"fault_reported".to_owned()));
     assert!(actions.contains(&"fault_closed".to_owned()));
 }
+
+/// Waits until every installed meter has sent the simulator's first status, after which the
+/// simulator (an hour between ticks) says nothing more: what a test writes then stays.
+async fn first_statuses(app: &TestApp) {
+    for _ in 0..200 {
+        let heard = app.count("SELECT COUNT(*) FROM meter_status").await;
+        let meters = app
+            .count("SELECT COUNT(*) FROM meters WHERE removed_at IS NULL")
+            .await;
+        if heard == meters {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the simulator's first statuses never all arrived");
+}
+
+async fn set_status(app: &TestApp, meter: &str, column: &str, value: i64) {
+    let sql = format!(
+        "INSERT INTO meter_status (meter_id, {column}) VALUES ($1, $2) \
+         ON CONFLICT (meter_id) DO UPDATE SET {column} = $2"
+    );
+    let meter: i64 = meter.parse().unwrap();
+    on_db!(&app.db, pool => {
+        if column == "online" {
+            sqlx::query(&sql).bind(meter).bind(value != 0).execute(pool).await.map(|_| ())
+        } else {
+            sqlx::query(&sql).bind(meter).bind(value).execute(pool).await.map(|_| ())
+        }
+    })
+    .unwrap();
+}
+
+/// The count of meters with `problem` in a `site_meters` answer.
+fn health_count(meters: &serde_json::Value, problem: &str) -> i64 {
+    meters["page"]["health"]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pair| pair[0] == problem)
+        .unwrap_or_else(|| panic!("no {problem} in {meters}"))[1]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_meters_table_finds_each_meters_problems_and_its_csv_holds_the_same() {
+    let app = app_with_simulator().await;
+    first_statuses(&app).await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let low = meter_of(&app, "A-101", "water").await;
+    set_status(&app, &low, "battery_pct", 7).await;
+    let silent = meter_of(&app, "B-305", "gas").await;
+    set_status(&app, &silent, "online", 0).await;
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+
+    let all = app.call(&manager, "site_meters", &[("site", &site)]).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    let all = all.json();
+    let meters = app
+        .count("SELECT COUNT(*) FROM meters WHERE removed_at IS NULL")
+        .await;
+    assert_eq!(all["page"]["health"]["meters"], meters);
+    assert_eq!(all["page"]["matching"], meters);
+    assert_eq!(all["page"]["rows"].as_array().unwrap().len(), 100);
+    assert_eq!(health_count(&all, "LowBattery"), 1);
+    assert_eq!(health_count(&all, "Offline"), 1);
+    // The simulator reports every meter's relay, signal and a reading: nothing else is wrong
+    // with the two meters spoilt above.
+    let first = &all["page"]["rows"][0];
+    assert_eq!(first[0]["building"], "Block A");
+    assert!(first[0]["battery_pct"].is_i64() && first[0]["last_reading_at"].is_string());
+
+    let battery = app
+        .call(
+            &manager,
+            "site_meters",
+            &[("site", &site), ("problem", "low_battery")],
+        )
+        .await
+        .json();
+    let rows = battery["page"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{battery}");
+    assert_eq!(rows[0][0]["serial"], "WA-A101");
+    assert_eq!(rows[0][0]["battery_pct"], 7);
+    assert!(
+        rows[0][1]
+            .as_array()
+            .unwrap()
+            .contains(&"LowBattery".into())
+    );
+    // Health counts the whole site whatever the search.
+    assert_eq!(battery["page"]["health"]["meters"], meters);
+
+    let found = app
+        .call(
+            &manager,
+            "site_meters",
+            &[("site", &site), ("utility", "gas"), ("words", "b-30")],
+        )
+        .await
+        .json();
+    let serials: Vec<&str> = found["page"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row[0]["serial"].as_str().unwrap())
+        .collect();
+    // B-301 to B-309 (B-310 does not hold "b-30").
+    assert_eq!(serials.len(), 9, "{serials:?}");
+    assert!(serials.iter().all(|s| s.starts_with("GA-B30")));
+
+    let bad = app
+        .call(
+            &manager,
+            "site_meters",
+            &[("site", &site), ("problem", "sad")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+
+    let csv = app
+        .get(
+            &manager,
+            &format!("/manage/sites/{site}/meters.csv?problem=offline"),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", csv.body);
+    assert!(lines[0].starts_with("meter_id,building,unit,utility,serial"));
+    assert!(lines[1].starts_with(&format!("{silent},Block B,B-305,gas,GA-B305,")));
+    assert!(lines[1].ends_with(",offline"), "{}", lines[1]);
+    let everything = app
+        .get(&manager, &format!("/manage/sites/{site}/meters.csv"))
+        .await;
+    assert_eq!(everything.body.lines().count() as i64, meters + 1);
+
+    let page = app
+        .get(
+            &manager,
+            &format!("/manage/sites/{site}/meters?problem=low_battery"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("WA-A101") && page.body.contains("Battery low"));
+    assert!(!page.body.contains("GA-B305"));
+}
+
+#[tokio::test]
+async fn only_the_sites_staff_see_its_meters() {
+    let app = app_with_simulator().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    app.add_staff("operator@demo.example", "operator").await;
+    app.add_staff("cashier@demo.example", "cashier").await;
+    for staff in ["operator@demo.example", "cashier@demo.example", demo::ADMIN] {
+        let visitor = app.sign_in(staff, demo::PASSWORD).await;
+        let answer = app.call(&visitor, "site_meters", &[("site", &site)]).await;
+        assert_eq!(answer.status, StatusCode::OK, "{staff}: {}", answer.body);
+    }
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let other = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
+    for visitor in [&resident, &other, &Visitor::default()] {
+        let answer = app.call(visitor, "site_meters", &[("site", &site)]).await;
+        assert!(
+            matches!(
+                answer.status,
+                StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED
+            ),
+            "{}",
+            answer.status
+        );
+        let csv = app
+            .get(visitor, &format!("/manage/sites/{site}/meters.csv"))
+            .await;
+        assert!(
+            matches!(csv.status, StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED),
+            "{}",
+            csv.status
+        );
+        assert!(!csv.body.contains("EL-A101"));
+    }
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let unknown = app
+        .call(&manager, "site_meters", &[("site", "999999")])
+        .await;
+    assert_eq!(unknown.status, StatusCode::FORBIDDEN);
+}
+
+/// An open alarm on a meter, as the fleet records one.
+async fn open_alarm(app: &TestApp, meter: &str) -> String {
+    let meter: i64 = meter.parse().unwrap();
+    let id: i64 = on_db!(&app.db, pool => {
+        sqlx::query_scalar(
+            "INSERT INTO alarms (site_id, unit_id, meter_id, kind, severity, detail, open_key, opened_at) \
+             SELECT b.site_id, m.unit_id, m.id, 'tamper', 'warning', 'cover opened', 'meter:' || m.id || ':tamper', $2 \
+             FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
+             WHERE m.id = $1 RETURNING id",
+        )
+        .bind(meter)
+        .bind(chrono::Utc::now())
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap();
+    id.to_string()
+}
+
+#[tokio::test]
+async fn notes_on_an_alarm_are_kept_once_in_order_and_only_staff_read_them() {
+    let app = app_with_simulator().await;
+    let meter = meter_of(&app, "A-101", "electricity").await;
+    let alarm = open_alarm(&app, &meter).await;
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let step = |step: &'static str, note: &'static str, nonce: &'static str| {
+        let (app, manager, alarm) = (&app, manager.clone(), alarm.clone());
+        async move {
+            app.call(
+                &manager,
+                "alarm_step",
+                &[
+                    ("alarm", alarm.as_str()),
+                    ("step", step),
+                    ("note", note),
+                    ("nonce", nonce),
+                ],
+            )
+            .await
+        }
+    };
+    let noted = step("note", "  Called the electrician.  ", "nonce-one-1").await;
+    assert_eq!(noted.status, StatusCode::OK, "{}", noted.body);
+    // The same form sent again (a double click, a retried request) is one note.
+    assert_eq!(
+        step("note", "Called the electrician.", "nonce-one-1")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    for (note, nonce) in [("", "nonce-two-2"), ("x", ""), ("x", "bad nonce!")] {
+        let refused = step("note", note, nonce).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{note:?} {nonce:?}: {}",
+            refused.body
+        );
+    }
+    let long = "n".repeat(501);
+    let too_long = [
+        ("alarm", alarm.as_str()),
+        ("step", "note"),
+        ("note", long.as_str()),
+        ("nonce", "nonce-three-3"),
+    ];
+    assert_eq!(
+        app.call(&manager, "alarm_step", &too_long).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let acknowledged = step("acknowledge", "On my way", "nonce-four-4").await;
+    assert_eq!(acknowledged.status, StatusCode::OK, "{}", acknowledged.body);
+    let resolved = step("resolve", "Cover sealed again", "nonce-five-5").await;
+    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
+    // The story goes on after the alarm is resolved.
+    assert_eq!(
+        step("note", "Seal checked a week later", "nonce-six-6")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM alarm_notes").await, 4);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'alarm_noted'")
+            .await,
+        2
+    );
+
+    let page = app
+        .call(&manager, "meter", &[("meter", &meter)])
+        .await
+        .json();
+    let alarm_view = page["meter"]["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"].as_i64() == alarm.parse().ok())
+        .unwrap()
+        .clone();
+    let notes: Vec<(String, String, String)> = alarm_view["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["step"].as_str().unwrap().to_owned(),
+                n["note"].as_str().unwrap().to_owned(),
+                n["by"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let manager_name: String = on_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT display_name FROM users WHERE email = $1").bind(demo::MANAGER).fetch_one(pool).await
+    })
+    .unwrap();
+    let expected = [
+        ("note", "Called the electrician."),
+        ("acknowledged", "On my way"),
+        ("resolved", "Cover sealed again"),
+        ("note", "Seal checked a week later"),
+    ];
+    assert_eq!(
+        notes,
+        expected
+            .iter()
+            .map(|(step, note)| ((*step).into(), (*note).into(), manager_name.clone()))
+            .collect::<Vec<_>>()
+    );
+
+    // The resident sees the alarm on their meter's page, not what staff wrote about it.
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let theirs = app.call(&resident, "meter", &[("meter", &meter)]).await;
+    assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
+    assert!(!theirs.body.contains("electrician"), "{}", theirs.body);
+    assert_eq!(
+        app.call(
+            &resident,
+            "alarm_step",
+            &[
+                ("alarm", &alarm),
+                ("step", "note"),
+                ("note", "hi"),
+                ("nonce", "nonce-seven-7")
+            ],
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM alarm_notes").await, 4);
+    // Notes are never changed or removed, whatever asks.
+    let changed = on_db!(&app.db, pool => {
+        sqlx::query("UPDATE alarm_notes SET note = 'rewritten'").execute(pool).await.map(|_| ())
+    });
+    assert!(changed.is_err(), "a note was rewritten");
+}

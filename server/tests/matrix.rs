@@ -132,6 +132,7 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("scopes", "read"),
         ("required", "yes"),
         ("step", "acknowledge"),
+        ("nonce", "matrix-nonce-1"),
         ("lang", "en"),
         ("back", "/"),
         ("starts", "2031-01-01T00:00"),
@@ -186,6 +187,7 @@ const RECORD: &[(&str, &str)] = &[
     ("webhooks", "SELECT COUNT(*) FROM webhook_subscriptions"),
     ("tokens", "SELECT COUNT(*) FROM meter_tokens"),
     ("policies", "SELECT COUNT(*) FROM fleet_rules"),
+    ("alarm notes", "SELECT COUNT(*) FROM alarm_notes"),
     (
         "site notices",
         "SELECT COUNT(*) FROM notifications WHERE kind = 'site_notice'",
@@ -205,10 +207,11 @@ async fn record(app: &TestApp) -> BTreeMap<&'static str, i64> {
 fn may_change(who: Who, what: &str) -> bool {
     match who {
         Who::Nobody | Who::Neighbour | Who::OtherAdmin => false,
-        // Cash in, receipts: money moves; nothing else does.
-        Who::Cashier => matches!(what, "ledger" | "balances"),
+        // Cash in, receipts: money moves, and supply cut for want of it comes back (the
+        // engine's reconnection command); nothing else does.
+        Who::Cashier => matches!(what, "ledger" | "balances" | "commands"),
         // Alarms are theirs to acknowledge and resolve.
-        Who::Operator => matches!(what, "alarms" | "commands"),
+        Who::Operator => matches!(what, "alarms" | "alarm notes" | "commands"),
         Who::Manager | Who::Admin => true,
     }
 }

@@ -1,6 +1,7 @@
-//! The consumption and collections reports over HTTP: each page's server function and its CSV
-//! download give the same figures, which add up to what the roll-ups and the receipts hold,
-//! for those of the site's staff who may see them and nobody else.
+//! The consumption, collections and warnings-and-cut-offs reports over HTTP: each page's server
+//! function and its CSV download give the same figures, which add up to what the roll-ups, the
+//! receipts and the notices hold, for those of the site's staff who may see them and nobody
+//! else.
 //! Against the real server on loopback, with the demo data (its readings' roll-ups).
 
 use crate::support;
@@ -330,5 +331,171 @@ async fn only_the_site_s_managers_cashiers_and_admins_see_collections() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "{}",
         answer.body
+    );
+}
+
+/// Reads an electricity meter far past any demo account's credit: its account is cut off.
+async fn use_far_past_credit(app: &support::TestApp, meter: i64, from: i64, hours: i64) {
+    let start = Utc::now() + Duration::minutes(1 + hours * 60);
+    let readings = [(0, from), (30, from + 2_000)]
+        .into_iter()
+        .map(|(minutes, register)| IncomingReading {
+            meter,
+            taken_at: start + Duration::minutes(minutes),
+            register: register.into(),
+        })
+        .collect();
+    app.engine.rate(readings).await.unwrap();
+}
+
+#[tokio::test]
+async fn warnings_and_cut_offs_are_counted_by_day_and_the_often_cut_named() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await;
+    let wallet = app.wallet("A-103", "electricity").await;
+    let meter: i64 = app
+        .count(&format!(
+            "SELECT meter_id FROM wallets WHERE account_id = {wallet}"
+        ))
+        .await;
+    let state = |wallet: i64| {
+        let app = &app;
+        async move {
+            let state: String = on_db!(&app.db, pool => {
+                sqlx::query_scalar("SELECT supply_state FROM wallets WHERE account_id = $1")
+                    .bind(wallet)
+                    .fetch_one(pool)
+                    .await
+            })
+            .unwrap();
+            state
+        }
+    };
+    // Cut off, topped up and back on, then cut off again.
+    use_far_past_credit(&app, meter, 0, 0).await;
+    assert_eq!(state(wallet).await, "cut");
+    let owed = -app
+        .count(&format!(
+            "SELECT balance_minor FROM accounts WHERE id = {wallet}"
+        ))
+        .await;
+    let cash = Source::Cash {
+        nonce: "supply-report-01".into(),
+    };
+    app.engine
+        .top_up(wallet, Minor(owed + 100_000), cash, None)
+        .await
+        .unwrap();
+    assert_ne!(state(wallet).await, "cut");
+    use_far_past_credit(&app, meter, 2_000, 1).await;
+    assert_eq!(state(wallet).await, "cut");
+
+    let today = Utc::now().date_naive();
+    let (from, to) = (
+        (today - Duration::days(1)).to_string(),
+        (today + Duration::days(1)).to_string(),
+    );
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let site_text = site.to_string();
+    let form = [
+        ("site", site_text.as_str()),
+        ("from", from.as_str()),
+        ("to", to.as_str()),
+    ];
+    let answer = app.call(&manager, "supply_report", &form).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let report = answer.json();
+    // What the notices say, counted apart from the report's code.
+    let notices = |kinds: &str| {
+        format!(
+            "SELECT COUNT(*) FROM notifications WHERE site_id = {site} \
+             AND wallet_account_id IS NOT NULL AND kind IN ({kinds})"
+        )
+    };
+    let cut_offs = app
+        .count(&notices("'cut_off', 'restricted', 'protected_at_zero'"))
+        .await;
+    let back = app.count(&notices("'reconnected', 'armed'")).await;
+    assert!(cut_offs >= 2 && back >= 1, "{cut_offs} {back}");
+    assert_eq!(report["totals"]["cut_offs"], cut_offs);
+    assert_eq!(report["totals"]["reconnections"], back);
+    let days_cut: i64 = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["cut_offs"].as_i64().unwrap())
+        .sum();
+    assert_eq!(days_cut, cut_offs);
+    assert_eq!(
+        report["often_cut"],
+        serde_json::json!([{
+            "account": wallet,
+            "place": "Block A · A-103 · electricity",
+            "cut_offs": 2
+        }])
+    );
+    let cut_now = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM wallets WHERE site_id = {site} AND closed_at IS NULL \
+             AND supply_state IN ('cut', 'restricted')"
+        ))
+        .await;
+    assert!(cut_now >= 1);
+    assert_eq!(report["cut_now"], cut_now);
+
+    let csv = app
+        .get(
+            &manager,
+            &format!("/manage/sites/{site}/supply.csv?from={from}&to={to}"),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "day,warnings,cut_offs,reconnections");
+    let totals = &report["totals"];
+    assert_eq!(
+        lines.last().unwrap(),
+        &format!("{from} to {to},{},{cut_offs},{back}", totals["warnings"])
+    );
+    let page = app
+        .get(
+            &manager,
+            &format!("/manage/sites/{site}/supply?from={from}&to={to}"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Block A · A-103 · electricity"),
+        "{}",
+        page.body
+    );
+
+    // Others of the site's staff read it too; nobody else does.
+    app.add_staff("operator@demo.example", "operator").await;
+    let operator = app.sign_in("operator@demo.example", demo::PASSWORD).await;
+    assert_eq!(
+        app.call(&operator, "supply_report", &form).await.status,
+        StatusCode::OK
+    );
+    for email in ["a101@demo.example", OTHER_ADMIN] {
+        let who = app.sign_in(email, demo::PASSWORD).await;
+        assert_eq!(
+            app.call(&who, "supply_report", &form).await.status,
+            StatusCode::FORBIDDEN,
+            "{email}"
+        );
+        let download = app
+            .get(&who, &format!("/manage/sites/{site}/supply.csv"))
+            .await;
+        assert_eq!(download.status, StatusCode::FORBIDDEN, "{email}");
+    }
+    let backwards = [
+        ("site", site_text.as_str()),
+        ("from", "2026-11-30"),
+        ("to", "2026-11-01"),
+    ];
+    assert_eq!(
+        app.call(&manager, "supply_report", &backwards).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
     );
 }

@@ -131,12 +131,23 @@ pub async fn load_meter(meter: String) -> Result<MeterPageData, AppError> {
             let may = |action| caller.may_on_meter(action, place.site, place.org, place.occupant);
             let mut detail = ports.fleet.meter(id).await?;
             if place.occupant.is_some() && !may(MeterAction::Operate) {
-                // Residents see what concerns them, not the command log's reasons.
+                // Residents see what concerns them, not the command log's reasons nor what
+                // staff wrote about its alarms.
                 detail.commands.clear();
+                detail
+                    .alarms
+                    .iter_mut()
+                    .for_each(|alarm| alarm.notes.clear());
             }
+            let may_operate = may(MeterAction::Operate);
             Ok(MeterPageData {
                 meter: detail,
-                may_operate: may(MeterAction::Operate),
+                may_operate,
+                form_nonce: if may_operate {
+                    ports.accounts.form_nonce()
+                } else {
+                    String::new()
+                },
                 may_manage: may(MeterAction::Manage),
             })
         }
@@ -209,6 +220,7 @@ pub async fn load_site_fleet(
                 units,
                 may_operate: caller.may_on_meter(MeterAction::Operate, site, org, None),
                 may_manage: caller.may_on_meter(MeterAction::Manage, site, org, None),
+                form_nonce: ports.accounts.form_nonce(),
             })
         }
         .await,
@@ -227,12 +239,14 @@ pub async fn my_alarms() -> Result<Vec<AlarmView>, AppError> {
     )
 }
 
-/// `acknowledge` or `resolve` an alarm, with an optional note for the audit log.
+/// `acknowledge` or `resolve` an alarm, with an optional note kept with it; or add a `note`
+/// on its own, which the form's `nonce` keeps once however often it is sent.
 #[server(prefix = "/api", endpoint = "alarm_step")]
 pub async fn alarm_step(
     alarm: String,
     step: String,
     #[server(default)] note: String,
+    #[server(default)] nonce: String,
 ) -> Result<(), AppError> {
     use crate::domain::{MeterAction, fleet::AlarmStep};
     answer(
@@ -243,7 +257,12 @@ pub async fn alarm_step(
             let step = match step.as_str() {
                 "acknowledge" => AlarmStep::Acknowledge,
                 "resolve" => AlarmStep::Resolve,
-                _ => return Err(AppError::Invalid("Acknowledge or resolve.".into())),
+                "note" => return ports.fleet.note_alarm(&caller, alarm, &note, &nonce).await,
+                _ => {
+                    return Err(AppError::Invalid(
+                        "Acknowledge, resolve or add a note.".into(),
+                    ));
+                }
             };
             ports.fleet.step_alarm(&caller, alarm, step, &note).await
         }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod directory;
 pub mod fleet;
 pub mod integrations;
+pub mod meter_table;
 pub mod notifications;
 pub mod occupancy;
 pub mod payments;

@@ -1,7 +1,10 @@
-//! Reports for staff: what a site's units used and what it cost; what money it received.
+//! Reports for staff: what a site's units used and what it cost; what money it received;
+//! how often supply was warned about, cut off and put back.
 
 use crate::{
-    domain::{collections::CollectionsReport, reports::ConsumptionReport},
+    domain::{
+        collections::CollectionsReport, reports::ConsumptionReport, supply_report::SupplyReport,
+    },
     error::AppError,
 };
 use leptos::prelude::*;
@@ -43,14 +46,34 @@ pub async fn load_collections(
     )
 }
 
+/// Low-balance warnings, cut-offs and reconnections over the site's local days `from` to `to`
+/// (either empty: this month so far), the accounts cut most often and those cut now: for the
+/// site's staff and admins.
+#[server(prefix = "/api", endpoint = "supply_report")]
+pub async fn load_supply_report(
+    site: String,
+    from: String,
+    to: String,
+) -> Result<SupplyReport, AppError> {
+    use super::ssr::{answer, caller, ports};
+    answer(
+        async {
+            let caller = caller().await?;
+            access::supply(&ports()?, &caller, &site, &from, &to).await
+        }
+        .await,
+    )
+}
+
 #[cfg(feature = "ssr")]
 pub mod access {
     use crate::{
         domain::{
-            Caller,
+            Caller, OrgId, SiteId,
             access::PaymentAction,
             collections::CollectionsReport,
             reports::{ConsumptionReport, DaysAsked},
+            supply_report::SupplyReport,
         },
         error::AppError,
         ports::Ports,
@@ -67,9 +90,21 @@ pub mod access {
         to: &str,
     ) -> Result<ConsumptionReport, AppError> {
         let allowed = |site, org| caller.can_view_site(site, org);
-        let (site, _) = crate::api::ssr::site_where(ports, site, allowed).await?;
-        let days = DaysAsked::parse(from, to).map_err(AppError::Invalid)?;
+        let (site, days) = site_days(ports, site, from, to, allowed).await?;
         ports.accounts.consumption(site, days).await
+    }
+
+    /// The warnings and cut-offs report, for the same people as the consumption report.
+    pub async fn supply(
+        ports: &Ports,
+        caller: &Caller,
+        site: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<SupplyReport, AppError> {
+        let allowed = |site, org| caller.can_view_site(site, org);
+        let (site, days) = site_days(ports, site, from, to, allowed).await?;
+        ports.accounts.supply_report(site, days).await
     }
 
     /// The collections report, if the caller may see the site's payments (its managers and
@@ -82,8 +117,21 @@ pub mod access {
         to: &str,
     ) -> Result<CollectionsReport, AppError> {
         let allowed = |site, org| caller.may_on_payments(PaymentAction::View, site, org);
+        let (site, days) = site_days(ports, site, from, to, allowed).await?;
+        ports.accounts.collections(site, days).await
+    }
+
+    /// The site, if `allowed` lets the caller see it (an unknown site and a foreign one answer
+    /// the same), and the days asked.
+    async fn site_days(
+        ports: &Ports,
+        site: &str,
+        from: &str,
+        to: &str,
+        allowed: impl FnOnce(SiteId, OrgId) -> bool,
+    ) -> Result<(SiteId, DaysAsked), AppError> {
         let (site, _) = crate::api::ssr::site_where(ports, site, allowed).await?;
         let days = DaysAsked::parse(from, to).map_err(AppError::Invalid)?;
-        ports.accounts.collections(site, days).await
+        Ok((site, days))
     }
 }

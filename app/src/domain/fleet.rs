@@ -477,6 +477,31 @@ pub struct AlarmView {
     pub opened_at: DateTime<Utc>,
     /// `opened_at` on the site's clock.
     pub opened_local: chrono::NaiveDateTime,
+    /// What staff wrote about it, oldest first.
+    #[serde(default)]
+    pub notes: Vec<AlarmNoteView>,
+}
+
+/// Most characters in a note on an alarm.
+pub const ALARM_NOTE_MAX: usize = 500;
+
+/// A note as typed, trimmed; empty means none. Longer than [`ALARM_NOTE_MAX`] is refused.
+pub fn alarm_note(raw: &str) -> Result<&str, String> {
+    let note = raw.trim();
+    if note.chars().count() > ALARM_NOTE_MAX {
+        return Err(format!("A note is at most {ALARM_NOTE_MAX} characters."));
+    }
+    Ok(note)
+}
+
+/// One note on an alarm: who wrote it, when (on the site's clock), and with which step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlarmNoteView {
+    pub at_local: chrono::NaiveDateTime,
+    pub by: String,
+    /// `note`, `acknowledged` or `resolved`.
+    pub step: String,
+    pub note: String,
 }
 
 /// One meter as the console shows it: identity, last status, commands and alarms.
@@ -516,6 +541,9 @@ pub struct MeterPageData {
     pub meter: MeterDetail,
     pub may_operate: bool,
     pub may_manage: bool,
+    /// A fresh nonce for the note forms (set for those who may operate).
+    #[serde(default)]
+    pub form_nonce: String,
 }
 
 /// A site's fleet page: alarms, cut-offs held by the cap, rules, and units to install on.
@@ -532,6 +560,9 @@ pub struct SiteFleet {
     pub units: Vec<(i64, String)>,
     pub may_operate: bool,
     pub may_manage: bool,
+    /// A fresh nonce for the note forms.
+    #[serde(default)]
+    pub form_nonce: String,
 }
 
 /// The install form as typed; the engine parses it.
@@ -621,6 +652,15 @@ mod tests {
             .map(|n| backoff(n, base, cap).num_seconds())
             .collect();
         assert_eq!(waits, [5, 10, 20, 40, 60, 60]);
+    }
+
+    #[test]
+    fn a_note_is_trimmed_and_kept_short() {
+        assert_eq!(alarm_note("  valve reseated \n").unwrap(), "valve reseated");
+        assert_eq!(alarm_note("   ").unwrap(), "");
+        let long = "é".repeat(ALARM_NOTE_MAX);
+        assert_eq!(alarm_note(&long).unwrap(), long);
+        assert!(alarm_note(&format!("{long}x")).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::api::fleet::{
     ReplaceMeter, SaveFleetRules, load_meter, load_site_fleet, meter_html,
 };
 use crate::domain::fleet::{
-    AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
+    ALARM_NOTE_MAX, AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
 };
 use crate::domain::{i18n::Locale, notices::alarm_title, zone::SiteZone};
 use crate::pages::{error_view, faults::FaultList, form_error, live, locale::use_locale, words::*};
@@ -141,7 +141,7 @@ fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView 
         <h1>{title}</h1>
         <MeterStatus meter=meter.clone()/>
         {operate.map(|staff| view! { <Operations id=id.clone() operate=staff.operate/> })}
-        {(!meter.alarms.is_empty()).then(|| view! { <AlarmTable alarms=meter.alarms.clone() step/> })}
+        {(!meter.alarms.is_empty()).then(|| view! { <AlarmTable alarms=meter.alarms.clone() step nonce=data.form_nonce.clone()/> })}
         {(!meter.commands.is_empty()).then(|| view! { <Commands commands=meter.commands.clone() zone=meter.zone.clone()/> })}
         {manage.map(|staff| view! {
             <LifeCycle id=id.clone() utility=meter.utility.as_str() replace=staff.replace decommission=staff.decommission/>
@@ -263,9 +263,14 @@ fn Commands(commands: Vec<CommandView>, zone: SiteZone) -> impl IntoView {
     }
 }
 
-/// Alarms with, for staff who may, the buttons that move them on.
+/// Alarms with their notes and, for staff who may, the buttons that move them on or add a
+/// note (`nonce` keeps a note sent twice once).
 #[component]
-pub fn AlarmTable(alarms: Vec<AlarmView>, step: Option<ServerAction<AlarmStep>>) -> impl IntoView {
+pub fn AlarmTable(
+    alarms: Vec<AlarmView>,
+    step: Option<ServerAction<AlarmStep>>,
+    #[prop(optional)] nonce: String,
+) -> impl IntoView {
     let l = use_locale();
     view! {
         <section class="alarms">
@@ -274,22 +279,41 @@ pub fn AlarmTable(alarms: Vec<AlarmView>, step: Option<ServerAction<AlarmStep>>)
             <ul class="alarm-list">
                 {alarms.into_iter().map(|alarm| {
                     let place = [alarm.unit.clone(), alarm.meter.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
-                    let actions = step.filter(|_| alarm.status != "resolved").map(|step| {
+                    let nonce = nonce.clone();
+                    let actions = step.map(|step| {
                         let id = alarm.id.to_string();
+                        let live = alarm.status != "resolved";
                         let acknowledge = (alarm.status == "open").then(|| view! {
                             <button type="submit" name="step" value="acknowledge">"Acknowledge"</button>
                         });
+                        let resolve = live.then(|| view! {
+                            <button type="submit" name="step" value="resolve">"Resolve"</button>
+                        });
                         view! {
-                            <ActionForm action=step attr:class="inline">
+                            <ActionForm action=step attr:class="inline alarm-actions">
                                 <input type="hidden" name="alarm" value=id/>
-                                <input type="text" name="note" placeholder="Note" maxlength="200" size="16"/>
+                                <input type="hidden" name="nonce" value=nonce/>
+                                <input type="text" name="note" placeholder="Note" aria-label="Note" maxlength=ALARM_NOTE_MAX.to_string() size="24"/>
                                 {acknowledge}
-                                <button type="submit" name="step" value="resolve">"Resolve"</button>
+                                {resolve}
+                                <button type="submit" name="step" value="note" class="secondary">"Add note"</button>
                             </ActionForm>
                         }
                     });
+                    let notes = (!alarm.notes.is_empty()).then(|| view! {
+                        <ol class="alarm-notes">
+                            {alarm.notes.iter().map(|note| view! {
+                                <li class=format!("alarm-note step-{}", note.step)>
+                                    <span class="when">{l.date_time(note.at_local)}</span>
+                                    {format!(" · {}", note.by)}
+                                    {(note.step != "note").then(|| format!(" ({})", note.step))}
+                                    ": "<span class="note-text">{note.note.clone()}</span>
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                    });
                     view! {
-                        <li class=format!("alarm severity-{} status-{}", alarm.severity, alarm.status) data-kind=alarm.kind.clone()>
+                        <li class=format!("alarm severity-{} status-{}", alarm.severity, alarm.status) data-kind=alarm.kind.clone() data-alarm=alarm.id.to_string()>
                             <strong>{match l {
                                 // The staff's labels are finer (a meter offline, a tamper); the
                                 // notices' words cover what residents are shown.
@@ -303,6 +327,7 @@ pub fn AlarmTable(alarms: Vec<AlarmView>, step: Option<ServerAction<AlarmStep>>)
                             <span class="detail">{format!(" — {} ", alarm.detail)}</span>
                             <span class="when">{l.date_time(alarm.opened_local)}</span>
                             <span class="alarm-status">{format!(" ({})", alarm.status)}</span>
+                            {notes}
                             {actions}
                         </li>
                     }
@@ -445,12 +470,13 @@ fn SiteFleetView(
     let alarms = if fleet.alarms.is_empty() {
         view! { <p class="empty no-alarms">"No open alarms."</p> }.into_any()
     } else {
-        view! { <AlarmTable alarms=fleet.alarms step=fleet.may_operate.then_some(step)/> }
+        view! { <AlarmTable alarms=fleet.alarms step=fleet.may_operate.then_some(step) nonce=fleet.form_nonce.clone()/> }
             .into_any()
     };
     view! {
         <Title text=title.clone()/>
-        <p class="breadcrumb"><a href=format!("/manage/sites/{site}")>{fleet.site_name.clone()}</a></p>
+        <p class="breadcrumb"><a href=format!("/manage/sites/{site}")>{fleet.site_name.clone()}</a>
+            " · "<a class="meters-link" href=format!("/manage/sites/{site}/meters")>"Every meter, with its battery, link and health"</a></p>
         <h1>{title}</h1>
         {held}
         {alarms}

@@ -14,6 +14,7 @@ pub mod reports;
 pub mod setup;
 pub mod site_notices;
 pub mod supply;
+pub mod supply_report;
 pub mod tariffs;
 pub mod usage;
 pub mod views;

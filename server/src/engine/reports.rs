@@ -6,7 +6,7 @@ use crate::on_db;
 use app::domain::{
     Minor, SiteId,
     collections::{CollectionsReport, Owed, Owing, Receipt},
-    reports::{ConsumptionLine, ConsumptionReport, DaysAsked},
+    reports::{ConsumptionLine, ConsumptionReport, Days, DaysAsked},
     tariff::local_midnight,
 };
 use chrono::{DateTime, Utc};
@@ -22,7 +22,32 @@ struct LineRow {
     cost_micro: i64,
 }
 
+/// A report's local days: the site, the days asked (this month's when left out) and where
+/// they start and end in UTC.
+pub(super) struct LocalDays {
+    pub heading: super::setup::SiteHeading,
+    pub days: Days,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
 impl Engine {
+    pub(super) async fn local_days(
+        &self,
+        site: SiteId,
+        asked: DaysAsked,
+    ) -> Result<LocalDays, EngineError> {
+        let heading = self.site_heading(site).await?;
+        let today = Utc::now().with_timezone(&heading.tz).date_naive();
+        let days = asked.resolve(today).map_err(EngineError::Refused)?;
+        Ok(LocalDays {
+            start: local_midnight(&heading.tz, days.from),
+            end: local_midnight(&heading.tz, days.to + chrono::Duration::days(1)),
+            heading,
+            days,
+        })
+    }
+
     /// What each unit of the site used of each utility over the days asked (the site's local
     /// days) and what it cost, by building and unit. One statement over the daily roll-ups.
     pub async fn consumption(
@@ -82,13 +107,12 @@ impl Engine {
         site: SiteId,
         asked: DaysAsked,
     ) -> Result<CollectionsReport, EngineError> {
-        let heading = self.site_heading(site).await?;
-        let today = Utc::now().with_timezone(&heading.tz).date_naive();
-        let days = asked.resolve(today).map_err(EngineError::Refused)?;
-        let (start, end) = (
-            local_midnight(&heading.tz, days.from),
-            local_midnight(&heading.tz, days.to + chrono::Duration::days(1)),
-        );
+        let LocalDays {
+            heading,
+            days,
+            start,
+            end,
+        } = self.local_days(site, asked).await?;
         type Row = (DateTime<Utc>, String, i64);
         let rows: Vec<Row> = on_db!(&self.db, pool => {
             sqlx::query_as(

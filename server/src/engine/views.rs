@@ -475,6 +475,14 @@ impl AccountsPort for Engine {
         Ok(Engine::collections(self, site, days).await?)
     }
 
+    async fn supply_report(
+        &self,
+        site: SiteId,
+        days: DaysAsked,
+    ) -> Result<app::domain::supply_report::SupplyReport, AppError> {
+        Ok(Engine::supply_report(self, site, days).await?)
+    }
+
     async fn occupants(&self, site: SiteId) -> Result<Occupants, AppError> {
         Ok(self.occupants_at(site, Utc::now()).await?)
     }

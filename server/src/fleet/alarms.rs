@@ -205,7 +205,80 @@ pub async fn step(
         .after(json!({ "note": note }))
         .insert_tx(tx)
         .await?;
+    if !note.is_empty() {
+        // Each step happens once per alarm, so the step keys its note.
+        let step = action.trim_start_matches("alarm_");
+        keep_note(tx, alarm, actor, step, note, step, now).await?;
+    }
     Ok(())
+}
+
+/// Adds a note to an alarm, whatever its state (a resolved alarm's story may go on: what the
+/// technician found later). The form's `nonce` keys it: sent twice, it is kept once.
+pub async fn add_note(
+    tx: &mut Tx,
+    alarm: i64,
+    actor: i64,
+    note: &str,
+    nonce: &str,
+    now: DateTime<Utc>,
+) -> Result<(), FleetError> {
+    if note.is_empty() {
+        return Err(crate::engine::EngineError::refused("Write the note first.").into());
+    }
+    let exists: Option<i64> = on_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT id FROM alarms WHERE id = $1")
+            .bind(alarm)
+            .fetch_optional(&mut *conn)
+            .await
+    })?;
+    exists.ok_or(crate::engine::EngineError::NotFound("alarm"))?;
+    if keep_note(
+        tx,
+        alarm,
+        actor,
+        "note",
+        note,
+        &format!("form:{nonce}"),
+        now,
+    )
+    .await?
+    {
+        AuditEntry::new("alarm_noted", "alarm", alarm)
+            .by_actor(Some(actor))
+            .after(json!({ "note": note }))
+            .insert_tx(tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Stores a note unless one with the same key is there; answers whether it was new.
+async fn keep_note(
+    tx: &mut Tx,
+    alarm: i64,
+    actor: i64,
+    step: &str,
+    note: &str,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = on_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO alarm_notes (alarm_id, at, user_id, step, note, form_key) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (alarm_id, form_key) DO NOTHING",
+        )
+        .bind(alarm)
+        .bind(now)
+        .bind(actor)
+        .bind(step)
+        .bind(note)
+        .bind(key)
+        .execute(&mut *conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    Ok(done == 1)
 }
 
 /// Marks meters that have gone quiet as offline, every `watch_every`.

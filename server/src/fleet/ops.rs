@@ -18,7 +18,9 @@ use crate::{
 };
 use app::domain::{
     Multiplier, Role, Utility,
-    fleet::{AlarmStep, CommandKind, FleetRules, InstalledMeter, MeterSerial, Operation},
+    fleet::{
+        AlarmStep, CommandKind, FleetRules, InstalledMeter, MeterSerial, Operation, alarm_note,
+    },
     supply::MeterCommand,
 };
 use chrono::{DateTime, Utc};
@@ -463,9 +465,27 @@ impl Fleet {
         step: AlarmStep,
         note: &str,
     ) -> Result<(), FleetError> {
+        let note = alarm_note(note).map_err(EngineError::Refused)?;
         let _turn = self.engine().turn().await;
         let mut tx = self.engine().db.begin_write().await?;
-        alarms::step(&mut tx, alarm, step, actor, note.trim(), Utc::now()).await?;
+        alarms::step(&mut tx, alarm, step, actor, note, Utc::now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A note on an alarm, on its own; the form's `nonce` makes sending it twice one note.
+    pub async fn note_alarm(
+        &self,
+        actor: i64,
+        alarm: i64,
+        note: &str,
+        nonce: &str,
+    ) -> Result<(), FleetError> {
+        let note = alarm_note(note).map_err(EngineError::Refused)?;
+        let nonce = crate::engine::views::nonce(nonce)?;
+        let _turn = self.engine().turn().await;
+        let mut tx = self.engine().db.begin_write().await?;
+        alarms::add_note(&mut tx, alarm, actor, note, nonce, Utc::now()).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -6,20 +6,22 @@ use super::{
     faults::FaultsOf,
     ops::{Actor, NewMeter, register},
 };
-use crate::{internal, on_tx};
+use crate::{db::Tx, internal, on_tx};
 use app::{
     domain::{
         AccountId, Caller, MeterId, OrgId, Role, SiteId, UnitId, UserId,
         faults::{FaultReport, FaultView},
         fleet::{
-            AlarmKind, AlarmStep, AlarmView, CommandView, FleetRules, InstalledMeter, MeterDetail,
-            MeterForm, Operation,
+            AlarmKind, AlarmNoteView, AlarmStep, AlarmView, CommandView, FleetRules,
+            InstalledMeter, MeterDetail, MeterForm, Operation,
         },
+        meter_table::MeterList,
     },
     error::AppError,
     ports::{AccountPlace, FleetPort},
 };
 use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
 
 /// The caller's roles that count on a site.
 fn roles_on(caller: &Caller, site: SiteId) -> Vec<Role> {
@@ -86,8 +88,63 @@ impl From<AlarmRow> for AlarmView {
                 |tz| row.opened_at.with_timezone(&tz).naive_local(),
             ),
             opened_at: row.opened_at,
+            notes: Vec::new(),
         }
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct NoteRow {
+    alarm_id: i64,
+    at: DateTime<Utc>,
+    step: String,
+    note: String,
+    author: String,
+}
+
+/// The alarms as staff see them, each with its notes: one more query for all of them.
+async fn with_notes(tx: &mut Tx, rows: Vec<AlarmRow>) -> Result<Vec<AlarmView>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=rows.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT n.alarm_id, n.at, n.step, n.note, u.display_name AS author FROM alarm_notes n \
+         JOIN users u ON u.id = n.user_id WHERE n.alarm_id IN ({}) ORDER BY n.id",
+        placeholders.join(", ")
+    );
+    let notes: Vec<NoteRow> = on_tx!(tx, conn => {
+        let mut query = sqlx::query_as(&sql);
+        for row in &rows {
+            query = query.bind(row.id);
+        }
+        query.fetch_all(&mut *conn).await
+    })?;
+    let mut by_alarm: HashMap<i64, Vec<NoteRow>> = HashMap::new();
+    for note in notes {
+        by_alarm.entry(note.alarm_id).or_default().push(note);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let tz = row.time_zone.parse::<chrono_tz::Tz>().ok();
+            let notes = by_alarm.remove(&row.id).unwrap_or_default();
+            let mut view = AlarmView::from(row);
+            view.notes = notes
+                .into_iter()
+                .map(|note| AlarmNoteView {
+                    at_local: tz.map_or_else(
+                        || note.at.naive_utc(),
+                        |tz| note.at.with_timezone(&tz).naive_local(),
+                    ),
+                    by: note.author,
+                    step: note.step,
+                    note: note.note,
+                })
+                .collect();
+            view
+        })
+        .collect())
 }
 
 const ALARM_SELECT: &str = "SELECT a.id, a.site_id, u.name AS unit_name, m.serial, a.meter_id, a.kind, a.severity, \
@@ -247,7 +304,7 @@ impl FleetPort for Fleet {
                     error: c.error,
                 })
                 .collect(),
-            alarms: alarms.into_iter().map(AlarmView::from).collect(),
+            alarms: with_notes(&mut tx, alarms).await.map_err(internal)?,
         })
     }
 
@@ -266,7 +323,7 @@ impl FleetPort for Fleet {
             .await
         })
         .map_err(internal)?;
-        Ok(rows.into_iter().map(AlarmView::from).collect())
+        with_notes(&mut tx, rows).await.map_err(internal)
     }
 
     async fn my_alarms(&self, caller: &Caller) -> Result<Vec<AlarmView>, AppError> {
@@ -285,6 +342,10 @@ impl FleetPort for Fleet {
         })
         .map_err(internal)?;
         Ok(rows.into_iter().map(AlarmView::from).collect())
+    }
+
+    async fn site_meters(&self, site: SiteId) -> Result<MeterList, AppError> {
+        Ok(self.meter_list(site.0).await?)
     }
 
     async fn held_cut_offs(&self, site: SiteId) -> Result<i64, AppError> {
@@ -356,6 +417,16 @@ impl FleetPort for Fleet {
         note: &str,
     ) -> Result<(), AppError> {
         Ok(Fleet::step_alarm(self, caller.user_id.0, alarm, step, note).await?)
+    }
+
+    async fn note_alarm(
+        &self,
+        caller: &Caller,
+        alarm: i64,
+        note: &str,
+        nonce: &str,
+    ) -> Result<(), AppError> {
+        Ok(Fleet::note_alarm(self, caller.user_id.0, alarm, note, nonce).await?)
     }
 
     async fn release_held(&self, caller: &Caller, site: SiteId) -> Result<u64, AppError> {

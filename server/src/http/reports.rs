@@ -1,15 +1,21 @@
 //! Console downloads: `GET /manage/sites/{id}/consumption.csv?from=&to=`, the consumption
 //! report's every line for the same people and with the same figures as its page,
 //! `GET /manage/sites/{id}/collections.csv?from=&to=`, the collections report's,
-//! `GET /manage/sites/{id}/sheet.csv`, the site's model in the columns its import reads, and
+//! `GET /manage/sites/{id}/supply.csv?from=&to=`, the warnings and cut-offs report's,
+//! `GET /manage/sites/{id}/sheet.csv`, the site's model in the columns its import reads,
 //! `GET /manage/sites/{id}/accounts.csv?state=&utility=…`, every account the accounts table's
-//! search finds, in its order.
+//! search finds, in its order, and
+//! `GET /manage/sites/{id}/meters.csv?utility=&problem=&words=`, every meter the fleet's
+//! meters table finds, with its problems.
 
 use super::AppState;
 use app::{
+    api::reports::access,
     domain::{
         account_table::{CSV_HEADER, QueryFields, csv_line},
         csv,
+        meter_table::{self, MeterFields},
+        reports::Days,
     },
     error::AppError,
 };
@@ -27,8 +33,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/manage/sites/{site}/consumption.csv", get(consumption_csv))
         .route("/manage/sites/{site}/collections.csv", get(collections_csv))
+        .route("/manage/sites/{site}/supply.csv", get(supply_csv))
         .route("/manage/sites/{site}/sheet.csv", get(site_sheet_csv))
         .route("/manage/sites/{site}/accounts.csv", get(accounts_csv))
+        .route("/manage/sites/{site}/meters.csv", get(meters_csv))
 }
 
 #[derive(Deserialize)]
@@ -39,6 +47,15 @@ struct DaysQuery {
     to: String,
 }
 
+/// A report over a site's local days (its CSV text and its days) as a file named for its kind
+/// and days.
+fn days_csv(kind: &str, report: Result<(String, Days), AppError>) -> Response {
+    match report {
+        Ok((text, days)) => csv_file(text, &format!("{kind}-{}-{}.csv", days.from, days.to)),
+        Err(error) => refused(error),
+    }
+}
+
 async fn consumption_csv(
     State(state): State<AppState>,
     session: Session,
@@ -47,16 +64,12 @@ async fn consumption_csv(
 ) -> Response {
     let report = async {
         let caller = downloader(&state, &session).await?;
-        app::api::reports::access::consumption(&state.ports, &caller, &site, &days.from, &days.to)
-            .await
+        access::consumption(&state.ports, &caller, &site, &days.from, &days.to).await
     };
-    match report.await {
-        Ok(report) => csv_file(
-            report.csv(),
-            &format!("consumption-{}-{}.csv", report.days.from, report.days.to),
-        ),
-        Err(error) => refused(error),
-    }
+    days_csv(
+        "consumption",
+        report.await.map(|report| (report.csv(), report.days)),
+    )
 }
 
 async fn collections_csv(
@@ -67,16 +80,28 @@ async fn collections_csv(
 ) -> Response {
     let report = async {
         let caller = downloader(&state, &session).await?;
-        app::api::reports::access::collections(&state.ports, &caller, &site, &days.from, &days.to)
-            .await
+        access::collections(&state.ports, &caller, &site, &days.from, &days.to).await
     };
-    match report.await {
-        Ok(report) => csv_file(
-            report.csv(),
-            &format!("collections-{}-{}.csv", report.days.from, report.days.to),
-        ),
-        Err(error) => refused(error),
-    }
+    days_csv(
+        "collections",
+        report.await.map(|report| (report.csv(), report.days)),
+    )
+}
+
+async fn supply_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(site): Path<String>,
+    Query(days): Query<DaysQuery>,
+) -> Response {
+    let report = async {
+        let caller = downloader(&state, &session).await?;
+        access::supply(&state.ports, &caller, &site, &days.from, &days.to).await
+    };
+    days_csv(
+        "supply",
+        report.await.map(|report| (report.csv(), report.days)),
+    )
 }
 
 /// The site's buildings, units, meters and residents in the columns its import reads.
@@ -120,6 +145,35 @@ async fn accounts_csv(
                 text.push_str(&csv_line(account));
             }
             csv_file(text, &format!("accounts-{site}.csv"))
+        }
+        Err(error) => refused(error),
+    }
+}
+
+async fn meters_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(site): Path<String>,
+    Query(fields): Query<MeterFields>,
+) -> Response {
+    let found = async {
+        let caller = downloader(&state, &session).await?;
+        app::api::meter_table::access::meters(&state.ports, &caller, &site, &fields).await
+    };
+    match found.await {
+        Ok(found) => {
+            let now = found.list.read_at;
+            let meters = found.query.select(found.list.meters, &found.rules, now);
+            let mut text = csv::line(&meter_table::CSV_HEADER);
+            for meter in &meters {
+                text.push_str(&meter_table::csv_line(
+                    meter,
+                    &found.list.zone,
+                    &found.rules,
+                    now,
+                ));
+            }
+            csv_file(text, &format!("meters-{site}.csv"))
         }
         Err(error) => refused(error),
     }

@@ -2,20 +2,17 @@
 //! how it came, with bars for each day and every line as CSV; and what its residents owe now.
 //! A plain GET form, drawn on the server like the consumption report.
 
+use super::days::DaysHead;
 use crate::api::reports::load_collections;
 use crate::domain::Minor;
 use crate::domain::collections::{CollectionsReport, Owing, source_label};
-use crate::pages::{error_view, percent_encode};
+use crate::pages::error_view;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn CollectionsPage() -> impl IntoView {
-    let site = crate::pages::route_id();
-    let query = leptos_router::hooks::use_query_map().read_untracked();
-    let from = query.get("from").unwrap_or_default();
-    let to = query.get("to").unwrap_or_default();
-    let asked = (site.clone(), from, to);
+    let asked = super::days::asked();
+    let site = asked.0.clone();
     let report = Resource::new(
         move || asked.clone(),
         |(site, from, to)| load_collections(site, from, to),
@@ -38,26 +35,12 @@ pub fn CollectionsPage() -> impl IntoView {
 #[component]
 fn Report(report: CollectionsReport, site: String) -> impl IntoView {
     let title = format!("Collections · {}", report.site_name);
-    let (from, to) = (report.days.from.to_string(), report.days.to.to_string());
-    let csv = format!(
-        "/manage/sites/{site}/collections.csv?from={}&to={}",
-        percent_encode(&from),
-        percent_encode(&to)
-    );
     let (digits, currency) = (report.digits, report.currency.clone());
     let money = move |minor: Minor| format!("{} {currency}", minor.format(digits));
     let owed = report.owed.clone();
     view! {
-        <Title text=title.clone()/>
-        <p class="breadcrumb"><a href=format!("/manage/sites/{site}")>{report.site_name.clone()}</a></p>
-        <h1>{title}</h1>
-        <form method="get" action=format!("/manage/sites/{site}/collections") class="card report-days">
-            <label>"First day" <input type="date" name="from" value=from.clone()/></label>
-            <label>"Last day" <input type="date" name="to" value=to.clone()/></label>
-            <button type="submit">"Show"</button>
-        </form>
-        <p class="where">{format!("The site's local days {from} to {to}, from the receipts of every top-up.")}</p>
-        <p><a class="button csv-download" href=csv download=format!("collections-{from}-{to}.csv")>"Download as CSV"</a></p>
+        <DaysHead site site_name=report.site_name.clone() title page="collections" report="collections"
+            days=report.days source="from the receipts of every top-up" download="Download as CSV"/>
         <dl class="counts big collection-totals">
             <div class="stat">
                 <dt>"Received"</dt>

@@ -2,23 +2,20 @@
 //! by site, building and top consumers, with every line as CSV. Chosen with a plain GET form
 //! and drawn on the server: no WebAssembly, and as fast with ten thousand units as with ten.
 
+use super::days::DaysHead;
 use crate::api::reports::load_consumption;
 use crate::domain::reports::{ConsumptionLine, ConsumptionReport, Total, quantity};
 use crate::domain::{Minor, Utility};
-use crate::pages::{error_view, percent_encode};
+use crate::pages::error_view;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 /// How many units each utility's chart of top consumers shows.
 const TOP: usize = 10;
 
 #[component]
 pub fn ReportsPage() -> impl IntoView {
-    let site = crate::pages::route_id();
-    let query = leptos_router::hooks::use_query_map().read_untracked();
-    let from = query.get("from").unwrap_or_default();
-    let to = query.get("to").unwrap_or_default();
-    let asked = (site.clone(), from, to);
+    let asked = super::days::asked();
+    let site = asked.0.clone();
     let report = Resource::new(
         move || asked.clone(),
         |(site, from, to)| load_consumption(site, from, to),
@@ -41,12 +38,6 @@ pub fn ReportsPage() -> impl IntoView {
 #[component]
 fn Report(report: ConsumptionReport, site: String) -> impl IntoView {
     let title = format!("Consumption · {}", report.site_name);
-    let (from, to) = (report.days.from.to_string(), report.days.to.to_string());
-    let csv = format!(
-        "/manage/sites/{site}/consumption.csv?from={}&to={}",
-        percent_encode(&from),
-        percent_encode(&to)
-    );
     let money = |minor: Minor| format!("{} {}", minor.format(report.digits), report.currency);
     let site_totals = report.site_totals();
     let charts: Vec<(Utility, Vec<ConsumptionLine>)> = site_totals
@@ -61,16 +52,8 @@ fn Report(report: ConsumptionReport, site: String) -> impl IntoView {
         })
         .collect();
     view! {
-        <Title text=title.clone()/>
-        <p class="breadcrumb"><a href=format!("/manage/sites/{site}")>{report.site_name.clone()}</a></p>
-        <h1>{title}</h1>
-        <form method="get" action=format!("/manage/sites/{site}/reports") class="card report-days">
-            <label>"First day" <input type="date" name="from" value=from.clone()/></label>
-            <label>"Last day" <input type="date" name="to" value=to.clone()/></label>
-            <button type="submit">"Show"</button>
-        </form>
-        <p class="where">{format!("The site's local days {from} to {to}, from the meters' daily totals.")}</p>
-        <p><a class="button csv-download" href=csv download=format!("consumption-{from}-{to}.csv")>"Download every unit as CSV"</a></p>
+        <DaysHead site site_name=report.site_name.clone() title page="reports" report="consumption"
+            days=report.days source="from the meters' daily totals" download="Download every unit as CSV"/>
         {if report.lines.is_empty() {
             view! { <p class="empty">"No use was recorded over these days."</p> }.into_any()
         } else {

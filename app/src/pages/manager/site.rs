@@ -50,9 +50,10 @@ fn Site(overview: SiteOverview) -> impl IntoView {
         <Title text=site.name.clone()/>
         <h1>{site.name.clone()}</h1>
         <p class="where">{format!("Time zone {} · currency {} · locale {}", site.time_zone, site.currency, site.locale)}</p>
-        <p class="site-links"><a class="accounts-link" href=format!("/manage/sites/{}/accounts", site.id)>"Accounts"</a>" · "<a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a>" · "<a class="payments-link" href=format!("/manage/sites/{}/payments", site.id)>"Payments"</a>" · "<a class="notices-link" href=format!("/manage/sites/{}/notices", site.id)>"Notices sent"</a>
+        <p class="site-links"><a class="accounts-link" href=format!("/manage/sites/{}/accounts", site.id)>"Accounts"</a>" · "<a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a>" · "<a class="meters-link" href=format!("/manage/sites/{}/meters", site.id)>"Meter health"</a>" · "<a class="payments-link" href=format!("/manage/sites/{}/payments", site.id)>"Payments"</a>" · "<a class="notices-link" href=format!("/manage/sites/{}/notices", site.id)>"Notices sent"</a>
             " · "<a class="reports-link" href=format!("/manage/sites/{}/reports", site.id)>"Consumption report"</a>
             " · "<a class="collections-link" href=format!("/manage/sites/{}/collections", site.id)>"Collections"</a>
+            " · "<a class="supply-link" href=format!("/manage/sites/{}/supply", site.id)>"Warnings and cut-offs"</a>
             " · "<a class="tariffs-link" href=format!("/manage/sites/{}/tariffs", site.id)>"Tariffs"</a>
             {overview.may_add_residents.then(|| view! { " · "<a class="adjustments-link" href=format!("/manage/sites/{}/adjustments", site.id)>"Adjustments"</a> })}
             {overview.may_add_residents.then(|| view! { " · "<a class="residents-link" href=format!("/manage/sites/{}/residents", site.id)>"Residents and move-outs"</a>
