@@ -475,9 +475,9 @@ fn SiteFleetView(
     };
     view! {
         <Title text=title.clone()/>
-        <p class="breadcrumb"><a href=format!("/manage/sites/{site}")>{fleet.site_name.clone()}</a>
-            " · "<a class="meters-link" href=format!("/manage/sites/{site}/meters")>"Every meter, with its battery, link and health"</a></p>
+        <p class="breadcrumb"><a href=format!("/manage/sites/{site}")>{fleet.site_name.clone()}</a></p>
         <h1>{title}</h1>
+        <p class="site-links"><a class="meters-link" href=format!("/manage/sites/{site}/meters")>"Every meter, with its battery, link and health"</a></p>
         {held}
         {alarms}
         <section class="faults">
