@@ -103,6 +103,11 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!("/accounts/:id") view=pages::accounts::AccountPage ssr=SsrMode::Async/>
                     <Route
+                        path=path!("/accounts/:id/statement")
+                        view=pages::statement::MonthStatementPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/accounts/:id/top-up")
                         view=pages::payments::RechargePage
                         ssr=SsrMode::Async

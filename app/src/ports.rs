@@ -208,6 +208,14 @@ pub trait AccountsPort: Send + Sync {
     /// The account, its statement and what its balance caused (notices, meter commands).
     async fn detail(&self, account: AccountId) -> Result<AccountRecord, AppError>;
 
+    /// The account's statement for one of its site's local months (the current one when
+    /// `None`): opening and closing balances, every movement, what each meter used.
+    async fn month_statement(
+        &self,
+        account: AccountId,
+        month: Option<crate::domain::month_statement::Month>,
+    ) -> Result<crate::domain::month_statement::MonthStatement, AppError>;
+
     /// The account alone (balance, supply): what pages that poll need, without the statement.
     async fn summary(&self, account: AccountId) -> Result<AccountView, AppError>;
 
@@ -371,7 +379,9 @@ pub trait FleetPort: Send + Sync {
 
     async fn alarm_place(&self, alarm: i64) -> Result<Option<AccountPlace>, AppError>;
 
-    async fn meter(&self, meter: MeterId) -> Result<MeterDetail, AppError>;
+    /// One meter with its commands and alarms; the staff's notes on its alarms only when
+    /// `with_notes` (a resident's page has no use for them).
+    async fn meter(&self, meter: MeterId, with_notes: bool) -> Result<MeterDetail, AppError>;
 
     /// A site's live alarms (and the resolved ones of the last week, if asked).
     async fn site_alarms(&self, site: SiteId, resolved: bool) -> Result<Vec<AlarmView>, AppError>;

@@ -4,6 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, assertNoProblems, hydrated, launch, openPage, screenshot, signIn, waitForServer } from './support.mjs';
+import { readFile } from 'node:fs/promises';
 
 let browser;
 
@@ -152,6 +153,59 @@ test('a manager searches the accounts table and takes cash for an account, whose
   );
   assert.match(await page.textContent('.statement'), /Cash top-up/);
   await screenshot(page, 'manager-cash-receipt');
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('a resident reads the month\'s statement, the month before, prints it and downloads it', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'a109@demo.example');
+  await page.waitForURL(`${BASE}/`);
+  await page.locator('article.account h2 a').first().click();
+  await page.waitForURL(/\/accounts\/\d+$/);
+  await page.getByRole('link', { name: 'Monthly statement' }).click();
+  await page.waitForURL(/\/accounts\/\d+\/statement$/);
+  await page.getByRole('heading', { name: /^Statement for \w+ \d{4}$/ }).waitFor();
+  const amount = async (total) => page.textContent(`.statement-summary [data-total="${total}"] td`);
+  // The lines take the opening balance to the closing one: the last line's balance is it.
+  const closing = await amount('closing');
+  const balances = await page.locator('.statement-lines tbody td:nth-child(4)').allTextContents();
+  assert.ok(balances.length >= 1, 'the demo account moved this month');
+  assert.equal(balances.at(-1), closing);
+  const opening = await amount('opening');
+  await screenshot(page, 'resident-month-statement');
+
+  // The month before closed with what this one opened with.
+  await page.getByRole('link', { name: '← Previous month' }).click();
+  await page.waitForURL(/\/statement\?month=\d{4}-\d{2}$/);
+  await page.locator('.statement-summary').waitFor();
+  assert.equal(await amount('closing'), opening);
+  await page.getByRole('link', { name: 'Next month →' }).click();
+  await page.locator('.statement-summary').waitFor();
+  assert.equal(await amount('opening'), opening);
+
+  // Printed, the page is the statement alone; the button asks the browser to print.
+  await page.evaluate(() => {
+    window.printed = 0;
+    window.print = () => { window.printed += 1; };
+  });
+  await page.getByRole('button', { name: 'Print' }).click();
+  assert.equal(await page.evaluate(() => window.printed), 1);
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.locator('header.top').isVisible(), false);
+  assert.equal(await page.locator('.month-controls').isVisible(), false);
+  assert.equal(await page.locator('.month-statement h1').isVisible(), true);
+  await page.emulateMedia({ media: 'screen' });
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download as CSV' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^statement-A\d{7}-\d{4}-\d{2}\.csv$/);
+  const csv = (await readFile(await download.path(), 'utf8')).trim().split('\n');
+  assert.equal(csv[0], 'date,kind,description,amount,balance,currency,receipt');
+  assert.equal(csv.length, balances.length + 3, 'the opening, every line and the closing');
+  assert.equal(csv.at(-1).split(',')[4], closing.replace(/,/g, ''));
   assertNoProblems(problems);
   await context.close();
 });

@@ -102,6 +102,10 @@ test('a manager finds the tampered meter in the meters\' health, then notes and 
   await hydrated(page);
   const alarm = page.locator('li.alarm[data-kind="tamper"]', { hasText: 'EL-B207' });
   await alarm.locator('input[name="note"]').fill('Cover seal broken, photo taken');
+  // Typed, then the eyes go elsewhere: the console's refresh (every 5 s) keeps the text.
+  await page.locator('h1').click();
+  await page.waitForTimeout(6_000);
+  assert.equal(await alarm.locator('input[name="note"]').inputValue(), 'Cover seal broken, photo taken');
   await alarm.getByRole('button', { name: 'Add note' }).click();
   await alarm.locator('.alarm-note', { hasText: 'Cover seal broken, photo taken' }).waitFor();
   await alarm.locator('input[name="note"]').fill('Electrician on the way');

@@ -212,9 +212,25 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// `count` placeholders from `$first` on, for an `IN (…)` list whose values are bound in
+/// order after the query's other parameters: "$3, $4, $5".
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{placeholders, redact_url};
+
+    #[test]
+    fn in_lists_number_their_placeholders_after_the_others() {
+        assert_eq!(placeholders(1, 3), "$1, $2, $3");
+        assert_eq!(placeholders(3, 2), "$3, $4");
+        assert_eq!(placeholders(1, 0), "");
+    }
 
     #[test]
     fn passwords_in_database_urls_are_redacted() {

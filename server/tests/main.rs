@@ -21,6 +21,7 @@ mod platform;
 mod reports;
 mod sheets;
 mod sign_in;
+mod statements;
 mod tariffs;
 mod two_factor;
 

@@ -139,6 +139,7 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("decision", "approve"),
         ("heading", "matrix"),
         ("expected", "1"),
+        ("month", ""),
     ] {
         fields.push((name.to_owned(), value.to_owned()));
     }

@@ -125,6 +125,26 @@ pub async fn site_accounts(site: String) -> Result<Vec<AccountView>, AppError> {
     )
 }
 
+/// An account's statement for one month (`YYYY-MM`; empty for the current month), for its
+/// resident (also after they moved out) and the site's staff.
+#[server(prefix = "/api", endpoint = "month_statement")]
+pub async fn load_month_statement(
+    account: String,
+    month: String,
+) -> Result<crate::domain::month_statement::MonthStatement, AppError> {
+    use crate::domain::{access::AccountAction, month_statement::Month};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, _) = guard::allow(&ports, &caller, &account, AccountAction::View).await?;
+            let month = Month::parse(&month).map_err(AppError::Invalid)?;
+            ports.accounts.month_statement(id, month).await
+        }
+        .await,
+    )
+}
+
 /// One account with its statement.
 #[server(prefix = "/api", endpoint = "account")]
 pub async fn load_account(account: String) -> Result<AccountDetail, AppError> {

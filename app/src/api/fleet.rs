@@ -129,8 +129,9 @@ pub async fn load_meter(meter: String) -> Result<MeterPageData, AppError> {
             let ports = ports()?;
             let (id, place) = guard::meter(&ports, &caller, &meter, MeterAction::View).await?;
             let may = |action| caller.may_on_meter(action, place.site, place.org, place.occupant);
-            let mut detail = ports.fleet.meter(id).await?;
-            if place.occupant.is_some() && !may(MeterAction::Operate) {
+            let resident = place.occupant.is_some() && !may(MeterAction::Operate);
+            let mut detail = ports.fleet.meter(id, !resident).await?;
+            if resident {
                 // Residents see what concerns them, not the command log's reasons nor what
                 // staff wrote about its alarms.
                 detail.commands.clear();

@@ -365,12 +365,18 @@ fn place_order(a: &AccountView, b: &AccountView) -> Ordering {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::{AccountId, SiteId};
     use proptest::prelude::*;
 
-    fn account(id: i64, building: &str, unit: &str, utility: Option<Utility>) -> AccountView {
+    /// An account as the tables list it; other modules' tests borrow it.
+    pub(crate) fn account(
+        id: i64,
+        building: &str,
+        unit: &str,
+        utility: Option<Utility>,
+    ) -> AccountView {
         AccountView {
             id: AccountId(id),
             number: format!("PP-{id:06}"),

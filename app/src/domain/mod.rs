@@ -16,6 +16,7 @@ pub mod integrations;
 pub mod messaging;
 pub mod meter_table;
 pub mod money;
+pub mod month_statement;
 pub mod notices;
 pub mod occupancy;
 pub mod password;

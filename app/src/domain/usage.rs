@@ -157,8 +157,7 @@ impl Period {
         match (self.span, locale) {
             (Span::Year, Locale::Zh) => format!("{year}年"),
             (Span::Year, _) => year.to_string(),
-            (Span::Month, Locale::Zh) => format!("{year}年{}月", month + 1),
-            (Span::Month, _) => format!("{} {year}", long_month(month, locale)),
+            (Span::Month, _) => month_title(year, month, locale),
             (Span::Day, Locale::Zh) => format!("{year}年{}月{day}日", month + 1),
             (Span::Day, _) => format!("{day} {} {year}", long_month(month, locale)),
         }
@@ -167,6 +166,14 @@ impl Period {
     /// For links and forms: the span and the start date.
     pub fn anchor(self) -> String {
         self.start.format("%Y-%m-%d").to_string()
+    }
+}
+
+/// A month of a year (0 is January): "November 2026", "Novemba 2026", "2026年11月".
+pub fn month_title(year: i32, month0: usize, locale: Locale) -> String {
+    match locale {
+        Locale::Zh => format!("{year}年{}月", month0 + 1),
+        Locale::En | Locale::Sw => format!("{} {year}", long_month(month0, locale)),
     }
 }
 

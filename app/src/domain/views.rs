@@ -307,6 +307,17 @@ impl LineKind {
         }
     }
 
+    /// Which of the narrow kinds (never `All`) a line is.
+    pub fn of(line: &StatementLine) -> LineKind {
+        if matches!(line.kind.as_str(), "usage" | "periodic") {
+            LineKind::Usage
+        } else if line.amount_minor > 0 {
+            LineKind::MoneyIn
+        } else {
+            LineKind::OtherCharges
+        }
+    }
+
     /// Anything unknown shows everything.
     pub fn parse(raw: &str) -> LineKind {
         LineKind::ALL
@@ -357,13 +368,7 @@ pub struct StatementFilter {
 
 impl StatementFilter {
     pub fn keeps(&self, line: &StatementLine) -> bool {
-        let usage = matches!(line.kind.as_str(), "usage" | "periodic");
-        let kind = match self.what {
-            LineKind::All => true,
-            LineKind::Usage => usage,
-            LineKind::MoneyIn => !usage && line.amount_minor > 0,
-            LineKind::OtherCharges => !usage && line.amount_minor <= 0,
-        };
+        let kind = self.what == LineKind::All || self.what == LineKind::of(line);
         let day = line.day.as_str();
         kind && (self.from.is_empty() || day >= self.from.as_str())
             && (self.to.is_empty() || day <= self.to.as_str())

@@ -116,6 +116,9 @@ fn Account(sections: Sections, sent: Option<i64>, token_sent: bool) -> impl Into
         } else {
             view! { <AccountCard account=account.clone() link=false/> }.into_any()
         }}
+        <p class="statement-link">
+            <a href=format!("/accounts/{id}/statement")>{MONTHLY_STATEMENT.get(l)}</a>
+        </p>
         {detail.may_choose.then(|| view! {
             <p><a class="button" href=format!("/accounts/{id}/top-up")>{TOP_UP.get(l)}</a></p>
             <ResidentChoices account=account.clone()/>

@@ -9,16 +9,17 @@ use std::time::Duration;
 /// the one without making the other a load.
 pub const REFRESH: Duration = Duration::from_secs(10);
 
-/// Calls `tick` every `period` while the page is shown and no text field has the focus (a
-/// refresh re-renders the page's forms and would lose what is being typed). Nothing happens
-/// during server rendering: effects run only once the WebAssembly has hydrated the page.
+/// Calls `tick` every `period` while the page is shown, no text field has the focus and none
+/// holds text not yet sent (a refresh re-renders the page's forms and would lose what is
+/// being typed). Nothing happens during server rendering: effects run only once the
+/// WebAssembly has hydrated the page.
 pub fn every(period: Duration, tick: impl Fn() + Clone + 'static) {
     Effect::new(move |_| {
         let tick = tick.clone();
         let handle = set_interval_with_handle(
             move || {
                 // A hidden tab asks for nothing; it catches up at its next tick once shown.
-                if !document().hidden() && !typing() {
+                if !document().hidden() && !typing() && !unsent() {
                     tick();
                 }
             },
@@ -73,4 +74,31 @@ fn typing() -> bool {
             "INPUT" | "TEXTAREA" | "SELECT"
         )
     })
+}
+
+/// Has text been typed into a field and not sent? Someone who typed a note and then looked
+/// elsewhere on the page (the focus gone) would lose it to a redraw just the same.
+fn unsent() -> bool {
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::web_sys::{HtmlInputElement, HtmlTextAreaElement};
+    const TYPED: [&str; 7] = [
+        "text", "search", "number", "email", "tel", "url", "password",
+    ];
+    let changed = |tag: &str| {
+        let fields = document().get_elements_by_tag_name(tag);
+        (0..fields.length())
+            .filter_map(|index| fields.item(index))
+            .any(|field| {
+                if let Some(input) = field.dyn_ref::<HtmlInputElement>() {
+                    TYPED.contains(&input.type_().as_str())
+                        && input.value() != input.default_value()
+                } else if let Some(area) = field.dyn_ref::<HtmlTextAreaElement>() {
+                    area.default_value()
+                        .is_ok_and(|default| default != area.value())
+                } else {
+                    false
+                }
+            })
+    };
+    changed("input") || changed("textarea")
 }

@@ -17,6 +17,7 @@ pub mod planner;
 pub mod recovery;
 pub mod resident;
 pub mod sign_in;
+pub mod statement;
 pub mod tokens;
 pub mod two_factor;
 pub mod usage;

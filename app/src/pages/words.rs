@@ -92,6 +92,37 @@ words! {
     AMOUNT_IN = "Amount ({})" / "Kiasi ({})" / "金额（{}）";
     RECEIPT = "Receipt" / "Risiti" / "收据";
 
+    // The monthly statement.
+    MONTHLY_STATEMENT = "Monthly statement" / "Taarifa ya mwezi" / "月度账单";
+    STATEMENT_FOR = "Statement for {}" / "Taarifa ya {}" / "{}账单";
+    STATEMENT_SO_FAR = "The month is not over: figures to {}."
+        / "Mwezi haujaisha: takwimu hadi {}."
+        / "本月尚未结束：数据截至 {}。";
+    ACCOUNT = "Account" / "Akaunti" / "账户";
+    PAYS_FOR = "Pays for" / "Inalipia" / "缴费项目";
+    DRAWN_ON = "Drawn up" / "Imeandaliwa" / "出具时间";
+    MONTH = "Month" / "Mwezi" / "月份";
+    PREVIOUS_MONTH = "← Previous month" / "← Mwezi uliopita" / "← 上个月";
+    NEXT_MONTH = "Next month →" / "Mwezi ujao →" / "下个月 →";
+    PRINT = "Print" / "Chapisha" / "打印";
+    OPENING_BALANCE = "Balance on {}" / "Salio tarehe {}" / "{} 余额";
+    CLOSING_BALANCE = "Balance at the end" / "Salio mwishoni" / "期末余额";
+    USAGE_CHARGES = "Usage and standing charges" / "Matumizi na ada za kudumu" / "用量及固定费用";
+    USE_BY_METER = "Use by meter" / "Matumizi kwa kila mita" / "各表用量";
+    METER = "Meter" / "Mita" / "表计";
+    USED = "Used" / "Kilichotumika" / "用量";
+    COST_IN = "Cost ({})" / "Gharama ({})" / "费用（{}）";
+    BALANCE_IN = "Balance ({})" / "Salio ({})" / "余额（{}）";
+    NO_USE_THIS_MONTH = "No meter reading was charged this month."
+        / "Hakuna usomaji wa mita uliotozwa mwezi huu."
+        / "本月没有计费的读数。";
+    NO_MOVEMENT = "Nothing moved on this account this month."
+        / "Hakuna muamala kwenye akaunti hii mwezi huu."
+        / "本月该账户没有交易。";
+    METER_COSTS_WHY = "Each meter's cost is summed from its readings and rounded once; the transactions are what was charged."
+        / "Gharama ya kila mita ni jumla ya usomaji wake, ikizungushwa mara moja; miamala ndiyo iliyotozwa."
+        / "各表费用由其读数汇总并只舍入一次；交易记录为实际扣费。";
+
     // Usage graphs.
     USAGE = "Usage" / "Matumizi" / "用量";
     PERIOD = "Period" / "Kipindi" / "时段";

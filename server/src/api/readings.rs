@@ -116,13 +116,12 @@ impl Api {
         if serials.is_empty() {
             return Ok(BTreeSet::new());
         }
-        let placeholders: Vec<String> = (0..serials.len()).map(|n| format!("${}", n + 3)).collect();
         let sql = format!(
             "SELECT m.serial FROM meters m JOIN units u ON u.id = m.unit_id \
              JOIN buildings b ON b.id = u.building_id JOIN sites s ON s.id = b.site_id \
              WHERE s.organisation_id = $1 AND ($2 IS NULL OR b.site_id = $2) \
              AND m.removed_at IS NULL AND m.serial IN ({})",
-            placeholders.join(", ")
+            crate::db::placeholders(3, serials.len())
         );
         let found: Vec<String> = on_db!(&self.db, pool => {
             let mut query = sqlx::query_scalar(&sql).bind(key.org).bind(key.site);

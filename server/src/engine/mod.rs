@@ -6,6 +6,7 @@
 pub mod adjustments;
 pub mod jobs;
 pub mod money;
+pub mod month_statement;
 pub mod move_outs;
 pub mod occupancy;
 pub mod planner;

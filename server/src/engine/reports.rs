@@ -176,7 +176,7 @@ impl Engine {
 
 /// The roll-ups keep micro-units of money; a report's cost is in whole minor units, rounded
 /// once per line.
-fn cost_minor(micro: i64, digits: u32) -> Minor {
+pub(super) fn cost_minor(micro: i64, digits: u32) -> Minor {
     let cost = Decimal::new(micro, MICRO + digits).round_dp(digits);
     Minor(
         (cost * Decimal::from(10_i64.pow(digits)))

@@ -71,13 +71,12 @@ impl Engine {
         if wallets.is_empty() {
             return Ok(HashMap::new());
         }
-        let placeholders: Vec<String> = (1..=wallets.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "SELECT w.account_id, b.name, u.name, m.utility FROM wallets w \
              LEFT JOIN meters m ON m.id = w.meter_id \
              JOIN units u ON u.id = COALESCE(w.unit_id, m.unit_id) \
              JOIN buildings b ON b.id = u.building_id WHERE w.account_id IN ({})",
-            placeholders.join(", ")
+            crate::db::placeholders(1, wallets.len())
         );
         let rows: Vec<(i64, String, String, Option<String>)> = on_db!(&self.db, pool => {
             let mut query = sqlx::query_as(&sql);

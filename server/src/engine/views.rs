@@ -29,9 +29,9 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(super) struct Row {
     account_id: i64,
-    site_id: i64,
+    pub(super) site_id: i64,
     unit: String,
     building: String,
     utility: Option<String>,
@@ -52,7 +52,7 @@ struct Row {
     policy: Option<String>,
 }
 
-const SELECT: &str = "SELECT w.account_id, w.site_id, u.name AS unit, b.name AS building, a.utility, \
+pub(super) const SELECT: &str = "SELECT w.account_id, w.site_id, u.name AS unit, b.name AS building, a.utility, \
     a.balance_minor, w.supply_state, w.daily_spend, \
     (SELECT MAX(x.last_reading_at) FROM meter_states x JOIN meters m ON m.id = x.meter_id \
       WHERE m.unit_id = w.unit_id AND (w.meter_id IS NULL OR m.id = w.meter_id)) AS last_reading_at, \
@@ -72,7 +72,7 @@ const SELECT: &str = "SELECT w.account_id, w.site_id, u.name AS unit, b.name AS 
 
 impl Row {
     /// The account's site's terms, read in the same row.
-    fn terms(&self) -> Result<SiteRules, EngineError> {
+    pub(super) fn terms(&self) -> Result<SiteRules, EngineError> {
         site_terms(
             self.site_id,
             &self.time_zone,
@@ -97,7 +97,7 @@ fn views(rows: Vec<Row>) -> Result<Vec<AccountView>, EngineError> {
     Ok(views)
 }
 
-fn view(row: Row, rules: &SiteRules) -> AccountView {
+pub(super) fn view(row: Row, rules: &SiteRules) -> AccountView {
     let digits = rules.digits;
     let balance = Minor(row.balance_minor);
     let spend = row.daily_spend.parse().unwrap_or_default();
@@ -150,7 +150,12 @@ impl Engine {
     }
 }
 
-type StatementRow = (
+/// A statement's rows, to be narrowed by account (and time) and ordered.
+pub(super) const STATEMENT_LINES: &str = "SELECT t.id, t.posted_at, t.kind, t.memo, e.amount_minor, \
+    r.site_id, r.number FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
+    LEFT JOIN receipts r ON r.transaction_id = t.id";
+
+pub(super) type StatementRow = (
     i64,
     DateTime<Utc>,
     String,
@@ -160,8 +165,16 @@ type StatementRow = (
     Option<i64>,
 );
 
-/// Statement lines, newest first, with usage charges summed per site-local day.
+/// The account's recent statement lines, newest first.
 fn statement(rows: Vec<StatementRow>, rules: &SiteRules) -> Vec<StatementLine> {
+    let mut lines = day_lines(rows, rules);
+    lines.truncate(500);
+    lines
+}
+
+/// Statement lines in the rows' order, with usage charges next to each other on the same
+/// site-local day summed into one line.
+pub(super) fn day_lines(rows: Vec<StatementRow>, rules: &SiteRules) -> Vec<StatementLine> {
     let mut lines: Vec<StatementLine> = Vec::new();
     for (transaction, posted_at, kind, memo, amount, receipt_site, receipt_number) in rows {
         let day = posted_at.with_timezone(&rules.tz).date_naive().to_string();
@@ -188,7 +201,6 @@ fn statement(rows: Vec<StatementRow>, rules: &SiteRules) -> Vec<StatementLine> {
             receipt,
         });
     }
-    lines.truncate(500);
     lines
 }
 
@@ -263,12 +275,9 @@ impl AccountsPort for Engine {
         type Found = (Option<Row>, Vec<Line>, Vec<Notice>, Vec<Command>);
         let (row, lines, notices, commands): Found = on_tx!(&mut tx, conn => {
             let row = sqlx::query_as(&sql).bind(account.0).fetch_optional(&mut *conn).await?;
-            let lines = sqlx::query_as(
-                "SELECT t.id, t.posted_at, t.kind, t.memo, e.amount_minor, r.site_id, r.number \
-                 FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
-                 LEFT JOIN receipts r ON r.transaction_id = t.id WHERE e.account_id = $1 \
-                 ORDER BY t.id DESC LIMIT 2000",
-            )
+            let lines = sqlx::query_as(&format!(
+                "{STATEMENT_LINES} WHERE e.account_id = $1 ORDER BY t.id DESC LIMIT 2000"
+            ))
             .bind(account.0)
             .fetch_all(&mut *conn)
             .await?;
@@ -318,6 +327,14 @@ impl AccountsPort for Engine {
                 })
                 .collect(),
         })
+    }
+
+    async fn month_statement(
+        &self,
+        account: AccountId,
+        month: Option<app::domain::month_statement::Month>,
+    ) -> Result<app::domain::month_statement::MonthStatement, AppError> {
+        Ok(Engine::month_statement(self, account, month, Utc::now()).await?)
     }
 
     async fn summary(&self, account: AccountId) -> Result<AccountView, AppError> {

@@ -107,11 +107,10 @@ async fn with_notes(tx: &mut Tx, rows: Vec<AlarmRow>) -> Result<Vec<AlarmView>, 
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=rows.len()).map(|n| format!("${n}")).collect();
     let sql = format!(
         "SELECT n.alarm_id, n.at, n.step, n.note, u.display_name AS author FROM alarm_notes n \
          JOIN users u ON u.id = n.user_id WHERE n.alarm_id IN ({}) ORDER BY n.id",
-        placeholders.join(", ")
+        crate::db::placeholders(1, rows.len())
     );
     let notes: Vec<NoteRow> = on_tx!(tx, conn => {
         let mut query = sqlx::query_as(&sql);
@@ -236,7 +235,7 @@ impl FleetPort for Fleet {
         }))
     }
 
-    async fn meter(&self, meter: MeterId) -> Result<MeterDetail, AppError> {
+    async fn meter(&self, meter: MeterId, notes: bool) -> Result<MeterDetail, AppError> {
         let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
         let (row, commands, alarms): (Option<MeterRow>, Vec<CommandRow>, Vec<AlarmRow>) = on_tx!(&mut tx, conn => {
             let row = sqlx::query_as(
@@ -304,7 +303,11 @@ impl FleetPort for Fleet {
                     error: c.error,
                 })
                 .collect(),
-            alarms: with_notes(&mut tx, alarms).await.map_err(internal)?,
+            alarms: if notes {
+                with_notes(&mut tx, alarms).await.map_err(internal)?
+            } else {
+                alarms.into_iter().map(AlarmView::from).collect()
+            },
         })
     }
 
