@@ -176,6 +176,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/manage/units/:id")
+                        view=pages::manager::unit::UnitPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/manage/sites/:id")
                         view=pages::manager::site::SitePage
                         ssr=SsrMode::Async

@@ -172,6 +172,27 @@ pub trait DirectoryPort: Send + Sync {
 
     async fn site_overview(&self, site: SiteId) -> Result<SiteOverview, AppError>;
 
+    /// One unit: where it is, its meters, its open accounts and who lives there now.
+    async fn unit_card(&self, unit: UnitId)
+    -> Result<crate::domain::unit_card::UnitCard, AppError>;
+
+    /// Renames the unit or changes its kind. `false` when it already was so (nothing written).
+    async fn edit_unit(
+        &self,
+        caller: &Caller,
+        unit: UnitId,
+        edit: &crate::domain::unit_card::UnitEdit,
+    ) -> Result<bool, AppError>;
+
+    /// Corrects the details of someone who lives in the unit now. `false` when nothing changed.
+    async fn edit_resident(
+        &self,
+        caller: &Caller,
+        unit: UnitId,
+        person: UserId,
+        edit: &crate::domain::unit_card::ResidentEdit,
+    ) -> Result<bool, AppError>;
+
     /// A page of the organisation's audit log, newest first.
     async fn audit(
         &self,

@@ -2,6 +2,8 @@
 //! Authorisation is decided by the server functions before these run; the resident query is
 //! bound to the caller's own occupancies all the same.
 
+mod units;
+
 use crate::{db::Db, internal, on_db};
 use app::{
     domain::{
@@ -98,6 +100,29 @@ impl Directory {
 
 #[async_trait::async_trait]
 impl app::ports::DirectoryPort for Directory {
+    async fn unit_card(&self, unit: UnitId) -> Result<app::domain::unit_card::UnitCard, AppError> {
+        self.load_unit_card(unit).await
+    }
+
+    async fn edit_unit(
+        &self,
+        caller: &Caller,
+        unit: UnitId,
+        edit: &app::domain::unit_card::UnitEdit,
+    ) -> Result<bool, AppError> {
+        self.change_unit(caller, unit, edit).await
+    }
+
+    async fn edit_resident(
+        &self,
+        caller: &Caller,
+        unit: UnitId,
+        person: app::domain::UserId,
+        edit: &app::domain::unit_card::ResidentEdit,
+    ) -> Result<bool, AppError> {
+        self.change_resident(caller, unit, person, edit).await
+    }
+
     async fn site_org(&self, site: SiteId) -> Result<Option<OrgId>, AppError> {
         let org: Option<i64> = on_db!(&self.db, pool => {
             sqlx::query_scalar("SELECT organisation_id FROM sites WHERE id = $1")

@@ -24,6 +24,7 @@ mod sign_in;
 mod statements;
 mod tariffs;
 mod two_factor;
+mod units;
 
 mod api;
 mod engine;

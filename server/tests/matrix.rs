@@ -90,6 +90,10 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         .map(|(name, id)| ((*name).to_owned(), id.to_string()))
         .collect();
     fields.push(("occupancies".to_owned(), occupancy.to_string()));
+    let owner: i64 = app
+        .count(&format!("SELECT id FROM users WHERE email = '{OWNER}'"))
+        .await;
+    fields.push(("person".to_owned(), owner.to_string()));
     // A tariff version the demo's manager proposed, waiting for a second person: an admin's
     // run approves it, the manager's own may not.
     let proposal = app
@@ -181,6 +185,14 @@ const RECORD: &[(&str, &str)] = &[
     ),
     ("faults", "SELECT COUNT(*) FROM fault_reports"),
     ("units", "SELECT COUNT(*) FROM units"),
+    (
+        "unit names",
+        "SELECT COUNT(*) FROM units WHERE name = 'Matrix' OR kind <> 'flat'",
+    ),
+    (
+        "people's details",
+        "SELECT COUNT(*) FROM users WHERE display_name = 'Matrix' OR phone = '+254700000101'",
+    ),
     (
         "keys",
         "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL",

@@ -89,3 +89,93 @@ pub async fn audit_log(
 pub async fn may_read_audit() -> Result<bool, AppError> {
     answer(async { Ok(caller().await?.is_admin()) }.await)
 }
+
+#[cfg(feature = "ssr")]
+mod unit_guard {
+    use crate::{
+        domain::{Caller, OrgId, SiteId, UnitId},
+        error::AppError,
+        ports::Ports,
+    };
+
+    /// The unit, if the caller passes `allowed` on its site. An unknown unit and a foreign
+    /// one answer the same, so ids cannot be probed.
+    pub async fn unit_where(
+        ports: &Ports,
+        unit: &str,
+        allowed: impl Fn(SiteId, OrgId) -> bool,
+    ) -> Result<UnitId, AppError> {
+        let unit: UnitId = unit.parse().map_err(|_| AppError::Forbidden)?;
+        match ports.directory.unit_site(unit).await? {
+            Some((site, org)) if allowed(site, org) => Ok(unit),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+
+    pub fn may_edit(caller: &Caller) -> impl Fn(SiteId, OrgId) -> bool + '_ {
+        |site, org| caller.may_on_site_sheet(site, org)
+    }
+}
+
+/// One unit with its meters, open accounts and residents, for the site's staff; whether the
+/// caller may correct it (its managers and the organisation's admins).
+#[server(prefix = "/api", endpoint = "unit_card")]
+pub async fn load_unit_card(unit: String) -> Result<crate::domain::unit_card::UnitCard, AppError> {
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let id =
+                unit_guard::unit_where(&ports, &unit, |site, org| caller.can_view_site(site, org))
+                    .await?;
+            let mut card = ports.directory.unit_card(id).await?;
+            card.may_edit = caller.may_on_site_sheet(card.site, caller.org_id);
+            Ok(card)
+        }
+        .await,
+    )
+}
+
+/// Renames a unit or changes its kind. Sending the same twice changes it once.
+#[server(prefix = "/api", endpoint = "edit_unit")]
+pub async fn edit_unit(unit: String, name: String, kind: String) -> Result<bool, AppError> {
+    use crate::domain::unit_card::UnitEdit;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let id = unit_guard::unit_where(&ports, &unit, unit_guard::may_edit(&caller)).await?;
+            let edit = UnitEdit::parse(&name, &kind).map_err(AppError::Invalid)?;
+            ports.directory.edit_unit(&caller, id, &edit).await
+        }
+        .await,
+    )
+}
+
+/// Corrects the name, e-mail address or mobile number of someone living in the unit; the
+/// last two only until they have chosen their own password.
+#[server(prefix = "/api", endpoint = "edit_resident")]
+pub async fn edit_resident(
+    unit: String,
+    person: String,
+    display_name: String,
+    email: String,
+    phone: Option<String>,
+) -> Result<bool, AppError> {
+    use crate::domain::{UserId, unit_card::ResidentEdit};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let id = unit_guard::unit_where(&ports, &unit, unit_guard::may_edit(&caller)).await?;
+            let person: UserId = person.parse().map_err(|_| AppError::NotFound)?;
+            let edit = ResidentEdit::parse(&display_name, phone.as_deref().unwrap_or(""), &email)
+                .map_err(AppError::Invalid)?;
+            ports
+                .directory
+                .edit_resident(&caller, id, person, &edit)
+                .await
+        }
+        .await,
+    )
+}

@@ -31,6 +31,7 @@ pub mod supply;
 pub mod supply_report;
 pub mod tariff;
 pub mod tokens;
+pub mod unit_card;
 pub mod usage;
 pub mod views;
 pub mod zone;

@@ -280,7 +280,7 @@ impl Columns {
 }
 
 /// A name of 1 to 120 characters.
-fn named(raw: &str, column: &str) -> Result<String, String> {
+pub fn named(raw: &str, column: &str) -> Result<String, String> {
     match raw.chars().count() {
         0 => Err(format!("The {column} column is empty.")),
         1..=120 => Ok(raw.to_owned()),

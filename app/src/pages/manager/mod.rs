@@ -15,3 +15,4 @@ pub mod sheet;
 pub mod site;
 pub mod supply;
 pub mod tariffs;
+pub mod unit;

@@ -126,7 +126,7 @@ fn UnitLine(unit: UnitRow, filter: RwSignal<String>) -> impl IntoView {
     let hidden = move || !row.with_value(|row| row.matches(&filter.get()));
     view! {
         <tr class="unit-row" class:hidden=hidden data-unit=unit.id.to_string()>
-            <th scope="row">{unit.name}</th>
+            <th scope="row"><a class="unit-link" href=format!("/manage/units/{}", unit.id)>{unit.name}</a></th>
             <td>{if unit.occupants.is_empty() { "Vacant".to_owned() } else { unit.occupants.join(", ") }}</td>
             <td class="meter-cells">
                 {unit.meters.into_iter().map(|meter| view! {
