@@ -237,6 +237,15 @@ pub trait AccountsPort: Send + Sync {
         month: Option<crate::domain::month_statement::Month>,
     ) -> Result<crate::domain::month_statement::MonthStatement, AppError>;
 
+    /// The statements of every account of the site (or of one of its buildings) open at some
+    /// time in the month, at most `BATCH_MAX` of them.
+    async fn statement_batch(
+        &self,
+        site: SiteId,
+        building: Option<String>,
+        month: Option<crate::domain::month_statement::Month>,
+    ) -> Result<crate::domain::month_statement::StatementBatch, AppError>;
+
     /// The account alone (balance, supply): what pages that poll need, without the statement.
     async fn summary(&self, account: AccountId) -> Result<AccountView, AppError>;
 

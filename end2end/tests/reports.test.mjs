@@ -154,3 +154,28 @@ test('a manager reads the warnings and cut-offs of the month and downloads them'
   assertNoProblems(problems);
   await context.close();
 });
+
+test('a manager prints every statement of a building for the month', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await page.getByRole('link', { name: 'Monthly statements' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/statements$/);
+  await page.locator('select[name="building"]').selectOption('Block A');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(/\/statements\?month=\d{4}-\d{2}&building=Block\+A$/);
+  const shown = Number(await page.locator('.batch-totals').getAttribute('data-statements'));
+  assert.ok(shown >= 1, 'the demo opened accounts in Block A this month');
+  assert.equal(await page.locator('article.month-statement').count(), shown);
+  const units = await page.locator('article.month-statement .facts div:nth-child(2) dd').allTextContents();
+  assert.ok(units.every((unit) => unit.endsWith('· Block A')), `${units}`);
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.locator('h1').isVisible(), false, 'printed, only the statements');
+  assert.equal(await page.locator('article.month-statement').first().isVisible(), true);
+  await page.emulateMedia({ media: 'screen' });
+  await screenshot(page, 'manager-statements');
+  assertNoProblems(problems);
+  await context.close();
+});

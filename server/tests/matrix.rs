@@ -144,6 +144,7 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("heading", "matrix"),
         ("expected", "1"),
         ("month", ""),
+        ("building", ""),
     ] {
         fields.push((name.to_owned(), value.to_owned()));
     }

@@ -203,3 +203,85 @@ async fn only_the_resident_and_the_site_s_staff_read_a_statement() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_building_s_statements_print_at_once_for_the_site_s_staff() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let batch = |who: Visitor, month: &'static str, building: &'static str| {
+        let (app, site) = (&app, site.clone());
+        async move {
+            app.call(
+                &who,
+                "statement_batch",
+                &[("site", &site), ("month", month), ("building", building)],
+            )
+            .await
+        }
+    };
+    let answer = batch(manager.clone(), "", "Block B").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let found = answer.json();
+    assert_eq!(
+        found["buildings"],
+        serde_json::json!(["Block A", "Block B"])
+    );
+    let statements = found["statements"].as_array().unwrap();
+    // The demo opened every account this month: each of Block B's, closed since or not.
+    let in_block_b = format!(
+        "FROM wallets w JOIN units u ON u.id = w.unit_id JOIN buildings b ON b.id = u.building_id \
+         JOIN accounts a ON a.id = w.account_id WHERE w.site_id = {site} AND b.name = 'Block B'"
+    );
+    let expected = app.count(&format!("SELECT COUNT(*) {in_block_b}")).await;
+    assert!(expected > 0);
+    assert_eq!(statements.len() as i64, expected);
+    let mut closing = 0;
+    for statement in statements {
+        assert_eq!(statement["account"]["building"], "Block B");
+        let moved: i64 = statement["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| line["amount_minor"].as_i64().unwrap())
+            .sum();
+        let (open, close) = (
+            statement["opening_minor"].as_i64().unwrap(),
+            statement["closing_minor"].as_i64().unwrap(),
+        );
+        assert_eq!(open + moved, close);
+        closing += close;
+    }
+    let balances = app
+        .count(&format!(
+            "SELECT CAST(COALESCE(SUM(a.balance_minor), 0) AS BIGINT) {in_block_b}"
+        ))
+        .await;
+    assert_eq!(closing, balances, "this month closes with every balance");
+
+    let every = batch(manager.clone(), "", "").await.json();
+    let all = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM wallets w WHERE w.site_id = {site} AND w.unit_id IS NOT NULL"
+        ))
+        .await;
+    assert_eq!(
+        every["statements"].as_array().unwrap().len() as i64,
+        all.min(200)
+    );
+    assert_eq!(every["left_out"].as_i64().unwrap(), (all - 200).max(0));
+
+    for (month, building) in [("2026-13", ""), ("", "Block Z")] {
+        let answer = batch(manager.clone(), month, building).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            answer.body
+        );
+    }
+    let resident = app.sign_in(OWNER, demo::PASSWORD).await;
+    assert_eq!(batch(resident, "", "").await.status, StatusCode::FORBIDDEN);
+    let other = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
+    assert_eq!(batch(other, "", "").await.status, StatusCode::FORBIDDEN);
+}

@@ -145,6 +145,30 @@ pub async fn load_month_statement(
     )
 }
 
+/// Every tenant's statement for one month (`YYYY-MM`; empty for the current one), of the
+/// site or one of its buildings (empty for all), to print at once: for the site's staff.
+#[server(prefix = "/api", endpoint = "statement_batch")]
+pub async fn load_statement_batch(
+    site: String,
+    month: String,
+    building: String,
+) -> Result<crate::domain::month_statement::StatementBatch, AppError> {
+    use crate::domain::month_statement::Month;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (site, _) =
+                super::ssr::site_where(&ports, &site, |site, org| caller.can_view_site(site, org))
+                    .await?;
+            let month = Month::parse(&month).map_err(AppError::Invalid)?;
+            let building = Some(building.trim().to_owned()).filter(|name| !name.is_empty());
+            ports.accounts.statement_batch(site, building, month).await
+        }
+        .await,
+    )
+}
+
 /// One account with its statement.
 #[server(prefix = "/api", endpoint = "account")]
 pub async fn load_account(account: String) -> Result<AccountDetail, AppError> {

@@ -229,6 +229,40 @@ impl MonthStatement {
     }
 }
 
+/// Most statements one batch draws: a building of a large campus. A site beyond it is
+/// printed a building at a time.
+pub const BATCH_MAX: usize = 200;
+
+/// Every tenant's statement for one month, of a site or one of its buildings, to print at once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatementBatch {
+    pub site_name: String,
+    /// The site's buildings, to choose from.
+    pub buildings: Vec<String>,
+    /// The building asked for; every building when `None`.
+    pub building: Option<String>,
+    pub month: Month,
+    pub currency: String,
+    pub digits: u32,
+    /// Each account open at some time in the month, in building and unit order.
+    pub statements: Vec<MonthStatement>,
+    /// Accounts beyond [`BATCH_MAX`], not drawn.
+    pub left_out: usize,
+}
+
+impl StatementBatch {
+    /// The batch's totals: the sum of every statement's opening and closing balances.
+    pub fn balances(&self) -> (i64, i64) {
+        self.statements.iter().fold((0, 0), |(open, close), s| {
+            (open + s.opening_minor, close + s.closing_minor)
+        })
+    }
+
+    pub fn money(&self, minor: i64) -> String {
+        Minor(minor).format(self.digits)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

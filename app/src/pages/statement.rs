@@ -40,9 +40,21 @@ pub fn MonthStatementPage() -> impl IntoView {
 fn Statement(statement: MonthStatement) -> impl IntoView {
     let l = use_locale();
     let account = statement.account.clone();
-    let id = account.id.to_string();
     let title = STATEMENT_FOR.fill(l, &[&statement.month.title_in(l)]);
-    let csv = data_url("text/csv", &statement.csv());
+    view! {
+        <Title text=title/>
+        <p class="breadcrumb screen-only"><a href=format!("/accounts/{}", account.id)>{account.title_in(l)}</a></p>
+        <StatementSheet statement alone=true/>
+    }
+}
+
+/// One statement as printed: on its own page (`alone`: a level-one heading and the month's
+/// controls), or one of a batch, each starting a sheet of paper.
+#[component]
+pub fn StatementSheet(statement: MonthStatement, alone: bool) -> impl IntoView {
+    let l = use_locale();
+    let account = statement.account.clone();
+    let title = STATEMENT_FOR.fill(l, &[&statement.month.title_in(l)]);
     let (month, site_name, issued) = (
         statement.month.anchor(),
         statement.site_name.clone(),
@@ -51,13 +63,20 @@ fn Statement(statement: MonthStatement) -> impl IntoView {
     let so_far = statement
         .to_date
         .then(|| view! { <p class="so-far">{STATEMENT_SO_FAR.fill(l, &[&issued])}</p> });
+    let heading = if alone {
+        view! { <h1>{title}</h1> }.into_any()
+    } else {
+        view! { <h2>{title}</h2> }.into_any()
+    };
+    let controls = alone.then(|| {
+        let csv = data_url("text/csv", &statement.csv());
+        view! { <MonthControls statement=statement.clone() csv/> }
+    });
     view! {
-        <Title text=title.clone()/>
-        <p class="breadcrumb screen-only"><a href=format!("/accounts/{id}")>{account.title_in(l)}</a></p>
-        <article class="month-statement" data-month=month>
+        <article class="month-statement" data-month=month data-account=account.id.to_string()>
             <header class="statement-head">
                 <p class="site-name">{site_name}</p>
-                <h1>{title}</h1>
+                {heading}
                 {so_far}
                 <dl class="facts">
                     <div><dt>{RESIDENT.get(l)}</dt><dd>{account.occupant.clone().unwrap_or_else(|| NONE_YET.get(l).to_owned())}</dd></div>
@@ -67,7 +86,7 @@ fn Statement(statement: MonthStatement) -> impl IntoView {
                     <div><dt>{DRAWN_ON.get(l)}</dt><dd>{issued.clone()}</dd></div>
                 </dl>
             </header>
-            <MonthControls statement=statement.clone() csv/>
+            {controls}
             <Summary statement=statement.clone()/>
             <MeterUses statement=statement.clone()/>
             <Lines statement/>

@@ -6,10 +6,10 @@ use super::{
     reports::cost_minor,
     views::{Row, SELECT, STATEMENT_LINES, StatementRow, day_lines, view},
 };
-use crate::on_tx;
+use crate::{on_db, on_tx};
 use app::domain::{
     AccountId, SiteId,
-    month_statement::{MeterUse, Month, MonthStatement},
+    month_statement::{BATCH_MAX, MeterUse, Month, MonthStatement, StatementBatch},
     tariff::local_midnight,
 };
 use chrono::{DateTime, Utc};
@@ -90,6 +90,72 @@ impl Engine {
             meters,
             issued: now.with_timezone(&rules.tz).naive_local(),
             to_date: month.end() > today,
+        })
+    }
+}
+
+impl Engine {
+    /// The statements of every account of the site (of one building, when named) open at
+    /// some time in the month asked, in building and unit order; each read as
+    /// [`Engine::month_statement`] reads one, at most [`BATCH_MAX`].
+    pub async fn statement_batch(
+        &self,
+        site: SiteId,
+        building: Option<String>,
+        asked: Option<Month>,
+        now: DateTime<Utc>,
+    ) -> Result<StatementBatch, EngineError> {
+        let heading = self.site_heading(site).await?;
+        let today = now.with_timezone(&heading.tz).date_naive();
+        let month = Month::resolve(asked, today).map_err(EngineError::Refused)?;
+        let start = local_midnight(&heading.tz, month.first_day());
+        let end = local_midnight(&heading.tz, month.end());
+        let building = building.filter(|name| !name.trim().is_empty());
+        type Found = (Vec<String>, Vec<i64>);
+        let (buildings, accounts): Found = on_db!(&self.db, pool => {
+            let buildings = sqlx::query_scalar("SELECT name FROM buildings WHERE site_id = $1 ORDER BY name")
+                .bind(site.0)
+                .fetch_all(pool)
+                .await?;
+            let accounts = sqlx::query_scalar(
+                "SELECT w.account_id FROM wallets w JOIN units u ON u.id = w.unit_id \
+                 JOIN buildings b ON b.id = u.building_id JOIN accounts a ON a.id = w.account_id \
+                 WHERE w.site_id = $1 AND ($2 IS NULL OR b.name = $2) AND w.opened_at < $4 \
+                 AND (w.closed_at IS NULL OR w.closed_at >= $3) \
+                 ORDER BY b.name, u.name, a.utility, w.account_id",
+            )
+            .bind(site.0)
+            .bind(building.as_deref())
+            .bind(start)
+            .bind(end)
+            .fetch_all(pool)
+            .await?;
+            Ok::<_, sqlx::Error>((buildings, accounts))
+        })?;
+        if let Some(name) = &building
+            && !buildings.contains(name)
+        {
+            return Err(EngineError::refused(format!(
+                "The site has no building called {name}."
+            )));
+        }
+        let left_out = accounts.len().saturating_sub(BATCH_MAX);
+        let mut statements = Vec::with_capacity(accounts.len().min(BATCH_MAX));
+        for account in accounts.into_iter().take(BATCH_MAX) {
+            statements.push(
+                self.month_statement(AccountId(account), Some(month), now)
+                    .await?,
+            );
+        }
+        Ok(StatementBatch {
+            site_name: heading.name,
+            currency: heading.currency,
+            digits: heading.digits,
+            buildings,
+            building,
+            month,
+            statements,
+            left_out,
         })
     }
 }

@@ -337,6 +337,15 @@ impl AccountsPort for Engine {
         Ok(Engine::month_statement(self, account, month, Utc::now()).await?)
     }
 
+    async fn statement_batch(
+        &self,
+        site: SiteId,
+        building: Option<String>,
+        month: Option<app::domain::month_statement::Month>,
+    ) -> Result<app::domain::month_statement::StatementBatch, AppError> {
+        Ok(Engine::statement_batch(self, site, building, month, Utc::now()).await?)
+    }
+
     async fn summary(&self, account: AccountId) -> Result<AccountView, AppError> {
         let sql = format!("{SELECT} WHERE w.account_id = $1");
         let row: Option<Row> = on_db!(&self.db, pool => {

@@ -13,6 +13,7 @@ pub mod notices;
 pub mod reports;
 pub mod sheet;
 pub mod site;
+pub mod statements;
 pub mod supply;
 pub mod tariffs;
 pub mod unit;

@@ -152,8 +152,8 @@ fn Resident(
 fn RenameForm(card: UnitCard, rename: ServerAction<EditUnit>) -> impl IntoView {
     let kind = card.kind.clone();
     view! {
-        <details class="card unit-form" open=move || refused(rename)>
-            <summary>"Rename the unit or change its kind"</summary>
+        <section class="card unit-form">
+            <h2>"Rename the unit or change its kind"</h2>
             <ActionForm action=rename>
                 <input type="hidden" name="unit" value=card.id.to_string()/>
                 <label>"Name" <input type="text" name="name" required maxlength="120" value=card.name.clone()/></label>
@@ -167,7 +167,7 @@ fn RenameForm(card: UnitCard, rename: ServerAction<EditUnit>) -> impl IntoView {
                 <button type="submit" disabled=move || rename.pending().get()>"Save"</button>
             </ActionForm>
             {form_error(rename.value())}
-        </details>
+        </section>
     }
 }
 
