@@ -54,6 +54,7 @@ test('a manager opens a unit from the site, corrects its resident and renames it
   await page.waitForURL(/\/manage\/sites\/\d+$/);
   const row = page.locator('tr.unit-row', { hasText: 'A-309 studio' });
   assert.match(await row.textContent(), /Juma Mwangi/);
-  assertNoProblems(problems);
+  // The clash is answered 409 on purpose; Chromium logs it as a console error.
+  assertNoProblems(problems.filter((problem) => !/status of 409/.test(problem)));
   await context.close();
 });
