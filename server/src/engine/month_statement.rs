@@ -78,7 +78,7 @@ impl Engine {
                 })
             })
             .collect::<Result<_, EngineError>>()?;
-        let site_name = self.site_heading(SiteId(row.site_id)).await?.name;
+        let site_name = row.site_name.clone();
         Ok(MonthStatement {
             lines: day_lines(lines, &rules),
             account: view(row, &rules),
@@ -97,7 +97,8 @@ impl Engine {
 impl Engine {
     /// The statements of every account of the site (of one building, when named) open at
     /// some time in the month asked, in building and unit order; each read as
-    /// [`Engine::month_statement`] reads one, at most [`BATCH_MAX`].
+    /// [`Engine::month_statement`] reads one, at most [`BATCH_MAX`]. `building` is a name
+    /// the server function has trimmed, or `None` for all.
     pub async fn statement_batch(
         &self,
         site: SiteId,
@@ -110,7 +111,6 @@ impl Engine {
         let month = Month::resolve(asked, today).map_err(EngineError::Refused)?;
         let start = local_midnight(&heading.tz, month.first_day());
         let end = local_midnight(&heading.tz, month.end());
-        let building = building.filter(|name| !name.trim().is_empty());
         type Found = (Vec<String>, Vec<i64>);
         let (buildings, accounts): Found = on_db!(&self.db, pool => {
             let buildings = sqlx::query_scalar("SELECT name FROM buildings WHERE site_id = $1 ORDER BY name")

@@ -47,6 +47,7 @@ pub(super) struct Row {
     occupant: Option<String>,
     last_token: Option<String>,
     time_zone: String,
+    pub(super) site_name: String,
     currency: String,
     billing_mode: Option<String>,
     policy: Option<String>,
@@ -64,7 +65,7 @@ pub(super) const SELECT: &str = "SELECT w.account_id, w.site_id, u.name AS unit,
       WHERE o.id = w.occupancy_id) AS occupant, \
     (SELECT t.digits FROM meter_tokens t WHERE t.wallet_account_id = w.account_id AND t.status = 'issued' \
       ORDER BY t.id DESC LIMIT 1) AS last_token, \
-    s.time_zone, s.currency, p.billing_mode, p.policy \
+    s.time_zone, s.name AS site_name, s.currency, p.billing_mode, p.policy \
     FROM wallets w JOIN accounts a ON a.id = w.account_id JOIN units u ON u.id = w.unit_id \
     JOIN buildings b ON b.id = u.building_id JOIN sites s ON s.id = w.site_id \
     LEFT JOIN site_policies p ON p.site_id = w.site_id \
