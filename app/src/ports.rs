@@ -350,6 +350,14 @@ pub trait AccountsPort: Send + Sync {
         days: crate::domain::reports::DaysAsked,
     ) -> Result<crate::domain::supply_report::SupplyReport, AppError>;
 
+    /// Each master meter of the site against the meters it feeds over the days asked (the
+    /// site's local days; by default this month so far).
+    async fn losses(
+        &self,
+        site: SiteId,
+        days: crate::domain::reports::DaysAsked,
+    ) -> Result<crate::domain::losses::LossReport, AppError>;
+
     /// Everyone living at the site now, by building, unit and name.
     async fn occupants(
         &self,
@@ -454,6 +462,14 @@ pub trait FleetPort: Send + Sync {
         caller: &Caller,
         meter: MeterId,
         final_register: &str,
+    ) -> Result<(), AppError>;
+
+    /// Links the meter to the site's meter with the serial `master` (empty: unlinks it).
+    async fn set_master(
+        &self,
+        caller: &Caller,
+        meter: MeterId,
+        master: &str,
     ) -> Result<(), AppError>;
 
     async fn step_alarm(

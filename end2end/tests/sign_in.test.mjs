@@ -52,18 +52,18 @@ test('a manager signs in, opens the site and filters units without a page reload
   await page.getByRole('heading', { name: 'Riverside Campus' }).click();
   await page.waitForURL(/\/manage\/sites\/\d+$/);
   await hydrated(page);
-  assert.equal(await page.textContent('[data-count="units"]'), '80');
-  assert.equal(await page.textContent('[data-count="meters"]'), '240');
+  assert.equal(await page.textContent('[data-count="units"]'), '82');
+  assert.equal(await page.textContent('[data-count="meters"]'), '242');
   assert.equal(await page.textContent('[data-count="gas"]'), '80');
-  assert.equal(await page.locator('tr.unit-row:visible').count(), 80);
+  assert.equal(await page.locator('tr.unit-row:visible').count(), 82);
 
   // A marker on window survives only if the page is never reloaded.
   await page.evaluate(() => { window.__stillTheSamePage = true; });
   await page.fill('input[name="unit-filter"]', 'B-2');
-  await page.getByText('Showing 10 of 80 units').waitFor();
+  await page.getByText('Showing 10 of 82 units').waitFor();
   assert.equal(await page.locator('tr.unit-row:visible').count(), 10);
   await page.fill('input[name="unit-filter"]', 'ga-a410');
-  await page.getByText('Showing 1 of 80 units').waitFor();
+  await page.getByText('Showing 1 of 82 units').waitFor();
   assert.equal(await page.evaluate(() => window.__stillTheSamePage), true);
   await screenshot(page, 'manager-site');
 

@@ -1,6 +1,7 @@
 //! Demo data for the README's run command: one organisation, one site, two buildings of 40
 //! units, each unit with electricity, water and gas meters, residents in most units, an admin
-//! and a manager. Seeding twice changes nothing.
+//! and a manager; each building's plant room with a bulk water meter feeding its flats.
+//! Seeding twice changes nothing.
 
 use crate::{
     audit::AuditEntry,
@@ -168,7 +169,43 @@ pub async fn seed_fleet(
         ..defaults
     };
     fleet.set_rules(None, site, &rules).await?;
+    seed_bulk_meters(&fleet.engine().db, site).await?;
     raise_demo_alarm(fleet).await
+}
+
+/// Each building's plant room and its bulk water meter (`WA-ABULK`, `WA-BBULK`), through
+/// which the building's flats are fed: the loss report opens on something. The simulator
+/// makes a bulk meter read what its flats use plus a little of its own (the common taps).
+async fn seed_bulk_meters(db: &Db, site: i64) -> Result<(), sqlx::Error> {
+    let now = Utc::now();
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for building_name in BUILDINGS {
+            let letter = building_name.chars().last().unwrap_or('X');
+            let building: i64 = sqlx::query_scalar("SELECT id FROM buildings WHERE site_id = $1 AND name = $2")
+                .bind(site).bind(building_name).fetch_one(&mut *tx).await?;
+            let unit: i64 = sqlx::query_scalar(
+                "INSERT INTO units (building_id, name, kind) VALUES ($1, $2, 'common_area') RETURNING id",
+            )
+            .bind(building).bind(format!("{letter}-plant")).fetch_one(&mut *tx).await?;
+            let bulk: i64 = sqlx::query_scalar(
+                "INSERT INTO meters (unit_id, utility, serial, unit_of_measure, multiplier, installed_at) \
+                 VALUES ($1, 'water', $2, $3, '1', $4) RETURNING id",
+            )
+            .bind(unit)
+            .bind(format!("WA-{letter}BULK"))
+            .bind(Utility::Water.default_unit_of_measure())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE meters SET master_meter_id = $1 WHERE utility = 'water' AND id <> $1 \
+                 AND unit_id IN (SELECT id FROM units WHERE building_id = $2)",
+            )
+            .bind(bulk).bind(building).execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    })
 }
 
 /// The meter whose cover the demo finds opened, so the alarms console and the meters' health

@@ -15,6 +15,7 @@ mod fleet_access;
 mod fuzz_corpus;
 mod hardening;
 mod instances;
+mod losses;
 mod matrix;
 mod move_outs;
 mod platform;

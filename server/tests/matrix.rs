@@ -145,6 +145,7 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("expected", "1"),
         ("month", ""),
         ("building", ""),
+        ("master", "EL-A102"),
     ] {
         fields.push((name.to_owned(), value.to_owned()));
     }
@@ -185,6 +186,10 @@ const RECORD: &[(&str, &str)] = &[
         "SELECT COUNT(*) FROM meters WHERE removed_at IS NULL",
     ),
     ("faults", "SELECT COUNT(*) FROM fault_reports"),
+    (
+        "master meters",
+        "SELECT COUNT(*) FROM meters WHERE master_meter_id IS NOT NULL",
+    ),
     ("units", "SELECT COUNT(*) FROM units"),
     (
         "unit names",

@@ -135,6 +135,9 @@ pub async fn load_meter(meter: String) -> Result<MeterPageData, AppError> {
                 // Residents see what concerns them, not the command log's reasons nor what
                 // staff wrote about its alarms.
                 detail.commands.clear();
+                // Nor the site's bulk meters, whose pages are for staff.
+                detail.master = None;
+                detail.sub_meters = 0;
                 detail
                     .alarms
                     .iter_mut()
@@ -410,6 +413,22 @@ pub async fn replace_meter(
                 .fleet
                 .replace(&caller, id, &final_register, form)
                 .await
+        }
+        .await,
+    )
+}
+
+/// Links a meter to the master meter (a bulk meter of its site) with the serial `master`;
+/// an empty `master` unlinks it. For those who manage the site's meters.
+#[server(prefix = "/api", endpoint = "master_meter")]
+pub async fn link_master(meter: String, #[server(default)] master: String) -> Result<(), AppError> {
+    use crate::domain::MeterAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, _) = guard::meter(&ports, &caller, &meter, MeterAction::Manage).await?;
+            ports.fleet.set_master(&caller, id, &master).await
         }
         .await,
     )

@@ -3,7 +3,8 @@
 
 use crate::{
     domain::{
-        collections::CollectionsReport, reports::ConsumptionReport, supply_report::SupplyReport,
+        collections::CollectionsReport, losses::LossReport, reports::ConsumptionReport,
+        supply_report::SupplyReport,
     },
     error::AppError,
 };
@@ -65,6 +66,20 @@ pub async fn load_supply_report(
     )
 }
 
+/// Each master meter of the site against the meters it feeds over its local days `from` to
+/// `to` (either empty: this month so far): for the site's staff and admins.
+#[server(prefix = "/api", endpoint = "losses_report")]
+pub async fn load_losses(site: String, from: String, to: String) -> Result<LossReport, AppError> {
+    use super::ssr::{answer, caller, ports};
+    answer(
+        async {
+            let caller = caller().await?;
+            access::losses(&ports()?, &caller, &site, &from, &to).await
+        }
+        .await,
+    )
+}
+
 #[cfg(feature = "ssr")]
 pub mod access {
     use crate::{
@@ -72,6 +87,7 @@ pub mod access {
             Caller, OrgId, SiteId,
             access::PaymentAction,
             collections::CollectionsReport,
+            losses::LossReport,
             reports::{ConsumptionReport, DaysAsked},
             supply_report::SupplyReport,
         },
@@ -105,6 +121,19 @@ pub mod access {
         let allowed = |site, org| caller.can_view_site(site, org);
         let (site, days) = site_days(ports, site, from, to, allowed).await?;
         ports.accounts.supply_report(site, days).await
+    }
+
+    /// The loss report, for the same people as the consumption report.
+    pub async fn losses(
+        ports: &Ports,
+        caller: &Caller,
+        site: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<LossReport, AppError> {
+        let allowed = |site, org| caller.can_view_site(site, org);
+        let (site, days) = site_days(ports, site, from, to, allowed).await?;
+        ports.accounts.losses(site, days).await
     }
 
     /// The collections report, if the caller may see the site's payments (its managers and

@@ -531,6 +531,12 @@ pub struct MeterDetail {
     pub clock_offset_s: Option<i64>,
     pub last_reading_at: Option<DateTime<Utc>>,
     pub last_register: Option<String>,
+    /// The meter this one is fed through (its id and serial), for the loss report.
+    #[serde(default)]
+    pub master: Option<(i64, String)>,
+    /// How many meters in service this one feeds.
+    #[serde(default)]
+    pub sub_meters: i64,
     pub commands: Vec<CommandView>,
     pub alarms: Vec<AlarmView>,
 }

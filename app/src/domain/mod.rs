@@ -13,6 +13,7 @@ pub mod four_eyes;
 pub mod i18n;
 pub mod ids;
 pub mod integrations;
+pub mod losses;
 pub mod messaging;
 pub mod meter_table;
 pub mod money;

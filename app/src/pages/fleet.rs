@@ -3,8 +3,8 @@
 //! anomaly rules), and the alarm list residents see on their home page.
 
 use crate::api::fleet::{
-    AlarmStep, CloseFault, DecommissionMeter, InstallMeter, OperateMeter, ReleaseCutOffs,
-    ReplaceMeter, SaveFleetRules, load_meter, load_site_fleet, meter_html,
+    AlarmStep, CloseFault, DecommissionMeter, InstallMeter, LinkMaster, OperateMeter,
+    ReleaseCutOffs, ReplaceMeter, SaveFleetRules, load_meter, load_site_fleet, meter_html,
 };
 use crate::domain::fleet::{
     ALARM_NOTE_MAX, AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
@@ -84,6 +84,7 @@ fn MeterIsland(data: MeterPageData) -> impl IntoView {
         replace: ServerAction::new(),
         decommission: ServerAction::new(),
         step: ServerAction::new(),
+        master: ServerAction::new(),
     };
     let id = data.meter.id.to_string();
     let data = RwSignal::new(data);
@@ -94,6 +95,7 @@ fn MeterIsland(data: MeterPageData) -> impl IntoView {
                 staff.operate.version().get(),
                 staff.decommission.version().get(),
                 staff.step.version().get(),
+                staff.master.version().get(),
                 tick.get(),
             )
         },
@@ -117,6 +119,7 @@ struct StaffActions {
     replace: ServerAction<ReplaceMeter>,
     decommission: ServerAction<DecommissionMeter>,
     step: ServerAction<AlarmStep>,
+    master: ServerAction<LinkMaster>,
 }
 
 /// A meter's status, alarms and commands, with the forms `staff` may use.
@@ -143,6 +146,9 @@ fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView 
         {operate.map(|staff| view! { <Operations id=id.clone() operate=staff.operate/> })}
         {(!meter.alarms.is_empty()).then(|| view! { <AlarmTable alarms=meter.alarms.clone() step nonce=data.form_nonce.clone()/> })}
         {(!meter.commands.is_empty()).then(|| view! { <Commands commands=meter.commands.clone() zone=meter.zone.clone()/> })}
+        {manage.map(|staff| view! {
+            <MasterLink id=id.clone() master=meter.master.clone() link=staff.master/>
+        })}
         {manage.map(|staff| view! {
             <LifeCycle id=id.clone() utility=meter.utility.as_str() replace=staff.replace decommission=staff.decommission/>
         })}
@@ -186,6 +192,14 @@ fn MeterStatus(meter: MeterDetail) -> impl IntoView {
                 <div><dt>{TRANSPORT.get(l)}</dt><dd>{format!("{}{}", meter.transport, if meter.sleeps { SLEEPS.get(l) } else { "" })}</dd></div>
                 <div><dt>{MULTIPLIER.get(l)}</dt><dd>{meter.multiplier.clone()}</dd></div>
                 <div><dt>{INSTALLED.get(l)}</dt><dd>{when(meter.installed_at)}</dd></div>
+                {meter.master.clone().map(|(id, serial)| view! {
+                    <div><dt>{FED_THROUGH.get(l)}</dt><dd class="master-meter"><a href=format!("/meters/{id}")>{serial}</a></dd></div>
+                })}
+                {(meter.sub_meters > 0).then(|| view! {
+                    <div><dt>{FEEDS.get(l)}</dt><dd class="sub-meters">
+                        <a href=format!("/manage/sites/{}/losses", meter.site)>{FEEDS_METERS.fill(l, &[&meter.sub_meters.to_string()])}</a>
+                    </dd></div>
+                })}
             </dl>
         </article>
     }
@@ -333,6 +347,40 @@ pub fn AlarmTable(
                     }
                 }).collect_view()}
             </ul>
+        </section>
+    }
+}
+
+/// The bulk meter this one is fed through: named by its serial, or unlinked. Kept open (not in
+/// a `<details>`), since the island redraws itself every two seconds.
+#[component]
+fn MasterLink(
+    id: String,
+    master: Option<(i64, String)>,
+    link: ServerAction<LinkMaster>,
+) -> impl IntoView {
+    let unlink_id = id.clone();
+    let serial = master
+        .as_ref()
+        .map(|(_, serial)| serial.clone())
+        .unwrap_or_default();
+    view! {
+        <section class="card master-link">
+            <h2>"Master meter"</h2>
+            <p class="hint">"The bulk meter this one is fed through, for the loss report. It changes no charge."</p>
+            <ActionForm action=link attr:class="inline">
+                <input type="hidden" name="meter" value=id/>
+                <label>"Master's serial" <input type="text" name="master" value=serial required/></label>
+                <button type="submit">"Link"</button>
+            </ActionForm>
+            {master.is_some().then(|| view! {
+                <ActionForm action=link attr:class="inline">
+                    <input type="hidden" name="meter" value=unlink_id/>
+                    <input type="hidden" name="master" value=""/>
+                    <button type="submit" class="unlink">"Unlink"</button>
+                </ActionForm>
+            })}
+            {form_error(link.value())}
         </section>
     }
 }

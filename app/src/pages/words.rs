@@ -359,6 +359,9 @@ words! {
     SLEEPS = ", sleeps between uplinks" / ", hulala kati ya mawasiliano" / "，上报间隔休眠";
     MULTIPLIER = "Multiplier" / "Kizidishi" / "倍率";
     INSTALLED = "Installed" / "Ilisakinishwa" / "安装时间";
+    FED_THROUGH = "Fed through" / "Inalishwa kupitia" / "上级总表";
+    FEEDS = "Feeds" / "Inalisha" / "下级分表";
+    FEEDS_METERS = "{} meters (loss report)" / "mita {} (ripoti ya upotevu)" / "{} 个表计（损耗报告）";
     COMMANDS = "Commands" / "Amri" / "指令";
     COMMAND = "Command" / "Amri" / "指令";
     WHY = "Why" / "Kwa nini" / "原因";

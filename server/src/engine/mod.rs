@@ -5,6 +5,7 @@
 
 pub mod adjustments;
 pub mod jobs;
+pub mod losses;
 pub mod money;
 pub mod month_statement;
 pub mod move_outs;

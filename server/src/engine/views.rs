@@ -510,6 +510,14 @@ impl AccountsPort for Engine {
         Ok(Engine::supply_report(self, site, days).await?)
     }
 
+    async fn losses(
+        &self,
+        site: SiteId,
+        days: DaysAsked,
+    ) -> Result<app::domain::losses::LossReport, AppError> {
+        Ok(Engine::losses(self, site, days).await?)
+    }
+
     async fn occupants(&self, site: SiteId) -> Result<Occupants, AppError> {
         Ok(self.occupants_at(site, Utc::now()).await?)
     }

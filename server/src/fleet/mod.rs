@@ -10,6 +10,7 @@ pub mod alarms;
 pub mod broker;
 pub mod faults;
 pub mod ingest;
+pub mod masters;
 pub mod meter_list;
 pub mod mqtt;
 pub mod ops;

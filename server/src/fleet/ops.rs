@@ -275,6 +275,20 @@ impl Fleet {
                         .map(|_| ())
                 })?;
                 withdraw_commands(&mut tx, old, "meter replaced", now).await?;
+                // The new meter takes the old one's place between masters and sub-meters.
+                on_tx!(&mut tx, conn => {
+                    sqlx::query("UPDATE meters SET master_meter_id = (SELECT master_meter_id FROM meters WHERE id = $1) WHERE id = $2")
+                        .bind(old)
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("UPDATE meters SET master_meter_id = $1 WHERE master_meter_id = $2 AND removed_at IS NULL")
+                        .bind(id)
+                        .bind(old)
+                        .execute(&mut *conn)
+                        .await
+                        .map(|_| ())
+                })?;
             }
             open_wallets(&mut tx, unit, now).await?;
             let action = if replacing.is_some() {
@@ -353,6 +367,14 @@ impl Fleet {
                 .map(|_| ())
         })?;
         withdraw_commands(&mut tx, meter, "meter decommissioned", now).await?;
+        // Its sub-meters are fed by nothing the platform knows of any more.
+        on_tx!(&mut tx, conn => {
+            sqlx::query("UPDATE meters SET master_meter_id = NULL WHERE master_meter_id = $1 AND removed_at IS NULL")
+                .bind(meter)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+        })?;
         AuditEntry::new("meter_decommissioned", "meter", meter)
             .by_actor(Some(actor))
             .after(json!({ "final_register": final_register.to_string() }))

@@ -64,6 +64,9 @@ pub struct VirtualMeter {
     pub load_limit_kw: Option<f64>,
     power_kw: f64,
     ticks: u64,
+    /// The serial of the bulk meter this one is fed through: what it uses flows through that
+    /// one too.
+    pub master: Option<String>,
 }
 
 impl VirtualMeter {
@@ -86,6 +89,7 @@ impl VirtualMeter {
             load_limit_kw: None,
             power_kw: 0.0,
             ticks: 0,
+            master: None,
         }
     }
 
@@ -137,6 +141,13 @@ impl VirtualMeter {
 
     /// Advances the meter by `simulated` of use at `now` and returns its reading.
     pub fn advance(&mut self, simulated: chrono::Duration, now: DateTime<Utc>) -> Reading {
+        self.step(simulated, now);
+        self.reading(now)
+    }
+
+    /// Advances the meter by `simulated` of its own use at `now`; returns what it used, in
+    /// thousandths.
+    fn step(&mut self, simulated: chrono::Duration, now: DateTime<Utc>) -> i64 {
         self.ticks += 1;
         let hours = simulated.num_milliseconds() as f64 / 3_600_000.0;
         let flowing = self.relay == Relay::Open;
@@ -146,8 +157,9 @@ impl VirtualMeter {
             0.0
         };
         self.power_kw = rate;
-        self.register_milli += (rate * hours * 1000.0).round() as i64;
-        self.reading(now)
+        let used = (rate * hours * 1000.0).round() as i64;
+        self.register_milli += used;
+        used
     }
 
     pub fn reading(&self, now: DateTime<Utc>) -> Reading {
@@ -253,6 +265,37 @@ impl Default for SimulatorConfig {
     }
 }
 
+/// Every meter's own use over `simulated`, and then every bulk meter's sub-meters' use added
+/// to it, down the chain from sub-meter to master (so a master reads its own use, a common
+/// area's or a leak's, beside all it feeds).
+fn flow(
+    meters: &mut HashMap<String, VirtualMeter>,
+    simulated: chrono::Duration,
+    now: DateTime<Utc>,
+) {
+    let mut through: Vec<(Option<String>, i64)> = meters
+        .values_mut()
+        .map(|meter| (meter.master.clone(), meter.step(simulated, now)))
+        .collect();
+    // A chain is short (incomer, building, floor); the bound only guards against a loop.
+    for _ in 0..8 {
+        let mut next = Vec::new();
+        for (master, used) in through {
+            let Some(meter) = master.and_then(|serial| meters.get_mut(&serial)) else {
+                continue;
+            };
+            if meter.relay == Relay::Open {
+                meter.register_milli += used;
+                next.push((meter.master.clone(), used));
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        through = next;
+    }
+}
+
 /// The built-in transport: every meter whose transport is `simulator`, in this process.
 pub struct Simulator {
     meters: Mutex<HashMap<String, VirtualMeter>>,
@@ -272,10 +315,11 @@ impl Simulator {
     /// Picks up meters installed since the last look and drops removed ones. A new virtual
     /// meter starts from the register the platform last rated, so restarts carry on.
     pub async fn sync(&self, db: &Db) -> Result<(), sqlx::Error> {
-        let rows: Vec<(String, String, Option<String>)> = on_db!(db, pool => {
+        let rows: Vec<(String, String, Option<String>, Option<String>)> = on_db!(db, pool => {
             sqlx::query_as(
-                "SELECT m.serial, m.utility, s.last_register FROM meters m \
+                "SELECT m.serial, m.utility, s.last_register, mm.serial FROM meters m \
                  LEFT JOIN meter_states s ON s.meter_id = m.id \
+                 LEFT JOIN meters mm ON mm.id = m.master_meter_id \
                  WHERE m.transport = 'simulator' AND m.removed_at IS NULL",
             )
             .fetch_all(pool)
@@ -284,8 +328,9 @@ impl Simulator {
         let mut meters = self.meters.lock().expect("simulator");
         let live: std::collections::HashSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
         meters.retain(|serial, _| live.contains(serial.as_str()));
-        for (serial, utility, register) in &rows {
-            if meters.contains_key(serial) {
+        for (serial, utility, register, master) in &rows {
+            if let Some(meter) = meters.get_mut(serial) {
+                meter.master.clone_from(master);
                 continue;
             }
             let Ok(utility) = utility.parse() else {
@@ -295,10 +340,9 @@ impl Simulator {
                 .as_deref()
                 .and_then(|r| r.parse().ok())
                 .unwrap_or_default();
-            meters.insert(
-                serial.clone(),
-                VirtualMeter::new(serial, utility, register, self.config.seed),
-            );
+            let mut meter = VirtualMeter::new(serial, utility, register, self.config.seed);
+            meter.master.clone_from(master);
+            meters.insert(serial.clone(), meter);
         }
         Ok(())
     }
@@ -309,12 +353,10 @@ impl Simulator {
             .unwrap_or(chrono::Duration::hours(1));
         let uplinks: Vec<(String, Uplink)> = {
             let mut meters = self.meters.lock().expect("simulator");
+            flow(&mut meters, simulated, now);
             let mut out = Vec::with_capacity(meters.len() * 2);
             for meter in meters.values_mut() {
-                out.push((
-                    meter.serial.clone(),
-                    Uplink::Reading(meter.advance(simulated, now)),
-                ));
+                out.push((meter.serial.clone(), Uplink::Reading(meter.reading(now))));
                 if meter.ticks % 6 == 1 {
                     let status = meter.status(now);
                     out.push((meter.serial.clone(), Uplink::Status(status)));
@@ -535,6 +577,52 @@ mod tests {
             };
             proptest::prop_assert_eq!(meter.relay, expected);
         }
+    }
+
+    #[test]
+    fn a_bulk_meter_reads_its_own_use_and_all_it_feeds() {
+        let mut meters = HashMap::new();
+        for serial in ["WA-MAIN", "WA-BLOCK", "WA-1", "WA-2"] {
+            meters.insert(
+                serial.to_owned(),
+                VirtualMeter::new(serial, Utility::Water, Decimal::ZERO, 5),
+            );
+        }
+        // The block is fed by the main; flats 1 and 2 by the block.
+        for (sub, master) in [
+            ("WA-BLOCK", "WA-MAIN"),
+            ("WA-1", "WA-BLOCK"),
+            ("WA-2", "WA-BLOCK"),
+        ] {
+            meters.get_mut(sub).unwrap().master = Some(master.to_owned());
+        }
+        // The same meters on their own, to know what each used itself.
+        let mut alone: HashMap<String, VirtualMeter> = meters
+            .keys()
+            .map(|serial| {
+                (
+                    serial.clone(),
+                    VirtualMeter::new(serial, Utility::Water, Decimal::ZERO, 5),
+                )
+            })
+            .collect();
+        let start = Utc::now();
+        for step in 0..48 {
+            let now = start + chrono::Duration::minutes(30 * step);
+            flow(&mut meters, chrono::Duration::minutes(30), now);
+            for meter in alone.values_mut() {
+                meter.advance(chrono::Duration::minutes(30), now);
+            }
+        }
+        let own = |serial: &str| alone[serial].register();
+        let reads = |serial: &str| meters[serial].register();
+        assert!(own("WA-1") > Decimal::ZERO && own("WA-BLOCK") > Decimal::ZERO);
+        assert_eq!(reads("WA-1"), own("WA-1"));
+        assert_eq!(
+            reads("WA-BLOCK"),
+            own("WA-BLOCK") + own("WA-1") + own("WA-2")
+        );
+        assert_eq!(reads("WA-MAIN"), own("WA-MAIN") + reads("WA-BLOCK"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use app::{
         faults::{FaultReport, FaultView},
         fleet::{
             AlarmKind, AlarmNoteView, AlarmStep, AlarmView, CommandView, FleetRules,
-            InstalledMeter, MeterDetail, MeterForm, Operation,
+            InstalledMeter, MeterDetail, MeterForm, MeterSerial, Operation,
         },
         meter_table::MeterList,
     },
@@ -174,6 +174,9 @@ struct MeterRow {
     clock_offset_s: Option<i64>,
     last_reading_at: Option<DateTime<Utc>>,
     last_register: Option<String>,
+    master_id: Option<i64>,
+    master_serial: Option<String>,
+    sub_meters: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -242,10 +245,12 @@ impl FleetPort for Fleet {
                 "SELECT m.id, b.site_id, si.name AS site_name, si.time_zone, u.name AS unit_name, m.serial, m.utility, m.transport, \
                  m.sleeps, m.multiplier, m.installed_at, m.removed_at, st.last_seen_at, st.online, st.signal_dbm, \
                  st.battery_pct, ms.relay, st.relay_reported, ms.safety_hold, st.clock_offset_s, \
-                 ms.last_reading_at, ms.last_register \
+                 ms.last_reading_at, ms.last_register, mm.id AS master_id, mm.serial AS master_serial, \
+                 (SELECT COUNT(*) FROM meters sm WHERE sm.master_meter_id = m.id AND sm.removed_at IS NULL) AS sub_meters \
                  FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
                  JOIN sites si ON si.id = b.site_id LEFT JOIN meter_status st ON st.meter_id = m.id \
-                 LEFT JOIN meter_states ms ON ms.meter_id = m.id WHERE m.id = $1",
+                 LEFT JOIN meter_states ms ON ms.meter_id = m.id LEFT JOIN meters mm ON mm.id = m.master_meter_id \
+                 WHERE m.id = $1",
             )
             .bind(meter.0)
             .fetch_optional(&mut *conn)
@@ -289,6 +294,8 @@ impl FleetPort for Fleet {
             clock_offset_s: row.clock_offset_s,
             last_reading_at: row.last_reading_at,
             last_register: row.last_register,
+            master: row.master_id.zip(row.master_serial),
+            sub_meters: row.sub_meters,
             commands: commands
                 .into_iter()
                 .map(|c| CommandView {
@@ -410,6 +417,19 @@ impl FleetPort for Fleet {
     ) -> Result<(), AppError> {
         let final_register = register(final_register)?;
         Ok(Fleet::decommission(self, caller.user_id.0, meter.0, final_register).await?)
+    }
+
+    async fn set_master(
+        &self,
+        caller: &Caller,
+        meter: MeterId,
+        master: &str,
+    ) -> Result<(), AppError> {
+        let master = match master.trim() {
+            "" => None,
+            serial => Some(MeterSerial::parse(serial).map_err(AppError::Invalid)?),
+        };
+        Ok(Fleet::set_master(self, caller.user_id.0, meter.0, master.as_ref()).await?)
     }
 
     async fn step_alarm(

@@ -2,6 +2,7 @@
 //! report's every line for the same people and with the same figures as its page,
 //! `GET /manage/sites/{id}/collections.csv?from=&to=`, the collections report's,
 //! `GET /manage/sites/{id}/supply.csv?from=&to=`, the warnings and cut-offs report's,
+//! `GET /manage/sites/{id}/losses.csv?from=&to=`, the loss report's,
 //! `GET /manage/sites/{id}/sheet.csv`, the site's model in the columns its import reads,
 //! `GET /manage/sites/{id}/accounts.csv?state=&utility=…`, every account the accounts table's
 //! search finds, in its order, and
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/manage/sites/{site}/consumption.csv", get(consumption_csv))
         .route("/manage/sites/{site}/collections.csv", get(collections_csv))
         .route("/manage/sites/{site}/supply.csv", get(supply_csv))
+        .route("/manage/sites/{site}/losses.csv", get(losses_csv))
         .route("/manage/sites/{site}/sheet.csv", get(site_sheet_csv))
         .route("/manage/sites/{site}/accounts.csv", get(accounts_csv))
         .route("/manage/sites/{site}/meters.csv", get(meters_csv))
@@ -100,6 +102,22 @@ async fn supply_csv(
     };
     days_csv(
         "supply",
+        report.await.map(|report| (report.csv(), report.days)),
+    )
+}
+
+async fn losses_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(site): Path<String>,
+    Query(days): Query<DaysQuery>,
+) -> Response {
+    let report = async {
+        let caller = downloader(&state, &session).await?;
+        access::losses(&state.ports, &caller, &site, &days.from, &days.to).await
+    };
+    days_csv(
+        "losses",
         report.await.map(|report| (report.csv(), report.days)),
     )
 }

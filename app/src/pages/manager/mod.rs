@@ -7,6 +7,7 @@ pub mod collections;
 pub mod days;
 pub mod home;
 pub mod integrations;
+pub mod losses;
 pub mod meters;
 pub mod move_out;
 pub mod notices;

@@ -54,6 +54,7 @@ fn Site(overview: SiteOverview) -> impl IntoView {
             " · "<a class="reports-link" href=format!("/manage/sites/{}/reports", site.id)>"Consumption report"</a>
             " · "<a class="collections-link" href=format!("/manage/sites/{}/collections", site.id)>"Collections"</a>
             " · "<a class="supply-link" href=format!("/manage/sites/{}/supply", site.id)>"Warnings and cut-offs"</a>
+            " · "<a class="losses-link" href=format!("/manage/sites/{}/losses", site.id)>"Losses"</a>
             " · "<a class="statements-link" href=format!("/manage/sites/{}/statements", site.id)>"Monthly statements"</a>
             " · "<a class="tariffs-link" href=format!("/manage/sites/{}/tariffs", site.id)>"Tariffs"</a>
             {overview.may_add_residents.then(|| view! { " · "<a class="adjustments-link" href=format!("/manage/sites/{}/adjustments", site.id)>"Adjustments"</a> })}

@@ -1,0 +1,277 @@
+//! Bulk meters and the loss report over HTTP: a site's managers link sub-meters to a master
+//! (once however often the form is sent, never across utilities, sites or in a loop); the
+//! report sets what the master measured against its sub-meters' sum from the roll-ups, on
+//! the page and in the CSV; a replacement master keeps the links; nobody else links anything.
+
+use crate::support;
+
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+use server::{demo, engine::rating::IncomingReading, on_db};
+use support::{OTHER_ADMIN, TestApp, Visitor, spawn_app};
+
+async fn meter_id(app: &TestApp, serial: &str) -> i64 {
+    app.count(&format!("SELECT id FROM meters WHERE serial = '{serial}'"))
+        .await
+}
+
+async fn link(app: &TestApp, who: &Visitor, meter: i64, master: &str) -> (StatusCode, String) {
+    let answer = app
+        .call(
+            who,
+            "master_meter",
+            &[("meter", &meter.to_string()), ("master", master)],
+        )
+        .await;
+    (answer.status, answer.body)
+}
+
+async fn master_of(app: &TestApp, meter: i64) -> Option<String> {
+    on_db!(&app.db, pool => {
+        sqlx::query_scalar(
+            "SELECT mm.serial FROM meters m LEFT JOIN meters mm ON mm.id = m.master_meter_id WHERE m.id = $1",
+        )
+        .bind(meter)
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap()
+}
+
+/// Two readings a minute apart for each meter: the first its baseline (for a meter with no
+/// reading yet), the second what it used.
+async fn use_water(app: &TestApp, uses: &[(i64, i64, i64)]) {
+    let start = Utc::now() + Duration::minutes(1);
+    let mut readings = Vec::new();
+    for (meter, from, to) in uses {
+        for (minutes, register) in [(0, from), (1, to)] {
+            readings.push(IncomingReading {
+                meter: *meter,
+                taken_at: start + Duration::minutes(minutes),
+                register: (*register).into(),
+            });
+        }
+    }
+    app.engine.rate(readings).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_master_is_set_against_what_its_sub_meters_measured() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let unit = app.unit_id("A-110").await.to_string();
+    let installed = app
+        .call(
+            &manager,
+            "install_meter",
+            &[
+                ("unit", &unit),
+                ("serial", "WA-TESTBULK"),
+                ("utility", "water"),
+                ("first_register", "0"),
+                ("transport", "simulator"),
+            ],
+        )
+        .await;
+    assert_eq!(installed.status, StatusCode::OK, "{}", installed.body);
+    let bulk = installed.json()["id"].as_i64().unwrap();
+    let (flat_1, flat_2) = (
+        meter_id(&app, "WA-A101").await,
+        meter_id(&app, "WA-A102").await,
+    );
+
+    for flat in [flat_1, flat_2] {
+        let (status, body) = link(&app, &manager, flat, "WA-TESTBULK").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // The same form again: nothing more changes.
+    assert_eq!(
+        link(&app, &manager, flat_1, " WA-TESTBULK ").await.0,
+        StatusCode::OK
+    );
+    let audited = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'meter_master_set'")
+        .await;
+    assert_eq!(audited, 2);
+    assert_eq!(
+        master_of(&app, flat_1).await.as_deref(),
+        Some("WA-TESTBULK")
+    );
+
+    // A master measures the same, on the same site, never the meter itself nor a loop.
+    on_db!(&app.db, pool => {
+        sqlx::query(
+            "INSERT INTO meters (unit_id, utility, serial, unit_of_measure, installed_at) \
+             SELECT u.id, 'water', 'WA-HARBOUR', 'm3', $1 FROM units u WHERE u.name = 'Shop 1'",
+        )
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+    .unwrap();
+    for (meter, master, why) in [
+        (flat_1, "EL-A101", "measures water"),
+        (flat_1, "WA-A101", "its own"),
+        (bulk, "WA-A101", "loop"),
+        (flat_1, "WA-NOSUCH", "serial WA-NOSUCH"),
+        (flat_1, "WA-HARBOUR", "serial WA-HARBOUR"),
+        (flat_1, "no spaces please", "serial is"),
+    ] {
+        let (status, body) = link(&app, &manager, meter, master).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{master}: {body}");
+        assert!(body.contains(why), "{master}: {body}");
+    }
+    assert_eq!(
+        master_of(&app, flat_1).await.as_deref(),
+        Some("WA-TESTBULK")
+    );
+    assert_eq!(master_of(&app, bulk).await, None);
+
+    // The bulk meter measured 10 m3 while the flats measured 3 and 5.
+    use_water(&app, &[(bulk, 0, 10), (flat_1, 100, 103), (flat_2, 7, 12)]).await;
+    let answer = app
+        .call(
+            &manager,
+            "losses_report",
+            &[("site", &site), ("from", ""), ("to", "")],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let report = answer.json();
+    let lines = report["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["master"]["serial"], "WA-TESTBULK");
+    assert_eq!(lines[0]["master_micro"], 10_000_000);
+    assert_eq!(lines[0]["sub_meters"], 2);
+    assert_eq!(lines[0]["subs_micro"], 8_000_000);
+    let csv = app
+        .get(&manager, &format!("/manage/sites/{site}/losses.csv"))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body
+            .contains("Block A,A-110,WA-TESTBULK,water,m3,10,2,8,2,20.0,losing,"),
+        "{}",
+        csv.body
+    );
+    let page = app
+        .get(&manager, &format!("/manage/sites/{site}/losses"))
+        .await;
+    assert!(page.body.contains("Worth a look"), "{}", page.body);
+
+    // The meter's page names its master for staff, not for its resident.
+    let flat = flat_1.to_string();
+    let seen = app
+        .call(&manager, "meter", &[("meter", &flat)])
+        .await
+        .json();
+    assert_eq!(seen["meter"]["master"][1], "WA-TESTBULK");
+    let bulk_seen = app
+        .call(&manager, "meter", &[("meter", &bulk.to_string())])
+        .await
+        .json();
+    assert_eq!(bulk_seen["meter"]["sub_meters"], 2);
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let own = app
+        .call(&resident, "meter", &[("meter", &flat)])
+        .await
+        .json();
+    assert!(own["meter"]["master"].is_null(), "{own}");
+
+    // A replacement bulk meter takes the old one's place; an unlinked flat leaves the line.
+    let replaced = app
+        .call(
+            &manager,
+            "replace_meter",
+            &[
+                ("meter", &bulk.to_string()),
+                ("final_register", "10"),
+                ("serial", "WA-TESTBULK2"),
+                ("utility", "water"),
+                ("first_register", "0"),
+                ("transport", "simulator"),
+            ],
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
+    assert_eq!(
+        master_of(&app, flat_2).await.as_deref(),
+        Some("WA-TESTBULK2")
+    );
+    assert_eq!(link(&app, &manager, flat_1, "").await.0, StatusCode::OK);
+    assert_eq!(master_of(&app, flat_1).await, None);
+    let after = app
+        .call(
+            &manager,
+            "losses_report",
+            &[("site", &site), ("from", ""), ("to", "")],
+        )
+        .await
+        .json();
+    let serials: Vec<&str> = after["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["master"]["serial"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        serials,
+        ["WA-TESTBULK2"],
+        "the old master feeds nothing now"
+    );
+}
+
+#[tokio::test]
+async fn only_the_site_s_managers_link_meters_and_only_its_staff_read_losses() {
+    let app = spawn_app().await;
+    app.add_staff("operator@demo.example", "operator").await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let flat = meter_id(&app, "WA-A101").await;
+    let operator = app.sign_in("operator@demo.example", demo::PASSWORD).await;
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let other = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
+    for who in [&Visitor::default(), &resident, &operator, &other] {
+        let (status, body) = link(&app, who, flat, "WA-A102").await;
+        assert!(
+            [
+                StatusCode::UNAUTHORIZED,
+                StatusCode::FORBIDDEN,
+                StatusCode::NOT_FOUND
+            ]
+            .contains(&status),
+            "{status}: {body}"
+        );
+    }
+    assert_eq!(master_of(&app, flat).await, None);
+    let days = [("site", site.as_str()), ("from", ""), ("to", "")];
+    assert_eq!(
+        app.call(&operator, "losses_report", &days).await.status,
+        StatusCode::OK
+    );
+    for who in [&Visitor::default(), &resident, &other] {
+        let status = app.call(who, "losses_report", &days).await.status;
+        assert!(
+            [
+                StatusCode::UNAUTHORIZED,
+                StatusCode::FORBIDDEN,
+                StatusCode::NOT_FOUND
+            ]
+            .contains(&status),
+            "{status}"
+        );
+        let csv = app
+            .get(who, &format!("/manage/sites/{site}/losses.csv"))
+            .await;
+        assert!(!csv.status.is_success(), "{}", csv.status);
+    }
+    let bad = app
+        .call(
+            &operator,
+            "losses_report",
+            &[("site", &site), ("from", "yesterday"), ("to", "")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
