@@ -184,6 +184,24 @@ pub trait DirectoryPort: Send + Sync {
         edit: &crate::domain::unit_card::UnitEdit,
     ) -> Result<bool, AppError>;
 
+    /// Adds a building to the site; a name the site has already is a conflict.
+    async fn add_building(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        name: &str,
+    ) -> Result<crate::domain::BuildingId, AppError>;
+
+    /// Adds a unit to one of the site's buildings; a name the building has already is a
+    /// conflict, a building of another site is not found.
+    async fn add_unit(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        building: crate::domain::BuildingId,
+        unit: &crate::domain::unit_card::UnitEdit,
+    ) -> Result<UnitId, AppError>;
+
     /// Corrects the details of someone who lives in the unit now. `false` when nothing changed.
     async fn edit_resident(
         &self,
@@ -463,6 +481,15 @@ pub trait FleetPort: Send + Sync {
         meter: MeterId,
         final_register: &str,
     ) -> Result<(), AppError>;
+
+    /// Corrects the meter's serial and multiplier; `false` when they were so already.
+    async fn correct(
+        &self,
+        caller: &Caller,
+        meter: MeterId,
+        serial: &str,
+        multiplier: &str,
+    ) -> Result<bool, AppError>;
 
     /// Links the meter to the site's meter with the serial `master` (empty: unlinks it).
     async fn set_master(

@@ -58,3 +58,52 @@ test('a manager opens a unit from the site, corrects its resident and renames it
   assertNoProblems(problems.filter((problem) => !/status of 409/.test(problem)));
   await context.close();
 });
+
+test('a manager adds a building and a shop in it, and corrects a meter\'s record', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await hydrated(page);
+  const units = Number(await page.textContent('[data-count="units"]'));
+
+  const places = page.locator('section.add-place');
+  await places.locator('.add-building input[name="name"]').fill('Block C');
+  await places.getByRole('button', { name: 'Add the building' }).click();
+  await page.getByRole('heading', { name: 'Block C', exact: true }).waitFor();
+  assert.equal(await page.textContent('[data-count="buildings"]'), '3');
+
+  await places.locator('.add-unit select[name="building"]').selectOption({ label: 'Block C' });
+  await places.locator('.add-unit input[name="name"]').fill('C-001');
+  await places.locator('.add-unit select[name="kind"]').selectOption('shop');
+  await places.getByRole('button', { name: 'Add the unit' }).click();
+  await page.locator('tr.unit-row', { hasText: 'C-001' }).waitFor();
+  assert.equal(await page.textContent('[data-count="units"]'), String(units + 1));
+  // The same unit again is a clash, said under its form; nothing more is added.
+  await places.locator('.add-unit select[name="building"]').selectOption({ label: 'Block C' });
+  await places.locator('.add-unit input[name="name"]').fill('C-001');
+  await places.getByRole('button', { name: 'Add the unit' }).click();
+  await places.locator('.form-error', { hasText: 'Block C has a unit called C-001 already' }).waitFor();
+  assert.equal(await page.textContent('[data-count="units"]'), String(units + 1));
+  await screenshot(page, 'manager-add-place');
+
+  // A meter's serial typed wrong and its multiplier, corrected on its page.
+  await page.locator('a.chip', { hasText: 'GA-B110' }).first().click();
+  await page.waitForURL(/\/meters\/\d+$/);
+  await hydrated(page);
+  const record = page.locator('section.meter-correction');
+  await record.locator('input[name="serial"]').fill('GA-B110X');
+  await record.locator('input[name="multiplier"]').fill('2');
+  await record.getByRole('button', { name: 'Correct' }).click();
+  await page.locator('h1', { hasText: 'GA-B110X' }).waitFor();
+  await page.locator('.meter-status dd', { hasText: /^2$/ }).waitFor();
+  // Another meter's serial is refused.
+  await record.locator('input[name="serial"]').fill('GA-B109');
+  await record.getByRole('button', { name: 'Correct' }).click();
+  await record.locator('.form-error', { hasText: 'serial GA-B109 already' }).waitFor();
+  assert.match(await page.locator('h1').textContent(), /GA-B110X/);
+  // The clash and the refused serial are answered 409 and 422 on purpose.
+  assertNoProblems(problems.filter((problem) => !/status of (409|422)/.test(problem)));
+  await context.close();
+});

@@ -2,6 +2,7 @@
 //! Authorisation is decided by the server functions before these run; the resident query is
 //! bound to the caller's own occupancies all the same.
 
+mod places;
 mod units;
 
 use crate::{db::Db, internal, on_db};
@@ -111,6 +112,25 @@ impl app::ports::DirectoryPort for Directory {
         edit: &app::domain::unit_card::UnitEdit,
     ) -> Result<bool, AppError> {
         self.change_unit(caller, unit, edit).await
+    }
+
+    async fn add_building(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        name: &str,
+    ) -> Result<BuildingId, AppError> {
+        self.insert_building(caller, site, name).await
+    }
+
+    async fn add_unit(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        building: BuildingId,
+        unit: &app::domain::unit_card::UnitEdit,
+    ) -> Result<UnitId, AppError> {
+        self.insert_unit(caller, site, building, unit).await
     }
 
     async fn edit_resident(
@@ -324,6 +344,7 @@ impl app::ports::DirectoryPort for Directory {
                 .collect(),
             grantable: Vec::new(),
             may_add_residents: false,
+            may_add_places: false,
         })
     }
 }

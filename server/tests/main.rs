@@ -18,6 +18,7 @@ mod instances;
 mod losses;
 mod matrix;
 mod move_outs;
+mod places;
 mod platform;
 mod reports;
 mod sheets;

@@ -146,6 +146,8 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("month", ""),
         ("building", ""),
         ("master", "EL-A102"),
+        ("serial", "EL-MATRIX1"),
+        ("multiplier", "2"),
     ] {
         fields.push((name.to_owned(), value.to_owned()));
     }
@@ -191,6 +193,11 @@ const RECORD: &[(&str, &str)] = &[
         "SELECT COUNT(*) FROM meters WHERE master_meter_id IS NOT NULL",
     ),
     ("units", "SELECT COUNT(*) FROM units"),
+    ("buildings", "SELECT COUNT(*) FROM buildings"),
+    (
+        "meter records",
+        "SELECT COUNT(*) FROM meters WHERE serial = 'EL-MATRIX1' OR multiplier <> '1'",
+    ),
     (
         "unit names",
         "SELECT COUNT(*) FROM units WHERE name = 'Matrix' OR kind <> 'flat'",

@@ -50,11 +50,66 @@ pub async fn load_site_overview(site: String) -> Result<SiteOverview, AppError> 
             let mut overview = ports.directory.site_overview(site).await?;
             let here = Some((site, org));
             overview.may_add_residents = caller.may_create(NewAccount::Resident, here);
+            overview.may_add_places = caller.may_on_site_sheet(site, org);
             overview.grantable = [Role::Manager, Role::Operator, Role::Cashier]
                 .into_iter()
                 .filter(|&role| caller.may_create(NewAccount::Staff(role), here))
                 .collect();
             Ok(overview)
+        }
+        .await,
+    )
+}
+
+/// Adds a building to the site: for its managers and the organisation's admins.
+#[server(prefix = "/api", endpoint = "add_building")]
+pub async fn add_building(
+    site: String,
+    name: String,
+) -> Result<crate::domain::BuildingId, AppError> {
+    use crate::domain::unit_card::building_name;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (site, _) = site_where(&ports, &site, |site, org| {
+                caller.may_on_site_sheet(site, org)
+            })
+            .await?;
+            let name = building_name(&name).map_err(AppError::Invalid)?;
+            ports.directory.add_building(&caller, site, &name).await
+        }
+        .await,
+    )
+}
+
+/// Adds a unit to one of the site's buildings: for its managers and the organisation's admins.
+#[server(prefix = "/api", endpoint = "add_unit")]
+pub async fn add_unit(
+    site: String,
+    building: String,
+    name: String,
+    kind: String,
+) -> Result<crate::domain::UnitId, AppError> {
+    use crate::domain::{BuildingId, unit_card::UnitEdit};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (site, _) = site_where(&ports, &site, |site, org| {
+                caller.may_on_site_sheet(site, org)
+            })
+            .await?;
+            let building = building
+                .trim()
+                .parse()
+                .map(BuildingId)
+                .map_err(|_| AppError::Invalid("Choose one of the site's buildings.".into()))?;
+            let unit = UnitEdit::parse(&name, &kind).map_err(AppError::Invalid)?;
+            ports
+                .directory
+                .add_unit(&caller, site, building, &unit)
+                .await
         }
         .await,
     )

@@ -418,6 +418,25 @@ pub async fn replace_meter(
     )
 }
 
+/// Corrects a meter's serial or multiplier, as recorded; for those who manage the site's meters.
+#[server(prefix = "/api", endpoint = "correct_meter")]
+pub async fn correct_meter(
+    meter: String,
+    serial: String,
+    multiplier: String,
+) -> Result<bool, AppError> {
+    use crate::domain::MeterAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (id, _) = guard::meter(&ports, &caller, &meter, MeterAction::Manage).await?;
+            ports.fleet.correct(&caller, id, &serial, &multiplier).await
+        }
+        .await,
+    )
+}
+
 /// Links a meter to the master meter (a bulk meter of its site) with the serial `master`;
 /// an empty `master` unlinks it. For those who manage the site's meters.
 #[server(prefix = "/api", endpoint = "master_meter")]

@@ -66,6 +66,11 @@ pub struct UnitEdit {
     pub kind: &'static str,
 }
 
+/// A building's name as the site page's "add a building" form gives it.
+pub fn building_name(raw: &str) -> Result<String, String> {
+    named(raw.trim(), "building name")
+}
+
 impl UnitEdit {
     pub fn parse(name: &str, kind: &str) -> Result<Self, String> {
         let name = named(name.trim(), "unit name")?;
@@ -166,6 +171,13 @@ mod tests {
                 .unwrap_err()
                 .contains("dorm_room")
         );
+    }
+
+    #[test]
+    fn buildings_take_a_trimmed_name() {
+        assert_eq!(building_name("  Block C "), Ok("Block C".into()));
+        assert!(building_name("   ").is_err());
+        assert!(building_name(&"B".repeat(121)).is_err());
     }
 
     #[test]

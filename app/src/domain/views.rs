@@ -104,6 +104,9 @@ pub struct SiteOverview {
     /// Roles the caller may hand out on this site (drives the "add a person" form).
     pub grantable: Vec<Role>,
     pub may_add_residents: bool,
+    /// The caller may add buildings and units (the site's managers, the organisation's admins).
+    #[serde(default)]
+    pub may_add_places: bool,
 }
 
 /// The answer to creating an account: the initial password is shown once, to the person who

@@ -3,7 +3,7 @@
 //! anomaly rules), and the alarm list residents see on their home page.
 
 use crate::api::fleet::{
-    AlarmStep, CloseFault, DecommissionMeter, InstallMeter, LinkMaster, OperateMeter,
+    AlarmStep, CloseFault, CorrectMeter, DecommissionMeter, InstallMeter, LinkMaster, OperateMeter,
     ReleaseCutOffs, ReplaceMeter, SaveFleetRules, load_meter, load_site_fleet, meter_html,
 };
 use crate::domain::fleet::{
@@ -85,6 +85,7 @@ fn MeterIsland(data: MeterPageData) -> impl IntoView {
         decommission: ServerAction::new(),
         step: ServerAction::new(),
         master: ServerAction::new(),
+        correct: ServerAction::new(),
     };
     let id = data.meter.id.to_string();
     let data = RwSignal::new(data);
@@ -96,6 +97,7 @@ fn MeterIsland(data: MeterPageData) -> impl IntoView {
                 staff.decommission.version().get(),
                 staff.step.version().get(),
                 staff.master.version().get(),
+                staff.correct.version().get(),
                 tick.get(),
             )
         },
@@ -120,6 +122,7 @@ struct StaffActions {
     decommission: ServerAction<DecommissionMeter>,
     step: ServerAction<AlarmStep>,
     master: ServerAction<LinkMaster>,
+    correct: ServerAction<CorrectMeter>,
 }
 
 /// A meter's status, alarms and commands, with the forms `staff` may use.
@@ -148,6 +151,7 @@ fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView 
         {(!meter.commands.is_empty()).then(|| view! { <Commands commands=meter.commands.clone() zone=meter.zone.clone()/> })}
         {manage.map(|staff| view! {
             <MasterLink id=id.clone() master=meter.master.clone() link=staff.master/>
+            <Correction id=id.clone() serial=meter.serial.clone() multiplier=meter.multiplier.clone() correct=staff.correct/>
         })}
         {manage.map(|staff| view! {
             <LifeCycle id=id.clone() utility=meter.utility.as_str() replace=staff.replace decommission=staff.decommission/>
@@ -381,6 +385,32 @@ fn MasterLink(
                 </ActionForm>
             })}
             {form_error(link.value())}
+        </section>
+    }
+}
+
+/// The meter's serial and multiplier as recorded, corrected in place (a meter exchanged for
+/// another is a replacement, below).
+#[component]
+fn Correction(
+    id: String,
+    serial: String,
+    multiplier: String,
+    correct: ServerAction<CorrectMeter>,
+) -> impl IntoView {
+    let corrected = move || correct.value().get() == Some(Ok(true));
+    view! {
+        <section class="card meter-correction">
+            <h2>"Correct the record"</h2>
+            <p class="hint">"A serial typed wrong, or the current transformer's ratio. Past charges stay; the next reading counts with the new multiplier."</p>
+            <ActionForm action=correct attr:class="inline">
+                <input type="hidden" name="meter" value=id/>
+                <label>"Serial" <input type="text" name="serial" value=serial required maxlength="64"/></label>
+                <label>"Multiplier" <input type="text" name="multiplier" value=multiplier required inputmode="decimal"/></label>
+                <button type="submit">"Correct"</button>
+            </ActionForm>
+            {form_error(correct.value())}
+            {move || corrected().then(|| view! { <p class="notice corrected" role="status">"Corrected."</p> })}
         </section>
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod alarms;
 pub mod broker;
+pub mod corrections;
 pub mod faults;
 pub mod ingest;
 pub mod masters;

@@ -425,7 +425,7 @@ impl Fleet {
         }
     }
 
-    async fn live_meter(&self, meter: i64) -> Result<(i64, String, String), FleetError> {
+    pub(super) async fn live_meter(&self, meter: i64) -> Result<(i64, String, String), FleetError> {
         let mut tx = self.engine().db.begin_read().await?;
         let row: Option<(i64, String, String, bool)> = on_tx!(&mut tx, conn => {
             sqlx::query_as("SELECT unit_id, serial, utility, removed_at IS NOT NULL FROM meters WHERE id = $1")

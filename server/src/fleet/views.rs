@@ -419,6 +419,19 @@ impl FleetPort for Fleet {
         Ok(Fleet::decommission(self, caller.user_id.0, meter.0, final_register).await?)
     }
 
+    async fn correct(
+        &self,
+        caller: &Caller,
+        meter: MeterId,
+        serial: &str,
+        multiplier: &str,
+    ) -> Result<bool, AppError> {
+        let serial = MeterSerial::parse(serial).map_err(AppError::Invalid)?;
+        let multiplier = app::domain::Multiplier::parse(multiplier)
+            .map_err(|bad| AppError::Invalid(bad.to_string()))?;
+        Ok(Fleet::correct(self, caller.user_id.0, meter.0, &serial, multiplier).await?)
+    }
+
     async fn set_master(
         &self,
         caller: &Caller,

@@ -1,6 +1,10 @@
 //! One site: counts, buildings with their units and meters, a live filter, and adding people.
 
-use crate::api::{auth::CreateAccount, directory::load_site_overview};
+use crate::api::{
+    auth::CreateAccount,
+    directory::{AddBuilding, AddUnit, load_site_overview},
+};
+use crate::domain::site_sheet::UNIT_KINDS;
 use crate::domain::views::{BuildingView, SiteOverview, UnitRow};
 use crate::pages::{error_view, form_error};
 use leptos::prelude::*;
@@ -18,11 +22,21 @@ fn SiteIsland(id: String) -> impl IntoView {
     crate::pages::island_ready();
     let site_id = StoredValue::new(id);
     let overview = Resource::new(move || site_id.get_value(), load_site_overview);
+    // Made here, outside what the overview redraws, so their answers outlive the redraw.
+    let places = Places {
+        building: ServerAction::new(),
+        unit: ServerAction::new(),
+    };
+    Effect::watch(
+        move || (places.building.version().get(), places.unit.version().get()),
+        move |_, _, _| overview.refetch(),
+        false,
+    );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <Site overview/> }.into_any(),
+                    Ok(overview) => view! { <Site overview places/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -30,8 +44,15 @@ fn SiteIsland(id: String) -> impl IntoView {
     }
 }
 
+/// Adding a building or a unit from the site's page.
+#[derive(Clone, Copy)]
+struct Places {
+    building: ServerAction<AddBuilding>,
+    unit: ServerAction<AddUnit>,
+}
+
 #[component]
-fn Site(overview: SiteOverview) -> impl IntoView {
+fn Site(overview: SiteOverview, places: Places) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let total_units = overview.site.units;
     let buildings = StoredValue::new(overview.buildings.clone());
@@ -63,6 +84,7 @@ fn Site(overview: SiteOverview) -> impl IntoView {
         </p>
         <Counts overview=overview.clone()/>
         <AddPerson overview=overview.clone()/>
+        {overview.may_add_places.then(|| view! { <AddPlace overview=overview.clone() places/> })}
 
         <section class="units">
             <div class="filter">
@@ -140,6 +162,50 @@ fn UnitLine(unit: UnitRow, filter: RwSignal<String>) -> impl IntoView {
         </tr>
     }
     .into_any()
+}
+
+/// A building, or a unit in one of the site's buildings (a whole site comes in by its sheet).
+/// Always open: the page redraws after each addition, and shows the new one in its list.
+#[component]
+fn AddPlace(overview: SiteOverview, places: Places) -> impl IntoView {
+    let site = overview.site.id.to_string();
+    let unit_site = site.clone();
+    let buildings: Vec<(String, String)> = overview
+        .buildings
+        .iter()
+        .map(|building| (building.id.to_string(), building.name.clone()))
+        .collect();
+    let added_unit = move || places.unit.value().get().and_then(Result::ok).is_some();
+    let added_building = move || places.building.value().get().and_then(Result::ok).is_some();
+    view! {
+        <section class="card add-place">
+            <h2>"Add a unit or a building"</h2>
+            <ActionForm action=places.unit attr:class="inline add-unit">
+                <input type="hidden" name="site" value=unit_site/>
+                <label>"Building"
+                    <select name="building">
+                        {buildings.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"Unit" <input type="text" name="name" required maxlength="120"/></label>
+                <label>"Kind"
+                    <select name="kind">
+                        {UNIT_KINDS.into_iter().map(|kind| view! { <option value=kind>{kind.replace('_', " ")}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit" disabled=move || places.unit.pending().get()>"Add the unit"</button>
+            </ActionForm>
+            {form_error(places.unit.value())}
+            {move || added_unit().then(|| view! { <p class="notice added" role="status">"Unit added: it is in its building's list below."</p> })}
+            <ActionForm action=places.building attr:class="inline add-building">
+                <input type="hidden" name="site" value=site/>
+                <label>"Building" <input type="text" name="name" required maxlength="120"/></label>
+                <button type="submit" disabled=move || places.building.pending().get()>"Add the building"</button>
+            </ActionForm>
+            {form_error(places.building.value())}
+            {move || added_building().then(|| view! { <p class="notice added" role="status">"Building added."</p> })}
+        </section>
+    }
 }
 
 /// Creating an account for a new resident or a colleague; the initial password is shown once.
