@@ -136,6 +136,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/manage/sites/:id/cash")
+                        view=pages::manager::cash::CashDeskPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/manage/sites/:id/losses")
                         view=pages::manager::losses::LossesPage
                         ssr=SsrMode::Async

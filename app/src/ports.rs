@@ -368,6 +368,26 @@ pub trait AccountsPort: Send + Sync {
         days: crate::domain::reports::DaysAsked,
     ) -> Result<crate::domain::supply_report::SupplyReport, AppError>;
 
+    /// The caller's open cash shift at the site and the closed shifts: everyone's when
+    /// `everyone`, else the caller's.
+    async fn cash_desk(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        everyone: bool,
+    ) -> Result<crate::domain::cash_desk::CashDesk, AppError>;
+
+    /// Closes the caller's cash shift with what they counted (`after`: the close the page's
+    /// shift follows). A shift closed already is a conflict.
+    async fn close_shift(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        after: &str,
+        counted: &str,
+        note: &str,
+    ) -> Result<crate::domain::cash_desk::ClosedShift, AppError>;
+
     /// Each master meter of the site against the meters it feeds over the days asked (the
     /// site's local days; by default this month so far).
     async fn losses(

@@ -10,6 +10,7 @@ mod support;
 mod access;
 mod accounts;
 mod adjustments;
+mod cash_desk;
 mod crash;
 mod fleet_access;
 mod fuzz_corpus;

@@ -148,6 +148,8 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("master", "EL-A102"),
         ("serial", "EL-MATRIX1"),
         ("multiplier", "2"),
+        ("counted", "0"),
+        ("after", ""),
     ] {
         fields.push((name.to_owned(), value.to_owned()));
     }
@@ -194,6 +196,7 @@ const RECORD: &[(&str, &str)] = &[
     ),
     ("units", "SELECT COUNT(*) FROM units"),
     ("buildings", "SELECT COUNT(*) FROM buildings"),
+    ("cash shifts", "SELECT COUNT(*) FROM cash_shifts"),
     (
         "meter records",
         "SELECT COUNT(*) FROM meters WHERE serial = 'EL-MATRIX1' OR multiplier <> '1'",
@@ -234,8 +237,8 @@ fn may_change(who: Who, what: &str) -> bool {
     match who {
         Who::Nobody | Who::Neighbour | Who::OtherAdmin => false,
         // Cash in, receipts: money moves, and supply cut for want of it comes back (the
-        // engine's reconnection command); nothing else does.
-        Who::Cashier => matches!(what, "ledger" | "balances" | "commands"),
+        // engine's reconnection command); and they close their shift at the desk. Nothing else.
+        Who::Cashier => matches!(what, "ledger" | "balances" | "commands" | "cash shifts"),
         // Alarms are theirs to acknowledge and resolve.
         Who::Operator => matches!(what, "alarms" | "alarm notes" | "commands"),
         Who::Manager | Who::Admin => true,

@@ -5,6 +5,7 @@ pub mod account_table;
 pub mod accounts;
 pub mod adjustments;
 pub mod auth;
+pub mod cash_desk;
 pub mod directory;
 pub mod fleet;
 pub mod integrations;

@@ -4,6 +4,7 @@ pub mod access;
 pub mod account_table;
 pub mod adjustments;
 pub mod audit;
+pub mod cash_desk;
 pub mod collections;
 pub mod csv;
 pub mod email;

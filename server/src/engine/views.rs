@@ -510,6 +510,33 @@ impl AccountsPort for Engine {
         Ok(Engine::supply_report(self, site, days).await?)
     }
 
+    async fn cash_desk(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        everyone: bool,
+    ) -> Result<app::domain::cash_desk::CashDesk, AppError> {
+        Ok(Engine::cash_desk(self, site, caller.user_id.0, everyone).await?)
+    }
+
+    async fn close_shift(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        after: &str,
+        counted: &str,
+        note: &str,
+    ) -> Result<app::domain::cash_desk::ClosedShift, AppError> {
+        let digits = self.site_heading(site).await?.digits;
+        let close = app::domain::cash_desk::ShiftClose::parse(after, counted, note, digits)
+            .map_err(AppError::Invalid)?;
+        Engine::close_shift(self, site, caller.user_id.0, &close)
+            .await?
+            .ok_or_else(|| {
+                AppError::Conflict("This shift is closed already: here is the shift since.".into())
+            })
+    }
+
     async fn losses(
         &self,
         site: SiteId,

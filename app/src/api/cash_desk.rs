@@ -1,0 +1,58 @@
+//! The cash desk: whoever takes cash at a site (its cashiers and managers, the organisation's
+//! admins) sees their open shift and closes it with what they counted; managers and admins
+//! see every cashier's closes.
+
+use crate::{
+    domain::cash_desk::{CashDesk, ClosedShift},
+    error::AppError,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::ssr::{answer, caller, ports, site_where};
+
+/// The caller's open shift at the site, and the closed shifts they may see.
+#[server(prefix = "/api", endpoint = "cash_desk")]
+pub async fn load_cash_desk(site: String) -> Result<CashDesk, AppError> {
+    use crate::domain::access::PaymentAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (site, org) = site_where(&ports, &site, |site, org| {
+                caller.may_on_payments(PaymentAction::View, site, org)
+            })
+            .await?;
+            let everyone = caller.may_on_payments(PaymentAction::Manage, site, org);
+            ports.accounts.cash_desk(&caller, site, everyone).await
+        }
+        .await,
+    )
+}
+
+/// Closes the caller's shift with the cash they counted; `after` is the close the shift the
+/// page showed follows, so the same form sent twice closes once.
+#[server(prefix = "/api", endpoint = "close_shift")]
+pub async fn close_shift(
+    site: String,
+    #[server(default)] after: String,
+    counted: String,
+    #[server(default)] note: String,
+) -> Result<ClosedShift, AppError> {
+    use crate::domain::access::PaymentAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (site, _) = site_where(&ports, &site, |site, org| {
+                caller.may_on_payments(PaymentAction::View, site, org)
+            })
+            .await?;
+            ports
+                .accounts
+                .close_shift(&caller, site, &after, &counted, &note)
+                .await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,166 @@
+//! `/manage/sites/:id/cash`: the cash desk. The caller's open shift (every cash receipt they
+//! issued since their last close, and what the drawer should hold) with the form that closes
+//! it, and the closed shifts, over or short, for the site's managers to check.
+
+use crate::api::cash_desk::{CloseShift, load_cash_desk};
+use crate::domain::Minor;
+use crate::domain::cash_desk::{CashDesk, ClosedShift, NOTE_MAX};
+use crate::pages::{error_view, form_error, locale::use_locale};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn CashDeskPage() -> impl IntoView {
+    let id = crate::pages::route_id();
+    view! { <CashDeskIsland id/> }
+}
+
+#[island(lazy)]
+fn CashDeskIsland(id: String) -> impl IntoView {
+    crate::pages::island_ready();
+    let site = StoredValue::new(id);
+    let desk = Resource::new(move || site.get_value(), load_cash_desk);
+    // Outside what the desk redraws, so the close's answer stays on the page.
+    let close = ServerAction::<CloseShift>::new();
+    Effect::watch(
+        move || close.version().get(),
+        move |_, _, _| desk.refetch(),
+        false,
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match desk.await {
+                    Ok(desk) => view! { <Desk desk site=site.get_value() close/> }.into_any(),
+                    Err(error) => error_view(error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Desk(desk: CashDesk, site: String, close: ServerAction<CloseShift>) -> impl IntoView {
+    let locale = use_locale();
+    let zone = desk.zone.clone();
+    let when = move |at| locale.date_time(zone.local(at));
+    let money = {
+        let desk = desk.clone();
+        move |minor: Minor| desk.money(minor)
+    };
+    let notice_money = money.clone();
+    let expected = desk.open.expected();
+    let title = format!("Cash desk · {}", desk.site_name);
+    let since = desk.open.since.map(&when).map_or_else(
+        || "your first cash".to_owned(),
+        |at| format!("your last close, {at}"),
+    );
+    let closed_now = move || close.value().get().and_then(Result::ok);
+    let after = desk.open.after.map(|id| id.to_string()).unwrap_or_default();
+    let receipts = desk.open.receipts.clone();
+    let closed = desk.closed.clone();
+    view! {
+        <Title text=title.clone()/>
+        <p class="breadcrumb"><a href=format!("/manage/sites/{site}")>{desk.site_name.clone()}</a></p>
+        <h1>{title}</h1>
+        {move || closed_now().map(|shift| view! { <ClosedNotice shift money=notice_money.clone()/> })}
+        <section class="card open-shift">
+            <h2>"Your shift"</h2>
+            <p class="where">{format!("Since {since}: {} cash receipts.", receipts.len())}</p>
+            {(!receipts.is_empty()).then(|| view! {
+                <table class="account-table shift-receipts">
+                    <thead><tr>
+                        <th scope="col">"Receipt"</th><th scope="col">"Unit"</th>
+                        <th scope="col">"Issued"</th><th scope="col" class="num">"Amount"</th>
+                    </tr></thead>
+                    <tbody>
+                        {receipts.iter().map(|receipt| view! {
+                            <tr class="shift-receipt">
+                                <th scope="row"><a href=format!("/accounts/{}", receipt.account.0)>{format!("No. {}", receipt.number)}</a></th>
+                                <td>{receipt.unit.clone()}</td>
+                                <td>{when(receipt.issued_at)}</td>
+                                <td class="num">{money(receipt.amount)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+            <p class="expected">"The drawer should hold " <strong data-expected=expected.0.to_string()>{money(expected)}</strong>"."</p>
+            <ActionForm action=close attr:class="close-shift">
+                <input type="hidden" name="site" value=site.clone()/>
+                <input type="hidden" name="after" value=after/>
+                <label>"Cash counted" <input type="text" name="counted" inputmode="decimal" required/></label>
+                <label>"Note (optional)" <input type="text" name="note" maxlength=NOTE_MAX.to_string()/></label>
+                <button type="submit" disabled=move || close.pending().get()>"Close my shift"</button>
+            </ActionForm>
+            {form_error(close.value())}
+        </section>
+        <ClosedShifts shifts=closed everyone=desk.everyone desk/>
+    }
+}
+
+#[component]
+fn ClosedNotice(shift: ClosedShift, money: impl Fn(Minor) -> String + 'static) -> impl IntoView {
+    let count = shift.count();
+    view! {
+        <p class=format!("notice shift-closed count-{}", count.as_str()) role="status">
+            {format!(
+                "Shift closed: {} receipts, {} expected, {} counted, {} {}.",
+                shift.receipts,
+                money(shift.expected),
+                money(shift.counted),
+                match count {
+                    crate::domain::cash_desk::Count::Balanced => "balanced",
+                    crate::domain::cash_desk::Count::Over => "over by",
+                    crate::domain::cash_desk::Count::Short => "short by",
+                },
+                if shift.difference().0 == 0 { String::new() } else { money(Minor(shift.difference().0.abs())) },
+            )}
+        </p>
+    }
+}
+
+#[component]
+fn ClosedShifts(shifts: Vec<ClosedShift>, everyone: bool, desk: CashDesk) -> impl IntoView {
+    if shifts.is_empty() {
+        return view! { <p class="empty">"No shift closed yet."</p> }.into_any();
+    }
+    let locale = use_locale();
+    let zone = desk.zone.clone();
+    let when = move |at| locale.date_time(zone.local(at));
+    let heading = if everyone {
+        "Closed shifts, every cashier's"
+    } else {
+        "Your closed shifts"
+    };
+    view! {
+        <section>
+            <h2>{heading}</h2>
+            <table class="account-table closed-shifts">
+                <thead><tr>
+                    <th scope="col">"Closed"</th><th scope="col">"By"</th>
+                    <th scope="col" class="num">"Receipts"</th><th scope="col" class="num">"Expected"</th>
+                    <th scope="col" class="num">"Counted"</th><th scope="col" class="num">"Over or short"</th>
+                    <th scope="col">"Note"</th>
+                </tr></thead>
+                <tbody>
+                    {shifts.into_iter().map(|shift| {
+                        let count = shift.count();
+                        view! {
+                            <tr class=format!("closed-shift count-{}", count.as_str()) data-count=count.as_str()>
+                                <th scope="row">{when(shift.closed_at)}</th>
+                                <td>{shift.cashier.clone()}</td>
+                                <td class="num">{shift.receipts}</td>
+                                <td class="num">{desk.money(shift.expected)}</td>
+                                <td class="num">{desk.money(shift.counted)}</td>
+                                <td class="num difference">{desk.money(shift.difference())}</td>
+                                <td>{shift.note.clone()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+    .into_any()
+}

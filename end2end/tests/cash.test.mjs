@@ -1,0 +1,53 @@
+// The cash desk in a real headless Chromium: a manager who took cash at the desk counts the
+// drawer and closes the shift; the close shows what was expected and counted, and the next
+// shift starts empty.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, assertNoProblems, hydrated, launch, openPage, screenshot, signIn, waitForServer } from './support.mjs';
+
+let browser;
+
+before(async () => {
+  await waitForServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('a manager counts the drawer and closes the shift', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await page.getByRole('link', { name: 'Cash desk' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/cash$/);
+  await hydrated(page);
+  await page.getByRole('heading', { name: 'Cash desk · Riverside Campus' }).waitFor();
+  const expected = Number(await page.locator('[data-expected]').getAttribute('data-expected'));
+  const receipts = await page.locator('tr.shift-receipt').count();
+  assert.equal(receipts > 0, expected > 0, 'the drawer holds what the receipts took');
+
+  // Counted one shilling short of what the ledger expects (the accounts test took cash as
+  // this manager; run alone, the drawer is empty and balances at nothing).
+  const short = expected > 0;
+  await page.fill('.close-shift input[name="counted"]', short ? ((expected - 100) / 100).toFixed(2) : '0');
+  await page.fill('.close-shift input[name="note"]', 'counted twice');
+  await page.getByRole('button', { name: 'Close my shift' }).click();
+  const notice = page.locator('.shift-closed');
+  await notice.waitFor();
+  assert.match(await notice.textContent(), new RegExp(`^Shift closed: ${receipts} receipts, `));
+  assert.match(await notice.getAttribute('class'), short ? /count-short/ : /count-balanced/);
+  const closed = page.locator('tr.closed-shift').first();
+  await closed.waitFor();
+  assert.match(await closed.textContent(), /counted twice/);
+  // The next shift starts from the close, with nothing in it.
+  await page.locator('[data-expected="0"]').waitFor();
+  assert.equal(await page.locator('tr.shift-receipt').count(), 0);
+  await screenshot(page, 'manager-cash-desk');
+  assertNoProblems(problems);
+  await context.close();
+});

@@ -1,0 +1,208 @@
+//! The cash desk's shifts: what the ledger says a person's drawer should hold (the cash
+//! top-ups they took since their last close, read from the site's cash account), and their
+//! closes with what they counted. A close is written once: it names the close it follows,
+//! and a unique index refuses a second close of the same shift.
+
+use super::{Engine, EngineError, site_zone};
+use crate::{audit::AuditEntry, db::Tx, on_tx};
+use app::domain::{
+    Minor, SiteId,
+    cash_desk::{CashDesk, ClosedShift, OpenShift, ShiftClose, ShiftReceipt},
+    ids::AccountId,
+};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+#[derive(sqlx::FromRow)]
+struct ReceiptRow {
+    number: i64,
+    account: i64,
+    unit: Option<String>,
+    amount: i64,
+    issued_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ShiftRow {
+    id: i64,
+    cashier: String,
+    opened_at: Option<DateTime<Utc>>,
+    closed_at: DateTime<Utc>,
+    receipts: i64,
+    expected_minor: i64,
+    counted_minor: i64,
+    note: String,
+}
+
+impl From<ShiftRow> for ClosedShift {
+    fn from(row: ShiftRow) -> Self {
+        ClosedShift {
+            id: row.id,
+            cashier: row.cashier,
+            opened_at: row.opened_at,
+            closed_at: row.closed_at,
+            receipts: row.receipts,
+            expected: Minor(row.expected_minor),
+            counted: Minor(row.counted_minor),
+            note: row.note,
+        }
+    }
+}
+
+/// The cash top-ups `cashier` took at `site` after `since` (their cash account entries, as
+/// the amount the drawer took in), by receipt number.
+const RECEIPTS: &str = "SELECT r.number, r.wallet_account_id AS account, u.name AS unit, \
+     -e.amount_minor AS amount, r.issued_at FROM receipts r \
+     JOIN ledger_transactions t ON t.id = r.transaction_id \
+     JOIN ledger_entries e ON e.transaction_id = t.id \
+     JOIN accounts a ON a.id = e.account_id AND a.kind = 'cash' \
+     LEFT JOIN wallets w ON w.account_id = r.wallet_account_id \
+     LEFT JOIN meters m ON m.id = w.meter_id \
+     LEFT JOIN units u ON u.id = COALESCE(w.unit_id, m.unit_id) \
+     WHERE r.site_id = $1 AND t.actor_user_id = $2 AND t.posted_at > $3 AND t.posted_at <= $4 \
+     ORDER BY r.number";
+
+const SHIFTS: &str = "SELECT c.id, p.display_name AS cashier, c.opened_at, c.closed_at, c.receipts, \
+     c.expected_minor, c.counted_minor, c.note FROM cash_shifts c JOIN users p ON p.id = c.cashier_user_id";
+
+/// How many closed shifts the page lists, newest first.
+const SHIFTS_SHOWN: i64 = 50;
+
+impl Engine {
+    /// `cashier`'s open shift at `site`, and the closed shifts: every cashier's when
+    /// `everyone`, else theirs.
+    pub async fn cash_desk(
+        &self,
+        site: SiteId,
+        cashier: i64,
+        everyone: bool,
+    ) -> Result<CashDesk, EngineError> {
+        let now = Utc::now();
+        let heading = self.site_heading(site).await?;
+        let mut tx = self.db.begin_read().await?;
+        let open = open_shift(&mut tx, site, cashier, now).await?;
+        let whose = if everyone {
+            format!(
+                "{SHIFTS} WHERE c.site_id = $1 AND $2 = $2 ORDER BY c.id DESC LIMIT {SHIFTS_SHOWN}"
+            )
+        } else {
+            format!(
+                "{SHIFTS} WHERE c.site_id = $1 AND c.cashier_user_id = $2 ORDER BY c.id DESC LIMIT {SHIFTS_SHOWN}"
+            )
+        };
+        let closed: Vec<ShiftRow> = on_tx!(&mut tx, conn => {
+            sqlx::query_as(&whose)
+                .bind(site.0)
+                .bind(cashier)
+                .fetch_all(&mut *conn)
+                .await
+        })?;
+        Ok(CashDesk {
+            site_name: heading.name,
+            digits: heading.digits,
+            currency: heading.currency,
+            zone: site_zone(heading.tz, now),
+            open,
+            closed: closed.into_iter().map(ClosedShift::from).collect(),
+            everyone,
+        })
+    }
+
+    /// Closes `cashier`'s shift at `site` with what they counted. `None` when the shift the
+    /// form was about is closed already (the same form sent twice, or another tab).
+    pub async fn close_shift(
+        &self,
+        site: SiteId,
+        cashier: i64,
+        close: &ShiftClose,
+    ) -> Result<Option<ClosedShift>, EngineError> {
+        let now = Utc::now();
+        let mut tx = self.db.begin_write().await?;
+        let open = open_shift(&mut tx, site, cashier, now).await?;
+        if open.after != close.after {
+            return Ok(None);
+        }
+        let expected = open.expected();
+        let inserted: Result<i64, sqlx::Error> = on_tx!(&mut tx, conn => {
+            sqlx::query_scalar(
+                "INSERT INTO cash_shifts (site_id, cashier_user_id, after_id, opened_at, closed_at, receipts, \
+                 expected_minor, counted_minor, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(site.0)
+            .bind(cashier)
+            .bind(open.after)
+            .bind(open.since)
+            .bind(now)
+            .bind(open.receipts.len() as i64)
+            .bind(expected.0)
+            .bind(close.counted.0)
+            .bind(&close.note)
+            .fetch_one(&mut *conn)
+            .await
+        });
+        let id = match inserted {
+            Err(error) if crate::db::is_unique_violation(&error) => return Ok(None),
+            other => other?,
+        };
+        AuditEntry::new("cash_shift_closed", "cash_shift", id)
+            .by_actor(Some(cashier))
+            .after(json!({
+                "site_id": site.0, "receipts": open.receipts.len(),
+                "expected_minor": expected.0, "counted_minor": close.counted.0,
+            }))
+            .insert_tx(&mut tx)
+            .await?;
+        let row: ShiftRow = on_tx!(&mut tx, conn => {
+            sqlx::query_as(&format!("{SHIFTS} WHERE c.id = $1"))
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await
+        })?;
+        tx.commit().await?;
+        Ok(Some(row.into()))
+    }
+}
+
+/// The shift after `cashier`'s last close at `site`, up to `now`.
+async fn open_shift(
+    tx: &mut Tx,
+    site: SiteId,
+    cashier: i64,
+    now: DateTime<Utc>,
+) -> Result<OpenShift, EngineError> {
+    let last: Option<(i64, DateTime<Utc>)> = on_tx!(&mut *tx, conn => {
+        sqlx::query_as(
+            "SELECT id, closed_at FROM cash_shifts WHERE site_id = $1 AND cashier_user_id = $2 \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(site.0)
+        .bind(cashier)
+        .fetch_optional(&mut *conn)
+        .await
+    })?;
+    // Before any close, the shift is everything they ever took.
+    let since = last.map_or(DateTime::<Utc>::UNIX_EPOCH, |(_, at)| at);
+    let rows: Vec<ReceiptRow> = on_tx!(tx, conn => {
+        sqlx::query_as(RECEIPTS)
+            .bind(site.0)
+            .bind(cashier)
+            .bind(since)
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await
+    })?;
+    Ok(OpenShift {
+        after: last.map(|(id, _)| id),
+        since: last.map(|(_, at)| at),
+        receipts: rows
+            .into_iter()
+            .map(|row| ShiftReceipt {
+                number: row.number,
+                account: AccountId(row.account),
+                unit: row.unit.unwrap_or_default(),
+                amount: Minor(row.amount),
+                issued_at: row.issued_at,
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,163 @@
+//! The cash desk over HTTP: a cashier's drawer should hold the cash top-ups they took since
+//! their last close (not another cashier's, not a provider's payments); a close keeps what they
+//! counted beside it, once however often the form is sent, and the next shift starts from it.
+//! The site's managers see every cashier's closes; a cashier only theirs; nobody else any.
+
+use crate::support;
+
+use reqwest::StatusCode;
+use server::demo;
+use support::{OTHER_ADMIN, TestApp, Visitor, spawn_app};
+
+const CASHIER: &str = "cashier@demo.example";
+const OTHER_CASHIER: &str = "second.cashier@demo.example";
+
+async fn take_cash(app: &TestApp, who: &Visitor, unit: &str, amount: &str, nonce: &str) {
+    let account = app.wallet(unit, "electricity").await.to_string();
+    let answer = app
+        .call(
+            who,
+            "cash_top_up",
+            &[("account", &account), ("amount", amount), ("nonce", nonce)],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+}
+
+async fn desk(app: &TestApp, who: &Visitor, site: &str) -> serde_json::Value {
+    let answer = app.call(who, "cash_desk", &[("site", site)]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.json()
+}
+
+async fn close(
+    app: &TestApp,
+    who: &Visitor,
+    site: &str,
+    after: &str,
+    counted: &str,
+) -> (StatusCode, serde_json::Value) {
+    let answer = app
+        .call(
+            who,
+            "close_shift",
+            &[
+                ("site", site),
+                ("after", after),
+                ("counted", counted),
+                ("note", "end of day"),
+            ],
+        )
+        .await;
+    let body = serde_json::from_str(&answer.body)
+        .unwrap_or(serde_json::Value::String(answer.body.clone()));
+    (answer.status, body)
+}
+
+fn expected(desk: &serde_json::Value) -> i64 {
+    desk["open"]["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_cashier_closes_a_shift_against_the_ledger_once() {
+    let app = spawn_app().await;
+    app.add_staff(CASHIER, "cashier").await;
+    app.add_staff(OTHER_CASHIER, "cashier").await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let cashier = app.sign_in(CASHIER, demo::PASSWORD).await;
+    let other = app.sign_in(OTHER_CASHIER, demo::PASSWORD).await;
+
+    take_cash(&app, &cashier, "A-101", "500", "shift-one-1").await;
+    take_cash(&app, &cashier, "A-102", "250.50", "shift-two-2").await;
+    // The same form again credits once: still two receipts.
+    take_cash(&app, &cashier, "A-102", "250.50", "shift-two-2").await;
+    take_cash(&app, &other, "A-103", "1000", "other-one-1").await;
+
+    let open = desk(&app, &cashier, &site).await;
+    assert_eq!(
+        open["open"]["receipts"].as_array().unwrap().len(),
+        2,
+        "{open}"
+    );
+    assert_eq!(expected(&open), 75_050);
+    assert_eq!(open["open"]["receipts"][0]["unit"], "A-101");
+    assert!(open["open"]["after"].is_null());
+    assert_eq!(open["everyone"], false);
+
+    // Counted 5 shillings short.
+    let (status, shift) = close(&app, &cashier, &site, "", "745.50").await;
+    assert_eq!(status, StatusCode::OK, "{shift}");
+    assert_eq!(shift["expected"], 75_050);
+    assert_eq!(shift["counted"], 74_550);
+    assert_eq!(shift["receipts"], 2);
+    // The same form again: the shift it was about is closed, nothing more is written.
+    let (status, _) = close(&app, &cashier, &site, "", "745.50").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cash_shifts").await, 1);
+    let audited = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'cash_shift_closed'")
+        .await;
+    assert_eq!(audited, 1);
+
+    // The next shift starts empty and follows the close.
+    let next = desk(&app, &cashier, &site).await;
+    assert_eq!(next["open"]["receipts"].as_array().unwrap().len(), 0);
+    assert_eq!(next["open"]["after"], shift["id"]);
+    assert_eq!(next["closed"].as_array().unwrap().len(), 1);
+    take_cash(&app, &cashier, "A-104", "20", "shift-three-3").await;
+    assert_eq!(expected(&desk(&app, &cashier, &site).await), 2_000);
+    for bad in ["-5", "12.345", "lots"] {
+        let after = shift["id"].to_string();
+        let (status, body) = close(&app, &cashier, &site, &after, bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
+
+    // The other cashier's drawer is theirs alone; a manager sees every close.
+    let theirs = desk(&app, &other, &site).await;
+    assert_eq!(expected(&theirs), 100_000);
+    assert_eq!(theirs["closed"].as_array().unwrap().len(), 0);
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let all = desk(&app, &manager, &site).await;
+    assert_eq!(all["everyone"], true);
+    assert_eq!(all["closed"][0]["cashier"], "Test cashier");
+    assert_eq!(all["closed"].as_array().unwrap().len(), 1);
+    assert_eq!(expected(&all), 0, "the manager took no cash");
+}
+
+#[tokio::test]
+async fn only_those_who_take_cash_see_the_desk() {
+    let app = spawn_app().await;
+    app.add_staff("operator@demo.example", "operator").await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let operator = app.sign_in("operator@demo.example", demo::PASSWORD).await;
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let other = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
+    for who in [&Visitor::default(), &resident, &operator, &other] {
+        let status = app.call(who, "cash_desk", &[("site", &site)]).await.status;
+        assert!(
+            [
+                StatusCode::UNAUTHORIZED,
+                StatusCode::FORBIDDEN,
+                StatusCode::NOT_FOUND
+            ]
+            .contains(&status),
+            "{status}"
+        );
+        let (status, _) = close(&app, who, &site, "", "0").await;
+        assert!(
+            [
+                StatusCode::UNAUTHORIZED,
+                StatusCode::FORBIDDEN,
+                StatusCode::NOT_FOUND
+            ]
+            .contains(&status),
+            "{status}"
+        );
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM cash_shifts").await, 0);
+}
