@@ -295,7 +295,17 @@ pub async fn watch(fleet: Fleet) {
 }
 
 /// A meter's fleet columns and when it was last heard (or installed).
-type Quiet = (i64, i64, i64, String, String, bool, bool, DateTime<Utc>);
+type Quiet = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    bool,
+    bool,
+    bool,
+    DateTime<Utc>,
+);
 
 /// Raises an offline alarm for every meter silent for longer than its site allows (a
 /// sleeping meter is allowed much longer). Returns how many went offline.
@@ -317,8 +327,9 @@ pub async fn find_offline(fleet: &Fleet, now: DateTime<Utc>) -> Result<usize, Fl
     })?;
     let mut rules = RulesCache::default();
     let mut offline = 0;
-    for (id, site, unit, utility, transport, sleeps, removed, seen) in candidates {
-        let meter = super::meter_info((id, site, unit, utility, transport, sleeps, removed))?;
+    for (id, site, unit, utility, transport, sleeps, removed, feeds, seen) in candidates {
+        let meter =
+            super::meter_info((id, site, unit, utility, transport, sleeps, removed, feeds))?;
         let limit = rules
             .get(&mut tx, meter.site)
             .await?

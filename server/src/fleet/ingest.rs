@@ -229,7 +229,9 @@ async fn reading_rules(
     if let Some(kw) = reading.power_kw {
         raised += power_rule(tx, rules, meter, kw, reading.taken_at, now).await?;
     }
-    if meter.utility != Utility::Water {
+    // A bulk meter carries all its sub-meters' flows at once: a home's spike and continuous
+    // flow rules do not fit it (what it loses shows in the loss report instead).
+    if meter.utility != Utility::Water || meter.feeds {
         return Ok(raised);
     }
     let memory = memory(tx, meter.id).await?;

@@ -82,11 +82,19 @@ impl Fleet {
         };
         AuditEntry::new("meter_master_set", "meter", meter)
             .by_actor(Some(actor))
-            .before(json!({ "serial": this.serial, "master": before_serial }))
-            .after(json!({ "serial": this.serial, "master": wanted.map(|m| m.serial) }))
+            .before(json!({ "serial": this.serial, "master": &before_serial }))
+            .after(json!({ "serial": this.serial, "master": wanted.as_ref().map(|m| &m.serial) }))
             .insert_tx(&mut tx)
             .await?;
         tx.commit().await?;
+        drop(_turn);
+        // Whether a meter feeds others is cached with it (the anomaly rules ask).
+        for serial in [before_serial, wanted.map(|m| m.serial)]
+            .into_iter()
+            .flatten()
+        {
+            self.forget(&serial);
+        }
         Ok(())
     }
 }

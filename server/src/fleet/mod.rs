@@ -105,6 +105,8 @@ pub struct MeterInfo {
     pub transport: TransportKind,
     pub sleeps: bool,
     pub removed: bool,
+    /// Other meters are fed through this one (a bulk meter).
+    pub feeds: bool,
 }
 
 /// The fleet of this process. Cheap to clone.
@@ -259,15 +261,16 @@ impl Drop for Running {
     }
 }
 
-type MeterRow = (i64, i64, i64, String, String, bool, bool);
+type MeterRow = (i64, i64, i64, String, String, bool, bool, bool);
 
 pub(crate) const METER_COLUMNS: &str = "SELECT m.id, b.site_id, m.unit_id, m.utility, m.transport, \
-     m.sleeps, m.removed_at IS NOT NULL";
+     m.sleeps, m.removed_at IS NOT NULL, \
+     EXISTS (SELECT 1 FROM meters f WHERE f.master_meter_id = m.id AND f.removed_at IS NULL)";
 pub(crate) const METER_FROM: &str = "FROM meters m JOIN units u ON u.id = m.unit_id \
      JOIN buildings b ON b.id = u.building_id";
 
 pub(crate) fn meter_info(row: MeterRow) -> Result<MeterInfo, FleetError> {
-    let (id, site, unit, utility, transport, sleeps, removed) = row;
+    let (id, site, unit, utility, transport, sleeps, removed, feeds) = row;
     Ok(MeterInfo {
         id,
         site,
@@ -278,6 +281,7 @@ pub(crate) fn meter_info(row: MeterRow) -> Result<MeterInfo, FleetError> {
         transport: TransportKind::parse(&transport).ok_or(FleetError::Corrupt(transport))?,
         sleeps,
         removed,
+        feeds,
     })
 }
 

@@ -631,3 +631,55 @@ async fn an_overload_can_limit_the_load_and_a_water_spike_can_close_the_valve() 
         Some(("close", "safety: water_leak"))
     );
 }
+
+#[tokio::test]
+async fn a_bulk_meter_s_flow_is_no_spike() {
+    let sim = Sim::new(2).await;
+    let rules = FleetRules {
+        water_shut_off: true,
+        ..FleetRules::default()
+    };
+    sim.fleet
+        .set_rules(Some(1), sim.fx.site.0, &rules)
+        .await
+        .unwrap();
+    // Unit 1's water meter feeds unit 0's: it is a bulk meter now.
+    let (bulk, flat) = (sim.fx.units[1].water, sim.fx.units[0].water);
+    sim.fleet
+        .set_master(
+            1,
+            flat,
+            Some(&app::domain::fleet::MeterSerial::parse(&sim.serial(1, Utility::Water)).unwrap()),
+        )
+        .await
+        .unwrap();
+    let start = Utc::now() - Duration::hours(1);
+    // The same cubic metre in a quarter of an hour that is a burst in a home.
+    sim.fleet
+        .ingest(vec![
+            sim.reading(1, Utility::Water, start, "10"),
+            sim.reading(1, Utility::Water, start + Duration::minutes(15), "11"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(sim.alarms(bulk).await, []);
+    let commands = sim.fx.commands(bulk).await;
+    assert!(
+        !commands.iter().any(|c| c.2.starts_with("safety")),
+        "its valve is not closed for a leak: {commands:?}"
+    );
+    // Unlinked, it is a home's meter again, with a home's rules (from its next interval: the
+    // rules kept no memory of it while it fed others).
+    sim.fleet.set_master(1, flat, None).await.unwrap();
+    sim.fleet
+        .ingest(vec![
+            sim.reading(1, Utility::Water, start + Duration::minutes(30), "12"),
+            sim.reading(1, Utility::Water, start + Duration::minutes(45), "13"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.alarms(bulk).await,
+        [("water_spike".to_owned(), "open".to_owned())]
+    );
+}
