@@ -58,69 +58,32 @@ fn days_csv(kind: &str, report: Result<(String, Days), AppError>) -> Response {
     }
 }
 
-async fn consumption_csv(
-    State(state): State<AppState>,
-    session: Session,
-    Path(site): Path<String>,
-    Query(days): Query<DaysQuery>,
-) -> Response {
-    let report = async {
-        let caller = downloader(&state, &session).await?;
-        access::consumption(&state.ports, &caller, &site, &days.from, &days.to).await
+/// A handler for the CSV of a report over a site's local days: the same access check and
+/// figures as its page (`access::…` decides who may), as a file named for its kind and days.
+macro_rules! days_download {
+    ($handler:ident, $kind:literal, $load:path) => {
+        async fn $handler(
+            State(state): State<AppState>,
+            session: Session,
+            Path(site): Path<String>,
+            Query(days): Query<DaysQuery>,
+        ) -> Response {
+            let report = async {
+                let caller = downloader(&state, &session).await?;
+                $load(&state.ports, &caller, &site, &days.from, &days.to).await
+            };
+            days_csv(
+                $kind,
+                report.await.map(|report| (report.csv(), report.days)),
+            )
+        }
     };
-    days_csv(
-        "consumption",
-        report.await.map(|report| (report.csv(), report.days)),
-    )
 }
 
-async fn collections_csv(
-    State(state): State<AppState>,
-    session: Session,
-    Path(site): Path<String>,
-    Query(days): Query<DaysQuery>,
-) -> Response {
-    let report = async {
-        let caller = downloader(&state, &session).await?;
-        access::collections(&state.ports, &caller, &site, &days.from, &days.to).await
-    };
-    days_csv(
-        "collections",
-        report.await.map(|report| (report.csv(), report.days)),
-    )
-}
-
-async fn supply_csv(
-    State(state): State<AppState>,
-    session: Session,
-    Path(site): Path<String>,
-    Query(days): Query<DaysQuery>,
-) -> Response {
-    let report = async {
-        let caller = downloader(&state, &session).await?;
-        access::supply(&state.ports, &caller, &site, &days.from, &days.to).await
-    };
-    days_csv(
-        "supply",
-        report.await.map(|report| (report.csv(), report.days)),
-    )
-}
-
-async fn losses_csv(
-    State(state): State<AppState>,
-    session: Session,
-    Path(site): Path<String>,
-    Query(days): Query<DaysQuery>,
-) -> Response {
-    let report = async {
-        let caller = downloader(&state, &session).await?;
-        access::losses(&state.ports, &caller, &site, &days.from, &days.to).await
-    };
-    days_csv(
-        "losses",
-        report.await.map(|report| (report.csv(), report.days)),
-    )
-}
+days_download!(consumption_csv, "consumption", access::consumption);
+days_download!(collections_csv, "collections", access::collections);
+days_download!(supply_csv, "supply", access::supply);
+days_download!(losses_csv, "losses", access::losses);
 
 /// The site's buildings, units, meters and residents in the columns its import reads.
 async fn site_sheet_csv(

@@ -4,7 +4,7 @@
 
 use crate::api::cash_desk::{CloseShift, load_cash_desk};
 use crate::domain::Minor;
-use crate::domain::cash_desk::{CashDesk, ClosedShift, NOTE_MAX};
+use crate::domain::cash_desk::{CashDesk, ClosedShift, Count, NOTE_MAX};
 use crate::pages::{error_view, form_error, locale::use_locale};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -102,19 +102,19 @@ fn Desk(desk: CashDesk, site: String, close: ServerAction<CloseShift>) -> impl I
 #[component]
 fn ClosedNotice(shift: ClosedShift, money: impl Fn(Minor) -> String + 'static) -> impl IntoView {
     let count = shift.count();
+    let off = money(Minor(shift.difference().0.abs()));
+    let outcome = match count {
+        Count::Balanced => "balanced".to_owned(),
+        Count::Over => format!("over by {off}"),
+        Count::Short => format!("short by {off}"),
+    };
     view! {
         <p class=format!("notice shift-closed count-{}", count.as_str()) role="status">
             {format!(
-                "Shift closed: {} receipts, {} expected, {} counted, {} {}.",
+                "Shift closed: {} receipts, {} expected, {} counted, {outcome}.",
                 shift.receipts,
                 money(shift.expected),
                 money(shift.counted),
-                match count {
-                    crate::domain::cash_desk::Count::Balanced => "balanced",
-                    crate::domain::cash_desk::Count::Over => "over by",
-                    crate::domain::cash_desk::Count::Short => "short by",
-                },
-                if shift.difference().0 == 0 { String::new() } else { money(Minor(shift.difference().0.abs())) },
             )}
         </p>
     }
