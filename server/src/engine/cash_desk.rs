@@ -1,7 +1,7 @@
 //! The cash desk's shifts: what the ledger says a person's drawer should hold (the cash
-//! top-ups they took since their last close, read from the site's cash account), and their
-//! closes with what they counted. A close is written once: it names the close it follows,
-//! and a unique index refuses a second close of the same shift.
+//! top-ups they took that no close has counted yet, read from the site's cash account), and
+//! their closes with what they counted and which receipts. A close is written once: it names
+//! the close it follows, and a unique index refuses a second close of the same shift.
 
 use super::{Engine, EngineError, site_zone};
 use crate::{audit::AuditEntry, db::Tx, on_tx};
@@ -10,11 +10,12 @@ use app::domain::{
     cash_desk::{CashDesk, ClosedShift, OpenShift, ShiftClose, ShiftReceipt},
     ids::AccountId,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 #[derive(sqlx::FromRow)]
 struct ReceiptRow {
+    transaction_id: i64,
     number: i64,
     account: i64,
     unit: Option<String>,
@@ -49,9 +50,11 @@ impl From<ShiftRow> for ClosedShift {
     }
 }
 
-/// The cash top-ups `cashier` took at `site` after `since` (their cash account entries, as
-/// the amount the drawer took in), by receipt number.
-const RECEIPTS: &str = "SELECT r.number, r.wallet_account_id AS account, u.name AS unit, \
+/// The cash top-ups `cashier` took at `site` that no close counted (their cash account
+/// entries, as the amount the drawer took in), by receipt number. Only those posted after
+/// `$3` are looked at: an hour before the last close, far more than any transaction stays
+/// open, so the read does not grow with every receipt the site ever issued.
+const RECEIPTS: &str = "SELECT t.id AS transaction_id, r.number, r.wallet_account_id AS account, u.name AS unit, \
      -e.amount_minor AS amount, r.issued_at FROM receipts r \
      JOIN ledger_transactions t ON t.id = r.transaction_id \
      JOIN ledger_entries e ON e.transaction_id = t.id \
@@ -59,7 +62,8 @@ const RECEIPTS: &str = "SELECT r.number, r.wallet_account_id AS account, u.name 
      LEFT JOIN wallets w ON w.account_id = r.wallet_account_id \
      LEFT JOIN meters m ON m.id = w.meter_id \
      LEFT JOIN units u ON u.id = COALESCE(w.unit_id, m.unit_id) \
-     WHERE r.site_id = $1 AND t.actor_user_id = $2 AND t.posted_at > $3 AND t.posted_at <= $4 \
+     WHERE r.site_id = $1 AND t.actor_user_id = $2 AND t.posted_at > $3 \
+     AND NOT EXISTS (SELECT 1 FROM cash_shift_receipts x WHERE x.transaction_id = t.id) \
      ORDER BY r.number";
 
 const SHIFTS: &str = "SELECT c.id, p.display_name AS cashier, c.opened_at, c.closed_at, c.receipts, \
@@ -80,7 +84,7 @@ impl Engine {
         let now = Utc::now();
         let heading = self.site_heading(site).await?;
         let mut tx = self.db.begin_read().await?;
-        let open = open_shift(&mut tx, site, cashier, now).await?;
+        let (open, _) = open_shift(&mut tx, site, cashier).await?;
         let whose = if everyone {
             format!(
                 "{SHIFTS} WHERE c.site_id = $1 AND $2 = $2 ORDER BY c.id DESC LIMIT {SHIFTS_SHOWN}"
@@ -118,7 +122,7 @@ impl Engine {
     ) -> Result<Option<ClosedShift>, EngineError> {
         let now = Utc::now();
         let mut tx = self.db.begin_write().await?;
-        let open = open_shift(&mut tx, site, cashier, now).await?;
+        let (open, counted) = open_shift(&mut tx, site, cashier).await?;
         if open.after != close.after {
             return Ok(None);
         }
@@ -144,6 +148,16 @@ impl Engine {
             Err(error) if crate::db::is_unique_violation(&error) => return Ok(None),
             other => other?,
         };
+        for transaction in counted {
+            on_tx!(&mut tx, conn => {
+                sqlx::query("INSERT INTO cash_shift_receipts (transaction_id, shift_id) VALUES ($1, $2)")
+                    .bind(transaction)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await
+                    .map(|_| ())
+            })?;
+        }
         AuditEntry::new("cash_shift_closed", "cash_shift", id)
             .by_actor(Some(cashier))
             .after(json!({
@@ -163,13 +177,12 @@ impl Engine {
     }
 }
 
-/// The shift after `cashier`'s last close at `site`, up to `now`.
+/// `cashier`'s open shift at `site`, with the ledger transactions of its receipts.
 async fn open_shift(
     tx: &mut Tx,
     site: SiteId,
     cashier: i64,
-    now: DateTime<Utc>,
-) -> Result<OpenShift, EngineError> {
+) -> Result<(OpenShift, Vec<i64>), EngineError> {
     let last: Option<(i64, DateTime<Utc>)> = on_tx!(&mut *tx, conn => {
         sqlx::query_as(
             "SELECT id, closed_at FROM cash_shifts WHERE site_id = $1 AND cashier_user_id = $2 \
@@ -181,17 +194,19 @@ async fn open_shift(
         .await
     })?;
     // Before any close, the shift is everything they ever took.
-    let since = last.map_or(DateTime::<Utc>::UNIX_EPOCH, |(_, at)| at);
+    let look_from = last.map_or(DateTime::<Utc>::UNIX_EPOCH, |(_, at)| {
+        at - Duration::hours(1)
+    });
     let rows: Vec<ReceiptRow> = on_tx!(tx, conn => {
         sqlx::query_as(RECEIPTS)
             .bind(site.0)
             .bind(cashier)
-            .bind(since)
-            .bind(now)
+            .bind(look_from)
             .fetch_all(&mut *conn)
             .await
     })?;
-    Ok(OpenShift {
+    let transactions = rows.iter().map(|row| row.transaction_id).collect();
+    let open = OpenShift {
         after: last.map(|(id, _)| id),
         since: last.map(|(_, at)| at),
         receipts: rows
@@ -204,5 +219,6 @@ async fn open_shift(
                 issued_at: row.issued_at,
             })
             .collect(),
-    })
+    };
+    Ok((open, transactions))
 }
