@@ -306,6 +306,21 @@ pub trait AccountsPort: Send + Sync {
         nonce: &str,
     ) -> Result<i64, AppError>;
 
+    /// Shares a common charge (`amount`, typed, more than zero) across the site's `accounts`
+    /// as `sharing` says, and asks for the shares as one request for a second person to
+    /// approve; the same form (`nonce`) sent again answers the same request.
+    #[allow(clippy::too_many_arguments)]
+    async fn share_charge(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        accounts: &[AccountId],
+        amount: &str,
+        sharing: crate::domain::common_charges::Sharing,
+        reason: &str,
+        nonce: &str,
+    ) -> Result<crate::domain::common_charges::SharedCharge, AppError>;
+
     /// Queues a manager's notice (heading and text, as typed) for the homes of the site's
     /// `accounts`; answers how many homes. The same form (`nonce`) with the same words sent
     /// again queues nothing more.
@@ -387,6 +402,16 @@ pub trait AccountsPort: Send + Sync {
         counted: &str,
         note: &str,
     ) -> Result<crate::domain::cash_desk::ClosedShift, AppError>;
+
+    /// Voids receipt number `receipt` of the site, a cash receipt the caller took in their
+    /// open shift, with a reason: its top-up is reversed. Answers whether this call voided it.
+    async fn void_receipt(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        receipt: i64,
+        reason: &str,
+    ) -> Result<bool, AppError>;
 
     /// Each master meter of the site against the meters it feeds over the days asked (the
     /// site's local days; by default this month so far).

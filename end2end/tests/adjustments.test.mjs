@@ -94,3 +94,57 @@ test('a manager asks to credit every account a search finds and an admin approve
   assertNoProblems(admin.problems);
   await admin.context.close();
 });
+
+test('a manager shares a common charge among the accounts found and an admin approves every share', async () => {
+  const manager = await openPage(browser);
+  let page = manager.page;
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  const site = page.url();
+  // Block A's third floor, electricity: the stairwell's lights.
+  await page.goto(`${site}/accounts?utility=electricity&words=A-30`);
+  const matching = Number(await page.getAttribute('.totals', 'data-matching'));
+  assert.ok(matching > 1 && matching < 20, `${matching} accounts found`);
+  const search = page.url();
+  const before = await balances(page);
+
+  await hydrated(page);
+  await page.click('details.batch-share summary');
+  await page.fill('details.batch-share input[name="amount"]', '10.01');
+  await page.fill('details.batch-share input[name="reason"]', 'Stairwell lights, March');
+  await page.click('details.batch-share button:has-text("Share it and ask for approval")');
+  const notice = page.locator('details.batch-share .notice');
+  await notice.waitFor();
+  const request = await notice.getAttribute('data-request');
+  assert.match(await notice.textContent(), /shares 10\.01 KES equally across \d+ accounts/);
+  const shares = await page.locator('details.batch-share table.shares td.num').allTextContents();
+  assert.equal(shares.length, matching);
+  const cents = shares.map((text) => Math.round(Number(text.replace(/[^\d.-]/g, '')) * 100));
+  assert.equal(cents.reduce((a, b) => a + b, 0), -1001, shares.join(', '));
+  await screenshot(page, 'common-charge-shared');
+  assertNoProblems(manager.problems);
+  await manager.context.close();
+
+  const admin = await openPage(browser);
+  page = admin.page;
+  await signIn(page, 'admin@demo.example');
+  await page.waitForURL(/\/manage/);
+  await page.goto(`${site}/adjustments`);
+  await hydrated(page);
+  const waiting = page.locator(`.adjustments-waiting article[data-request="${request}"]`);
+  await waiting.waitFor();
+  assert.match(await waiting.textContent(), /in all, shared equally across \d+ accounts/);
+  assert.equal(await waiting.locator('.requested-accounts .share').count(), matching);
+  await waiting.locator('button.approve-request').click();
+  await page.locator(`.adjustments-decided article[data-request="${request}"]`).waitFor();
+
+  // Together the accounts paid the bill, to the cent.
+  await page.goto(search);
+  const after = await balances(page);
+  const paid = Object.entries(before).reduce((sum, [account, balance]) => sum + balance - after[account], 0);
+  assert.equal(paid, 1001);
+  assertNoProblems(admin.problems);
+  await admin.context.close();
+});

@@ -321,3 +321,218 @@ async fn only_the_site_s_managers_and_admins_ask_and_decide() {
         1
     );
 }
+
+/// The open water accounts of Block B, as a search of the accounts table finds them.
+async fn block_b_water(app: &TestApp) -> Vec<i64> {
+    on_db!(&app.db, pool => {
+        sqlx::query_scalar(
+            "SELECT w.account_id FROM wallets w JOIN accounts a ON a.id = w.account_id JOIN units u ON u.id = w.unit_id \
+             JOIN buildings b ON b.id = u.building_id WHERE b.name = 'Block B' AND a.utility = 'water' \
+             AND w.closed_at IS NULL ORDER BY w.account_id",
+        )
+        .fetch_all(pool)
+        .await
+    })
+    .unwrap()
+}
+
+/// What a day's roll-up says `account` used through its meter, written directly: a day long
+/// past, so nothing else the demo rated counts.
+async fn used_on(app: &TestApp, account: i64, day: &str, micro: i64) {
+    let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+    on_db!(&app.db, pool => {
+        sqlx::query(
+            "INSERT INTO usage_daily (wallet_account_id, meter_id, day, quantity_micro, cost_micro, readings) \
+             SELECT account_id, meter_id, $2, $3, 0, 1 FROM wallets WHERE account_id = $1",
+        )
+        .bind(account)
+        .bind(day)
+        .bind(micro)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+    .unwrap();
+}
+
+async fn shares_of(app: &TestApp, request: i64) -> Vec<(i64, i64)> {
+    on_db!(&app.db, pool => {
+        sqlx::query_as(
+            "SELECT wallet_account_id, amount_minor FROM adjustment_request_accounts \
+             WHERE request_id = $1 ORDER BY wallet_account_id",
+        )
+        .bind(request)
+        .fetch_all(pool)
+        .await
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_common_charge_is_shared_to_the_cent_and_charged_on_approval() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let admin = app.sign_in(demo::ADMIN, demo::PASSWORD).await;
+    let water = block_b_water(&app).await;
+    let found = water.len().to_string();
+    let share = |fields: Vec<(&'static str, &'static str)>, nonce: &'static str| {
+        let (app, manager, site, found) = (&app, &manager, site.clone(), found.clone());
+        async move {
+            let mut form = vec![
+                ("site", site.as_str()),
+                ("building", "Block B"),
+                ("utility", "water"),
+                ("reason", "water for the gardens, March"),
+                ("nonce", nonce),
+                ("expected", found.as_str()),
+            ];
+            form.extend(fields);
+            app.call(manager, "share_found_accounts", &form).await
+        }
+    };
+
+    // Equally: 100.01 across every account, the odd cent to the first.
+    let equally = share(
+        vec![("amount", "100.01"), ("rule", "equally")],
+        "share-form-0001",
+    )
+    .await;
+    assert_eq!(equally.status, StatusCode::OK, "{}", equally.body);
+    let answer = equally.json();
+    let request = answer["request"].as_i64().unwrap();
+    assert_eq!(answer["shares"].as_array().unwrap().len(), water.len());
+    let shares = shares_of(&app, request).await;
+    assert_eq!(shares.len(), water.len());
+    assert_eq!(shares.iter().map(|(_, s)| s).sum::<i64>(), -10_001);
+    let (least, most) = (
+        shares.iter().map(|(_, s)| *s).min().unwrap(),
+        shares.iter().map(|(_, s)| *s).max().unwrap(),
+    );
+    assert!(most - least <= 1, "{shares:?}");
+    // The same form again asks nothing new.
+    let again = share(
+        vec![("amount", "100.01"), ("rule", "equally")],
+        "share-form-0001",
+    )
+    .await;
+    assert_eq!(again.json()["request"].as_i64(), Some(request));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM adjustment_requests").await,
+        1
+    );
+
+    // By use: two accounts used water over those days, three parts to one; the rest pay nothing.
+    used_on(&app, water[0], "2020-01-15", 3_000_000).await;
+    used_on(&app, water[1], "2020-01-20", 1_000_000).await;
+    let by_use = [
+        ("amount", "40"),
+        ("rule", "by_use"),
+        ("measure", "water"),
+        ("from", "2020-01-01"),
+        ("to", "2020-01-31"),
+    ];
+    let answer = share(by_use.to_vec(), "share-form-0002").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let answer = answer.json();
+    assert_eq!(answer["left_out"].as_u64(), Some(water.len() as u64 - 2));
+    assert_eq!(answer["shares"][0]["weight"], "3 m3");
+    let by_use_request = answer["request"].as_i64().unwrap();
+    assert_eq!(
+        shares_of(&app, by_use_request).await,
+        vec![(water[0], -3_000), (water[1], -1_000)]
+    );
+
+    // Nothing used at all over the days asked, a charge of nothing, a rule that does not
+    // read: refused, and nothing asked.
+    for (fields, nonce, says) in [
+        (
+            vec![
+                ("amount", "40"),
+                ("rule", "by_use"),
+                ("measure", "water"),
+                ("from", "2019-01-01"),
+                ("to", "2019-01-02"),
+            ],
+            "share-form-0003",
+            "used any",
+        ),
+        (
+            vec![("amount", "0"), ("rule", "equally")],
+            "share-form-0004",
+            "more than zero",
+        ),
+        (
+            vec![("amount", "40"), ("rule", "by_area")],
+            "share-form-0005",
+            "not a way",
+        ),
+    ] {
+        let refused = share(fields, nonce).await;
+        assert!(
+            refused.status.is_client_error(),
+            "{says}: {}",
+            refused.status
+        );
+        assert!(refused.body.contains(says), "{}", refused.body);
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM adjustment_requests").await,
+        2
+    );
+
+    // Approved by a second person, each account is charged its own share, once.
+    let before: Vec<i64> = {
+        let mut before = Vec::new();
+        for account in &water[..3] {
+            before.push(balance(&app, *account).await);
+        }
+        before
+    };
+    let book = app
+        .call(&admin, "adjustment_book", &[("site", &site)])
+        .await
+        .json();
+    let waiting = book["waiting"].as_array().unwrap();
+    let shown = waiting.iter().find(|r| r["id"] == by_use_request).unwrap();
+    assert_eq!(shown["share_rule"], "by_use");
+    assert_eq!(shown["accounts"].as_array().unwrap().len(), 2);
+    let approved = decide(&app, &admin, &site, &by_use_request.to_string(), "approve").await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    assert_eq!(balance(&app, water[0]).await, before[0] - 3_000);
+    assert_eq!(balance(&app, water[1]).await, before[1] - 1_000);
+    assert_eq!(balance(&app, water[2]).await, before[2]);
+    decide(&app, &admin, &site, &by_use_request.to_string(), "approve").await;
+    assert_eq!(balance(&app, water[0]).await, before[0] - 3_000);
+    let (_, differences) = server::ledger::reconcile(&app.db).await.unwrap();
+    assert!(differences.is_empty(), "{differences:?}");
+
+    // Nobody but the site's managers and admins shares a charge.
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let other = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
+    app.add_staff("operator@demo.example", "operator").await;
+    let operator = app.sign_in("operator@demo.example", demo::PASSWORD).await;
+    for who in [&resident, &other, &operator, &Visitor::default()] {
+        let form = [
+            ("site", site.as_str()),
+            ("amount", "5"),
+            ("reason", "x"),
+            ("nonce", "share-form-0006"),
+            ("expected", "1"),
+        ];
+        let answer = app.call(who, "share_found_accounts", &form).await;
+        assert!(
+            matches!(
+                answer.status,
+                StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED
+            ),
+            "{} {}",
+            answer.status,
+            answer.body
+        );
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM adjustment_requests").await,
+        2
+    );
+}

@@ -161,3 +161,126 @@ async fn only_those_who_take_cash_see_the_desk() {
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM cash_shifts").await, 0);
 }
+
+async fn void(
+    app: &TestApp,
+    who: &Visitor,
+    site: &str,
+    receipt: i64,
+    reason: &str,
+) -> support::Answer {
+    app.call(
+        who,
+        "void_receipt",
+        &[
+            ("site", site),
+            ("receipt", &receipt.to_string()),
+            ("reason", reason),
+        ],
+    )
+    .await
+}
+
+async fn balance_of(app: &TestApp, unit: &str) -> i64 {
+    let account = app.wallet(unit, "electricity").await;
+    app.count(&format!(
+        "SELECT balance_minor FROM accounts WHERE id = {account}"
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn a_receipt_taken_by_mistake_is_voided_and_kept_until_the_shift_closes() {
+    let app = spawn_app().await;
+    app.add_staff(CASHIER, "cashier").await;
+    app.add_staff(OTHER_CASHIER, "cashier").await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let cashier = app.sign_in(CASHIER, demo::PASSWORD).await;
+    let other = app.sign_in(OTHER_CASHIER, demo::PASSWORD).await;
+    let before = balance_of(&app, "A-104").await;
+    take_cash(&app, &cashier, "A-104", "300", "void-one-1").await;
+    take_cash(&app, &cashier, "A-105", "200", "void-two-2").await;
+    let open = desk(&app, &cashier, &site).await;
+    let receipts = open["open"]["receipts"].as_array().unwrap().clone();
+    let wrong = receipts.iter().find(|r| r["amount"] == 30_000).unwrap()["number"]
+        .as_i64()
+        .unwrap();
+
+    // Nobody but the one who took the cash voids it, and a reason is needed.
+    let theirs = void(&app, &other, &site, wrong, "not mine").await;
+    assert_eq!(
+        theirs.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        theirs.body
+    );
+    let unsaid = void(&app, &cashier, &site, wrong, "  ").await;
+    assert!(unsaid.status.is_client_error(), "{}", unsaid.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM receipt_voids").await, 0);
+
+    let voided = void(&app, &cashier, &site, wrong, "Wrong flat: meant A-105").await;
+    assert_eq!(voided.status, StatusCode::OK, "{}", voided.body);
+    assert_eq!(voided.json(), true);
+    // Sent twice, voided once.
+    let again = void(&app, &cashier, &site, wrong, "Wrong flat: meant A-105").await;
+    assert_eq!(again.json(), false);
+    assert_eq!(
+        balance_of(&app, "A-104").await,
+        before,
+        "the credit is taken back"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ledger_transactions WHERE kind = 'reversal'")
+            .await,
+        1
+    );
+
+    // The receipt stays in the shift, marked void; the drawer should hold the rest.
+    let open = desk(&app, &cashier, &site).await;
+    let kept = open["open"]["receipts"].as_array().unwrap();
+    assert_eq!(kept.len(), 2);
+    let shown = kept.iter().find(|r| r["number"] == wrong).unwrap();
+    assert_eq!(shown["void"], "Wrong flat: meant A-105");
+    let (status, closed) = close(&app, &cashier, &site, "", "200").await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    assert_eq!(closed["expected"], 20_000);
+    assert_eq!(closed["receipts"], 2);
+    assert_eq!(closed["voided"], 1);
+    assert_eq!(closed["counted"], 20_000);
+
+    // Once its shift is closed, a receipt is no longer voided at the desk.
+    let other_receipt = receipts.iter().find(|r| r["number"] != wrong).unwrap()["number"]
+        .as_i64()
+        .unwrap();
+    let late = void(&app, &cashier, &site, other_receipt, "too late").await;
+    assert_eq!(
+        late.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        late.body
+    );
+    assert!(late.body.contains("closed"), "{}", late.body);
+    let (_, differences) = server::ledger::reconcile(&app.db).await.unwrap();
+    assert!(differences.is_empty(), "{differences:?}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'cash_receipt_voided'")
+            .await,
+        1
+    );
+
+    // Outside the site's staff, nobody voids anything.
+    let outsider = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
+    let resident = app.sign_in("a104@demo.example", demo::PASSWORD).await;
+    for who in [&outsider, &resident, &Visitor::default()] {
+        let answer = void(&app, who, &site, other_receipt, "x").await;
+        assert!(
+            matches!(
+                answer.status,
+                StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED
+            ),
+            "{} {}",
+            answer.status,
+            answer.body
+        );
+    }
+}

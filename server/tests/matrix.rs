@@ -150,6 +150,7 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("multiplier", "2"),
         ("counted", "0"),
         ("after", ""),
+        ("receipt", "1"),
     ] {
         fields.push((name.to_owned(), value.to_owned()));
     }
@@ -198,6 +199,11 @@ const RECORD: &[(&str, &str)] = &[
     ("buildings", "SELECT COUNT(*) FROM buildings"),
     ("cash shifts", "SELECT COUNT(*) FROM cash_shifts"),
     (
+        "adjustment requests",
+        "SELECT COUNT(*) FROM adjustment_requests",
+    ),
+    ("receipt voids", "SELECT COUNT(*) FROM receipt_voids"),
+    (
         "meter records",
         "SELECT COUNT(*) FROM meters WHERE serial = 'EL-MATRIX1' OR multiplier <> '1'",
     ),
@@ -238,7 +244,10 @@ fn may_change(who: Who, what: &str) -> bool {
         Who::Nobody | Who::Neighbour | Who::OtherAdmin => false,
         // Cash in, receipts: money moves, and supply cut for want of it comes back (the
         // engine's reconnection command); and they close their shift at the desk. Nothing else.
-        Who::Cashier => matches!(what, "ledger" | "balances" | "commands" | "cash shifts"),
+        Who::Cashier => matches!(
+            what,
+            "ledger" | "balances" | "commands" | "cash shifts" | "receipt voids"
+        ),
         // Alarms are theirs to acknowledge and resolve.
         Who::Operator => matches!(what, "alarms" | "alarm notes" | "commands"),
         Who::Manager | Who::Admin => true,

@@ -5,7 +5,10 @@
 // function's form are the same; the browser's half of the macro cannot take an `allow` itself.
 #![allow(clippy::too_many_arguments)]
 
-use crate::{domain::account_table::AccountPage, error::AppError};
+use crate::{
+    domain::{account_table::AccountPage, common_charges::SharedCharge},
+    error::AppError,
+};
 use leptos::prelude::*;
 
 /// One page of the site's open accounts, as the search form asks (each field may be empty).
@@ -155,6 +158,45 @@ pub async fn adjust_found_accounts(
             ports
                 .accounts
                 .request_adjustments(&caller, site, &found, &amount, &reason, &nonce)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Shares a common charge (`amount`, more than zero) across every account the search finds,
+/// `equally` or `by_use` of the utility `measure` over the site's local days `from` to `to`,
+/// and asks for the shares as one request for a second person to approve. `expected` is how
+/// many accounts the manager saw, as for a batch adjustment. Answers every account's share.
+#[server(prefix = "/api", endpoint = "share_found_accounts")]
+pub async fn share_found_accounts(
+    site: String,
+    #[server(default)] state: String,
+    #[server(default)] utility: String,
+    #[server(default)] building: String,
+    #[server(default)] words: String,
+    amount: String,
+    #[server(default)] rule: String,
+    #[server(default)] measure: String,
+    #[server(default)] from: String,
+    #[server(default)] to: String,
+    reason: String,
+    nonce: String,
+    expected: String,
+) -> Result<SharedCharge, AppError> {
+    use super::ssr::{answer, caller, ports};
+    use crate::domain::{Caller, account_table::QueryFields, common_charges::Sharing};
+    let fields = QueryFields::search(state, utility, building, words);
+    answer(
+        async {
+            let (caller, ports) = (caller().await?, ports()?);
+            let may = Caller::may_on_adjustments;
+            let (site, found) =
+                access::batch(&ports, &caller, &site, &fields, &expected, may).await?;
+            let sharing = Sharing::parse(&rule, &measure, &from, &to).map_err(AppError::Invalid)?;
+            ports
+                .accounts
+                .share_charge(&caller, site, &found, &amount, sharing, &reason, &nonce)
                 .await
         }
         .await,

@@ -56,3 +56,31 @@ pub async fn close_shift(
         .await,
     )
 }
+
+/// Voids a cash receipt the caller took in their open shift (the wrong account, the wrong
+/// amount): its top-up is reversed and the receipt kept, marked void with `reason`. Answers
+/// whether this call voided it (`false`: voided already by the same form).
+#[server(prefix = "/api", endpoint = "void_receipt")]
+pub async fn void_receipt(site: String, receipt: String, reason: String) -> Result<bool, AppError> {
+    use crate::domain::access::PaymentAction;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let (site, _) = site_where(&ports, &site, |site, org| {
+                caller.may_on_payments(PaymentAction::View, site, org)
+            })
+            .await?;
+            let receipt: i64 = receipt
+                .trim()
+                .trim_start_matches('#')
+                .parse()
+                .map_err(|_| AppError::Invalid("That is not a receipt number.".to_owned()))?;
+            ports
+                .accounts
+                .void_receipt(&caller, site, receipt, &reason)
+                .await
+        }
+        .await,
+    )
+}

@@ -3,7 +3,7 @@
 //! admin) approves, and only then is each account's adjustment posted. The one who asked may
 //! withdraw their request but never approve it.
 
-use super::AccountId;
+use super::{AccountId, common_charges::ShareRule};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,9 @@ pub struct RequestedAccount {
     /// `Block A · A-101 · water`.
     pub label: String,
     pub posted: bool,
+    /// The account's own share of a common charge, formatted; `None` when every account of
+    /// the request gets its amount.
+    pub share: Option<String>,
 }
 
 /// One request as the approvals page shows it; times on the site's clock.
@@ -75,6 +78,9 @@ pub struct RequestView {
     pub accounts: Vec<RequestedAccount>,
     /// The viewer asked for it: they may withdraw it, not approve it.
     pub mine: bool,
+    /// A common charge shared out by this rule: `amount` is the whole, each account has its
+    /// share.
+    pub share_rule: Option<ShareRule>,
 }
 
 /// A site's adjustment requests: every one waiting, and the latest decided.

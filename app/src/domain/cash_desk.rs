@@ -18,6 +18,20 @@ pub struct ShiftReceipt {
     pub unit: String,
     pub amount: Minor,
     pub issued_at: DateTime<Utc>,
+    /// Why it was voided, if it was: its top-up reversed, the cash handed back.
+    pub void: Option<String>,
+}
+
+/// The reason a cashier gives for voiding a receipt: trimmed, said, and short.
+pub fn void_reason(raw: &str) -> Result<String, String> {
+    let reason = raw.trim();
+    if reason.is_empty() {
+        return Err("Say why the receipt is void.".to_owned());
+    }
+    if reason.chars().count() > NOTE_MAX {
+        return Err(format!("The reason is at most {NOTE_MAX} characters."));
+    }
+    Ok(reason.to_owned())
 }
 
 /// The caller's shift not yet closed: since their last close (or their first cash).
@@ -30,9 +44,20 @@ pub struct OpenShift {
 }
 
 impl OpenShift {
-    /// What the drawer should hold: the cash the ledger took in this shift.
+    /// What the drawer should hold: the cash the ledger took in this shift and kept.
     pub fn expected(&self) -> Minor {
-        Minor(self.receipts.iter().map(|r| r.amount.0).sum())
+        Minor(
+            self.receipts
+                .iter()
+                .filter(|r| r.void.is_none())
+                .map(|r| r.amount.0)
+                .sum(),
+        )
+    }
+
+    /// How many of its receipts were voided.
+    pub fn voided(&self) -> usize {
+        self.receipts.iter().filter(|r| r.void.is_some()).count()
     }
 }
 
@@ -44,6 +69,8 @@ pub struct ClosedShift {
     pub opened_at: Option<DateTime<Utc>>,
     pub closed_at: DateTime<Utc>,
     pub receipts: i64,
+    /// How many of `receipts` were void (kept, not expected in the drawer).
+    pub voided: i64,
     pub expected: Minor,
     pub counted: Minor,
     pub note: String,
@@ -151,6 +178,7 @@ mod tests {
             opened_at: None,
             closed_at: DateTime::<Utc>::UNIX_EPOCH,
             receipts: 2,
+            voided: 0,
             expected: Minor(expected),
             counted: Minor(counted),
             note: String::new(),
@@ -184,18 +212,26 @@ mod tests {
 
     #[test]
     fn the_drawer_should_hold_every_receipt_of_the_shift() {
-        let receipt = |number, amount| ShiftReceipt {
+        let receipt = |number, amount, void: Option<&str>| ShiftReceipt {
             number,
             account: AccountId(3),
             unit: "A-101".into(),
             amount: Minor(amount),
             issued_at: DateTime::<Utc>::UNIX_EPOCH,
+            void: void.map(str::to_owned),
         };
-        let open = OpenShift {
+        let mut open = OpenShift {
             after: None,
             since: None,
-            receipts: vec![receipt(1, 20_000), receipt(2, 5_050)],
+            receipts: vec![receipt(1, 20_000, None), receipt(2, 5_050, None)],
         };
         assert_eq!(open.expected(), Minor(25_050));
+        // A voided receipt is kept in the shift, not in the drawer.
+        open.receipts.push(receipt(3, 1_000, Some("wrong account")));
+        assert_eq!(open.expected(), Minor(25_050));
+        assert_eq!(open.voided(), 1);
+        assert_eq!(void_reason("  wrong flat "), Ok("wrong flat".to_owned()));
+        assert!(void_reason(" ").is_err());
+        assert!(void_reason(&"r".repeat(NOTE_MAX + 1)).is_err());
     }
 }

@@ -6,6 +6,7 @@ pub mod adjustments;
 pub mod audit;
 pub mod cash_desk;
 pub mod collections;
+pub mod common_charges;
 pub mod csv;
 pub mod email;
 pub mod faults;

@@ -13,6 +13,7 @@ use crate::{audit::AuditEntry, db::Tx, on_db, on_tx};
 use app::domain::{
     AccountId, Minor, SiteId,
     adjustments::{MAX_ACCOUNTS, RequestBook, RequestState, RequestView, RequestedAccount},
+    common_charges::ShareRule,
     four_eyes::{Decision, Verdict, repeated},
 };
 use chrono::{DateTime, Utc};
@@ -33,10 +34,11 @@ struct RequestRow {
     state: String,
     decider: Option<String>,
     decided_at: Option<DateTime<Utc>>,
+    share_rule: Option<String>,
 }
 
 const REQUESTS: &str = "SELECT r.id, r.amount_minor, r.reason, r.requested_by, ru.display_name AS requester, \
-    r.requested_at, r.state, du.display_name AS decider, r.decided_at \
+    r.requested_at, r.state, du.display_name AS decider, r.decided_at, r.share_rule \
     FROM adjustment_requests r JOIN users ru ON ru.id = r.requested_by \
     LEFT JOIN users du ON du.id = r.decided_by WHERE r.site_id = $1";
 
@@ -67,60 +69,24 @@ impl Engine {
         let _turn = self.turn().await;
         let now = Utc::now();
         let mut tx = self.db.begin_write().await?;
-        let asked: Option<i64> = on_tx!(&mut tx, conn => {
-            sqlx::query_scalar("SELECT id FROM adjustment_requests WHERE site_id = $1 AND form_key = $2")
-                .bind(site.0)
-                .bind(form_key)
-                .fetch_optional(&mut *conn)
-                .await
-        })?;
-        if let Some(request) = asked {
+        if let Some(request) = asked_before(&mut tx, site, form_key).await? {
             return Ok(request);
         }
-        for wallet in wallets {
-            if !open_on_site(&mut tx, site, *wallet).await? {
-                return Err(EngineError::refused(format!(
-                    "Account {wallet} is not an open account of this site."
-                )));
-            }
-        }
-        let request: i64 = on_tx!(&mut tx, conn => {
-            sqlx::query_scalar(
-                "INSERT INTO adjustment_requests (site_id, form_key, amount_minor, reason, requested_by, requested_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(site.0)
-            .bind(form_key)
-            .bind(amount.0)
-            .bind(reason)
-            .bind(actor)
-            .bind(now)
-            .fetch_one(&mut *conn)
-            .await
-        })?;
-        for wallet in wallets {
-            on_tx!(&mut tx, conn => {
-                sqlx::query(
-                    "INSERT INTO adjustment_request_accounts (request_id, wallet_account_id) VALUES ($1, $2)",
-                )
-                .bind(request)
-                .bind(wallet.0)
-                .execute(&mut *conn)
-                .await
-                .map(|_| ())
-            })?;
-        }
-        let organisation = organisation_of(&mut tx, site).await?;
-        AuditEntry::new("adjustment_requested", "site", site.0)
-            .by(organisation, Some(actor))
-            .after(json!({
-                "request": request,
-                "amount_minor": amount.0,
-                "reason": reason,
-                "accounts": wallets.iter().map(|w| w.0).collect::<Vec<_>>(),
-            }))
-            .insert_tx(&mut tx)
-            .await?;
+        let lines: Vec<(AccountId, Option<Minor>)> = wallets.iter().map(|w| (*w, None)).collect();
+        let request = insert_request(
+            &mut tx,
+            Asked {
+                site,
+                form_key,
+                amount,
+                reason,
+                share_rule: None,
+                actor,
+                now,
+            },
+            &lines,
+        )
+        .await?;
         tx.commit().await?;
         Ok(request)
     }
@@ -174,17 +140,17 @@ impl Engine {
         }
         let mut posted = Vec::new();
         if wanted == RequestState::Posted {
-            let wallets: Vec<i64> = on_tx!(&mut tx, conn => {
-                sqlx::query_scalar(
-                    "SELECT wallet_account_id FROM adjustment_request_accounts WHERE request_id = $1 \
-                     ORDER BY wallet_account_id",
+            let wallets: Vec<(i64, Option<i64>)> = on_tx!(&mut tx, conn => {
+                sqlx::query_as(
+                    "SELECT wallet_account_id, amount_minor FROM adjustment_request_accounts \
+                     WHERE request_id = $1 ORDER BY wallet_account_id",
                 )
                 .bind(request)
                 .fetch_all(&mut *conn)
                 .await
             })?;
             let books = adjustment_books(&mut tx, site.0, now).await?;
-            for wallet in wallets {
+            for (wallet, share) in wallets {
                 if !open_on_site(&mut tx, site, AccountId(wallet)).await? {
                     continue;
                 }
@@ -193,7 +159,7 @@ impl Engine {
                     &mut tx,
                     &books,
                     wallet,
-                    Minor(amount),
+                    Minor(share.unwrap_or(amount)),
                     &reason,
                     &key,
                     Some(requested_by),
@@ -290,10 +256,17 @@ impl Engine {
         row: RequestRow,
         shown: &Shown<'_>,
     ) -> Result<RequestView, EngineError> {
-        type Line = (i64, String, String, Option<String>, Option<i64>);
+        type Line = (
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+        );
         let lines: Vec<Line> = on_db!(&self.db, pool => {
             sqlx::query_as(
-                "SELECT x.wallet_account_id, b.name, u.name, a.utility, x.transaction_id \
+                "SELECT x.wallet_account_id, b.name, u.name, a.utility, x.transaction_id, x.amount_minor \
                  FROM adjustment_request_accounts x JOIN wallets w ON w.account_id = x.wallet_account_id \
                  JOIN accounts a ON a.id = x.wallet_account_id JOIN units u ON u.id = w.unit_id \
                  JOIN buildings b ON b.id = u.building_id WHERE x.request_id = $1 ORDER BY b.name, u.name, a.utility",
@@ -305,13 +278,13 @@ impl Engine {
         let state = RequestState::parse(&row.state).ok_or_else(|| {
             EngineError::Corrupt(format!("adjustment request state {:?}", row.state))
         })?;
+        let share_rule = match row.share_rule.as_deref() {
+            None => None,
+            Some(rule) => Some(ShareRule::parse(rule).map_err(EngineError::Corrupt)?),
+        };
         Ok(RequestView {
             id: row.id,
-            amount: format!(
-                "{} {}",
-                Minor(row.amount_minor).format(shown.digits),
-                shown.currency
-            ),
+            amount: shown.amount(Minor(row.amount_minor)),
             amount_minor: row.amount_minor,
             reason: row.reason,
             requested_by: row.requester,
@@ -324,17 +297,16 @@ impl Engine {
             accounts: lines
                 .into_iter()
                 .map(
-                    |(id, building, unit, utility, transaction)| RequestedAccount {
+                    |(id, building, unit, utility, transaction, share)| RequestedAccount {
                         id: AccountId(id),
-                        label: match utility {
-                            Some(utility) => format!("{building} · {unit} · {utility}"),
-                            None => format!("{building} · {unit}"),
-                        },
+                        label: account_label(&building, &unit, utility.as_deref()),
                         posted: transaction.is_some(),
+                        share: share.map(|share| shown.amount(Minor(share))),
                     },
                 )
                 .collect(),
             mine: row.requested_by == shown.viewer,
+            share_rule,
         })
     }
 }
@@ -347,6 +319,21 @@ struct Shown<'a> {
     tz: Tz,
 }
 
+impl Shown<'_> {
+    fn amount(&self, amount: Minor) -> String {
+        format!("{} {}", amount.format(self.digits), self.currency)
+    }
+}
+
+/// An account as requests name it: `Block A · A-101 · water`, or without the utility for a
+/// unit's wallet.
+pub(super) fn account_label(building: &str, unit: &str, utility: Option<&str>) -> String {
+    match utility {
+        Some(utility) => format!("{building} · {unit} · {utility}"),
+        None => format!("{building} · {unit}"),
+    }
+}
+
 fn decision_action(state: RequestState) -> &'static str {
     match state {
         RequestState::Posted => "adjustment_approved",
@@ -355,7 +342,11 @@ fn decision_action(state: RequestState) -> &'static str {
     }
 }
 
-async fn open_on_site(tx: &mut Tx, site: SiteId, wallet: AccountId) -> Result<bool, EngineError> {
+pub(super) async fn open_on_site(
+    tx: &mut Tx,
+    site: SiteId,
+    wallet: AccountId,
+) -> Result<bool, EngineError> {
     let found: Option<i64> = on_tx!(tx, conn => {
         sqlx::query_scalar(
             "SELECT account_id FROM wallets WHERE account_id = $1 AND site_id = $2 \
@@ -367,4 +358,108 @@ async fn open_on_site(tx: &mut Tx, site: SiteId, wallet: AccountId) -> Result<bo
         .await
     })?;
     Ok(found.is_some())
+}
+
+/// A request as it is asked for: by whom, when, for how much (each account's, unless a line
+/// carries its own share) and why.
+pub(super) struct Asked<'a> {
+    pub site: SiteId,
+    pub form_key: &'a str,
+    pub amount: Minor,
+    pub reason: &'a str,
+    /// How a common charge was shared out; `None` for the same amount on every account.
+    pub share_rule: Option<ShareRule>,
+    pub actor: i64,
+    pub now: DateTime<Utc>,
+}
+
+/// The request the same form (`form_key`) asked for already, if it did.
+pub(super) async fn asked_before(
+    tx: &mut Tx,
+    site: SiteId,
+    form_key: &str,
+) -> Result<Option<i64>, EngineError> {
+    Ok(on_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT id FROM adjustment_requests WHERE site_id = $1 AND form_key = $2")
+            .bind(site.0)
+            .bind(form_key)
+            .fetch_optional(&mut *conn)
+            .await
+    })?)
+}
+
+/// Records a waiting request and its accounts (each open on the site, or nothing is asked),
+/// with the audit line; answers its id.
+pub(super) async fn insert_request(
+    tx: &mut Tx,
+    asked: Asked<'_>,
+    lines: &[(AccountId, Option<Minor>)],
+) -> Result<i64, EngineError> {
+    let Asked {
+        site,
+        form_key,
+        amount,
+        reason,
+        share_rule,
+        actor,
+        now,
+    } = asked;
+    for (wallet, _) in lines {
+        if !open_on_site(tx, site, *wallet).await? {
+            return Err(EngineError::refused(format!(
+                "Account {wallet} is not an open account of this site."
+            )));
+        }
+    }
+    let rule = share_rule.map(ShareRule::as_str);
+    let request: i64 = on_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "INSERT INTO adjustment_requests \
+             (site_id, form_key, amount_minor, reason, share_rule, requested_by, requested_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(site.0)
+        .bind(form_key)
+        .bind(amount.0)
+        .bind(reason)
+        .bind(rule)
+        .bind(actor)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+    })?;
+    for (wallet, share) in lines {
+        on_tx!(tx, conn => {
+            sqlx::query(
+                "INSERT INTO adjustment_request_accounts (request_id, wallet_account_id, amount_minor) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(request)
+            .bind(wallet.0)
+            .bind(share.map(|s| s.0))
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+        })?;
+    }
+    let organisation = organisation_of(tx, site).await?;
+    let accounts: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|(wallet, share)| match share {
+            Some(share) => json!([wallet.0, share.0]),
+            None => json!(wallet.0),
+        })
+        .collect();
+    AuditEntry::new("adjustment_requested", "site", site.0)
+        .by(organisation, Some(actor))
+        .after(json!({
+            "request": request,
+            "amount_minor": amount.0,
+            "reason": reason,
+            "shared": rule,
+            "accounts": accounts,
+        }))
+        .insert_tx(tx)
+        .await?;
+    Ok(request)
 }

@@ -5,6 +5,7 @@
 
 pub mod adjustments;
 pub mod cash_desk;
+pub mod common_charges;
 pub mod jobs;
 pub mod losses;
 pub mod money;

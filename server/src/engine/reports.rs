@@ -118,7 +118,8 @@ impl Engine {
             sqlx::query_as(
                 "SELECT r.issued_at, t.idempotency_key, r.amount_minor FROM receipts r \
                  JOIN ledger_transactions t ON t.id = r.transaction_id \
-                 WHERE r.site_id = $1 AND r.issued_at >= $2 AND r.issued_at < $3",
+                 WHERE r.site_id = $1 AND r.issued_at >= $2 AND r.issued_at < $3 \
+                 AND NOT EXISTS (SELECT 1 FROM receipt_voids v WHERE v.transaction_id = r.transaction_id)",
             )
             .bind(site.0)
             .bind(start)

@@ -13,6 +13,7 @@ use app::{
         AccountId, Caller, Minor, OrgId, SiteId, UnitId, UserId, Utility,
         adjustments::{RequestBook, RequestState},
         collections::CollectionsReport,
+        common_charges::{SharedCharge, Sharing},
         money::{PositiveAmount, SignedAmount},
         occupancy::{MoveOutBatch, OccupancyList, Occupants},
         payments::receipt_label,
@@ -433,6 +434,33 @@ impl AccountsPort for Engine {
         .await?)
     }
 
+    async fn share_charge(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        accounts: &[AccountId],
+        amount: &str,
+        sharing: Sharing,
+        reason: &str,
+        form: &str,
+    ) -> Result<SharedCharge, AppError> {
+        let digits = self.site_heading(site).await?.digits;
+        let amount = PositiveAmount::parse(amount, digits)
+            .map_err(|e| AppError::Invalid(e.to_string()))?
+            .0;
+        Ok(self
+            .request_shared_charge(
+                site,
+                accounts,
+                amount,
+                &sharing,
+                reason,
+                nonce(form)?,
+                caller.user_id.0,
+            )
+            .await?)
+    }
+
     async fn send_notice(
         &self,
         caller: &Caller,
@@ -535,6 +563,16 @@ impl AccountsPort for Engine {
             .ok_or_else(|| {
                 AppError::Conflict("This shift is closed already: here is the shift since.".into())
             })
+    }
+
+    async fn void_receipt(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        receipt: i64,
+        reason: &str,
+    ) -> Result<bool, AppError> {
+        Ok(Engine::void_receipt(self, site, caller.user_id.0, receipt, reason).await?)
     }
 
     async fn losses(

@@ -3,7 +3,9 @@
 //! CSV. Drawn on the server from a plain GET form: no WebAssembly, and every search has an
 //! address a manager can bookmark or send a colleague.
 
-use crate::api::account_table::{AdjustFoundAccounts, NotifyFoundAccounts, account_table};
+use crate::api::account_table::{
+    AdjustFoundAccounts, NotifyFoundAccounts, ShareFoundAccounts, account_table,
+};
 use crate::domain::account_table::{AccountPage, AccountQuery, QueryFields, SortKey};
 use crate::domain::{site_notice, supply::SupplyState, views::AccountView};
 use crate::pages::{error_view, form_error, percent_encode, route_id};
@@ -144,6 +146,7 @@ fn Table(page: AccountPage, fields: QueryFields, site: String) -> impl IntoView 
         })}
         {(page.may_notify && page.matching > 0).then(|| view! { <BatchNotice batch=batch.clone()/> })}
         {(page.may_adjust && page.matching > 0).then(|| view! { <BatchAdjust batch=batch.clone()/> })}
+        {(page.may_adjust && page.matching > 0).then(|| view! { <BatchShare batch=batch.clone()/> })}
         <nav class="pager" aria-label="Pages">
             {previous.map(|href| view! { <a class="button secondary" rel="prev" href=href>"Previous"</a> })}
             <span class="page-of">{format!("Page {} of {}", page.page, page.pages)}</span>
@@ -308,6 +311,70 @@ fn BatchAdjust(batch: Batch) -> impl IntoView {
                     {format!("Request {id} waits for a second person's approval. ")}
                     <a href=waiting.clone()>"Adjustments waiting"</a>
                 </p>
+            })}
+        </details>
+    }
+}
+
+/// A common charge (the stairwell's lights, a bulk meter's losses) shared out across every
+/// account the search finds, equally or by each one's use, asked for as one request for a
+/// second person to approve; the shares are shown as soon as it is asked.
+#[island(lazy)]
+fn BatchShare(batch: Batch) -> impl IntoView {
+    use crate::domain::Utility;
+    crate::pages::island_ready();
+    let matching = batch.matching;
+    let searched: Option<Utility> = batch.utility.parse().ok();
+    let share = ServerAction::<ShareFoundAccounts>::new();
+    let asked = move || share.value().get().and_then(Result::ok);
+    let waiting = format!("/manage/sites/{}/adjustments", batch.site);
+    view! {
+        <details class="card money-form batch-share">
+            <summary>{format!("Share a charge among the {matching} account{} found", if matching == 1 { "" } else { "s" })}</summary>
+            <p class="hint">"One bill the residents share, such as the common lights or a bulk meter's losses, shared out to the last cent: equally, or in proportion to what each account used of one utility over the days chosen (an account that used nothing pays nothing). Nothing is charged until a second person approves every share."</p>
+            <ActionForm action=share>
+                <BatchFields batch/>
+                <label>"The charge to share"
+                    <input type="text" name="amount" required autocomplete="off" inputmode="decimal"/>
+                </label>
+                <fieldset>
+                    <legend>"Shared"</legend>
+                    <label class="inline"><input type="radio" name="rule" value="equally" checked/>" equally"</label>
+                    <label class="inline"><input type="radio" name="rule" value="by_use"/>" by use of"</label>
+                    <select name="measure" aria-label="Utility whose use weighs">
+                        {Utility::ALL.into_iter().map(|utility| view! {
+                            <option value=utility.as_str() selected=searched == Some(utility)>{utility.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </fieldset>
+                <label>"Use from (empty: the first of this month)" <input type="date" name="from"/></label>
+                <label>"Use to (empty: today)" <input type="date" name="to"/></label>
+                <label>"Reason (kept in the audit log, shown on each statement)"
+                    <input type="text" name="reason" required maxlength="200"/>
+                </label>
+                <button type="submit" disabled=move || share.pending().get()>"Share it and ask for approval"</button>
+            </ActionForm>
+            {form_error(share.value())}
+            {move || asked().map(|charge| {
+                let left_out = (charge.left_out > 0).then(|| format!(
+                    " {} account{} used nothing and {} left out.",
+                    charge.left_out,
+                    if charge.left_out == 1 { "" } else { "s" },
+                    if charge.left_out == 1 { "is" } else { "are" },
+                ));
+                view! {
+                    <p class="notice" role="status" data-request=charge.request.to_string()>
+                        {format!("Request {} shares {} {} across {} accounts and waits for a second person's approval.", charge.request, charge.total, charge.rule.label(), charge.shares.len())}
+                        {left_out}" "
+                        <a href=waiting.clone()>"Adjustments waiting"</a>
+                    </p>
+                    <table class="shares">
+                        <thead><tr><th scope="col">"Account"</th><th scope="col">"Used"</th><th scope="col" class="num">"Share"</th></tr></thead>
+                        <tbody>{charge.shares.into_iter().map(|line| view! {
+                            <tr><td>{line.label}</td><td>{line.weight}</td><td class="num">{line.amount}</td></tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                }
             })}
         </details>
     }

@@ -130,13 +130,17 @@ fn Request(
         .partition(|(index, _)| *index < ACCOUNTS_SHOWN);
     let line = |account: crate::domain::adjustments::RequestedAccount| {
         view! {
-            <li class:posted=account.posted><a href=format!("/accounts/{}", account.id)>{account.label}</a></li>
+            <li class:posted=account.posted><a href=format!("/accounts/{}", account.id)>{account.label}</a>
+                {account.share.map(|share| view! { " " <span class="share">{share}</span> })}</li>
         }
     };
     view! {
         <article class=format!("adjustment-request state-{}", request.state.as_str()) data-request=request.id.to_string()>
             <p class="amount"><strong class:negative=request.amount_minor < 0>{request.amount.clone()}</strong>
-                {format!(" on {count} account{}", if count == 1 { "" } else { "s" })}</p>
+                {match request.share_rule {
+                    Some(rule) => format!(" in all, shared {} across {count} account{}", rule.label(), if count == 1 { "" } else { "s" }),
+                    None => format!(" on {count} account{}", if count == 1 { "" } else { "s" }),
+                }}</p>
             <p class="reason">{request.reason}</p>
             <p class="hint">{format!("Asked by {}, {} · {status}", request.requested_by, request.requested_at.format("%Y-%m-%d %H:%M"))}</p>
             {left_out.map(|text| view! { <p class="hint">{text}</p> })}

@@ -2,7 +2,7 @@
 //! issued since their last close, and what the drawer should hold) with the form that closes
 //! it, and the closed shifts, over or short, for the site's managers to check.
 
-use crate::api::cash_desk::{CloseShift, load_cash_desk};
+use crate::api::cash_desk::{CloseShift, VoidReceipt, load_cash_desk};
 use crate::domain::Minor;
 use crate::domain::cash_desk::{CashDesk, ClosedShift, Count, NOTE_MAX};
 use crate::pages::{error_view, form_error, locale::use_locale};
@@ -22,8 +22,9 @@ fn CashDeskIsland(id: String) -> impl IntoView {
     let desk = Resource::new(move || site.get_value(), load_cash_desk);
     // Outside what the desk redraws, so the close's answer stays on the page.
     let close = ServerAction::<CloseShift>::new();
+    let void = ServerAction::<VoidReceipt>::new();
     Effect::watch(
-        move || close.version().get(),
+        move || (close.version().get(), void.version().get()),
         move |_, _, _| desk.refetch(),
         false,
     );
@@ -31,16 +32,22 @@ fn CashDeskIsland(id: String) -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match desk.await {
-                    Ok(desk) => view! { <Desk desk site=site.get_value() close/> }.into_any(),
+                    Ok(desk) => view! { <Desk desk site=site.get_value() close void/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
         </Suspense>
+        {form_error(void.value())}
     }
 }
 
 #[component]
-fn Desk(desk: CashDesk, site: String, close: ServerAction<CloseShift>) -> impl IntoView {
+fn Desk(
+    desk: CashDesk,
+    site: String,
+    close: ServerAction<CloseShift>,
+    void: ServerAction<VoidReceipt>,
+) -> impl IntoView {
     let locale = use_locale();
     let zone = desk.zone.clone();
     let when = move |at| locale.date_time(zone.local(at));
@@ -66,20 +73,28 @@ fn Desk(desk: CashDesk, site: String, close: ServerAction<CloseShift>) -> impl I
         {move || closed_now().map(|shift| view! { <ClosedNotice shift money=notice_money.clone()/> })}
         <section class="card open-shift">
             <h2>"Your shift"</h2>
-            <p class="where">{format!("Since {since}: {} cash receipts.", receipts.len())}</p>
+            <p class="where">{match desk.open.voided() {
+                0 => format!("Since {since}: {} cash receipts.", receipts.len()),
+                voided => format!("Since {since}: {} cash receipts, {voided} of them void.", receipts.len()),
+            }}</p>
             {(!receipts.is_empty()).then(|| view! {
                 <table class="account-table shift-receipts">
                     <thead><tr>
                         <th scope="col">"Receipt"</th><th scope="col">"Unit"</th>
                         <th scope="col">"Issued"</th><th scope="col" class="num">"Amount"</th>
+                        <th scope="col">"Void"</th>
                     </tr></thead>
                     <tbody>
                         {receipts.iter().map(|receipt| view! {
-                            <tr class="shift-receipt">
+                            <tr class="shift-receipt" class:void=receipt.void.is_some() data-receipt=receipt.number.to_string()>
                                 <th scope="row"><a href=format!("/accounts/{}", receipt.account.0)>{format!("No. {}", receipt.number)}</a></th>
                                 <td>{receipt.unit.clone()}</td>
                                 <td>{when(receipt.issued_at)}</td>
                                 <td class="num">{money(receipt.amount)}</td>
+                                <td>{match receipt.void.clone() {
+                                    Some(reason) => view! { <span class="void-reason">{format!("Void: {reason}")}</span> }.into_any(),
+                                    None => view! { <VoidForm site=site.clone() number=receipt.number void/> }.into_any(),
+                                }}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -96,6 +111,24 @@ fn Desk(desk: CashDesk, site: String, close: ServerAction<CloseShift>) -> impl I
             {form_error(close.value())}
         </section>
         <ClosedShifts shifts=closed everyone=desk.everyone desk/>
+    }
+}
+
+/// Voids one receipt of the open shift: the wrong account or amount, the cash handed back.
+#[component]
+fn VoidForm(site: String, number: i64, void: ServerAction<VoidReceipt>) -> impl IntoView {
+    view! {
+        <details class="void-receipt">
+            <summary>"Void…"</summary>
+            <ActionForm action=void>
+                <input type="hidden" name="site" value=site/>
+                <input type="hidden" name="receipt" value=number.to_string()/>
+                <label>"Why (the cash is handed back; the account loses the credit)"
+                    <input type="text" name="reason" required maxlength=NOTE_MAX.to_string()/>
+                </label>
+                <button type="submit" class="danger" disabled=move || void.pending().get()>"Void the receipt"</button>
+            </ActionForm>
+        </details>
     }
 }
 
@@ -150,7 +183,10 @@ fn ClosedShifts(shifts: Vec<ClosedShift>, everyone: bool, desk: CashDesk) -> imp
                             <tr class=format!("closed-shift count-{}", count.as_str()) data-count=count.as_str()>
                                 <th scope="row">{when(shift.closed_at)}</th>
                                 <td>{shift.cashier.clone()}</td>
-                                <td class="num">{shift.receipts}</td>
+                                <td class="num">{match shift.voided {
+                                    0 => shift.receipts.to_string(),
+                                    voided => format!("{} ({voided} void)", shift.receipts),
+                                }}</td>
                                 <td class="num">{desk.money(shift.expected)}</td>
                                 <td class="num">{desk.money(shift.counted)}</td>
                                 <td class="num difference">{desk.money(shift.difference())}</td>
