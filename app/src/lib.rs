@@ -141,6 +141,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/manage/sites/:id/bands")
+                        view=pages::manager::bands::BandsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/manage/sites/:id/losses")
                         view=pages::manager::losses::LossesPage
                         ssr=SsrMode::Async

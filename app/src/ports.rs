@@ -421,6 +421,14 @@ pub trait AccountsPort: Send + Sync {
         days: crate::domain::reports::DaysAsked,
     ) -> Result<crate::domain::losses::LossReport, AppError>;
 
+    /// What each unit of the site used in each time-of-use band over the days asked (the
+    /// site's local days; by default this month so far).
+    async fn bands(
+        &self,
+        site: SiteId,
+        days: crate::domain::reports::DaysAsked,
+    ) -> Result<crate::domain::band_report::BandReport, AppError>;
+
     /// Everyone living at the site now, by building, unit and name.
     async fn occupants(
         &self,

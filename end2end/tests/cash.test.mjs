@@ -24,7 +24,7 @@ test('a manager voids a receipt taken by mistake: the credit goes back and the d
   await page.getByRole('heading', { name: 'Riverside Campus' }).click();
   await page.waitForURL(/\/manage\/sites\/\d+$/);
   const site = page.url();
-  await page.goto(`${site}/accounts?words=A-106&utility=electricity`);
+  await page.goto(`${site}/accounts?words=A-104&utility=electricity`);
   await page.locator('tr.account-row a').first().click();
   await page.waitForURL(/\/accounts\/\d+$/);
   const account = page.url();
@@ -40,7 +40,7 @@ test('a manager voids a receipt taken by mistake: the credit goes back and the d
   const expected = Number(await page.locator('[data-expected]').getAttribute('data-expected'));
   const row = page.locator(`tr.shift-receipt[data-receipt="${number}"]`);
   await row.locator('details.void-receipt summary').click();
-  await row.locator('input[name="reason"]').fill('Wrong flat: the resident of A-107 paid');
+  await row.locator('input[name="reason"]').fill('Wrong flat: the resident of A-105 paid');
   await row.getByRole('button', { name: 'Void the receipt' }).click();
   await page.locator(`tr.shift-receipt.void[data-receipt="${number}"]`).waitFor();
   assert.match(await page.locator(`tr.shift-receipt[data-receipt="${number}"] .void-reason`).textContent(), /^Void: Wrong flat/);

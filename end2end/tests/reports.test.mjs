@@ -179,3 +179,39 @@ test('a manager prints every statement of a building for the month', async () =>
   assertNoProblems(problems);
   await context.close();
 });
+
+test('a manager reads the site\'s use by time-of-use band and downloads every unit\'s line', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await page.getByRole('link', { name: 'Time-of-use bands' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/bands$/);
+  await page.getByRole('heading', { name: 'Time-of-use bands · Riverside Campus' }).waitFor();
+  // The last 30 days up to tomorrow: the first test read a meter in each building.
+  const now = Date.now();
+  const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+  await page.fill('input[name="from"]', day(now - 30 * 86_400_000));
+  await page.fill('input[name="to"]', day(now + 86_400_000));
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(/\/bands\?from=/);
+  const electricity = page.locator('section.band-report[data-utility="electricity"]');
+  await electricity.waitFor();
+  // The four bands' shares add up to the whole (each rounded: within a point or two).
+  const shares = (await electricity.locator('tr.band td[data-share]').evaluateAll((cells) => cells.map((td) => Number(td.dataset.share))));
+  assert.equal(shares.length, 4);
+  const micro = await electricity.locator('tr.band').evaluateAll((rows) => rows.map((tr) => Number(tr.dataset.micro)));
+  if (micro.some((m) => m > 0)) {
+    const sum = shares.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - 100) <= 2, `shares ${shares}`);
+  }
+  const href = await page.getAttribute('a.csv-download', 'href');
+  const csv = await page.evaluate(async (url) => (await fetch(url)).text(), href);
+  const lines = csv.trim().split('\n');
+  assert.equal(lines[0], 'building,unit,utility,peak,shoulder,flat,valley,total,peak_percent');
+  assert.ok(lines.some((line) => line.startsWith(',,electricity,')), 'the site total of electricity');
+  await screenshot(page, 'manager-bands');
+  assertNoProblems(problems);
+  await context.close();
+});

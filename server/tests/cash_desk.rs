@@ -268,6 +268,27 @@ async fn a_receipt_taken_by_mistake_is_voided_and_kept_until_the_shift_closes() 
         1
     );
 
+    // A keypad meter's top-up became a token at once: the credit is on the meter, and the
+    // receipt is not voided at the desk.
+    let keypad = server::demo::KEYPAD_UNIT;
+    let before = balance_of(&app, keypad).await;
+    take_cash(&app, &cashier, keypad, "42", "void-token-3").await;
+    let open = desk(&app, &cashier, &site).await;
+    let token_receipt = open["open"]["receipts"][0]["number"].as_i64().unwrap();
+    let refused = void(&app, &cashier, &site, token_receipt, "wrong flat").await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("token"), "{}", refused.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM receipt_voids").await, 1);
+    assert!(
+        balance_of(&app, keypad).await < before + 4_200,
+        "the token took the credit"
+    );
+
     // Outside the site's staff, nobody voids anything.
     let outsider = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
     let resident = app.sign_in("a104@demo.example", demo::PASSWORD).await;

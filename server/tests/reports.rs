@@ -499,3 +499,143 @@ async fn warnings_and_cut_offs_are_counted_by_day_and_the_often_cut_named() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
+
+/// What a roll-up says `account` used through its meter in the hour starting at `local` on
+/// the site's clock, written directly.
+async fn used_in_hour(
+    app: &support::TestApp,
+    account: i64,
+    tz: chrono_tz::Tz,
+    local: chrono::NaiveDateTime,
+    micro: i64,
+) {
+    let start = local
+        .and_local_timezone(tz)
+        .single()
+        .unwrap()
+        .with_timezone(&Utc);
+    on_db!(&app.db, pool => {
+        sqlx::query(
+            "INSERT INTO usage_hourly (wallet_account_id, meter_id, hour_start, quantity_micro, cost_micro, readings) \
+             SELECT account_id, meter_id, $2, $3, 0, 1 FROM wallets WHERE account_id = $1",
+        )
+        .bind(account)
+        .bind(start)
+        .bind(micro)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+    .unwrap();
+}
+
+#[tokio::test]
+async fn use_is_shared_across_the_time_of_use_bands_on_the_page_and_in_the_csv() {
+    use chrono::{Datelike, Weekday};
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let zone: String = on_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT time_zone FROM sites WHERE id = $1")
+            .bind(site.parse::<i64>().unwrap())
+            .fetch_one(pool)
+            .await
+    })
+    .unwrap();
+    let tz: chrono_tz::Tz = zone.parse().unwrap();
+    // A week to come, under the demo's tariffs: electricity's peak is 18:00 to 22:00 on
+    // weekdays, its valley 23:00 to 06:00; water has no bands.
+    let mut monday = Utc::now().with_timezone(&tz).date_naive() + Duration::days(1);
+    while monday.weekday() != Weekday::Mon {
+        monday += Duration::days(1);
+    }
+    let saturday = monday + Duration::days(5);
+    let hour = |day: chrono::NaiveDate, h: u32| day.and_hms_opt(h, 0, 0).unwrap();
+    let power = app.wallet("A-101", "electricity").await;
+    let water = app.wallet("A-101", "water").await;
+    for (account, at, micro) in [
+        (power, hour(monday, 19), 2_000_000),
+        (power, hour(monday, 23), 1_000_000),
+        (power, hour(monday, 12), 3_000_000),
+        (power, hour(saturday, 19), 4_000_000),
+        (water, hour(monday, 19), 500_000),
+    ] {
+        used_in_hour(&app, account, tz, at, micro).await;
+    }
+    let (from, to) = (monday.to_string(), (monday + Duration::days(6)).to_string());
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let answer = app
+        .call(
+            &manager,
+            "bands_report",
+            &[("site", &site), ("from", &from), ("to", &to)],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let report = answer.json();
+    let lines = report["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let by_band = |utility: &str| -> Vec<i64> {
+        let line = lines.iter().find(|l| l["utility"] == utility).unwrap();
+        assert_eq!(line["unit"], "A-101");
+        line["by_band"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect()
+    };
+    // Peak, shoulder, flat, valley: a Saturday evening is no peak.
+    assert_eq!(by_band("electricity"), [2_000_000, 0, 7_000_000, 1_000_000]);
+    assert_eq!(by_band("water"), [0, 0, 500_000, 0]);
+
+    let csv = app
+        .get(
+            &manager,
+            &format!("/manage/sites/{site}/bands.csv?from={from}&to={to}"),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let rows: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(
+        rows[0],
+        "building,unit,utility,peak,shoulder,flat,valley,total,peak_percent"
+    );
+    assert!(
+        rows.contains(&"Block A,A-101,electricity,2,0,7,1,10,20"),
+        "{rows:?}"
+    );
+    assert!(rows.contains(&",,electricity,2,0,7,1,10,20"), "{rows:?}");
+    let page = app
+        .get(
+            &manager,
+            &format!("/manage/sites/{site}/bands?from={from}&to={to}"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Most used at peak"), "{}", page.body);
+
+    // The site's staff only.
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let other = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
+    for who in [&resident, &other, &Visitor::default()] {
+        let answer = app
+            .call(
+                who,
+                "bands_report",
+                &[("site", &site), ("from", &from), ("to", &to)],
+            )
+            .await;
+        assert!(
+            matches!(
+                answer.status,
+                StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED
+            ),
+            "{}",
+            answer.status
+        );
+        let csv = app
+            .get(who, &format!("/manage/sites/{site}/bands.csv"))
+            .await;
+        assert_ne!(csv.status, StatusCode::OK);
+    }
+}

@@ -1,10 +1,11 @@
 //! Reports for staff: what a site's units used and what it cost; what money it received;
-//! how often supply was warned about, cut off and put back.
+//! how often supply was warned about, cut off and put back; what bulk meters lost; how use
+//! fell across the time-of-use bands.
 
 use crate::{
     domain::{
-        collections::CollectionsReport, losses::LossReport, reports::ConsumptionReport,
-        supply_report::SupplyReport,
+        band_report::BandReport, collections::CollectionsReport, losses::LossReport,
+        reports::ConsumptionReport, supply_report::SupplyReport,
     },
     error::AppError,
 };
@@ -80,12 +81,27 @@ pub async fn load_losses(site: String, from: String, to: String) -> Result<LossR
     )
 }
 
+/// What each unit of the site used in each time-of-use band over its local days `from` to
+/// `to` (either empty: this month so far): for the site's staff and admins.
+#[server(prefix = "/api", endpoint = "bands_report")]
+pub async fn load_bands(site: String, from: String, to: String) -> Result<BandReport, AppError> {
+    use super::ssr::{answer, caller, ports};
+    answer(
+        async {
+            let caller = caller().await?;
+            access::bands(&ports()?, &caller, &site, &from, &to).await
+        }
+        .await,
+    )
+}
+
 #[cfg(feature = "ssr")]
 pub mod access {
     use crate::{
         domain::{
             Caller, OrgId, SiteId,
             access::PaymentAction,
+            band_report::BandReport,
             collections::CollectionsReport,
             losses::LossReport,
             reports::{ConsumptionReport, DaysAsked},
@@ -124,6 +140,18 @@ pub mod access {
     }
 
     /// The loss report, for the same people as the consumption report.
+    pub async fn bands(
+        ports: &Ports,
+        caller: &Caller,
+        site: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<BandReport, AppError> {
+        let allowed = |site, org| caller.can_view_site(site, org);
+        let (site, days) = site_days(ports, site, from, to, allowed).await?;
+        ports.accounts.bands(site, days).await
+    }
+
     pub async fn losses(
         ports: &Ports,
         caller: &Caller,

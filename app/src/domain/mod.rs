@@ -4,6 +4,7 @@ pub mod access;
 pub mod account_table;
 pub mod adjustments;
 pub mod audit;
+pub mod band_report;
 pub mod cash_desk;
 pub mod collections;
 pub mod common_charges;

@@ -196,6 +196,8 @@ struct VoidTarget {
     taker: Option<i64>,
     cash: bool,
     counted: bool,
+    /// A keypad token was sold from the wallet since: the credit is on the meter.
+    token_sold: bool,
     voided_by: Option<i64>,
 }
 
@@ -221,6 +223,8 @@ impl Engine {
                  EXISTS (SELECT 1 FROM ledger_entries e JOIN accounts a ON a.id = e.account_id \
                          WHERE e.transaction_id = t.id AND a.kind = 'cash') AS cash, \
                  EXISTS (SELECT 1 FROM cash_shift_receipts x WHERE x.transaction_id = t.id) AS counted, \
+                 EXISTS (SELECT 1 FROM ledger_transactions s JOIN ledger_entries se ON se.transaction_id = s.id \
+                         WHERE se.account_id = r.wallet_account_id AND s.kind = 'token_sale' AND s.id > t.id) AS token_sold, \
                  v.voided_by FROM receipts r JOIN ledger_transactions t ON t.id = r.transaction_id \
                  LEFT JOIN receipt_voids v ON v.transaction_id = t.id \
                  WHERE r.site_id = $1 AND r.number = $2",
@@ -246,6 +250,12 @@ impl Engine {
         if target.counted {
             return Err(EngineError::refused(
                 "This receipt's shift is closed: ask a manager for an adjustment.",
+            ));
+        }
+        if target.token_sold {
+            // A token typed at the meter cannot be taken back; the money stays owed.
+            return Err(EngineError::refused(
+                "A keypad token was issued from this credit: ask a manager for an adjustment.",
             ));
         }
         let reversal = crate::ledger::reverse(&mut tx, target.transaction_id, Some(cashier), now)

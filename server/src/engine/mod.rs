@@ -4,6 +4,7 @@
 //! one database transaction with the ledger entries it causes.
 
 pub mod adjustments;
+pub mod bands;
 pub mod cash_desk;
 pub mod common_charges;
 pub mod jobs;

@@ -575,6 +575,14 @@ impl AccountsPort for Engine {
         Ok(Engine::void_receipt(self, site, caller.user_id.0, receipt, reason).await?)
     }
 
+    async fn bands(
+        &self,
+        site: SiteId,
+        days: DaysAsked,
+    ) -> Result<app::domain::band_report::BandReport, AppError> {
+        Ok(Engine::bands(self, site, days).await?)
+    }
+
     async fn losses(
         &self,
         site: SiteId,

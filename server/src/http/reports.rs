@@ -3,6 +3,7 @@
 //! `GET /manage/sites/{id}/collections.csv?from=&to=`, the collections report's,
 //! `GET /manage/sites/{id}/supply.csv?from=&to=`, the warnings and cut-offs report's,
 //! `GET /manage/sites/{id}/losses.csv?from=&to=`, the loss report's,
+//! `GET /manage/sites/{id}/bands.csv?from=&to=`, use by time-of-use band,
 //! `GET /manage/sites/{id}/sheet.csv`, the site's model in the columns its import reads,
 //! `GET /manage/sites/{id}/accounts.csv?state=&utility=…`, every account the accounts table's
 //! search finds, in its order, and
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/manage/sites/{site}/collections.csv", get(collections_csv))
         .route("/manage/sites/{site}/supply.csv", get(supply_csv))
         .route("/manage/sites/{site}/losses.csv", get(losses_csv))
+        .route("/manage/sites/{site}/bands.csv", get(bands_csv))
         .route("/manage/sites/{site}/sheet.csv", get(site_sheet_csv))
         .route("/manage/sites/{site}/accounts.csv", get(accounts_csv))
         .route("/manage/sites/{site}/meters.csv", get(meters_csv))
@@ -84,6 +86,7 @@ days_download!(consumption_csv, "consumption", access::consumption);
 days_download!(collections_csv, "collections", access::collections);
 days_download!(supply_csv, "supply", access::supply);
 days_download!(losses_csv, "losses", access::losses);
+days_download!(bands_csv, "bands", access::bands);
 
 /// The site's buildings, units, meters and residents in the columns its import reads.
 async fn site_sheet_csv(

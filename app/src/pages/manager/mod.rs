@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod adjustments;
 pub mod audit;
+pub mod bands;
 pub mod cash;
 pub mod collections;
 pub mod days;

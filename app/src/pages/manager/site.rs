@@ -76,6 +76,7 @@ fn Site(overview: SiteOverview, places: Places) -> impl IntoView {
             " · "<a class="collections-link" href=format!("/manage/sites/{}/collections", site.id)>"Collections"</a>
             " · "<a class="supply-link" href=format!("/manage/sites/{}/supply", site.id)>"Warnings and cut-offs"</a>
             " · "<a class="losses-link" href=format!("/manage/sites/{}/losses", site.id)>"Losses"</a>
+            " · "<a class="bands-link" href=format!("/manage/sites/{}/bands", site.id)>"Time-of-use bands"</a>
             " · "<a class="statements-link" href=format!("/manage/sites/{}/statements", site.id)>"Monthly statements"</a>
             " · "<a class="tariffs-link" href=format!("/manage/sites/{}/tariffs", site.id)>"Tariffs"</a>
             {overview.may_add_residents.then(|| view! { " · "<a class="adjustments-link" href=format!("/manage/sites/{}/adjustments", site.id)>"Adjustments"</a> })}
