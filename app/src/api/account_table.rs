@@ -111,6 +111,19 @@ pub mod access {
         Ok((search.site, search.into_accounts(expected)?))
     }
 
+    /// The caller, the site and the accounts of a batch action, as [`batch`] finds them: the
+    /// start of every batch server function.
+    pub async fn caller_batch(
+        site: &str,
+        fields: &QueryFields,
+        expected: &str,
+        may: fn(&Caller, SiteId, OrgId) -> bool,
+    ) -> Result<(Ports, Caller, SiteId, Vec<AccountId>), AppError> {
+        let (caller, ports) = (crate::api::ssr::caller().await?, crate::api::ssr::ports()?);
+        let (site, found) = batch(&ports, &caller, site, fields, expected, may).await?;
+        Ok((ports, caller, site, found))
+    }
+
     impl Found {
         fn into_accounts(self, expected: &str) -> Result<Vec<AccountId>, AppError> {
             let found: Vec<_> = self
@@ -146,15 +159,14 @@ pub async fn adjust_found_accounts(
     nonce: String,
     expected: String,
 ) -> Result<i64, AppError> {
-    use super::ssr::{answer, caller, ports};
+    use super::ssr::answer;
     use crate::domain::{Caller, account_table::QueryFields};
     let fields = QueryFields::search(state, utility, building, words);
     answer(
         async {
-            let (caller, ports) = (caller().await?, ports()?);
             let may = Caller::may_on_adjustments;
-            let (site, found) =
-                access::batch(&ports, &caller, &site, &fields, &expected, may).await?;
+            let (ports, caller, site, found) =
+                access::caller_batch(&site, &fields, &expected, may).await?;
             ports
                 .accounts
                 .request_adjustments(&caller, site, &found, &amount, &reason, &nonce)
@@ -184,15 +196,14 @@ pub async fn share_found_accounts(
     nonce: String,
     expected: String,
 ) -> Result<SharedCharge, AppError> {
-    use super::ssr::{answer, caller, ports};
+    use super::ssr::answer;
     use crate::domain::{Caller, account_table::QueryFields, common_charges::Sharing};
     let fields = QueryFields::search(state, utility, building, words);
     answer(
         async {
-            let (caller, ports) = (caller().await?, ports()?);
             let may = Caller::may_on_adjustments;
-            let (site, found) =
-                access::batch(&ports, &caller, &site, &fields, &expected, may).await?;
+            let (ports, caller, site, found) =
+                access::caller_batch(&site, &fields, &expected, may).await?;
             let sharing = Sharing::parse(&rule, &measure, &from, &to).map_err(AppError::Invalid)?;
             ports
                 .accounts
@@ -218,15 +229,14 @@ pub async fn notify_found_accounts(
     nonce: String,
     expected: String,
 ) -> Result<usize, AppError> {
-    use super::ssr::{answer, caller, ports};
+    use super::ssr::answer;
     use crate::domain::{Caller, account_table::QueryFields};
     let fields = QueryFields::search(state, utility, building, words);
     answer(
         async {
-            let (caller, ports) = (caller().await?, ports()?);
             let may = Caller::may_send_notices;
-            let (site, found) =
-                access::batch(&ports, &caller, &site, &fields, &expected, may).await?;
+            let (ports, caller, site, found) =
+                access::caller_batch(&site, &fields, &expected, may).await?;
             ports
                 .accounts
                 .send_notice(&caller, site, &found, &heading, &text, &nonce)

@@ -9,7 +9,31 @@ use crate::{
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::ssr::{answer, caller, ports, site_where};
+use super::ssr::answer;
+
+/// The caller and the site named by `site`, if they take cash there (its cashiers and
+/// managers, the organisation's admins); with the site's organisation.
+#[cfg(feature = "ssr")]
+async fn desk_site(
+    site: &str,
+) -> Result<
+    (
+        crate::ports::Ports,
+        crate::domain::Caller,
+        crate::domain::SiteId,
+        crate::domain::OrgId,
+    ),
+    AppError,
+> {
+    use crate::domain::access::PaymentAction;
+    let ports = super::ssr::ports()?;
+    let caller = super::ssr::caller().await?;
+    let (site, org) = super::ssr::site_where(&ports, site, |site, org| {
+        caller.may_on_payments(PaymentAction::View, site, org)
+    })
+    .await?;
+    Ok((ports, caller, site, org))
+}
 
 /// The caller's open shift at the site, and the closed shifts they may see.
 #[server(prefix = "/api", endpoint = "cash_desk")]
@@ -17,12 +41,7 @@ pub async fn load_cash_desk(site: String) -> Result<CashDesk, AppError> {
     use crate::domain::access::PaymentAction;
     answer(
         async {
-            let caller = caller().await?;
-            let ports = ports()?;
-            let (site, org) = site_where(&ports, &site, |site, org| {
-                caller.may_on_payments(PaymentAction::View, site, org)
-            })
-            .await?;
+            let (ports, caller, site, org) = desk_site(&site).await?;
             let everyone = caller.may_on_payments(PaymentAction::Manage, site, org);
             ports.accounts.cash_desk(&caller, site, everyone).await
         }
@@ -39,15 +58,9 @@ pub async fn close_shift(
     counted: String,
     #[server(default)] note: String,
 ) -> Result<ClosedShift, AppError> {
-    use crate::domain::access::PaymentAction;
     answer(
         async {
-            let caller = caller().await?;
-            let ports = ports()?;
-            let (site, _) = site_where(&ports, &site, |site, org| {
-                caller.may_on_payments(PaymentAction::View, site, org)
-            })
-            .await?;
+            let (ports, caller, site, _) = desk_site(&site).await?;
             ports
                 .accounts
                 .close_shift(&caller, site, &after, &counted, &note)
@@ -62,15 +75,9 @@ pub async fn close_shift(
 /// whether this call voided it (`false`: voided already by the same form).
 #[server(prefix = "/api", endpoint = "void_receipt")]
 pub async fn void_receipt(site: String, receipt: String, reason: String) -> Result<bool, AppError> {
-    use crate::domain::access::PaymentAction;
     answer(
         async {
-            let caller = caller().await?;
-            let ports = ports()?;
-            let (site, _) = site_where(&ports, &site, |site, org| {
-                caller.may_on_payments(PaymentAction::View, site, org)
-            })
-            .await?;
+            let (ports, caller, site, _) = desk_site(&site).await?;
             let receipt: i64 = receipt
                 .trim()
                 .trim_start_matches('#')

@@ -8,30 +8,11 @@ use crate::domain::Utility;
 use crate::domain::band_report::{BANDS, BandReport, BandTotal, percent};
 use crate::domain::reports::quantity;
 use crate::domain::tariff::BandKind;
-use crate::pages::error_view;
 use leptos::prelude::*;
 
 #[component]
 pub fn BandsPage() -> impl IntoView {
-    let asked = super::days::asked();
-    let site = asked.0.clone();
-    let report = Resource::new(
-        move || asked.clone(),
-        |(site, from, to)| load_bands(site, from, to),
-    );
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || {
-                let site = site.clone();
-                Suspend::new(async move {
-                    match report.await {
-                        Ok(report) => view! { <Report report site/> }.into_any(),
-                        Err(error) => error_view(error),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    super::days::days_report(load_bands, |report, site| view! { <Report report site/> })
 }
 
 #[component]

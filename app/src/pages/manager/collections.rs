@@ -6,30 +6,14 @@ use super::days::DaysHead;
 use crate::api::reports::load_collections;
 use crate::domain::Minor;
 use crate::domain::collections::{CollectionsReport, Owing, source_label};
-use crate::pages::error_view;
 use leptos::prelude::*;
 
 #[component]
 pub fn CollectionsPage() -> impl IntoView {
-    let asked = super::days::asked();
-    let site = asked.0.clone();
-    let report = Resource::new(
-        move || asked.clone(),
-        |(site, from, to)| load_collections(site, from, to),
-    );
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || {
-                let site = site.clone();
-                Suspend::new(async move {
-                    match report.await {
-                        Ok(report) => view! { <Report report site/> }.into_any(),
-                        Err(error) => error_view(error),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    super::days::days_report(
+        load_collections,
+        |report, site| view! { <Report report site/> },
+    )
 }
 
 #[component]

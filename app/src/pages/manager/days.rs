@@ -3,9 +3,12 @@
 //! the CSV download of the same days).
 
 use crate::domain::reports::Days;
-use crate::pages::percent_encode;
+use crate::error::AppError;
+use crate::pages::{error_view, percent_encode};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use serde::{Serialize, de::DeserializeOwned};
+use std::future::Future;
 
 /// The site of the route and the `from` and `to` of the address (each possibly empty).
 pub fn asked() -> (String, String, String) {
@@ -15,6 +18,39 @@ pub fn asked() -> (String, String, String) {
         query.get("from").unwrap_or_default(),
         query.get("to").unwrap_or_default(),
     )
+}
+
+/// A report page over the days in the address: `load` (the report's server function, given
+/// the site and the days) fetches it, and `draw` lays it out with the site's id; an error is
+/// shown as such.
+pub fn days_report<T, Fut, V>(
+    load: fn(String, String, String) -> Fut,
+    draw: fn(T, String) -> V,
+) -> impl IntoView
+where
+    T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+    V: IntoView + 'static,
+{
+    let asked = asked();
+    let site = asked.0.clone();
+    let report = Resource::new(
+        move || asked.clone(),
+        move |(site, from, to)| load(site, from, to),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let site = site.clone();
+                Suspend::new(async move {
+                    match report.await {
+                        Ok(report) => draw(report, site).into_any(),
+                        Err(error) => error_view(error),
+                    }
+                })
+            }}
+        </Suspense>
+    }
 }
 
 /// `report` names both the page (`/manage/sites/:id/{page}`) and its file (`{report}.csv`).

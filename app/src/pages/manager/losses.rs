@@ -7,30 +7,11 @@ use super::days::DaysHead;
 use crate::api::reports::load_losses;
 use crate::domain::losses::{LossLine, LossReport, WORTH_A_LOOK_PERCENT};
 use crate::domain::reports::quantity;
-use crate::pages::error_view;
 use leptos::prelude::*;
 
 #[component]
 pub fn LossesPage() -> impl IntoView {
-    let asked = super::days::asked();
-    let site = asked.0.clone();
-    let report = Resource::new(
-        move || asked.clone(),
-        |(site, from, to)| load_losses(site, from, to),
-    );
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || {
-                let site = site.clone();
-                Suspend::new(async move {
-                    match report.await {
-                        Ok(report) => view! { <Report report site/> }.into_any(),
-                        Err(error) => error_view(error),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    super::days::days_report(load_losses, |report, site| view! { <Report report site/> })
 }
 
 #[component]

@@ -6,7 +6,6 @@ use super::days::DaysHead;
 use crate::api::reports::load_consumption;
 use crate::domain::reports::{ConsumptionLine, ConsumptionReport, Total, quantity};
 use crate::domain::{Minor, Utility};
-use crate::pages::error_view;
 use leptos::prelude::*;
 
 /// How many units each utility's chart of top consumers shows.
@@ -14,25 +13,10 @@ const TOP: usize = 10;
 
 #[component]
 pub fn ReportsPage() -> impl IntoView {
-    let asked = super::days::asked();
-    let site = asked.0.clone();
-    let report = Resource::new(
-        move || asked.clone(),
-        |(site, from, to)| load_consumption(site, from, to),
-    );
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || {
-                let site = site.clone();
-                Suspend::new(async move {
-                    match report.await {
-                        Ok(report) => view! { <Report report site/> }.into_any(),
-                        Err(error) => error_view(error),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    super::days::days_report(
+        load_consumption,
+        |report, site| view! { <Report report site/> },
+    )
 }
 
 #[component]

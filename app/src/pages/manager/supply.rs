@@ -3,33 +3,17 @@
 //! most often, and those cut now; every day as CSV. Drawn on the server like the other
 //! reports.
 
-use super::days::{DaysHead, asked};
+use super::days::DaysHead;
 use crate::api::reports::load_supply_report;
 use crate::domain::supply_report::SupplyReport;
-use crate::pages::error_view;
 use leptos::prelude::*;
 
 #[component]
 pub fn SupplyPage() -> impl IntoView {
-    let asked = asked();
-    let site = asked.0.clone();
-    let report = Resource::new(
-        move || asked.clone(),
-        |(site, from, to)| load_supply_report(site, from, to),
-    );
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || {
-                let site = site.clone();
-                Suspend::new(async move {
-                    match report.await {
-                        Ok(report) => view! { <Report report site/> }.into_any(),
-                        Err(error) => error_view(error),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    super::days::days_report(
+        load_supply_report,
+        |report, site| view! { <Report report site/> },
+    )
 }
 
 #[component]
