@@ -472,6 +472,31 @@ pub trait AccountsPort: Send + Sync {
         proposal: i64,
         decision: crate::domain::four_eyes::Decision,
     ) -> Result<(), AppError>;
+
+    /// The site's standard plan and every plan with a published version, with their units.
+    async fn site_plans(
+        &self,
+        site: SiteId,
+    ) -> Result<Vec<crate::domain::tariff::plan::PlanUse>, AppError>;
+
+    /// Puts units of the site on a plan (a plan the site has never published is refused);
+    /// units already on it stay as they are.
+    async fn put_units_on_plan(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        units: &[UnitId],
+        plan: &crate::domain::tariff::Plan,
+    ) -> Result<crate::domain::tariff::plan::PlanMove, AppError>;
+
+    /// Puts the units of the site's accounts on a plan, as [`Self::put_units_on_plan`].
+    async fn put_accounts_on_plan(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        accounts: &[AccountId],
+        plan: &crate::domain::tariff::Plan,
+    ) -> Result<crate::domain::tariff::plan::PlanMove, AppError>;
 }
 
 /// The meter fleet: meters' status and commands, remote operations, life cycle, alarms and

@@ -85,3 +85,73 @@ test('a manager proposes a tariff priced in the browser and an admin publishes i
   assertNoProblems(admin.problems);
   await admin.context.close();
 });
+
+test('a manager starts a tariff plan, and once approved puts units on it from their page and from a search', async () => {
+  const manager = await openPage(browser);
+  let page = manager.page;
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  const siteUrl = page.url();
+  await page.goto(`${siteUrl}/tariffs`);
+  await hydrated(page);
+  // Every unit starts on the standard plan.
+  await page.locator('tr.plan-line[data-plan=""]').waitFor();
+  assert.equal(await page.locator('tr.plan-line[data-plan="Shops"]').count(), 0);
+
+  // A new name starts a plan; its draft starts from what its units pay now (the standard).
+  await page.fill('input[name="editor-plan"]', 'Shops');
+  await page.press('input[name="editor-plan"]', 'Tab');
+  await page.selectOption('select[name="editor-utility"]', 'electricity');
+  await page.getByRole('button', { name: 'Propose this version of the Shops plan' }).waitFor();
+  assert.equal(await sampleTotal(page, 'after'), await sampleTotal(page, 'before'));
+  await page.fill('input[name="tier-1-rate"]', '30');
+  const year = new Date().getUTCFullYear() + 1;
+  await page.fill('input[name="editor-starts"]', `${year}-02-01T00:00`);
+  await page.fill('input[name="note"]', 'Shops pay a commercial rate');
+  await page.getByRole('button', { name: 'Propose this version of the Shops plan' }).click();
+  const mine = page.locator('tr.proposal-line[data-state="pending"]', { hasText: 'Shops pay a commercial rate' });
+  await mine.waitFor();
+  assert.match(await mine.textContent(), /Electricity · Shops/);
+  assertNoProblems(manager.problems);
+  await manager.context.close();
+
+  const admin = await openPage(browser);
+  page = admin.page;
+  await signIn(page, 'admin@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.goto(`${siteUrl}/tariffs`);
+  await hydrated(page);
+  await page.locator('tr.proposal-line[data-state="pending"]', { hasText: 'Shops pay a commercial rate' })
+    .getByRole('button', { name: 'Approve and publish' }).click();
+  await page.locator('table.version-table[data-plan="Shops"][data-utility="electricity"] tr.version-line[data-status="upcoming"]').waitFor();
+  assert.equal(await page.textContent('tr.plan-line[data-plan="Shops"] td.units'), '0');
+
+  // From a unit's page.
+  await page.goto(siteUrl);
+  await page.getByRole('link', { name: 'A-308', exact: true }).click();
+  await page.waitForURL(/\/manage\/units\/\d+$/);
+  await hydrated(page);
+  assert.match(await page.textContent('.unit-plan'), /Charged by the Standard tariff plan/);
+  await page.getByText('Change its tariff plan').click();
+  await page.locator('.plan-form select[name="plan"]').selectOption('Shops');
+  await page.locator('.plan-form').getByRole('button', { name: 'Put it on this plan' }).click();
+  await page.locator('.unit-plan[data-plan="Shops"]', { hasText: 'Charged by the Shops tariff plan' }).waitFor();
+  await screenshot(page, 'admin-unit-plan');
+
+  // From a search: A-307's accounts, one unit.
+  await page.goto(`${siteUrl}/accounts?words=A-307`);
+  await hydrated(page);
+  const batch = page.locator('details.batch-plan');
+  await batch.locator('summary').click();
+  await batch.locator('select[name="plan"]').selectOption('Shops');
+  await batch.getByRole('button', { name: 'Put them on this plan' }).click();
+  await batch.locator('p.notice[data-moved="1"]', { hasText: '1 unit put on the Shops plan; 0 already on it.' }).waitFor();
+
+  await page.goto(`${siteUrl}/tariffs`);
+  await hydrated(page);
+  assert.equal(await page.textContent('tr.plan-line[data-plan="Shops"] td.units'), '2');
+  assertNoProblems(admin.problems);
+  await admin.context.close();
+});

@@ -20,6 +20,7 @@ mod losses;
 mod matrix;
 mod move_outs;
 mod places;
+mod plans;
 mod platform;
 mod reports;
 mod sheets;

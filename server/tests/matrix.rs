@@ -12,8 +12,8 @@
 use crate::support;
 
 use app::domain::{
-    SiteId,
-    tariff::{Tariff, book::NewProposal},
+    SiteId, Utility,
+    tariff::{Plan, Tariff, book::NewProposal},
 };
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
@@ -100,7 +100,7 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         .engine
         .propose_tariff(
             SiteId(site),
-            &NewProposal::parse("electricity", "2031-01-01T00:00", &flat_tariff(), "").unwrap(),
+            &NewProposal::parse("", "electricity", "2031-01-01T00:00", &flat_tariff(), "").unwrap(),
             app.count(&format!(
                 "SELECT id FROM users WHERE email = '{}'",
                 demo::MANAGER
@@ -110,6 +110,20 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         .await
         .unwrap();
     fields.push(("proposal".to_owned(), proposal.to_string()));
+    // A published plan the owner's unit may be put on.
+    let plan = Plan::parse("Matrix plan").unwrap();
+    app.engine
+        .set_plan_tariff(
+            SiteId(site),
+            &plan,
+            Utility::Electricity,
+            chrono::Utc::now(),
+            &Tariff::flat(Decimal::from(30)),
+            None,
+        )
+        .await
+        .unwrap();
+    fields.push(("plan".to_owned(), plan.as_str().to_owned()));
     fields.push(("definition".to_owned(), flat_tariff()));
     for (name, value) in [
         ("amount", "100"),
@@ -206,6 +220,10 @@ const RECORD: &[(&str, &str)] = &[
         "SELECT COUNT(*) FROM adjustment_requests",
     ),
     ("receipt voids", "SELECT COUNT(*) FROM receipt_voids"),
+    (
+        "unit plans",
+        "SELECT COUNT(*) FROM units WHERE tariff_plan <> ''",
+    ),
     (
         "meter records",
         "SELECT COUNT(*) FROM meters WHERE serial = 'EL-MATRIX1' OR multiplier <> '1'",

@@ -7,7 +7,7 @@ use crate::support;
 
 use app::domain::{
     SiteId, Utility,
-    tariff::{Tariff, Tier},
+    tariff::{Plan, Tariff, Tier},
 };
 use chrono::{TimeZone, Utc};
 use reqwest::StatusCode;
@@ -152,12 +152,16 @@ async fn a_version_charges_only_once_a_second_person_approves_it() {
     let starts = Utc.with_ymd_and_hms(2030, 12, 31, 21, 0, 0).unwrap();
     let rules = app.engine.rules(SiteId(site_id)).await.unwrap();
     assert_eq!(
-        rules.tariff_now(Utility::Water, starts),
+        rules.tariff_now(&Plan::standard(), Utility::Water, starts),
         Some(&tiered(10, 20)),
         "in force from its start, on the site's clock"
     );
     assert_ne!(
-        rules.tariff_now(Utility::Water, starts - chrono::Duration::minutes(1)),
+        rules.tariff_now(
+            &Plan::standard(),
+            Utility::Water,
+            starts - chrono::Duration::minutes(1)
+        ),
         Some(&tiered(10, 20)),
         "and not a minute before"
     );

@@ -6,7 +6,7 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::{
-    domain::{account_table::AccountPage, common_charges::SharedCharge},
+    domain::{account_table::AccountPage, common_charges::SharedCharge, tariff::plan::PlanMove},
     error::AppError,
 };
 use leptos::prelude::*;
@@ -42,6 +42,10 @@ pub async fn account_table(
             let mut page = found.query.page_of(found.accounts);
             page.may_adjust = caller.may_on_adjustments(found.site, found.org);
             page.may_notify = caller.may_send_notices(found.site, found.org);
+            if caller.may_on_tariffs(true, found.site, found.org) {
+                let plans = ports.accounts.site_plans(found.site).await?;
+                page.plans = plans.into_iter().map(|used| used.plan).collect();
+            }
             if page.may_adjust || page.may_notify {
                 page.form_nonce = ports.accounts.form_nonce();
             }
@@ -208,6 +212,44 @@ pub async fn share_found_accounts(
             ports
                 .accounts
                 .share_charge(&caller, site, &found, &amount, sharing, &reason, &nonce)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Puts the units of every account the search finds on one of the site's tariff plans
+/// (`plan` empty: the standard tariff), for the site's managers and the organisation's
+/// admins: the plan was approved by a second person when it was published. `expected` is how
+/// many accounts the manager saw, as for a batch adjustment.
+#[server(prefix = "/api", endpoint = "plan_found_accounts")]
+pub async fn plan_found_accounts(
+    site: String,
+    #[server(default)] state: String,
+    #[server(default)] utility: String,
+    #[server(default)] building: String,
+    #[server(default)] words: String,
+    plan: String,
+    #[server(default)] nonce: String,
+    expected: String,
+) -> Result<PlanMove, AppError> {
+    use super::ssr::answer;
+    use crate::domain::{account_table::QueryFields, tariff::Plan};
+    let fields = QueryFields::search(state, utility, building, words);
+    // The batch forms share their fields; putting units on a plan twice changes nothing the
+    // second time, so this one needs no nonce.
+    let _ = nonce;
+    answer(
+        async {
+            let (ports, caller, site, found) =
+                access::caller_batch(&site, &fields, &expected, |caller, site, org| {
+                    caller.may_on_tariffs(true, site, org)
+                })
+                .await?;
+            let plan = Plan::parse(&plan).map_err(|e| AppError::Invalid(e.to_string()))?;
+            ports
+                .accounts
+                .put_accounts_on_plan(&caller, site, &found, &plan)
                 .await
         }
         .await,

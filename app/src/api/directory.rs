@@ -146,7 +146,7 @@ pub async fn may_read_audit() -> Result<bool, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-mod unit_guard {
+pub(crate) mod unit_guard {
     use crate::{
         domain::{Caller, OrgId, SiteId, UnitId},
         error::AppError,
@@ -185,6 +185,10 @@ pub async fn load_unit_card(unit: String) -> Result<crate::domain::unit_card::Un
                     .await?;
             let mut card = ports.directory.unit_card(id).await?;
             card.may_edit = caller.may_on_site_sheet(card.site, caller.org_id);
+            if caller.may_on_tariffs(true, card.site, caller.org_id) {
+                let plans = ports.accounts.site_plans(card.site).await?;
+                card.plans = plans.into_iter().map(|used| used.plan).collect();
+            }
             Ok(card)
         }
         .await,
@@ -202,6 +206,34 @@ pub async fn edit_unit(unit: String, name: String, kind: String) -> Result<bool,
             let id = unit_guard::unit_where(&ports, &unit, unit_guard::may_edit(&caller)).await?;
             let edit = UnitEdit::parse(&name, &kind).map_err(AppError::Invalid)?;
             ports.directory.edit_unit(&caller, id, &edit).await
+        }
+        .await,
+    )
+}
+
+/// Puts the unit on one of its site's tariff plans (`plan` empty: the standard tariff), for
+/// the site's managers and the organisation's admins. Its meters are priced by the plan from
+/// their next reading. Answers whether anything changed.
+#[server(prefix = "/api", endpoint = "set_unit_plan")]
+pub async fn set_unit_plan(unit: String, plan: String) -> Result<bool, AppError> {
+    use crate::domain::tariff::Plan;
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let allowed = |site, org| caller.may_on_tariffs(true, site, org);
+            let id = unit_guard::unit_where(&ports, &unit, allowed).await?;
+            let plan = Plan::parse(&plan).map_err(|e| AppError::Invalid(e.to_string()))?;
+            let (site, _) = ports
+                .directory
+                .unit_site(id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let moved = ports
+                .accounts
+                .put_units_on_plan(&caller, site, &[id], &plan)
+                .await?;
+            Ok(moved.moved > 0)
         }
         .await,
     )

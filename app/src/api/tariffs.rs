@@ -44,12 +44,14 @@ pub async fn load_tariff_book(site: String) -> Result<TariffBook, AppError> {
     )
 }
 
-/// Proposes a version of `utility`'s tariff (`definition`, JSON as the editor writes it)
-/// starting at `starts` (`YYYY-MM-DDTHH:MM` on the site's clock), for a second person to
-/// approve. Returns the proposal's id.
+/// Proposes a version of `utility`'s tariff (`definition`, JSON as the editor writes it) for
+/// the plan named `plan` (empty: the standard tariff; a new name starts a new plan) starting
+/// at `starts` (`YYYY-MM-DDTHH:MM` on the site's clock), for a second person to approve.
+/// Returns the proposal's id.
 #[server(prefix = "/api", endpoint = "propose_tariff")]
 pub async fn propose_tariff(
     site: String,
+    #[server(default)] plan: String,
     utility: String,
     starts: String,
     definition: String,
@@ -59,7 +61,7 @@ pub async fn propose_tariff(
     answer(
         async {
             let (ports, caller, site, _) = tariff_site(&site, true).await?;
-            let proposal = NewProposal::parse(&utility, &starts, &definition, &note)
+            let proposal = NewProposal::parse(&plan, &utility, &starts, &definition, &note)
                 .map_err(AppError::Invalid)?;
             ports
                 .accounts

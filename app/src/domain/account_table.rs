@@ -255,6 +255,7 @@ impl AccountQuery {
             may_adjust: false,
             may_notify: false,
             form_nonce: String::new(),
+            plans: Vec::new(),
         }
     }
 }
@@ -281,6 +282,10 @@ pub struct AccountPage {
     /// A fresh nonce for those forms (set by the server).
     #[serde(default)]
     pub form_nonce: String,
+    /// The plans the viewer may put the units found on: empty unless they may change the
+    /// site's tariffs (set by the server).
+    #[serde(default)]
+    pub plans: Vec<crate::domain::tariff::Plan>,
 }
 
 /// The CSV header of [`csv_line`].

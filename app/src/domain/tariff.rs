@@ -683,6 +683,9 @@ pub fn units_for(tariff: &Tariff, cycle_used: Decimal, budget: Decimal) -> Optio
 }
 
 pub mod book;
+pub mod plan;
+
+pub use plan::Plan;
 
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@ use super::{
     messaging::PhoneNumber,
     site_sheet::{UNIT_KINDS, named},
     supply::SupplyState,
+    tariff::Plan,
     views::MeterView,
 };
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,12 @@ pub struct UnitCard {
     /// The viewer may correct the unit and its residents' details.
     #[serde(default)]
     pub may_edit: bool,
+    /// The tariff plan that charges the unit.
+    #[serde(default)]
+    pub plan: Plan,
+    /// The plans the viewer may put the unit on: empty unless they may change its tariff.
+    #[serde(default)]
+    pub plans: Vec<Plan>,
 }
 
 /// One of the unit's open prepaid accounts.

@@ -27,10 +27,11 @@ struct UnitRow {
     organisation_id: i64,
     time_zone: String,
     currency: String,
+    tariff_plan: String,
 }
 
 const UNIT: &str = "SELECT u.id, u.name, u.kind, b.name AS building, b.site_id, s.name AS site_name, \
-    s.organisation_id, s.time_zone, s.currency FROM units u JOIN buildings b ON b.id = u.building_id \
+    s.organisation_id, s.time_zone, s.currency, u.tariff_plan FROM units u JOIN buildings b ON b.id = u.building_id \
     JOIN sites s ON s.id = b.site_id WHERE u.id = $1";
 
 #[derive(sqlx::FromRow)]
@@ -121,6 +122,8 @@ impl Directory {
                 .collect(),
             residents: residents.into_iter().map(|r| r.line(tz)).collect(),
             may_edit: false,
+            plan: crate::engine::setup::stored_plan(&row.tariff_plan).map_err(internal)?,
+            plans: Vec::new(),
         })
     }
 

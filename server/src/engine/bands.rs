@@ -1,7 +1,12 @@
 //! Use by time-of-use band: the hourly roll-ups of a site's meters over some of its local
-//! days, each hour shared across the bands of the tariff in force at its start.
+//! days, each hour shared across the bands of the tariff in force at its start (the unit's
+//! plan's, or the standard one).
 
-use super::{Engine, EngineError, reports::LocalDays, setup::load_rules};
+use super::{
+    Engine, EngineError,
+    reports::LocalDays,
+    setup::{load_rules, stored_plan},
+};
 use crate::on_tx;
 use app::domain::{
     SiteId, Utility,
@@ -17,6 +22,7 @@ struct HourRow {
     unit_id: i64,
     building: String,
     unit: String,
+    plan: String,
     utility: String,
     hour_start: DateTime<Utc>,
     quantity_micro: i64,
@@ -36,12 +42,12 @@ impl Engine {
         let rules = load_rules(&mut tx, site.0).await?;
         let rows: Vec<HourRow> = on_tx!(&mut tx, conn => {
             sqlx::query_as(
-                "SELECT u.id AS unit_id, b.name AS building, u.name AS unit, m.utility, h.hour_start, \
+                "SELECT u.id AS unit_id, b.name AS building, u.name AS unit, u.tariff_plan AS plan, m.utility, h.hour_start, \
                  CAST(SUM(h.quantity_micro) AS BIGINT) AS quantity_micro \
                  FROM usage_hourly h JOIN meters m ON m.id = h.meter_id JOIN units u ON u.id = m.unit_id \
                  JOIN buildings b ON b.id = u.building_id \
                  WHERE b.site_id = $1 AND h.hour_start >= $2 AND h.hour_start < $3 \
-                 GROUP BY u.id, b.name, u.name, m.utility, h.hour_start",
+                 GROUP BY u.id, b.name, u.name, u.tariff_plan, m.utility, h.hour_start",
             )
             .bind(site.0)
             .bind(start)
@@ -55,9 +61,9 @@ impl Engine {
                 .utility
                 .parse()
                 .map_err(|_| EngineError::Corrupt(format!("utility {:?}", row.utility)))?;
+            let plan = stored_plan(&row.plan)?;
             let tariff = rules
-                .tariffs
-                .get(&utility)
+                .versions(&plan, utility)
                 .and_then(|versions| version_at(versions, row.hour_start))
                 .map(|version| &version.tariff);
             let local = row.hour_start.with_timezone(&heading.tz).naive_local();

@@ -6,7 +6,7 @@
 
 use super::{
     Engine, EngineError,
-    setup::{SiteRules, load_rules},
+    setup::{SiteRules, load_rules, stored_plan},
     supply::{evaluate, load_wallet},
 };
 use crate::{
@@ -44,10 +44,11 @@ impl Engine {
         let _turn = self.write.lock().await;
         let mut tx = self.db.begin_write().await?;
         // Every open resident wallet, with the utility of each meter it pays for.
-        let wallets: Vec<(i64, i64, i64, String)> = on_tx!(&mut tx, conn => {
+        let wallets: Vec<(i64, i64, i64, String, String)> = on_tx!(&mut tx, conn => {
             sqlx::query_as(
-                "SELECT w.account_id, w.site_id, m.id, m.utility FROM wallets w \
+                "SELECT w.account_id, w.site_id, m.id, m.utility, u.tariff_plan FROM wallets w \
                  JOIN meters m ON (m.id = w.meter_id OR (w.meter_id IS NULL AND m.unit_id = w.unit_id)) \
+                 JOIN units u ON u.id = m.unit_id \
                  WHERE w.closed_at IS NULL AND w.unit_id IS NOT NULL AND m.removed_at IS NULL \
                  ORDER BY w.site_id, w.account_id, m.id",
             )
@@ -57,7 +58,7 @@ impl Engine {
         // Each site's rules, loaded once, serve the charges and the supply decisions after.
         let mut sites: HashMap<i64, SiteRules> = HashMap::new();
         let mut charged = Vec::new();
-        for (wallet, site, meter, utility) in wallets {
+        for (wallet, site, meter, utility, plan) in wallets {
             if let Entry::Vacant(entry) = sites.entry(site) {
                 entry.insert(load_rules(&mut tx, site).await?);
             }
@@ -65,7 +66,8 @@ impl Engine {
             let Ok(utility) = utility.parse::<Utility>() else {
                 continue;
             };
-            let Some(tariff) = rules.tariff_now(utility, now) else {
+            let plan = stored_plan(&plan)?;
+            let Some(tariff) = rules.tariff_now(&plan, utility, now) else {
                 continue;
             };
             let today = now.with_timezone(&rules.tz).date_naive();

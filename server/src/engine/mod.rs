@@ -14,6 +14,7 @@ pub mod month_statement;
 pub mod move_outs;
 pub mod occupancy;
 pub mod planner;
+pub mod plans;
 pub mod rating;
 pub mod reports;
 pub mod setup;

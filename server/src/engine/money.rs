@@ -8,7 +8,7 @@
 
 use super::{
     Engine, EngineError,
-    setup::{SiteRules, load_rules},
+    setup::{SiteRules, load_rules, stored_plan},
     supply::{evaluate, load_wallet},
 };
 use crate::{
@@ -17,7 +17,7 @@ use crate::{
     ledger::{Posted, Posting, SiteAccount, open_account, post, site_account},
     on_tx,
 };
-use app::domain::{Minor, Utility, payments::receipt_label};
+use app::domain::{Minor, Utility, payments::receipt_label, tariff::Plan};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -63,6 +63,8 @@ struct WalletAccounts {
     emergency_balance: Minor,
     /// The utility of a per-meter wallet (its tariff may set a minimum top-up).
     utility: Option<Utility>,
+    /// The tariff plan of the wallet's unit.
+    plan: Plan,
 }
 
 async fn wallet_accounts(tx: &mut Tx, wallet: i64) -> Result<WalletAccounts, EngineError> {
@@ -74,18 +76,19 @@ async fn wallet_accounts(tx: &mut Tx, wallet: i64) -> Result<WalletAccounts, Eng
         i64,
         Option<DateTime<Utc>>,
         Option<String>,
+        Option<String>,
     );
     let row: Option<Row> = on_tx!(tx, conn => {
         sqlx::query_as(
-            "SELECT w.site_id, o.user_id, w.emergency_account_id, a.balance_minor, COALESCE(e.balance_minor, 0), w.closed_at, a.utility \
-             FROM wallets w JOIN accounts a ON a.id = w.account_id LEFT JOIN accounts e ON e.id = w.emergency_account_id \
-             LEFT JOIN occupancies o ON o.id = w.occupancy_id WHERE w.account_id = $1",
+            "SELECT w.site_id, o.user_id, w.emergency_account_id, a.balance_minor, COALESCE(e.balance_minor, 0), w.closed_at, a.utility, \
+             u.tariff_plan FROM wallets w JOIN accounts a ON a.id = w.account_id LEFT JOIN accounts e ON e.id = w.emergency_account_id \
+             LEFT JOIN occupancies o ON o.id = w.occupancy_id LEFT JOIN units u ON u.id = w.unit_id WHERE w.account_id = $1",
         )
         .bind(wallet)
         .fetch_optional(&mut *conn)
         .await
     })?;
-    let (site, occupant, emergency, balance, emergency_balance, closed, utility) =
+    let (site, occupant, emergency, balance, emergency_balance, closed, utility, plan) =
         row.ok_or(EngineError::NotFound("account"))?;
     if closed.is_some() {
         return Err(EngineError::refused("This account is closed."));
@@ -97,6 +100,7 @@ async fn wallet_accounts(tx: &mut Tx, wallet: i64) -> Result<WalletAccounts, Eng
         balance: Minor(balance),
         emergency_balance: Minor(emergency_balance),
         utility: utility.and_then(|u| u.parse().ok()),
+        plan: stored_plan(plan.as_deref().unwrap_or_default())?,
     })
 }
 
@@ -146,7 +150,7 @@ pub(crate) async fn check_amount(
 fn limits(accounts: &WalletAccounts, rules: &SiteRules, now: DateTime<Utc>) -> (Minor, Minor) {
     let tariff_minimum = accounts
         .utility
-        .and_then(|utility| rules.tariff_now(utility, now))
+        .and_then(|utility| rules.tariff_now(&accounts.plan, utility, now))
         .and_then(|tariff| Minor::from_decimal(tariff.min_top_up, rules.digits))
         .unwrap_or(Minor::ZERO);
     (

@@ -27,7 +27,8 @@ impl Engine {
             return Ok(None);
         };
         let rules = self.rules(SiteId(wallet.site)).await?;
-        let Some(tariff) = rules.tariff_now(*utility, now).cloned() else {
+        let plan = self.meter_plan(*meter).await?;
+        let Some(tariff) = rules.tariff_now(&plan, *utility, now).cloned() else {
             return Ok(None);
         };
         let cycle_used = self

@@ -20,15 +20,16 @@
 //!   the currency's minor unit with the remainder carried on the wallet, taken from the
 //!   wallet's allowance first and then from its balance. A meter with no wallet open at the
 //!   reading's time charges the site's landlord wallet: consumption is never lost.
-//! - With no tariff for the utility the reading is rejected, the meter keeps its last good
-//!   reading, and the consumption is charged once a tariff exists.
+//! - Each meter is priced by its unit's tariff plan, or by the standard tariff where the plan
+//!   does not price its utility. With no tariff for the utility the reading is rejected, the
+//!   meter keeps its last good reading, and the consumption is charged once a tariff exists.
 //!
 //! A batch is one database transaction: its readings, one ledger transaction per site with an
 //! entry per wallet, the new wallet and meter states, and the supply decisions they cause.
 
 use super::{
     Engine, EngineError, decimal,
-    setup::{SiteRules, landlord_wallet, load_rules},
+    setup::{SiteRules, landlord_wallet, load_rules, stored_plan},
     supply::{WalletSupply, evaluate},
 };
 use crate::{
@@ -40,7 +41,7 @@ use app::domain::{
     Minor, Utility,
     money::post_with_carry,
     supply::{SupplyState, update_daily_spend},
-    tariff::{Usage, price},
+    tariff::{Plan, Usage, price},
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -82,6 +83,8 @@ const METERS_PER_TRANSACTION: usize = 5_000;
 
 struct MeterCtx {
     unit: i64,
+    /// The unit's tariff plan.
+    plan: Plan,
     utility: Utility,
     multiplier: Decimal,
     site: i64,
@@ -529,7 +532,7 @@ fn charge(
     postings: &mut BTreeMap<i64, Posting>,
     ledger_accounts: &HashMap<(i64, SiteAccount), i64>,
 ) -> Result<Outcome, EngineError> {
-    let Some(versions) = rules.tariffs.get(&meter.utility) else {
+    let Some(versions) = rules.versions(&meter.plan, meter.utility) else {
         let note = format!("no {} tariff at this site", meter.utility);
         return Ok(Outcome::plain(reading, "rejected", Some(note)));
     };
@@ -685,12 +688,13 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
         Option<String>,
         Option<String>,
         bool,
+        String,
     );
     let rows: Vec<Row> = on_tx!(tx, conn => {
         let mut query = sqlx::QueryBuilder::new(
             "SELECT m.id, m.unit_id, m.utility, m.multiplier, b.site_id, m.removed_at, s.last_reading_at, \
              s.last_register, s.wraps_at, s.cycle_start, s.cycle_used, s.max_demand, \
-             EXISTS (SELECT 1 FROM token_meters t WHERE t.meter_id = m.id) \
+             EXISTS (SELECT 1 FROM token_meters t WHERE t.meter_id = m.id), u.tariff_plan \
              FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
              LEFT JOIN meter_states s ON s.meter_id = m.id WHERE m.id IN (",
         );
@@ -716,6 +720,7 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
         used,
         demand,
         holds_credit,
+        plan,
     ) in rows
     {
         let usage = match cycle_start {
@@ -730,6 +735,7 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
             id,
             MeterCtx {
                 unit,
+                plan: stored_plan(&plan)?,
                 utility: utility
                     .parse()
                     .map_err(|_| EngineError::Corrupt(utility.clone()))?,

@@ -10,7 +10,7 @@ use crate::{
 use app::domain::{
     Currency, SiteId, Utility, minor_digits,
     supply::SupplyPolicy,
-    tariff::{Tariff, Version, version_at},
+    tariff::{Plan, Tariff, Version, plan::on_plan, version_at},
 };
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -50,13 +50,24 @@ pub struct SiteRules {
     pub digits: u32,
     pub mode: BillingMode,
     pub policy: SupplyPolicy,
-    pub tariffs: HashMap<Utility, Vec<Version>>,
+    /// Versions per plan and utility, oldest first.
+    pub tariffs: HashMap<(Plan, Utility), Vec<Version>>,
 }
 
 impl SiteRules {
-    /// The tariff in force at `at` (the first version also covers anything earlier).
-    pub fn tariff_now(&self, utility: Utility, at: DateTime<Utc>) -> Option<&Tariff> {
-        let versions = self.tariffs.get(&utility)?;
+    /// The versions that price a utility for units on `plan`: the plan's own, or the standard
+    /// plan's when the plan does not price that utility.
+    pub fn versions(&self, plan: &Plan, utility: Utility) -> Option<&[Version]> {
+        self.tariffs
+            .get(&(plan.clone(), utility))
+            .or_else(|| self.tariffs.get(&(Plan::standard(), utility)))
+            .map(Vec::as_slice)
+    }
+
+    /// The tariff in force at `at` for units on `plan` (the first version also covers anything
+    /// earlier).
+    pub fn tariff_now(&self, plan: &Plan, utility: Utility, at: DateTime<Utc>) -> Option<&Tariff> {
+        let versions = self.versions(plan, utility)?;
         version_at(versions, at)
             .or(versions.first())
             .map(|v| &v.tariff)
@@ -77,23 +88,36 @@ pub async fn load_rules(tx: &mut Tx, site: i64) -> Result<SiteRules, EngineError
     })?;
     let (zone, currency, mode, policy) = row.ok_or(EngineError::NotFound("site"))?;
     let mut rules = site_terms(site, &zone, &currency, mode.as_deref(), policy.as_deref())?;
-    let versions: Vec<(String, DateTime<Utc>, String)> = on_tx!(tx, conn => {
-        sqlx::query_as("SELECT utility, effective_from, definition FROM tariffs WHERE site_id = $1 ORDER BY effective_from")
+    let versions: Vec<(String, String, DateTime<Utc>, String)> = on_tx!(tx, conn => {
+        sqlx::query_as("SELECT plan, utility, effective_from, definition FROM tariffs WHERE site_id = $1 ORDER BY effective_from")
             .bind(site)
             .fetch_all(&mut *conn)
             .await
     })?;
-    let mut tariffs: HashMap<Utility, Vec<Version>> = HashMap::new();
-    for (utility, effective_from, definition) in versions {
+    let mut tariffs: HashMap<(Plan, Utility), Vec<Version>> = HashMap::new();
+    for (plan, utility, effective_from, definition) in versions {
+        let plan = stored_plan(&plan)?;
         let utility: Utility = utility
             .parse()
             .map_err(|e: app::domain::site::UnknownUtility| EngineError::Corrupt(e.to_string()))?;
         let tariff: Tariff =
             serde_json::from_str(&definition).map_err(|e| EngineError::Corrupt(e.to_string()))?;
-        tariffs.entry(utility).or_default().push(Version {
+        tariffs.entry((plan, utility)).or_default().push(Version {
             effective_from,
             tariff,
         });
+    }
+    // A plan's units pay the standard tariff until the plan's first version starts.
+    let standard: HashMap<Utility, Vec<Version>> = tariffs
+        .iter()
+        .filter(|((plan, _), _)| plan.is_standard())
+        .map(|((_, utility), versions)| (*utility, versions.clone()))
+        .collect();
+    for ((plan, utility), versions) in tariffs.iter_mut() {
+        if !plan.is_standard() {
+            let own = std::mem::take(versions);
+            *versions = on_plan(standard.get(utility).map_or(&[], Vec::as_slice), own);
+        }
     }
     rules.tariffs = tariffs;
     Ok(rules)
@@ -209,11 +233,33 @@ impl Engine {
         Ok(())
     }
 
-    /// Adds a tariff version taking effect at `effective_from`. A version already in force
-    /// at that instant is refused: charges made under it stand.
+    /// Adds a version of the site's standard tariff taking effect at `effective_from`. A
+    /// version already in force at that instant is refused: charges made under it stand.
     pub async fn set_tariff(
         &self,
         site: SiteId,
+        utility: Utility,
+        effective_from: DateTime<Utc>,
+        tariff: &Tariff,
+        actor: Option<i64>,
+    ) -> Result<(), EngineError> {
+        self.set_plan_tariff(
+            site,
+            &Plan::standard(),
+            utility,
+            effective_from,
+            tariff,
+            actor,
+        )
+        .await
+    }
+
+    /// Adds a version of one of the site's plans (set-up and tests; the console proposes
+    /// versions for a second person to approve).
+    pub async fn set_plan_tariff(
+        &self,
+        site: SiteId,
+        plan: &Plan,
         utility: Utility,
         effective_from: DateTime<Utc>,
         tariff: &Tariff,
@@ -228,10 +274,11 @@ impl Engine {
         let now = Utc::now();
         let result = on_db!(&self.db, pool => {
             sqlx::query(
-                "INSERT INTO tariffs (site_id, utility, effective_from, definition, created_at, created_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO tariffs (site_id, plan, utility, effective_from, definition, created_at, created_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(site.0)
+            .bind(plan.as_str())
             .bind(utility.as_str())
             .bind(effective_from)
             .bind(&json)
@@ -257,4 +304,30 @@ impl Engine {
         drop(tx);
         rules
     }
+
+    /// The tariff plan of the unit a meter is in.
+    pub async fn meter_plan(&self, meter: i64) -> Result<Plan, EngineError> {
+        let mut tx = self.db.begin_read().await?;
+        let plan = meter_plan(&mut tx, meter).await;
+        drop(tx);
+        plan
+    }
+}
+
+/// The tariff plan of the unit a meter is in, inside a transaction.
+pub(crate) async fn meter_plan(tx: &mut Tx, meter: i64) -> Result<Plan, EngineError> {
+    let plan: Option<String> = on_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "SELECT u.tariff_plan FROM meters m JOIN units u ON u.id = m.unit_id WHERE m.id = $1",
+        )
+        .bind(meter)
+        .fetch_optional(&mut *conn)
+        .await
+    })?;
+    stored_plan(&plan.ok_or(EngineError::NotFound("meter"))?)
+}
+
+/// A plan's name as storage holds it.
+pub(crate) fn stored_plan(raw: &str) -> Result<Plan, EngineError> {
+    Plan::parse(raw).map_err(|e| EngineError::Corrupt(e.to_string()))
 }

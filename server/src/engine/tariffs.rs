@@ -3,13 +3,16 @@
 //! A version starts in the future, so nothing already charged is priced again; a proposal
 //! whose start has passed while it waited cannot be approved, and is proposed again.
 
-use super::{Engine, EngineError, setup::SiteHeading};
+use super::{
+    Engine, EngineError,
+    setup::{SiteHeading, stored_plan},
+};
 use crate::{audit::AuditEntry, on_db, on_tx};
 use app::domain::{
     SiteId, Utility,
     four_eyes::{Verdict, repeated},
     tariff::{
-        Tariff,
+        Plan, Tariff,
         book::{
             Decision, NewProposal, Proposal, ProposalState, TariffBook, UtilityTariffs, VersionLine,
         },
@@ -17,6 +20,7 @@ use app::domain::{
 };
 use chrono::{DateTime, LocalResult, TimeZone, Utc};
 use serde_json::json;
+use std::collections::BTreeMap;
 
 /// How many decided proposals the page keeps showing under the pending ones.
 const DECIDED_SHOWN: i64 = 20;
@@ -24,6 +28,7 @@ const DECIDED_SHOWN: i64 = 20;
 #[derive(sqlx::FromRow)]
 struct ProposalRow {
     id: i64,
+    plan: String,
     utility: String,
     effective_from: DateTime<Utc>,
     definition: String,
@@ -35,13 +40,26 @@ struct ProposalRow {
     decider: Option<String>,
 }
 
-const PROPOSALS: &str = "SELECT p.id, p.utility, p.effective_from, p.definition, p.note, p.proposed_by, \
+/// A proposal as deciding it needs it.
+#[derive(sqlx::FromRow)]
+struct Decided {
+    plan: String,
+    utility: String,
+    effective_from: DateTime<Utc>,
+    definition: String,
+    proposed_by: i64,
+    state: String,
+    decided_by: Option<i64>,
+}
+
+const PROPOSALS: &str = "SELECT p.id, p.plan, p.utility, p.effective_from, p.definition, p.note, p.proposed_by, \
     pu.display_name AS proposer, p.proposed_at, p.state, du.display_name AS decider \
     FROM tariff_proposals p JOIN users pu ON pu.id = p.proposed_by \
     LEFT JOIN users du ON du.id = p.decided_by WHERE p.site_id = $1";
 
 impl Engine {
-    /// The site's versions per utility and its proposals, as `viewer` sees them.
+    /// The site's versions per plan and utility, its plans and its proposals, as `viewer`
+    /// sees them.
     pub async fn tariff_book(
         &self,
         site: SiteId,
@@ -57,6 +75,7 @@ impl Engine {
         let now = Utc::now();
         type VersionRow = (
             String,
+            String,
             DateTime<Utc>,
             String,
             Option<String>,
@@ -64,7 +83,7 @@ impl Engine {
         );
         let versions: Vec<VersionRow> = on_db!(&self.db, pool => {
             sqlx::query_as(
-                "SELECT t.utility, t.effective_from, t.definition, cu.display_name, au.display_name \
+                "SELECT t.plan, t.utility, t.effective_from, t.definition, cu.display_name, au.display_name \
                  FROM tariffs t LEFT JOIN users cu ON cu.id = t.created_by \
                  LEFT JOIN tariff_proposals p ON p.tariff_id = t.id LEFT JOIN users au ON au.id = p.decided_by \
                  WHERE t.site_id = $1 ORDER BY t.effective_from DESC",
@@ -73,25 +92,29 @@ impl Engine {
             .fetch_all(pool)
             .await
         })?;
-        let mut utilities: Vec<UtilityTariffs> = Utility::ALL
-            .into_iter()
-            .map(|utility| UtilityTariffs {
-                utility,
-                versions: Vec::new(),
-            })
-            .collect();
-        for (utility, effective_from, definition, by, approved_by) in versions {
+        // Sorted by plan (the standard plan's empty name first), then utility.
+        let mut lines: BTreeMap<(Plan, usize), UtilityTariffs> = BTreeMap::new();
+        for (plan, utility, effective_from, definition, by, approved_by) in versions {
+            let plan = stored_plan(&plan)?;
             let utility = parse_utility(&utility)?;
-            let line = VersionLine {
-                effective_from,
-                tariff: definition_of(&definition)?,
-                by,
-                approved_by,
-            };
-            if let Some(book) = utilities.iter_mut().find(|u| u.utility == utility) {
-                book.versions.push(line);
-            }
+            let order = Utility::ALL.iter().position(|u| *u == utility).unwrap_or(0);
+            lines
+                .entry((plan.clone(), order))
+                .or_insert_with(|| UtilityTariffs {
+                    plan,
+                    utility,
+                    versions: Vec::new(),
+                })
+                .versions
+                .push(VersionLine {
+                    effective_from,
+                    tariff: definition_of(&definition)?,
+                    by,
+                    approved_by,
+                });
         }
+        let utilities = lines.into_values().collect();
+        let plans = self.site_plans(site).await?;
         let pending: Vec<ProposalRow> = on_db!(&self.db, pool => {
             sqlx::query_as(&format!("{PROPOSALS} AND p.state = 'pending' ORDER BY p.id DESC"))
                 .bind(site.0)
@@ -118,6 +141,7 @@ impl Engine {
             zone: super::site_zone(tz, now),
             now,
             utilities,
+            plans,
             proposals,
             may_change,
         })
@@ -152,10 +176,11 @@ impl Engine {
         let mut tx = self.db.begin_write().await?;
         let id: i64 = on_tx!(&mut tx, conn => {
             sqlx::query_scalar(
-                "INSERT INTO tariff_proposals (site_id, utility, effective_from, definition, note, proposed_by, proposed_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO tariff_proposals (site_id, plan, utility, effective_from, definition, note, proposed_by, proposed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(site.0)
+            .bind(proposal.plan.as_str())
             .bind(proposal.utility.as_str())
             .bind(starts)
             .bind(&definition)
@@ -170,6 +195,7 @@ impl Engine {
             .by(organisation, Some(actor))
             .after(json!({
                 "proposal": id,
+                "plan": proposal.plan.label(),
                 "utility": proposal.utility.as_str(),
                 "effective_from": starts,
                 "tariff": proposal.tariff,
@@ -193,10 +219,9 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let _turn = self.turn().await;
         let mut tx = self.db.begin_write().await?;
-        type Row = (String, DateTime<Utc>, String, i64, String, Option<i64>);
-        let row: Option<Row> = on_tx!(&mut tx, conn => {
+        let row: Option<Decided> = on_tx!(&mut tx, conn => {
             sqlx::query_as(
-                "SELECT utility, effective_from, definition, proposed_by, state, decided_by \
+                "SELECT plan, utility, effective_from, definition, proposed_by, state, decided_by \
                  FROM tariff_proposals WHERE id = $1 AND site_id = $2",
             )
             .bind(proposal)
@@ -204,10 +229,14 @@ impl Engine {
             .fetch_optional(&mut *conn)
             .await
         })?;
-        let (utility, starts, definition, proposed_by, state, decided_by) =
-            row.ok_or(EngineError::NotFound("tariff proposal"))?;
-        let state = ProposalState::parse(&state)
-            .ok_or_else(|| EngineError::Corrupt(format!("proposal state {state:?}")))?;
+        let decided = row.ok_or(EngineError::NotFound("tariff proposal"))?;
+        let (proposed_by, starts, decided_by) = (
+            decided.proposed_by,
+            decided.effective_from,
+            decided.decided_by,
+        );
+        let state = ProposalState::parse(&decided.state)
+            .ok_or_else(|| EngineError::Corrupt(format!("proposal state {:?}", decided.state)))?;
         let wanted = match decision.verdict(proposed_by == actor) {
             None => {
                 return Err(EngineError::refused(
@@ -235,18 +264,7 @@ impl Engine {
                     "Its start has passed while it waited: propose it again with a later start.",
                 ));
             }
-            Some(
-                publish(
-                    &mut tx,
-                    site,
-                    &utility,
-                    starts,
-                    &definition,
-                    proposed_by,
-                    now,
-                )
-                .await?,
-            )
+            Some(publish(&mut tx, site, &decided, now).await?)
         } else {
             None
         };
@@ -276,7 +294,8 @@ impl Engine {
             .after(json!({
                 "proposal": proposal,
                 "state": wanted.as_str(),
-                "utility": utility,
+                "plan": stored_plan(&decided.plan)?.label(),
+                "utility": decided.utility,
                 "effective_from": starts,
                 "tariff_version": tariff_id,
             }))
@@ -291,27 +310,26 @@ impl Engine {
 async fn publish(
     tx: &mut crate::db::Tx,
     site: SiteId,
-    utility: &str,
-    starts: DateTime<Utc>,
-    definition: &str,
-    proposed_by: i64,
+    proposal: &Decided,
     now: DateTime<Utc>,
 ) -> Result<i64, EngineError> {
+    let plan = stored_plan(&proposal.plan)?;
     // Checked again: the rules may have grown stricter since it was proposed.
-    definition_of(definition)?
+    definition_of(&proposal.definition)?
         .check()
         .map_err(|e| EngineError::refused(e.to_string()))?;
     let inserted: Result<i64, sqlx::Error> = on_tx!(tx, conn => {
         sqlx::query_scalar(
-            "INSERT INTO tariffs (site_id, utility, effective_from, definition, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO tariffs (site_id, plan, utility, effective_from, definition, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(site.0)
-        .bind(utility)
-        .bind(starts)
-        .bind(definition)
+        .bind(plan.as_str())
+        .bind(&proposal.utility)
+        .bind(proposal.effective_from)
+        .bind(&proposal.definition)
         .bind(now)
-        .bind(proposed_by)
+        .bind(proposal.proposed_by)
         .fetch_one(&mut *conn)
         .await
     });
@@ -336,6 +354,7 @@ pub(super) async fn organisation_of(
 fn proposal(row: ProposalRow, viewer: i64) -> Result<Proposal, EngineError> {
     Ok(Proposal {
         id: row.id,
+        plan: stored_plan(&row.plan)?,
         utility: parse_utility(&row.utility)?,
         effective_from: row.effective_from,
         tariff: definition_of(&row.definition)?,

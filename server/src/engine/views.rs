@@ -20,7 +20,11 @@ use app::{
         reports::{ConsumptionReport, DaysAsked},
         site_notice::SiteNotice,
         supply::{SupplyState, days_left},
-        tariff::book::{Decision, NewProposal, TariffBook},
+        tariff::{
+            Plan,
+            book::{Decision, NewProposal, TariffBook},
+            plan::{PlanMove, PlanUse},
+        },
         views::{AccountRecord, AccountView, CommandLine, NoticeLine, Receipt, StatementLine},
     },
     error::AppError,
@@ -634,5 +638,35 @@ impl AccountsPort for Engine {
         decision: Decision,
     ) -> Result<(), AppError> {
         Ok(Engine::decide_tariff(self, site, proposal, decision, caller.user_id.0).await?)
+    }
+
+    async fn site_plans(&self, site: SiteId) -> Result<Vec<PlanUse>, AppError> {
+        Ok(Engine::site_plans(self, site).await?)
+    }
+
+    async fn put_units_on_plan(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        units: &[UnitId],
+        plan: &Plan,
+    ) -> Result<PlanMove, AppError> {
+        let units: Vec<i64> = units.iter().map(|unit| unit.0).collect();
+        Ok(self
+            .put_on_plan(site, &units, plan, caller.user_id.0)
+            .await?)
+    }
+
+    async fn put_accounts_on_plan(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        accounts: &[AccountId],
+        plan: &Plan,
+    ) -> Result<PlanMove, AppError> {
+        let units = self.units_of_accounts(site, accounts).await?;
+        Ok(self
+            .put_on_plan(site, &units, plan, caller.user_id.0)
+            .await?)
     }
 }

@@ -591,8 +591,9 @@ async fn schedule(
         return Err(EngineError::refused("This meter does not switch rates itself.").into());
     }
     let rules = load_site_rules(tx, meter.site).await?;
+    let plan = crate::engine::setup::meter_plan(tx, meter.id).await?;
     let tariff = rules
-        .tariff_now(meter.utility, now)
+        .tariff_now(&plan, meter.utility, now)
         .filter(|tariff| !tariff.bands.is_empty())
         .ok_or_else(|| EngineError::refused("This meter's tariff has no time-of-use bands."))?;
     Ok(json!({ "time_zone": rules.tz.name(), "bands": tariff.bands }))

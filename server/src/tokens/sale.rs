@@ -34,24 +34,25 @@ pub(crate) async fn sell_after_top_up(
     rules: &SiteRules,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, EngineError> {
-    type Row = (i64, String, String, bool, i64);
+    type Row = (i64, String, String, bool, i64, String);
     let row: Option<Row> = on_tx!(&mut *tx, conn => {
         sqlx::query_as(
-            "SELECT t.meter_id, m.utility, t.value_step, t.extended, a.balance_minor FROM wallets w \
-             JOIN token_meters t ON t.meter_id = w.meter_id JOIN meters m ON m.id = t.meter_id \
-             JOIN accounts a ON a.id = w.account_id WHERE w.account_id = $1",
+            "SELECT t.meter_id, m.utility, t.value_step, t.extended, a.balance_minor, u.tariff_plan \
+             FROM wallets w JOIN token_meters t ON t.meter_id = w.meter_id JOIN meters m ON m.id = t.meter_id \
+             JOIN units u ON u.id = m.unit_id JOIN accounts a ON a.id = w.account_id WHERE w.account_id = $1",
         )
         .bind(wallet)
         .fetch_optional(&mut *conn)
         .await
     })?;
-    let Some((meter, utility, step, extended, balance)) = row else {
+    let Some((meter, utility, step, extended, balance, plan)) = row else {
         return Ok(None);
     };
     let utility: Utility = utility
         .parse()
         .map_err(|_| EngineError::Corrupt(utility.clone()))?;
-    let Some(tariff) = rules.tariff_now(utility, now) else {
+    let plan = crate::engine::setup::stored_plan(&plan)?;
+    let Some(tariff) = rules.tariff_now(&plan, utility, now) else {
         tracing::warn!(
             meter,
             "no tariff to sell a token by: the credit stays in the wallet"

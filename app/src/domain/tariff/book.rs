@@ -2,7 +2,11 @@
 //! for a second person's approval, the editor's draft as typed, and the sample bill the editor
 //! shows, priced by [`super::price`], the function that charges readings.
 
-use super::{Band, BandKind, ClockTime, Days, Tariff, TariffError, Tier, Usage, Version, price};
+use super::{
+    Band, BandKind, ClockTime, Days, Tariff, TariffError, Tier, Usage, Version,
+    plan::{Plan, PlanUse},
+    price,
+};
 use crate::domain::{Utility, zone::SiteZone};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -22,16 +26,39 @@ pub struct TariffBook {
     pub digits: u32,
     pub zone: SiteZone,
     pub now: DateTime<Utc>,
+    /// Versions per plan and utility: the standard plan's first, then each plan's.
     pub utilities: Vec<UtilityTariffs>,
+    /// The standard plan and every plan with a published version, with their units.
+    pub plans: Vec<PlanUse>,
     /// Pending first, then the latest decided; newest first within each.
     pub proposals: Vec<Proposal>,
     /// Whether the caller may propose, approve and refuse (managers of the site, admins).
     pub may_change: bool,
 }
 
-/// One utility's versions, newest first.
+impl TariffBook {
+    /// The tariff a plan's units pay for `utility` now: the plan's own version in force, or
+    /// the standard one where the plan does not price the utility or has not started yet.
+    pub fn paid_now(&self, plan: &Plan, utility: Utility) -> Option<&Tariff> {
+        let own = |plan: &Plan| {
+            self.utilities
+                .iter()
+                .find(|u| &u.plan == plan && u.utility == utility)
+        };
+        let started =
+            own(plan).and_then(|u| u.versions.iter().find(|v| v.effective_from <= self.now));
+        started
+            .or_else(|| own(&Plan::standard()).and_then(|u| u.in_force(self.now)))
+            .or_else(|| own(plan).and_then(|u| u.in_force(self.now)))
+            .map(|v| &v.tariff)
+    }
+}
+
+/// One plan's versions for one utility, newest first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UtilityTariffs {
+    #[serde(default)]
+    pub plan: Plan,
     pub utility: Utility,
     pub versions: Vec<VersionLine>,
 }
@@ -100,6 +127,8 @@ impl ProposalState {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Proposal {
     pub id: i64,
+    #[serde(default)]
+    pub plan: Plan,
     pub utility: Utility,
     pub effective_from: DateTime<Utc>,
     pub tariff: Tariff,
@@ -118,6 +147,7 @@ pub use crate::domain::four_eyes::Decision;
 /// minute on the site's clock.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewProposal {
+    pub plan: Plan,
     pub utility: Utility,
     pub starts_local: NaiveDateTime,
     pub tariff: Tariff,
@@ -128,11 +158,13 @@ impl NewProposal {
     pub const MAX_NOTE: usize = 500;
 
     pub fn parse(
+        plan: &str,
         utility: &str,
         starts: &str,
         definition: &str,
         note: &str,
     ) -> Result<Self, String> {
+        let plan = Plan::parse(plan).map_err(|e| e.to_string())?;
         let utility = Utility::ALL
             .into_iter()
             .find(|u| u.as_str() == utility)
@@ -150,6 +182,7 @@ impl NewProposal {
             ));
         }
         Ok(Self {
+            plan,
             utility,
             starts_local,
             tariff,
@@ -468,21 +501,28 @@ mod tests {
     #[test]
     fn a_proposal_is_parsed_at_the_edge() {
         let json = serde_json::to_string(&tiered()).unwrap();
-        let ok = NewProposal::parse("water", "2027-01-01T00:00", &json, " new rates ").unwrap();
+        let ok = NewProposal::parse("", "water", "2027-01-01T00:00", &json, " new rates ").unwrap();
         assert_eq!(ok.utility, Utility::Water);
         assert_eq!(ok.note, "new rates");
-        assert!(NewProposal::parse("steam", "2027-01-01T00:00", &json, "").is_err());
-        assert!(NewProposal::parse("water", "tomorrow", &json, "").is_err());
-        assert!(NewProposal::parse("water", "2027-01-01T00:00", "{}", "").is_err());
+        assert!(ok.plan.is_standard());
+        let commercial =
+            NewProposal::parse(" Commercial ", "water", "2027-01-01T00:00", &json, "").unwrap();
+        assert_eq!(commercial.plan.label(), "Commercial");
+        assert!(
+            NewProposal::parse(&"p".repeat(41), "water", "2027-01-01T00:00", &json, "").is_err()
+        );
+        assert!(NewProposal::parse("", "steam", "2027-01-01T00:00", &json, "").is_err());
+        assert!(NewProposal::parse("", "water", "tomorrow", &json, "").is_err());
+        assert!(NewProposal::parse("", "water", "2027-01-01T00:00", "{}", "").is_err());
         let mut bad = tiered();
         bad.tax_percent = d("120");
         let bad = serde_json::to_string(&bad).unwrap();
         assert_eq!(
-            NewProposal::parse("water", "2027-01-01T00:00", &bad, "").unwrap_err(),
+            NewProposal::parse("", "water", "2027-01-01T00:00", &bad, "").unwrap_err(),
             "Tax must be between 0 and 100 percent."
         );
         let long = "x".repeat(501);
-        assert!(NewProposal::parse("water", "2027-01-01T00:00", &json, &long).is_err());
+        assert!(NewProposal::parse("", "water", "2027-01-01T00:00", &json, &long).is_err());
     }
 
     #[test]
@@ -495,6 +535,7 @@ mod tests {
             approved_by: None,
         };
         let book = UtilityTariffs {
+            plan: Plan::standard(),
             utility: Utility::Water,
             versions: vec![line(20), line(10)],
         };
@@ -502,5 +543,57 @@ mod tests {
         assert_eq!(book.in_force(at(25)).unwrap().effective_from, at(20));
         // Before the first version, the first covers it (as in charging).
         assert_eq!(book.in_force(at(1)).unwrap().effective_from, at(10));
+    }
+
+    #[test]
+    fn a_plan_pays_the_standard_tariff_where_it_has_none_in_force() {
+        let at = |day| Utc.with_ymd_and_hms(2027, 1, day, 0, 0, 0).unwrap();
+        let line = |day| VersionLine {
+            effective_from: at(day),
+            tariff: Tariff::flat(Decimal::from(day)),
+            by: None,
+            approved_by: None,
+        };
+        let staff = Plan::parse("Staff").unwrap();
+        let book = |now| TariffBook {
+            site_name: "Site".to_owned(),
+            currency: "EUR".to_owned(),
+            digits: 2,
+            zone: crate::domain::zone::SiteZone::utc(),
+            now,
+            utilities: vec![
+                UtilityTariffs {
+                    plan: Plan::standard(),
+                    utility: Utility::Water,
+                    versions: vec![line(10)],
+                },
+                UtilityTariffs {
+                    plan: staff.clone(),
+                    utility: Utility::Water,
+                    versions: vec![line(20)],
+                },
+            ],
+            plans: Vec::new(),
+            proposals: Vec::new(),
+            may_change: false,
+        };
+        let rate = |now, plan: &Plan, utility| {
+            book(now)
+                .paid_now(plan, utility)
+                .map(|tariff| tariff.tiers[0].rate)
+        };
+        assert_eq!(
+            rate(at(15), &staff, Utility::Water),
+            Some(Decimal::from(10))
+        );
+        assert_eq!(
+            rate(at(25), &staff, Utility::Water),
+            Some(Decimal::from(20))
+        );
+        assert_eq!(
+            rate(at(25), &Plan::standard(), Utility::Water),
+            Some(Decimal::from(10))
+        );
+        assert_eq!(rate(at(25), &staff, Utility::Gas), None);
     }
 }

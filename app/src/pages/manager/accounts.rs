@@ -4,7 +4,7 @@
 //! address a manager can bookmark or send a colleague.
 
 use crate::api::account_table::{
-    AdjustFoundAccounts, NotifyFoundAccounts, ShareFoundAccounts, account_table,
+    AdjustFoundAccounts, NotifyFoundAccounts, PlanFoundAccounts, ShareFoundAccounts, account_table,
 };
 use crate::domain::account_table::{AccountPage, AccountQuery, QueryFields, SortKey};
 use crate::domain::{site_notice, supply::SupplyState, views::AccountView};
@@ -147,6 +147,7 @@ fn Table(page: AccountPage, fields: QueryFields, site: String) -> impl IntoView 
         {(page.may_notify && page.matching > 0).then(|| view! { <BatchNotice batch=batch.clone()/> })}
         {(page.may_adjust && page.matching > 0).then(|| view! { <BatchAdjust batch=batch.clone()/> })}
         {(page.may_adjust && page.matching > 0).then(|| view! { <BatchShare batch=batch.clone()/> })}
+        {(!page.plans.is_empty() && page.matching > 0).then(|| view! { <BatchPlan batch=batch.clone() plans=page.plans.clone()/> })}
         <nav class="pager" aria-label="Pages">
             {previous.map(|href| view! { <a class="button secondary" rel="prev" href=href>"Previous"</a> })}
             <span class="page-of">{format!("Page {} of {}", page.page, page.pages)}</span>
@@ -375,6 +376,47 @@ fn BatchShare(batch: Batch) -> impl IntoView {
                         }).collect_view()}</tbody>
                     </table>
                 }
+            })}
+        </details>
+    }
+}
+
+/// The units of every account the search finds (every page) put on one of the site's tariff
+/// plans at once: a plan's prices were approved by a second person when they were published.
+#[island(lazy)]
+fn BatchPlan(batch: Batch, plans: Vec<crate::domain::tariff::Plan>) -> impl IntoView {
+    crate::pages::island_ready();
+    let matching = batch.matching;
+    let put = ServerAction::<PlanFoundAccounts>::new();
+    let done = move || put.value().get().and_then(Result::ok);
+    let tariffs = format!("/manage/sites/{}/tariffs", batch.site);
+    view! {
+        <details class="card batch-plan">
+            <summary>{format!("Put the units of the {matching} account{} found on a tariff plan", if matching == 1 { "" } else { "s" })}</summary>
+            <p class="hint">"Each unit's meters are priced by the plan from their next reading; what was charged stands. A plan prices only the utilities it has versions for: for the others its units pay the standard tariff. "
+                <a href=tariffs>"The site's plans"</a></p>
+            <ActionForm action=put>
+                <BatchFields batch/>
+                <label>"Plan"
+                    <select name="plan">
+                        {plans.into_iter().map(|plan| view! {
+                            <option value=plan.as_str().to_owned()>{plan.label().to_owned()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit" disabled=move || put.pending().get()>"Put them on this plan"</button>
+            </ActionForm>
+            {form_error(put.value())}
+            {move || done().map(|moved| view! {
+                <p class="notice" role="status" data-moved=moved.moved.to_string()>
+                    {format!(
+                        "{} unit{} put on the {} plan; {} already on it.",
+                        moved.moved,
+                        if moved.moved == 1 { "" } else { "s" },
+                        moved.plan.label(),
+                        moved.unchanged,
+                    )}
+                </p>
             })}
         </details>
     }

@@ -7,7 +7,7 @@ use crate::api::tariffs::{DecideTariff, ProposeTariff, load_tariff_book};
 use crate::domain::{
     Utility,
     tariff::{
-        BandKind, Days, Tariff,
+        BandKind, Days, Plan, Tariff,
         book::{
             Draft, DraftBand, DraftTier, Proposal, ProposalState, SAMPLE_DAYS, SampleBill,
             TariffBook, UtilityTariffs, sample_bill,
@@ -81,6 +81,7 @@ fn Book(
         <section class="tariff-versions">
             {book.utilities.iter().filter(|u| !u.versions.is_empty()).map(|u| view! { <Versions line=u.clone() book=book.clone()/> }).collect_view()}
         </section>
+        <Plans book=book.clone()/>
         <section class="tariff-proposals">
             <h2>{format!("Proposals ({pending} waiting)")}</h2>
             {form_error(decide.value())}
@@ -97,8 +98,8 @@ fn Book(
 fn Versions(line: UtilityTariffs, book: TariffBook) -> impl IntoView {
     let in_force = line.in_force(book.now).map(|v| v.effective_from);
     view! {
-        <h2>{line.utility.label()}</h2>
-        <table class="account-table version-table" data-utility=line.utility.as_str()>
+        <h2>{priced(&line.plan, line.utility)}</h2>
+        <table class="account-table version-table" data-utility=line.utility.as_str() data-plan=line.plan.as_str().to_owned()>
             <thead>
                 <tr>
                     <th scope="col">"From"</th>
@@ -129,6 +130,37 @@ fn Versions(line: UtilityTariffs, book: TariffBook) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// The site's plans and how many units each charges.
+#[component]
+fn Plans(book: TariffBook) -> impl IntoView {
+    view! {
+        <section class="tariff-plans">
+            <h2>"Plans"</h2>
+            <p class="hint">"Every unit pays the standard tariff unless it is put on a plan, from its page or for the accounts a search finds. A plan prices only the utilities it has versions for; for the others its units pay the standard tariff, and they do until the plan's first version starts. To start a plan, propose a version with a new plan name."</p>
+            <table class="account-table plan-table">
+                <thead><tr><th scope="col">"Plan"</th><th scope="col" class="num">"Units"</th></tr></thead>
+                <tbody>
+                    {book.plans.iter().map(|used| view! {
+                        <tr class="plan-line" data-plan=used.plan.as_str().to_owned()>
+                            <th scope="row">{used.plan.label().to_owned()}</th>
+                            <td class="num units">{used.units}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+/// A utility's heading, with its plan unless it is the standard one.
+fn priced(plan: &Plan, utility: Utility) -> String {
+    if plan.is_standard() {
+        utility.label().to_owned()
+    } else {
+        format!("{} · {}", utility.label(), plan.label())
     }
 }
 
@@ -203,7 +235,7 @@ fn ProposalRow(
     };
     view! {
         <tr class="proposal-line" data-state=format!("{:?}", proposal.state).to_lowercase() data-proposal=proposal.id.to_string()>
-            <th scope="row">{proposal.utility.label()}</th>
+            <th scope="row">{priced(&proposal.plan, proposal.utility)}</th>
             <td>{local(&book, proposal.effective_from)}</td>
             <td class="prices">
                 {describe(&proposal.tariff, book.digits)}
@@ -221,23 +253,27 @@ fn ProposalRow(
 #[component]
 fn Editor(book: TariffBook, site: String, propose: ServerAction<ProposeTariff>) -> impl IntoView {
     let book = StoredValue::new(book);
-    let current = move |utility: Utility| {
-        book.with_value(|b| {
-            b.utilities
-                .iter()
-                .find(|u| u.utility == utility)
-                .and_then(|u| u.in_force(b.now))
-                .map(|v| v.tariff.clone())
-        })
+    let plan = RwSignal::new(Plan::standard());
+    let current = move |plan: &Plan, utility: Utility| {
+        book.with_value(|b| b.paid_now(plan, utility).cloned())
     };
     let utility = RwSignal::new(
         Utility::ALL
             .into_iter()
-            .find(|u| current(*u).is_some())
+            .find(|u| current(&Plan::standard(), *u).is_some())
             .unwrap_or(Utility::Electricity),
     );
-    let start_from = move |u| Draft::of(&current(u).unwrap_or_else(|| Tariff::flat(Decimal::ONE)));
-    let draft = RwSignal::new(start_from(utility.get_untracked()));
+    let start_from = move |plan: &Plan, u| {
+        Draft::of(&current(plan, u).unwrap_or_else(|| Tariff::flat(Decimal::ONE)))
+    };
+    let draft = RwSignal::new(start_from(&Plan::standard(), utility.get_untracked()));
+    // The plan as typed; a name that cannot be a plan keeps the last good one.
+    let plan_typed = RwSignal::new(String::new());
+    let plan_problem = Memo::new(move |_| {
+        plan_typed.with(|typed| Plan::parse(typed).err().map(|e| e.to_string()))
+    });
+    let known_plans: Vec<Plan> =
+        book.with_value(|b| b.plans.iter().map(|p| p.plan.clone()).collect());
     let starts = RwSignal::new(book.with_value(|b| {
         let tomorrow = b.zone.local(b.now).date() + Duration::days(1);
         format!("{tomorrow}T00:00")
@@ -254,7 +290,7 @@ fn Editor(book: TariffBook, site: String, propose: ServerAction<ProposeTariff>) 
         }
         sample_bill(tariff, offset, quantity).map_err(|e| e.to_string())
     };
-    let before = move || current(utility.get()).map(|t| sample(&t));
+    let before = move || current(&plan.get(), utility.get()).map(|t| sample(&t));
     let after = move || parsed.get().and_then(|t| sample(&t));
     let definition = move || {
         parsed
@@ -269,14 +305,29 @@ fn Editor(book: TariffBook, site: String, propose: ServerAction<ProposeTariff>) 
     view! {
         <section class="tariff-editor">
             <h2>"Propose a new version"</h2>
-            <p>"The draft starts from the version in force. Blocks count each billing cycle's use; the last block is unlimited (leave its end empty). A time-of-use band multiplies the block's rate in its hours; hours no band covers are flat (×1). The demand charge and any monthly package carry over unchanged."</p>
+            <p>"The draft starts from the version the plan's units pay now. Blocks count each billing cycle's use; the last block is unlimited (leave its end empty). A time-of-use band multiplies the block's rate in its hours; hours no band covers are flat (×1). The demand charge and any monthly package carry over unchanged."</p>
             <div class="editor-head">
+                <label>"Plan (empty: the standard tariff; a new name starts a plan)"
+                    <input type="text" name="editor-plan" list="site-plans" maxlength=Plan::MAX_CHARS.to_string() autocomplete="off"
+                        prop:value=move || plan_typed.get()
+                        on:change=move |event| {
+                            let typed = event_target_value(&event);
+                            plan_typed.set(typed.clone());
+                            if let Ok(chosen) = Plan::parse(&typed) {
+                                draft.set(start_from(&chosen, utility.get_untracked()));
+                                plan.set(chosen);
+                            }
+                        }/>
+                    <datalist id="site-plans">
+                        {known_plans.into_iter().filter(|p| !p.is_standard()).map(|p| view! { <option value=p.as_str().to_owned()/> }).collect_view()}
+                    </datalist>
+                </label>
                 <label>"Utility"
                     <select name="editor-utility" on:change=move |event| {
                         let chosen = event_target_value(&event);
                         if let Some(u) = Utility::ALL.into_iter().find(|u| u.as_str() == chosen) {
                             utility.set(u);
-                            draft.set(start_from(u));
+                            draft.set(start_from(&plan.get_untracked(), u));
                         }
                     }>
                         {Utility::ALL.into_iter().map(|u| view! {
@@ -322,13 +373,17 @@ fn Editor(book: TariffBook, site: String, propose: ServerAction<ProposeTariff>) 
             </section>
             <ActionForm action=propose attr:class="propose-form">
                 <input type="hidden" name="site" value=site/>
+                <input type="hidden" name="plan" prop:value=move || plan.get().as_str().to_owned()/>
                 <input type="hidden" name="utility" prop:value=move || utility.get().as_str()/>
                 <input type="hidden" name="starts" prop:value=move || starts.get()/>
                 <input type="hidden" name="definition" prop:value=definition/>
                 <label>"Note for the approver"
                     <input type="text" name="note" maxlength="500" prop:value=move || note.get() on:input=move |event| note.set(event_target_value(&event))/>
                 </label>
-                <button type="submit" class="propose-tariff" disabled=move || parsed.get().is_err() || propose.pending().get()>"Propose this version"</button>
+                {move || plan_problem.get().map(|problem| view! { <p class="form-error plan-problem" role="alert">{problem}</p> })}
+                <button type="submit" class="propose-tariff" disabled=move || parsed.get().is_err() || plan_problem.get().is_some() || propose.pending().get()>
+                    {move || format!("Propose this version of the {} plan", plan.get().label())}
+                </button>
             </ActionForm>
             {form_error(propose.value())}
             {move || propose.value().get().and_then(Result::ok).map(|id| view! {

@@ -1,8 +1,9 @@
-//! `/manage/units/:id`: one unit with its meters, open accounts and residents; its managers
-//! rename it or change its kind, and correct a resident's name (and, until the resident has
-//! chosen their own password, the e-mail address and mobile number they sign in with).
+//! `/manage/units/:id`: one unit with its meters, open accounts, residents and tariff plan;
+//! its managers rename it or change its kind, put it on another plan, and correct a
+//! resident's name (and, until the resident has chosen their own password, the e-mail address
+//! and mobile number they sign in with).
 
-use crate::api::directory::{EditResident, EditUnit, load_unit_card};
+use crate::api::directory::{EditResident, EditUnit, SetUnitPlan, load_unit_card};
 use crate::domain::{
     site_sheet::UNIT_KINDS,
     unit_card::{ResidentLine, UnitCard},
@@ -23,15 +24,23 @@ fn UnitIsland(id: String) -> impl IntoView {
     crate::pages::island_ready();
     let rename = ServerAction::<EditUnit>::new();
     let correct = ServerAction::<EditResident>::new();
+    let replan = ServerAction::<SetUnitPlan>::new();
     let card = Resource::new(
-        move || (id.clone(), rename.version().get(), correct.version().get()),
+        move || {
+            (
+                id.clone(),
+                rename.version().get(),
+                correct.version().get(),
+                replan.version().get(),
+            )
+        },
         |(id, ..)| load_unit_card(id),
     );
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match card.await {
-                    Ok(card) => view! { <Unit card rename correct/> }.into_any(),
+                    Ok(card) => view! { <Unit card rename correct replan/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -44,6 +53,7 @@ fn Unit(
     card: UnitCard,
     rename: ServerAction<EditUnit>,
     correct: ServerAction<EditResident>,
+    replan: ServerAction<SetUnitPlan>,
 ) -> impl IntoView {
     let l = use_locale();
     let title = format!("{} · {}", card.building, card.name);
@@ -53,6 +63,11 @@ fn Unit(
         <p class="breadcrumb"><a href=format!("/manage/sites/{}", card.site)>{card.site_name.clone()}</a></p>
         <h1>{title}</h1>
         <p class="where unit-kind" data-kind=card.kind.clone()>{format!("A {}", card.kind.replace('_', " "))}</p>
+        <p class="where unit-plan" data-plan=card.plan.as_str().to_owned()>
+            {format!("Charged by the {} tariff plan", card.plan.label())}
+            " (" <a href=format!("/manage/sites/{}/tariffs", card.site)>"tariffs"</a> ")"
+        </p>
+        {(!card.plans.is_empty()).then(|| view! { <PlanForm card=card.clone() replan/> })}
         <section class="unit-meters">
             <h2>"Meters"</h2>
             {if card.meters.is_empty() {
@@ -101,6 +116,30 @@ fn Unit(
         {card.may_edit.then(|| view! { <RenameForm card=card.clone() rename/> })}
     }
     .into_any()
+}
+
+/// Puts the unit on another of its site's plans: its meters are priced by it from their next
+/// reading.
+#[component]
+fn PlanForm(card: UnitCard, replan: ServerAction<SetUnitPlan>) -> impl IntoView {
+    view! {
+        <details class="card plan-form">
+            <summary>"Change its tariff plan"</summary>
+            <ActionForm action=replan>
+                <input type="hidden" name="unit" value=card.id.to_string()/>
+                <label>"Plan"
+                    <select name="plan">
+                        {card.plans.iter().map(|plan| view! {
+                            <option value=plan.as_str().to_owned() selected=*plan == card.plan>{plan.label().to_owned()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <p class="hint">"Its meters are priced by the new plan from their next reading; what was charged stands. The change is kept in the audit log."</p>
+                <button type="submit" disabled=move || replan.pending().get()>"Put it on this plan"</button>
+            </ActionForm>
+            {form_error(replan.value())}
+        </details>
+    }
 }
 
 #[component]
