@@ -136,6 +136,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/manage/sites/:id/periods")
+                        view=pages::manager::periods::PeriodsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/manage/sites/:id/cash")
                         view=pages::manager::cash::CashDeskPage
                         ssr=SsrMode::Async

@@ -473,6 +473,17 @@ pub trait AccountsPort: Send + Sync {
         decision: crate::domain::four_eyes::Decision,
     ) -> Result<(), AppError>;
 
+    /// The site's closed periods, newest first.
+    async fn periods(&self, site: SiteId) -> Result<crate::domain::periods::Periods, AppError>;
+
+    /// Closes the site's books through a day that has ended; answers whether this call did.
+    async fn close_period(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        through: chrono::NaiveDate,
+    ) -> Result<bool, AppError>;
+
     /// The site's standard plan and every plan with a published version, with their units.
     async fn site_plans(
         &self,
@@ -884,14 +895,23 @@ pub trait SheetsPort: Send + Sync {
 
     /// Imports the sheet in one transaction, or with any problem nothing at all. Lines that
     /// are in the site already (an export imported again) add nothing. With `invite`, each
-    /// new resident is sent an invitation by e-mail once it is committed.
+    /// new resident is sent an invitation by e-mail once it is committed. Its progress is
+    /// kept under `key` (the form's) for [`Self::import_progress`].
     async fn import_sheet(
         &self,
         caller: &Caller,
         site: SiteId,
         text: &str,
         invite: bool,
+        key: &str,
     ) -> Result<crate::domain::site_sheet::ImportCheck, AppError>;
+
+    /// Where the site's import under `key` stands (by this server process), if one ran.
+    fn import_progress(
+        &self,
+        site: SiteId,
+        key: &str,
+    ) -> Option<crate::domain::site_sheet::Progress>;
 
     /// The site as a sheet, in the columns an import reads.
     async fn export_sheet(&self, site: SiteId) -> Result<String, AppError>;

@@ -53,7 +53,7 @@ async fn main() {
 
     let timer = Instant::now();
     let imported = sheets
-        .import_sheet(&caller, site, &text, false)
+        .import_sheet(&caller, site, &text, false, "")
         .await
         .expect("imports");
     println!(

@@ -141,6 +141,8 @@ impl Posted {
 pub enum LedgerError {
     #[error("transaction {key} does not balance: its entries sum to {sum}")]
     Unbalanced { key: String, sum: i64 },
+    #[error("the site's books are closed until {until}: nothing is posted in a closed period")]
+    PeriodClosed { until: DateTime<Utc> },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -209,6 +211,11 @@ pub async fn post(
     if entries.is_empty() {
         return Ok(Posted::Nothing);
     }
+    if let Some(until) = closed_until(tx, posting.site).await?
+        && now < until
+    {
+        return Err(LedgerError::PeriodClosed { until });
+    }
     let inserted: Option<i64> = on_tx!(tx, conn => {
         sqlx::query_scalar(
             "INSERT INTO ledger_transactions (site_id, idempotency_key, kind, memo, posted_at, reverses_id, actor_user_id) \
@@ -238,6 +245,18 @@ pub async fn post(
         move_balances(tx, chunk).await?;
     }
     Ok(Posted::New(id))
+}
+
+/// The end of the site's closed period (the instant its books open again), if any.
+pub async fn closed_until(tx: &mut Tx, site: i64) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    on_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "SELECT closes_at FROM period_closes WHERE site_id = $1 ORDER BY closes_at DESC LIMIT 1",
+        )
+        .bind(site)
+        .fetch_optional(&mut *conn)
+        .await
+    })
 }
 
 async fn insert_entries(

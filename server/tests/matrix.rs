@@ -168,9 +168,13 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         // The reports' days: empty is this month so far.
         ("from", ""),
         ("to", ""),
+        ("key", "matrix-key-1"),
     ] {
         fields.push((name.to_owned(), value.to_owned()));
     }
+    // A day that has ended on any clock, to close the books through.
+    let through = (chrono::Utc::now() - chrono::Duration::days(2)).date_naive();
+    fields.push(("through".to_owned(), through.to_string()));
     fields
 }
 
@@ -220,6 +224,7 @@ const RECORD: &[(&str, &str)] = &[
         "SELECT COUNT(*) FROM adjustment_requests",
     ),
     ("receipt voids", "SELECT COUNT(*) FROM receipt_voids"),
+    ("period closes", "SELECT COUNT(*) FROM period_closes"),
     (
         "unit plans",
         "SELECT COUNT(*) FROM units WHERE tariff_plan <> ''",

@@ -49,6 +49,11 @@ async fn model(app: &TestApp) -> [i64; 6] {
     ]
 }
 
+async fn progress(app: &TestApp, who: &Visitor, site: &str, key: &str) -> support::Answer {
+    app.call(who, "site_sheet_progress", &[("site", site), ("key", key)])
+        .await
+}
+
 fn adds(check: &Value) -> [u64; 4] {
     ["buildings", "units", "meters", "residents"].map(|what| check[what].as_u64().unwrap())
 }
@@ -74,7 +79,10 @@ async fn a_sheet_imports_whole_or_not_at_all_and_its_export_imports_again_unchan
         .await;
     assert_eq!(export.status, StatusCode::OK, "{}", export.body);
     let exported = export.body.clone();
-    assert_eq!(exported.lines().next().unwrap(), HEADER.trim_end());
+    assert_eq!(
+        exported.lines().next().unwrap(),
+        format!("{},tariff_plan", HEADER.trim_end())
+    );
     assert!(exported.contains("a101@demo.example"), "{exported}");
     let taken_serial = exported
         .lines()
@@ -174,6 +182,150 @@ async fn a_sheet_imports_whole_or_not_at_all_and_its_export_imports_again_unchan
     assert_eq!(twice["committed"], true);
     assert_eq!(adds(&twice), [0, 0, 0, 0]);
     assert_eq!(model(&app).await, after);
+}
+
+#[tokio::test]
+async fn a_large_import_reports_where_it_stands_while_it_runs() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let other = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
+    let mut sheet = HEADER.to_owned();
+    for n in 0..600 {
+        sheet.push_str(&format!(
+            "Block P,P{n},flat,electricity,P-E-{n},1,0,simulator,p{n}@example.org,Person {n},\n"
+        ));
+    }
+    let key = "progress-key-1";
+    assert_eq!(
+        progress(&app, &manager, &site, key).await.json(),
+        Value::Null,
+        "nothing yet"
+    );
+    let importing = {
+        let (app, manager, site, sheet) = (&app, &manager, site.clone(), sheet.clone());
+        async move {
+            app.call(
+                manager,
+                "import_site_sheet",
+                &[("site", &site), ("sheet", &sheet), ("key", key)],
+            )
+            .await
+        }
+    };
+    let watching = async {
+        let mut seen: Vec<Value> = Vec::new();
+        for _ in 0..400 {
+            let now = progress(&app, &manager, &site, key).await.json();
+            if !now.is_null() && seen.last() != Some(&now) {
+                seen.push(now.clone());
+            }
+            if now["step"] == "finished" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        seen
+    };
+    let (done, seen) = tokio::join!(importing, watching);
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json()["committed"], true);
+    let order = [
+        "checking",
+        "units",
+        "meters",
+        "residents",
+        "accounts",
+        "baselines",
+        "finished",
+    ];
+    let steps: Vec<usize> = seen
+        .iter()
+        .map(|p| order.iter().position(|s| p["step"] == *s).unwrap())
+        .collect();
+    assert!(steps.windows(2).all(|w| w[0] <= w[1]), "in order: {seen:?}");
+    let last = seen.last().expect("the end was seen");
+    assert_eq!(last["step"], "finished", "{seen:?}");
+    assert_eq!(last["done"], 600);
+    // Nobody outside the site's managers hears of it.
+    assert_eq!(
+        progress(&app, &other, &site, key).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn a_sheet_puts_new_units_on_a_published_tariff_plan() {
+    use app::domain::{
+        SiteId, Utility,
+        tariff::{Plan, Tariff},
+    };
+    let app = spawn_app().await;
+    let site_id = app.site_id(demo::SITE).await;
+    let site = site_id.to_string();
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    app.engine
+        .set_plan_tariff(
+            SiteId(site_id),
+            &Plan::parse("Shops").unwrap(),
+            Utility::Electricity,
+            chrono::Utc::now(),
+            &Tariff::flat(rust_decimal::Decimal::from(40)),
+            None,
+        )
+        .await
+        .unwrap();
+    let header = format!("{},tariff_plan\n", HEADER.trim_end());
+    // An existing unit on another plan, a plan the site does not have, and a unit given two.
+    let bad = format!(
+        "{header}Block A,A-101,flat,,,,,,,,,Shops\n\
+         Block S,S1,shop,,,,,,,,,Kiosks\n\
+         Block S,S2,shop,electricity,S-E-2,1,0,simulator,,,,Shops\n\
+         Block S,S2,shop,water,S-W-2,1,0,simulator,,,,\n"
+    );
+    let (_, checked) = check(&app, &manager, &site, &bad).await;
+    assert_eq!(problem_lines(&checked), vec![2, 3, 5], "{checked}");
+    let reasons = checked["problems"].to_string();
+    assert!(reasons.contains("is on the Standard plan"), "{reasons}");
+    assert!(
+        reasons.contains("no tariff plan called Kiosks"),
+        "{reasons}"
+    );
+    assert!(
+        reasons.contains("Line 4 put this unit on the Shops plan"),
+        "{reasons}"
+    );
+
+    let good = format!(
+        "{header}Block A,A-101,flat,,,,,,,,,\n\
+         Block S,S2,shop,electricity,S-E-2,1,0,simulator,,,,Shops\n\
+         Block S,S2,shop,water,S-W-2,1,0,simulator,,,,Shops\n\
+         Block S,S3,shop,,,,,,,,,\n"
+    );
+    let done = import(&app, &manager, &site, &good).await;
+    assert_eq!(done["committed"], true, "{done}");
+    assert_eq!(adds(&done), [1, 2, 2, 0]);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM units WHERE tariff_plan = 'Shops'")
+            .await,
+        1
+    );
+    let exported = app
+        .get(&manager, &format!("/manage/sites/{site}/sheet.csv"))
+        .await
+        .body;
+    assert!(
+        exported.contains("Block S,S2,shop,electricity,S-E-2,1,0,simulator,,,,Shops"),
+        "{exported}"
+    );
+    assert!(
+        exported.contains("Block S,S3,shop,,,,,,,,,\n"),
+        "{exported}"
+    );
+    // The export, with its plans, imports again adding nothing.
+    let again = import(&app, &manager, &site, &exported).await;
+    assert_eq!(again["committed"], true, "{again}");
+    assert_eq!(adds(&again), [0, 0, 0, 0]);
 }
 
 #[tokio::test]

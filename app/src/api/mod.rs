@@ -13,6 +13,7 @@ pub mod meter_table;
 pub mod notifications;
 pub mod occupancy;
 pub mod payments;
+pub mod periods;
 pub mod recovery;
 pub mod reports;
 pub mod sheets;

@@ -3,7 +3,7 @@
 //! consumption report's, authorised by [`access::sheet_site`].
 
 use crate::{
-    domain::site_sheet::{ImportCheck, SheetSummary},
+    domain::site_sheet::{ImportCheck, Progress, SheetSummary},
     error::AppError,
 };
 use leptos::prelude::*;
@@ -39,7 +39,9 @@ pub async fn site_sheet_summary(site: String) -> Result<SheetSummary, AppError> 
             let ports = super::ssr::ports()?;
             let caller = super::ssr::caller().await?;
             let site = access::sheet_site(&ports, &caller, &site).await?;
-            ports.sheets.sheet_summary(site).await
+            let mut summary = ports.sheets.sheet_summary(site).await?;
+            summary.import_key = ports.accounts.form_nonce();
+            Ok(summary)
         }
         .await,
     )
@@ -62,12 +64,13 @@ pub async fn check_site_sheet(site: String, sheet: String) -> Result<ImportCheck
 
 /// Imports `sheet` (CSV text) into the site: every line in one transaction, or nothing when any line
 /// is bad (the answer then lists them). With `invite` (a ticked box), new residents are invited
-/// by e-mail.
+/// by e-mail. Its progress is kept under `key` (the form's, from the page) while it runs.
 #[server(prefix = "/api", endpoint = "import_site_sheet")]
 pub async fn import_site_sheet(
     site: String,
     sheet: String,
     #[server(default)] invite: Option<String>,
+    #[server(default)] key: String,
 ) -> Result<ImportCheck, AppError> {
     let invite = invite.is_some();
     answer(
@@ -77,8 +80,23 @@ pub async fn import_site_sheet(
             let site = access::sheet_site(&ports, &caller, &site).await?;
             ports
                 .sheets
-                .import_sheet(&caller, site, &sheet, invite)
+                .import_sheet(&caller, site, &sheet, invite, key.trim())
                 .await
+        }
+        .await,
+    )
+}
+
+/// Where the site's import under `key` stands, while the page waits for it: `None` before it
+/// starts (or on another server process than the one importing).
+#[server(prefix = "/api", endpoint = "site_sheet_progress")]
+pub async fn site_sheet_progress(site: String, key: String) -> Result<Option<Progress>, AppError> {
+    answer(
+        async {
+            let ports = super::ssr::ports()?;
+            let caller = super::ssr::caller().await?;
+            let site = access::sheet_site(&ports, &caller, &site).await?;
+            Ok(ports.sheets.import_progress(site, key.trim()))
         }
         .await,
     )

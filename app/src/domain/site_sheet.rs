@@ -13,13 +13,14 @@ use super::{
     fleet::MeterSerial,
     messaging::PhoneNumber,
     site::Multiplier,
+    tariff::Plan,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, hash_map::Entry};
 
 /// The sheet's columns, in the order an export writes them.
-pub const COLUMNS: [&str; 11] = [
+pub const COLUMNS: [&str; 12] = [
     "building",
     "unit",
     "kind",
@@ -31,6 +32,7 @@ pub const COLUMNS: [&str; 11] = [
     "resident_email",
     "resident_name",
     "resident_phone",
+    "tariff_plan",
 ];
 
 /// What a unit can be, as storage names it.
@@ -53,6 +55,8 @@ pub struct SheetLine {
     pub building: String,
     pub unit: String,
     pub kind: &'static str,
+    /// The unit's tariff plan, when the sheet has the column (blank: the standard tariff).
+    pub plan: Option<Plan>,
     pub meter: Option<SheetMeter>,
     pub resident: Option<SheetResident>,
 }
@@ -74,6 +78,58 @@ pub struct SheetResident {
     pub phone: Option<PhoneNumber>,
 }
 
+/// Where an import stands while it runs, for its page to show: the step and how far into it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub step: Step,
+    pub done: usize,
+    pub of: usize,
+}
+
+/// An import's steps, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Checking,
+    Units,
+    Meters,
+    Residents,
+    Accounts,
+    Baselines,
+    Finished,
+}
+
+impl Step {
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Checking => "Checking every line against the site",
+            Step::Units => "Adding buildings and units",
+            Step::Meters => "Installing meters",
+            Step::Residents => "Moving residents in",
+            Step::Accounts => "Opening accounts",
+            Step::Baselines => "Reading the first registers",
+            Step::Finished => "Done",
+        }
+    }
+}
+
+impl Progress {
+    pub fn new(step: Step, done: usize, of: usize) -> Self {
+        Self { step, done, of }
+    }
+
+    /// How far the import is, 0 to 100: each step a sixth, split by what it has done.
+    pub fn percent(&self) -> u32 {
+        let steps = Step::Finished as u32;
+        let within = if self.of == 0 {
+            0.0
+        } else {
+            self.done.min(self.of) as f64 / self.of as f64
+        };
+        ((f64::from(self.step as u32) + within) * 100.0 / f64::from(steps)).round() as u32
+    }
+}
+
 /// What a site holds, as its sheet page heads it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SheetSummary {
@@ -84,6 +140,9 @@ pub struct SheetSummary {
     pub meters: i64,
     /// People living there now.
     pub residents: i64,
+    /// A fresh key for the import form, under which its progress is kept (set by the server).
+    #[serde(default)]
+    pub import_key: String,
 }
 
 /// A bad line and why; line 0 is the file itself.
@@ -188,6 +247,7 @@ struct Columns {
     email: Option<usize>,
     name: Option<usize>,
     phone: Option<usize>,
+    plan: Option<usize>,
 }
 
 impl Columns {
@@ -204,6 +264,7 @@ impl Columns {
             email: table.optional_column(&["resident_email"]),
             name: table.optional_column(&["resident_name"]),
             phone: table.optional_column(&["resident_phone"]),
+            plan: table.optional_column(&["tariff_plan"]),
         })
     }
 
@@ -221,6 +282,13 @@ impl Columns {
                 .ok_or_else(|| {
                     format!("{raw:?} is not a kind of unit ({}).", UNIT_KINDS.join(", "))
                 })?,
+        };
+        let plan = match self.plan {
+            Some(column) => Some(
+                Plan::parse(row.get(column).unwrap_or(""))
+                    .map_err(|error| format!("tariff_plan: {error}"))?,
+            ),
+            None => None,
         };
         let meter = match field(self.utility)? {
             "" if field(self.serial)?.is_empty() => None,
@@ -273,6 +341,7 @@ impl Columns {
             building,
             unit,
             kind,
+            plan,
             meter,
             resident,
         })
@@ -300,6 +369,7 @@ fn conflicts(lines: &[SheetLine]) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut serials: HashMap<&str, usize> = HashMap::new();
     let mut kinds: HashMap<(&str, &str), (&str, usize)> = HashMap::new();
+    let mut plans: HashMap<(&str, &str), (&Plan, usize)> = HashMap::new();
     let mut meters: HashMap<(&str, &str, Utility), usize> = HashMap::new();
     let mut residents: HashMap<(&str, &str), (&str, usize)> = HashMap::new();
     let mut homes: HashMap<&str, ((&str, &str), usize)> = HashMap::new();
@@ -317,6 +387,22 @@ fn conflicts(lines: &[SheetLine]) -> Vec<Problem> {
             Entry::Occupied(_) => {}
             Entry::Vacant(slot) => {
                 slot.insert((line.kind, line.number));
+            }
+        }
+        if let Some(plan) = &line.plan {
+            match plans.entry(unit) {
+                Entry::Occupied(first) if first.get().0 != plan => problems.push(Problem::new(
+                    line.number,
+                    format!(
+                        "Line {} put this unit on the {} plan.",
+                        first.get().1,
+                        first.get().0
+                    ),
+                )),
+                Entry::Occupied(_) => {}
+                Entry::Vacant(slot) => {
+                    slot.insert((plan, line.number));
+                }
             }
         }
         if let Some(meter) = &line.meter {
@@ -363,14 +449,15 @@ fn conflicts(lines: &[SheetLine]) -> Vec<Problem> {
     problems
 }
 
-/// One exported line: the unit, its meter (if any) and its resident (if any), in [`COLUMNS`]
-/// order, as a CSV line.
+/// One exported line: the unit, its meter (if any), its resident (if any) and its tariff plan
+/// (empty for the standard one), in [`COLUMNS`] order, as a CSV line.
 pub fn export_line(
     building: &str,
     unit: &str,
     kind: &str,
     meter: Option<(&str, &str, &str, &str, &str)>,
     resident: Option<(&str, &str, Option<&str>)>,
+    plan: &str,
 ) -> String {
     let (utility, serial, multiplier, register, transport) = meter.unwrap_or_default();
     let (email, name, phone) = resident.unwrap_or_default();
@@ -386,6 +473,7 @@ pub fn export_line(
         email,
         name,
         phone.unwrap_or_default(),
+        plan,
     ])
 }
 
@@ -492,15 +580,79 @@ mod tests {
     }
 
     #[test]
+    fn progress_runs_from_nothing_to_all_in_step_order() {
+        assert_eq!(Progress::new(Step::Checking, 0, 0).percent(), 0);
+        assert_eq!(Progress::new(Step::Units, 0, 10).percent(), 17);
+        assert_eq!(Progress::new(Step::Meters, 5, 10).percent(), 42);
+        assert_eq!(
+            Progress::new(Step::Meters, 50, 10).percent(),
+            50,
+            "never past the step"
+        );
+        assert_eq!(Progress::new(Step::Finished, 0, 0).percent(), 100);
+        let mut last = 0;
+        for step in [
+            Step::Checking,
+            Step::Units,
+            Step::Meters,
+            Step::Residents,
+            Step::Accounts,
+            Step::Baselines,
+            Step::Finished,
+        ] {
+            for done in 0..=4 {
+                let now = Progress::new(step, done, 4).percent();
+                assert!(now >= last, "{step:?} {done}");
+                last = now;
+            }
+        }
+    }
+
+    #[test]
+    fn a_tariff_plan_is_read_when_the_column_is_there() {
+        let header = format!("{},tariff_plan\n", HEADER.trim_end());
+        let sheet = read(&format!(
+            "{header}Block A,A1,shop,electricity,E-1,1,0,mqtt,,,,Shops\n\
+             Block A,A1,shop,water,W-1,1,0,mqtt,,,,Shops\n\
+             Block A,A2,flat,,,,,,,,,\n\
+             Block A,A2,flat,gas,G-2,1,0,mqtt,,,,Staff\n"
+        ));
+        assert_eq!(sheet.lines[0].plan.as_ref().map(Plan::label), Some("Shops"));
+        assert_eq!(
+            sheet.lines[2].plan,
+            Some(Plan::standard()),
+            "blank: the standard"
+        );
+        assert_eq!(
+            sheet
+                .problems
+                .iter()
+                .map(|p| (p.line, p.reason.as_str()))
+                .collect::<Vec<_>>(),
+            vec![(5, "Line 4 put this unit on the Standard plan.")]
+        );
+        // Without the column, a line says nothing about plans.
+        assert_eq!(
+            read(&format!("{HEADER}Block A,A1,flat,,,,,,,,\n")).lines[0].plan,
+            None
+        );
+        let long = "p".repeat(41);
+        let refused = reasons(&format!("{header}Block A,A1,flat,,,,,,,,,{long}\n"));
+        assert!(refused[0].1.starts_with("tariff_plan:"), "{refused:?}");
+    }
+
+    #[test]
     fn an_exported_line_reads_back_as_the_same_unit() {
         let text = format!(
-            "{HEADER}{}",
+            "{}\n{}",
+            COLUMNS.join(","),
             export_line(
                 "Block, A",
                 "=A1",
                 "dorm_room",
                 Some(("gas", "G-1", "1", "3.5", "simulator")),
                 Some(("ann@example.org", "Ann \"Mo\"", None)),
+                "Staff flats",
             )
         );
         let sheet = read(&text);
@@ -511,6 +663,7 @@ mod tests {
             ("Block, A", "'=A1")
         );
         assert_eq!(line.resident.as_ref().unwrap().name, "Ann \"Mo\"");
+        assert_eq!(line.plan.as_ref().map(Plan::label), Some("Staff flats"));
         assert_eq!(
             line.meter.as_ref().unwrap().first_register,
             Decimal::new(35, 1)

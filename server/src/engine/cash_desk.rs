@@ -199,6 +199,7 @@ struct VoidTarget {
     /// A keypad token was sold from the wallet since: the credit is on the meter.
     token_sold: bool,
     voided_by: Option<i64>,
+    posted_at: DateTime<Utc>,
 }
 
 impl Engine {
@@ -219,7 +220,7 @@ impl Engine {
         let mut tx = self.db.begin_write().await?;
         let target: Option<VoidTarget> = on_tx!(&mut tx, conn => {
             sqlx::query_as(
-                "SELECT r.transaction_id, r.wallet_account_id AS wallet, t.actor_user_id AS taker, \
+                "SELECT r.transaction_id, r.wallet_account_id AS wallet, t.actor_user_id AS taker, t.posted_at, \
                  EXISTS (SELECT 1 FROM ledger_entries e JOIN accounts a ON a.id = e.account_id \
                          WHERE e.transaction_id = t.id AND a.kind = 'cash') AS cash, \
                  EXISTS (SELECT 1 FROM cash_shift_receipts x WHERE x.transaction_id = t.id) AS counted, \
@@ -250,6 +251,14 @@ impl Engine {
         if target.counted {
             return Err(EngineError::refused(
                 "This receipt's shift is closed: ask a manager for an adjustment.",
+            ));
+        }
+        if crate::ledger::closed_until(&mut tx, site.0)
+            .await?
+            .is_some_and(|until| target.posted_at < until)
+        {
+            return Err(EngineError::refused(
+                "The books are closed for the day this receipt was taken: ask a manager for an adjustment.",
             ));
         }
         if target.token_sold {

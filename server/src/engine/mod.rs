@@ -13,6 +13,7 @@ pub mod money;
 pub mod month_statement;
 pub mod move_outs;
 pub mod occupancy;
+pub mod periods;
 pub mod planner;
 pub mod plans;
 pub mod rating;
@@ -88,6 +89,10 @@ impl From<EngineError> for AppError {
     fn from(error: EngineError) -> Self {
         match error {
             EngineError::Refused(message) => AppError::Invalid(message),
+            EngineError::Ledger(LedgerError::PeriodClosed { until }) => AppError::Invalid(format!(
+                "The books are closed until {}: nothing is posted in a closed period.",
+                until.format("%Y-%m-%d %H:%M UTC")
+            )),
             EngineError::NotFound(_) => AppError::NotFound,
             other => crate::internal(other),
         }

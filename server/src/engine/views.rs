@@ -640,6 +640,19 @@ impl AccountsPort for Engine {
         Ok(Engine::decide_tariff(self, site, proposal, decision, caller.user_id.0).await?)
     }
 
+    async fn periods(&self, site: SiteId) -> Result<app::domain::periods::Periods, AppError> {
+        Ok(Engine::periods(self, site).await?)
+    }
+
+    async fn close_period(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        through: chrono::NaiveDate,
+    ) -> Result<bool, AppError> {
+        Ok(Engine::close_period(self, site, through, caller.user_id.0).await?)
+    }
+
     async fn site_plans(&self, site: SiteId) -> Result<Vec<PlanUse>, AppError> {
         Ok(Engine::site_plans(self, site).await?)
     }

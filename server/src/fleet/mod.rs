@@ -10,6 +10,7 @@ pub mod alarms;
 pub mod broker;
 pub mod corrections;
 pub mod faults;
+pub mod imports;
 pub mod ingest;
 pub mod masters;
 pub mod meter_list;

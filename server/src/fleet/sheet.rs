@@ -5,7 +5,10 @@
 //! dry run and a commit judge a file by the same rules, and what changed in between (a
 //! serial installed elsewhere, an e-mail address taken) is caught at the commit.
 
-use super::{Fleet, broker};
+use super::{
+    Fleet, broker,
+    imports::{Imports, Tracker},
+};
 use crate::{
     audit::AuditEntry,
     auth::{password, recovery::Recovery},
@@ -17,7 +20,10 @@ use app::{
     domain::{
         Caller, SiteId,
         messaging::Channel,
-        site_sheet::{self, ImportCheck, Problem, SheetMeter, SheetResident, SheetSummary},
+        site_sheet::{
+            self, ImportCheck, Problem, Progress, SheetMeter, SheetResident, SheetSummary, Step,
+        },
+        tariff::Plan as TariffPlan,
     },
     error::AppError,
     ports::SheetsPort,
@@ -34,11 +40,16 @@ type Place = (String, String);
 pub struct SiteSheets {
     fleet: Fleet,
     recovery: Recovery,
+    imports: Imports,
 }
 
 impl SiteSheets {
     pub fn new(fleet: Fleet, recovery: Recovery) -> Self {
-        SiteSheets { fleet, recovery }
+        SiteSheets {
+            fleet,
+            recovery,
+            imports: Imports::default(),
+        }
     }
 }
 
@@ -46,7 +57,8 @@ impl SiteSheets {
 #[derive(Default)]
 struct Plan {
     buildings: Vec<String>,
-    units: Vec<(Place, &'static str)>,
+    /// New units, their kind and tariff plan.
+    units: Vec<(Place, &'static str, TariffPlan)>,
     meters: Vec<(Place, SheetMeter)>,
     residents: Vec<(Place, SheetResident)>,
     problems: Vec<Problem>,
@@ -70,7 +82,10 @@ impl Plan {
 /// What the site and the platform hold already, as far as a sheet can collide with it.
 struct Holdings {
     buildings: HashMap<String, i64>,
-    units: HashMap<Place, (i64, String)>,
+    /// Each unit's id, kind and tariff plan as stored.
+    units: HashMap<Place, (i64, String, String)>,
+    /// The tariff plans the site has published (the standard one is always there).
+    plans: HashSet<String>,
     /// Every meter's serial (serials are unique platform-wide), with where it is installed in
     /// this site, if it is.
     serials: HashMap<String, Option<(Place, String)>>,
@@ -97,12 +112,16 @@ async fn holdings(tx: &mut Tx, site: i64) -> Result<Holdings, sqlx::Error> {
         sqlx::query_as("SELECT name, id FROM buildings WHERE site_id = $1")
             .bind(site).fetch_all(&mut *conn).await
     })?;
-    let units: Vec<(String, String, i64, String)> = on_tx!(tx, conn => {
+    let units: Vec<(String, String, i64, String, String)> = on_tx!(tx, conn => {
         sqlx::query_as(
-            "SELECT b.name, u.name, u.id, u.kind FROM units u JOIN buildings b ON b.id = u.building_id \
+            "SELECT b.name, u.name, u.id, u.kind, u.tariff_plan FROM units u JOIN buildings b ON b.id = u.building_id \
              WHERE b.site_id = $1",
         )
         .bind(site).fetch_all(&mut *conn).await
+    })?;
+    let plans: Vec<String> = on_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT DISTINCT plan FROM tariffs WHERE site_id = $1")
+            .bind(site).fetch_all(&mut *conn).await
     })?;
     let meters: Vec<MeterRow> = on_tx!(tx, conn => {
         sqlx::query_as(
@@ -127,8 +146,9 @@ async fn holdings(tx: &mut Tx, site: i64) -> Result<Holdings, sqlx::Error> {
         buildings: buildings.into_iter().collect(),
         units: units
             .into_iter()
-            .map(|(building, unit, id, kind)| ((building, unit), (id, kind)))
+            .map(|(building, unit, id, kind, plan)| ((building, unit), (id, kind, plan)))
             .collect(),
+        plans: plans.into_iter().chain([String::new()]).collect(),
         serials: HashMap::new(),
         installed: HashMap::new(),
         emails: HashSet::new(),
@@ -172,19 +192,47 @@ fn plan(sheet: site_sheet::Sheet, held: &Holdings) -> Plan {
         let place: Place = (line.building.clone(), line.unit.clone());
         let mut problem = |reason: String| plan.problems.push(Problem::new(line.number, reason));
         match held.units.get(&place) {
-            Some((_, kind)) if kind != line.kind => {
+            Some((_, kind, _)) if kind != line.kind => {
                 problem(format!(
                     "Unit {} of {} is a {kind} already.",
                     place.1, place.0
                 ));
                 continue;
             }
+            Some((_, _, on)) if line.plan.as_ref().is_some_and(|p| p.as_str() != on) => {
+                problem(format!(
+                    "Unit {} of {} is on the {} plan: change it on its page.",
+                    place.1,
+                    place.0,
+                    TariffPlan::parse(on).unwrap_or_default()
+                ));
+                continue;
+            }
             Some(_) => {}
+            None if line
+                .plan
+                .as_ref()
+                .is_some_and(|p| !held.plans.contains(p.as_str())) =>
+            {
+                let wanted = line
+                    .plan
+                    .as_ref()
+                    .map(TariffPlan::label)
+                    .unwrap_or_default();
+                problem(format!(
+                    "The site has no tariff plan called {wanted}: a plan exists once a version of it is approved."
+                ));
+                continue;
+            }
             None if new_units.insert(place.clone()) => {
                 if !held.buildings.contains_key(&place.0) && !plan.buildings.contains(&place.0) {
                     plan.buildings.push(place.0.clone());
                 }
-                plan.units.push((place.clone(), line.kind));
+                plan.units.push((
+                    place.clone(),
+                    line.kind,
+                    line.plan.clone().unwrap_or_default(),
+                ));
             }
             None => {}
         }
@@ -232,6 +280,7 @@ async fn write_units(
     site: i64,
     plan: &Plan,
     held: &Holdings,
+    tracker: &Tracker,
 ) -> Result<HashMap<Place, i64>, sqlx::Error> {
     let mut buildings = held.buildings.clone();
     for name in &plan.buildings {
@@ -244,12 +293,16 @@ async fn write_units(
     let mut units: HashMap<Place, i64> = held
         .units
         .iter()
-        .map(|(place, (id, _))| (place.clone(), *id))
+        .map(|(place, (id, ..))| (place.clone(), *id))
         .collect();
-    for (place, kind) in &plan.units {
+    for (done, (place, kind, tariff_plan)) in plan.units.iter().enumerate() {
+        tracker.item(Step::Units, done, plan.units.len());
         let id: i64 = on_tx!(tx, conn => {
-            sqlx::query_scalar("INSERT INTO units (building_id, name, kind) VALUES ($1, $2, $3) RETURNING id")
-                .bind(buildings[&place.0]).bind(&place.1).bind(*kind).fetch_one(&mut *conn).await
+            sqlx::query_scalar(
+                "INSERT INTO units (building_id, name, kind, tariff_plan) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(buildings[&place.0]).bind(&place.1).bind(*kind).bind(tariff_plan.as_str())
+            .fetch_one(&mut *conn).await
         })?;
         units.insert(place.clone(), id);
     }
@@ -262,9 +315,11 @@ async fn write_meters(
     plan: &Plan,
     units: &HashMap<Place, i64>,
     now: DateTime<Utc>,
+    tracker: &Tracker,
 ) -> Result<(Vec<IncomingReading>, Vec<(String, String)>), sqlx::Error> {
     let (mut baselines, mut passwords) = (Vec::new(), Vec::new());
-    for (place, meter) in &plan.meters {
+    for (done, (place, meter)) in plan.meters.iter().enumerate() {
+        tracker.item(Step::Meters, done, plan.meters.len());
         let password = (meter.transport == "mqtt").then(broker::new_password);
         let hash = password.as_deref().map(broker::hash_password);
         let id: i64 = on_tx!(tx, conn => {
@@ -300,6 +355,7 @@ async fn write_residents(
     plan: &Plan,
     units: &HashMap<Place, i64>,
     now: DateTime<Utc>,
+    tracker: &Tracker,
 ) -> Result<Vec<i64>, sqlx::Error> {
     if plan.residents.is_empty() {
         return Ok(Vec::new());
@@ -309,7 +365,8 @@ async fn write_residents(
     // thousand argon2 hashes would hold the writer for minutes.
     let unknowable = password::hash(password::initial_password()).await;
     let mut people = Vec::new();
-    for (place, resident) in &plan.residents {
+    for (done, (place, resident)) in plan.residents.iter().enumerate() {
+        tracker.item(Step::Residents, done, plan.residents.len());
         let person: i64 = on_tx!(tx, conn => {
             sqlx::query_scalar(
                 "INSERT INTO users (organisation_id, email, display_name, password_hash, \
@@ -340,8 +397,10 @@ impl SiteSheets {
         caller: &Caller,
         site: SiteId,
         text: &str,
+        tracker: &Tracker,
     ) -> Result<(ImportCheck, Vec<IncomingReading>, Vec<i64>), EngineError> {
         let engine = self.fleet.engine();
+        tracker.at(Step::Checking, 0, 0);
         let _turn = engine.turn().await;
         let now = Utc::now();
         let mut tx = engine.db.begin_write().await?;
@@ -353,16 +412,19 @@ impl SiteSheets {
         if !plan.problems.is_empty() {
             return Ok((plan.check(), Vec::new(), Vec::new()));
         }
-        let units = write_units(&mut tx, site.0, &plan, &held).await?;
-        let (baselines, broker_passwords) = write_meters(&mut tx, &plan, &units, now).await?;
-        let people = write_residents(&mut tx, org, &plan, &units, now).await?;
+        let units = write_units(&mut tx, site.0, &plan, &held, tracker).await?;
+        let (baselines, broker_passwords) =
+            write_meters(&mut tx, &plan, &units, now, tracker).await?;
+        let people = write_residents(&mut tx, org, &plan, &units, now, tracker).await?;
         let touched: HashSet<&Place> = plan
             .meters
             .iter()
             .map(|(place, _)| place)
             .chain(plan.residents.iter().map(|(place, _)| place))
             .collect();
-        for place in touched {
+        let of = touched.len();
+        for (done, place) in touched.into_iter().enumerate() {
+            tracker.item(Step::Accounts, done, of);
             open_wallets(&mut tx, units[place], now).await?;
         }
         let check = ImportCheck {
@@ -409,6 +471,7 @@ impl SheetsPort for SiteSheets {
             units,
             meters,
             residents,
+            import_key: String::new(),
         })
     }
 
@@ -431,13 +494,24 @@ impl SheetsPort for SiteSheets {
         site: SiteId,
         text: &str,
         invite: bool,
+        key: &str,
     ) -> Result<ImportCheck, AppError> {
-        let (mut check, baselines, people) = self.commit(caller, site, text).await?;
+        let tracker = self.imports.track(site.0, key);
+        let committed = self.commit(caller, site, text, &tracker).await;
+        let (mut check, baselines, people) = match committed {
+            Ok(committed) => committed,
+            Err(error) => {
+                tracker.at(Step::Finished, 0, 0);
+                return Err(error.into());
+            }
+        };
         if !check.committed {
+            tracker.at(Step::Finished, 0, 0);
             return Ok(check);
         }
         // Committed: the first registers are each meter's baseline, rated as one batch.
         if !baselines.is_empty() {
+            tracker.at(Step::Baselines, 0, baselines.len());
             self.fleet.engine().rate(baselines).await?;
         }
         for (serial, _) in &check.broker_passwords {
@@ -452,14 +526,19 @@ impl SheetsPort for SiteSheets {
                 }
             }
         }
+        tracker.at(Step::Finished, check.lines, check.lines);
         Ok(check)
+    }
+
+    fn import_progress(&self, site: SiteId, key: &str) -> Option<Progress> {
+        self.imports.get(site.0, key)
     }
 
     async fn export_sheet(&self, site: SiteId) -> Result<String, AppError> {
         let rows: Vec<ExportRow> = on_db!(&self.fleet.engine().db, pool => {
             sqlx::query_as(
                 "SELECT b.name AS building, u.name AS unit, u.kind, m.utility, m.serial, m.multiplier, \
-                 ms.last_register, m.transport, p.email, p.display_name, p.phone \
+                 ms.last_register, m.transport, p.email, p.display_name, p.phone, u.tariff_plan \
                  FROM units u JOIN buildings b ON b.id = u.building_id \
                  LEFT JOIN meters m ON m.unit_id = u.id AND m.removed_at IS NULL \
                  LEFT JOIN meter_states ms ON ms.meter_id = m.id \
@@ -496,6 +575,7 @@ impl SheetsPort for SiteSheets {
                 &row.kind,
                 meter,
                 resident,
+                &row.tariff_plan,
             ));
         }
         Ok(out)
@@ -515,4 +595,5 @@ struct ExportRow {
     email: Option<String>,
     display_name: Option<String>,
     phone: Option<String>,
+    tariff_plan: String,
 }

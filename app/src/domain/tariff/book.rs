@@ -45,11 +45,10 @@ impl TariffBook {
                 .iter()
                 .find(|u| &u.plan == plan && u.utility == utility)
         };
-        let started =
-            own(plan).and_then(|u| u.versions.iter().find(|v| v.effective_from <= self.now));
-        started
+        own(plan)
+            .and_then(|u| u.in_force(self.now))
             .or_else(|| own(&Plan::standard()).and_then(|u| u.in_force(self.now)))
-            .or_else(|| own(plan).and_then(|u| u.in_force(self.now)))
+            .or_else(|| own(plan).and_then(|u| u.versions.last()))
             .map(|v| &v.tariff)
     }
 }
@@ -64,12 +63,16 @@ pub struct UtilityTariffs {
 }
 
 impl UtilityTariffs {
-    /// The version in force at `now`; the earliest also covers anything before it.
+    /// The version in force at `now`. The standard plan's earliest also covers anything before
+    /// it; before a named plan's first version starts, its units pay the standard tariff, so
+    /// none of its own is in force.
     pub fn in_force(&self, now: DateTime<Utc>) -> Option<&VersionLine> {
-        self.versions
-            .iter()
-            .find(|v| v.effective_from <= now)
-            .or_else(|| self.versions.last())
+        let started = self.versions.iter().find(|v| v.effective_from <= now);
+        if self.plan.is_standard() {
+            started.or_else(|| self.versions.last())
+        } else {
+            started
+        }
     }
 }
 
@@ -543,6 +546,13 @@ mod tests {
         assert_eq!(book.in_force(at(25)).unwrap().effective_from, at(20));
         // Before the first version, the first covers it (as in charging).
         assert_eq!(book.in_force(at(1)).unwrap().effective_from, at(10));
+        // Not a named plan's: its units pay the standard tariff until then.
+        let plan = UtilityTariffs {
+            plan: Plan::parse("Staff").unwrap(),
+            ..book
+        };
+        assert_eq!(plan.in_force(at(1)), None);
+        assert_eq!(plan.in_force(at(15)).unwrap().effective_from, at(10));
     }
 
     #[test]

@@ -2,8 +2,12 @@
 //! Download it, edit it in a spreadsheet or write a new one, check it (every bad line is
 //! listed with its reason, nothing changes), then import it: all of it, or nothing.
 
-use crate::api::sheets::{CheckSiteSheet, ImportSiteSheet, site_sheet_summary};
-use crate::domain::site_sheet::{COLUMNS, ImportCheck, Problem, SheetSummary, UNIT_KINDS};
+use crate::api::sheets::{
+    CheckSiteSheet, ImportSiteSheet, site_sheet_progress, site_sheet_summary,
+};
+use crate::domain::site_sheet::{
+    COLUMNS, ImportCheck, Problem, Progress, SheetSummary, Step, UNIT_KINDS,
+};
 use crate::pages::{error_view, form_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -44,15 +48,16 @@ fn Sheet(summary: SheetSummary) -> impl IntoView {
             <p>{format!("Only building and unit are required. A unit's kind is one of {} (flat when empty). A meter needs its utility (electricity, water or gas) and serial; its multiplier is 1 and its first register 0 when empty, and its transport is mqtt unless it says simulator. A resident needs an e-mail address and a name; they move in on import and their accounts open.", UNIT_KINDS.join(", "))}</p>
             <p>"Lines already true of the site add nothing, so a downloaded sheet imports again without change. Moving a resident or a meter elsewhere is not done by a sheet: use move-out and the meter page."</p>
         </details>
-        <SheetIsland id/>
+        <SheetIsland id key=summary.import_key.clone()/>
     }
 }
 
 /// The sheet's text, its check and its import: one island, as the three share the text.
 #[island(lazy)]
-fn SheetIsland(id: String) -> impl IntoView {
+fn SheetIsland(id: String, key: String) -> impl IntoView {
     crate::pages::island_ready();
     let site = StoredValue::new(id);
+    let import_key = StoredValue::new(key);
     let text = RwSignal::new(String::new());
     let check = ServerAction::<CheckSiteSheet>::new();
     let import = ServerAction::<ImportSiteSheet>::new();
@@ -82,6 +87,28 @@ fn SheetIsland(id: String) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = ev;
     };
+    // While the import runs, where it stands: asked for twice a second.
+    let progress = RwSignal::new(None::<Progress>);
+    Effect::new(move |_| {
+        if !import.pending().get() {
+            progress.set(None);
+            return;
+        }
+        let ask = move || {
+            let (site, key) = (site.get_value(), import_key.get_value());
+            leptos::task::spawn_local(async move {
+                if let Ok(Some(now)) = site_sheet_progress(site, key).await
+                    && import.pending().get_untracked()
+                {
+                    progress.set(Some(now));
+                }
+            });
+        };
+        let every = std::time::Duration::from_millis(500);
+        if let Ok(handle) = set_interval_with_handle(ask, every) {
+            on_cleanup(move || handle.clear());
+        }
+    });
     let clean = move || {
         check
             .value()
@@ -112,6 +139,7 @@ fn SheetIsland(id: String) -> impl IntoView {
                 <ActionForm action=import attr:class="sheet-import-form">
                     <input type="hidden" name="site" prop:value=move || site.get_value()/>
                     <input type="hidden" name="sheet" prop:value=move || text.get()/>
+                    <input type="hidden" name="key" prop:value=move || import_key.get_value()/>
                     <label><input type="checkbox" name="invite" checked/>" Invite new residents by e-mail"</label>
                     <button type="submit" class="sheet-commit" disabled=move || import.pending().get() || count == 0>
                         {move || if import.pending().get() {
@@ -122,6 +150,16 @@ fn SheetIsland(id: String) -> impl IntoView {
                     </button>
                 </ActionForm>
             }})}
+            {move || progress.get().filter(|now| now.step != Step::Finished).map(|now| view! {
+                <p class="sheet-progress" role="status" data-step=format!("{:?}", now.step).to_lowercase()>
+                    <progress max="100" value=now.percent().to_string()></progress>
+                    {if now.of > 0 {
+                        format!(" {}: {} of {}", now.step.label(), now.done, now.of)
+                    } else {
+                        format!(" {}…", now.step.label())
+                    }}
+                </p>
+            })}
             {form_error(import.value())}
             <div aria-live="polite">
                 {move || import.value().get().and_then(Result::ok).map(|done| view! { <Imported done/> })}

@@ -74,6 +74,7 @@ fn Site(overview: SiteOverview, places: Places) -> impl IntoView {
         <p class="site-links"><a class="accounts-link" href=format!("/manage/sites/{}/accounts", site.id)>"Accounts"</a>" · "<a class="fleet-link" href=format!("/manage/sites/{}/fleet", site.id)>"Meters and alarms"</a>" · "<a class="meters-link" href=format!("/manage/sites/{}/meters", site.id)>"Meter health"</a>" · "<a class="payments-link" href=format!("/manage/sites/{}/payments", site.id)>"Payments"</a>" · "<a class="cash-link" href=format!("/manage/sites/{}/cash", site.id)>"Cash desk"</a>" · "<a class="notices-link" href=format!("/manage/sites/{}/notices", site.id)>"Notices sent"</a>
             " · "<a class="reports-link" href=format!("/manage/sites/{}/reports", site.id)>"Consumption report"</a>
             " · "<a class="collections-link" href=format!("/manage/sites/{}/collections", site.id)>"Collections"</a>
+            " · "<a class="periods-link" href=format!("/manage/sites/{}/periods", site.id)>"Closed periods"</a>
             " · "<a class="supply-link" href=format!("/manage/sites/{}/supply", site.id)>"Warnings and cut-offs"</a>
             " · "<a class="losses-link" href=format!("/manage/sites/{}/losses", site.id)>"Losses"</a>
             " · "<a class="bands-link" href=format!("/manage/sites/{}/bands", site.id)>"Time-of-use bands"</a>
