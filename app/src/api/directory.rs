@@ -146,7 +146,7 @@ pub async fn may_read_audit() -> Result<bool, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) mod unit_guard {
+mod unit_guard {
     use crate::{
         domain::{Caller, OrgId, SiteId, UnitId},
         error::AppError,
@@ -160,9 +160,18 @@ pub(crate) mod unit_guard {
         unit: &str,
         allowed: impl Fn(SiteId, OrgId) -> bool,
     ) -> Result<UnitId, AppError> {
+        Ok(unit_and_site_where(ports, unit, allowed).await?.0)
+    }
+
+    /// [`unit_where`], with the unit's site.
+    pub async fn unit_and_site_where(
+        ports: &Ports,
+        unit: &str,
+        allowed: impl Fn(SiteId, OrgId) -> bool,
+    ) -> Result<(UnitId, SiteId), AppError> {
         let unit: UnitId = unit.parse().map_err(|_| AppError::Forbidden)?;
         match ports.directory.unit_site(unit).await? {
-            Some((site, org)) if allowed(site, org) => Ok(unit),
+            Some((site, org)) if allowed(site, org) => Ok((unit, site)),
             _ => Err(AppError::Forbidden),
         }
     }
@@ -222,13 +231,8 @@ pub async fn set_unit_plan(unit: String, plan: String) -> Result<bool, AppError>
             let caller = caller().await?;
             let ports = ports()?;
             let allowed = |site, org| caller.may_on_tariffs(true, site, org);
-            let id = unit_guard::unit_where(&ports, &unit, allowed).await?;
+            let (id, site) = unit_guard::unit_and_site_where(&ports, &unit, allowed).await?;
             let plan = Plan::parse(&plan).map_err(|e| AppError::Invalid(e.to_string()))?;
-            let (site, _) = ports
-                .directory
-                .unit_site(id)
-                .await?
-                .ok_or(AppError::NotFound)?;
             let moved = ports
                 .accounts
                 .put_units_on_plan(&caller, site, &[id], &plan)

@@ -528,15 +528,23 @@ mod tests {
         assert!(NewProposal::parse("", "water", "2027-01-01T00:00", &json, &long).is_err());
     }
 
-    #[test]
-    fn the_version_in_force_is_the_latest_started() {
-        let at = |day| Utc.with_ymd_and_hms(2027, 1, day, 0, 0, 0).unwrap();
-        let line = |day| VersionLine {
+    /// Midnight UTC on a day of January 2027.
+    fn at(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 1, day, 0, 0, 0).unwrap()
+    }
+
+    /// A flat version from `day` whose rate is the day's number.
+    fn line(day: u32) -> VersionLine {
+        VersionLine {
             effective_from: at(day),
             tariff: Tariff::flat(Decimal::from(day)),
             by: None,
             approved_by: None,
-        };
+        }
+    }
+
+    #[test]
+    fn the_version_in_force_is_the_latest_started() {
         let book = UtilityTariffs {
             plan: Plan::standard(),
             utility: Utility::Water,
@@ -557,13 +565,6 @@ mod tests {
 
     #[test]
     fn a_plan_pays_the_standard_tariff_where_it_has_none_in_force() {
-        let at = |day| Utc.with_ymd_and_hms(2027, 1, day, 0, 0, 0).unwrap();
-        let line = |day| VersionLine {
-            effective_from: at(day),
-            tariff: Tariff::flat(Decimal::from(day)),
-            by: None,
-            approved_by: None,
-        };
         let staff = Plan::parse("Staff").unwrap();
         let book = |now| TariffBook {
             site_name: "Site".to_owned(),
