@@ -170,6 +170,8 @@ pub enum TokenError {
     Invalid,
     #[error("this token was already used")]
     AlreadyUsed,
+    #[error("the device would read this token as another command: its key cannot carry it now")]
+    Ambiguous,
 }
 
 /// Makes the token for `command` after the device's last count `last`.
@@ -190,11 +192,22 @@ pub fn encode(
             return Err(TokenError::Reserved);
         }
     }
-    let count = command.next_count(last);
-    if count > u32::MAX - MAX_JUMP_COUNTER_SYNC {
+    let first = command.next_count(last);
+    if first > u32::MAX - MAX_JUMP_COUNTER_SYNC {
         return Err(TokenError::CounterExhausted);
     }
-    Ok(token_at(secret, count, value, format))
+    // A key's chain of codes can come round, so a token's code is met first at an earlier
+    // count of the other kind (an "add" count for a set token, or the reverse), and the device
+    // would read another command: "disable" as 998 units of credit. Such a count is passed
+    // over for the next of the same kind, inside the jump the device accepts; when the chain's
+    // period is odd every count of the kind is met early, and the token is refused.
+    (first..first + MAX_JUMP / 2)
+        .step_by(2)
+        .map(|count| token_at(secret, count, value, format))
+        .find(|token| {
+            decode(secret, &token.digits, last, &[]).is_ok_and(|read| read.command == command)
+        })
+        .ok_or(TokenError::Ambiguous)
 }
 
 /// The token for `value` at `count`: the key's chain of codes `count` steps on, in the format's
@@ -558,6 +571,28 @@ mod tests {
         );
     }
 
+    /// A key whose chain of codes comes round with an odd period (found by the property below
+    /// on CI): past it, every "disable" code is met first at an earlier "add" count, and the
+    /// device would read 998 units of credit. The server refuses to make it.
+    #[test]
+    fn a_set_token_an_add_count_would_read_first_is_refused() {
+        let key = [
+            94, 213, 189, 174, 64, 170, 12, 44, 194, 179, 227, 79, 32, 7, 20, 14,
+        ];
+        let secret = DeviceSecret::from_key(key);
+        let plain = token_at(&secret, 6193, DISABLE_VALUE, Format::default());
+        let misread = decode(&secret, &plain.digits, 6191, &[]).unwrap();
+        assert_eq!(misread.command, Command::AddCredit(DISABLE_VALUE));
+        assert_eq!(
+            encode(&secret, 6191, Command::DisablePayg, Format::default()),
+            Err(TokenError::Ambiguous)
+        );
+        // An add token at the same point is made and read as it was meant.
+        let add = encode(&secret, 6191, Command::AddCredit(5), Format::default()).unwrap();
+        let read = decode(&secret, &add.digits, 6191, &[]).unwrap();
+        assert_eq!(read.command, Command::AddCredit(5));
+    }
+
     proptest::proptest! {
         /// Whatever the key, counter, command and format, the device reads back what the
         /// server made, at the count the server expects or, where the key's chain came round,
@@ -579,7 +614,17 @@ mod tests {
                 _ => Command::CounterSync,
             };
             let format = Format { extended, restricted };
-            let token = encode(&secret, last, command, format).unwrap();
+            let token = match encode(&secret, last, command, format) {
+                Ok(token) => token,
+                Err(TokenError::Ambiguous) => {
+                    // Refused only when the device would indeed misread it.
+                    let plain = token_at(&secret, command.next_count(last), command.value(), format);
+                    let read = decode(&secret, &plain.digits, last, &[]).map(|read| read.command);
+                    proptest::prop_assert_ne!(read, Ok(command));
+                    return Ok(());
+                }
+                Err(error) => return Err(proptest::test_runner::TestCaseError::fail(error.to_string())),
+            };
             let accepted = decode(&secret, &token.digits, last, &[]).unwrap();
             proptest::prop_assert_eq!(accepted.command, command);
             if accepted.count != token.count {
