@@ -725,14 +725,32 @@ pub trait PaymentsPort: Send + Sync {
         credit: bool,
     ) -> Result<(), AppError>;
 
-    /// Gives money back through the provider (or records it given by hand).
-    async fn refund(
+    /// Asks for money back, through the provider or recorded as given by hand, for a second
+    /// person to approve; answers the request's id.
+    async fn ask_refund(
         &self,
         caller: &Caller,
         public_id: &str,
         amount: &str,
         reason: &str,
         by_hand: bool,
+    ) -> Result<i64, AppError>;
+
+    /// The site's refunds waiting for a second person, as the caller sees them.
+    async fn refunds_waiting(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+    ) -> Result<Vec<crate::domain::payments::RefundRequestView>, AppError>;
+
+    /// Approves (the refund is given) or refuses a refund request of the site; the one who
+    /// asked may only withdraw it.
+    async fn decide_refund(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        request: i64,
+        decision: crate::domain::four_eyes::Decision,
     ) -> Result<(), AppError>;
 
     /// The site a move-out refund belongs to, for authorisation.

@@ -169,6 +169,7 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("from", ""),
         ("to", ""),
         ("key", "matrix-key-1"),
+        ("request", "1"),
     ] {
         fields.push((name.to_owned(), value.to_owned()));
     }
@@ -225,6 +226,7 @@ const RECORD: &[(&str, &str)] = &[
     ),
     ("receipt voids", "SELECT COUNT(*) FROM receipt_voids"),
     ("period closes", "SELECT COUNT(*) FROM period_closes"),
+    ("refund requests", "SELECT COUNT(*) FROM refund_requests"),
     (
         "unit plans",
         "SELECT COUNT(*) FROM units WHERE tariff_plan <> ''",

@@ -254,20 +254,25 @@ pub async fn load_site_payments(site: String, query: String) -> Result<SitePayme
                 .is_ok();
             page.may_refund = manage;
             page.may_resolve = manage;
+            if manage {
+                page.refunds_waiting = ports.payments.refunds_waiting(&caller, site).await?;
+            }
             Ok(page)
         }
         .await,
     )
 }
 
-/// Gives (part of) a payment back, through its provider or recorded as done by hand.
+/// Asks for (part of) a payment back, through its provider or recorded as done by hand: a
+/// second person, another of the site's managers or an admin, approves it before anything is
+/// given. Answers the request's id; the same request sent again answers the same id.
 #[server(prefix = "/api", endpoint = "refund_payment")]
 pub async fn refund_payment(
     payment: String,
     amount: String,
     reason: String,
     by_hand: Option<String>,
-) -> Result<(), AppError> {
+) -> Result<i64, AppError> {
     use crate::domain::access::PaymentAction;
     answer(
         async {
@@ -277,7 +282,36 @@ pub async fn refund_payment(
             guard::site_of(&ports, &caller, site, PaymentAction::Manage).await?;
             ports
                 .payments
-                .refund(&caller, payment.trim(), &amount, &reason, by_hand.is_some())
+                .ask_refund(&caller, payment.trim(), &amount, &reason, by_hand.is_some())
+                .await
+        }
+        .await,
+    )
+}
+
+/// Approves (`approve`: the refund is given, through the provider or recorded by hand) or
+/// refuses (`refuse`; the asker's own is withdrawn) a refund request of the site.
+#[server(prefix = "/api", endpoint = "decide_refund")]
+pub async fn decide_refund(
+    site: String,
+    request: String,
+    decision: String,
+) -> Result<(), AppError> {
+    use crate::domain::{SiteId, access::PaymentAction, four_eyes::Decision};
+    answer(
+        async {
+            let caller = caller().await?;
+            let ports = ports()?;
+            let site: SiteId = site.parse().map_err(|_| AppError::Forbidden)?;
+            guard::site(&ports, &caller, site, PaymentAction::Manage).await?;
+            let request: i64 = request
+                .trim()
+                .parse()
+                .map_err(|_| AppError::Invalid("That is not a refund request.".into()))?;
+            let decision: Decision = decision.parse().map_err(AppError::Invalid)?;
+            ports
+                .payments
+                .decide_refund(&caller, site, request, decision)
                 .await
         }
         .await,

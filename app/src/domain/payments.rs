@@ -730,6 +730,25 @@ pub struct SitePayments {
     pub today: chrono::NaiveDate,
     pub may_refund: bool,
     pub may_resolve: bool,
+    /// Refunds asked for and waiting for a second person, oldest first.
+    #[serde(default)]
+    pub refunds_waiting: Vec<RefundRequestView>,
+}
+
+/// A refund asked for, waiting for a second person's approval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefundRequestView {
+    pub id: i64,
+    /// The payment's public id.
+    pub payment: String,
+    pub account_number: String,
+    pub amount: String,
+    pub reason: String,
+    pub by_hand: bool,
+    pub asked_by: String,
+    pub asked_at: chrono::DateTime<chrono::Utc>,
+    /// The viewer asked for it: they may withdraw it, not approve it.
+    pub mine: bool,
 }
 
 /// Where a move-out refund stands.

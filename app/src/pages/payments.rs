@@ -3,14 +3,14 @@
 //! the supply), the sandbox's checkout page, and the manager's payments page.
 
 use crate::api::payments::{
-    ImportStatement, PayOut, ReconcileSettlement, RefundPayment, ResolveConflict, SandboxDecide,
-    StartPayment, StartPublicPayment, find_payee, load_payment, load_recharge, load_site_payments,
-    payment_html,
+    DecideRefund, ImportStatement, PayOut, ReconcileSettlement, RefundPayment, ResolveConflict,
+    SandboxDecide, StartPayment, StartPublicPayment, find_payee, load_payment, load_recharge,
+    load_site_payments, payment_html,
 };
 use crate::domain::i18n::{Locale, Words};
 use crate::domain::payments::{
     ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind, PublicPayee,
-    RechargeOptions, SitePayments, history_csv,
+    RechargeOptions, RefundRequestView, SitePayments, history_csv,
 };
 use crate::pages::{
     accounts::AccountCard,
@@ -450,6 +450,7 @@ pub fn SitePaymentsPage() -> impl IntoView {
 fn SitePaymentsIsland(id: String, q: String) -> impl IntoView {
     crate::pages::island_ready();
     let refund = ServerAction::<RefundPayment>::new();
+    let decide = ServerAction::<DecideRefund>::new();
     let resolve = ServerAction::<ResolveConflict>::new();
     let import = ServerAction::<ImportStatement>::new();
     let pay = ServerAction::<PayOut>::new();
@@ -459,7 +460,10 @@ fn SitePaymentsIsland(id: String, q: String) -> impl IntoView {
             (
                 id.clone(),
                 q.clone(),
-                refund.version().get() + import.version().get() + pay.version().get(),
+                refund.version().get()
+                    + decide.version().get()
+                    + import.version().get()
+                    + pay.version().get(),
                 resolve.version().get(),
             )
         },
@@ -470,7 +474,7 @@ fn SitePaymentsIsland(id: String, q: String) -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(page) => view! { <Payments page refund resolve import pay reconcile/> }.into_any(),
+                    Ok(page) => view! { <Payments page refund decide resolve import pay reconcile/> }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -478,10 +482,68 @@ fn SitePaymentsIsland(id: String, q: String) -> impl IntoView {
     }
 }
 
+/// Refunds asked for and waiting: another manager or an admin approves or refuses each; the one
+/// who asked may withdraw theirs.
+#[component]
+fn RefundsWaiting(
+    site: String,
+    waiting: Vec<RefundRequestView>,
+    decide: ServerAction<DecideRefund>,
+) -> impl IntoView {
+    if waiting.is_empty() {
+        return None;
+    }
+    let rows = waiting
+        .into_iter()
+        .map(|asked| {
+            let button = {
+                let (site, id) = (site.clone(), asked.id.to_string());
+                move |decision: &'static str, label: &'static str, class: &'static str| {
+                    view! {
+                        <ActionForm action=decide attr:class="inline">
+                            <input type="hidden" name="site" value=site.clone()/>
+                            <input type="hidden" name="request" value=id.clone()/>
+                            <input type="hidden" name="decision" value=decision/>
+                            <button type="submit" class=class disabled=move || decide.pending().get()>{label}</button>
+                        </ActionForm>
+                    }
+                }
+            };
+            let actions = if asked.mine {
+                view! { <small>"Another manager or an admin approves it."</small>{button("refuse", "Withdraw", "secondary withdraw-refund")} }.into_any()
+            } else {
+                view! { {button.clone()("approve", "Approve and refund", "approve-refund")}{button("refuse", "Refuse", "danger refuse-refund")} }.into_any()
+            };
+            view! {
+                <tr class="refund-request" data-request=asked.id.to_string() data-payment=asked.payment.clone()>
+                    <td>{asked.asked_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                    <td>{asked.account_number.clone()}</td>
+                    <td class="amount">{asked.amount.clone()}</td>
+                    <td>{asked.reason.clone()}{asked.by_hand.then_some(" (paid back by hand)")}</td>
+                    <td>{asked.asked_by.clone()}</td>
+                    <td class="actions">{actions}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <section class="refunds-waiting">
+            <h2>"Refunds waiting for approval"</h2>
+            <p class="hint">"Nothing is given back until a second person approves: the refund then goes through the provider, or is recorded as paid back by hand."</p>
+            <table>
+                <thead><tr><th>"Asked (UTC)"</th><th>"Account"</th><th>"Amount"</th><th>"Reason"</th><th>"Asked by"</th><th></th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            {form_error(decide.value())}
+        </section>
+    })
+}
+
 #[component]
 fn Payments(
     page: SitePayments,
     refund: ServerAction<RefundPayment>,
+    decide: ServerAction<DecideRefund>,
     resolve: ServerAction<ResolveConflict>,
     import: ServerAction<ImportStatement>,
     pay: ServerAction<PayOut>,
@@ -578,7 +640,7 @@ fn Payments(
                             <input name="amount" inputmode="decimal" required value=full/>
                             <input name="reason" placeholder="Reason" required/>
                             <label><input type="checkbox" name="by_hand" value="yes"/>" Paid back by hand"</label>
-                            <button type="submit">"Refund"</button>
+                            <button type="submit">"Ask for approval"</button>
                         </ActionForm>
                     </details>
                 }
@@ -607,7 +669,13 @@ fn Payments(
             <input name="q" placeholder="Receipt, account number or reference"/>
             <button type="submit">"Search"</button>
         </form>
+        <RefundsWaiting site=site.to_string() waiting=page.refunds_waiting.clone() decide/>
         {form_error(refund.value())}
+        {move || refund.value().get().and_then(Result::ok).map(|id| view! {
+            <p class="notice refund-asked" role="status" data-request=id.to_string()>
+                {format!("Refund request {id} waits for a second person's approval.")}
+            </p>
+        })}
         <table class="payments">
             <thead><tr><th>"When (UTC)"</th><th>"Account"</th><th>"Provider"</th><th>{format!("Amount ({})", page.currency)}</th><th>"Status"</th><th>"Receipt"</th><th></th></tr></thead>
             <tbody>{rows}</tbody>

@@ -9,6 +9,7 @@ pub mod payouts;
 pub mod paystack;
 pub mod provider;
 pub mod reconcile;
+pub mod refund_requests;
 pub mod sandbox;
 pub mod settle;
 pub mod stripe;

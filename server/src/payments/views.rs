@@ -770,7 +770,18 @@ impl PaymentsPort for Payments {
             today: Utc::now().date_naive(),
             may_refund: false,
             may_resolve: false,
+            refunds_waiting: Vec::new(),
         })
+    }
+
+    async fn refunds_waiting(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+    ) -> Result<Vec<app::domain::payments::RefundRequestView>, AppError> {
+        Payments::refunds_waiting(self, site.0, caller.user_id.0)
+            .await
+            .map_err(internal)
     }
 
     async fn import_statement(
@@ -807,14 +818,14 @@ impl PaymentsPort for Payments {
         Ok(Payments::resolve_conflict(self, caller.user_id.0, conflict, account, credit).await?)
     }
 
-    async fn refund(
+    async fn ask_refund(
         &self,
         caller: &Caller,
         public_id: &str,
         amount: &str,
         reason: &str,
         by_hand: bool,
-    ) -> Result<(), AppError> {
+    ) -> Result<i64, AppError> {
         let payment = self
             .row(public_id)
             .await
@@ -823,7 +834,19 @@ impl PaymentsPort for Payments {
         let amount = PositiveAmount::parse(amount, digits_of(&payment.currency))
             .map_err(|error| AppError::Invalid(error.to_string()))?
             .0;
-        Ok(Payments::refund(self, caller.user_id.0, public_id, amount, reason, by_hand).await?)
+        let actor = caller.user_id.0;
+        Ok(Payments::ask_refund(self, actor, public_id, amount, reason, by_hand).await?)
+    }
+
+    async fn decide_refund(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        request: i64,
+        decision: app::domain::four_eyes::Decision,
+    ) -> Result<(), AppError> {
+        let actor = caller.user_id.0;
+        Ok(Payments::decide_refund(self, actor, site.0, request, decision).await?)
     }
 
     async fn payout_site(&self, payout: i64) -> Result<Option<SiteId>, AppError> {

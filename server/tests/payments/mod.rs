@@ -56,6 +56,33 @@ async fn wallet(app: &TestApp, unit: &str, utility: &str) -> i64 {
     .unwrap()
 }
 
+/// Asks for a refund as `asker` (the form of `refund_payment`) and has the demo's admin, a
+/// second person, approve it: the approval's answer, or the request's when it was refused.
+async fn refund(app: &TestApp, asker: &Visitor, form: &[(&str, &str)]) -> support::Answer {
+    let asked = app.call(asker, "refund_payment", form).await;
+    if asked.status != StatusCode::OK {
+        return asked;
+    }
+    let request = asked.body.trim().to_owned();
+    let site = app
+        .count(&format!(
+            "SELECT site_id FROM refund_requests WHERE id = {request}"
+        ))
+        .await
+        .to_string();
+    let admin = app.sign_in(demo::ADMIN, demo::PASSWORD).await;
+    app.call(
+        &admin,
+        "decide_refund",
+        &[
+            ("site", site.as_str()),
+            ("request", request.as_str()),
+            ("decision", "approve"),
+        ],
+    )
+    .await
+}
+
 async fn balance(app: &TestApp, account: i64) -> i64 {
     on_db!(&app.db, pool => {
         sqlx::query_scalar("SELECT balance_minor FROM accounts WHERE id = $1")
@@ -475,17 +502,16 @@ async fn stripe_webhooks_are_verified_and_credit_exactly_once() {
     // A refund goes through the provider and comes off the balance; Stripe's own webhook about
     // the same refund changes nothing more.
     let first = started["public_id"].as_str().unwrap();
-    let refunded = app
-        .call(
-            &manager,
-            "refund_payment",
-            &[
-                ("payment", first),
-                ("amount", "50"),
-                ("reason", "Moved out early"),
-            ],
-        )
-        .await;
+    let refunded = refund(
+        &app,
+        &manager,
+        &[
+            ("payment", first),
+            ("amount", "50"),
+            ("reason", "Moved out early"),
+        ],
+    )
+    .await;
     assert_eq!(refunded.status, StatusCode::OK, "{}", refunded.body);
     let refunds = fake.seen("/v1/refunds");
     assert_eq!(refunds.len(), 1);
@@ -509,13 +535,12 @@ async fn stripe_webhooks_are_verified_and_credit_exactly_once() {
     );
     assert_eq!(balance(&app, account).await, before + 26_000);
     // More than is left cannot be refunded.
-    let too_much = app
-        .call(
-            &manager,
-            "refund_payment",
-            &[("payment", first), ("amount", "260"), ("reason", "x")],
-        )
-        .await;
+    let too_much = refund(
+        &app,
+        &manager,
+        &[("payment", first), ("amount", "260"), ("reason", "x")],
+    )
+    .await;
     assert_eq!(
         too_much.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -716,26 +741,24 @@ async fn mpesa_callbacks_are_believed_only_at_their_own_address_and_once_confirm
     // M-Pesa refunds are made by hand and recorded.
     let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
     let id = started["public_id"].as_str().unwrap();
-    let by_provider = app
-        .call(
-            &manager,
-            "refund_payment",
-            &[("payment", id), ("amount", "20"), ("reason", "x")],
-        )
-        .await;
+    let by_provider = refund(
+        &app,
+        &manager,
+        &[("payment", id), ("amount", "20"), ("reason", "x")],
+    )
+    .await;
     assert_eq!(by_provider.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let by_hand = app
-        .call(
-            &manager,
-            "refund_payment",
-            &[
-                ("payment", id),
-                ("amount", "20"),
-                ("reason", "Paid back in cash"),
-                ("by_hand", "yes"),
-            ],
-        )
-        .await;
+    let by_hand = refund(
+        &app,
+        &manager,
+        &[
+            ("payment", id),
+            ("amount", "20"),
+            ("reason", "Paid back in cash"),
+            ("by_hand", "yes"),
+        ],
+    )
+    .await;
     assert_eq!(by_hand.status, StatusCode::OK, "{}", by_hand.body);
     assert_eq!(balance(&app, account).await, before + 18_000);
 
@@ -998,18 +1021,17 @@ async fn payments_settle_and_refund_on_postgresql_too() {
     assert_eq!(balance(&app, account).await, before + 7_550);
     let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
     for part in ["25.50", "50"] {
-        let refunded = app
-            .call(
-                &manager,
-                "refund_payment",
-                &[
-                    ("payment", id),
-                    ("amount", part),
-                    ("reason", "Overpaid"),
-                    ("by_hand", "yes"),
-                ],
-            )
-            .await;
+        let refunded = refund(
+            &app,
+            &manager,
+            &[
+                ("payment", id),
+                ("amount", part),
+                ("reason", "Overpaid"),
+                ("by_hand", "yes"),
+            ],
+        )
+        .await;
         assert_eq!(refunded.status, StatusCode::OK, "{}", refunded.body);
     }
     assert_eq!(balance(&app, account).await, before);
@@ -1196,4 +1218,172 @@ async fn bank_statements_credit_matched_transfers_once_and_hold_the_rest() {
     let channels: i64 = count(&app, "SELECT COUNT(*) FROM payments WHERE channel = 'bank'").await;
     assert_eq!(channels, 3);
     assert_reconciles(&app).await;
+}
+
+#[tokio::test]
+async fn a_refund_is_given_only_once_a_second_person_approves_it() {
+    let app = spawn_app().await;
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let admin = app.sign_in(demo::ADMIN, demo::PASSWORD).await;
+    let other = app.sign_in(support::OTHER_ADMIN, demo::PASSWORD).await;
+    let account = wallet(&app, "A-101", "water").await;
+    let before = opening_balance(&app, account).await;
+    let started = start(&app, &resident, account, "120", "sandbox", "").await;
+    let id = started["public_id"].as_str().unwrap();
+    let paid = app
+        .call(
+            &resident,
+            "sandbox_decide",
+            &[("payment", id), ("pay", "true")],
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
+    assert_eq!(balance(&app, account).await, before + 12_000);
+    let site = site(&app).await.to_string();
+    let ask = |who: &Visitor, amount: &'static str, reason: &'static str| {
+        let (app, who) = (&app, who.clone());
+        async move {
+            app.call(
+                &who,
+                "refund_payment",
+                &[("payment", id), ("amount", amount), ("reason", reason)],
+            )
+            .await
+        }
+    };
+    let decide = |who: &Visitor, request: String, decision: &'static str| {
+        let (app, who, site) = (&app, who.clone(), site.clone());
+        async move {
+            app.call(
+                &who,
+                "decide_refund",
+                &[
+                    ("site", site.as_str()),
+                    ("request", request.as_str()),
+                    ("decision", decision),
+                ],
+            )
+            .await
+        }
+    };
+
+    // Asked: nothing is given back yet, and the same form sent twice is one request.
+    let asked = ask(&manager, "30", "Charged twice").await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    let request = asked.body.trim().to_owned();
+    assert_eq!(
+        ask(&manager, "30", "Charged twice").await.body.trim(),
+        request
+    );
+    assert_eq!(balance(&app, account).await, before + 12_000);
+    assert_eq!(app.count("SELECT COUNT(*) FROM payment_refunds").await, 0);
+    // What waits counts against what is left to ask for.
+    let too_much = ask(&admin, "100", "More").await;
+    assert_eq!(
+        too_much.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        too_much.body
+    );
+    let page = |who: &Visitor| {
+        let (app, who, site) = (&app, who.clone(), site.clone());
+        async move {
+            app.call(
+                &who,
+                "site_payments",
+                &[("site", site.as_str()), ("query", "")],
+            )
+            .await
+            .json()
+        }
+    };
+    let waiting = page(&manager).await["refunds_waiting"].clone();
+    assert_eq!(waiting[0]["id"].to_string(), request, "{waiting}");
+    assert_eq!(waiting[0]["mine"], true);
+    assert_eq!(page(&admin).await["refunds_waiting"][0]["mine"], false);
+    let drawn = app
+        .get(&admin, &format!("/manage/sites/{site}/payments"))
+        .await;
+    assert!(
+        drawn.body.contains("Refunds waiting for approval"),
+        "the page lists it"
+    );
+    assert!(drawn.body.contains("Charged twice") && drawn.body.contains("Approve and refund"));
+    let drawn = app
+        .get(&manager, &format!("/manage/sites/{site}/payments"))
+        .await;
+    assert!(drawn.body.contains("Withdraw") && !drawn.body.contains("Approve and refund"));
+
+    // Not the one who asked, nobody outside the site's managers and admins.
+    let own = decide(&manager, request.clone(), "approve").await;
+    assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", own.body);
+    assert!(own.body.contains("second person"), "{}", own.body);
+    for (who, expected) in [
+        (&resident, StatusCode::FORBIDDEN),
+        (&other, StatusCode::FORBIDDEN),
+    ] {
+        assert_eq!(
+            decide(who, request.clone(), "approve").await.status,
+            expected
+        );
+        assert_eq!(ask(who, "1", "x").await.status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(balance(&app, account).await, before + 12_000);
+
+    // Approved by a second person: given back once, however often it is approved.
+    let approved = decide(&admin, request.clone(), "approve").await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    assert_eq!(balance(&app, account).await, before + 9_000);
+    assert_eq!(
+        decide(&admin, request.clone(), "approve").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(balance(&app, account).await, before + 9_000);
+    assert_eq!(app.count("SELECT COUNT(*) FROM payment_refunds").await, 1);
+    let late = decide(&manager, request.clone(), "refuse").await;
+    assert_eq!(
+        late.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        late.body
+    );
+
+    // Withdrawn by the one who asked, refused by another: nothing given.
+    let withdrawn = ask(&manager, "10", "Wrong flat")
+        .await
+        .body
+        .trim()
+        .to_owned();
+    assert_eq!(
+        decide(&manager, withdrawn.clone(), "refuse").await.status,
+        StatusCode::OK
+    );
+    let after = decide(&admin, withdrawn, "approve").await;
+    assert_eq!(
+        after.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        after.body
+    );
+    let refused = ask(&manager, "10", "Asked again")
+        .await
+        .body
+        .trim()
+        .to_owned();
+    assert_eq!(
+        decide(&admin, refused, "refuse").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(balance(&app, account).await, before + 9_000);
+    assert_eq!(page(&admin).await["refunds_waiting"], json!([]));
+    let audit = app.audit_actions().await;
+    for action in [
+        "refund_asked",
+        "refund_approved",
+        "refund_withdrawn",
+        "refund_refused",
+    ] {
+        assert!(audit.contains(&action.to_owned()), "{action}: {audit:?}");
+    }
 }

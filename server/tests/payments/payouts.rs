@@ -349,17 +349,16 @@ async fn settlement_files_are_reconciled_against_the_ledger() {
         assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
         ids.push(id);
     }
-    let refunded = app
-        .call(
-            &manager,
-            "refund_payment",
-            &[
-                ("payment", &ids[0]),
-                ("amount", "40"),
-                ("reason", "Overpaid"),
-            ],
-        )
-        .await;
+    let refunded = refund(
+        &app,
+        &manager,
+        &[
+            ("payment", &ids[0]),
+            ("amount", "40"),
+            ("reason", "Overpaid"),
+        ],
+    )
+    .await;
     assert_eq!(refunded.status, StatusCode::OK, "{}", refunded.body);
     let (first, second) = (
         provider_reference(&app, &ids[0]).await,
