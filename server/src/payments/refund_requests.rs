@@ -40,6 +40,16 @@ struct WaitingRow {
     asked_at: DateTime<Utc>,
 }
 
+/// A refund's reason as typed: trimmed, and required.
+pub(super) fn refund_reason(raw: &str) -> Result<&str, PaymentError> {
+    match raw.trim() {
+        "" => Err(PaymentError::Refused(
+            "Give a reason for the refund.".into(),
+        )),
+        reason => Ok(reason),
+    }
+}
+
 impl Payments {
     /// Asks for `amount` of a paid payment back, for a second person to approve; answers the
     /// request's id. The same request sent again by the same person while it waits answers
@@ -53,12 +63,7 @@ impl Payments {
         reason: &str,
         by_hand: bool,
     ) -> Result<i64, PaymentError> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(PaymentError::Refused(
-                "Give a reason for the refund.".into(),
-            ));
-        }
+        let reason = refund_reason(reason)?;
         let _turn = self.engine.turn().await;
         let mut tx = self.engine.db.begin_write().await?;
         let payment = super::settle::find_public(&mut tx, public_id)

@@ -227,12 +227,7 @@ impl Payments {
         reason: &str,
         by_hand: bool,
     ) -> Result<(), PaymentError> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(PaymentError::Refused(
-                "Give a reason for the refund.".into(),
-            ));
-        }
+        let reason = super::refund_requests::refund_reason(reason)?;
         let payment = self
             .row(public_id)
             .await?
