@@ -403,6 +403,26 @@ pub trait AccountsPort: Send + Sync {
         note: &str,
     ) -> Result<crate::domain::cash_desk::ClosedShift, AppError>;
 
+    /// Approves or refuses (`may_decide`: the site's managers and admins) or withdraws (the
+    /// one who asked) large cash waiting at the site; never approved by the one who took it.
+    async fn decide_cash(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        request: i64,
+        decision: crate::domain::four_eyes::Decision,
+        may_decide: bool,
+    ) -> Result<crate::domain::adjustments::RequestState, AppError>;
+
+    /// Sets the amount (typed; zero for none) above which cash taken at the site waits for
+    /// a second person's approval; answers it as the page writes it.
+    async fn set_cash_limit(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        limit: &str,
+    ) -> Result<String, AppError>;
+
     /// Voids receipt number `receipt` of the site, a cash receipt the caller took in their
     /// open shift, with a reason: its top-up is reversed. Answers whether this call voided it.
     async fn void_receipt(
@@ -701,7 +721,13 @@ pub trait PaymentsPort: Send + Sync {
     /// verification and settlement as a real provider's.
     async fn sandbox_complete(&self, public_id: &str, paid: bool) -> Result<(), AppError>;
 
-    async fn site_payments(&self, site: SiteId, query: &str) -> Result<SitePayments, AppError>;
+    /// `viewer` sees which move-out refunds they settled (somebody else pays those).
+    async fn site_payments(
+        &self,
+        viewer: &Caller,
+        site: SiteId,
+        query: &str,
+    ) -> Result<SitePayments, AppError>;
 
     /// Imports a bank statement (CSV): credits matched by account or meter number, once each.
     async fn import_statement(

@@ -1,6 +1,7 @@
-// The cash desk in a real headless Chromium: a manager voids a receipt taken by mistake, then
-// counts the drawer and closes the shift; the close shows what was expected and counted, and
-// the next shift starts empty.
+// The cash desk in a real headless Chromium: a manager voids a receipt taken by mistake; cash
+// above the site's limit waits for an admin's approval and then joins the manager's drawer;
+// the manager counts the drawer and closes the shift, the close shows what was expected and
+// counted, and the next shift starts empty.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,6 +53,61 @@ test('a manager voids a receipt taken by mistake: the credit goes back and the d
   assert.equal(Number(await page.getAttribute('.balance .amount', 'data-balance')), before);
   assertNoProblems(problems);
   await context.close();
+});
+
+test('cash above the site\'s limit waits until an admin approves it, then joins the drawer', async () => {
+  const manager = await openPage(browser);
+  await signIn(manager.page, 'manager@demo.example');
+  await manager.page.waitForURL(`${BASE}/manage`);
+  await manager.page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await manager.page.waitForURL(/\/manage\/sites\/\d+$/);
+  const site = manager.page.url();
+  await manager.page.goto(`${site}/accounts?words=A-107&utility=electricity`);
+  await manager.page.locator('tr.account-row a').first().click();
+  await manager.page.waitForURL(/\/accounts\/\d+$/);
+  await hydrated(manager.page);
+  const before = Number(await manager.page.getAttribute('.balance .amount', 'data-balance'));
+  // The demo's limit is KES 5,000: this waits, and nothing is credited.
+  await manager.page.fill('input[name="amount"] >> nth=0', '6000');
+  await manager.page.getByRole('button', { name: 'Record cash top-up' }).click();
+  const waiting = manager.page.locator('.cash-waiting');
+  await waiting.waitFor();
+  const request = await waiting.getAttribute('data-request');
+  assert.match(await waiting.textContent(), /above the site's limit: request \d+ waits/);
+  await manager.page.reload();
+  assert.equal(Number(await manager.page.getAttribute('.balance .amount', 'data-balance')), before);
+
+  // The one who took it may only withdraw it; an admin approves it from the cash desk.
+  await manager.page.goto(`${site}/cash`);
+  await hydrated(manager.page);
+  const own = manager.page.locator(`tr.cash-request[data-request="${request}"]`);
+  await own.waitFor();
+  assert.equal(await own.getAttribute('data-state'), 'pending');
+  assert.equal(await own.getByRole('button', { name: 'Approve and credit' }).count(), 0);
+  assert.equal(await own.getByRole('button', { name: 'Withdraw' }).count(), 1);
+
+  const admin = await openPage(browser);
+  await signIn(admin.page, 'admin@demo.example');
+  await admin.page.waitForURL(`${BASE}/manage`);
+  await admin.page.goto(`${site}/cash`);
+  await hydrated(admin.page);
+  assert.match(await admin.page.textContent('.cash-limit .limit'), /Cash above 5000\.00 KES waits/);
+  const row = admin.page.locator(`tr.cash-request[data-request="${request}"]`);
+  await row.getByRole('button', { name: 'Approve and credit' }).click();
+  await admin.page.locator(`tr.cash-request[data-request="${request}"][data-state="posted"]`).waitFor();
+  assert.match(await admin.page.textContent(`tr.cash-request[data-request="${request}"] .state`), /Approved and posted by Amina Admin/);
+  await screenshot(admin.page, 'admin-cash-approved');
+
+  // The receipt is the manager's, in their drawer.
+  await manager.page.reload();
+  await hydrated(manager.page);
+  const receipt = manager.page.locator('tr.shift-receipt', { hasText: 'A-107' });
+  await receipt.waitFor();
+  assert.match(await receipt.textContent(), /6,?000\.00/);
+  assertNoProblems(manager.problems);
+  assertNoProblems(admin.problems);
+  await manager.context.close();
+  await admin.context.close();
 });
 
 test('a manager counts the drawer and closes the shift', async () => {

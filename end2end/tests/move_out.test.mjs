@@ -64,6 +64,13 @@ test('a manager moves a floor out in one batch, with the settlement previewed fi
   await page.getByText(`Showing 0 of ${everyone - floor} · 0 chosen`).waitFor();
   assert.equal(await page.locator('tr.resident-row').count(), everyone - floor);
   await screenshot(page, 'manager-move-out-done');
+
+  // Four eyes: the refunds this manager settled are for somebody else to pay.
+  const owed = refunds.filter((refund) => refund > 0).length;
+  await page.goto(page.url().replace(/\/residents$/, '/payments'));
+  await hydrated(page);
+  if (owed > 0) await page.locator('.payouts .settled-by-you').first().waitFor();
+  assert.equal(await page.locator('.payouts tr[data-status="owed"] .settled-by-you').count(), owed);
   assertNoProblems(problems);
   await context.close();
 });

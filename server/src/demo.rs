@@ -25,6 +25,8 @@ pub const SITE: &str = "Riverside Campus";
 pub const PASSWORD: &str = "prepaid-demo";
 pub const ADMIN: &str = "admin@demo.example";
 pub const MANAGER: &str = "manager@demo.example";
+/// Cash above KES 5,000 taken at the demo's desk waits for a second person's approval.
+pub const CASH_APPROVAL_OVER: Minor = Minor(500_000);
 pub const BUILDINGS: [&str; 2] = ["Block A", "Block B"];
 const FLOORS: u32 = 4;
 const UNITS_PER_FLOOR: u32 = 10;
@@ -364,6 +366,9 @@ pub async fn seed_engine(engine: &Engine) -> Result<Option<usize>, EngineError> 
     };
     engine
         .set_policy(site, BillingMode::PerMeter, &policy)
+        .await?;
+    engine
+        .set_cash_approval_limit(site, CASH_APPROVAL_OVER, None)
         .await?;
     let since = DateTime::<Utc>::from_timestamp(1_767_225_600, 0).expect("2026-01-01"); // 2026-01-01T00:00Z
     for (utility, tariff) in demo_tariffs() {

@@ -305,3 +305,166 @@ async fn a_receipt_taken_by_mistake_is_voided_and_kept_until_the_shift_closes() 
         );
     }
 }
+
+/// Takes cash and answers what the desk said: a receipt, or a request waiting.
+async fn take_large(
+    app: &TestApp,
+    who: &Visitor,
+    unit: &str,
+    amount: &str,
+    nonce: &str,
+) -> support::Answer {
+    let account = app.wallet(unit, "electricity").await.to_string();
+    app.call(
+        who,
+        "cash_top_up",
+        &[("account", &account), ("amount", amount), ("nonce", nonce)],
+    )
+    .await
+}
+
+async fn decide_cash(
+    app: &TestApp,
+    who: &Visitor,
+    site: &str,
+    request: i64,
+    decision: &str,
+) -> support::Answer {
+    app.call(
+        who,
+        "decide_cash",
+        &[
+            ("site", site),
+            ("request", &request.to_string()),
+            ("decision", decision),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn cash_above_the_site_s_limit_is_credited_only_once_a_second_person_approves() {
+    let app = spawn_app().await;
+    app.add_staff(CASHIER, "cashier").await;
+    app.add_staff(OTHER_CASHIER, "cashier").await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let cashier = app.sign_in(CASHIER, demo::PASSWORD).await;
+    let other = app.sign_in(OTHER_CASHIER, demo::PASSWORD).await;
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let admin = app.sign_in(demo::ADMIN, demo::PASSWORD).await;
+    assert_eq!(demo::CASH_APPROVAL_OVER.0, 500_000, "the demo's limit");
+    let ledger = "SELECT COUNT(*) FROM ledger_transactions";
+    let before = (app.count(ledger).await, balance_of(&app, "A-103").await);
+
+    // Above the limit: asked for, nothing credited; the same form again is the same request.
+    let asked = take_large(&app, &cashier, "A-103", "6000", "large-one-1").await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    let asked = asked.json();
+    let request = asked["waiting"].as_i64().expect("a request waits");
+    assert_eq!(asked["number"], "");
+    let again = take_large(&app, &cashier, "A-103", "6000", "large-one-1").await;
+    assert_eq!(again.json()["waiting"], request);
+    assert_eq!(again.json()["repeated"], true);
+    assert_eq!(
+        (app.count(ledger).await, balance_of(&app, "A-103").await),
+        before
+    );
+    let shown = desk(&app, &cashier, &site).await;
+    assert_eq!(shown["limit"], 500_000);
+    assert_eq!(shown["requests"][0]["state"], "pending");
+    assert_eq!(shown["requests"][0]["mine"], true);
+    assert_eq!(shown["requests"][0]["amount"], 600_000);
+    assert_eq!(expected(&shown), 0, "not in the drawer yet");
+    // Another cashier does not even see it; the manager sees it, not as theirs.
+    assert_eq!(
+        desk(&app, &other, &site).await["requests"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        desk(&app, &manager, &site).await["requests"][0]["mine"],
+        false
+    );
+
+    // Not approved by the one who took it, nor by another cashier.
+    for who in [&cashier, &other] {
+        let refused = decide_cash(&app, who, &site, request, "approve").await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+    }
+    assert_eq!(app.count(ledger).await, before.0);
+
+    // A manager approves: the cash is the taker's receipt, in their drawer, once.
+    let approved = decide_cash(&app, &manager, &site, request, "approve").await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    assert_eq!(approved.json(), "posted");
+    let repeat = decide_cash(&app, &manager, &site, request, "approve").await;
+    assert_eq!(repeat.json(), "posted");
+    let late = decide_cash(&app, &admin, &site, request, "refuse").await;
+    assert_eq!(
+        late.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        late.body
+    );
+    assert_eq!(app.count(ledger).await, before.0 + 1);
+    let shown = desk(&app, &cashier, &site).await;
+    assert_eq!(expected(&shown), 600_000);
+    assert_eq!(shown["requests"][0]["state"], "posted");
+    assert_eq!(shown["requests"][0]["decided_by"], "Moses Manager");
+    // The cashier's form sent again now answers with the receipt.
+    let receipt = take_large(&app, &cashier, "A-103", "6000", "large-one-1").await;
+    let receipt = receipt.json();
+    assert!(receipt["waiting"].is_null(), "{receipt}");
+    assert!(
+        receipt["number"].as_str().unwrap().starts_with('R'),
+        "{receipt}"
+    );
+    assert_eq!(receipt["repeated"], true);
+    assert_eq!(app.count(ledger).await, before.0 + 1);
+
+    // Refused, or withdrawn by the one who asked: nothing credited, and the form is spent.
+    let refused = take_large(&app, &cashier, "A-103", "7000", "large-two-2").await;
+    let refused = refused.json()["waiting"].as_i64().unwrap();
+    let answer = decide_cash(&app, &admin, &site, refused, "refuse").await;
+    assert_eq!(answer.json(), "refused");
+    let withdrawn = take_large(&app, &cashier, "A-103", "8000", "large-three-3").await;
+    let withdrawn = withdrawn.json()["waiting"].as_i64().unwrap();
+    let answer = decide_cash(&app, &cashier, &site, withdrawn, "refuse").await;
+    assert_eq!(answer.json(), "withdrawn");
+    let spent = take_large(&app, &cashier, "A-103", "7000", "large-two-2").await;
+    assert_eq!(spent.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(spent.body.contains("refused"), "{}", spent.body);
+    assert_eq!(app.count(ledger).await, before.0 + 1);
+
+    // The limit is the admins' to set: a manager who could raise it could take any cash alone.
+    let by_manager = app
+        .call(
+            &manager,
+            "set_cash_limit",
+            &[("site", &site), ("limit", "0")],
+        )
+        .await;
+    assert_eq!(by_manager.status, StatusCode::FORBIDDEN);
+    let by_admin = app
+        .call(&admin, "set_cash_limit", &[("site", &site), ("limit", "")])
+        .await;
+    assert_eq!(by_admin.status, StatusCode::OK, "{}", by_admin.body);
+    let at_once = take_large(&app, &cashier, "A-103", "6000", "large-four-4").await;
+    assert!(at_once.json()["waiting"].is_null(), "{}", at_once.body);
+    assert_eq!(app.count(ledger).await, before.0 + 2);
+
+    let audit = app.audit_actions().await;
+    for action in [
+        "cash_approval_asked",
+        "cash_approved",
+        "cash_refused",
+        "cash_withdrawn",
+        "cash_limit_changed",
+    ] {
+        assert!(audit.contains(&action.to_owned()), "{action}: {audit:?}");
+    }
+}

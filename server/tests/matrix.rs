@@ -170,6 +170,7 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("to", ""),
         ("key", "matrix-key-1"),
         ("request", "1"),
+        ("limit", "250"),
     ] {
         fields.push((name.to_owned(), value.to_owned()));
     }
@@ -227,6 +228,11 @@ const RECORD: &[(&str, &str)] = &[
     ("receipt voids", "SELECT COUNT(*) FROM receipt_voids"),
     ("period closes", "SELECT COUNT(*) FROM period_closes"),
     ("refund requests", "SELECT COUNT(*) FROM refund_requests"),
+    ("cash requests", "SELECT COUNT(*) FROM cash_requests"),
+    (
+        "cash limits",
+        "SELECT COALESCE(SUM(cash_approval_over_minor), 0) FROM sites",
+    ),
     (
         "unit plans",
         "SELECT COUNT(*) FROM units WHERE tariff_plan <> ''",
@@ -274,7 +280,7 @@ fn may_change(who: Who, what: &str) -> bool {
         // engine's reconnection command); and they close their shift at the desk. Nothing else.
         Who::Cashier => matches!(
             what,
-            "ledger" | "balances" | "commands" | "cash shifts" | "receipt voids"
+            "ledger" | "balances" | "commands" | "cash shifts" | "receipt voids" | "cash requests"
         ),
         // Alarms are theirs to acknowledge and resolve.
         Who::Operator => matches!(what, "alarms" | "alarm notes" | "commands"),

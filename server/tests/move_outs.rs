@@ -153,6 +153,76 @@ async fn a_batch_is_previewed_then_settled_once() {
 }
 
 #[tokio::test]
+async fn whoever_settled_a_move_out_does_not_also_pay_its_refund() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let admin = app.sign_in(demo::ADMIN, demo::PASSWORD).await;
+    let list = app
+        .call(&manager, "site_occupants", &[("site", &site)])
+        .await
+        .json();
+    let occupancy = occupancy_in(&list, "A-103");
+    let account = app.wallet("A-103", "electricity").await;
+    app.engine
+        .adjust(account, Minor(4_000), "test", "payout-four-eyes", None)
+        .await
+        .unwrap();
+    batch(
+        &app,
+        &manager,
+        "move_out_residents",
+        &site,
+        &occupancy.to_string(),
+    )
+    .await;
+    let id: i64 = on_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT id FROM payouts WHERE occupancy_id = $1")
+            .bind(occupancy)
+            .fetch_one(pool)
+            .await
+    })
+    .unwrap();
+    let payout = id.to_string();
+    let by_hand = [
+        ("payout", payout.as_str()),
+        ("method", "by_hand"),
+        ("reference", "CHQ-77"),
+    ];
+    let status = "SELECT COUNT(*) FROM payouts WHERE status = 'paid'";
+    let paid_before = app.count(status).await;
+
+    // The manager who settled it sees so, and is refused; nothing leaves.
+    let page = app
+        .call(&manager, "site_payments", &[("site", &site), ("query", "")])
+        .await
+        .json();
+    let shown = page["payouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap()
+        .clone();
+    assert_eq!(shown["mine"], true, "{shown}");
+    assert_eq!(shown["settled_by"], "Moses Manager");
+    let refused = app.call(&manager, "pay_out", &by_hand).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("another"), "{}", refused.body);
+    assert_eq!(app.count(status).await, paid_before);
+
+    // A second person pays it.
+    let paid = app.call(&admin, "pay_out", &by_hand).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
+    assert_eq!(app.count(status).await, paid_before + 1);
+}
+
+#[tokio::test]
 async fn only_the_site_s_managers_move_its_residents_and_only_its_own() {
     let app = spawn_app().await;
     let site = app.site_id(demo::SITE).await.to_string();

@@ -91,3 +91,50 @@ pub async fn void_receipt(site: String, receipt: String, reason: String) -> Resu
         .await,
     )
 }
+
+/// Approves or refuses (the site's managers and the organisation's admins) or withdraws (the
+/// one who took it) cash above the site's limit waiting for a second person. Approved, it is
+/// credited as the taker's receipt. Answers the request's state.
+#[server(prefix = "/api", endpoint = "decide_cash")]
+pub async fn decide_cash(
+    site: String,
+    request: String,
+    decision: String,
+) -> Result<crate::domain::adjustments::RequestState, AppError> {
+    use crate::domain::{access::PaymentAction, four_eyes::Decision};
+    answer(
+        async {
+            let (ports, caller, site, org) = desk_site(&site).await?;
+            let may_decide = caller.may_on_payments(PaymentAction::Manage, site, org);
+            let request: i64 = request
+                .trim()
+                .parse()
+                .map_err(|_| AppError::Invalid("That request is not known.".to_owned()))?;
+            let decision: Decision = decision.parse().map_err(AppError::Invalid)?;
+            ports
+                .accounts
+                .decide_cash(&caller, site, request, decision, may_decide)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Sets the amount above which cash taken at the site waits for a second person's approval
+/// (empty or zero: none). The organisation's admins only: a manager who could raise it could
+/// take any cash alone. Answers the limit as set.
+#[server(prefix = "/api", endpoint = "set_cash_limit")]
+pub async fn set_cash_limit(site: String, limit: String) -> Result<String, AppError> {
+    answer(
+        async {
+            let ports = super::ssr::ports()?;
+            let caller = super::ssr::caller().await?;
+            let (site, _) = super::ssr::site_where(&ports, &site, |_, org| {
+                caller.is_admin() && org == caller.org_id
+            })
+            .await?;
+            ports.accounts.set_cash_limit(&caller, site, &limit).await
+        }
+        .await,
+    )
+}

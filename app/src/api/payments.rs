@@ -248,7 +248,7 @@ pub async fn load_site_payments(site: String, query: String) -> Result<SitePayme
             let ports = ports()?;
             let site: SiteId = site.parse().map_err(|_| AppError::Forbidden)?;
             guard::site(&ports, &caller, site, PaymentAction::View).await?;
-            let mut page = ports.payments.site_payments(site, &query).await?;
+            let mut page = ports.payments.site_payments(&caller, site, &query).await?;
             let manage = guard::site(&ports, &caller, site, PaymentAction::Manage)
                 .await
                 .is_ok();

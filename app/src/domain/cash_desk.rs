@@ -3,7 +3,9 @@
 //! their last close), and the difference is kept with the close, over or short, for the site's
 //! managers to see. Pure, so the page and the server agree on every figure.
 
-use super::{Minor, ids::AccountId, money::PositiveAmount, zone::SiteZone};
+use super::{
+    Minor, adjustments::RequestState, ids::AccountId, money::PositiveAmount, zone::SiteZone,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -109,6 +111,28 @@ impl Count {
     }
 }
 
+/// Cash above the site's limit, asked for by whoever took it and credited (as their receipt,
+/// in their shift) only once another of the site's managers or an admin approves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashRequest {
+    pub id: i64,
+    pub account: AccountId,
+    pub unit: String,
+    pub amount: Minor,
+    pub asked_by: String,
+    pub asked_at: DateTime<Utc>,
+    pub state: RequestState,
+    pub decided_by: Option<String>,
+    /// Asked for by the one looking: theirs to withdraw, never to approve.
+    pub mine: bool,
+}
+
+/// Whether cash of `amount` waits for a second person at a site whose limit is `limit`
+/// (zero: no limit).
+pub fn needs_approval(amount: Minor, limit: Minor) -> bool {
+    limit > Minor::ZERO && amount > limit
+}
+
 /// The cash desk page: the caller's open shift, and the closed shifts they may see (their
 /// own; every cashier's for the site's managers).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -121,6 +145,13 @@ pub struct CashDesk {
     pub closed: Vec<ClosedShift>,
     /// The closed shifts are everyone's, not only the caller's.
     pub everyone: bool,
+    /// Cash above this waits for a second person's approval; zero for no limit.
+    pub limit: Minor,
+    /// The caller may change the limit (the organisation's admins).
+    pub may_set_limit: bool,
+    /// Large cash waiting (every cashier's for `everyone`, else the caller's), then the
+    /// latest decided.
+    pub requests: Vec<CashRequest>,
 }
 
 impl CashDesk {
@@ -183,6 +214,13 @@ mod tests {
             counted: Minor(counted),
             note: String::new(),
         }
+    }
+
+    #[test]
+    fn cash_waits_only_above_a_limit_the_site_set() {
+        assert!(!needs_approval(Minor(1_000_000), Minor::ZERO));
+        assert!(!needs_approval(Minor(500_000), Minor(500_000)));
+        assert!(needs_approval(Minor(500_001), Minor(500_000)));
     }
 
     #[test]

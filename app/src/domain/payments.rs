@@ -803,4 +803,8 @@ pub struct PayoutView {
     pub failure: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub paid_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Who settled the move-out, when a person did.
+    pub settled_by: Option<String>,
+    /// Settled by the one looking: somebody else pays it.
+    pub mine: bool,
 }

@@ -499,8 +499,12 @@ pub struct AccountDetail {
 /// A receipt for money taken.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Receipt {
+    /// Empty while the cash waits for approval (`waiting`).
     pub number: String,
     pub amount: String,
     pub balance: String,
     pub repeated: bool,
+    /// Cash above the site's limit is not credited yet: the request waiting for a second
+    /// person's approval.
+    pub waiting: Option<i64>,
 }

@@ -275,12 +275,22 @@ fn CashForm(
                 <button type="submit" disabled=move || cash.pending().get()>"Record cash top-up"</button>
             </ActionForm>
             {form_error(cash.value())}
-            {move || receipt().map(|receipt| view! {
-                <p class="notice receipt" role="status">
-                    {if receipt.repeated { "Already recorded. " } else { "" }}
-                    "Receipt " <strong class="receipt-number">{receipt.number}</strong>
-                    {format!(": {} received, balance now {}.", receipt.amount, receipt.balance)}
-                </p>
+            {move || receipt().map(|receipt| match receipt.waiting {
+                Some(request) => view! {
+                    <p class="notice cash-waiting" role="status" data-request=request.to_string()>
+                        {format!(
+                            "{} is above the site's limit: request {request} waits for another manager or an admin to approve it. Keep the cash aside; it is credited, and joins your drawer, once approved.",
+                            receipt.amount,
+                        )}
+                    </p>
+                }.into_any(),
+                None => view! {
+                    <p class="notice receipt" role="status">
+                        {if receipt.repeated { "Already recorded. " } else { "" }}
+                        "Receipt " <strong class="receipt-number">{receipt.number}</strong>
+                        {format!(": {} received, balance now {}.", receipt.amount, receipt.balance)}
+                    </p>
+                }.into_any(),
             })}
         </details>
     }

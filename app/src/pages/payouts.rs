@@ -24,8 +24,13 @@ pub fn Payouts(
     let rows = payouts
         .into_iter()
         .map(|payout| {
-            let forms = (may_pay && payout.status == PayoutStatus::Owed)
-                .then(|| pay_forms(payout.id, &providers, pay));
+            let forms = (may_pay && payout.status == PayoutStatus::Owed).then(|| {
+                if payout.mine {
+                    view! { <small class="settled-by-you">"You settled this move-out: another manager or an admin pays it."</small> }.into_any()
+                } else {
+                    pay_forms(payout.id, &providers, pay).into_any()
+                }
+            });
             let how = match (&payout.method, &payout.reference) {
                 (Some(method), Some(reference)) => format!("{method} · {reference}"),
                 (Some(method), None) => method.clone(),
@@ -34,7 +39,10 @@ pub fn Payouts(
             view! {
                 <tr data-payout=payout.id data-status=payout.status.as_str()>
                     <td>{payout.created_at.format("%Y-%m-%d").to_string()}</td>
-                    <td>{payout.person.clone()}<br/><small>{payout.email.clone()}</small></td>
+                    <td>
+                        {payout.person.clone()}<br/><small>{payout.email.clone()}</small>
+                        {payout.settled_by.clone().map(|by| view! { <br/><small class="settled-by">{format!("Settled by {by}")}</small> })}
+                    </td>
                     <td class="amount">{payout.amount.clone()}</td>
                     <td>
                         {payout.status.label()}

@@ -118,6 +118,9 @@ impl Engine {
             open,
             closed: closed.into_iter().map(ClosedShift::from).collect(),
             everyone,
+            limit: Minor::ZERO,
+            may_set_limit: false,
+            requests: Vec::new(),
         })
     }
 

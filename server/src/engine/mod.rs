@@ -6,6 +6,7 @@
 pub mod adjustments;
 pub mod bands;
 pub mod cash_desk;
+pub mod cash_requests;
 pub mod common_charges;
 pub mod jobs;
 pub mod losses;

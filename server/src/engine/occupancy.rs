@@ -389,8 +389,8 @@ impl Engine {
             // through a provider or by hand (see `payments::payouts`).
             on_tx!(&mut tx, conn => {
                 sqlx::query(
-                    "INSERT INTO payouts (site_id, user_id, occupancy_id, amount_minor, reference, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO payouts (site_id, user_id, occupancy_id, amount_minor, reference, created_at, settled_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(site)
                 .bind(person)
@@ -398,6 +398,7 @@ impl Engine {
                 .bind(owed.0)
                 .bind(format!("moveout-{occupancy}"))
                 .bind(now)
+                .bind(actor)
                 .execute(&mut *conn)
                 .await
                 .map(|_| ())

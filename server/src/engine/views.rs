@@ -4,7 +4,7 @@
 
 use super::{
     Engine, EngineError,
-    money::Source,
+    cash_requests::CashTaken,
     setup::{SiteRules, load_rules, site_terms},
 };
 use crate::{internal, ledger::account_number, on_db, on_tx};
@@ -399,17 +399,25 @@ impl AccountsPort for Engine {
         let amount = PositiveAmount::parse(amount, rules.digits)
             .map_err(|e| AppError::Invalid(e.to_string()))?
             .0;
-        let source = Source::Cash {
-            nonce: nonce(form)?.to_owned(),
-        };
-        let top_up = self
-            .top_up(account.0, amount, source, Some(caller.user_id.0))
+        let taken = self
+            .take_cash(account.0, amount, nonce(form)?, caller.user_id.0)
             .await?;
-        Ok(Receipt {
-            number: top_up.receipt_label(),
-            amount: amount.format(rules.digits),
-            balance: top_up.balance.format(rules.digits),
-            repeated: !top_up.new,
+        let shown = amount.format(rules.digits);
+        Ok(match taken {
+            CashTaken::Credited(top_up) => Receipt {
+                number: top_up.receipt_label(),
+                amount: shown,
+                balance: top_up.balance.format(rules.digits),
+                repeated: !top_up.new,
+                waiting: None,
+            },
+            CashTaken::Waiting { request, new } => Receipt {
+                number: String::new(),
+                amount: shown,
+                balance: String::new(),
+                repeated: !new,
+                waiting: Some(request),
+            },
         })
     }
 
@@ -548,7 +556,11 @@ impl AccountsPort for Engine {
         site: SiteId,
         everyone: bool,
     ) -> Result<app::domain::cash_desk::CashDesk, AppError> {
-        Ok(Engine::cash_desk(self, site, caller.user_id.0, everyone).await?)
+        let mut desk = Engine::cash_desk(self, site, caller.user_id.0, everyone).await?;
+        desk.limit = self.cash_approval_limit(site).await?;
+        desk.may_set_limit = caller.is_admin();
+        desk.requests = self.cash_requests(site, caller.user_id.0, everyone).await?;
+        Ok(desk)
     }
 
     async fn close_shift(
@@ -567,6 +579,42 @@ impl AccountsPort for Engine {
             .ok_or_else(|| {
                 AppError::Conflict("This shift is closed already: here is the shift since.".into())
             })
+    }
+
+    async fn decide_cash(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        request: i64,
+        decision: Decision,
+        may_decide: bool,
+    ) -> Result<RequestState, AppError> {
+        Ok(
+            Engine::decide_cash(self, site, request, decision, caller.user_id.0, may_decide)
+                .await?,
+        )
+    }
+
+    async fn set_cash_limit(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        limit: &str,
+    ) -> Result<String, AppError> {
+        let digits = self.site_heading(site).await?.digits;
+        let limit = match limit.trim() {
+            "" => Minor::ZERO,
+            typed => match PositiveAmount::parse(typed, digits) {
+                Ok(amount) => amount.0,
+                Err(app::domain::money::BadAmount::NotPositive) if !typed.starts_with('-') => {
+                    Minor::ZERO
+                }
+                Err(error) => return Err(AppError::Invalid(format!("The limit: {error}"))),
+            },
+        };
+        self.set_cash_approval_limit(site, limit, Some(caller.user_id.0))
+            .await?;
+        Ok(limit.format(digits))
     }
 
     async fn void_receipt(

@@ -32,14 +32,26 @@ struct PayoutRow {
     provider: Option<String>,
     provider_reference: Option<String>,
     attempts: i64,
+    settled_by: Option<i64>,
 }
 
-const PAYOUT_COLUMNS: &str =
-    "id, site_id, amount_minor, reference, status, provider, provider_reference, attempts";
+const PAYOUT_COLUMNS: &str = "id, site_id, amount_minor, reference, status, provider, provider_reference, attempts, \
+     settled_by";
 
 impl PayoutRow {
     fn status(&self) -> PayoutStatus {
         PayoutStatus::parse(&self.status).unwrap_or(PayoutStatus::Sent)
+    }
+
+    /// Four eyes: whoever settled the move-out does not also pay its refund.
+    fn payable_by(&self, actor: i64) -> Result<(), PaymentError> {
+        if self.settled_by == Some(actor) {
+            return Err(PaymentError::Refused(
+                "You settled this move-out: another of the site's managers or an admin pays its refund."
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -93,6 +105,7 @@ impl Payments {
             ));
         }
         let payout = self.payout(id).await?;
+        payout.payable_by(actor)?;
         if payout.status() != PayoutStatus::Owed {
             return Err(not_owed(payout.status()));
         }
@@ -123,6 +136,7 @@ impl Payments {
             )));
         }
         let payout = self.payout(id).await?;
+        payout.payable_by(actor)?;
         let provider = self.enabled_provider(payout.site_id, kind, origin).await?;
         let currency = self.site_currency(payout.site_id).await?;
         let now = Utc::now();
@@ -351,31 +365,20 @@ impl Payments {
         })
     }
 
-    /// A site's move-out refunds: owed and in flight first, then the latest paid.
+    /// A site's move-out refunds, as `viewer` sees them: owed and in flight first, then the
+    /// latest paid.
     pub(crate) async fn payouts(
         &self,
         site: i64,
         currency: &str,
+        viewer: i64,
     ) -> Result<Vec<PayoutView>, sqlx::Error> {
-        type Row = (
-            i64,
-            String,
-            String,
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            String,
-            Option<String>,
-            DateTime<Utc>,
-            Option<DateTime<Utc>>,
-        );
-        let rows: Vec<Row> = on_db!(&self.engine.db, pool => {
+        let rows: Vec<PayoutLine> = on_db!(&self.engine.db, pool => {
             sqlx::query_as(
-                "SELECT p.id, u.display_name, u.email, p.amount_minor, p.status, p.method, p.provider, \
-                 p.provider_reference, p.note, p.failure, p.created_at, p.paid_at \
-                 FROM payouts p JOIN users u ON u.id = p.user_id WHERE p.site_id = $1 \
+                "SELECT p.id, u.display_name AS person, u.email, p.amount_minor, p.status, p.method, p.provider, \
+                 p.provider_reference, p.note, p.failure, p.created_at, p.paid_at, p.settled_by, \
+                 s.display_name AS settler FROM payouts p JOIN users u ON u.id = p.user_id \
+                 LEFT JOIN users s ON s.id = p.settled_by WHERE p.site_id = $1 \
                  ORDER BY p.status = 'paid', p.id DESC LIMIT 100",
             )
             .bind(site)
@@ -385,46 +388,53 @@ impl Payments {
         let digits = digits_of(currency);
         Ok(rows
             .into_iter()
-            .map(
-                |(
-                    id,
-                    person,
-                    email,
-                    amount,
-                    status,
+            .map(|row| {
+                let method = match row.method.as_deref() {
+                    Some("manual") => Some("By hand".to_owned()),
+                    Some(_) => row
+                        .provider
+                        .as_deref()
+                        .and_then(ProviderKind::parse)
+                        .map(|kind| kind.label().to_owned()),
+                    None => None,
+                };
+                PayoutView {
+                    id: row.id,
+                    person: row.person,
+                    email: row.email,
+                    amount: Minor(row.amount_minor).format(digits),
+                    status: PayoutStatus::parse(&row.status).unwrap_or(PayoutStatus::Sent),
                     method,
-                    provider,
-                    reference,
-                    note,
-                    failure,
-                    created_at,
-                    paid_at,
-                )| {
-                    let method = match method.as_deref() {
-                        Some("manual") => Some("By hand".to_owned()),
-                        Some(_) => provider
-                            .as_deref()
-                            .and_then(ProviderKind::parse)
-                            .map(|kind| kind.label().to_owned()),
-                        None => None,
-                    };
-                    PayoutView {
-                        id,
-                        person,
-                        email,
-                        amount: Minor(amount).format(digits),
-                        status: PayoutStatus::parse(&status).unwrap_or(PayoutStatus::Sent),
-                        method,
-                        reference,
-                        note,
-                        failure,
-                        created_at,
-                        paid_at,
-                    }
-                },
-            )
+                    reference: row.provider_reference,
+                    note: row.note,
+                    failure: row.failure,
+                    created_at: row.created_at,
+                    paid_at: row.paid_at,
+                    settled_by: row.settler,
+                    mine: row.settled_by == Some(viewer),
+                }
+            })
             .collect())
     }
+}
+
+/// A payout as the payments page lists it.
+#[derive(sqlx::FromRow)]
+struct PayoutLine {
+    id: i64,
+    person: String,
+    email: String,
+    amount_minor: i64,
+    status: String,
+    method: Option<String>,
+    provider: Option<String>,
+    provider_reference: Option<String>,
+    note: String,
+    failure: Option<String>,
+    created_at: DateTime<Utc>,
+    paid_at: Option<DateTime<Utc>>,
+    settled_by: Option<i64>,
+    settler: Option<String>,
 }
 
 fn not_owed(status: PayoutStatus) -> PaymentError {

@@ -672,7 +672,12 @@ impl PaymentsPort for Payments {
         Ok(Payments::sandbox_complete(self, public_id, paid).await?)
     }
 
-    async fn site_payments(&self, site: SiteId, query: &str) -> Result<SitePayments, AppError> {
+    async fn site_payments(
+        &self,
+        viewer: &Caller,
+        site: SiteId,
+        query: &str,
+    ) -> Result<SitePayments, AppError> {
         let (name, currency): (String, String) = on_db!(&self.engine.db, pool => {
             sqlx::query_as("SELECT name, currency FROM sites WHERE id = $1")
                 .bind(site.0)
@@ -746,7 +751,10 @@ impl PaymentsPort for Payments {
                 },
             )
             .collect();
-        let payouts = self.payouts(site.0, &currency).await.map_err(internal)?;
+        let payouts = self
+            .payouts(site.0, &currency, viewer.user_id.0)
+            .await
+            .map_err(internal)?;
         let mut providers = self.enabled(site.0).await.map_err(internal)?;
         let payout_providers = providers.iter().copied().filter(|p| p.pays_out()).collect();
         // Imported statements are bank payments too, and reconcile like any provider's.

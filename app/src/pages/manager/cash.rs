@@ -1,10 +1,12 @@
 //! `/manage/sites/:id/cash`: the cash desk. The caller's open shift (every cash receipt they
 //! issued since their last close, and what the drawer should hold) with the form that closes
-//! it, and the closed shifts, over or short, for the site's managers to check.
+//! it, the closed shifts, over or short, for the site's managers to check, and cash above the
+//! site's limit waiting for a second person (with the limit, set by the organisation's admins).
 
-use crate::api::cash_desk::{CloseShift, VoidReceipt, load_cash_desk};
+use crate::api::cash_desk::{CloseShift, DecideCash, SetCashLimit, VoidReceipt, load_cash_desk};
 use crate::domain::Minor;
-use crate::domain::cash_desk::{CashDesk, ClosedShift, Count, NOTE_MAX};
+use crate::domain::adjustments::RequestState;
+use crate::domain::cash_desk::{CashDesk, CashRequest, ClosedShift, Count, NOTE_MAX};
 use crate::pages::{error_view, form_error, locale::use_locale};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -23,8 +25,17 @@ fn CashDeskIsland(id: String) -> impl IntoView {
     // Outside what the desk redraws, so the close's answer stays on the page.
     let close = ServerAction::<CloseShift>::new();
     let void = ServerAction::<VoidReceipt>::new();
+    let decide = ServerAction::<DecideCash>::new();
+    let limit = ServerAction::<SetCashLimit>::new();
     Effect::watch(
-        move || (close.version().get(), void.version().get()),
+        move || {
+            (
+                close.version().get(),
+                void.version().get(),
+                decide.version().get(),
+                limit.version().get(),
+            )
+        },
         move |_, _, _| desk.refetch(),
         false,
     );
@@ -32,7 +43,11 @@ fn CashDeskIsland(id: String) -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match desk.await {
-                    Ok(desk) => view! { <Desk desk site=site.get_value() close void/> }.into_any(),
+                    Ok(desk) => view! {
+                        <Desk desk=desk.clone() site=site.get_value() close void/>
+                        <CashWaiting desk=desk.clone() site=site.get_value() decide/>
+                        <CashLimit desk site=site.get_value() limit/>
+                    }.into_any(),
                     Err(error) => error_view(error),
                 }
             })}
@@ -199,4 +214,122 @@ fn ClosedShifts(shifts: Vec<ClosedShift>, everyone: bool, desk: CashDesk) -> imp
         </section>
     }
     .into_any()
+}
+
+/// Cash above the site's limit: waiting for a second person, then the latest decided. The one
+/// who took it may withdraw theirs; the site's managers and admins approve or refuse others'.
+#[component]
+fn CashWaiting(desk: CashDesk, site: String, decide: ServerAction<DecideCash>) -> impl IntoView {
+    if desk.requests.is_empty() {
+        return None;
+    }
+    let locale = use_locale();
+    let zone = desk.zone.clone();
+    let when = move |at| locale.date_time(zone.local(at));
+    let may_decide = desk.everyone;
+    let rows = desk
+        .requests
+        .iter()
+        .map(|asked| {
+            let actions = (asked.state == RequestState::Pending)
+                .then(|| cash_decisions(asked, &site, may_decide, decide));
+            let state = match &asked.decided_by {
+                Some(by) if asked.state != RequestState::Pending => {
+                    format!("{} by {by}", asked.state.label())
+                }
+                _ => asked.state.label().to_owned(),
+            };
+            view! {
+                <tr class="cash-request" data-request=asked.id.to_string() data-state=asked.state.as_str()>
+                    <th scope="row">{when(asked.asked_at)}</th>
+                    <td><a href=format!("/accounts/{}", asked.account.0)>{asked.unit.clone()}</a></td>
+                    <td class="num">{desk.money(asked.amount)}</td>
+                    <td>{asked.asked_by.clone()}</td>
+                    <td class="state">{state}</td>
+                    <td class="actions">{actions}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <section class="cash-requests">
+            <h2>"Large cash waiting"</h2>
+            <p class="hint">"Cash above the site's limit is credited only once a second person approves: another manager of the site or an admin. Approved, it is the taker's receipt and joins their drawer; refused, the cash is handed back."</p>
+            <table class="account-table">
+                <thead><tr>
+                    <th scope="col">"Asked"</th><th scope="col">"Unit"</th><th scope="col" class="num">"Amount"</th>
+                    <th scope="col">"Taken by"</th><th scope="col">"State"</th><th scope="col"></th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            {form_error(decide.value())}
+        </section>
+    })
+}
+
+/// The buttons a waiting request offers the one looking.
+fn cash_decisions(
+    asked: &CashRequest,
+    site: &str,
+    may_decide: bool,
+    decide: ServerAction<DecideCash>,
+) -> AnyView {
+    let button = {
+        let (site, id) = (site.to_owned(), asked.id.to_string());
+        move |decision: &'static str, label: &'static str, class: &'static str| {
+            view! {
+                <ActionForm action=decide attr:class="inline">
+                    <input type="hidden" name="site" value=site.clone()/>
+                    <input type="hidden" name="request" value=id.clone()/>
+                    <input type="hidden" name="decision" value=decision/>
+                    <button type="submit" class=class disabled=move || decide.pending().get()>{label}</button>
+                </ActionForm>
+            }
+        }
+    };
+    if asked.mine {
+        view! { <small>"Another manager or an admin approves it."</small>{button("refuse", "Withdraw", "secondary withdraw-cash")} }.into_any()
+    } else if may_decide {
+        view! { {button.clone()("approve", "Approve and credit", "approve-cash")}{button("refuse", "Refuse", "danger refuse-cash")} }.into_any()
+    } else {
+        ().into_any()
+    }
+}
+
+/// The limit above which cash waits for approval: shown to everyone at the desk, changed by
+/// the organisation's admins.
+#[component]
+fn CashLimit(desk: CashDesk, site: String, limit: ServerAction<SetCashLimit>) -> impl IntoView {
+    let now = if desk.limit > Minor::ZERO {
+        format!(
+            "Cash above {} waits for a second person's approval.",
+            desk.money(desk.limit)
+        )
+    } else {
+        "No limit: all cash is credited at once.".to_owned()
+    };
+    let form = desk.may_set_limit.then(|| {
+        let current = if desk.limit > Minor::ZERO {
+            desk.limit.format(desk.digits)
+        } else {
+            String::new()
+        };
+        view! {
+            <ActionForm action=limit attr:class="inline set-cash-limit">
+                <input type="hidden" name="site" value=site/>
+                <label>{format!("Approval above ({}; empty for none)", desk.currency)}
+                    <input type="text" name="limit" inputmode="decimal" value=current/>
+                </label>
+                <button type="submit" class="secondary" disabled=move || limit.pending().get()>"Set the limit"</button>
+            </ActionForm>
+            {form_error(limit.value())}
+        }
+    });
+    view! {
+        <section class="cash-limit">
+            <h2>"Limit for large cash"</h2>
+            <p class="limit" data-limit=desk.limit.0.to_string()>{now}</p>
+            {form}
+        </section>
+    }
 }
