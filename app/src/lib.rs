@@ -141,6 +141,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/manage/sites/:id/settings")
+                        view=pages::manager::settings::SiteSettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/manage/sites/:id/cash")
                         view=pages::manager::cash::CashDeskPage
                         ssr=SsrMode::Async

@@ -172,6 +172,30 @@ pub trait DirectoryPort: Send + Sync {
 
     async fn site_overview(&self, site: SiteId) -> Result<SiteOverview, AppError>;
 
+    /// Creates a site of the caller's organisation, with the default supply rules; its id.
+    async fn create_site(
+        &self,
+        caller: &Caller,
+        site: crate::domain::site_settings::NewSite,
+    ) -> Result<SiteId, AppError>;
+
+    /// The site's name, clock, currency, language and supply rules.
+    async fn site_settings(
+        &self,
+        site: SiteId,
+    ) -> Result<crate::domain::site_settings::SiteSettings, AppError>;
+
+    /// Renames the site, sets its language and its supply rules (audited, before and after);
+    /// answers whether anything changed.
+    async fn save_site_settings(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        name: &str,
+        locale: &str,
+        policy: crate::domain::supply::SupplyPolicy,
+    ) -> Result<bool, AppError>;
+
     /// One unit: where it is, its meters, its open accounts and who lives there now.
     async fn unit_card(&self, unit: UnitId)
     -> Result<crate::domain::unit_card::UnitCard, AppError>;

@@ -3,6 +3,7 @@
 //! bound to the caller's own occupancies all the same.
 
 mod places;
+mod sites;
 mod units;
 
 use crate::{db::Db, internal, on_db};
@@ -121,6 +122,32 @@ impl app::ports::DirectoryPort for Directory {
         name: &str,
     ) -> Result<BuildingId, AppError> {
         self.insert_building(caller, site, name).await
+    }
+
+    async fn create_site(
+        &self,
+        caller: &Caller,
+        site: app::domain::site_settings::NewSite,
+    ) -> Result<SiteId, AppError> {
+        self.insert_site(caller, site).await
+    }
+
+    async fn site_settings(
+        &self,
+        site: SiteId,
+    ) -> Result<app::domain::site_settings::SiteSettings, AppError> {
+        self.load_site_settings(site).await
+    }
+
+    async fn save_site_settings(
+        &self,
+        caller: &Caller,
+        site: SiteId,
+        name: &str,
+        locale: &str,
+        policy: app::domain::supply::SupplyPolicy,
+    ) -> Result<bool, AppError> {
+        self.change_site(caller, site, name, locale, policy).await
     }
 
     async fn add_unit(

@@ -26,6 +26,7 @@ mod platform;
 mod reports;
 mod sheets;
 mod sign_in;
+mod sites;
 mod statements;
 mod tariffs;
 mod two_factor;

@@ -81,7 +81,7 @@ async fn a_sheet_imports_whole_or_not_at_all_and_its_export_imports_again_unchan
     let exported = export.body.clone();
     assert_eq!(
         exported.lines().next().unwrap(),
-        format!("{},tariff_plan", HEADER.trim_end())
+        format!("{},tariff_plan,master_serial", HEADER.trim_end())
     );
     assert!(exported.contains("a101@demo.example"), "{exported}");
     let taken_serial = exported
@@ -315,17 +315,114 @@ async fn a_sheet_puts_new_units_on_a_published_tariff_plan() {
         .await
         .body;
     assert!(
-        exported.contains("Block S,S2,shop,electricity,S-E-2,1,0,simulator,,,,Shops"),
+        exported.contains("Block S,S2,shop,electricity,S-E-2,1,0,simulator,,,,Shops,"),
         "{exported}"
     );
     assert!(
-        exported.contains("Block S,S3,shop,,,,,,,,,\n"),
+        exported.contains("Block S,S3,shop,,,,,,,,,,\n"),
         "{exported}"
     );
     // The export, with its plans, imports again adding nothing.
     let again = import(&app, &manager, &site, &exported).await;
     assert_eq!(again["committed"], true, "{again}");
     assert_eq!(adds(&again), [0, 0, 0, 0]);
+}
+
+async fn master_of(app: &TestApp, serial: &str) -> Option<String> {
+    server::on_db!(&app.db, pool => {
+        sqlx::query_scalar(
+            "SELECT f.serial FROM meters m LEFT JOIN meters f ON f.id = m.master_meter_id WHERE m.serial = $1",
+        )
+        .bind(serial)
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_sheet_links_meters_to_the_master_that_feeds_them() {
+    let app = spawn_app().await;
+    let site = app.site_id(demo::SITE).await.to_string();
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let header = format!("{},master_serial\n", HEADER.trim_end());
+    let links = "SELECT COUNT(*) FROM meters WHERE master_meter_id IS NOT NULL";
+    let linked_before = app.count(links).await;
+    let before = model(&app).await;
+
+    // A serial nobody has, another utility's meter, and two meters feeding each other.
+    let bad = format!(
+        "{header}Block Y,Y-COMMON,common_area,electricity,Y-E-BULK,,,simulator,,,,\n\
+         Block Y,Y1,flat,electricity,Y-E-1,,,simulator,,,,NOBODY-1\n\
+         Block Y,Y2,flat,water,Y-W-2,,,simulator,,,,Y-E-BULK\n\
+         Block Y,Y3,flat,electricity,Y-E-3,,,simulator,,,,Y-E-4\n\
+         Block Y,Y4,flat,electricity,Y-E-4,,,simulator,,,,Y-E-3\n"
+    );
+    let (_, checked) = check(&app, &manager, &site, &bad).await;
+    assert_eq!(problem_lines(&checked), vec![3, 4, 5, 6], "{checked}");
+    let reasons = checked["problems"].to_string();
+    assert!(
+        reasons.contains("No meter of this site or this sheet has the serial NOBODY-1"),
+        "{reasons}"
+    );
+    assert!(reasons.contains("measures water"), "{reasons}");
+    assert!(reasons.contains("loop"), "{reasons}");
+    let refused = import(&app, &manager, &site, &bad).await;
+    assert_eq!(refused["committed"], false, "{refused}");
+    assert_eq!(
+        (model(&app).await, app.count(links).await),
+        (before, linked_before)
+    );
+
+    // A bulk meter, a chain under it, and a meter the site has already (unlinked) put under it.
+    let good = format!(
+        "{header}Block Y,Y-COMMON,common_area,electricity,Y-E-BULK,,,simulator,,,,\n\
+         Block Y,Y1,flat,electricity,Y-E-1,,,simulator,,,,Y-E-BULK\n\
+         Block Y,Y2,flat,electricity,Y-E-2,,,simulator,,,,Y-E-1\n\
+         Block A,A-103,flat,electricity,EL-A103,,,,,,,Y-E-BULK\n"
+    );
+    let (_, checked) = check(&app, &manager, &site, &good).await;
+    assert_eq!(problem_lines(&checked), Vec::<u64>::new(), "{checked}");
+    assert_eq!(checked["links"], 3, "{checked}");
+    let done = import(&app, &manager, &site, &good).await;
+    assert_eq!(done["committed"], true, "{done}");
+    assert_eq!(done["links"], 3);
+    assert_eq!(app.count(links).await, linked_before + 3);
+    assert_eq!(master_of(&app, "Y-E-1").await.as_deref(), Some("Y-E-BULK"));
+    assert_eq!(master_of(&app, "Y-E-2").await.as_deref(), Some("Y-E-1"));
+    assert_eq!(
+        master_of(&app, "EL-A103").await.as_deref(),
+        Some("Y-E-BULK")
+    );
+
+    // Sent again it adds nothing; a meter fed by another master is named, not moved.
+    let again = import(&app, &manager, &site, &good).await;
+    assert_eq!(
+        (again["committed"].clone(), again["links"].clone()),
+        (true.into(), 0.into())
+    );
+    let moved = format!("{header}Block A,A-103,flat,electricity,EL-A103,,,,,,,Y-E-2\n");
+    let (_, checked) = check(&app, &manager, &site, &moved).await;
+    assert!(
+        checked["problems"]
+            .to_string()
+            .contains("is fed by Y-E-BULK"),
+        "{checked}"
+    );
+
+    // The export writes each meter's master, and imports again adding nothing.
+    let exported = app
+        .get(&manager, &format!("/manage/sites/{site}/sheet.csv"))
+        .await
+        .body;
+    let line = exported.lines().find(|l| l.contains(",Y-E-2,")).unwrap();
+    assert!(line.ends_with(",Y-E-1"), "{line}");
+    let (_, checked) = check(&app, &manager, &site, &exported).await;
+    assert_eq!(problem_lines(&checked), Vec::<u64>::new(), "{checked}");
+    assert_eq!(
+        (adds(&checked), checked["links"].as_u64()),
+        ([0, 0, 0, 0], Some(0))
+    );
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ pub mod periods;
 pub mod recovery;
 pub mod reports;
 pub mod sheets;
+pub mod sites;
 pub mod tariffs;
 pub mod tokens;
 pub mod two_factor;

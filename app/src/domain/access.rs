@@ -228,6 +228,12 @@ impl Caller {
         self.staff_on(&[Role::Manager], site, site_org)
     }
 
+    /// A site's name, language and supply rules are kept by its managers and the
+    /// organisation's admins.
+    pub fn may_edit_site(&self, site: SiteId, site_org: OrgId) -> bool {
+        self.staff_on(&[Role::Manager], site, site_org)
+    }
+
     /// A site's model as a sheet (buildings, units, meters and residents with their contact
     /// details) is imported and exported by its managers and the organisation's admins.
     pub fn may_on_site_sheet(&self, site: SiteId, site_org: OrgId) -> bool {

@@ -31,6 +31,7 @@ pub mod reconciliation;
 pub mod reports;
 pub mod site;
 pub mod site_notice;
+pub mod site_settings;
 pub mod site_sheet;
 pub mod supply;
 pub mod supply_report;

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, hash_map::Entry};
 
 /// The sheet's columns, in the order an export writes them.
-pub const COLUMNS: [&str; 12] = [
+pub const COLUMNS: [&str; 13] = [
     "building",
     "unit",
     "kind",
@@ -33,6 +33,7 @@ pub const COLUMNS: [&str; 12] = [
     "resident_name",
     "resident_phone",
     "tariff_plan",
+    "master_serial",
 ];
 
 /// What a unit can be, as storage names it.
@@ -69,6 +70,9 @@ pub struct SheetMeter {
     pub first_register: Decimal,
     /// `mqtt` or `simulator`.
     pub transport: &'static str,
+    /// The meter that feeds this one (a building's bulk meter), by serial: a meter of the
+    /// site or of the same sheet. `None` asks for no link.
+    pub master: Option<MeterSerial>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -185,6 +189,9 @@ pub struct ImportCheck {
     pub committed: bool,
     /// After a commit: how many new residents were sent an invitation.
     pub invited: usize,
+    /// Meters linked to the master meter that feeds them.
+    #[serde(default)]
+    pub links: usize,
 }
 
 impl ImportCheck {
@@ -248,6 +255,7 @@ struct Columns {
     name: Option<usize>,
     phone: Option<usize>,
     plan: Option<usize>,
+    master: Option<usize>,
 }
 
 impl Columns {
@@ -265,6 +273,7 @@ impl Columns {
             name: table.optional_column(&["resident_name"]),
             phone: table.optional_column(&["resident_phone"]),
             plan: table.optional_column(&["tariff_plan"]),
+            master: table.optional_column(&["master_serial"]),
         })
     }
 
@@ -291,6 +300,9 @@ impl Columns {
             None => None,
         };
         let meter = match field(self.utility)? {
+            "" if field(self.serial)?.is_empty() && !field(self.master)?.is_empty() => {
+                return Err("The line names a master_serial but no meter.".into());
+            }
             "" if field(self.serial)?.is_empty() => None,
             "" => return Err("The meter has a serial but no utility.".into()),
             utility => Some(SheetMeter {
@@ -321,6 +333,13 @@ impl Columns {
                     other => {
                         return Err(format!("{other:?} is not a transport (mqtt or simulator)."));
                     }
+                },
+                master: match field(self.master)? {
+                    "" => None,
+                    raw => Some(
+                        MeterSerial::parse(raw)
+                            .map_err(|error| format!("master_serial: {error}"))?,
+                    ),
                 },
             }),
         };
@@ -449,17 +468,36 @@ fn conflicts(lines: &[SheetLine]) -> Vec<Problem> {
     problems
 }
 
+/// A meter as an exported line writes it, each field as the sheet reads it back.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExportedMeter<'a> {
+    pub utility: &'a str,
+    pub serial: &'a str,
+    pub multiplier: &'a str,
+    pub register: &'a str,
+    pub transport: &'a str,
+    /// The serial of the meter feeding it; empty for none.
+    pub master: &'a str,
+}
+
 /// One exported line: the unit, its meter (if any), its resident (if any) and its tariff plan
 /// (empty for the standard one), in [`COLUMNS`] order, as a CSV line.
 pub fn export_line(
     building: &str,
     unit: &str,
     kind: &str,
-    meter: Option<(&str, &str, &str, &str, &str)>,
+    meter: Option<ExportedMeter<'_>>,
     resident: Option<(&str, &str, Option<&str>)>,
     plan: &str,
 ) -> String {
-    let (utility, serial, multiplier, register, transport) = meter.unwrap_or_default();
+    let ExportedMeter {
+        utility,
+        serial,
+        multiplier,
+        register,
+        transport,
+        master,
+    } = meter.unwrap_or_default();
     let (email, name, phone) = resident.unwrap_or_default();
     super::csv::line(&[
         building,
@@ -474,6 +512,7 @@ pub fn export_line(
         name,
         phone.unwrap_or_default(),
         plan,
+        master,
     ])
 }
 
@@ -650,7 +689,14 @@ mod tests {
                 "Block, A",
                 "=A1",
                 "dorm_room",
-                Some(("gas", "G-1", "1", "3.5", "simulator")),
+                Some(ExportedMeter {
+                    utility: "gas",
+                    serial: "G-1",
+                    multiplier: "1",
+                    register: "3.5",
+                    transport: "simulator",
+                    master: "G-BULK",
+                }),
                 Some(("ann@example.org", "Ann \"Mo\"", None)),
                 "Staff flats",
             )
@@ -664,9 +710,29 @@ mod tests {
         );
         assert_eq!(line.resident.as_ref().unwrap().name, "Ann \"Mo\"");
         assert_eq!(line.plan.as_ref().map(Plan::label), Some("Staff flats"));
+        let meter = line.meter.as_ref().unwrap();
+        assert_eq!(meter.first_register, Decimal::new(35, 1));
         assert_eq!(
-            line.meter.as_ref().unwrap().first_register,
-            Decimal::new(35, 1)
+            meter.master.as_ref().map(MeterSerial::as_str),
+            Some("G-BULK")
         );
+    }
+
+    #[test]
+    fn a_master_serial_is_read_with_its_meter() {
+        let header = format!("{},master_serial\n", HEADER.trim_end());
+        let sheet = read(&format!(
+            "{header}Block A,A1,flat,water,W-1,,,,,,,W-BULK\nBlock A,A2,flat,water,W-2,,,,,,,\n"
+        ));
+        assert!(sheet.problems.is_empty(), "{:?}", sheet.problems);
+        let master = |n: usize| sheet.lines[n].meter.as_ref().unwrap().master.clone();
+        assert_eq!(master(0).as_ref().map(MeterSerial::as_str), Some("W-BULK"));
+        assert_eq!(master(1), None);
+        let refused = reasons(&format!(
+            "{header}Block A,A1,flat,,,,,,,,,W-BULK\nBlock A,A2,flat,water,W-2,,,,,,,W BULK\n"
+        ));
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert!(refused[0].1.contains("no meter"), "{refused:?}");
+        assert!(refused[1].1.starts_with("master_serial:"), "{refused:?}");
     }
 }

@@ -18,10 +18,12 @@ use crate::{
 };
 use app::{
     domain::{
-        Caller, SiteId,
+        Caller, SiteId, Utility,
+        losses::{LinkEnd, check_master},
         messaging::Channel,
         site_sheet::{
-            self, ImportCheck, Problem, Progress, SheetMeter, SheetResident, SheetSummary, Step,
+            self, ExportedMeter, ImportCheck, Problem, Progress, SheetMeter, SheetResident,
+            SheetSummary, Step,
         },
         tariff::Plan as TariffPlan,
     },
@@ -34,6 +36,10 @@ use std::collections::{HashMap, HashSet};
 
 /// A building's name and a unit's, which name a unit within a site.
 type Place = (String, String);
+
+/// What a commit did: its check, the first registers to rate, the people to invite, and the
+/// serials of the masters it linked meters to.
+type Committed = (ImportCheck, Vec<IncomingReading>, Vec<i64>, Vec<String>);
 
 /// The sheets of every site, for the console.
 #[derive(Clone)]
@@ -61,6 +67,8 @@ struct Plan {
     units: Vec<(Place, &'static str, TariffPlan)>,
     meters: Vec<(Place, SheetMeter)>,
     residents: Vec<(Place, SheetResident)>,
+    /// Meters to link to the master that feeds them, by serial.
+    links: Vec<(String, String)>,
     problems: Vec<Problem>,
     lines: usize,
 }
@@ -73,6 +81,7 @@ impl Plan {
             units: self.units.len(),
             meters: self.meters.len(),
             residents: self.residents.len(),
+            links: self.links.len(),
             problems: self.problems.clone(),
             ..ImportCheck::default()
         }
@@ -91,6 +100,8 @@ struct Holdings {
     serials: HashMap<String, Option<(Place, String)>>,
     /// This site's installed meters by unit and utility.
     installed: HashMap<(Place, String), String>,
+    /// This site's installed meters by serial: their utility and the serial of their master.
+    links: HashMap<String, (Utility, Option<String>)>,
     emails: HashSet<String>,
     phones: HashSet<String>,
     /// This site's occupied units and the e-mail addresses of who lives there.
@@ -105,6 +116,7 @@ struct MeterRow {
     unit: String,
     utility: String,
     installed: bool,
+    master: Option<String>,
 }
 
 async fn holdings(tx: &mut Tx, site: i64) -> Result<Holdings, sqlx::Error> {
@@ -126,8 +138,9 @@ async fn holdings(tx: &mut Tx, site: i64) -> Result<Holdings, sqlx::Error> {
     let meters: Vec<MeterRow> = on_tx!(tx, conn => {
         sqlx::query_as(
             "SELECT m.serial, b.site_id, b.name AS building, u.name AS unit, m.utility, \
-             m.removed_at IS NULL AS installed \
-             FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id",
+             m.removed_at IS NULL AS installed, f.serial AS master \
+             FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
+             LEFT JOIN meters f ON f.id = m.master_meter_id",
         )
         .fetch_all(&mut *conn).await
     })?;
@@ -151,6 +164,7 @@ async fn holdings(tx: &mut Tx, site: i64) -> Result<Holdings, sqlx::Error> {
         plans: plans.into_iter().chain([String::new()]).collect(),
         serials: HashMap::new(),
         installed: HashMap::new(),
+        links: HashMap::new(),
         emails: HashSet::new(),
         phones: HashSet::new(),
         occupants: HashMap::new(),
@@ -158,9 +172,11 @@ async fn holdings(tx: &mut Tx, site: i64) -> Result<Holdings, sqlx::Error> {
     for meter in meters {
         let here = meter.installed && meter.site_id == site;
         let place = (meter.building, meter.unit);
-        if here {
+        if here && let Ok(utility) = meter.utility.parse() {
             held.installed
                 .insert((place.clone(), meter.utility.clone()), meter.serial.clone());
+            held.links
+                .insert(meter.serial.clone(), (utility, meter.master));
         }
         held.serials
             .insert(meter.serial, here.then_some((place, meter.utility)));
@@ -188,6 +204,7 @@ fn plan(sheet: site_sheet::Sheet, held: &Holdings) -> Plan {
     };
     let mut new_units: HashSet<Place> = HashSet::new();
     let mut new_residents: HashSet<String> = HashSet::new();
+    let mut asked_links: Vec<AskedLink> = Vec::new();
     for line in sheet.lines {
         let place: Place = (line.building.clone(), line.unit.clone());
         let mut problem = |reason: String| plan.problems.push(Problem::new(line.number, reason));
@@ -238,15 +255,37 @@ fn plan(sheet: site_sheet::Sheet, held: &Holdings) -> Plan {
         }
         if let Some(meter) = line.meter {
             let utility = meter.utility.as_str().to_owned();
+            let link = meter.master.as_ref().map(|master| AskedLink {
+                line: line.number,
+                serial: meter.serial.to_string(),
+                utility: meter.utility,
+                master: master.to_string(),
+            });
             match held.serials.get(meter.serial.as_str()) {
-                Some(Some(there)) if *there == (place.clone(), utility.clone()) => {}
+                Some(Some(there)) if *there == (place.clone(), utility.clone()) => {
+                    let linked = held
+                        .links
+                        .get(meter.serial.as_str())
+                        .and_then(|l| l.1.as_ref());
+                    match (link, linked) {
+                        (Some(link), Some(now)) if *now != link.master => problem(format!(
+                            "Meter {} is fed by {now}: change its master on its page.",
+                            meter.serial
+                        )),
+                        (Some(_), Some(_)) | (None, _) => {}
+                        (Some(link), None) => asked_links.push(link),
+                    }
+                }
                 Some(_) => problem(format!("Serial {} belongs to another meter.", meter.serial)),
                 None => match held.installed.get(&(place.clone(), utility)) {
                     Some(serial) => problem(format!(
                         "This unit has a {} meter already ({serial}).",
                         meter.utility.as_str()
                     )),
-                    None => plan.meters.push((place.clone(), meter)),
+                    None => {
+                        asked_links.extend(link);
+                        plan.meters.push((place.clone(), meter));
+                    }
                 },
             }
         }
@@ -270,8 +309,108 @@ fn plan(sheet: site_sheet::Sheet, held: &Holdings) -> Plan {
             }
         }
     }
+    let new_meters: HashMap<String, Utility> = plan
+        .meters
+        .iter()
+        .map(|(_, meter)| (meter.serial.to_string(), meter.utility))
+        .collect();
+    let (links, problems) = check_links(asked_links, held, &new_meters);
+    plan.links = links;
+    plan.problems.extend(problems);
     plan.problems.sort_by_key(|problem| problem.line);
     plan
+}
+
+/// A link a line asks for: its meter, by serial, fed by the meter with the serial `master`.
+struct AskedLink {
+    line: usize,
+    serial: String,
+    utility: Utility,
+    master: String,
+}
+
+/// The links that may be made, and a problem for each that may not, judged as a link from the
+/// meter page is ([`check_master`]): the master a meter of the site or of the sheet, of the
+/// same utility, and no loop through the site's links and the sheet's together.
+fn check_links(
+    asked: Vec<AskedLink>,
+    held: &Holdings,
+    new_meters: &HashMap<String, Utility>,
+) -> (Vec<(String, String)>, Vec<Problem>) {
+    // Every meter a link may name gets a number, as `check_master` compares ids.
+    let mut ids: HashMap<&str, i64> = HashMap::new();
+    for serial in held.links.keys().chain(new_meters.keys()) {
+        let next = ids.len() as i64;
+        ids.entry(serial.as_str()).or_insert(next);
+    }
+    let mut feeds: HashMap<&str, &str> = held
+        .links
+        .iter()
+        .filter_map(|(serial, (_, master))| Some((serial.as_str(), master.as_deref()?)))
+        .collect();
+    for link in &asked {
+        feeds.insert(link.serial.as_str(), link.master.as_str());
+    }
+    let end = |serial: &str, utility: Utility| LinkEnd {
+        id: ids.get(serial).copied().unwrap_or(-1),
+        site: 0,
+        utility,
+        in_service: true,
+    };
+    let (mut links, mut problems) = (Vec::new(), Vec::new());
+    for link in &asked {
+        let master_utility = held
+            .links
+            .get(&link.master)
+            .map(|(utility, _)| *utility)
+            .or_else(|| new_meters.get(&link.master).copied());
+        let Some(master_utility) = master_utility else {
+            problems.push(Problem::new(
+                link.line,
+                format!(
+                    "No meter of this site or this sheet has the serial {}.",
+                    link.master
+                ),
+            ));
+            continue;
+        };
+        let mut above = Vec::new();
+        let mut next = feeds.get(link.master.as_str()).copied();
+        while let Some(serial) = next {
+            if above.len() > feeds.len() {
+                break;
+            }
+            above.push(ids.get(serial).copied().unwrap_or(-1));
+            next = feeds.get(serial).copied();
+        }
+        match check_master(
+            &end(&link.serial, link.utility),
+            &end(&link.master, master_utility),
+            &above,
+        ) {
+            Ok(()) => links.push((link.serial.clone(), link.master.clone())),
+            Err(reason) => problems.push(Problem::new(link.line, reason)),
+        }
+    }
+    (links, problems)
+}
+
+/// Links each meter of the plan's links to its master, after the meters are installed.
+async fn write_links(tx: &mut Tx, plan: &Plan) -> Result<(), sqlx::Error> {
+    for (serial, master) in &plan.links {
+        on_tx!(tx, conn => {
+            sqlx::query(
+                "UPDATE meters SET master_meter_id = (SELECT id FROM meters WHERE serial = $1) \
+                 WHERE serial = $2 AND master_meter_id IS NULL",
+            )
+            .bind(master)
+            .bind(serial)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+        })?;
+    }
+    Ok(())
 }
 
 /// Ids of the units a committed plan touched, by place.
@@ -398,7 +537,7 @@ impl SiteSheets {
         site: SiteId,
         text: &str,
         tracker: &Tracker,
-    ) -> Result<(ImportCheck, Vec<IncomingReading>, Vec<i64>), EngineError> {
+    ) -> Result<Committed, EngineError> {
         let engine = self.fleet.engine();
         tracker.at(Step::Checking, 0, 0);
         let _turn = engine.turn().await;
@@ -410,12 +549,13 @@ impl SiteSheets {
         let held = holdings(&mut tx, site.0).await?;
         let plan = plan(site_sheet::read(text), &held);
         if !plan.problems.is_empty() {
-            return Ok((plan.check(), Vec::new(), Vec::new()));
+            return Ok((plan.check(), Vec::new(), Vec::new(), Vec::new()));
         }
         let units = write_units(&mut tx, site.0, &plan, &held, tracker).await?;
         let (baselines, broker_passwords) =
             write_meters(&mut tx, &plan, &units, now, tracker).await?;
         let people = write_residents(&mut tx, org, &plan, &units, now, tracker).await?;
+        write_links(&mut tx, &plan).await?;
         let touched: HashSet<&Place> = plan
             .meters
             .iter()
@@ -436,12 +576,13 @@ impl SiteSheets {
             .by(org, Some(caller.user_id.0))
             .after(json!({
                 "lines": check.lines, "buildings": check.buildings, "units": check.units,
-                "meters": check.meters, "residents": check.residents,
+                "meters": check.meters, "residents": check.residents, "links": check.links,
             }))
             .insert_tx(&mut tx)
             .await?;
         tx.commit().await?;
-        Ok((check, baselines, people))
+        let masters = plan.links.into_iter().map(|(_, master)| master).collect();
+        Ok((check, baselines, people, masters))
     }
 }
 
@@ -498,7 +639,7 @@ impl SheetsPort for SiteSheets {
     ) -> Result<ImportCheck, AppError> {
         let tracker = self.imports.track(site.0, key);
         let committed = self.commit(caller, site, text, &tracker).await;
-        let (mut check, baselines, people) = match committed {
+        let (mut check, baselines, people, masters) = match committed {
             Ok(committed) => committed,
             Err(error) => {
                 tracker.at(Step::Finished, 0, 0);
@@ -514,7 +655,13 @@ impl SheetsPort for SiteSheets {
             tracker.at(Step::Baselines, 0, baselines.len());
             self.fleet.engine().rate(baselines).await?;
         }
-        for (serial, _) in &check.broker_passwords {
+        // Whether a meter feeds others is cached with it (the anomaly rules ask).
+        for serial in check
+            .broker_passwords
+            .iter()
+            .map(|(serial, _)| serial)
+            .chain(&masters)
+        {
             self.fleet.forget(serial);
         }
         self.fleet.refresh_broker().await;
@@ -538,9 +685,10 @@ impl SheetsPort for SiteSheets {
         let rows: Vec<ExportRow> = on_db!(&self.fleet.engine().db, pool => {
             sqlx::query_as(
                 "SELECT b.name AS building, u.name AS unit, u.kind, m.utility, m.serial, m.multiplier, \
-                 ms.last_register, m.transport, p.email, p.display_name, p.phone, u.tariff_plan \
-                 FROM units u JOIN buildings b ON b.id = u.building_id \
+                 ms.last_register, m.transport, p.email, p.display_name, p.phone, u.tariff_plan, \
+                 f.serial AS master FROM units u JOIN buildings b ON b.id = u.building_id \
                  LEFT JOIN meters m ON m.unit_id = u.id AND m.removed_at IS NULL \
+                 LEFT JOIN meters f ON f.id = m.master_meter_id \
                  LEFT JOIN meter_states ms ON ms.meter_id = m.id \
                  LEFT JOIN occupancies o ON o.unit_id = u.id AND o.ends_at IS NULL \
                  LEFT JOIN users p ON p.id = o.user_id \
@@ -553,14 +701,13 @@ impl SheetsPort for SiteSheets {
         .map_err(internal)?;
         let mut out = app::domain::csv::line(&site_sheet::COLUMNS);
         for row in rows {
-            let meter = row.serial.as_deref().map(|serial| {
-                (
-                    row.utility.as_deref().unwrap_or_default(),
-                    serial,
-                    row.multiplier.as_deref().unwrap_or("1"),
-                    row.last_register.as_deref().unwrap_or("0"),
-                    row.transport.as_deref().unwrap_or_default(),
-                )
+            let meter = row.serial.as_deref().map(|serial| ExportedMeter {
+                utility: row.utility.as_deref().unwrap_or_default(),
+                serial,
+                multiplier: row.multiplier.as_deref().unwrap_or("1"),
+                register: row.last_register.as_deref().unwrap_or("0"),
+                transport: row.transport.as_deref().unwrap_or_default(),
+                master: row.master.as_deref().unwrap_or_default(),
             });
             let resident = row.email.as_deref().map(|email| {
                 (
@@ -596,4 +743,5 @@ struct ExportRow {
     display_name: Option<String>,
     phone: Option<String>,
     tariff_plan: String,
+    master: Option<String>,
 }

@@ -1,5 +1,6 @@
 use crate::api::directory::{may_read_audit, my_sites};
-use crate::pages::error_view;
+use crate::api::sites::CreateSite;
+use crate::pages::{error_view, form_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -38,13 +39,43 @@ pub fn ManagerHomePage() -> impl IntoView {
                     .into_any(),
                     Err(error) => return error_view(error),
                 };
+                let admin = audit_link.is_some();
                 view! {
                     {audit_link}
+                    {admin.then(|| view! { <NewSiteIsland/> })}
                     <p class="notice"><a href="/account/two-factor">"Two-factor sign-in"</a>" · a code from your phone after your password"</p>
                     {sites}
                 }
                 .into_any()
             })}
         </Suspense>
+    }
+}
+
+/// An admin adds a site to the organisation: its name, clock, currency and language. Its
+/// supply rules start as the platform's defaults, changed on its settings page.
+#[island(lazy)]
+fn NewSiteIsland() -> impl IntoView {
+    crate::pages::island_ready();
+    let create = ServerAction::<CreateSite>::new();
+    let created = move || create.value().get().and_then(Result::ok);
+    view! {
+        <details class="card new-site">
+            <summary>"Add a site"</summary>
+            <ActionForm action=create>
+                <label>"Name" <input type="text" name="name" required maxlength="120"/></label>
+                <label>"Time zone" <input type="text" name="time_zone" required placeholder="Africa/Nairobi"/></label>
+                <label>"Currency" <input type="text" name="currency" required maxlength="3" placeholder="KES"/></label>
+                <label>"Language" <input type="text" name="locale" required maxlength="12" value="en-KE"/></label>
+                <button type="submit" disabled=move || create.pending().get()>"Create the site"</button>
+            </ActionForm>
+            {form_error(create.value())}
+            {move || created().map(|id| view! {
+                <p class="notice site-created" role="status" data-site=id.to_string()>
+                    "Site created. " <a href=format!("/manage/sites/{id}/settings")>"Set its supply rules"</a>
+                    " · " <a href=format!("/manage/sites/{id}")>"Open it"</a>
+                </p>
+            })}
+        </details>
     }
 }

@@ -15,6 +15,7 @@ pub mod move_out;
 pub mod notices;
 pub mod periods;
 pub mod reports;
+pub mod settings;
 pub mod sheet;
 pub mod site;
 pub mod statements;

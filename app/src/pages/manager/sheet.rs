@@ -45,7 +45,7 @@ fn Sheet(summary: SheetSummary) -> impl IntoView {
         <details class="sheet-help">
             <summary>"What a sheet holds"</summary>
             <p>{format!("One line per meter (or per unit without one), with these columns in any order: {}.", COLUMNS.join(", "))}</p>
-            <p>{format!("Only building and unit are required. A unit's kind is one of {} (flat when empty). A meter needs its utility (electricity, water or gas) and serial; its multiplier is 1 and its first register 0 when empty, and its transport is mqtt unless it says simulator. A resident needs an e-mail address and a name; they move in on import and their accounts open.", UNIT_KINDS.join(", "))}</p>
+            <p>{format!("Only building and unit are required. A unit's kind is one of {} (flat when empty). A meter needs its utility (electricity, water or gas) and serial; its multiplier is 1 and its first register 0 when empty, and its transport is mqtt unless it says simulator; master_serial names the meter that feeds it (a building's bulk meter, of the same utility, on the site or in the sheet). A resident needs an e-mail address and a name; they move in on import and their accounts open.", UNIT_KINDS.join(", "))}</p>
             <p>"Lines already true of the site add nothing, so a downloaded sheet imports again without change. Moving a resident or a meter elsewhere is not done by a sheet: use move-out and the meter page."</p>
         </details>
         <SheetIsland id key=summary.import_key.clone()/>
@@ -174,13 +174,19 @@ fn lines(count: usize) -> String {
 
 /// What the sheet would add, or why nothing can be imported.
 fn adds(check: &ImportCheck) -> String {
-    format!(
-        "{}, {}, {} and {}",
+    let mut parts = vec![
         many(check.buildings, "new building"),
         many(check.units, "new unit"),
         many(check.meters, "new meter"),
         many(check.residents, "new resident"),
-    )
+    ];
+    match check.links {
+        0 => {}
+        1 => parts.push("1 link to a master meter".to_owned()),
+        n => parts.push(format!("{n} links to master meters")),
+    }
+    let last = parts.pop().unwrap_or_default();
+    format!("{} and {last}", parts.join(", "))
 }
 
 fn many(count: usize, noun: &str) -> String {

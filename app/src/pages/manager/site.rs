@@ -75,6 +75,7 @@ fn Site(overview: SiteOverview, places: Places) -> impl IntoView {
             " · "<a class="reports-link" href=format!("/manage/sites/{}/reports", site.id)>"Consumption report"</a>
             " · "<a class="collections-link" href=format!("/manage/sites/{}/collections", site.id)>"Collections"</a>
             " · "<a class="periods-link" href=format!("/manage/sites/{}/periods", site.id)>"Closed periods"</a>
+            " · "<a class="settings-link" href=format!("/manage/sites/{}/settings", site.id)>"Settings and supply rules"</a>
             " · "<a class="supply-link" href=format!("/manage/sites/{}/supply", site.id)>"Warnings and cut-offs"</a>
             " · "<a class="losses-link" href=format!("/manage/sites/{}/losses", site.id)>"Losses"</a>
             " · "<a class="bands-link" href=format!("/manage/sites/{}/bands", site.id)>"Time-of-use bands"</a>

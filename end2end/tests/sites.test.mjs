@@ -1,0 +1,60 @@
+// Sites in a real headless Chromium: an admin adds a site from the console, opens its
+// settings and changes its supply rules; a manager of another site does not see it.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, assertNoProblems, hydrated, launch, openPage, screenshot, signIn, waitForServer } from './support.mjs';
+
+let browser;
+
+before(async () => {
+  await waitForServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('an admin adds a site and sets its supply rules', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'admin@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await hydrated(page);
+  await page.locator('details.new-site summary').click();
+  await page.fill('.new-site input[name="name"]', 'Lakeside Shops');
+  await page.fill('.new-site input[name="time_zone"]', 'Africa/Nairobi');
+  await page.fill('.new-site input[name="currency"]', 'kes');
+  await page.getByRole('button', { name: 'Create the site' }).click();
+  const created = page.locator('.site-created');
+  await created.waitFor();
+  await created.getByRole('link', { name: 'Set its supply rules' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+\/settings$/);
+  await hydrated(page);
+  await page.getByRole('heading', { name: 'Settings · Lakeside Shops' }).waitFor();
+  assert.match(await page.textContent('p.where'), /Clock: Africa\/Nairobi · currency: KES/);
+
+  // A bad hour is named and nothing is saved; mended, the rules are kept and shown again.
+  await page.fill('input[name="rules[emergency_credit]"]', '150');
+  await page.fill('input[name="rules[friendly_to]"]', '25');
+  await page.getByRole('button', { name: 'Save the settings' }).click();
+  await page.getByText(/"25" is not an hour from 0 to 23/).waitFor();
+  await page.fill('input[name="rules[friendly_to]"]', '7');
+  await page.getByRole('button', { name: 'Save the settings' }).click();
+  await page.locator('.settings-saved', { hasText: 'Saved.' }).waitFor();
+  await page.reload();
+  await hydrated(page);
+  assert.equal(await page.inputValue('input[name="rules[emergency_credit]"]'), '150.00');
+  assert.equal(await page.inputValue('input[name="rules[friendly_to]"]'), '7');
+  await screenshot(page, 'admin-site-settings');
+  assertNoProblems(problems);
+  await context.close();
+
+  // The demo's manager holds no role there: the new site is not on their list.
+  const manager = await openPage(browser);
+  await signIn(manager.page, 'manager@demo.example');
+  await manager.page.waitForURL(`${BASE}/manage`);
+  await manager.page.getByRole('heading', { name: 'Riverside Campus' }).waitFor();
+  assert.equal(await manager.page.getByRole('heading', { name: 'Lakeside Shops' }).count(), 0);
+  await manager.context.close();
+});
