@@ -20,7 +20,7 @@ after(async () => {
 });
 
 const HEADER = 'building,unit,kind,utility,serial,multiplier,first_register,transport,resident_email,resident_name,resident_phone';
-const EXPORTED = `${HEADER},tariff_plan`;
+const EXPORTED = `${HEADER},tariff_plan,master_serial`;
 
 test('a manager imports a sheet with errors, mends it, imports it whole and downloads the site', async () => {
   const { context, page, problems } = await openPage(browser);

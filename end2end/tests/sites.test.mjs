@@ -47,7 +47,8 @@ test('an admin adds a site and sets its supply rules', async () => {
   assert.equal(await page.inputValue('input[name="rules[emergency_credit]"]'), '150.00');
   assert.equal(await page.inputValue('input[name="rules[friendly_to]"]'), '7');
   await screenshot(page, 'admin-site-settings');
-  assertNoProblems(problems);
+  // The refused hour's 422 is the browser's only complaint.
+  assertNoProblems(problems.filter((problem) => !/status of 422/.test(problem)));
   await context.close();
 
   // The demo's manager holds no role there: the new site is not on their list.

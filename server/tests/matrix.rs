@@ -174,7 +174,6 @@ async fn fields(app: &TestApp) -> Vec<(String, String)> {
         ("currency", "KES"),
         ("locale", "en-KE"),
         ("rules[min_top_up]", "10"),
-
     ] {
         fields.push((name.to_owned(), value.to_owned()));
     }
@@ -427,7 +426,10 @@ async fn matrix_for(who: Who) {
         allowed.contains(&"me".to_owned()),
         "{who:?}: the form does not read: {allowed:?}"
     );
-    if matches!(who, Who::Cashier | Who::Operator | Who::Manager | Who::Admin) {
+    if matches!(
+        who,
+        Who::Cashier | Who::Operator | Who::Manager | Who::Admin
+    ) {
         assert!(
             allowed.contains(&"site_overview".to_owned()),
             "{who:?}: {allowed:?}"

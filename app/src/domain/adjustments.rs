@@ -40,6 +40,37 @@ impl RequestState {
         .find(|state| state.as_str() == raw)
     }
 
+    /// Where a verdict on a waiting request leaves it.
+    pub fn after(verdict: super::four_eyes::Verdict) -> Self {
+        use super::four_eyes::Verdict;
+        match verdict {
+            Verdict::Approved => RequestState::Posted,
+            Verdict::Refused => RequestState::Refused,
+            Verdict::Withdrawn => RequestState::Withdrawn,
+        }
+    }
+
+    /// A decision wanting `wanted` on a request in this state: `Ok(None)` while it waits (decide
+    /// it), `Ok(Some(self))` for the same decision sent again by the same person (answer as
+    /// before), and a refusal for a late change of mind.
+    pub fn decided_again(
+        self,
+        wanted: RequestState,
+        decided_by: Option<i64>,
+        actor: i64,
+    ) -> Result<Option<RequestState>, String> {
+        if self == RequestState::Pending {
+            Ok(None)
+        } else if super::four_eyes::repeated(self, wanted, decided_by, actor) {
+            Ok(Some(self))
+        } else {
+            Err(format!(
+                "This request is no longer waiting: {}.",
+                self.label().to_lowercase()
+            ))
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             RequestState::Pending => "Waiting for approval",

@@ -14,7 +14,7 @@ use app::domain::{
     AccountId, Minor, SiteId,
     adjustments::{MAX_ACCOUNTS, RequestBook, RequestState, RequestView, RequestedAccount},
     common_charges::ShareRule,
-    four_eyes::{Decision, Verdict, repeated},
+    four_eyes::Decision,
 };
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -124,19 +124,13 @@ impl Engine {
                     "A second person must approve an adjustment you asked for.",
                 ));
             }
-            Some(Verdict::Approved) => RequestState::Posted,
-            Some(Verdict::Withdrawn) => RequestState::Withdrawn,
-            Some(Verdict::Refused) => RequestState::Refused,
+            Some(verdict) => RequestState::after(verdict),
         };
-        if state != RequestState::Pending {
-            return if repeated(state, wanted, decided_by, actor) {
-                Ok(state)
-            } else {
-                Err(EngineError::refused(format!(
-                    "This request is no longer waiting: {}.",
-                    state.label().to_lowercase()
-                )))
-            };
+        if let Some(done) = state
+            .decided_again(wanted, decided_by, actor)
+            .map_err(EngineError::Refused)?
+        {
+            return Ok(done);
         }
         let mut posted = Vec::new();
         if wanted == RequestState::Posted {

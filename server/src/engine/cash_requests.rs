@@ -15,7 +15,7 @@ use app::domain::{
     AccountId, Minor, SiteId,
     adjustments::RequestState,
     cash_desk::{CashRequest, needs_approval},
-    four_eyes::{Decision, Verdict, repeated},
+    four_eyes::{Decision, Verdict},
 };
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -150,18 +150,13 @@ impl Engine {
                     "Large cash is approved or refused by the site's managers or an admin.",
                 ));
             }
-            Some(Verdict::Approved) => RequestState::Posted,
-            Some(Verdict::Refused) => RequestState::Refused,
+            Some(verdict) => RequestState::after(verdict),
         };
-        if state != RequestState::Pending {
-            return if repeated(state, wanted, decided_by, actor) {
-                Ok(state)
-            } else {
-                Err(EngineError::refused(format!(
-                    "This request is no longer waiting: {}.",
-                    state.label().to_lowercase()
-                )))
-            };
+        if let Some(done) = state
+            .decided_again(wanted, decided_by, actor)
+            .map_err(EngineError::Refused)?
+        {
+            return Ok(done);
         }
         let mut credited: Option<TopUp> = None;
         if wanted == RequestState::Posted {
