@@ -13,14 +13,7 @@ const CASHIER: &str = "cashier@demo.example";
 const OTHER_CASHIER: &str = "second.cashier@demo.example";
 
 async fn take_cash(app: &TestApp, who: &Visitor, unit: &str, amount: &str, nonce: &str) {
-    let account = app.wallet(unit, "electricity").await.to_string();
-    let answer = app
-        .call(
-            who,
-            "cash_top_up",
-            &[("account", &account), ("amount", amount), ("nonce", nonce)],
-        )
-        .await;
+    let answer = take_large(app, who, unit, amount, nonce).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 }
 
@@ -306,7 +299,7 @@ async fn a_receipt_taken_by_mistake_is_voided_and_kept_until_the_shift_closes() 
     }
 }
 
-/// Takes cash and answers what the desk said: a receipt, or a request waiting.
+/// Takes cash and answers what the desk said: a receipt, a request waiting, or a refusal.
 async fn take_large(
     app: &TestApp,
     who: &Visitor,

@@ -3,9 +3,7 @@
 //! their last close), and the difference is kept with the close, over or short, for the site's
 //! managers to see. Pure, so the page and the server agree on every figure.
 
-use super::{
-    Minor, adjustments::RequestState, ids::AccountId, money::PositiveAmount, zone::SiteZone,
-};
+use super::{Minor, adjustments::RequestState, ids::AccountId, zone::SiteZone};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -179,13 +177,8 @@ impl ShiftClose {
                     .map_err(|_| "That shift is not known.".to_owned())?,
             ),
         };
-        let counted = match PositiveAmount::parse(counted, digits) {
-            Ok(amount) => amount.0,
-            Err(super::money::BadAmount::NotPositive) if !counted.trim().starts_with('-') => {
-                Minor::ZERO
-            }
-            Err(error) => return Err(format!("Counted cash: {error}")),
-        };
+        let counted = super::money::zero_or_more(counted, digits)
+            .map_err(|error| format!("Counted cash: {error}"))?;
         let note = note.trim().to_owned();
         if note.chars().count() > NOTE_MAX {
             return Err(format!("The note is at most {NOTE_MAX} characters."));

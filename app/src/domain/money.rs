@@ -110,6 +110,16 @@ pub enum BadAmount {
     TooLarge,
 }
 
+/// An amount of zero or more, as a form where nothing is a real answer types it ("0",
+/// "0.00"); a negative one is refused as not positive.
+pub fn zero_or_more(raw: &str, digits: u32) -> Result<Minor, BadAmount> {
+    match PositiveAmount::parse(raw, digits) {
+        Ok(amount) => Ok(amount.0),
+        Err(BadAmount::NotPositive) if !raw.trim().starts_with('-') => Ok(Minor::ZERO),
+        Err(error) => Err(error),
+    }
+}
+
 impl PositiveAmount {
     /// Anything above this is a typing mistake, not a top-up (a trillion minor units).
     const LIMIT: i64 = 1_000_000_000_000;

@@ -3,10 +3,7 @@
 //! hours, top-up limits), each read from its form here, at the edge.
 
 use super::{
-    Minor,
-    ids::SiteId,
-    money::{BadAmount, PositiveAmount},
-    site::Currency,
+    Minor, ids::SiteId, money::zero_or_more, site::Currency, site_sheet::capitalised,
     supply::SupplyPolicy,
 };
 use chrono::NaiveDate;
@@ -49,7 +46,7 @@ impl NewSite {
         Ok(NewSite {
             name: site_name(name)?,
             time_zone: time_zone.to_owned(),
-            currency: Currency::parse(currency).map_err(|error| capital(&error.to_string()))?,
+            currency: Currency::parse(currency).map_err(|error| capitalised(&error.to_string()))?,
             locale: locale_tag(locale)?,
         })
     }
@@ -93,13 +90,6 @@ pub fn locale_tag(raw: &str) -> Result<String, String> {
         _ => return Err(bad()),
     }
     Ok(tag)
-}
-
-fn capital(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect::<String>() + "."
-    })
 }
 
 /// The settings page: what the site is, and its supply rules.
@@ -238,11 +228,7 @@ fn amount(raw: &str, digits: u32, what: &str) -> Result<Minor, String> {
     if raw.is_empty() {
         return Ok(Minor::ZERO);
     }
-    match PositiveAmount::parse(raw, digits) {
-        Ok(amount) => Ok(amount.0),
-        Err(BadAmount::NotPositive) if !raw.starts_with('-') => Ok(Minor::ZERO),
-        Err(error) => Err(format!("{what}: {error}")),
-    }
+    zero_or_more(raw, digits).map_err(|error| format!("{what}: {error}"))
 }
 
 /// A number from 0 to `most`.

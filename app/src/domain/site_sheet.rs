@@ -376,7 +376,8 @@ pub fn named(raw: &str, column: &str) -> Result<String, String> {
     }
 }
 
-fn capitalised(text: &str) -> String {
+/// An error text as a sentence: capitalised, with a full stop.
+pub(crate) fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect::<String>() + "."

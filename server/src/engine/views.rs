@@ -604,13 +604,8 @@ impl AccountsPort for Engine {
         let digits = self.site_heading(site).await?.digits;
         let limit = match limit.trim() {
             "" => Minor::ZERO,
-            typed => match PositiveAmount::parse(typed, digits) {
-                Ok(amount) => amount.0,
-                Err(app::domain::money::BadAmount::NotPositive) if !typed.starts_with('-') => {
-                    Minor::ZERO
-                }
-                Err(error) => return Err(AppError::Invalid(format!("The limit: {error}"))),
-            },
+            typed => app::domain::money::zero_or_more(typed, digits)
+                .map_err(|error| AppError::Invalid(format!("The limit: {error}")))?,
         };
         self.set_cash_approval_limit(site, limit, Some(caller.user_id.0))
             .await?;
