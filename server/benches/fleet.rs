@@ -43,8 +43,11 @@ const PUBLISHERS: usize = 4;
 /// One wallet in this many starts empty and is cut by its first timed reading.
 const VICTIM_EVERY: usize = 250;
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    support::run(bench());
+}
+
+async fn bench() {
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

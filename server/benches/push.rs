@@ -24,8 +24,14 @@ use std::{
     time::Instant,
 };
 
-#[tokio::main]
-async fn main() {
+// For the binary's allocator.
+mod support;
+
+fn main() {
+    support::run(bench());
+}
+
+async fn bench() {
     let count = std::env::args()
         .skip(1)
         .find_map(|a| a.parse::<usize>().ok())

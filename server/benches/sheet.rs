@@ -16,8 +16,11 @@ use support::{build_site, open_platform, peak_memory_mb};
 
 mod support;
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    support::run(bench());
+}
+
+async fn bench() {
     let units: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())

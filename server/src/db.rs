@@ -114,7 +114,11 @@ impl Db {
                     Durability::Full => SqliteSynchronous::Full,
                     Durability::Normal => SqliteSynchronous::Normal,
                 })
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // Rows come back from the connection's thread through a bounded channel: at
+                // sqlx's 50, reading a rating batch's thousands of meters and wallets parked
+                // and woke the two threads every 50 rows.
+                .row_buffer_size(1024);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 // Well under the 30 s request timeout: a request starved of a connection fails

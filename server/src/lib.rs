@@ -3,6 +3,7 @@
 //! The prepaid platform's engine and server: storage, sign-in and sessions, the site model,
 //! and the HTTP router. Usable without Leptos' build tooling, so tests start it directly.
 
+pub mod allocator;
 pub mod api;
 pub mod audit;
 pub mod auth;

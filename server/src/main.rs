@@ -12,8 +12,27 @@ use server::{
 };
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Allocation-heavy request handling (every page is rendered, every row decoded) spends far
+/// less time in mimalloc than in glibc's malloc across the runtime's and SQLite's threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    // Before the runtime starts its threads (see `allocator::configure`).
+    server::allocator::configure();
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(serve_or_run_command()),
+        Err(error) => {
+            eprintln!("prepaid: could not start the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve_or_run_command() -> ExitCode {
     init_tracing();
     let invocation = match cli::parse(std::env::args().skip(1)) {
         Ok(invocation) => invocation,

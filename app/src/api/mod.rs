@@ -120,34 +120,22 @@ pub(crate) mod ssr {
     }
 
     pub async fn caller_allowing_initial_password() -> Result<Caller, AppError> {
-        let cache = request_cache();
-        if let Some(caller) = cache.as_ref().and_then(RequestCaller::get) {
-            return Ok(caller);
-        }
-        let caller = caller_in(&session().await?, &*ports()?.auth).await?;
-        if let Some(cache) = cache {
-            cache.keep(&caller);
-        }
-        Ok(caller)
+        let Some(cache) = request_cache() else {
+            return caller_in(&session().await?, &*ports()?.auth).await;
+        };
+        cache
+            .0
+            .get_or_try_init(|| async { caller_in(&session().await?, &*ports()?.auth).await })
+            .await
+            .cloned()
     }
 
     /// The caller of a page being drawn, found once: the page's server functions all run
-    /// inside the one request that draws it, and each would read the same rows again. The
-    /// server provides one per request.
+    /// inside the one request that draws it, at the same time, and each would read the same
+    /// rows again. The first to ask looks the caller up; the others wait for its answer (an
+    /// error is not kept: each then asks again). The server provides one per request.
     #[derive(Clone, Default)]
-    pub struct RequestCaller(std::sync::Arc<std::sync::Mutex<Option<Caller>>>);
-
-    impl RequestCaller {
-        fn get(&self) -> Option<Caller> {
-            self.0.lock().ok()?.clone()
-        }
-
-        fn keep(&self, caller: &Caller) {
-            if let Ok(mut kept) = self.0.lock() {
-                *kept = Some(caller.clone());
-            }
-        }
-    }
+    pub struct RequestCaller(std::sync::Arc<tokio::sync::OnceCell<Caller>>);
 
     /// The request's caller cache, for a GET only: a GET changes nothing, so its caller cannot
     /// change under it, while a posted function (signing in, changing a password) reads afresh.

@@ -6,6 +6,21 @@ use app::domain::Utility;
 use chrono::{Duration, Utc};
 use server::{db::Db, on_db};
 
+/// The binary's allocator, so that what a benchmark times in process is what the server runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Runs a benchmark as the binary runs the server: the allocator configured first, then a
+/// multi-threaded runtime.
+pub fn run(bench: impl std::future::Future<Output = ()>) {
+    server::allocator::configure();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(bench);
+}
+
 /// `units` occupied units with an electricity, a water and a gas meter each.
 pub async fn build_site(db: &Db, units: usize) -> (app::domain::SiteId, Vec<i64>, Vec<i64>) {
     let created = Utc::now() - Duration::days(400);
