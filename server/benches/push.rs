@@ -24,7 +24,7 @@ use std::{
     time::Instant,
 };
 
-// For the binary's allocator.
+// For the runtime the server runs on (`support::run`).
 mod support;
 
 fn main() {

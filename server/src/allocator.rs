@@ -1,16 +1,28 @@
 //! The process's allocator: mimalloc, for Rust's allocations and, through its `override`
 //! feature, for SQLite's (C's `malloc`) too. See `server/Cargo.toml` for why.
 
+/// Declared here, in the library, so the binary, the benchmarks and the tests all run on it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// A multi-threaded runtime, with the allocator configured before it starts its threads.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    configure();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
+
 /// Has mimalloc hand freed pages back to the operating system at once. mimalloc 3 keeps them
 /// for a second first, and at 100,000 meters the fleet benchmark's peak then rose from 181 MB
 /// to 215 MB, over the platform's 200 MB budget, for a few percent of throughput (README,
 /// Performance).
 ///
-/// Call it first thing in `main`, before any other thread starts: mimalloc's options are plain
-/// words that its allocating threads read without synchronisation.
-pub fn configure() {
-    // SAFETY: `mi_option_set` stores a value in mimalloc's option table; the caller runs it
-    // before other threads exist, so nothing reads the word while it is written.
+/// Called by `runtime`, before any other thread starts: mimalloc's options are plain words
+/// that its allocating threads read without synchronisation.
+fn configure() {
+    // SAFETY: `mi_option_set` stores a value in mimalloc's option table; `runtime` calls it
+    // before its threads exist, so nothing reads the word while it is written.
     unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
 }
 

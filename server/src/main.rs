@@ -12,18 +12,8 @@ use server::{
 };
 use std::process::ExitCode;
 
-/// Allocation-heavy request handling (every page is rendered, every row decoded) spends far
-/// less time in mimalloc than in glibc's malloc across the runtime's and SQLite's threads.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
-    // Before the runtime starts its threads (see `allocator::configure`).
-    server::allocator::configure();
-    match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    match server::allocator::runtime() {
         Ok(runtime) => runtime.block_on(serve_or_run_command()),
         Err(error) => {
             eprintln!("prepaid: could not start the async runtime: {error}");

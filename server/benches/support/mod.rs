@@ -6,17 +6,10 @@ use app::domain::Utility;
 use chrono::{Duration, Utc};
 use server::{db::Db, on_db};
 
-/// The binary's allocator, so that what a benchmark times in process is what the server runs.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Runs a benchmark as the binary runs the server: the allocator configured first, then a
-/// multi-threaded runtime.
+/// Runs a benchmark as the binary runs the server: on the runtime `server::allocator` starts,
+/// with the allocator configured as the server configures it.
 pub fn run(bench: impl std::future::Future<Output = ()>) {
-    server::allocator::configure();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+    server::allocator::runtime()
         .expect("a runtime")
         .block_on(bench);
 }
