@@ -1,7 +1,8 @@
 //! What one server instance tells the others. Everything durable is in the shared database;
-//! what is not is a little memory kept to save queries (the fleet's meters by serial). When
-//! an instance changes a meter, the others must forget their copy: on PostgreSQL that news
-//! travels by `NOTIFY` on one channel, which every instance `LISTEN`s to.
+//! what is not is a little memory kept to save queries (the fleet's meters by serial, the
+//! sessions read in the last seconds). When an instance changes one of those, the others must
+//! forget their copy: on PostgreSQL that news travels by `NOTIFY` on one channel, which every
+//! instance `LISTEN`s to.
 //!
 //! On SQLite one instance serves, and publishing does nothing. Pages need no signal: each
 //! refresh reads the shared database, so a dashboard on one instance shows what another did.
@@ -19,6 +20,9 @@ pub const CHANNEL: &str = "prepaid_bus";
 pub enum Signal {
     /// The meter was installed, replaced or decommissioned: drop any cached copy.
     MeterChanged { serial: String },
+    /// The session was changed or ended (signed out): drop any cached copy. The id is as
+    /// secret as the cookie; it travels only through the database every instance shares.
+    SessionChanged { id: String },
 }
 
 #[derive(Serialize, Deserialize)]

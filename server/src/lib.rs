@@ -212,6 +212,19 @@ impl Platform {
         http::outer_layers(routes, &self.config)
     }
 
+    /// Joins the instances' bus: the fleet's and the sessions' changes are told to the other
+    /// instances, and theirs make this one forget what it cached. The listener runs until the
+    /// handle is aborted (`None` on SQLite, which one instance serves).
+    pub fn join_bus(&self, bus: bus::Bus) -> Option<tokio::task::JoinHandle<()>> {
+        self.fleet.use_bus(bus.clone());
+        self.sessions.use_bus(bus.clone());
+        let (fleet, sessions) = (self.fleet.clone(), self.sessions.clone());
+        bus.listen(move |signal| match signal {
+            bus::Signal::MeterChanged { serial } => fleet.forget_here(&serial),
+            bus::Signal::SessionChanged { id } => sessions.forget_here(&id),
+        })
+    }
+
     /// Serves on `listener` until `shutdown` completes, with background upkeep alongside.
     pub async fn serve(
         mut self,
@@ -232,7 +245,7 @@ impl Platform {
         let vending = tokio::spawn(issue_tokens(self.tokens.clone(), self.engine.clone()));
         let hooks = tokio::spawn(self.webhooks.clone().run());
         let fleet = self.events.take().map(|events| self.fleet.start(events));
-        let bus = self.fleet.join_bus(bus::Bus::new(self.db.clone()));
+        let bus = self.join_bus(bus::Bus::new(self.db.clone()));
         let simulation = self
             .simulator
             .clone()

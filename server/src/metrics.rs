@@ -1,5 +1,6 @@
 //! `/metrics` in Prometheus' text format: what this process counted since it started
-//! (readings rated, HTTP responses by group and status, which is callbacks by result too), and
+//! (readings rated and the time rating took by phase, HTTP responses by group and status,
+//! which is callbacks by result too), and
 //! what the database holds now (commands by state, deliveries by channel and state, open
 //! alarms, payments by state), which every instance reports alike.
 
@@ -28,7 +29,32 @@ struct Counters {
     duplicates: AtomicU64,
     late: AtomicU64,
     rejected: AtomicU64,
+    /// Microseconds rating spent in each [`RatingPhase`].
+    rating_micros: [AtomicU64; 3],
     responses: Mutex<BTreeMap<(&'static str, u16), u64>>,
+}
+
+/// The parts of rating a batch, timed apart to show where its time goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RatingPhase {
+    /// Reading the meters', wallets' and sites' state.
+    Load,
+    /// Classifying and pricing each reading in memory.
+    Price,
+    /// Writing the ledger, readings, roll-ups and states, deciding supply, and committing.
+    Write,
+}
+
+impl RatingPhase {
+    pub const ALL: [RatingPhase; 3] = [RatingPhase::Load, RatingPhase::Price, RatingPhase::Write];
+
+    fn name(self) -> &'static str {
+        match self {
+            RatingPhase::Load => "load",
+            RatingPhase::Price => "price",
+            RatingPhase::Write => "write",
+        }
+    }
 }
 
 static COUNTERS: std::sync::LazyLock<Counters> = std::sync::LazyLock::new(Counters::default);
@@ -41,6 +67,17 @@ pub fn readings(report: &RatingReport) {
     add(&COUNTERS.duplicates, report.duplicates);
     add(&COUNTERS.late, report.late);
     add(&COUNTERS.rejected, report.rejected.len());
+}
+
+/// Adds time rating spent in `phase`.
+pub fn rating_time(phase: RatingPhase, spent: std::time::Duration) {
+    let micros = u64::try_from(spent.as_micros()).unwrap_or(u64::MAX);
+    COUNTERS.rating_micros[phase as usize].fetch_add(micros, Ordering::Relaxed);
+}
+
+/// Seconds rating spent in `phase` since the process started.
+pub fn rating_seconds(phase: RatingPhase) -> f64 {
+    COUNTERS.rating_micros[phase as usize].load(Ordering::Relaxed) as f64 / 1e6
 }
 
 /// The group a path belongs to, for counting responses.
@@ -136,6 +173,20 @@ pub async fn render(db: &Db) -> Result<String, sqlx::Error> {
         let _ = writeln!(
             out,
             "prepaid_readings_total{{outcome=\"{outcome}\"}} {value}"
+        );
+    }
+    family(
+        &mut out,
+        "prepaid_rating_seconds_total",
+        "counter",
+        "Time this process spent rating readings, by phase (load state, price, write and commit).",
+    );
+    for phase in RatingPhase::ALL {
+        let _ = writeln!(
+            out,
+            "prepaid_rating_seconds_total{{phase=\"{}\"}} {}",
+            phase.name(),
+            rating_seconds(phase)
         );
     }
     family(

@@ -244,6 +244,25 @@ async fn metrics_count_readings_and_callbacks_and_need_a_token_when_one_is_set()
             .sum::<u64>()
     };
     assert!(counted(&after) >= counted(&before) + 2, "{after}");
+    // Rating's time by phase: loading and writing went to the database, so they took time;
+    // pricing two readings may take less than the microsecond counted.
+    let seconds = |text: &str, phase: &str| -> f64 {
+        let series = format!("prepaid_rating_seconds_total{{phase=\"{phase}\"}}");
+        text.lines()
+            .find_map(|line| line.strip_prefix(series.as_str()))
+            .and_then(|rest| rest.trim().parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    for phase in ["load", "write"] {
+        assert!(
+            seconds(&after, phase) > seconds(&before, phase),
+            "{phase}: {after}"
+        );
+    }
+    assert!(
+        seconds(&after, "price") >= seconds(&before, "price"),
+        "{after}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());

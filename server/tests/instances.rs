@@ -6,9 +6,9 @@
 //! stored once and every account is charged exactly what one engine rating the same readings
 //! in order charges (on a copy of the database made before the run); the ledger reconciles;
 //! remote commands queued while both outboxes poll reach the meters once each and end
-//! acknowledged; a session made on one instance is good on the other; a meter taken out of
-//! service elsewhere is forgotten by both (the bus, PostgreSQL's LISTEN/NOTIFY), so its later
-//! readings charge nothing. On a 2-core machine this shows correctness under contention, not
+//! acknowledged; a session made on one instance is good on the other, and signing out on one
+//! ends it on both at once; a meter taken out of service elsewhere is forgotten by both (the
+//! bus, PostgreSQL's LISTEN/NOTIFY, carries both news), so its later readings charge nothing. On a 2-core machine this shows correctness under contention, not
 //! capacity: the two processes share the cores with the database and the broker.
 
 use crate::support;
@@ -411,13 +411,38 @@ async fn two_instances_share_meters_sessions_and_commands_and_do_nothing_twice()
         "b shows the manager's site"
     );
 
+    // Signing out on one instance ends the session on the other at once, though b keeps
+    // sessions it read for some seconds (`sessions::TRUSTED_FOR`): the bus tells it.
+    let signed_out = http
+        .post(format!("{a}/api/sign_out"))
+        .header("origin", &a)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_out.status().is_success(), "signed out on a");
+    let manage_on_b = || async {
+        http.get(format!("{b}/manage"))
+            .header("cookie", &cookie)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+    };
+    assert!(
+        eventually(server::auth::sessions::TRUSTED_FOR / 4, || async {
+            let page = manage_on_b().await;
+            page.status() == 302 && page.headers()["location"] == "/sign-in"
+        })
+        .await,
+        "b sent the signed-out session to sign in before its copy went stale"
+    );
+
     // Commands queued elsewhere while both outboxes poll: each reaches its meter once.
     let console = Platform::open(config_for(&dir.join("console"), &url))
         .await
         .unwrap();
-    let _listening = console
-        .fleet
-        .join_bus(server::bus::Bus::new(console.db.clone()));
+    let _listening = console.join_bus(server::bus::Bus::new(console.db.clone()));
     let actor = Actor {
         user: on_db!(&db, pool => {
             sqlx::query_scalar("SELECT id FROM users WHERE email = $1")

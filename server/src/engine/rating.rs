@@ -202,6 +202,8 @@ impl Engine {
         now: DateTime<Utc>,
         report: &mut RatingReport,
     ) -> Result<(), EngineError> {
+        use crate::metrics::{RatingPhase, rating_time};
+        let started = std::time::Instant::now();
         let mut tx = self.db.begin_write().await?;
         let mut meter_ids: Vec<i64> = readings.iter().map(|r| r.meter).collect();
         meter_ids.dedup();
@@ -229,6 +231,8 @@ impl Engine {
         }
         let mut wallets = load_wallets(&mut tx, &meters, &landlords).await?;
         let payers = Payers::new(&wallets);
+        let loaded = std::time::Instant::now();
+        rating_time(RatingPhase::Load, loaded - started);
 
         let mut outcomes = Vec::with_capacity(readings.len());
         let mut postings: BTreeMap<i64, Posting> = BTreeMap::new();
@@ -283,6 +287,8 @@ impl Engine {
             }
             outcomes.push(outcome);
         }
+        let priced = std::time::Instant::now();
+        rating_time(RatingPhase::Price, priced - loaded);
 
         let mut transactions = HashMap::new();
         for (site, posting) in &postings {
@@ -324,6 +330,7 @@ impl Engine {
             }
         }
         tx.commit().await?;
+        rating_time(RatingPhase::Write, priced.elapsed());
         Ok(())
     }
 }

@@ -218,7 +218,8 @@ impl Fleet {
         }
     }
 
-    fn forget_here(&self, serial: &str) {
+    /// Forgets a cached meter another instance changed.
+    pub fn forget_here(&self, serial: &str) {
         self.inner
             .meters
             .lock()
@@ -226,16 +227,9 @@ impl Fleet {
             .remove(serial);
     }
 
-    /// Joins the instances' bus: this fleet's changes are told to the others, and theirs
-    /// make it forget what it cached. The listener runs until the handle is aborted (`None`
-    /// on SQLite, which one instance serves).
-    pub fn join_bus(&self, bus: crate::bus::Bus) -> Option<tokio::task::JoinHandle<()>> {
-        let fleet = self.clone();
-        let listening = bus.listen(move |signal| match signal {
-            Signal::MeterChanged { serial } => fleet.forget_here(&serial),
-        });
+    /// From now on, this fleet's changes are told to the other instances.
+    pub fn use_bus(&self, bus: crate::bus::Bus) {
         let _ = self.inner.bus.set(bus);
-        listening
     }
 
     /// Runs the ingest, outbox and watch loops until the returned handle is dropped.
