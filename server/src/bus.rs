@@ -23,6 +23,11 @@ pub enum Signal {
     /// The session was changed or ended (signed out): drop any cached copy. The id is as
     /// secret as the cookie; it travels only through the database every instance shares.
     SessionChanged { id: String },
+    /// The person's details, password, second factor or grants changed: drop any cached
+    /// copy of them as a caller.
+    CallerChanged { user: i64 },
+    /// The organisation's rules for its people changed: drop every cached caller of it.
+    OrganisationChanged { org: i64 },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -147,5 +152,25 @@ mod tests {
                 serial: "E-1".into()
             }
         );
+    }
+
+    #[test]
+    fn every_signal_reads_back_as_sent() {
+        for signal in [
+            Signal::MeterChanged {
+                serial: "E-1".into(),
+            },
+            Signal::SessionChanged { id: "abc".into() },
+            Signal::CallerChanged { user: 42 },
+            Signal::OrganisationChanged { org: 7 },
+        ] {
+            let text = serde_json::to_string(&Envelope {
+                from: "a1".into(),
+                signal: signal.clone(),
+            })
+            .unwrap();
+            let back: Envelope = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.signal, signal, "{text}");
+        }
     }
 }

@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug)]
 pub struct Directory {
     db: Db,
+    /// Told when a resident's details are corrected: they are part of who a caller is.
+    callers: crate::auth::callers::Callers,
 }
 
 #[derive(sqlx::FromRow)]
@@ -95,8 +97,8 @@ fn meters_by_unit(rows: Vec<MeterRow>) -> BTreeMap<i64, Vec<MeterView>> {
 }
 
 impl Directory {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, callers: crate::auth::callers::Callers) -> Self {
+        Self { db, callers }
     }
 }
 

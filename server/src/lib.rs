@@ -32,7 +32,7 @@ pub mod tokens;
 pub mod webhooks;
 
 use app::{error::AppError, ports::Ports};
-use auth::{AuthService, sessions::Sessions, throttle::Throttle};
+use auth::{AuthService, callers::Callers, sessions::Sessions, throttle::Throttle};
 use config::Config;
 use db::{Db, DbError};
 use leptos::config::LeptosOptions;
@@ -79,6 +79,9 @@ pub struct Platform {
     pub config: Config,
     pub db: Db,
     pub sessions: Sessions,
+    /// The callers read in the last seconds, shared by the services that look them up or
+    /// change them.
+    pub callers: Callers,
     /// Seals secrets kept in the database (token meters' keys, webhook and authenticator
     /// secrets) with a key kept outside it.
     pub vault: Arc<tokens::vault::Vault>,
@@ -150,6 +153,7 @@ impl Platform {
             events: Some(events),
             db,
             sessions,
+            callers: Callers::default(),
             secrets,
             vault,
         })
@@ -163,8 +167,12 @@ impl Platform {
                 throttle,
                 self.notifier.messenger().clone(),
                 self.vault.clone(),
+                self.callers.clone(),
             )),
-            directory: Arc::new(directory::Directory::new(self.db.clone())),
+            directory: Arc::new(directory::Directory::new(
+                self.db.clone(),
+                self.callers.clone(),
+            )),
             integrations: Arc::new(integrations::IntegrationsService::new(
                 self.db.clone(),
                 self.webhooks.clone(),
@@ -176,7 +184,11 @@ impl Platform {
             tokens: Arc::new(self.tokens.clone()),
             sheets: Arc::new(fleet::sheet::SiteSheets::new(
                 self.fleet.clone(),
-                auth::recovery::Recovery::new(self.db.clone(), self.notifier.messenger().clone()),
+                auth::recovery::Recovery::new(
+                    self.db.clone(),
+                    self.notifier.messenger().clone(),
+                    self.callers.clone(),
+                ),
             )),
         }
     }
@@ -202,6 +214,7 @@ impl Platform {
                     recovery: auth::recovery::Recovery::new(
                         self.db.clone(),
                         self.notifier.messenger().clone(),
+                        self.callers.clone(),
                     ),
                 },
                 api::keys::ApiKeys::new(self.db.clone()),
@@ -212,16 +225,23 @@ impl Platform {
         http::outer_layers(routes, &self.config)
     }
 
-    /// Joins the instances' bus: the fleet's and the sessions' changes are told to the other
+    /// Joins the instances' bus: the fleet's, the sessions' and the callers' changes are told to the other
     /// instances, and theirs make this one forget what it cached. The listener runs until the
     /// handle is aborted (`None` on SQLite, which one instance serves).
     pub fn join_bus(&self, bus: bus::Bus) -> Option<tokio::task::JoinHandle<()>> {
         self.fleet.use_bus(bus.clone());
         self.sessions.use_bus(bus.clone());
-        let (fleet, sessions) = (self.fleet.clone(), self.sessions.clone());
+        self.callers.use_bus(bus.clone());
+        let (fleet, sessions, callers) = (
+            self.fleet.clone(),
+            self.sessions.clone(),
+            self.callers.clone(),
+        );
         bus.listen(move |signal| match signal {
             bus::Signal::MeterChanged { serial } => fleet.forget_here(&serial),
             bus::Signal::SessionChanged { id } => sessions.forget_here(&id),
+            bus::Signal::CallerChanged { user } => callers.forget_here(user),
+            bus::Signal::OrganisationChanged { org } => callers.forget_organisation_here(org),
         })
     }
 

@@ -193,7 +193,8 @@ async fn serve(platform: Platform) -> Result<(), String> {
 async fn add_user(platform: &Platform, add: UserAdd) -> Result<(), String> {
     let email = Email::parse(&add.email).map_err(|error| error.to_string())?;
     let org = organisation(platform, add.org.trim()).await?;
-    let directory = server::directory::Directory::new(platform.db.clone());
+    let directory =
+        server::directory::Directory::new(platform.db.clone(), platform.callers.clone());
     let (account, site, unit) = match add.role.as_str() {
         "resident" => {
             let unit = UnitId(add.unit.ok_or("a resident needs --unit")?);

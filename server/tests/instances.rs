@@ -411,6 +411,51 @@ async fn two_instances_share_meters_sessions_and_commands_and_do_nothing_twice()
         "b shows the manager's site"
     );
 
+    // A rule changed on one instance holds the manager on the other at once, though b keeps
+    // the callers it read for some seconds (`callers::TRUSTED_FOR`): the bus tells it.
+    let admin_signed_in = http
+        .post(format!("{a}/api/sign_in"))
+        .header("origin", &a)
+        .form(&[("email", demo::ADMIN), ("password", demo::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let admin_cookie = admin_signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("prepaid_session="))
+        .and_then(|value| value.split(';').next())
+        .expect("the admin's session cookie")
+        .to_owned();
+    let required = http
+        .post(format!("{a}/api/require_staff_two_factor"))
+        .header("origin", &a)
+        .header("cookie", &admin_cookie)
+        .form(&[("required", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        required.status().is_success(),
+        "the admin required two-factor sign-in on a"
+    );
+    assert!(
+        eventually(server::auth::callers::TRUSTED_FOR / 4, || async {
+            let page = http
+                .get(format!("{b}/manage"))
+                .header("cookie", &cookie)
+                .header("accept", "text/html")
+                .send()
+                .await
+                .unwrap();
+            page.status() == 302 && page.headers()["location"] == "/account/two-factor"
+        })
+        .await,
+        "b held the manager for two-factor set-up before its copy of them went stale"
+    );
+
     // Signing out on one instance ends the session on the other at once, though b keeps
     // sessions it read for some seconds (`sessions::TRUSTED_FOR`): the bus tells it.
     let signed_out = http

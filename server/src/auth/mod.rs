@@ -1,6 +1,7 @@
 //! Sign-in, callers, passwords and accounts: the engine side of `app::ports::AuthPort`.
 
 pub mod accounts;
+pub mod callers;
 pub mod password;
 pub mod recovery;
 pub mod sessions;
@@ -23,6 +24,7 @@ use throttle::Throttle;
 #[derive(Clone, Debug)]
 pub struct AuthService {
     db: Db,
+    callers: callers::Callers,
     throttle: Throttle,
     recovery: recovery::Recovery,
     /// Seals the authenticator secrets of two-factor sign-in.
@@ -57,10 +59,12 @@ impl AuthService {
         throttle: Throttle,
         messenger: crate::notify::Messenger,
         vault: std::sync::Arc<crate::tokens::vault::Vault>,
+        callers: callers::Callers,
     ) -> Self {
-        let recovery = recovery::Recovery::new(db.clone(), messenger);
+        let recovery = recovery::Recovery::new(db.clone(), messenger, callers.clone());
         Self {
             db,
+            callers,
             throttle,
             recovery,
             vault,
@@ -129,6 +133,7 @@ impl AuthService {
 /// throttle their account.
 pub(crate) async fn store_password(
     db: &Db,
+    callers: &callers::Callers,
     user: i64,
     email: &str,
     new: &NewPassword,
@@ -136,7 +141,7 @@ pub(crate) async fn store_password(
     now: chrono::DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let hash = password::hash(new.expose().to_owned()).await;
-    on_db!(db, pool => {
+    let stored = on_db!(db, pool => {
         let mut tx = pool.begin().await?;
         sqlx::query(
             "UPDATE users SET password_hash = $1, must_change_password = FALSE, \
@@ -153,7 +158,10 @@ pub(crate) async fn store_password(
             .await?;
         entry.append(&mut *tx).await?;
         tx.commit().await
-    })
+    });
+    // Even after an error: a commit whose answer was lost may have happened.
+    callers.changed(user);
+    stored
 }
 
 #[async_trait::async_trait]
@@ -201,7 +209,15 @@ impl app::ports::AuthPort for AuthService {
     }
 
     async fn caller(&self, user: UserId) -> Result<Option<Caller>, AppError> {
-        self.load_caller(user).await.map_err(internal)
+        let ticket = match self.callers.find(user.0) {
+            callers::Found::Kept(caller) => return Ok(Some(caller)),
+            callers::Found::Read(ticket) => ticket,
+        };
+        let caller = self.load_caller(user).await.map_err(internal)?;
+        if let Some(caller) = &caller {
+            self.callers.offer(user.0, caller, ticket);
+        }
+        Ok(caller)
     }
 
     async fn change_password(
@@ -225,6 +241,7 @@ impl app::ports::AuthPort for AuthService {
             .by(caller.org_id.0, Some(caller.user_id.0));
         store_password(
             &self.db,
+            &self.callers,
             caller.user_id.0,
             &caller.email,
             &new,

@@ -45,6 +45,7 @@ const WINDOW_MINUTES: i64 = 15;
 pub struct Recovery {
     db: Db,
     messenger: Messenger,
+    callers: super::callers::Callers,
 }
 
 /// Whom a request for a reset names: an e-mail address or a phone number.
@@ -93,8 +94,12 @@ fn wrong_code() -> AppError {
 }
 
 impl Recovery {
-    pub fn new(db: Db, messenger: Messenger) -> Self {
-        Recovery { db, messenger }
+    pub fn new(db: Db, messenger: Messenger, callers: super::callers::Callers) -> Self {
+        Recovery {
+            db,
+            messenger,
+            callers,
+        }
     }
 
     /// Sends a reset link to an e-mail address, or a code to a phone, if an active account
@@ -622,9 +627,17 @@ impl Recovery {
         let entry = AuditEntry::new("password_reset", "user", person.id)
             .by(person.organisation_id, Some(person.id))
             .after(serde_json::json!({ "method": method }));
-        super::store_password(&self.db, person.id, &person.email, &new, entry, now)
-            .await
-            .map_err(internal)
+        super::store_password(
+            &self.db,
+            &self.callers,
+            person.id,
+            &person.email,
+            &new,
+            entry,
+            now,
+        )
+        .await
+        .map_err(internal)
     }
 
     async fn person(&self, id: i64) -> Result<Option<Person>, AppError> {

@@ -189,13 +189,14 @@ impl AuthService {
         } else {
             "UPDATE users SET totp_secret_sealed = NULL, totp_pending_sealed = NULL WHERE id = $1"
         };
-        on_db!(&self.db, pool => {
+        let set = on_db!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(sql).bind(user).execute(&mut *tx).await?;
             entry.append(&mut *tx).await?;
             tx.commit().await
-        })
-        .map_err(internal)
+        });
+        self.callers.changed(user);
+        set.map_err(internal)
     }
 
     pub(super) async fn require_two_factor(
@@ -209,7 +210,7 @@ impl AuthService {
         let entry = AuditEntry::new("staff_two_factor_set", "organisation", caller.org_id.0)
             .by(caller.org_id.0, Some(caller.user_id.0))
             .after(json!({ "required": required }));
-        on_db!(&self.db, pool => {
+        let set = on_db!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query("UPDATE organisations SET staff_two_factor = $1 WHERE id = $2")
                 .bind(required)
@@ -218,8 +219,9 @@ impl AuthService {
                 .await?;
             entry.append(&mut *tx).await?;
             tx.commit().await
-        })
-        .map_err(internal)
+        });
+        self.callers.organisation_changed(caller.org_id.0);
+        set.map_err(internal)
     }
 }
 

@@ -210,7 +210,9 @@ impl Directory {
         });
         match result {
             Ok(()) => {
-                tx.commit().await.map_err(internal)?;
+                let committed = tx.commit().await;
+                self.callers.changed(person.0);
+                committed.map_err(internal)?;
                 Ok(true)
             }
             Err(error) if is_unique_violation(&error) => Err(AppError::Conflict(
