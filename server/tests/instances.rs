@@ -172,6 +172,30 @@ async fn books(db: &Db, seeded: i64) -> (BTreeMap<(i64, i64), String>, BTreeMap<
 }
 
 /// The sum of `prepaid_readings_total` on one instance's `/metrics`.
+/// Signs `email` in on the instance at `base` with the demo's password; their session cookie.
+async fn sign_in(http: &reqwest::Client, base: &str, email: &str) -> String {
+    let signed_in = http
+        .post(format!("{base}/api/sign_in"))
+        .header("origin", base)
+        .form(&[("email", email), ("password", demo::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        signed_in.status().is_success(),
+        "{email} signed in on {base}"
+    );
+    signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("prepaid_session="))
+        .and_then(|value| value.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
 async fn readings_counted(client: &reqwest::Client, base: &str) -> u64 {
     let text = client
         .get(format!("{base}/metrics"))
@@ -381,23 +405,7 @@ async fn two_instances_share_meters_sessions_and_commands_and_do_nothing_twice()
     reference.db.close().await;
 
     // A session made on one instance is good on the other.
-    let signed_in = http
-        .post(format!("{a}/api/sign_in"))
-        .header("origin", &a)
-        .form(&[("email", demo::MANAGER), ("password", demo::PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert!(signed_in.status().is_success(), "signed in on a");
-    let cookie = signed_in
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with("prepaid_session="))
-        .and_then(|value| value.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = sign_in(&http, &a, demo::MANAGER).await;
     let page = http
         .get(format!("{b}/manage"))
         .header("cookie", &cookie)
@@ -413,22 +421,7 @@ async fn two_instances_share_meters_sessions_and_commands_and_do_nothing_twice()
 
     // A rule changed on one instance holds the manager on the other at once, though b keeps
     // the callers it read for some seconds (`callers::TRUSTED_FOR`): the bus tells it.
-    let admin_signed_in = http
-        .post(format!("{a}/api/sign_in"))
-        .header("origin", &a)
-        .form(&[("email", demo::ADMIN), ("password", demo::PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let admin_cookie = admin_signed_in
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with("prepaid_session="))
-        .and_then(|value| value.split(';').next())
-        .expect("the admin's session cookie")
-        .to_owned();
+    let admin_cookie = sign_in(&http, &a, demo::ADMIN).await;
     let required = http
         .post(format!("{a}/api/require_staff_two_factor"))
         .header("origin", &a)
