@@ -86,6 +86,7 @@ async fn check(file: &Path) -> Result<(), BackupError> {
     if !file.is_file() {
         return Err(unusable("no such file".into()));
     }
+    crate::db::configure_sqlite();
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", file.display()))
         .map_err(|error| unusable(error.to_string()))?
         .read_only(true);

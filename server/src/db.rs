@@ -97,6 +97,31 @@ pub enum Durability {
     Normal,
 }
 
+/// Turns SQLite's memory statistics off, once per process, before its first connection.
+///
+/// With them on (the bundled library's default), every `malloc` and `free` SQLite makes takes
+/// one process-wide mutex to count bytes nobody reads. Reading a rating batch's rows, the
+/// connection's thread copies each value (a `malloc`) while the runtime's thread drops the
+/// rows it has decoded (a `free`): the two fought over that mutex for a tenth of the profile.
+pub(crate) fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `sqlite3_config` may only run before SQLite initialises, that is before the
+        // first connection opens; `Once` runs it before this process's first SQLite pool
+        // connects. Were SQLite already initialised it would return SQLITE_MISUSE and change
+        // nothing.
+        let code = unsafe {
+            libsqlite3_sys::sqlite3_config(
+                libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
+                std::os::raw::c_int::from(0u8),
+            )
+        };
+        if code != libsqlite3_sys::SQLITE_OK {
+            tracing::debug!(code, "SQLite's memory statistics stay on");
+        }
+    });
+}
+
 impl Db {
     pub async fn connect(url: &str) -> Result<Self, DbError> {
         Self::connect_with(url, Durability::default()).await
@@ -104,6 +129,7 @@ impl Db {
 
     pub async fn connect_with(url: &str, durability: Durability) -> Result<Self, DbError> {
         if url.starts_with("sqlite:") {
+            configure_sqlite();
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(DbError::Connect)?
                 .create_if_missing(true)
@@ -246,5 +272,22 @@ mod tests {
             redact_url("sqlite://data/prepaid.db"),
             "sqlite://data/prepaid.db"
         );
+    }
+
+    #[tokio::test]
+    async fn sqlite_keeps_no_memory_statistics() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("counted.db").display());
+        let db = super::Db::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        let tables: i64 = crate::on_db!(&db, pool => {
+            sqlx::query_scalar("SELECT count(*) FROM sqlite_master").fetch_one(pool).await
+        })
+        .unwrap();
+        assert!(tables > 10, "the migrations ran");
+        // SQLite counts the bytes it holds only while its statistics are on; this process's
+        // connections (the pool's, migrations and all) have allocated plenty.
+        // SAFETY: reads a counter; no arguments.
+        assert_eq!(unsafe { libsqlite3_sys::sqlite3_memory_used() }, 0);
     }
 }
