@@ -53,12 +53,7 @@ export async function launchProfile(viewport = { width: 1280, height: 900 }) {
   const dir = mkdtempSync(join(tmpdir(), 'prepaid-profile-'));
   const context = await chromium.launchPersistentContext(dir, { ...CHROMIUM, viewport });
   const page = context.pages()[0] ?? (await context.newPage());
-  const problems = [];
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  return { context, page, problems };
+  return { context, page, problems: watch(page) };
 }
 
 /**
@@ -68,12 +63,33 @@ export async function launchProfile(viewport = { width: 1280, height: 900 }) {
 export async function openPage(browser, viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
+  return { context, page, problems: watch(page) };
+}
+
+/**
+ * Records what went wrong on `page`: errors thrown, errors logged, and pages served without
+ * the policy their scripts need.
+ */
+function watch(page) {
   const problems = [];
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    // The page's address too: a problem that shows once in many runs needs to say where.
+    if (message.type() === 'error') problems.push(`console: ${message.text()} (on ${page.url()})`);
   });
-  return { context, page, problems };
+  page.on('response', async (response) => {
+    // A page of the app runs its scripts under a policy naming this response's nonce; one
+    // that came with another policy (the server's default for non-pages) cannot hydrate.
+    if (!response.request().isNavigationRequest() || response.status() !== 200) return;
+    const headers = await response.allHeaders();
+    const policy = headers['content-security-policy'];
+    if (policy === undefined || policy.includes("'nonce-")) return;
+    const body = await response.text().catch(() => '');
+    if (body.includes('/pkg/')) {
+      problems.push(`page without its policy: ${response.url()} (${headers['content-type']}): ${policy}`);
+    }
+  });
+  return problems;
 }
 
 /** Waits until the WebAssembly bundle has taken over the page. */

@@ -145,7 +145,7 @@ async fn seed_rollups(db: &Db, days: i64) -> i64 {
     let first = (Utc::now() - Duration::days(days - 1)).date_naive();
     // The day column is text on SQLite and a DATE on PostgreSQL: each adds days its own way.
     let day = match db {
-        Db::Sqlite(_) => "date($2, '+' || n.i || ' days')",
+        Db::Sqlite { .. } => "date($2, '+' || n.i || ' days')",
         Db::Postgres(_) => "CAST($2 AS DATE) + n.i",
     };
     let sql = format!(

@@ -25,7 +25,7 @@ pub enum BackupError {
 /// Writes a consistent copy of the live database to `to` with `VACUUM INTO`: it reads one
 /// snapshot while the server goes on writing, and the copy is compact and needs no WAL.
 pub async fn backup(db: &Db, to: &Path) -> Result<u64, BackupError> {
-    let Db::Sqlite(pool) = db else {
+    let Db::Sqlite { pool, .. } = db else {
         return Err(BackupError::NotSqlite);
     };
     if to.exists() {

@@ -21,7 +21,15 @@ pub const WRITER_LOCK: i64 = 0x0070_7265_7061_6964;
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// Reads share `pool`. Write transactions ([`Db::begin_write`]) take `writer`'s one
+    /// connection: SQLite lets one writer in at a time anyway, and a connection that alone
+    /// writes keeps its page cache from one transaction to the next (a commit made on
+    /// another connection empties it), so a rating batch finds the pages of the indexes it
+    /// wrote last time still in memory.
+    Sqlite {
+        pool: SqlitePool,
+        writer: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -31,7 +39,7 @@ pub enum Db {
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => async { $body }.await,
+            $crate::db::Db::Sqlite { pool: $pool, .. } => async { $body }.await,
             $crate::db::Db::Postgres($pool) => async { $body }.await,
         }
     };
@@ -145,6 +153,13 @@ impl Db {
                 // sqlx's 50, reading a rating batch's thousands of meters and wallets parked
                 // and woke the two threads every 50 rows.
                 .row_buffer_size(1024);
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(10))
+                .test_before_acquire(false)
+                .connect_with(options.clone())
+                .await
+                .map_err(DbError::Connect)?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 // Well under the 30 s request timeout: a request starved of a connection fails
@@ -156,7 +171,7 @@ impl Db {
                 .connect_with(options)
                 .await
                 .map_err(DbError::Connect)?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite { pool, writer })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -172,7 +187,7 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self {
-            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Db::Sqlite { pool, .. } => SQLITE_MIGRATIONS.run(pool).await,
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
         .map_err(DbError::Migrate)
@@ -187,7 +202,7 @@ impl Db {
     /// these transactions are short and batched, so the lock is held briefly.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -202,14 +217,14 @@ impl Db {
     /// Starts a transaction that only reads: one consistent snapshot.
     pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Sqlite { pool, .. } => Tx::Sqlite(pool.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
 
     pub fn backend(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite { .. } => "sqlite",
             Db::Postgres(_) => "postgres",
         }
     }
@@ -219,6 +234,9 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Db::Sqlite { writer, .. } = self {
+            writer.close().await;
+        }
         on_db!(self, pool => pool.close().await)
     }
 }
@@ -272,6 +290,46 @@ mod tests {
             redact_url("sqlite://data/prepaid.db"),
             "sqlite://data/prepaid.db"
         );
+    }
+
+    #[tokio::test]
+    async fn sqlite_writes_on_one_connection_that_keeps_its_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("writer.db").display());
+        let db = super::Db::connect(&url).await.unwrap();
+        // A temporary table lives on the connection that made it: a later write transaction
+        // sees it only if it runs on that same connection.
+        let mut first = db.begin_write().await.unwrap();
+        crate::on_tx!(&mut first, conn => {
+            sqlx::query("CREATE TEMP TABLE marker (x)")
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+        })
+        .unwrap();
+        first.commit().await.unwrap();
+        for _ in 0..3 {
+            let mut next = db.begin_write().await.unwrap();
+            let seen: i64 = crate::on_tx!(&mut next, conn => {
+                sqlx::query_scalar("SELECT count(*) FROM temp.sqlite_master WHERE name = 'marker'")
+                    .fetch_one(&mut *conn)
+                    .await
+            })
+            .unwrap();
+            assert_eq!(
+                seen, 1,
+                "every write transaction runs on the writer's connection"
+            );
+            next.commit().await.unwrap();
+        }
+        // Readers have connections of their own.
+        let seen: i64 = crate::on_db!(&db, pool => {
+            sqlx::query_scalar("SELECT count(*) FROM temp.sqlite_master WHERE name = 'marker'")
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(seen, 0);
     }
 
     #[tokio::test]

@@ -49,7 +49,7 @@ impl Sessions {
     /// The store, with its table created if this is a new database.
     pub async fn open(db: &Db) -> Result<Self, sqlx::Error> {
         let store = match db {
-            Db::Sqlite(pool) => {
+            Db::Sqlite { pool, .. } => {
                 let store = SqliteStore::new(pool.clone());
                 store.migrate().await?;
                 Store::Sqlite(store)
