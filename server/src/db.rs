@@ -130,6 +130,24 @@ pub(crate) fn configure_sqlite() {
     });
 }
 
+/// A pool of `connections` SQLite connections opened with `options`.
+async fn sqlite_pool(
+    connections: u32,
+    options: SqliteConnectOptions,
+) -> Result<SqlitePool, DbError> {
+    SqlitePoolOptions::new()
+        .max_connections(connections)
+        // Well under the 30 s request timeout: a request starved of a connection fails with
+        // the pool's error in the log, not a silent 408 from the timeout layer.
+        .acquire_timeout(Duration::from_secs(10))
+        // A connection is a library handle in this process, not a socket that can go stale:
+        // testing it on every acquire only adds a round trip to its thread.
+        .test_before_acquire(false)
+        .connect_with(options)
+        .await
+        .map_err(DbError::Connect)
+}
+
 impl Db {
     pub async fn connect(url: &str) -> Result<Self, DbError> {
         Self::connect_with(url, Durability::default()).await
@@ -153,24 +171,8 @@ impl Db {
                 // sqlx's 50, reading a rating batch's thousands of meters and wallets parked
                 // and woke the two threads every 50 rows.
                 .row_buffer_size(1024);
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(10))
-                .test_before_acquire(false)
-                .connect_with(options.clone())
-                .await
-                .map_err(DbError::Connect)?;
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                // Well under the 30 s request timeout: a request starved of a connection fails
-                // with the pool's error in the log, not a silent 408 from the timeout layer.
-                .acquire_timeout(Duration::from_secs(10))
-                // A connection is a library handle in this process, not a socket that can go
-                // stale: testing it on every acquire only adds a round trip to its thread.
-                .test_before_acquire(false)
-                .connect_with(options)
-                .await
-                .map_err(DbError::Connect)?;
+            let writer = sqlite_pool(1, options.clone()).await?;
+            let pool = sqlite_pool(8, options).await?;
             Ok(Db::Sqlite { pool, writer })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
@@ -292,6 +294,9 @@ mod tests {
         );
     }
 
+    /// Counts the temporary table `marker` as the connection running it sees it.
+    const MARKER_SEEN: &str = "SELECT count(*) FROM temp.sqlite_master WHERE name = 'marker'";
+
     #[tokio::test]
     async fn sqlite_writes_on_one_connection_that_keeps_its_cache() {
         let dir = tempfile::tempdir().unwrap();
@@ -311,7 +316,7 @@ mod tests {
         for _ in 0..3 {
             let mut next = db.begin_write().await.unwrap();
             let seen: i64 = crate::on_tx!(&mut next, conn => {
-                sqlx::query_scalar("SELECT count(*) FROM temp.sqlite_master WHERE name = 'marker'")
+                sqlx::query_scalar(MARKER_SEEN)
                     .fetch_one(&mut *conn)
                     .await
             })
@@ -324,7 +329,7 @@ mod tests {
         }
         // Readers have connections of their own.
         let seen: i64 = crate::on_db!(&db, pool => {
-            sqlx::query_scalar("SELECT count(*) FROM temp.sqlite_master WHERE name = 'marker'")
+            sqlx::query_scalar(MARKER_SEEN)
                 .fetch_one(pool)
                 .await
         })
