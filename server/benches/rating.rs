@@ -7,8 +7,9 @@
 //! under the demo's tariffs (electricity tiered with time-of-use bands, tax and a standing
 //! charge); each round every meter sends `PER_METER` readings (1 by default), 15 minutes
 //! apart, and a round is one batch. More than one is a backlog caught up: meters that stored
-//! their readings while the broker or the server was away. The first round (baselines) is not timed. The raw rate writes the same rows
-//! into the same `readings` table of a fresh database, in the same batches, and nothing else.
+//! their readings while the broker or the server was away. The first round (baselines) is not
+//! timed. The raw rate writes the same rows into the same `readings` table of a fresh
+//! database, in the same batches, and nothing else.
 //! The time rating took is split by phase (`prepaid_rating_seconds_total`): loading state,
 //! pricing, and writing with the commit, whose rate alone is a ceiling for the engine.
 //!
@@ -292,68 +293,98 @@ async fn raw_rate(dir: &tempfile::TempDir, url: &str, meters: usize, shape: Shap
     written as f64 / seconds
 }
 
-/// The meters that pay through a wallet of their own, with their state: what `ALONE` writes.
-const OWN_WALLETS: &str = "FROM wallets w JOIN meter_states s ON s.meter_id = w.meter_id \
-    WHERE w.meter_id IS NOT NULL AND w.closed_at IS NULL";
+/// The wallets that pay for one meter each (aliased `w`): the ones `ALONE` charges. A macro,
+/// so that each statement below can name it inside one string literal.
+macro_rules! own_wallets {
+    () => {
+        "w.meter_id IS NOT NULL AND w.closed_at IS NULL"
+    };
+}
 
 /// One more reading per meter, 15 minutes after its last, written by SQLite alone: every row
 /// rating writes for it, each table in one statement. The amounts are placeholders; the
 /// ledger still balances (each wallet pays 1, the site's first revenue account receives it).
 const ALONE: [&str; 9] = [
-    "INSERT INTO ledger_transactions (site_id, idempotency_key, kind, memo, posted_at) \
-     SELECT DISTINCT site_id, 'alone:' || site_id, 'usage', 'SQLite alone', \
-     strftime('%Y-%m-%dT%H:%M:%f000000+00:00', 'now') FROM wallets \
-     WHERE meter_id IS NOT NULL AND closed_at IS NULL",
-    "INSERT INTO ledger_entries (transaction_id, account_id, amount_minor) \
-     SELECT t.id, w.account_id, -1 FROM wallets w \
-     JOIN ledger_transactions t ON t.idempotency_key = 'alone:' || w.site_id \
-     WHERE w.meter_id IS NOT NULL AND w.closed_at IS NULL ORDER BY w.account_id",
-    "INSERT INTO ledger_entries (transaction_id, account_id, amount_minor) \
-     SELECT t.id, (SELECT a.id FROM accounts a WHERE a.site_id = t.site_id AND a.kind = 'revenue' \
-     ORDER BY a.id LIMIT 1), (SELECT count(*) FROM wallets w WHERE w.site_id = t.site_id \
-     AND w.meter_id IS NOT NULL AND w.closed_at IS NULL) \
-     FROM ledger_transactions t WHERE t.idempotency_key >= 'alone:' AND t.idempotency_key < 'alone;'",
+    concat!(
+        "INSERT INTO ledger_transactions (site_id, idempotency_key, kind, memo, posted_at) \
+         SELECT DISTINCT w.site_id, 'alone:' || w.site_id, 'usage', 'SQLite alone', \
+         strftime('%Y-%m-%dT%H:%M:%f000000+00:00', 'now') FROM wallets w WHERE ",
+        own_wallets!()
+    ),
+    concat!(
+        "INSERT INTO ledger_entries (transaction_id, account_id, amount_minor) \
+         SELECT t.id, w.account_id, -1 FROM wallets w \
+         JOIN ledger_transactions t ON t.idempotency_key = 'alone:' || w.site_id WHERE ",
+        own_wallets!(),
+        " ORDER BY w.account_id"
+    ),
+    concat!(
+        "INSERT INTO ledger_entries (transaction_id, account_id, amount_minor) \
+         SELECT t.id, (SELECT a.id FROM accounts a WHERE a.site_id = t.site_id AND a.kind = 'revenue' \
+         ORDER BY a.id LIMIT 1), (SELECT count(*) FROM wallets w WHERE w.site_id = t.site_id AND ",
+        own_wallets!(),
+        ") FROM ledger_transactions t \
+         WHERE t.idempotency_key >= 'alone:' AND t.idempotency_key < 'alone;'"
+    ),
     "UPDATE accounts SET balance_minor = balance_minor + e.amount_minor FROM ledger_entries e \
      JOIN ledger_transactions t ON t.id = e.transaction_id \
      WHERE t.idempotency_key >= 'alone:' AND t.idempotency_key < 'alone;' AND accounts.id = e.account_id",
-    "INSERT INTO readings (meter_id, taken_at, register, received_at, status, quantity, net, tax, \
-     wallet_account_id, transaction_id, note) \
-     SELECT s.meter_id, strftime('%Y-%m-%dT%H:%M:%f000000+00:00', s.last_reading_at, '+15 minutes'), \
-     s.last_register, strftime('%Y-%m-%dT%H:%M:%f000000+00:00', 'now'), 'rated', '0.05', '0.7', \
-     '0.112', w.account_id, t.id, NULL FROM wallets w JOIN meter_states s ON s.meter_id = w.meter_id \
-     JOIN ledger_transactions t ON t.idempotency_key = 'alone:' || w.site_id \
-     WHERE w.meter_id IS NOT NULL AND w.closed_at IS NULL ORDER BY s.meter_id \
-     ON CONFLICT (meter_id, taken_at) DO NOTHING",
+    concat!(
+        "INSERT INTO readings (meter_id, taken_at, register, received_at, status, quantity, net, tax, \
+         wallet_account_id, transaction_id, note) \
+         SELECT s.meter_id, strftime('%Y-%m-%dT%H:%M:%f000000+00:00', s.last_reading_at, '+15 minutes'), \
+         s.last_register, strftime('%Y-%m-%dT%H:%M:%f000000+00:00', 'now'), 'rated', '0.05', '0.7', \
+         '0.112', w.account_id, t.id, NULL FROM wallets w JOIN meter_states s ON s.meter_id = w.meter_id \
+         JOIN ledger_transactions t ON t.idempotency_key = 'alone:' || w.site_id WHERE ",
+        own_wallets!(),
+        " ORDER BY s.meter_id ON CONFLICT (meter_id, taken_at) DO NOTHING"
+    ),
     // `WHERE` and `ORDER BY` before `ON CONFLICT` keep SQLite from reading it as a join's `ON`.
-    "INSERT INTO usage_hourly (wallet_account_id, meter_id, hour_start, quantity_micro, cost_micro, readings) \
-     SELECT w.account_id, s.meter_id, strftime('%Y-%m-%dT%H:00:00+00:00', s.last_reading_at, '+15 minutes'), \
-     50000, 812000, 1 FROM wallets w JOIN meter_states s ON s.meter_id = w.meter_id \
-     WHERE w.meter_id IS NOT NULL AND w.closed_at IS NULL ORDER BY w.account_id \
-     ON CONFLICT (wallet_account_id, meter_id, hour_start) DO UPDATE SET \
-     quantity_micro = usage_hourly.quantity_micro + excluded.quantity_micro, \
-     cost_micro = usage_hourly.cost_micro + excluded.cost_micro, readings = usage_hourly.readings + excluded.readings",
-    "INSERT INTO usage_daily (wallet_account_id, meter_id, day, quantity_micro, cost_micro, readings) \
-     SELECT w.account_id, s.meter_id, date(s.last_reading_at, '+15 minutes'), 50000, 812000, 1 \
-     FROM wallets w JOIN meter_states s ON s.meter_id = w.meter_id \
-     WHERE w.meter_id IS NOT NULL AND w.closed_at IS NULL ORDER BY w.account_id \
-     ON CONFLICT (wallet_account_id, meter_id, day) DO UPDATE SET \
-     quantity_micro = usage_daily.quantity_micro + excluded.quantity_micro, \
-     cost_micro = usage_daily.cost_micro + excluded.cost_micro, readings = usage_daily.readings + excluded.readings",
+    concat!(
+        "INSERT INTO usage_hourly (wallet_account_id, meter_id, hour_start, quantity_micro, cost_micro, readings) \
+         SELECT w.account_id, s.meter_id, strftime('%Y-%m-%dT%H:00:00+00:00', s.last_reading_at, '+15 minutes'), \
+         50000, 812000, 1 FROM wallets w JOIN meter_states s ON s.meter_id = w.meter_id WHERE ",
+        own_wallets!(),
+        " ORDER BY w.account_id \
+         ON CONFLICT (wallet_account_id, meter_id, hour_start) DO UPDATE SET \
+         quantity_micro = usage_hourly.quantity_micro + excluded.quantity_micro, \
+         cost_micro = usage_hourly.cost_micro + excluded.cost_micro, readings = usage_hourly.readings + excluded.readings"
+    ),
+    concat!(
+        "INSERT INTO usage_daily (wallet_account_id, meter_id, day, quantity_micro, cost_micro, readings) \
+         SELECT w.account_id, s.meter_id, date(s.last_reading_at, '+15 minutes'), 50000, 812000, 1 \
+         FROM wallets w JOIN meter_states s ON s.meter_id = w.meter_id WHERE ",
+        own_wallets!(),
+        " ORDER BY w.account_id \
+         ON CONFLICT (wallet_account_id, meter_id, day) DO UPDATE SET \
+         quantity_micro = usage_daily.quantity_micro + excluded.quantity_micro, \
+         cost_micro = usage_daily.cost_micro + excluded.cost_micro, readings = usage_daily.readings + excluded.readings"
+    ),
     // Every column rating's upsert writes, written again.
-    "UPDATE meter_states SET last_reading_at = strftime('%Y-%m-%dT%H:%M:%f000000+00:00', last_reading_at, '+15 minutes'), \
-     last_register = last_register, cycle_start = cycle_start, cycle_used = cycle_used, \
-     max_demand = max_demand WHERE meter_id IN \
-     (SELECT meter_id FROM wallets WHERE meter_id IS NOT NULL AND closed_at IS NULL)",
-    "UPDATE wallets SET carry_net = '0.001', carry_tax = '0.0002', daily_spend = daily_spend, \
-     spent_at = strftime('%Y-%m-%dT%H:%M:%f000000+00:00', 'now') \
-     WHERE meter_id IS NOT NULL AND closed_at IS NULL",
+    concat!(
+        "UPDATE meter_states SET last_reading_at = strftime('%Y-%m-%dT%H:%M:%f000000+00:00', last_reading_at, '+15 minutes'), \
+         last_register = last_register, cycle_start = cycle_start, cycle_used = cycle_used, \
+         max_demand = max_demand WHERE meter_id IN (SELECT w.meter_id FROM wallets w WHERE ",
+        own_wallets!(),
+        ")"
+    ),
+    concat!(
+        "UPDATE wallets AS w SET carry_net = '0.001', carry_tax = '0.0002', daily_spend = daily_spend, \
+         spent_at = strftime('%Y-%m-%dT%H:%M:%f000000+00:00', 'now') WHERE ",
+        own_wallets!()
+    ),
 ];
 
 /// Readings per second SQLite alone writes the rows of one more reading per meter, with the
 /// commit, on the rated database (see the module's documentation); the ledger still reconciles.
 async fn sqlite_alone(db: &server::db::Db) -> f64 {
     let readings: i64 = on_db!(db, pool => {
-        sqlx::query_scalar(&format!("SELECT count(*) {OWN_WALLETS}")).fetch_one(pool).await
+        sqlx::query_scalar(concat!(
+            "SELECT count(*) FROM wallets w JOIN meter_states s ON s.meter_id = w.meter_id WHERE ",
+            own_wallets!()
+        ))
+        .fetch_one(pool)
+        .await
     })
     .unwrap();
     let timer = Instant::now();
