@@ -13,19 +13,27 @@ pub fn policy(nonce: &str) -> String {
     )
 }
 
-/// Makes this response's nonce and sends the policy naming it.
+/// The nonce the server made for one response, handed to the page that renders it through the
+/// request's extensions. The server sends the policy naming it once the page is rendered, so
+/// the header and the page's script tags come from one value that never leaves the request.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug)]
+pub struct PageNonce(pub std::sync::Arc<str>);
+
+/// Gives this page's scripts the nonce the server made for the response. Without one (a
+/// router built without the server's page layer) the page gets a nonce no policy names, so
+/// its scripts are refused rather than allowed.
 #[cfg(feature = "ssr")]
 pub fn protect_page() {
-    use leptos::prelude::use_context;
-    leptos::nonce::provide_nonce();
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
-    if let Ok(value) = axum::http::HeaderValue::from_str(&policy(&nonce.to_string())) {
-        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    use leptos::{nonce::Nonce, prelude::*};
+    let given = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PageNonce>().cloned());
+    match given {
+        Some(PageNonce(nonce)) => provide_context(Nonce::from_value(nonce)),
+        None => {
+            tracing::error!("a page rendered without the nonce its policy needs");
+            leptos::nonce::provide_nonce();
+        }
     }
 }
 

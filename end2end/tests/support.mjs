@@ -86,7 +86,13 @@ function watch(page) {
     if (policy === undefined || policy.includes("'nonce-")) return;
     const body = await response.text().catch(() => '');
     if (body.includes('/pkg/')) {
-      problems.push(`page without its policy: ${response.url()} (${headers['content-type']}): ${policy}`);
+      // The request id finds the server's log lines for it; a service worker may answer instead.
+      const via = response.fromServiceWorker() ? 'the service worker' : `request ${headers['x-request-id']}`;
+      const problem = `page without its policy: ${response.url()} (${headers['content-type']}, ${via}): ${policy}`;
+      // Said at once too: such a page never hydrates, so the test may fail waiting for it
+      // before it ever asserts there were no problems.
+      console.error(problem);
+      problems.push(problem);
     }
   });
   return problems;

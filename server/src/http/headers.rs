@@ -1,7 +1,8 @@
-//! Security headers on every response. Pages carry their own Content-Security-Policy, made
-//! with the nonce of their inline hydration script (see `app::csp`); anything else that has
-//! none gets one that allows nothing to run.
+//! Security headers on every response. Pages get a Content-Security-Policy naming a nonce made
+//! here for that response alone, which the page's scripts carry (see `app::csp`); anything
+//! else that has none gets one that allows nothing to run.
 
+use app::csp::PageNonce;
 use axum::{
     extract::{Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, header},
@@ -23,6 +24,29 @@ pub struct SecurityHeaders {
     /// `Strict-Transport-Security`, sent when the platform's public address is `https://`
     /// (behind a TLS-terminating proxy): browsers then never try plain HTTP again.
     pub hsts: bool,
+}
+
+/// For the pages' router: makes the response's nonce before the page renders, hands it to the
+/// page, and sends the policy naming it with the HTML that comes back. The header is set here,
+/// not by the page through the framework's response options, so a page's scripts and its
+/// policy cannot part ways on the way out.
+pub async fn page_policy(mut request: Request, next: Next) -> Response {
+    let nonce: Arc<str> = leptos::nonce::Nonce::new().to_string().into();
+    request
+        .extensions_mut()
+        .insert(PageNonce(Arc::clone(&nonce)));
+    let mut response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|kind| kind.starts_with("text/html"));
+    if html && let Ok(policy) = HeaderValue::from_str(&app::csp::policy(&nonce)) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
 }
 
 pub async fn add(

@@ -79,7 +79,8 @@ pub fn router(
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(provide_ports, app::shell));
+        >(provide_ports, app::shell))
+        .layer(from_fn(headers::page_policy));
 
     let session_layer = SessionManagerLayer::new(sessions)
         .with_name("prepaid_session")
