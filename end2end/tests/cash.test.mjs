@@ -91,7 +91,7 @@ test('cash above the site\'s limit waits until an admin approves it, then joins 
   await admin.page.waitForURL(`${BASE}/manage`);
   await admin.page.goto(`${site}/cash`);
   await hydrated(admin.page);
-  assert.match(await admin.page.textContent('.cash-limit .limit'), /Cash above 5000\.00 KES waits/);
+  assert.match(await admin.page.textContent('.cash-limit .limit'), /Cash above 5,000\.00 KES waits/);
   const row = admin.page.locator(`tr.cash-request[data-request="${request}"]`);
   await row.getByRole('button', { name: 'Approve and credit' }).click();
   await admin.page.locator(`tr.cash-request[data-request="${request}"][data-state="posted"]`).waitFor();

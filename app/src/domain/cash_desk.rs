@@ -154,7 +154,7 @@ pub struct CashDesk {
 
 impl CashDesk {
     pub fn money(&self, minor: Minor) -> String {
-        format!("{} {}", minor.format(self.digits), self.currency)
+        format!("{} {}", minor.grouped(self.digits), self.currency)
     }
 }
 

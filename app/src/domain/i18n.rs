@@ -195,25 +195,7 @@ impl Locale {
     /// Writes an exact decimal (as `Decimal` prints it: `-1234.50`) with this locale's
     /// grouping of thousands. All three group by three with a comma and use a point.
     pub fn number(self, plain: &str) -> String {
-        let (sign, digits) = match plain.strip_prefix('-') {
-            Some(rest) => ("-", rest),
-            None => ("", plain),
-        };
-        let (whole, fraction) = match digits.split_once('.') {
-            Some((whole, fraction)) => (whole, Some(fraction)),
-            None => (digits, None),
-        };
-        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-        for (index, digit) in whole.chars().enumerate() {
-            if index > 0 && (whole.len() - index) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(digit);
-        }
-        match fraction {
-            Some(fraction) => format!("{sign}{grouped}.{fraction}"),
-            None => format!("{sign}{grouped}"),
-        }
+        super::money::group_thousands(plain)
     }
 
     /// An amount of money: `KES 1,250.00`; Chinese puts no space after the code.

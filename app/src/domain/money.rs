@@ -42,9 +42,40 @@ impl Minor {
         i64::try_from(scaled).ok().map(Minor)
     }
 
-    /// Shows the amount with the currency's places, such as `-12.50`.
+    /// Shows the amount with the currency's places, such as `-1234.50`: what a form's field
+    /// or a file holds, read back exactly.
     pub fn format(self, digits: u32) -> String {
         format!("{:.*}", digits as usize, self.to_decimal(digits))
+    }
+
+    /// Shows the amount for people to read, its thousands grouped: `-1,234.50`.
+    pub fn grouped(self, digits: u32) -> String {
+        group_thousands(&self.format(digits))
+    }
+}
+
+/// Groups the thousands of an exact decimal as `Decimal` prints it (`-1234567.5` becomes
+/// `-1,234,567.5`). Every language the platform speaks groups by three with a comma and uses a
+/// point.
+pub fn group_thousands(plain: &str) -> String {
+    let (sign, digits) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain),
+    };
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (digits, None),
+    };
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    match fraction {
+        Some(fraction) => format!("{sign}{grouped}.{fraction}"),
+        None => format!("{sign}{grouped}"),
     }
 }
 
@@ -187,6 +218,28 @@ mod tests {
         assert_eq!(Minor::from_decimal(dec("1e20"), 2), None);
         assert_eq!(Minor(-1250).format(2), "-12.50");
         assert_eq!(Minor(7).format(0), "7");
+    }
+
+    #[test]
+    fn amounts_for_reading_group_their_thousands_and_files_do_not() {
+        assert_eq!(Minor(-123_456_789).grouped(2), "-1,234,567.89");
+        assert_eq!(Minor(-123_456_789).format(2), "-1234567.89");
+        assert_eq!(Minor(100_000).grouped(0), "100,000");
+        assert_eq!(Minor(100_000).grouped(3), "100.000");
+        assert_eq!(Minor(99_999).grouped(2), "999.99");
+        assert_eq!(Minor(-5).grouped(2), "-0.05");
+    }
+
+    proptest! {
+        /// Taking the commas out gives back exactly what a file holds.
+        #[test]
+        fn grouping_only_adds_commas(minor in any::<i64>(), digits in 0u32..=3) {
+            let grouped = Minor(minor).grouped(digits);
+            prop_assert_eq!(grouped.replace(',', ""), Minor(minor).format(digits));
+            let whole = grouped.trim_start_matches('-').split('.').next().unwrap_or_default();
+            prop_assert!(whole.split(',').skip(1).all(|group| group.len() == 3));
+            prop_assert!(whole.split(',').next().is_some_and(|first| (1..=3).contains(&first.len())));
+        }
     }
 
     #[test]

@@ -544,7 +544,7 @@ fn StatementResults(lines: Vec<StatementLine>, currency: String) -> impl IntoVie
                     <tr class=format!("line line-{}", line.kind)>
                         <td>{line.day.parse().map_or(line.day, |day| l.date(day))}</td>
                         <td>{line.description}</td>
-                        <td class="num" class:negative=line.amount_minor < 0>{line.amount}</td>
+                        <td class="num" class:negative=line.amount_minor < 0>{l.number(&line.amount)}</td>
                         <td>{line.receipt.unwrap_or_default()}</td>
                     </tr>
                 }).collect_view()}

@@ -8,6 +8,7 @@ use crate::api::payments::{
     load_site_payments, payment_html,
 };
 use crate::domain::i18n::{Locale, Words};
+use crate::domain::money::group_thousands;
 use crate::domain::payments::{
     ConflictView, PaymentPage, PaymentStatus, PaymentView, ProviderKind, PublicPayee,
     RechargeOptions, RefundRequestView, SitePayments, history_csv,
@@ -275,7 +276,7 @@ fn History(payments: Vec<PaymentView>, zone: crate::domain::zone::SiteZone) -> i
                 <tr data-status=payment.status.as_str()>
                     <td>{locale.date_time(zone.local(payment.created_at))}</td>
                     <td>{payment.provider.label()}</td>
-                    <td class="amount">{format!("{} {}", payment.amount, payment.currency)}</td>
+                    <td class="amount">{format!("{} {}", group_thousands(&payment.amount), payment.currency)}</td>
                     <td><a href=href>{status_words(payment.status).get(locale)}</a></td>
                     <td>{payment.receipt.unwrap_or_default()}</td>
                 </tr>
@@ -360,7 +361,7 @@ fn Payment(page: PaymentPage) -> impl IntoView {
         <p class="breadcrumb"><a href="/">{HOME.get(l)}</a></p>
         <h1>{PAYMENT.get(l)}</h1>
         <article class=format!("card payment payment-{}", status.as_str()) data-status=status.as_str()>
-            <p class="amount">{format!("{} {}", payment.amount, payment.currency)}</p>
+            <p class="amount">{format!("{} {}", group_thousands(&payment.amount), payment.currency)}</p>
             <p class="status">{label.get(l)}</p>
             <p>{message.get(l)}</p>
             <dl class="facts">
@@ -406,7 +407,7 @@ pub fn SandboxCheckoutPage() -> impl IntoView {
                             <section class="card sandbox">
                                 <h1>"Sandbox checkout"</h1>
                                 <p>"A test provider: no real money moves. Its answer reaches the platform as a signed callback, like any provider's."</p>
-                                <p class="amount">{format!("{} {}", payment.amount, payment.currency)}</p>
+                                <p class="amount">{format!("{} {}", group_thousands(&payment.amount), payment.currency)}</p>
                                 <p>{format!("To {} · account {}", page.payee, payment.account_number)}</p>
                                 {if payment.status.is_waiting() {
                                     view! {

@@ -5,6 +5,7 @@
 
 use crate::api::accounts::load_month_statement;
 use crate::domain::{
+    money::group_thousands,
     month_statement::MonthStatement,
     views::{LineKind, utilities_label},
 };
@@ -128,7 +129,7 @@ fn Summary(statement: MonthStatement) -> impl IntoView {
         view! {
             <tr data-total=total>
                 <th scope="row">{label}</th>
-                <td class="num" class:negative=minor < 0>{statement.money(minor)}</td>
+                <td class="num" class:negative=minor < 0>{group_thousands(&statement.money(minor))}</td>
             </tr>
         }
     };
@@ -170,7 +171,7 @@ fn MeterUses(statement: MonthStatement) -> impl IntoView {
                         <tr data-meter=meter.serial.clone()>
                             <th scope="row">{format!("{} · {}", meter.utility.label_in(l), meter.serial)}</th>
                             <td class="num">{format!("{} {}", meter.quantity(), meter.unit_of_measure)}</td>
-                            <td class="num">{statement.money(meter.cost_minor)}</td>
+                            <td class="num">{group_thousands(&statement.money(meter.cost_minor))}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -208,8 +209,8 @@ fn Lines(statement: MonthStatement) -> impl IntoView {
                         <tr class=format!("line line-{}", line.kind)>
                             <td>{line.day.parse().map_or_else(|_| line.day.clone(), |day| l.date(day))}</td>
                             <td>{line.description.clone()}</td>
-                            <td class="num" class:negative=line.amount_minor < 0>{line.amount.clone()}</td>
-                            <td class="num" class:negative=balance < 0>{statement.money(balance)}</td>
+                            <td class="num" class:negative=line.amount_minor < 0>{group_thousands(&line.amount)}</td>
+                            <td class="num" class:negative=balance < 0>{group_thousands(&statement.money(balance))}</td>
                             <td>{line.receipt.clone().unwrap_or_default()}</td>
                         </tr>
                     }).collect_view()}

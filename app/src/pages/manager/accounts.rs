@@ -7,6 +7,7 @@ use crate::api::account_table::{
     AdjustFoundAccounts, NotifyFoundAccounts, PlanFoundAccounts, ShareFoundAccounts, account_table,
 };
 use crate::domain::account_table::{AccountPage, AccountQuery, QueryFields, SortKey};
+use crate::domain::money::group_thousands;
 use crate::domain::{site_notice, supply::SupplyState, views::AccountView};
 use crate::pages::{error_view, form_error, percent_encode, route_id};
 use leptos::prelude::*;
@@ -247,7 +248,7 @@ fn Row(account: AccountView) -> impl IntoView {
             <th scope="row"><a href=format!("/accounts/{}", account.id)>{format!("{} · {}", account.building, account.unit)}</a></th>
             <td>{account.utility.map_or("Whole unit", |u| u.label())}</td>
             <td class="num" class:negative=account.balance_minor < 0 data-balance=account.balance_minor.to_string()>
-                {format!("{} {}", account.balance, account.currency)}
+                {format!("{} {}", group_thousands(&account.balance), account.currency)}
             </td>
             <td class=format!("supply-{kind}")>{account.state.label()}</td>
             <td class="num days-left">{account.days_left.unwrap_or_else(|| "—".into())}</td>
@@ -372,7 +373,7 @@ fn BatchShare(batch: Batch) -> impl IntoView {
                     <table class="shares">
                         <thead><tr><th scope="col">"Account"</th><th scope="col">"Used"</th><th scope="col" class="num">"Share"</th></tr></thead>
                         <tbody>{charge.shares.into_iter().map(|line| view! {
-                            <tr><td>{line.label}</td><td>{line.weight}</td><td class="num">{line.amount}</td></tr>
+                            <tr><td>{line.label}</td><td>{line.weight}</td><td class="num">{group_thousands(&line.amount)}</td></tr>
                         }).collect_view()}</tbody>
                     </table>
                 }

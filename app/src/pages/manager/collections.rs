@@ -20,7 +20,7 @@ pub fn CollectionsPage() -> impl IntoView {
 fn Report(report: CollectionsReport, site: String) -> impl IntoView {
     let title = format!("Collections · {}", report.site_name);
     let (digits, currency) = (report.digits, report.currency.clone());
-    let money = move |minor: Minor| format!("{} {currency}", minor.format(digits));
+    let money = move |minor: Minor| format!("{} {currency}", minor.grouped(digits));
     let owed = report.owed.clone();
     view! {
         <DaysHead site site_name=report.site_name.clone() title page="collections" report="collections"
@@ -75,7 +75,7 @@ fn OwedStat(
 /// day so a glance finds the busy ones.
 #[component]
 fn DayTable(report: CollectionsReport) -> impl IntoView {
-    let money = move |minor: Minor| minor.format(report.digits);
+    let money = move |minor: Minor| minor.grouped(report.digits);
     let best = report
         .rows
         .iter()

@@ -3,6 +3,7 @@
 //! previewed first; what is confirmed is exactly the previewed list.
 
 use crate::api::occupancy::{MoveOutResidents, PreviewMoveOuts, site_occupants};
+use crate::domain::money::group_thousands;
 use crate::domain::occupancy::{MoveOutBatch, Occupant, Occupants};
 use crate::pages::{error_view, form_error};
 use leptos::prelude::*;
@@ -199,7 +200,7 @@ fn ResidentRow(
             <th scope="row">{format!("{} · {}", occupant.building, occupant.unit)}</th>
             <td>{occupant.name}<br/><small>{occupant.email}</small></td>
             <td>{occupant.since}</td>
-            <td class="num" class:negative=occupant.balance_minor < 0>{occupant.balance}</td>
+            <td class="num" class:negative=occupant.balance_minor < 0>{group_thousands(&occupant.balance)}</td>
         </tr>
     }
 }
@@ -229,8 +230,8 @@ fn BatchTable(batch: MoveOutBatch) -> impl IntoView {
                     <tr class="batch-line" class:refused=line.problem.is_some() data-occupancy=line.id.to_string()>
                         <th scope="row">{if line.who.is_empty() { format!("#{}", line.id) } else { line.who.clone() }}</th>
                         <td class="num">{line.accounts}</td>
-                        <td class="num refund">{line.refund.clone()}</td>
-                        <td class="num debt">{line.debt.clone()}</td>
+                        <td class="num refund">{group_thousands(&line.refund)}</td>
+                        <td class="num debt">{group_thousands(&line.debt)}</td>
                         <td class="problem">{line.problem.clone().unwrap_or_default()}</td>
                     </tr>
                 }).collect_view()}
@@ -239,8 +240,8 @@ fn BatchTable(batch: MoveOutBatch) -> impl IntoView {
                 <tr>
                     <th scope="row">{format!("Total, {}", people(batch.settled()))}</th>
                     <td></td>
-                    <td class="num refund-total">{batch.refund_total.clone()}</td>
-                    <td class="num debt-total">{batch.debt_total.clone()}</td>
+                    <td class="num refund-total">{group_thousands(&batch.refund_total)}</td>
+                    <td class="num debt-total">{group_thousands(&batch.debt_total)}</td>
                     <td></td>
                 </tr>
             </tfoot>

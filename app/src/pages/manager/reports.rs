@@ -22,7 +22,7 @@ pub fn ReportsPage() -> impl IntoView {
 #[component]
 fn Report(report: ConsumptionReport, site: String) -> impl IntoView {
     let title = format!("Consumption · {}", report.site_name);
-    let money = |minor: Minor| format!("{} {}", minor.format(report.digits), report.currency);
+    let money = |minor: Minor| format!("{} {}", minor.grouped(report.digits), report.currency);
     let site_totals = report.site_totals();
     let charts: Vec<(Utility, Vec<ConsumptionLine>)> = site_totals
         .iter()
@@ -63,7 +63,7 @@ fn Report(report: ConsumptionReport, site: String) -> impl IntoView {
 #[component]
 fn BuildingTable(totals: Vec<Total>, money_of: StoredValue<(u32, String)>) -> impl IntoView {
     let money = move |minor: Minor| {
-        money_of.with_value(|(digits, currency)| format!("{} {currency}", minor.format(*digits)))
+        money_of.with_value(|(digits, currency)| format!("{} {currency}", minor.grouped(*digits)))
     };
     view! {
         <section>

@@ -3,6 +3,7 @@
 //! for the site's staff, who post or hand them out.
 
 use crate::api::accounts::load_statement_batch;
+use crate::domain::money::group_thousands;
 use crate::domain::month_statement::{BATCH_MAX, StatementBatch};
 use crate::pages::{error_view, statement::StatementSheet};
 use leptos::prelude::*;
@@ -48,8 +49,8 @@ fn Batch(batch: StatementBatch, site: String) -> impl IntoView {
     let totals = format!(
         "{} statements · opening balances {} {currency} · closing balances {} {currency}",
         batch.statements.len(),
-        batch.money(opening),
-        batch.money(closing),
+        group_thousands(&batch.money(opening)),
+        group_thousands(&batch.money(closing)),
         currency = batch.currency,
     );
     view! {

@@ -94,7 +94,7 @@ fn Unit(
                         {card.accounts.iter().map(|account| view! {
                             <li data-account=account.id.to_string()>
                                 <a href=format!("/accounts/{}", account.id)>{utilities_label(account.utility, l)}</a>
-                                " " <span class="num" class:negative=account.balance_minor < 0>{format!("{} {}", account.balance, account.currency)}</span>
+                                " " <span class="num" class:negative=account.balance_minor < 0>{format!("{} {}", l.number(&account.balance), account.currency)}</span>
                                 " " <span class="state" data-state=account.state.as_str()>{account.state.label_in(l)}</span>
                             </li>
                         }).collect_view()}
