@@ -56,16 +56,19 @@ impl Minor {
 
 /// Groups the thousands of an exact decimal as `Decimal` prints it (`-1234567.5` becomes
 /// `-1,234,567.5`). Every language the platform speaks groups by three with a comma and uses a
-/// point.
+/// point. Text that is not such a number (a dash for none) comes back as it is.
 pub fn group_thousands(plain: &str) -> String {
-    let (sign, digits) = match plain.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", plain),
+    let (sign, digits) = match plain.split_at_checked(1) {
+        Some((sign @ ("-" | "+"), rest)) => (sign, rest),
+        _ => ("", plain),
     };
     let (whole, fraction) = match digits.split_once('.') {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (digits, None),
     };
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return plain.to_owned();
+    }
     let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
     for (index, digit) in whole.chars().enumerate() {
         if index > 0 && (whole.len() - index) % 3 == 0 {
@@ -228,6 +231,10 @@ mod tests {
         assert_eq!(Minor(100_000).grouped(3), "100.000");
         assert_eq!(Minor(99_999).grouped(2), "999.99");
         assert_eq!(Minor(-5).grouped(2), "-0.05");
+        assert_eq!(group_thousands("+1250.00"), "+1,250.00");
+        assert_eq!(group_thousands("+250.00"), "+250.00");
+        assert_eq!(group_thousands("—"), "—");
+        assert_eq!(group_thousands(""), "");
     }
 
     proptest! {
