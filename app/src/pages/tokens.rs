@@ -5,6 +5,7 @@
 use crate::api::tokens::{
     ApproveToken, OrderToken, ProvisionTokenMeter, ResendToken, load_meter_tokens,
 };
+use crate::domain::i18n::Locale;
 use crate::domain::tokens::{MeterTokens, TokenView};
 use crate::pages::{error_view, form_error, locale::use_locale, words::*};
 use leptos::prelude::*;
@@ -138,36 +139,55 @@ fn Panel(meter: String, tokens: MeterTokens, manage: bool) -> impl IntoView {
             })}
             {form_error(order.value())}
             {form_error(approve.value())}
-            <table class="tokens">
-                <thead><tr><th>"When"</th><th>"What"</th><th>"Units"</th><th>"Token"</th><th>"State"</th></tr></thead>
-                <tbody>
-                    {tokens.tokens.into_iter().map(|token| {
-                        let waiting = token.status == "awaiting_approval";
-                        let meter = meter.clone();
-                        let public_id = token.public_id.clone();
-                        view! {
-                            <tr data-token=token.public_id.clone() data-status=token.status.clone()>
-                                <td class="when">{l.date_time(token.created_local)}</td>
-                                <td>{token.kind.replace('_', " ")}</td>
-                                <td>{token.units.clone().unwrap_or_default()}</td>
-                                <td class="token-digits">{token.digits.clone().unwrap_or_default()}</td>
-                                <td>
-                                    {token.status.replace('_', " ")}
-                                    {token.failure.clone().map(|failure| view! { <span class="hint">{format!(" ({failure})")}</span> })}
-                                    {(waiting && manage).then(|| view! {
-                                        <ActionForm action=approve attr:class="inline">
-                                            <input type="hidden" name="meter" value=meter/>
-                                            <input type="hidden" name="token" value=public_id/>
-                                            <button type="submit">"Approve"</button>
-                                        </ActionForm>
-                                    })}
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
+            {match (tokens.tokens.is_empty(), setup_known) {
+                (false, _) => Some(token_table(&meter, tokens.tokens, manage, approve, l).into_any()),
+                (true, true) => Some(view! { <p class="empty">"No tokens made for this meter yet."</p> }.into_any()),
+                // Not a keypad meter and never was: the paragraph above says all there is.
+                (true, false) => None,
+            }}
         </section>
+    }
+}
+
+/// The tokens made for a meter (its latest 100, newest first), with the approval a waiting
+/// one needs.
+fn token_table(
+    meter: &str,
+    tokens: Vec<TokenView>,
+    manage: bool,
+    approve: ServerAction<ApproveToken>,
+    l: Locale,
+) -> impl IntoView + use<> {
+    view! {
+        <table class="tokens">
+            <thead><tr><th>"When"</th><th>"What"</th><th>"Units"</th><th>"Token"</th><th>"State"</th></tr></thead>
+            <tbody>
+                {tokens.into_iter().map(|token| {
+                    let waiting = token.status == "awaiting_approval";
+                    let meter = meter.to_owned();
+                    let public_id = token.public_id.clone();
+                    view! {
+                        <tr data-token=token.public_id.clone() data-status=token.status.clone()>
+                            <td class="when">{l.date_time(token.created_local)}</td>
+                            <td>{token.kind.replace('_', " ")}</td>
+                            <td>{token.units.clone().unwrap_or_default()}</td>
+                            <td class="token-digits">{token.digits.clone().unwrap_or_default()}</td>
+                            <td>
+                                {token.status.replace('_', " ")}
+                                {token.failure.clone().map(|failure| view! { <span class="hint">{format!(" ({failure})")}</span> })}
+                                {(waiting && manage).then(|| view! {
+                                    <ActionForm action=approve attr:class="inline">
+                                        <input type="hidden" name="meter" value=meter/>
+                                        <input type="hidden" name="token" value=public_id/>
+                                        <button type="submit">"Approve"</button>
+                                    </ActionForm>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 

@@ -688,3 +688,42 @@ async fn tokens_are_shown_and_ordered_only_by_those_who_may() {
         .await;
     assert!(!later.body.contains(&key), "the key is never shown again");
 }
+
+#[tokio::test]
+async fn a_meter_page_shows_a_token_table_only_once_there_are_tokens() {
+    let app = spawn_app().await;
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let owner = app
+        .sign_in(&demo::resident_email(demo::KEYPAD_UNIT), demo::PASSWORD)
+        .await;
+    let account = wallet(&app, demo::KEYPAD_UNIT, "electricity").await;
+    let keypad = meter_of(&app, account).await;
+    let network = meter_of(&app, wallet(&app, "A-101", "electricity").await).await;
+    let table = "<table class=\"tokens\"";
+    let none_yet = "No tokens made for this meter yet.";
+
+    // A meter switched through the network: the panel says so, with no empty table under it.
+    let page = app.get(&manager, &format!("/meters/{network}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("Make it a keypad meter to sell it credit as tokens.")
+    );
+    assert!(!page.body.contains(table) && !page.body.contains(none_yet));
+
+    // A keypad meter that has sold nothing yet says that, in words.
+    let page = app.get(&manager, &format!("/meters/{keypad}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(none_yet), "{}", page.body);
+    assert!(!page.body.contains(table));
+
+    // Its first token fills the table.
+    pay(&app, &owner, account, "500", 1).await;
+    app.tokens.issue_pending(chrono::Utc::now()).await.unwrap();
+    let made = tokens(&app, keypad).await;
+    assert_eq!(made.len(), 1);
+    let row = format!("<tr data-token=\"{}\" data-status=\"issued\"", made[0].0);
+    let page = app.get(&manager, &format!("/meters/{keypad}")).await;
+    assert!(page.body.contains(table) && page.body.contains(&row));
+    assert!(!page.body.contains(none_yet));
+}
