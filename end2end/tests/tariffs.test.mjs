@@ -18,6 +18,9 @@ after(async () => {
 });
 
 const sampleTotal = (page, side) => page.textContent(`tr.sample-total td.${side}`);
+// The sample bill groups thousands as the other money on the pages does: 36,500.00.
+const grouped = (amount) => amount.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const amountOf = (text) => Number(text.replaceAll(',', ''));
 
 test('a manager proposes a tariff priced in the browser and an admin publishes it', async () => {
   const manager = await openPage(browser);
@@ -36,7 +39,7 @@ test('a manager proposes a tariff priced in the browser and an admin publishes i
   await page.selectOption('select[name="editor-utility"]', 'water');
   await page.fill('input[name="sample-quantity"]', '200');
   assert.equal(await sampleTotal(page, 'after'), await sampleTotal(page, 'before'));
-  const inForce = Number(await sampleTotal(page, 'before'));
+  const inForce = amountOf(await sampleTotal(page, 'before'));
 
   // A second block: until the first has an end, the draft says what is wrong and cannot be
   // proposed.
@@ -47,10 +50,10 @@ test('a manager proposes a tariff priced in the browser and an admin publishes i
   await page.fill('input[name="tier-1-up-to"]', '100');
   await page.fill('input[name="tier-2-rate"]', '200');
   // 100 units at 165 and 100 at 200, computed in the browser by the charging code.
-  await page.locator('tr.sample-total td.after', { hasText: '36500.00' }).waitFor();
+  await page.locator('tr.sample-total td.after', { hasText: '36,500.00' }).waitFor();
   assert.equal(await page.locator('.draft-problem').count(), 0);
   const change = await page.textContent('.sample-change');
-  assert.equal(change, `The draft changes this sample bill by +${(36500 - inForce).toFixed(2)}.`);
+  assert.equal(change, `The draft changes this sample bill by +${grouped(36500 - inForce)}.`);
 
   const year = new Date().getUTCFullYear() + 1;
   await page.fill('input[name="editor-starts"]', `${year}-01-01T00:00`);

@@ -6,6 +6,7 @@
 use crate::api::tariffs::{DecideTariff, ProposeTariff, load_tariff_book};
 use crate::domain::{
     Utility,
+    money::group_thousands,
     tariff::{
         BandKind, Days, Plan, Tariff,
         book::{
@@ -486,7 +487,9 @@ type SampleLine = (&'static str, &'static str, fn(&SampleBill) -> Decimal);
 /// The sample bill of the version in force (if any) and of the draft, line by line.
 #[component]
 fn SampleTable(before: Option<SampleBill>, after: SampleBill, digits: u32) -> impl IntoView {
-    let money = move |amount: Decimal| format!("{:.*}", digits as usize, amount.round_dp(digits));
+    let money = move |amount: Decimal| {
+        group_thousands(&format!("{:.*}", digits as usize, amount.round_dp(digits)))
+    };
     let lines: [SampleLine; 5] = [
         ("Use", "sample-usage", |b| b.usage_net),
         ("Standing charges", "sample-standing", |b| b.standing),
@@ -524,7 +527,7 @@ fn SampleTable(before: Option<SampleBill>, after: SampleBill, digits: u32) -> im
             <p class="sample-change">{format!("The draft changes this sample bill by {}{}.", if c.is_sign_negative() { "" } else { "+" }, money(c))}</p>
         })}
         {(after.bands.len() > 1).then(|| view! {
-            <p class="sample-bands">{after.bands.iter().map(|(kind, quantity, net)| format!("{}: {} units, {}", kind.as_str(), quantity.round_dp(2), money(*net))).collect::<Vec<_>>().join(" · ")}</p>
+            <p class="sample-bands">{after.bands.iter().map(|(kind, quantity, net)| format!("{}: {} units, {}", kind.as_str(), group_thousands(&quantity.round_dp(2).to_string()), money(*net))).collect::<Vec<_>>().join(" · ")}</p>
         })}
     }
 }
