@@ -7,6 +7,7 @@ use crate::api::tariffs::{DecideTariff, ProposeTariff, load_tariff_book};
 use crate::domain::{
     Utility,
     money::group_thousands,
+    planner::fixed,
     tariff::{
         BandKind, Days, Plan, Tariff,
         book::{
@@ -487,9 +488,7 @@ type SampleLine = (&'static str, &'static str, fn(&SampleBill) -> Decimal);
 /// The sample bill of the version in force (if any) and of the draft, line by line.
 #[component]
 fn SampleTable(before: Option<SampleBill>, after: SampleBill, digits: u32) -> impl IntoView {
-    let money = move |amount: Decimal| {
-        group_thousands(&format!("{:.*}", digits as usize, amount.round_dp(digits)))
-    };
+    let money = move |amount: Decimal| group_thousands(&fixed(amount, digits));
     let lines: [SampleLine; 5] = [
         ("Use", "sample-usage", |b| b.usage_net),
         ("Standing charges", "sample-standing", |b| b.standing),
