@@ -17,6 +17,7 @@ pub mod meter_list;
 pub mod mqtt;
 pub mod ops;
 pub mod outbox;
+pub mod schedules;
 pub mod sheet;
 pub mod simulator;
 pub mod transport;
@@ -232,12 +233,13 @@ impl Fleet {
         let _ = self.inner.bus.set(bus);
     }
 
-    /// Runs the ingest, outbox and watch loops until the returned handle is dropped.
+    /// Runs the ingest, outbox, watch and schedule loops until the returned handle is dropped.
     pub fn start(&self, events: mpsc::Receiver<Event>) -> Running {
         let tasks = vec![
             tokio::spawn(ingest::run(self.clone(), events)),
             tokio::spawn(outbox::run(self.clone())),
             tokio::spawn(alarms::watch(self.clone())),
+            tokio::spawn(schedules::keep_sent(self.clone())),
         ];
         Running { tasks }
     }

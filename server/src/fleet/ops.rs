@@ -3,7 +3,7 @@
 //! decommission), held cut-offs, alarm steps and the site's fleet rules. Each is one
 //! transaction with its audit entry.
 
-use super::{Fleet, FleetError, alarms, broker, transport::TransportKind};
+use super::{Fleet, FleetError, alarms, broker, schedules, transport::TransportKind};
 use crate::{
     audit::AuditEntry,
     db::{Tx, is_unique_violation},
@@ -119,10 +119,11 @@ impl Fleet {
                         CommandKind::LoadLimit,
                         Some(json!({ "kw": kw.to_string() })),
                     ),
-                    Operation::SendSchedule => (
-                        CommandKind::TouSchedule,
-                        Some(schedule(&mut tx, &info, now).await?),
-                    ),
+                    Operation::SendSchedule => {
+                        let sent = schedule(&mut tx, &info, now).await?;
+                        schedules::record(&mut tx, meter, &sent).await?;
+                        (CommandKind::TouSchedule, Some(sent))
+                    }
                     Operation::Open | Operation::Close => unreachable!("handled above"),
                 };
                 let label = if reason.is_empty() {
@@ -596,5 +597,5 @@ async fn schedule(
         .tariff_now(&plan, meter.utility, now)
         .filter(|tariff| !tariff.bands.is_empty())
         .ok_or_else(|| EngineError::refused("This meter's tariff has no time-of-use bands."))?;
-    Ok(json!({ "time_zone": rules.tz.name(), "bands": tariff.bands }))
+    Ok(schedules::schedule(&rules, &tariff.bands))
 }

@@ -62,6 +62,8 @@ pub struct VirtualMeter {
     pub responsive: bool,
     pub clock_offset_s: i64,
     pub load_limit_kw: Option<f64>,
+    /// The time-of-use schedule it was last sent, as sent.
+    pub schedule: Option<serde_json::Value>,
     power_kw: f64,
     ticks: u64,
     /// The serial of the bulk meter this one is fed through: what it uses flows through that
@@ -87,6 +89,7 @@ impl VirtualMeter {
             responsive: true,
             clock_offset_s: 0,
             load_limit_kw: None,
+            schedule: None,
             power_kw: 0.0,
             ticks: 0,
             master: None,
@@ -232,7 +235,7 @@ impl VirtualMeter {
                     .and_then(|kw| kw.as_str())
                     .and_then(|kw| kw.parse().ok());
             }
-            CommandKind::TouSchedule => {}
+            CommandKind::TouSchedule => self.schedule = Some(command.params.clone()),
         }
         if command.command.is_relay() {
             answer.push(Uplink::Status(self.status(now)));
@@ -455,6 +458,15 @@ impl Simulator {
             .expect("simulator")
             .get(serial)
             .map(|m| m.relay)
+    }
+
+    /// The time-of-use schedule a meter holds, if it was ever sent one.
+    pub fn schedule(&self, serial: &str) -> Option<serde_json::Value> {
+        self.meters
+            .lock()
+            .expect("simulator")
+            .get(serial)
+            .and_then(|m| m.schedule.clone())
     }
 
     pub fn len(&self) -> usize {

@@ -13,6 +13,7 @@ use server::{
     fleet::{
         Fleet, alarms, event_channel,
         ops::{Actor, NewMeter},
+        schedules::send_changed,
         simulator::{Simulator, SimulatorConfig},
         transport::{Event, TransportKind},
         wire::{Reading, Relay, Status, Uplink},
@@ -568,6 +569,124 @@ async fn the_time_of_use_schedule_goes_to_meters_that_switch_rates_and_limits_ar
     assert!(
         params.contains("Africa/Nairobi") && params.contains("bands"),
         "{params}"
+    );
+}
+
+#[tokio::test]
+async fn a_meter_that_switches_rates_gets_each_schedule_once_as_it_takes_effect() {
+    let mut sim = Sim::new(2).await;
+    sim.fleet.set_caught_up();
+    let (switching, plain) = (sim.fx.units[0].electricity, sim.fx.units[1].electricity);
+    let actor = Actor {
+        user: 1,
+        roles: vec![app::domain::Role::Manager],
+    };
+    on_db!(&sim.fx.db, pool => sqlx::query("UPDATE meters SET switches_rates = TRUE WHERE id = $1").bind(switching).execute(pool).await.map(|_| ())).unwrap();
+    let now = Utc::now();
+    assert_eq!(
+        send_changed(&sim.fleet, now).await.unwrap(),
+        0,
+        "a flat tariff has no schedule"
+    );
+    let (_, tou) = server::demo::demo_tariffs()
+        .into_iter()
+        .find(|(u, _)| *u == Utility::Electricity)
+        .unwrap();
+    let site = sim.fx.site;
+    sim.fx
+        .engine
+        .set_tariff(
+            site,
+            Utility::Electricity,
+            now - Duration::days(1),
+            &tou,
+            None,
+        )
+        .await
+        .unwrap();
+    sim.fleet
+        .operate(&actor, switching, Operation::SendSchedule, "")
+        .await
+        .unwrap();
+    assert_eq!(
+        send_changed(&sim.fleet, now).await.unwrap(),
+        0,
+        "the console's send is remembered"
+    );
+
+    // Next week's version moves the peak: nothing until it takes effect, then once.
+    let mut moved = tou.clone();
+    moved.bands[0].factor += d("0.25");
+    let next_week = now + Duration::days(7);
+    sim.fx
+        .engine
+        .set_tariff(site, Utility::Electricity, next_week, &moved, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        send_changed(&sim.fleet, next_week - Duration::minutes(1))
+            .await
+            .unwrap(),
+        0
+    );
+    let taken = next_week + Duration::minutes(1);
+    // Two looks at once (two instances) queue it once.
+    let (one, other) = tokio::join!(
+        send_changed(&sim.fleet, taken),
+        send_changed(&sim.fleet, taken)
+    );
+    assert_eq!(one.unwrap() + other.unwrap(), 1);
+    assert_eq!(send_changed(&sim.fleet, taken).await.unwrap(), 0, "once");
+    assert_eq!(
+        sim.statuses(switching).await,
+        [
+            ("tou_schedule".to_owned(), "expired".to_owned()),
+            ("tou_schedule".to_owned(), "pending".to_owned())
+        ],
+        "the console's schedule, never delivered, is superseded"
+    );
+    assert!(
+        sim.statuses(plain).await.is_empty(),
+        "a meter that does not switch rates"
+    );
+    sim.fleet.dispatch(taken).await.unwrap();
+    sim.answers().await;
+    let held = sim
+        .sim
+        .schedule("electricity-0")
+        .expect("a schedule delivered");
+    assert_eq!(held["bands"], serde_json::to_value(&moved.bands).unwrap());
+    assert_eq!(held["time_zone"], "Africa/Nairobi");
+    assert_eq!(sim.sim.schedule("electricity-1"), None);
+
+    // A flat version after that tells the meter to stop switching.
+    let flat = app::domain::tariff::Tariff {
+        bands: Vec::new(),
+        ..moved.clone()
+    };
+    let later = now + Duration::days(14);
+    sim.fx
+        .engine
+        .set_tariff(site, Utility::Electricity, later, &flat, None)
+        .await
+        .unwrap();
+    assert_eq!(send_changed(&sim.fleet, later).await.unwrap(), 1);
+    sim.fleet.dispatch(later).await.unwrap();
+    sim.answers().await;
+    let held = sim.sim.schedule("electricity-0").unwrap();
+    assert_eq!(held["bands"], serde_json::json!([]));
+    let statuses: Vec<String> = sim
+        .statuses(switching)
+        .await
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(statuses, ["expired", "acknowledged", "acknowledged"]);
+    assert_eq!(
+        send_changed(&sim.fleet, later + Duration::days(30))
+            .await
+            .unwrap(),
+        0
     );
 }
 
