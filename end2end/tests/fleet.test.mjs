@@ -1,6 +1,6 @@
-// The meter fleet in a real headless Chromium: a manager installs a meter and is shown its
-// broker password once, decommissions it with a final reading, reads a meter remotely and
-// watches the command be acknowledged by the simulated meter without reloading; finds the
+// The meter fleet in a real headless Chromium: a manager installs a meter that switches rates
+// itself, is shown its broker password once, finds its time-of-use schedule queued,
+// decommissions it with a final reading, reads a meter remotely and watches the command be acknowledged by the simulated meter without reloading; finds the
 // demo's tampered meter in the meters' health, downloads those meters, notes and acknowledges
 // its alarm; a resident sees their meter's supply and nothing to operate.
 
@@ -35,6 +35,8 @@ test('a manager installs a meter, then reads another and sees the acknowledgemen
   await page.fill('.install-form input[name="serial"]', 'EL-E2E-1');
   await page.fill('.install-form input[name="first_register"]', '5');
   await page.selectOption('.install-form select[name="transport"]', 'mqtt');
+  // It switches rates itself, so the demo's time-of-use electricity schedule goes with it.
+  await page.check('.install-form input[name="switches_rates"]');
   await page.getByRole('button', { name: 'Install', exact: true }).click();
   const password = page.locator('.broker-password');
   await password.waitFor();
@@ -45,6 +47,9 @@ test('a manager installs a meter, then reads another and sees the acknowledgemen
   await page.locator('.installed a').click();
   await page.waitForURL(/\/meters\/\d+$/);
   await hydrated(page);
+  const schedule = page.locator('tr.command[data-command="tou_schedule"]');
+  assert.equal(await schedule.count(), 1, 'its time-of-use schedule was queued at install');
+  assert.match(await schedule.textContent(), /time-of-use schedule in force/);
   await page.locator('.life-cycle summary').click();
   await page.fill('.life-cycle form:last-of-type input[name="final_register"]', '6');
   await page.getByRole('button', { name: 'Take out of service' }).click();

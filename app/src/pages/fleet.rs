@@ -596,7 +596,7 @@ fn InstallForm(units: Vec<(i64, String)>, install: ServerAction<InstallMeter>) -
                 <label>"Multiplier" <input type="text" name="multiplier" value="1"/></label>
                 <TransportChoice/>
                 <label class="check"><input type="checkbox" name="switches_rates" value="on"/>" Switches time-of-use rates itself"</label>
-                <p class="hint">"Such a meter is sent its tariff's time-of-use schedule within a minute, and each new one as it takes effect."</p>
+                <p class="hint">"Such a meter is sent its tariff's time-of-use schedule when it is installed, and each new one as it takes effect."</p>
                 <button type="submit">"Install"</button>
             </ActionForm>
             {form_error(install.value())}

@@ -318,6 +318,12 @@ impl Fleet {
             .await?;
         self.forget(meter.serial.as_str());
         self.refresh_broker().await;
+        if meter.switches_rates {
+            // Its schedule goes now, not at the next minute's look; that look retries a failure.
+            if let Err(error) = schedules::send_changed(self, now).await {
+                tracing::warn!(%error, meter = id, "time-of-use schedule not queued at install");
+            }
+        }
         Ok(InstalledMeter {
             id,
             serial: meter.serial.to_string(),

@@ -6,6 +6,7 @@ use super::rig::quick_config;
 use app::domain::{
     Utility,
     fleet::{FleetRules, Operation},
+    tariff::Tariff,
 };
 use chrono::{DateTime, Duration, Utc};
 use server::{
@@ -91,6 +92,19 @@ impl Sim {
         .unwrap()
     }
 
+    /// Prices the site's electricity by `tariff` from `from` on.
+    async fn electricity(&self, from: DateTime<Utc>, tariff: &Tariff) {
+        self.fx
+            .engine
+            .set_tariff(self.fx.site, Utility::Electricity, from, tariff, None)
+            .await
+            .unwrap();
+    }
+
+    async fn switches_rates(&self, meter: i64) {
+        on_db!(&self.fx.db, pool => sqlx::query("UPDATE meters SET switches_rates = TRUE WHERE id = $1").bind(meter).execute(pool).await.map(|_| ())).unwrap();
+    }
+
     async fn alarms(&self, meter: i64) -> Vec<(String, String)> {
         on_db!(&self.fx.db, pool => {
             sqlx::query_as("SELECT kind, status FROM alarms WHERE meter_id = $1 ORDER BY id")
@@ -98,6 +112,14 @@ impl Sim {
         })
         .unwrap()
     }
+}
+
+/// The demo's electricity tariff: tiered, with time-of-use bands.
+fn demo_time_of_use() -> Tariff {
+    server::demo::demo_tariffs()
+        .into_iter()
+        .find_map(|(utility, tariff)| (utility == Utility::Electricity).then_some(tariff))
+        .unwrap()
 }
 
 /// Cuts one unit's electricity for credit: a top-up of 10.00, then 2 kWh at 10.
@@ -509,27 +531,14 @@ async fn the_time_of_use_schedule_goes_to_meters_that_switch_rates_and_limits_ar
         .operate(&actor, meter, Operation::SendSchedule, "")
         .await;
     assert!(refused.is_err(), "this meter does not switch rates");
-    on_db!(&sim.fx.db, pool => sqlx::query("UPDATE meters SET switches_rates = TRUE WHERE id = $1").bind(meter).execute(pool).await.map(|_| ())).unwrap();
+    sim.switches_rates(meter).await;
     let flat = sim
         .fleet
         .operate(&actor, meter, Operation::SendSchedule, "")
         .await;
     assert!(flat.is_err(), "a flat tariff has no schedule to send");
-    let (_, tou) = server::demo::demo_tariffs()
-        .into_iter()
-        .find(|(u, _)| *u == Utility::Electricity)
-        .unwrap();
-    sim.fx
-        .engine
-        .set_tariff(
-            sim.fx.site,
-            Utility::Electricity,
-            Utc::now() - Duration::days(1),
-            &tou,
-            None,
-        )
-        .await
-        .unwrap();
+    sim.electricity(Utc::now() - Duration::days(1), &demo_time_of_use())
+        .await;
     sim.fleet
         .operate(&actor, meter, Operation::SendSchedule, "")
         .await
@@ -581,29 +590,15 @@ async fn a_meter_that_switches_rates_gets_each_schedule_once_as_it_takes_effect(
         user: 1,
         roles: vec![app::domain::Role::Manager],
     };
-    on_db!(&sim.fx.db, pool => sqlx::query("UPDATE meters SET switches_rates = TRUE WHERE id = $1").bind(switching).execute(pool).await.map(|_| ())).unwrap();
+    sim.switches_rates(switching).await;
     let now = Utc::now();
     assert_eq!(
         send_changed(&sim.fleet, now).await.unwrap(),
         0,
         "a flat tariff has no schedule"
     );
-    let (_, tou) = server::demo::demo_tariffs()
-        .into_iter()
-        .find(|(u, _)| *u == Utility::Electricity)
-        .unwrap();
-    let site = sim.fx.site;
-    sim.fx
-        .engine
-        .set_tariff(
-            site,
-            Utility::Electricity,
-            now - Duration::days(1),
-            &tou,
-            None,
-        )
-        .await
-        .unwrap();
+    let tou = demo_time_of_use();
+    sim.electricity(now - Duration::days(1), &tou).await;
     sim.fleet
         .operate(&actor, switching, Operation::SendSchedule, "")
         .await
@@ -614,15 +609,39 @@ async fn a_meter_that_switches_rates_gets_each_schedule_once_as_it_takes_effect(
         "the console's send is remembered"
     );
 
+    // A meter installed to switch rates is sent the schedule straight away.
+    let installed = sim
+        .fleet
+        .install(
+            1,
+            sim.fx.units[1].id,
+            NewMeter {
+                serial: app::domain::fleet::MeterSerial::parse("EL-TOU-1").unwrap(),
+                utility: Utility::Electricity,
+                multiplier: app::domain::Multiplier::ONE,
+                first_register: d("0"),
+                transport: TransportKind::Simulator,
+                sleeps: false,
+                switches_rates: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.statuses(installed.id).await,
+        [("tou_schedule".to_owned(), "pending".to_owned())]
+    );
+    assert_eq!(send_changed(&sim.fleet, now).await.unwrap(), 0);
+    sim.fleet
+        .decommission(1, installed.id, d("0"))
+        .await
+        .unwrap();
+
     // Next week's version moves the peak: nothing until it takes effect, then once.
     let mut moved = tou.clone();
     moved.bands[0].factor += d("0.25");
     let next_week = now + Duration::days(7);
-    sim.fx
-        .engine
-        .set_tariff(site, Utility::Electricity, next_week, &moved, None)
-        .await
-        .unwrap();
+    sim.electricity(next_week, &moved).await;
     assert_eq!(
         send_changed(&sim.fleet, next_week - Duration::minutes(1))
             .await
@@ -660,16 +679,12 @@ async fn a_meter_that_switches_rates_gets_each_schedule_once_as_it_takes_effect(
     assert_eq!(sim.sim.schedule("electricity-1"), None);
 
     // A flat version after that tells the meter to stop switching.
-    let flat = app::domain::tariff::Tariff {
+    let flat = Tariff {
         bands: Vec::new(),
         ..moved.clone()
     };
     let later = now + Duration::days(14);
-    sim.fx
-        .engine
-        .set_tariff(site, Utility::Electricity, later, &flat, None)
-        .await
-        .unwrap();
+    sim.electricity(later, &flat).await;
     assert_eq!(send_changed(&sim.fleet, later).await.unwrap(), 1);
     sim.fleet.dispatch(later).await.unwrap();
     sim.answers().await;
