@@ -1,8 +1,9 @@
 // The meter fleet in a real headless Chromium: a manager installs a meter that switches rates
 // itself, is shown its broker password once, finds its time-of-use schedule queued,
-// decommissions it with a final reading, reads a meter remotely and watches the command be acknowledged by the simulated meter without reloading; finds the
-// demo's tampered meter in the meters' health, downloads those meters, notes and acknowledges
-// its alarm; a resident sees their meter's supply and nothing to operate.
+// decommissions it with a final reading, reads a meter remotely and watches the command be
+// acknowledged by the simulated meter without reloading; finds the demo's tampered meter in the
+// meters' health, downloads those meters, notes and acknowledges its alarm; a resident sees
+// their meter's supply and nothing to operate.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
