@@ -502,9 +502,13 @@ async fn apply_ack(
         AckResult::Stale => "superseded",
     };
     let detail = (!ack.detail.is_empty()).then(|| ack.detail.chars().take(200).collect::<String>());
+    // A refusal without a word of its own keeps the last attempt's error as the reason; a
+    // command carried out shows only what the meter said, not an earlier attempt's failure.
+    let keep_error = ack.result != AckResult::Ok;
     let changed = on_tx!(tx, conn => {
         sqlx::query(
-            "UPDATE meter_commands SET status = $1, finished_at = $2, error = COALESCE($3, error), next_attempt_at = NULL \
+            "UPDATE meter_commands SET status = $1, finished_at = $2, \
+             error = CASE WHEN $7 THEN COALESCE($3, error) ELSE $3 END, next_attempt_at = NULL \
              WHERE id = $4 AND meter_id = $5 AND seq = $6 AND status IN ('pending', 'sent')",
         )
         .bind(status)
@@ -513,6 +517,7 @@ async fn apply_ack(
         .bind(ack.command_id)
         .bind(meter.id)
         .bind(ack.seq)
+        .bind(keep_error)
         .execute(&mut *conn)
         .await
         .map(|done| done.rows_affected())

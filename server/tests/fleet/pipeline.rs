@@ -599,17 +599,9 @@ async fn a_meter_that_switches_rates_gets_each_schedule_once_as_it_takes_effect(
     );
     let tou = demo_time_of_use();
     sim.electricity(now - Duration::days(1), &tou).await;
-    sim.fleet
-        .operate(&actor, switching, Operation::SendSchedule, "")
-        .await
-        .unwrap();
-    assert_eq!(
-        send_changed(&sim.fleet, now).await.unwrap(),
-        0,
-        "the console's send is remembered"
-    );
 
-    // A meter installed to switch rates is sent the schedule straight away.
+    // A meter installed to switch rates is sent the schedule straight away: this one before
+    // the simulator has listed it, so the first attempt fails and the next is carried out.
     let installed = sim
         .fleet
         .install(
@@ -627,15 +619,49 @@ async fn a_meter_that_switches_rates_gets_each_schedule_once_as_it_takes_effect(
         )
         .await
         .unwrap();
+    let pending = [("tou_schedule".to_owned(), "pending".to_owned())];
+    assert_eq!(sim.statuses(installed.id).await, pending);
     assert_eq!(
-        sim.statuses(installed.id).await,
-        [("tou_schedule".to_owned(), "pending".to_owned())]
+        sim.statuses(switching).await,
+        pending,
+        "the look at install reaches every meter due a schedule"
     );
     assert_eq!(send_changed(&sim.fleet, now).await.unwrap(), 0);
+    let first = Utc::now();
+    sim.fleet.dispatch(first).await.unwrap();
+    sim.sim.sync(&sim.fx.db).await.unwrap();
+    sim.fleet
+        .dispatch(first + Duration::seconds(1))
+        .await
+        .unwrap();
+    sim.answers().await;
+    let outcome: (String, i32, Option<String>) = on_db!(&sim.fx.db, pool => {
+        sqlx::query_as("SELECT status, attempts, error FROM meter_commands WHERE meter_id = $1")
+            .bind(installed.id)
+            .fetch_one(pool)
+            .await
+    })
+    .unwrap();
+    assert_eq!(
+        outcome,
+        ("acknowledged".to_owned(), 2, None),
+        "carried out, with no earlier attempt's error shown"
+    );
+    assert!(sim.sim.schedule("EL-TOU-1").is_some());
     sim.fleet
         .decommission(1, installed.id, d("0"))
         .await
         .unwrap();
+
+    sim.fleet
+        .operate(&actor, switching, Operation::SendSchedule, "")
+        .await
+        .unwrap();
+    assert_eq!(
+        send_changed(&sim.fleet, now).await.unwrap(),
+        0,
+        "the console's send is remembered"
+    );
 
     // Next week's version moves the peak: nothing until it takes effect, then once.
     let mut moved = tou.clone();
@@ -659,6 +685,7 @@ async fn a_meter_that_switches_rates_gets_each_schedule_once_as_it_takes_effect(
     assert_eq!(
         sim.statuses(switching).await,
         [
+            ("tou_schedule".to_owned(), "acknowledged".to_owned()),
             ("tou_schedule".to_owned(), "expired".to_owned()),
             ("tou_schedule".to_owned(), "pending".to_owned())
         ],
@@ -696,7 +723,10 @@ async fn a_meter_that_switches_rates_gets_each_schedule_once_as_it_takes_effect(
         .into_iter()
         .map(|(_, s)| s)
         .collect();
-    assert_eq!(statuses, ["expired", "acknowledged", "acknowledged"]);
+    assert_eq!(
+        statuses,
+        ["acknowledged", "expired", "acknowledged", "acknowledged"]
+    );
     assert_eq!(
         send_changed(&sim.fleet, later + Duration::days(30))
             .await
