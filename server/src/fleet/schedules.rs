@@ -54,7 +54,7 @@ pub(crate) async fn record(tx: &mut Tx, meter: i64, sent: &Value) -> Result<(), 
 struct Change {
     meter: i64,
     was: Option<String>,
-    now: Value,
+    in_force: Value,
 }
 
 /// Compares the schedules every minute until the fleet stops.
@@ -90,7 +90,7 @@ pub async fn send_changed(fleet: &Fleet, now: DateTime<Utc>) -> Result<usize, Fl
                 &mut tx,
                 change.meter,
                 CommandKind::TouSchedule,
-                Some(change.now),
+                Some(change.in_force),
                 REASON,
                 None,
                 now,
@@ -140,7 +140,7 @@ async fn changes(tx: &mut Tx, now: DateTime<Utc>) -> Result<Vec<Change>, FleetEr
             changes.push(Change {
                 meter,
                 was,
-                now: in_force,
+                in_force,
             });
         }
     }
@@ -154,7 +154,7 @@ async fn replace(tx: &mut Tx, change: &Change) -> Result<bool, sqlx::Error> {
             "UPDATE meters SET tou_schedule_sent = $1 \
              WHERE id = $2 AND COALESCE(tou_schedule_sent, '') = COALESCE($3, '')",
         )
-        .bind(change.now.to_string())
+        .bind(change.in_force.to_string())
         .bind(change.meter)
         .bind(change.was.as_deref())
         .execute(&mut *conn)
