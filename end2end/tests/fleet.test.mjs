@@ -1,9 +1,10 @@
 // The meter fleet in a real headless Chromium: a manager installs a meter that switches rates
-// itself, is shown its broker password once, finds its time-of-use schedule queued,
-// decommissions it with a final reading, reads a meter remotely and watches the command be
-// acknowledged by the simulated meter without reloading; finds the demo's tampered meter in the
-// meters' health, downloads those meters, notes and acknowledges its alarm; a resident sees
-// their meter's supply and nothing to operate.
+// itself, is shown its broker password once, finds its time-of-use schedule queued, replaces
+// it with one sent the schedule too and decommissions that with a final reading, reads a
+// meter remotely and watches the command be acknowledged by the simulated meter without
+// reloading; finds the demo's tampered meter in the meters' health, downloads those meters,
+// notes and acknowledges its alarm; a resident sees their meter's supply and nothing to
+// operate.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,15 +45,40 @@ test('a manager installs a meter, then reads another and sees the acknowledgemen
   assert.ok((await password.textContent()).length >= 20, 'the broker password is shown');
   await screenshot(page, 'manager-meter-installed');
 
-  // Take it out of service again from its own page, with a final reading.
+  // Its own page shows it switches rates, with the schedule queued.
   await page.locator('.installed a').click();
   await page.waitForURL(/\/meters\/\d+$/);
   await hydrated(page);
   const schedule = page.locator('tr.command[data-command="tou_schedule"]');
   assert.equal(await schedule.count(), 1, 'its time-of-use schedule was queued at install');
   assert.match(await schedule.textContent(), /time-of-use schedule in force/);
+  assert.match(await page.locator('.meter-status').textContent(), /switches time-of-use rates itself/);
+
+  // Replace it like for like: the form starts ticked as the old meter was, and the new one
+  // is sent the schedule as it goes in.
   await page.locator('.life-cycle summary').click();
-  await page.fill('.life-cycle form:last-of-type input[name="final_register"]', '6');
+  const replacing = page.locator('.life-cycle form:first-of-type');
+  assert.ok(await replacing.locator('input[name="switches_rates"]').isChecked(), 'ticked as the old meter was');
+  await replacing.locator('input[name="final_register"]').fill('6');
+  await replacing.locator('input[name="serial"]').fill('EL-E2E-2');
+  await replacing.locator('input[name="first_register"]').fill('0');
+  await replacing.locator('select[name="transport"]').selectOption('mqtt');
+  await page.getByRole('button', { name: 'Replace the meter' }).click();
+  // The old meter is out of service at the page's next refresh (every 2 s); the new one's
+  // broker password stays until the manager moves on.
+  await page.locator('[data-online="out of service"]').waitFor();
+  await page.waitForTimeout(2_500);
+  assert.ok(await page.locator('.installed .broker-password').isVisible(), 'the password is still shown');
+  const replaced = page.url();
+  await page.locator('.installed a').click();
+  await page.waitForURL((url) => url.href !== replaced && /\/meters\/\d+$/.test(url.pathname));
+  await hydrated(page);
+  await page.getByRole('heading', { name: /EL-E2E-2/ }).waitFor();
+  assert.equal(await schedule.count(), 1, 'the replacement\'s schedule was queued as it went in');
+
+  // Take the replacement out of service again, with a final reading.
+  await page.locator('.life-cycle summary').click();
+  await page.fill('.life-cycle form:last-of-type input[name="final_register"]', '1');
   await page.getByRole('button', { name: 'Take out of service' }).click();
   await page.locator('[data-online="out of service"]').waitFor();
   await page.locator('.breadcrumb a').click();

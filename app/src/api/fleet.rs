@@ -393,6 +393,7 @@ pub async fn replace_meter(
     first_register: String,
     #[server(default)] transport: String,
     #[server(default)] sleeps: Option<String>,
+    #[server(default)] switches_rates: Option<String>,
 ) -> Result<InstalledMeter, AppError> {
     use crate::domain::{MeterAction, fleet::MeterForm};
     answer(
@@ -407,7 +408,7 @@ pub async fn replace_meter(
                 first_register,
                 transport,
                 sleeps: sleeps.is_some(),
-                switches_rates: false,
+                switches_rates: switches_rates.is_some(),
             };
             ports
                 .fleet

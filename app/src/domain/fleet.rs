@@ -517,6 +517,9 @@ pub struct MeterDetail {
     pub utility: Utility,
     pub transport: String,
     pub sleeps: bool,
+    /// Whether the meter switches time-of-use rates itself, and so is sent their schedule.
+    #[serde(default)]
+    pub switches_rates: bool,
     pub multiplier: String,
     pub installed_at: DateTime<Utc>,
     pub removed_at: Option<DateTime<Utc>>,

@@ -146,6 +146,9 @@ fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView 
         </p>
         <h1>{title}</h1>
         <MeterStatus meter=meter.clone()/>
+        // Outside the life-cycle card: the old meter goes out of service at once, the card
+        // with it, and the new one's broker password must stay on screen.
+        {staff.map(|staff| view! { <Replacement replace=staff.replace/> })}
         {operate.map(|staff| view! { <Operations id=id.clone() operate=staff.operate/> })}
         {(!meter.alarms.is_empty()).then(|| view! { <AlarmTable alarms=meter.alarms.clone() step nonce=data.form_nonce.clone()/> })}
         {(!meter.commands.is_empty()).then(|| view! { <Commands commands=meter.commands.clone() zone=meter.zone.clone()/> })}
@@ -154,7 +157,8 @@ fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView 
             <Correction id=id.clone() serial=meter.serial.clone() multiplier=meter.multiplier.clone() correct=staff.correct/>
         })}
         {manage.map(|staff| view! {
-            <LifeCycle id=id.clone() utility=meter.utility.as_str() replace=staff.replace decommission=staff.decommission/>
+            <LifeCycle id=id.clone() utility=meter.utility.as_str() sleeps=meter.sleeps switches_rates=meter.switches_rates
+                replace=staff.replace decommission=staff.decommission/>
         })}
     }
     .into_any()
@@ -193,7 +197,12 @@ fn MeterStatus(meter: MeterDetail) -> impl IntoView {
                 <div><dt>{SIGNAL.get(l)}</dt><dd>{meter.signal_dbm.map(|s| format!("{s} dBm")).unwrap_or_else(|| NONE_YET.get(l).into())}</dd></div>
                 <div><dt>{BATTERY.get(l)}</dt><dd>{meter.battery_pct.map(|b| format!("{b} %")).unwrap_or_else(|| MAINS.get(l).into())}</dd></div>
                 <div><dt>{CLOCK.get(l)}</dt><dd>{meter.clock_offset_s.map(|s| format!("{s:+} s")).unwrap_or_else(|| NONE_YET.get(l).into())}</dd></div>
-                <div><dt>{TRANSPORT.get(l)}</dt><dd>{format!("{}{}", meter.transport, if meter.sleeps { SLEEPS.get(l) } else { "" })}</dd></div>
+                <div><dt>{TRANSPORT.get(l)}</dt><dd>{format!(
+                    "{}{}{}",
+                    meter.transport,
+                    if meter.sleeps { SLEEPS.get(l) } else { "" },
+                    if meter.switches_rates { SWITCHES_RATES.get(l) } else { "" },
+                )}</dd></div>
                 <div><dt>{MULTIPLIER.get(l)}</dt><dd>{meter.multiplier.clone()}</dd></div>
                 <div><dt>{INSTALLED.get(l)}</dt><dd>{when(meter.installed_at)}</dd></div>
                 {meter.master.clone().map(|(id, serial)| view! {
@@ -415,14 +424,17 @@ fn Correction(
     }
 }
 
+/// Replacement and decommissioning. The replacement form starts ticked as the old meter was
+/// (battery, switching rates): a like-for-like swap is the usual case.
 #[component]
 fn LifeCycle(
     id: String,
     utility: &'static str,
+    sleeps: bool,
+    switches_rates: bool,
     replace: ServerAction<ReplaceMeter>,
     decommission: ServerAction<DecommissionMeter>,
 ) -> impl IntoView {
-    let installed = move || replace.value().get().and_then(Result::ok);
     let old_id = id.clone();
     view! {
         <details class="card life-cycle">
@@ -435,11 +447,11 @@ fn LifeCycle(
                 <label>"New serial" <input type="text" name="serial" required/></label>
                 <label>"New meter's first reading" <input type="text" name="first_register" inputmode="decimal" required/></label>
                 <label>"Multiplier" <input type="text" name="multiplier" value="1"/></label>
-                <TransportChoice/>
+                <TransportChoice sleeps/>
+                <label class="check"><input type="checkbox" name="switches_rates" value="on" checked=switches_rates/>" Switches time-of-use rates itself"</label>
                 <button type="submit">"Replace the meter"</button>
             </ActionForm>
             {form_error(replace.value())}
-            {move || installed().map(|meter| view! { <Installed meter/> })}
             <ActionForm action=decommission>
                 <h3>"Decommission"</h3>
                 <input type="hidden" name="meter" value=id/>
@@ -451,8 +463,20 @@ fn LifeCycle(
     }
 }
 
+/// The meter that replaced this one, once the replacement has gone in.
 #[component]
-fn TransportChoice() -> impl IntoView {
+fn Replacement(replace: ServerAction<ReplaceMeter>) -> impl IntoView {
+    move || {
+        replace
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .map(|meter| view! { <Installed meter/> })
+    }
+}
+
+#[component]
+fn TransportChoice(#[prop(optional)] sleeps: bool) -> impl IntoView {
     view! {
         <label>"Transport"
             <select name="transport">
@@ -460,7 +484,7 @@ fn TransportChoice() -> impl IntoView {
                 <option value="mqtt">"MQTT"</option>
             </select>
         </label>
-        <label class="check"><input type="checkbox" name="sleeps" value="on"/>" Battery meter (sleeps between uplinks)"</label>
+        <label class="check"><input type="checkbox" name="sleeps" value="on" checked=sleeps/>" Battery meter (sleeps between uplinks)"</label>
     }
 }
 

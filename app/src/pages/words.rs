@@ -357,6 +357,7 @@ words! {
     CLOCK = "Clock" / "Saa ya mita" / "时钟";
     TRANSPORT = "Transport" / "Mawasiliano" / "通信";
     SLEEPS = ", sleeps between uplinks" / ", hulala kati ya mawasiliano" / "，上报间隔休眠";
+    SWITCHES_RATES = ", switches time-of-use rates itself" / ", hubadilisha viwango vya muda yenyewe" / "，自行切换分时费率";
     MULTIPLIER = "Multiplier" / "Kizidishi" / "倍率";
     INSTALLED = "Installed" / "Ilisakinishwa" / "安装时间";
     FED_THROUGH = "Fed through" / "Inalishwa kupitia" / "上级总表";

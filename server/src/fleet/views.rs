@@ -161,6 +161,7 @@ struct MeterRow {
     utility: String,
     transport: String,
     sleeps: bool,
+    switches_rates: bool,
     multiplier: String,
     installed_at: DateTime<Utc>,
     removed_at: Option<DateTime<Utc>>,
@@ -243,7 +244,7 @@ impl FleetPort for Fleet {
         let (row, commands, alarms): (Option<MeterRow>, Vec<CommandRow>, Vec<AlarmRow>) = on_tx!(&mut tx, conn => {
             let row = sqlx::query_as(
                 "SELECT m.id, b.site_id, si.name AS site_name, si.time_zone, u.name AS unit_name, m.serial, m.utility, m.transport, \
-                 m.sleeps, m.multiplier, m.installed_at, m.removed_at, st.last_seen_at, st.online, st.signal_dbm, \
+                 m.sleeps, m.switches_rates, m.multiplier, m.installed_at, m.removed_at, st.last_seen_at, st.online, st.signal_dbm, \
                  st.battery_pct, ms.relay, st.relay_reported, ms.safety_hold, st.clock_offset_s, \
                  ms.last_reading_at, ms.last_register, mm.id AS master_id, mm.serial AS master_serial, \
                  (SELECT COUNT(*) FROM meters sm WHERE sm.master_meter_id = m.id AND sm.removed_at IS NULL) AS sub_meters \
@@ -281,6 +282,7 @@ impl FleetPort for Fleet {
             utility: row.utility.parse().map_err(internal)?,
             transport: row.transport,
             sleeps: row.sleeps,
+            switches_rates: row.switches_rates,
             multiplier: row.multiplier,
             installed_at: row.installed_at,
             removed_at: row.removed_at,

@@ -648,8 +648,29 @@ async fn a_meter_that_switches_rates_gets_each_schedule_once_as_it_takes_effect(
         "carried out, with no earlier attempt's error shown"
     );
     assert!(sim.sim.schedule("EL-TOU-1").is_some());
+
+    // Its replacement switches rates too, and is sent the schedule as it goes in.
+    let replacement = sim
+        .fleet
+        .replace(
+            1,
+            installed.id,
+            d("0"),
+            NewMeter {
+                serial: app::domain::fleet::MeterSerial::parse("EL-TOU-2").unwrap(),
+                utility: Utility::Electricity,
+                multiplier: app::domain::Multiplier::ONE,
+                first_register: d("0"),
+                transport: TransportKind::Simulator,
+                sleeps: false,
+                switches_rates: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(sim.statuses(replacement.id).await, pending);
     sim.fleet
-        .decommission(1, installed.id, d("0"))
+        .decommission(1, replacement.id, d("0"))
         .await
         .unwrap();
 
