@@ -64,8 +64,8 @@ test('a manager installs a meter, then reads another and sees the acknowledgemen
   await replacing.locator('input[name="first_register"]').fill('0');
   await replacing.locator('select[name="transport"]').selectOption('mqtt');
   await page.getByRole('button', { name: 'Replace the meter' }).click();
-  // The old meter is out of service at the page's next refresh (every 2 s); the new one's
-  // broker password stays until the manager moves on.
+  // The page asks for the old meter again: out of service, its forms gone. The new one's
+  // broker password stays, through the refreshes that follow, until the manager moves on.
   await page.locator('[data-online="out of service"]').waitFor();
   await page.waitForTimeout(2_500);
   assert.ok(await page.locator('.installed .broker-password').isVisible(), 'the password is still shown');

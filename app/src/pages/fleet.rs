@@ -94,6 +94,7 @@ fn MeterIsland(data: MeterPageData) -> impl IntoView {
         move || {
             (
                 staff.operate.version().get(),
+                staff.replace.version().get(),
                 staff.decommission.version().get(),
                 staff.step.version().get(),
                 staff.master.version().get(),
@@ -146,8 +147,8 @@ fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView 
         </p>
         <h1>{title}</h1>
         <MeterStatus meter=meter.clone()/>
-        // Outside the life-cycle card: the old meter goes out of service at once, the card
-        // with it, and the new one's broker password must stay on screen.
+        // Outside the life-cycle card: once replaced, the old meter is shown out of service
+        // and the card goes, but the new one's broker password must stay on screen.
         {staff.map(|staff| view! { <Replacement replace=staff.replace/> })}
         {operate.map(|staff| view! { <Operations id=id.clone() operate=staff.operate/> })}
         {(!meter.alarms.is_empty()).then(|| view! { <AlarmTable alarms=meter.alarms.clone() step nonce=data.form_nonce.clone()/> })}

@@ -122,6 +122,19 @@ fn demo_time_of_use() -> Tariff {
         .unwrap()
 }
 
+/// A simulated electricity meter, reading 0, that switches rates itself.
+fn switching_meter(serial: &str) -> NewMeter {
+    NewMeter {
+        serial: app::domain::fleet::MeterSerial::parse(serial).unwrap(),
+        utility: Utility::Electricity,
+        multiplier: app::domain::Multiplier::ONE,
+        first_register: d("0"),
+        transport: TransportKind::Simulator,
+        sleeps: false,
+        switches_rates: true,
+    }
+}
+
 /// Cuts one unit's electricity for credit: a top-up of 10.00, then 2 kWh at 10.
 async fn run_dry(sim: &Sim) -> (i64, i64) {
     let meter = sim.fx.units[0].electricity;
@@ -604,19 +617,7 @@ async fn a_meter_that_switches_rates_gets_each_schedule_once_as_it_takes_effect(
     // the simulator has listed it, so the first attempt fails and the next is carried out.
     let installed = sim
         .fleet
-        .install(
-            1,
-            sim.fx.units[1].id,
-            NewMeter {
-                serial: app::domain::fleet::MeterSerial::parse("EL-TOU-1").unwrap(),
-                utility: Utility::Electricity,
-                multiplier: app::domain::Multiplier::ONE,
-                first_register: d("0"),
-                transport: TransportKind::Simulator,
-                sleeps: false,
-                switches_rates: true,
-            },
-        )
+        .install(1, sim.fx.units[1].id, switching_meter("EL-TOU-1"))
         .await
         .unwrap();
     let pending = [("tou_schedule".to_owned(), "pending".to_owned())];
@@ -652,20 +653,7 @@ async fn a_meter_that_switches_rates_gets_each_schedule_once_as_it_takes_effect(
     // Its replacement switches rates too, and is sent the schedule as it goes in.
     let replacement = sim
         .fleet
-        .replace(
-            1,
-            installed.id,
-            d("0"),
-            NewMeter {
-                serial: app::domain::fleet::MeterSerial::parse("EL-TOU-2").unwrap(),
-                utility: Utility::Electricity,
-                multiplier: app::domain::Multiplier::ONE,
-                first_register: d("0"),
-                transport: TransportKind::Simulator,
-                sleeps: false,
-                switches_rates: true,
-            },
-        )
+        .replace(1, installed.id, d("0"), switching_meter("EL-TOU-2"))
         .await
         .unwrap();
     assert_eq!(sim.statuses(replacement.id).await, pending);
