@@ -10,7 +10,7 @@ use crate::{
 use app::domain::{
     Currency, SiteId, Utility, minor_digits,
     supply::SupplyPolicy,
-    tariff::{Plan, Tariff, Version, plan::on_plan, version_at},
+    tariff::{Band, Plan, Tariff, Version, plan::on_plan, version_at},
 };
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -71,6 +71,13 @@ impl SiteRules {
         version_at(versions, at)
             .or(versions.first())
             .map(|v| &v.tariff)
+    }
+
+    /// The time-of-use bands of the tariff in force at `at`: none where it has none (or there
+    /// is no tariff). What a meter that switches rates itself must hold.
+    pub fn bands_now(&self, plan: &Plan, utility: Utility, at: DateTime<Utc>) -> &[Band] {
+        self.tariff_now(plan, utility, at)
+            .map_or(&[], |tariff| &tariff.bands)
     }
 }
 

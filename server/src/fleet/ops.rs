@@ -599,9 +599,9 @@ async fn schedule(
     }
     let rules = load_site_rules(tx, meter.site).await?;
     let plan = crate::engine::setup::meter_plan(tx, meter.id).await?;
-    let tariff = rules
-        .tariff_now(&plan, meter.utility, now)
-        .filter(|tariff| !tariff.bands.is_empty())
-        .ok_or_else(|| EngineError::refused("This meter's tariff has no time-of-use bands."))?;
-    Ok(schedules::schedule(&rules, &tariff.bands))
+    let bands = rules.bands_now(&plan, meter.utility, now);
+    if bands.is_empty() {
+        return Err(EngineError::refused("This meter's tariff has no time-of-use bands.").into());
+    }
+    Ok(schedules::schedule(&rules, bands))
 }

@@ -15,11 +15,7 @@ use crate::{
     engine::setup::{SiteRules, load_rules, stored_plan},
     on_tx,
 };
-use app::domain::{
-    Utility,
-    fleet::CommandKind,
-    tariff::{Band, Tariff},
-};
+use app::domain::{Utility, fleet::CommandKind, tariff::Band};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::{
@@ -128,9 +124,7 @@ async fn changes(tx: &mut Tx, now: DateTime<Utc>) -> Result<Vec<Change>, FleetEr
         let utility: Utility = utility
             .parse()
             .map_err(|_| FleetError::Corrupt(format!("utility of meter {meter}: {utility}")))?;
-        let bands = rules
-            .tariff_now(&stored_plan(&plan)?, utility, now)
-            .map_or(&[][..], |tariff: &Tariff| &tariff.bands);
+        let bands = rules.bands_now(&stored_plan(&plan)?, utility, now);
         // A meter never sent a schedule needs none while its tariff has no bands.
         if was.is_none() && bands.is_empty() {
             continue;
