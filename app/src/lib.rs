@@ -201,6 +201,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/manage/sites/:id/staff")
+                        view=pages::manager::staff::StaffPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/manage/sites/:id/fleet")
                         view=pages::fleet::SiteFleetPage
                         ssr=SsrMode::Async

@@ -4,7 +4,7 @@
 
 use crate::{
     domain::{
-        AccountId, Caller, Email, MeterId, NewPassword, OrgId, SiteId, UnitId, UserId,
+        AccountId, Caller, Email, MeterId, NewPassword, OrgId, Role, SiteId, UnitId, UserId,
         access::NewAccount,
         faults::{FaultReport, FaultView},
         fleet::{
@@ -17,6 +17,7 @@ use crate::{
             StartedPayment,
         },
         reconciliation::ReconciliationReport,
+        staff::{Granted, SiteStaff},
         tokens::{MeterTokens, NewDeviceKey, TokenSetup, TokenView},
         usage::{Span, UsageChart},
         views::{
@@ -77,6 +78,32 @@ pub trait AuthPort: Send + Sync {
         caller: &Caller,
         request: NewAccountRequest,
     ) -> Result<CreatedAccount, AppError>;
+
+    /// Who holds a role on the site, with the organisation's admins. `grantable` and
+    /// `viewer` are left for the caller to fill.
+    async fn site_staff(&self, site: SiteId) -> Result<SiteStaff, AppError>;
+
+    /// Gives the person with this e-mail address, already in the site's organisation `org`,
+    /// a role on the site. The caller's right to do so has been checked already.
+    async fn grant_role(
+        &self,
+        caller: &Caller,
+        org: OrgId,
+        site: SiteId,
+        email: &Email,
+        role: Role,
+    ) -> Result<Granted, AppError>;
+
+    /// Takes a role on the site away from a person; answers whether they held it. The
+    /// caller's right to do so has been checked already.
+    async fn revoke_role(
+        &self,
+        caller: &Caller,
+        org: OrgId,
+        site: SiteId,
+        person: UserId,
+        role: Role,
+    ) -> Result<bool, AppError>;
 
     /// Sends a link (to an e-mail address) or a code (to a phone number) to choose a new
     /// password, if an account has it; the answer does not say whether one does. `Some`: the

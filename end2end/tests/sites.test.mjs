@@ -1,5 +1,6 @@
 // Sites in a real headless Chromium: an admin adds a site from the console, opens its
-// settings and changes its supply rules; a manager of another site does not see it.
+// settings and changes its supply rules; a manager of another site does not see it until
+// the admin gives them a role there, and not after it is taken away.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,5 +58,51 @@ test('an admin adds a site and sets its supply rules', async () => {
   await manager.page.waitForURL(`${BASE}/manage`);
   await manager.page.getByRole('heading', { name: 'Riverside Campus' }).waitFor();
   assert.equal(await manager.page.getByRole('heading', { name: 'Lakeside Shops' }).count(), 0);
+  await manager.context.close();
+});
+
+test('an admin gives the demo manager a second site, then takes it away again', async () => {
+  const admin = await openPage(browser);
+  await signIn(admin.page, 'admin@demo.example');
+  await admin.page.waitForURL(`${BASE}/manage`);
+  await admin.page.locator('a.card.site', { hasText: 'Lakeside Shops' }).click();
+  await admin.page.waitForURL(/\/manage\/sites\/\d+$/);
+  await hydrated(admin.page);
+  await admin.page.locator('a.staff-link').click();
+  await admin.page.waitForURL(/\/manage\/sites\/\d+\/staff$/);
+  await hydrated(admin.page);
+  await admin.page.getByRole('heading', { name: 'Staff and roles · Lakeside Shops' }).waitFor();
+  const line = (email) => admin.page.locator(`tr.staff-line[data-email="${email}"]`);
+  assert.match(await line('admin@demo.example').textContent(), /admin \(whole organisation\)/);
+  assert.equal(await line('manager@demo.example').count(), 0);
+
+  // A stranger's address is named and nothing is given; the demo's manager is.
+  await admin.page.fill('.grant-form input[name="email"]', 'stranger@example.org');
+  await admin.page.selectOption('.grant-form select[name="role"]', 'manager');
+  await admin.page.getByRole('button', { name: 'Give the role' }).click();
+  await admin.page.getByText(/Nobody in your organisation signs in with that e-mail address/).waitFor();
+  await admin.page.fill('.grant-form input[name="email"]', 'manager@demo.example');
+  await admin.page.getByRole('button', { name: 'Give the role' }).click();
+  await admin.page.getByText('Role given.').waitFor();
+  await line('manager@demo.example').waitFor();
+
+  // Their list holds both sites now, without signing in again.
+  const manager = await openPage(browser);
+  await signIn(manager.page, 'manager@demo.example');
+  await manager.page.waitForURL(`${BASE}/manage`);
+  await manager.page.getByRole('heading', { name: 'Lakeside Shops' }).waitFor();
+  await manager.page.getByRole('heading', { name: 'Riverside Campus' }).waitFor();
+
+  await line('manager@demo.example').getByRole('button', { name: 'Take the manager role away from' }).click();
+  await admin.page.getByText('Role taken away.').waitFor();
+  await line('manager@demo.example').waitFor({ state: 'detached' });
+  await manager.page.reload();
+  await manager.page.getByRole('heading', { name: 'Riverside Campus' }).waitFor();
+  assert.equal(await manager.page.getByRole('heading', { name: 'Lakeside Shops' }).count(), 0);
+  await screenshot(admin.page, 'site-staff');
+  // The stranger's 422 is the browser's only complaint.
+  assertNoProblems(admin.problems.filter((problem) => !/status of 422/.test(problem)));
+  assertNoProblems(manager.problems);
+  await admin.context.close();
   await manager.context.close();
 });

@@ -178,6 +178,59 @@ async fn a_manager_operates_a_meter_and_sees_each_command_acknowledged() {
 }
 
 #[tokio::test]
+async fn a_simulated_meter_answers_its_first_command_as_soon_as_it_is_installed() {
+    // The simulator lists its meters every few ticks, an hour apart here: a meter installed
+    // between two looks is listed by the command sent to it.
+    let app = app_with_simulator().await;
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let unit = app.unit_id("B-104").await.to_string();
+    let installed = app
+        .call(
+            &manager,
+            "install_meter",
+            &[
+                ("unit", &unit),
+                ("serial", "WA-SIM-NEW"),
+                ("utility", "water"),
+                ("first_register", "3"),
+                ("transport", "simulator"),
+            ],
+        )
+        .await;
+    assert_eq!(installed.status, StatusCode::OK, "{}", installed.body);
+    let meter: i64 = app
+        .count("SELECT id FROM meters WHERE serial = 'WA-SIM-NEW'")
+        .await;
+    let meter = meter.to_string();
+    let read = app
+        .call(
+            &manager,
+            "operate_meter",
+            &[("meter", &meter), ("op", "read")],
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    let mut answer = (0, None);
+    for _ in 0..100 {
+        answer = on_db!(&app.db, pool => {
+            sqlx::query_as::<_, (i32, Option<String>)>(
+                "SELECT attempts, error FROM meter_commands WHERE meter_id = $1 AND command = 'read' AND status = 'acknowledged'",
+            )
+            .bind(meter.parse::<i64>().unwrap())
+            .fetch_optional(pool)
+            .await
+        })
+        .unwrap()
+        .unwrap_or((0, None));
+        if answer.0 > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(answer, (1, None), "acknowledged at the first attempt");
+}
+
+#[tokio::test]
 async fn a_manager_installs_meters_with_credentials_shown_once_and_sets_the_rules() {
     let app = app_with_simulator().await;
     let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;

@@ -27,6 +27,7 @@ mod reports;
 mod sheets;
 mod sign_in;
 mod sites;
+mod staff;
 mod statements;
 mod tariffs;
 mod two_factor;

@@ -40,7 +40,7 @@ pub async fn my_sites() -> Result<Vec<SiteSummary>, AppError> {
 /// One site's buildings, units, meters and counts, for staff granted on it.
 #[server(prefix = "/api", endpoint = "site_overview")]
 pub async fn load_site_overview(site: String) -> Result<SiteOverview, AppError> {
-    use crate::domain::{Role, access::NewAccount};
+    use crate::domain::access::NewAccount;
     answer(
         async {
             let caller = caller().await?;
@@ -51,10 +51,7 @@ pub async fn load_site_overview(site: String) -> Result<SiteOverview, AppError> 
             let here = Some((site, org));
             overview.may_add_residents = caller.may_create(NewAccount::Resident, here);
             overview.may_add_places = caller.may_on_site_sheet(site, org);
-            overview.grantable = [Role::Manager, Role::Operator, Role::Cashier]
-                .into_iter()
-                .filter(|&role| caller.may_create(NewAccount::Staff(role), here))
-                .collect();
+            overview.grantable = caller.grantable_on(site, org);
             Ok(overview)
         }
         .await,

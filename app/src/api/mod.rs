@@ -18,6 +18,7 @@ pub mod recovery;
 pub mod reports;
 pub mod sheets;
 pub mod sites;
+pub mod staff;
 pub mod tariffs;
 pub mod tokens;
 pub mod two_factor;

@@ -279,6 +279,15 @@ impl Caller {
             }
         }
     }
+
+    /// The site roles the caller may give someone on a site, and take away again: the same
+    /// as those they may create a colleague with there.
+    pub fn grantable_on(&self, site: SiteId, site_org: OrgId) -> Vec<Role> {
+        [Role::Manager, Role::Operator, Role::Cashier]
+            .into_iter()
+            .filter(|&role| self.may_create(NewAccount::Staff(role), Some((site, site_org))))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -391,6 +400,23 @@ mod tests {
         assert!(!admin.may_create(NewAccount::Staff(Role::Manager), None));
     }
 
+    #[test]
+    fn site_roles_are_given_by_the_sites_managers_and_the_admins() {
+        let all = [Role::Manager, Role::Operator, Role::Cashier];
+        let manager = caller(&[
+            (Role::Manager, Some(SITE)),
+            (Role::Operator, Some(OTHER_SITE)),
+        ]);
+        assert_eq!(manager.grantable_on(SITE, ORG), all);
+        assert!(
+            manager.grantable_on(OTHER_SITE, ORG).is_empty(),
+            "an operator there gives nothing"
+        );
+        assert!(manager.grantable_on(SITE, OTHER_ORG).is_empty());
+        let admin = caller(&[(Role::Admin, None)]);
+        assert_eq!(admin.grantable_on(OTHER_SITE, ORG), all);
+        assert!(admin.grantable_on(SITE, OTHER_ORG).is_empty());
+    }
     #[test]
     fn technicians_operate_meters_managers_change_the_fleet_residents_only_look() {
         let operator = caller(&[(Role::Operator, Some(SITE))]);

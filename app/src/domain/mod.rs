@@ -33,6 +33,7 @@ pub mod site;
 pub mod site_notice;
 pub mod site_settings;
 pub mod site_sheet;
+pub mod staff;
 pub mod supply;
 pub mod supply_report;
 pub mod tariff;

@@ -41,7 +41,8 @@ pub fn MeterPage() -> impl IntoView {
                 let title = meter_title(&data, l);
                 let body = if data.may_operate || data.may_manage {
                     let meter = data.meter.id.to_string();
-                    let manage = data.may_manage;
+                    // A meter out of service keeps its tokens' history and takes no new set-up.
+                    let manage = data.may_manage && data.meter.removed_at.is_none();
                     view! {
                         <MeterIsland data/>
                         <crate::pages::tokens::MeterTokensPanel meter manage/>

@@ -5,6 +5,7 @@ pub mod callers;
 pub mod password;
 pub mod recovery;
 pub mod sessions;
+pub mod staff;
 pub mod throttle;
 pub mod totp;
 mod two_factor;
@@ -73,6 +74,16 @@ impl AuthService {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    fn staff_change<'a>(&'a self, by: &'a Caller, org: OrgId, site: SiteId) -> staff::Change<'a> {
+        staff::Change {
+            db: &self.db,
+            callers: &self.callers,
+            by,
+            org,
+            site,
+        }
     }
 
     async fn credentials(&self, email: &Email) -> Result<Option<Credentials>, sqlx::Error> {
@@ -260,6 +271,36 @@ impl app::ports::AuthPort for AuthService {
         accounts::create_inviting(&self.db, &self.recovery, Some(caller.user_id), request)
             .await
             .map(|(_, created)| created)
+    }
+
+    async fn site_staff(&self, site: SiteId) -> Result<app::domain::staff::SiteStaff, AppError> {
+        staff::of_site(&self.db, site).await
+    }
+
+    async fn grant_role(
+        &self,
+        caller: &Caller,
+        org: OrgId,
+        site: SiteId,
+        email: &Email,
+        role: Role,
+    ) -> Result<app::domain::staff::Granted, AppError> {
+        self.staff_change(caller, org, site)
+            .grant(email, role)
+            .await
+    }
+
+    async fn revoke_role(
+        &self,
+        caller: &Caller,
+        org: OrgId,
+        site: SiteId,
+        person: UserId,
+        role: Role,
+    ) -> Result<bool, AppError> {
+        self.staff_change(caller, org, site)
+            .revoke(person, role)
+            .await
     }
 
     async fn request_reset(

@@ -304,6 +304,9 @@ pub struct Simulator {
     meters: Mutex<HashMap<String, VirtualMeter>>,
     events: mpsc::Sender<Event>,
     config: SimulatorConfig,
+    /// Where [`Simulator::run`] lists the meters: a command to a meter installed since the
+    /// last look lists them again rather than failing.
+    db: std::sync::OnceLock<Db>,
 }
 
 impl Simulator {
@@ -312,6 +315,7 @@ impl Simulator {
             meters: Mutex::new(HashMap::new()),
             events,
             config,
+            db: std::sync::OnceLock::new(),
         })
     }
 
@@ -385,6 +389,7 @@ impl Simulator {
 
     /// Runs the simulation until the task is aborted.
     pub fn run(self: Arc<Self>, db: Db) -> tokio::task::JoinHandle<()> {
+        let _ = self.db.set(db.clone());
         tokio::spawn(async move {
             let mut every = tokio::time::interval(self.config.interval);
             let mut ticks: u64 = 0;
@@ -486,6 +491,13 @@ impl Transport for Simulator {
 
     async fn send(&self, serial: &str, command: &Downlink) -> Result<(), TransportError> {
         let now = Utc::now();
+        let known = self.meters.lock().expect("simulator").contains_key(serial);
+        if !known && let Some(db) = self.db.get() {
+            // Installed since the last look (the loop lists the meters every few ticks).
+            self.sync(db)
+                .await
+                .map_err(|error| TransportError::Failed(error.to_string()))?;
+        }
         let answers = {
             let mut meters = self.meters.lock().expect("simulator");
             let meter = meters

@@ -328,6 +328,7 @@ impl Tokens {
         let _turn = self.engine.turn().await;
         let now = Utc::now();
         let mut tx = self.engine.db.begin_write().await?;
+        in_service(&mut tx, meter).await?;
         let organisation = crate::owners::meter_organisation(&mut tx, meter)
             .await?
             .ok_or(EngineError::NotFound("meter"))?;
@@ -399,6 +400,7 @@ impl Tokens {
         let _turn = self.engine.turn().await;
         let now = Utc::now();
         let mut tx = self.engine.db.begin_write().await?;
+        in_service(&mut tx, meter).await?;
         let site: Option<i64> = on_tx!(&mut tx, conn => {
             sqlx::query_scalar(
                 "SELECT b.site_id FROM token_meters t JOIN meters m ON m.id = t.meter_id \
@@ -461,6 +463,7 @@ impl Tokens {
                 .await
         })?;
         let (meter, requested_by, status) = row.ok_or(EngineError::NotFound("token"))?;
+        in_service(&mut tx, meter).await?;
         if status != "awaiting_approval" {
             return Err(EngineError::refused(
                 "This token is not waiting for approval.",
@@ -615,6 +618,22 @@ struct LineRow {
     issued_at: Option<DateTime<Utc>>,
     unit_of_measure: String,
     time_zone: String,
+}
+
+/// A meter taken out of service is given no keypad set-up and no engineering token: the
+/// device is off the wall, and its replacement has its own.
+async fn in_service(tx: &mut crate::db::Tx, meter: i64) -> Result<(), EngineError> {
+    let removed: Option<bool> = on_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT removed_at IS NOT NULL FROM meters WHERE id = $1")
+            .bind(meter)
+            .fetch_optional(&mut *conn)
+            .await
+    })?;
+    match removed {
+        None => Err(EngineError::NotFound("meter")),
+        Some(true) => Err(EngineError::refused("This meter is out of service.")),
+        Some(false) => Ok(()),
+    }
 }
 
 /// Engineering tokens are audited under the meter's organisation, without their digits.

@@ -727,3 +727,101 @@ async fn a_meter_page_shows_a_token_table_only_once_there_are_tokens() {
     assert!(page.body.contains(table) && page.body.contains(&row));
     assert!(!page.body.contains(none_yet));
 }
+
+#[tokio::test]
+async fn a_meter_out_of_service_keeps_its_tokens_and_takes_no_new_set_up() {
+    let app = spawn_app().await;
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let keypad = meter_of(&app, wallet(&app, demo::KEYPAD_UNIT, "electricity").await).await;
+    let keypad_id = keypad.to_string();
+    let ordered = app
+        .call(
+            &manager,
+            "order_token",
+            &[
+                ("meter", &keypad_id),
+                ("kind", "counter_sync"),
+                ("value", ""),
+            ],
+        )
+        .await;
+    assert_eq!(ordered.status, StatusCode::OK, "{}", ordered.body);
+    // The register it last sent, if it sent any: its final reading charges nothing more.
+    let register: String = on_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT last_register FROM meter_states WHERE meter_id = $1")
+            .bind(keypad)
+            .fetch_optional(pool)
+            .await
+    })
+    .unwrap()
+    .flatten()
+    .unwrap_or_else(|| "0".to_owned());
+    let replaced = app
+        .call(
+            &manager,
+            "replace_meter",
+            &[
+                ("meter", &keypad_id),
+                ("final_register", &register),
+                ("serial", "EL-KEYPAD-NEW"),
+                ("utility", "electricity"),
+                ("first_register", "0"),
+                ("transport", "simulator"),
+            ],
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
+
+    // Its page keeps the token made and offers no set-up or engineering token.
+    let page = app.get(&manager, &format!("/meters/{keypad}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<table class=\"tokens\""),
+        "{}",
+        page.body
+    );
+    for form in ["Give it a new key", "Make token"] {
+        assert!(!page.body.contains(form), "{form} offered out of service");
+    }
+    // Asked anyway, the engine says why and changes nothing.
+    let made = "SELECT COUNT(*) FROM meter_tokens";
+    let before = app.count(made).await;
+    let order = app
+        .call(
+            &manager,
+            "order_token",
+            &[
+                ("meter", &keypad_id),
+                ("kind", "counter_sync"),
+                ("value", ""),
+            ],
+        )
+        .await;
+    let set_up = app
+        .call(
+            &manager,
+            "provision_token_meter",
+            &[
+                ("meter", &keypad_id),
+                ("vendor", "openpaygo"),
+                ("key", ""),
+                ("starting_code", ""),
+                ("value_step", "0.1"),
+            ],
+        )
+        .await;
+    for refused in [order, set_up] {
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains("This meter is out of service."),
+            "{}",
+            refused.body
+        );
+    }
+    assert_eq!(app.count(made).await, before);
+}

@@ -73,6 +73,7 @@ fn NewSiteIsland() -> impl IntoView {
             {move || created().map(|id| view! {
                 <p class="notice site-created" role="status" data-site=id.to_string()>
                     "Site created. " <a href=format!("/manage/sites/{id}/settings")>"Set its supply rules"</a>
+                    " · " <a href=format!("/manage/sites/{id}/staff")>"Give it its staff"</a>
                     " · " <a href=format!("/manage/sites/{id}")>"Open it"</a>
                 </p>
             })}

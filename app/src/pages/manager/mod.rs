@@ -18,6 +18,7 @@ pub mod reports;
 pub mod settings;
 pub mod sheet;
 pub mod site;
+pub mod staff;
 pub mod statements;
 pub mod supply;
 pub mod tariffs;

@@ -81,6 +81,7 @@ fn Site(overview: SiteOverview, places: Places) -> impl IntoView {
             " · "<a class="bands-link" href=format!("/manage/sites/{}/bands", site.id)>"Time-of-use bands"</a>
             " · "<a class="statements-link" href=format!("/manage/sites/{}/statements", site.id)>"Monthly statements"</a>
             " · "<a class="tariffs-link" href=format!("/manage/sites/{}/tariffs", site.id)>"Tariffs"</a>
+            {(!overview.grantable.is_empty()).then(|| view! { " · "<a class="staff-link" href=format!("/manage/sites/{}/staff", site.id)>"Staff and roles"</a> })}
             {overview.may_add_residents.then(|| view! { " · "<a class="adjustments-link" href=format!("/manage/sites/{}/adjustments", site.id)>"Adjustments"</a> })}
             {overview.may_add_residents.then(|| view! { " · "<a class="residents-link" href=format!("/manage/sites/{}/residents", site.id)>"Residents and move-outs"</a>
                 " · "<a class="sheet-link" href=format!("/manage/sites/{}/sheet", site.id)>"Units, meters and residents (CSV)"</a> })}
