@@ -29,16 +29,12 @@ pub async fn load_site_staff(site: String) -> Result<SiteStaff, AppError> {
 /// once.
 #[server(prefix = "/api", endpoint = "grant_role")]
 pub async fn grant_role(site: String, email: String, role: String) -> Result<Granted, AppError> {
-    use super::ssr::{answer, caller, ports, site_where};
-    use crate::domain::{Email, Role};
+    use super::ssr::{answer, caller, ports};
+    use crate::domain::Email;
     answer(
         async {
             let (caller, ports) = (caller().await?, ports()?);
-            let role: Role = role.parse().map_err(AppError::invalid)?;
-            let (site, org) = site_where(&ports, &site, |site, org| {
-                caller.grantable_on(site, org).contains(&role)
-            })
-            .await?;
+            let (role, site, org) = ssr::role_on_site(&caller, &ports, &role, &site).await?;
             let email = Email::parse(&email).map_err(AppError::invalid)?;
             ports
                 .auth
@@ -53,16 +49,12 @@ pub async fn grant_role(site: String, email: String, role: String) -> Result<Gra
 /// the second changes nothing.
 #[server(prefix = "/api", endpoint = "revoke_role")]
 pub async fn revoke_role(site: String, person: String, role: String) -> Result<bool, AppError> {
-    use super::ssr::{answer, caller, ports, site_where};
-    use crate::domain::{Role, UserId};
+    use super::ssr::{answer, caller, ports};
+    use crate::domain::UserId;
     answer(
         async {
             let (caller, ports) = (caller().await?, ports()?);
-            let role: Role = role.parse().map_err(AppError::invalid)?;
-            let (site, org) = site_where(&ports, &site, |site, org| {
-                caller.grantable_on(site, org).contains(&role)
-            })
-            .await?;
+            let (role, site, org) = ssr::role_on_site(&caller, &ports, &role, &site).await?;
             let person = person
                 .trim()
                 .parse()
@@ -75,4 +67,28 @@ pub async fn revoke_role(site: String, person: String, role: String) -> Result<b
         }
         .await,
     )
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::{
+        domain::{Caller, OrgId, Role, SiteId},
+        error::AppError,
+        ports::Ports,
+    };
+
+    /// The role named and the site, once the caller may give and take that role there.
+    pub async fn role_on_site(
+        caller: &Caller,
+        ports: &Ports,
+        role: &str,
+        site: &str,
+    ) -> Result<(Role, SiteId, OrgId), AppError> {
+        let role: Role = role.parse().map_err(AppError::invalid)?;
+        let (site, org) = super::super::ssr::site_where(ports, site, |site, org| {
+            caller.grantable_on(site, org).contains(&role)
+        })
+        .await?;
+        Ok((role, site, org))
+    }
 }

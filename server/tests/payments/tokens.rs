@@ -728,23 +728,23 @@ async fn a_meter_page_shows_a_token_table_only_once_there_are_tokens() {
     assert!(!page.body.contains(none_yet));
 }
 
+/// Orders a counter-sync token, which needs no second person.
+async fn counter_sync(app: &TestApp, by: &Visitor, meter: &str) -> crate::support::Answer {
+    app.call(
+        by,
+        "order_token",
+        &[("meter", meter), ("kind", "counter_sync"), ("value", "")],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_meter_out_of_service_keeps_its_tokens_and_takes_no_new_set_up() {
     let app = spawn_app().await;
     let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
     let keypad = meter_of(&app, wallet(&app, demo::KEYPAD_UNIT, "electricity").await).await;
     let keypad_id = keypad.to_string();
-    let ordered = app
-        .call(
-            &manager,
-            "order_token",
-            &[
-                ("meter", &keypad_id),
-                ("kind", "counter_sync"),
-                ("value", ""),
-            ],
-        )
-        .await;
+    let ordered = counter_sync(&app, &manager, &keypad_id).await;
     assert_eq!(ordered.status, StatusCode::OK, "{}", ordered.body);
     // The register it last sent, if it sent any: its final reading charges nothing more.
     let register: String = on_db!(&app.db, pool => {
@@ -786,17 +786,7 @@ async fn a_meter_out_of_service_keeps_its_tokens_and_takes_no_new_set_up() {
     // Asked anyway, the engine says why and changes nothing.
     let made = "SELECT COUNT(*) FROM meter_tokens";
     let before = app.count(made).await;
-    let order = app
-        .call(
-            &manager,
-            "order_token",
-            &[
-                ("meter", &keypad_id),
-                ("kind", "counter_sync"),
-                ("value", ""),
-            ],
-        )
-        .await;
+    let order = counter_sync(&app, &manager, &keypad_id).await;
     let set_up = app
         .call(
             &manager,
