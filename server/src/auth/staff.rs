@@ -83,7 +83,9 @@ impl Change<'_> {
     /// organisation. Giving it again changes nothing.
     pub async fn grant(&self, email: &Email, role: Role) -> Result<Granted, AppError> {
         if !role.is_per_site() {
-            return Err(AppError::invalid("Admins are made from a new account."));
+            return Err(AppError::invalid(
+                "The admin role covers the whole organisation: it is not given on a site.",
+            ));
         }
         let mut tx = self.db.begin_write().await.map_err(internal)?;
         let person: Option<i64> = on_tx!(&mut tx, conn => {
