@@ -120,6 +120,31 @@ async fn a_colleague_is_given_a_second_site_and_loses_a_role_at_their_next_reque
             (OPERATOR.to_owned(), "operator".to_owned()),
         ]
     );
+    // Who signs in with an authenticator shows, for whoever holds the site's staff to it.
+    crate::two_factor::set_up(&app, &manager).await;
+    let lines = app
+        .call(&manager, "site_staff", &[("site", &hillside)])
+        .await
+        .json();
+    let two_factor: Vec<(&str, bool)> = lines["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| {
+            (
+                line["email"].as_str().unwrap(),
+                line["two_factor"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        two_factor,
+        [
+            (demo::ADMIN, false),
+            (demo::MANAGER, true),
+            (OPERATOR, false)
+        ]
+    );
     let operator_id = person(&app, OPERATOR).await;
     let taken = revoke(&app, &manager, &hillside, operator_id, "operator").await;
     assert_eq!(taken.status, StatusCode::OK, "{}", taken.body);

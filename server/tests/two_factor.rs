@@ -29,7 +29,7 @@ fn code(secret: &[u8], steps: i64) -> String {
 }
 
 /// Sets an authenticator up for the signed-in visitor; its secret.
-async fn set_up(app: &TestApp, visitor: &Visitor) -> Vec<u8> {
+pub(crate) async fn set_up(app: &TestApp, visitor: &Visitor) -> Vec<u8> {
     let begun = app.call(visitor, "begin_two_factor", &[]).await;
     assert_eq!(begun.status, StatusCode::OK, "{}", begun.body);
     let setup = begun.json();

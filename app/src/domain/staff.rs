@@ -15,6 +15,8 @@ pub struct StaffLine {
     pub role: Role,
     /// When it was granted, on the site's clock.
     pub since: NaiveDate,
+    /// They sign in with an authenticator's code after their password.
+    pub two_factor: bool,
 }
 
 /// The staff page of a site.
@@ -70,6 +72,7 @@ mod tests {
             email: format!("{person}@example.org"),
             role,
             since: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            two_factor: false,
         }
     }
 

@@ -21,6 +21,7 @@ struct Holder {
     email: String,
     role: String,
     granted_at: DateTime<Utc>,
+    two_factor: bool,
 }
 
 /// The site's staff and the organisation's admins: active people only.
@@ -36,7 +37,8 @@ pub async fn of_site(db: &Db, site: SiteId) -> Result<SiteStaff, AppError> {
     let zone = crate::engine::time_zone(&zone).map_err(internal)?;
     let holders: Vec<Holder> = on_db!(db, pool => {
         sqlx::query_as(
-            "SELECT u.id, u.display_name, u.email, g.role, g.granted_at FROM role_grants g \
+            "SELECT u.id, u.display_name, u.email, g.role, g.granted_at, \
+             u.totp_secret_sealed IS NOT NULL AS two_factor FROM role_grants g \
              JOIN users u ON u.id = g.user_id WHERE u.active \
              AND (g.site_id = $1 OR (g.site_id IS NULL AND u.organisation_id = $2))",
         )
@@ -56,6 +58,7 @@ pub async fn of_site(db: &Db, site: SiteId) -> Result<SiteStaff, AppError> {
                 name: holder.display_name,
                 email: holder.email,
                 since: holder.granted_at.with_timezone(&zone).date_naive(),
+                two_factor: holder.two_factor,
             })
         })
         .collect();

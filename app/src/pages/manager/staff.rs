@@ -79,6 +79,7 @@ fn Staff(staff: SiteStaff, site: String, actions: Actions) -> impl IntoView {
                 <th scope="col">"E-mail address"</th>
                 <th scope="col">"Role"</th>
                 <th scope="col">"Since"</th>
+                <th scope="col">"Two-factor sign-in"</th>
                 <th scope="col"><span class="visually-hidden">"Take away"</span></th>
             </tr></thead>
             <tbody>{lines}</tbody>
@@ -105,6 +106,7 @@ fn Line(
             <td>{line.email.clone()}</td>
             <td>{scope}</td>
             <td>{line.since.to_string()}</td>
+            <td class="two-factor" data-two-factor=line.two_factor.to_string()>{if line.two_factor { "set up" } else { "password only" }}</td>
             <td>
                 {removable.then(|| view! {
                     <ActionForm action=revoke attr:class="inline">
