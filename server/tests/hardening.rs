@@ -636,3 +636,48 @@ async fn pages_answer_while_the_route_list_is_asked_for() {
     assert!(asked > 0);
     assert_eq!(hung, 0, "pages that never answered, of 20");
 }
+
+/// Leptos' handler for files outside `/pkg` looked for response settings up the reactive
+/// owner tree, and under concurrent requests found another request's: the service worker's
+/// script came back as that request's redirect to the sign-in page now and then, and Chromium
+/// refused to install it. Served beside many answers that set a status and a location of
+/// their own, every copy of a public file must be the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_file_never_carries_another_requests_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = tempfile::tempdir().unwrap();
+    let script = "self.addEventListener('fetch', () => {});\n";
+    std::fs::write(site.path().join("sw.js"), script).unwrap();
+    let mut options = server::leptos_options();
+    options.site_root = site.path().to_str().unwrap().into();
+    let app = support::spawn_serving(test_config(dir.path()), dir, options).await;
+
+    let app = std::sync::Arc::new(app);
+    let mut answers = tokio::task::JoinSet::new();
+    for round in 0..600 {
+        let app = app.clone();
+        answers.spawn(async move {
+            if round % 2 == 0 {
+                // Signed out: a page that redirects, and a server function that refuses.
+                let page = app.get(&Visitor::default(), "/manage").await;
+                assert_ne!(page.status, StatusCode::OK);
+                None
+            } else {
+                let file = app.get(&Visitor::default(), "/sw.js").await;
+                Some((file.status, header_of(&file, "location"), file.body))
+            }
+        });
+    }
+    let mut served = 0;
+    while let Some(answer) = answers.join_next().await {
+        if let Some((status, location, body)) = answer.unwrap() {
+            assert_eq!((status, location.as_str()), (StatusCode::OK, ""));
+            assert_eq!(body, script);
+            served += 1;
+        }
+    }
+    assert_eq!(served, 300);
+    // Nothing lost either: a path that is neither a file nor a page is still the app's 404.
+    let missing = app.get(&Visitor::default(), "/no-such-file.js").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}

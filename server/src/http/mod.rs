@@ -16,6 +16,7 @@ use app::ports::Ports;
 use axum::{
     Router,
     extract::FromRef,
+    handler::Handler as _,
     http::{HeaderValue, StatusCode, header},
     middleware::{from_fn, from_fn_with_state, map_response},
     response::Response,
@@ -71,15 +72,28 @@ pub fn router(
             provide_context(app::api::RequestCaller::default());
         }
     };
+    // Files outside `/pkg` (the service worker, the manifest, icons) are served here and only
+    // what is not a file goes on to Leptos, for its 404 page. Leptos' own file branch looks for
+    // response settings up the reactive owner tree and, under concurrent requests, found
+    // another request's: the service worker's script came back now and then as some page's
+    // redirect to the sign-in page, and a sign-out's Clear-Site-Data could have reached
+    // another person's browser the same way.
+    let not_a_file = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        provide_ports.clone(),
+        app::shell,
+    )
+    .with_state(state.clone());
+    let public_files = ServeDir::new(&*options.site_root)
+        .precompressed_br()
+        .precompressed_gzip()
+        .call_fallback_on_method_not_allowed(true)
+        .fallback(not_a_file);
     let pages = Router::new()
-        .leptos_routes_with_context(&state, page_routes(), provide_ports.clone(), {
+        .leptos_routes_with_context(&state, page_routes(), provide_ports, {
             let options = options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(provide_ports, app::shell))
+        .fallback_service(public_files)
         .layer(from_fn(headers::page_policy));
 
     let session_layer = SessionManagerLayer::new(sessions)

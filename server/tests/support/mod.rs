@@ -67,6 +67,15 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
+    spawn_serving(config, dir, server::leptos_options()).await
+}
+
+/// As [`spawn_with`], with Leptos' settings of the test's own (a site root holding files).
+pub async fn spawn_serving(
+    config: Config,
+    dir: tempfile::TempDir,
+    leptos_options: leptos::config::LeptosOptions,
+) -> TestApp {
     let platform = Platform::open(config).await.expect("the platform opens");
     demo::seed(&platform.db).await.expect("demo data");
     demo::seed_engine(&platform.engine)
@@ -90,7 +99,7 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
         .expect("a loopback port");
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(platform.serve(listener, server::leptos_options(), async {
+    tokio::spawn(platform.serve(listener, leptos_options, async {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder()
