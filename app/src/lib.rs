@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!("/manage") view=pages::manager::home::ManagerHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/manage/audit") view=pages::manager::audit::AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/manage/people") view=pages::manager::people::PeoplePage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/manage/integrations")
                         view=pages::manager::integrations::IntegrationsPage

@@ -16,6 +16,7 @@ use crate::{
             ImportReport, PaymentPage, ProviderKind, PublicPayee, RechargeOptions, SitePayments,
             StartedPayment,
         },
+        people::{OrgPeople, Switched},
         reconciliation::ReconciliationReport,
         staff::{Granted, SiteStaff},
         tokens::{MeterTokens, NewDeviceKey, TokenSetup, TokenView},
@@ -104,6 +105,22 @@ pub trait AuthPort: Send + Sync {
         person: UserId,
         role: Role,
     ) -> Result<bool, AppError>;
+
+    /// The organisation's staff and everyone whose sign-in is switched off. `viewer` is left
+    /// for the caller to fill.
+    async fn organisation_people(&self, org: OrgId) -> Result<OrgPeople, AppError>;
+
+    /// Switches the sign-in of the person with this e-mail address in `org` off or on: off,
+    /// their open sessions end at their next request and signing in fails as for a wrong
+    /// password; their roles stay for when it is switched on again. The caller's right to do
+    /// so (an admin of `org`) has been checked already.
+    async fn set_person_active(
+        &self,
+        caller: &Caller,
+        org: OrgId,
+        email: &Email,
+        active: bool,
+    ) -> Result<Switched, AppError>;
 
     /// Sends a link (to an e-mail address) or a code (to a phone number) to choose a new
     /// password, if an account has it; the answer does not say whether one does. `Some`: the

@@ -127,7 +127,7 @@ async fn manager(platform: &Platform, site: app::domain::SiteId) -> Caller {
             site: Some(site),
         }],
         must_change_password: false,
-        password_changed_at: None,
+        sessions_valid_from: None,
         two_factor: false,
         two_factor_required: false,
     }

@@ -19,6 +19,7 @@ mod instances;
 mod losses;
 mod matrix;
 mod move_outs;
+mod people;
 mod periods;
 mod places;
 mod plans;

@@ -125,10 +125,7 @@ pub async fn audit_log(
     use crate::domain::audit::AuditQuery;
     answer(
         async {
-            let caller = caller().await?;
-            if !caller.is_admin() {
-                return Err(AppError::Forbidden);
-            }
+            let caller = super::ssr::admin().await?;
             let query = AuditQuery::parse(&text, &from, &to, &before)?;
             ports()?.directory.audit(caller.org_id, &query).await
         }

@@ -8,17 +8,7 @@ use crate::{domain::integrations, error::AppError};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::ssr::{after_form_post, answer, caller, ports};
-
-#[cfg(feature = "ssr")]
-async fn admin() -> Result<crate::domain::Caller, AppError> {
-    let caller = caller().await?;
-    if caller.is_admin() {
-        Ok(caller)
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
+use super::ssr::{admin, after_form_post, answer, ports};
 
 #[cfg(feature = "ssr")]
 fn id(raw: &str) -> Result<i64, AppError> {

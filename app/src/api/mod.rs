@@ -13,6 +13,7 @@ pub mod meter_table;
 pub mod notifications;
 pub mod occupancy;
 pub mod payments;
+pub mod people;
 pub mod periods;
 pub mod recovery;
 pub mod reports;
@@ -110,6 +111,16 @@ pub(crate) mod ssr {
         Ok(caller)
     }
 
+    /// The caller, if they are an admin of their organisation: `Forbidden` for anyone else.
+    pub async fn admin() -> Result<Caller, AppError> {
+        let caller = caller().await?;
+        if caller.is_admin() {
+            Ok(caller)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
     /// The caller, who may not yet have set up the two-factor sign-in their organisation
     /// requires: only the two-factor page's functions accept them then.
     pub async fn caller_allowing_two_factor_setup() -> Result<Caller, AppError> {
@@ -162,7 +173,7 @@ pub(crate) mod ssr {
             .map(UserId)
             .ok_or(AppError::Unauthenticated)?;
         let caller = auth.caller(user).await?.ok_or(AppError::Unauthenticated)?;
-        if let Some(changed) = caller.password_changed_at {
+        if let Some(changed) = caller.sessions_valid_from {
             let signed_in = session
                 .get::<i64>(SIGNED_IN_KEY)
                 .await

@@ -121,9 +121,10 @@ pub struct Caller {
     pub display_name: String,
     pub grants: Vec<Grant>,
     pub must_change_password: bool,
-    /// When the password last changed: sessions signed in before then no longer count (a
-    /// reset, or a change made in another browser, signs everyone else out).
-    pub password_changed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Sessions signed in before then no longer count: the password's last change (a reset,
+    /// or a change made in another browser, signs everyone else out), or the last time an
+    /// admin switched the person's sign-in off.
+    pub sessions_valid_from: Option<chrono::DateTime<chrono::Utc>>,
     /// Whether the person has an authenticator app set up (asked for after the password).
     pub two_factor: bool,
     /// Whether their organisation requires two-factor sign-in of them (staff only).
@@ -305,7 +306,7 @@ mod tests {
             org_id: ORG,
             email: "someone@example.org".into(),
             display_name: "Someone".into(),
-            password_changed_at: None,
+            sessions_valid_from: None,
             grants: grants
                 .iter()
                 .map(|&(role, site)| Grant { role, site })

@@ -25,6 +25,7 @@ pub mod notices;
 pub mod occupancy;
 pub mod password;
 pub mod payments;
+pub mod people;
 pub mod periods;
 pub mod planner;
 pub mod reconciliation;

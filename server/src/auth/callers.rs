@@ -158,7 +158,7 @@ mod tests {
             display_name: name.to_owned(),
             grants: Vec::new(),
             must_change_password: false,
-            password_changed_at: None,
+            sessions_valid_from: None,
             two_factor: false,
             two_factor_required: false,
         }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod callers;
 pub mod password;
+pub mod people;
 pub mod recovery;
 pub mod sessions;
 pub mod staff;
@@ -47,6 +48,7 @@ struct UserRow {
     display_name: String,
     must_change_password: bool,
     password_changed_at: Option<chrono::DateTime<Utc>>,
+    signed_out_at: Option<chrono::DateTime<Utc>>,
     two_factor: bool,
     staff_two_factor: bool,
     /// A role grant of the user's (none: a resident).
@@ -103,7 +105,7 @@ impl AuthService {
         let rows: Vec<UserRow> = on_db!(&self.db, pool => {
             sqlx::query_as(
                 "SELECT u.id, u.organisation_id, u.email, u.display_name, u.must_change_password, \
-                 u.password_changed_at, u.totp_secret_sealed IS NOT NULL AS two_factor, \
+                 u.password_changed_at, u.signed_out_at, u.totp_secret_sealed IS NOT NULL AS two_factor, \
                  o.staff_two_factor, g.role, g.site_id FROM users u \
                  JOIN organisations o ON o.id = u.organisation_id \
                  LEFT JOIN role_grants g ON g.user_id = u.id WHERE u.id = $1 AND u.active",
@@ -124,7 +126,8 @@ impl AuthService {
             email: row.email,
             display_name: row.display_name,
             must_change_password: row.must_change_password,
-            password_changed_at: row.password_changed_at,
+            // `None` is less than any moment: the later of the two, if either.
+            sessions_valid_from: row.password_changed_at.max(row.signed_out_at),
             grants: grants
                 .into_iter()
                 .filter_map(|(role, site)| {
@@ -301,6 +304,23 @@ impl app::ports::AuthPort for AuthService {
         self.staff_change(caller, org, site)
             .revoke(person, role)
             .await
+    }
+
+    async fn organisation_people(
+        &self,
+        org: OrgId,
+    ) -> Result<app::domain::people::OrgPeople, AppError> {
+        people::of_organisation(&self.db, org).await
+    }
+
+    async fn set_person_active(
+        &self,
+        caller: &Caller,
+        org: OrgId,
+        email: &Email,
+        active: bool,
+    ) -> Result<app::domain::people::Switched, AppError> {
+        people::set_active(&self.db, &self.callers, caller, org, email, active).await
     }
 
     async fn request_reset(

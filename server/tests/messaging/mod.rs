@@ -645,6 +645,28 @@ async fn a_reset_code_works_once_and_expires_and_a_phone_signs_a_resident_in() {
             .await
         }
     };
+    // While an admin has the person's sign-in switched off, the link changes nothing; it
+    // works once it is on again.
+    let admin = app.sign_in(demo::ADMIN, demo::PASSWORD).await;
+    for active in ["false", "true"] {
+        let switched = app
+            .call(
+                &admin,
+                "set_person_active",
+                &[("email", "a102@demo.example"), ("active", active)],
+            )
+            .await;
+        assert_eq!(switched.status, StatusCode::OK, "{}", switched.body);
+        if active == "false" {
+            assert!(!with_link(token.clone()).await.status.is_success());
+            assert!(
+                app.try_sign_in("a102@demo.example", demo::PASSWORD)
+                    .await
+                    .status
+                    .is_client_error()
+            );
+        }
+    }
     assert_eq!(with_link(token.clone()).await.status, StatusCode::OK);
     assert!(!with_link(token.clone()).await.status.is_success());
     assert!(

@@ -16,6 +16,7 @@ pub fn ManagerHomePage() -> impl IntoView {
                 let audit_link = audit.await.unwrap_or(false).then(|| view! {
                     <p class="notice"><a href="/manage/audit">"Audit log"</a>" · who did what, when, before and after"</p>
                     <p class="notice"><a href="/manage/integrations">"Integrations"</a>" · API keys for other systems, and webhooks"</p>
+                    <p class="notice"><a href="/manage/people">"People and sign-ins"</a>" · who holds which roles, and switching off the sign-in of someone who leaves"</p>
                 });
                 let sites = match sites.await {
                     Ok(sites) if sites.is_empty() => {

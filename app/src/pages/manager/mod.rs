@@ -13,6 +13,7 @@ pub mod losses;
 pub mod meters;
 pub mod move_out;
 pub mod notices;
+pub mod people;
 pub mod periods;
 pub mod reports;
 pub mod settings;

@@ -67,7 +67,7 @@ fn Staff(staff: SiteStaff, site: String, actions: Actions) -> impl IntoView {
         <Title text=title.clone()/>
         <p class="breadcrumb"><a href=format!("/manage/sites/{site}")>{staff.site_name.clone()}</a></p>
         <h1>{title}</h1>
-        <p class="hint">"Admins hold every site of the organisation. A role given or taken away here counts from the person's next click; their account and their roles on other sites stay as they are."</p>
+        <p class="hint">"Admins hold every site of the organisation. A role given or taken away here counts from the person's next click; their account and their roles on other sites stay as they are. To stop someone signing in at all, an admin switches their sign-in off under "<a href="/manage/people">"People and sign-ins"</a>"."</p>
         {(!staff.grantable.is_empty()).then(|| view! { <GrantForm staff=staff.clone() site=site.clone() grant=actions.grant/> })}
         {form_error(actions.revoke.value())}
         {move || actions.revoke.value().get().and_then(Result::ok).map(|removed| view! {
