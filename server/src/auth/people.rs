@@ -82,6 +82,8 @@ pub async fn set_active(
     email: &Email,
     active: bool,
 ) -> Result<Switched, AppError> {
+    // The writer's transaction (one at a time, on either backend): of two admins switching
+    // at once, the second reads what the first wrote and is told it was so already.
     let mut tx = db.begin_write().await.map_err(internal)?;
     let person: Option<(i64, bool)> = on_tx!(&mut tx, conn => {
         sqlx::query_as("SELECT id, active FROM users WHERE email = $1 AND organisation_id = $2")
