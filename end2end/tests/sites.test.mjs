@@ -84,6 +84,8 @@ test('an admin gives the demo manager a second site, then takes it away again', 
   await admin.page.fill('.grant-form input[name="email"]', 'manager@demo.example');
   await admin.page.getByRole('button', { name: 'Give the role' }).click();
   await admin.page.getByText('Role given.').waitFor();
+  // The form is blank again for the next colleague.
+  await admin.page.waitForFunction(() => document.querySelector('.grant-form input[name="email"]').value === '');
   await line('manager@demo.example').waitFor();
 
   // Their list holds both sites now, without signing in again.

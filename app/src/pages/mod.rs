@@ -65,6 +65,22 @@ where
     }
 }
 
+/// Empties `input` each time the form's action succeeds, so that the next entry starts blank
+/// rather than with the last one's address, sent again by a second click.
+pub fn clear_after_success<T, S>(value: S, input: NodeRef<leptos::html::Input>)
+where
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+    T: 'static,
+{
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Ok(_)))
+            && let Some(input) = input.get_untracked()
+        {
+            input.set_value("");
+        }
+    });
+}
+
 /// The page's `:id`, read on the server where the router runs (islands get it as a prop).
 pub fn route_id() -> String {
     route_id_named("id")
