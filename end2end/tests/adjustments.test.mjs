@@ -55,11 +55,32 @@ test('a manager asks to credit every account a search finds and an admin approve
   const request = await notice.getAttribute('data-request');
   assert.match(await notice.textContent(), /waits for a second person's approval/);
 
+  // The form is blank again, and a second adjustment typed in the same page is asked for
+  // on its own: a request of its own, not the first one's number again.
+  const field = (name) => page.locator(`details.batch-adjust input[name="${name}"]`);
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('details.batch-adjust input[name="amount"], details.batch-adjust input[name="reason"]')].every((input) => input.value === ''),
+  );
+  await field('amount').fill('2');
+  await field('reason').fill('Typed in the same page, withdrawn below');
+  await page.click('details.batch-adjust button:has-text("Ask for approval")');
+  await page.waitForFunction(
+    (first) => {
+      const shown = document.querySelector('details.batch-adjust .notice')?.dataset.request;
+      return shown && shown !== first;
+    },
+    request,
+  );
+  const second = await notice.getAttribute('data-request');
+
   // Asked, not posted; and the one who asked may only withdraw it.
   await page.goto(search);
   assert.deepEqual(await balances(page), before);
   await page.goto(`${site}/adjustments`);
   await hydrated(page);
+  const other = page.locator(`article.adjustment-request[data-request="${second}"]`);
+  await other.locator('button.withdraw-request').click();
+  await page.locator(`.adjustments-decided article[data-request="${second}"]`).waitFor();
   const mine = page.locator(`article.adjustment-request[data-request="${request}"]`);
   await mine.waitFor();
   assert.equal(await mine.locator('button.approve-request').count(), 0);

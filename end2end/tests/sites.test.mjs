@@ -1,6 +1,7 @@
 // Sites in a real headless Chromium: an admin adds a site from the console, opens its
 // settings and changes its supply rules; a manager of another site does not see it until
-// the admin gives them a role there, and not after it is taken away.
+// the admin gives them a role there, and not after it is taken away. A manager adds a
+// colleague from the site page.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -107,4 +108,40 @@ test('an admin gives the demo manager a second site, then takes it away again', 
   assertNoProblems(manager.problems);
   await admin.context.close();
   await manager.context.close();
+});
+
+test('a manager adds a colleague from the site page, and the form is blank for the next', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signIn(page, 'manager@demo.example');
+  await page.waitForURL(`${BASE}/manage`);
+  await page.getByRole('heading', { name: 'Riverside Campus' }).click();
+  await page.waitForURL(/\/manage\/sites\/\d+$/);
+  await hydrated(page);
+  // A fresh address each run, so that the test can run again against the same demo.
+  const email = `operator-${Date.now()}@demo.example`;
+  const form = page.locator('details.add-person');
+  await form.locator('summary').click();
+  await form.locator('input[name="display_name"]').fill('Olu Operator');
+  await form.locator('input[name="email"]').fill(email);
+  await form.locator('select[name="role"]').selectOption('operator');
+  await form.getByRole('button', { name: 'Create account' }).click();
+  const created = form.locator('.notice.created');
+  await created.waitFor();
+  assert.match(await created.textContent(), new RegExp(`Account created for ${email.replace(/\./g, '\\.')}`));
+  // The form is blank again, its choices back to their first, and the password stays shown.
+  await page.waitForFunction(() => {
+    const form = document.querySelector('details.add-person form');
+    return form.display_name.value === '' && form.email.value === '' && form.role.selectedIndex === 0;
+  });
+  assert.ok((await created.locator('code').textContent()).length >= 12);
+  // The same person again is refused, and the form keeps what was typed to mend it.
+  await form.locator('input[name="display_name"]').fill('Olu Operator');
+  await form.locator('input[name="email"]').fill(email);
+  await form.locator('select[name="role"]').selectOption('operator');
+  await form.getByRole('button', { name: 'Create account' }).click();
+  await form.getByText('An account with that e-mail address or phone number already exists.').waitFor();
+  assert.equal(await form.locator('input[name="email"]').inputValue(), email);
+  // The one refusal is the browser's only complaint.
+  assertNoProblems(problems.filter((problem) => !/status of 409/.test(problem)));
+  await context.close();
 });

@@ -61,6 +61,29 @@ async fn an_adjustment_is_posted_only_when_a_second_person_approves_it() {
         app.count("SELECT COUNT(*) FROM adjustment_requests").await,
         1
     );
+    // Another amount or reason from the same page (its form drawn once) is a request of its
+    // own, not the first one's number for something never asked; then withdrawn.
+    for (amount, reason) in [
+        ("-25", "meter misread in May"),
+        ("-20", "meter misread in June"),
+    ] {
+        let other = [
+            ("account", account.to_string()),
+            ("amount", amount.to_owned()),
+            ("reason", reason.to_owned()),
+            ("nonce", "adjust-form-0001".to_owned()),
+        ];
+        let other: Vec<(&str, &str)> = other.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let asked = id(&app.call(&manager, "adjust", &other).await);
+        assert_ne!(asked, request);
+        let withdrawn = decide(&app, &manager, &site, &asked, "refuse").await;
+        assert_eq!(withdrawn.json(), "withdrawn", "{}", withdrawn.body);
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM adjustment_requests WHERE state = 'pending'")
+            .await,
+        1
+    );
 
     // The one who asked may not approve it.
     let own = decide(&app, &manager, &site, &request, "approve").await;
@@ -98,13 +121,18 @@ async fn an_adjustment_is_posted_only_when_a_second_person_approves_it() {
 
     let (_, differences) = server::ledger::reconcile(&app.db).await.unwrap();
     assert!(differences.is_empty(), "{differences:?}");
-    for action in ["adjustment_requested", "adjustment_approved", "adjustment"] {
+    // Three asked (two withdrawn), one approved and posted.
+    for (action, times) in [
+        ("adjustment_requested", 3),
+        ("adjustment_approved", 1),
+        ("adjustment", 1),
+    ] {
         assert_eq!(
             app.count(&format!(
                 "SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"
             ))
             .await,
-            1,
+            times,
             "{action}"
         );
     }
@@ -423,6 +451,8 @@ async fn a_common_charge_is_shared_to_the_cent_and_charged_on_approval() {
     );
 
     // By use: two accounts used water over those days, three parts to one; the rest pay nothing.
+    // Sent from the same page as the first (its form drawn once): another charge is another
+    // request, not the first one's answer.
     used_on(&app, water[0], "2020-01-15", 3_000_000).await;
     used_on(&app, water[1], "2020-01-20", 1_000_000).await;
     let by_use = [
@@ -432,12 +462,13 @@ async fn a_common_charge_is_shared_to_the_cent_and_charged_on_approval() {
         ("from", "2020-01-01"),
         ("to", "2020-01-31"),
     ];
-    let answer = share(by_use.to_vec(), "share-form-0002").await;
+    let answer = share(by_use.to_vec(), "share-form-0001").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let answer = answer.json();
     assert_eq!(answer["left_out"].as_u64(), Some(water.len() as u64 - 2));
     assert_eq!(answer["shares"][0]["weight"], "3 m3");
     let by_use_request = answer["request"].as_i64().unwrap();
+    assert_ne!(by_use_request, request);
     assert_eq!(
         shares_of(&app, by_use_request).await,
         vec![(water[0], -3_000), (water[1], -1_000)]

@@ -424,6 +424,19 @@ async fn a_resident_reports_a_fault_once_and_only_the_sites_staff_close_it() {
     let actions = app.audit_actions().await;
     assert!(actions.contains(&"fault_reported".to_owned()));
     assert!(actions.contains(&"fault_closed".to_owned()));
+
+    // Another fault reported from the same page (its form drawn once) is a report of its own,
+    // not the first one's number again.
+    let other = send(
+        &app,
+        &resident,
+        "report_fault",
+        report("no_supply", "nonce-fault-1"),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.body);
+    assert_ne!(other.json(), first.json());
+    assert_eq!((app.count(reports).await, app.count(notices).await), (2, 2));
 }
 
 /// Waits until every installed meter has sent the simulator's first status, after which the
@@ -664,6 +677,13 @@ async fn notes_on_an_alarm_are_kept_once_in_order_and_only_staff_read_them() {
             .status,
         StatusCode::OK
     );
+    // Another note typed in the same page before it was drawn again is a note of its own.
+    assert_eq!(
+        step("note", "He comes at four.", "nonce-one-1")
+            .await
+            .status,
+        StatusCode::OK
+    );
     for (note, nonce) in [("", "nonce-two-2"), ("x", ""), ("x", "bad nonce!")] {
         let refused = step("note", note, nonce).await;
         assert_eq!(
@@ -695,11 +715,11 @@ async fn notes_on_an_alarm_are_kept_once_in_order_and_only_staff_read_them() {
             .status,
         StatusCode::OK
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM alarm_notes").await, 4);
+    assert_eq!(app.count("SELECT COUNT(*) FROM alarm_notes").await, 5);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'alarm_noted'")
             .await,
-        2
+        3
     );
 
     let page = app
@@ -731,6 +751,7 @@ async fn notes_on_an_alarm_are_kept_once_in_order_and_only_staff_read_them() {
     .unwrap();
     let expected = [
         ("note", "Called the electrician."),
+        ("note", "He comes at four."),
         ("acknowledged", "On my way"),
         ("resolved", "Cover sealed again"),
         ("note", "Seal checked a week later"),
@@ -763,7 +784,7 @@ async fn notes_on_an_alarm_are_kept_once_in_order_and_only_staff_read_them() {
         .status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM alarm_notes").await, 4);
+    assert_eq!(app.count("SELECT COUNT(*) FROM alarm_notes").await, 5);
     // Notes are never changed or removed, whatever asks.
     let changed = on_db!(&app.db, pool => {
         sqlx::query("UPDATE alarm_notes SET note = 'rewritten'").execute(pool).await.map(|_| ())

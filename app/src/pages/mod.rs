@@ -65,18 +65,19 @@ where
     }
 }
 
-/// Empties `input` each time the form's action succeeds, so that the next entry starts blank
-/// rather than with the last one's address, sent again by a second click.
-pub fn clear_after_success<T, S>(value: S, input: NodeRef<leptos::html::Input>)
+/// Empties `form` each time its action succeeds, so that the next entry starts blank. For
+/// forms that add or send something: the last entry's values left in place invite sending it
+/// again with a second click, or editing one field and sending the rest unread.
+pub fn reset_after_success<T, S>(value: S, form: NodeRef<leptos::html::Form>)
 where
     S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
     T: 'static,
 {
     Effect::new(move |_| {
         if matches!(value.get(), Some(Ok(_)))
-            && let Some(input) = input.get_untracked()
+            && let Some(form) = form.get_untracked()
         {
-            input.set_value("");
+            form.reset();
         }
     });
 }

@@ -5,6 +5,7 @@
 
 use super::{
     Engine, EngineError,
+    form_key::form_key,
     money::{adjustment_books, adjustment_reason, post_adjustment},
     setup::SiteHeading,
     tariffs::organisation_of,
@@ -44,17 +45,19 @@ const REQUESTS: &str = "SELECT r.id, r.amount_minor, r.reason, r.requested_by, r
 
 impl Engine {
     /// Asks for `amount` on each of `wallets` (open accounts of the site) with a reason.
-    /// The same form (`form_key`) sent again answers the request it made.
+    /// The same form (the page's `nonce`) sent again with the same amount and reason answers
+    /// the request it made; with others it asks anew.
     pub async fn request_adjustments(
         &self,
         site: SiteId,
         wallets: &[AccountId],
         amount: Minor,
         reason: &str,
-        form_key: &str,
+        nonce: &str,
         actor: i64,
     ) -> Result<i64, EngineError> {
         let reason = adjustment_reason(reason)?;
+        let form_key = &form_key(nonce, &[&amount.0.to_string(), reason])?;
         if amount == Minor::ZERO {
             return Err(EngineError::refused("An adjustment cannot be zero."));
         }

@@ -7,6 +7,7 @@
 use super::{
     Engine, EngineError,
     adjustments::open_on_site,
+    form_key::form_key,
     money::{Source, TopUp, check_amount, credit},
     tariffs::organisation_of,
 };
@@ -54,8 +55,9 @@ const REQUESTS: &str = "SELECT r.id, r.wallet_account_id AS account, u.name AS u
 
 impl Engine {
     /// Cash of `amount` taken by `actor` for `wallet` with the form's `nonce`: credited at
-    /// once, or asked for when it is above the site's limit. The same form sent again answers
-    /// as the first time did (or with the receipt, once approved).
+    /// once, or asked for when it is above the site's limit. The same form sent again with
+    /// the same amount answers as the first time did (or with the receipt, once approved);
+    /// another amount is other cash.
     pub async fn take_cash(
         &self,
         wallet: i64,
@@ -63,6 +65,7 @@ impl Engine {
         nonce: &str,
         actor: i64,
     ) -> Result<CashTaken, EngineError> {
+        let nonce = &form_key(nonce, &[&amount.0.to_string()])?;
         let _turn = self.turn().await;
         let now = Utc::now();
         let mut tx = self.db.begin_write().await?;

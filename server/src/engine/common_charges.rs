@@ -5,6 +5,7 @@
 use super::{
     Engine, EngineError,
     adjustments::{Asked, account_label, asked_before, insert_request},
+    form_key::form_key,
     money::adjustment_reason,
     reports::LocalDays,
     setup::SiteHeading,
@@ -22,7 +23,8 @@ use std::collections::HashMap;
 impl Engine {
     /// Shares `total` (a charge, more than zero) across `wallets` (open accounts of the site)
     /// and asks for it as one adjustment request. Accounts whose share comes to nothing are
-    /// left out; the same form (`form_key`) sent again answers the request it made.
+    /// left out. The same form (the page's `nonce`) sent again with the same charge, sharing
+    /// and reason answers the request it made; with others it asks anew.
     #[allow(clippy::too_many_arguments)]
     pub async fn request_shared_charge(
         &self,
@@ -31,10 +33,23 @@ impl Engine {
         total: Minor,
         sharing: &Sharing,
         reason: &str,
-        form_key: &str,
+        nonce: &str,
         actor: i64,
     ) -> Result<SharedCharge, EngineError> {
         let reason = adjustment_reason(reason)?;
+        let day =
+            |day: Option<chrono::NaiveDate>| day.map(|day| day.to_string()).unwrap_or_default();
+        let form_key = &form_key(
+            nonce,
+            &[
+                &total.0.to_string(),
+                sharing.rule.as_str(),
+                sharing.measure.map_or("", |utility| utility.as_str()),
+                &day(sharing.days.from),
+                &day(sharing.days.to),
+                reason,
+            ],
+        )?;
         if total <= Minor::ZERO {
             return Err(EngineError::refused(
                 "The charge to share must be more than zero.",

@@ -8,6 +8,7 @@ pub mod bands;
 pub mod cash_desk;
 pub mod cash_requests;
 pub mod common_charges;
+pub mod form_key;
 pub mod jobs;
 pub mod losses;
 pub mod money;

@@ -3,7 +3,7 @@
 //! notifier. The form's nonce and the notice's words key each home's notice, so the same form
 //! sent twice queues nothing twice, while a second, different notice from the same page does.
 
-use super::{Engine, EngineError, tariffs::organisation_of};
+use super::{Engine, EngineError, form_key::digest, tariffs::organisation_of};
 use crate::{audit::AuditEntry, on_tx};
 use app::domain::{
     AccountId, SiteId,
@@ -100,16 +100,6 @@ impl Engine {
 
 /// The key of one sending of one notice: the form it came from and its words.
 fn notice_key(site: SiteId, form_key: &str, notice: &SiteNotice) -> String {
-    let mut words = ring::digest::Context::new(&ring::digest::SHA256);
-    for part in [form_key, notice.heading(), notice.text()] {
-        // Length-prefixed, so that no two different triples hash the same bytes.
-        words.update(&(part.len() as u64).to_be_bytes());
-        words.update(part.as_bytes());
-    }
-    let digest = words.finish();
-    let short: String = digest.as_ref()[..12]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let short = digest(&[form_key, notice.heading(), notice.text()]);
     format!("site-notice:{}:{short}", site.0)
 }

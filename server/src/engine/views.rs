@@ -210,14 +210,6 @@ pub(super) fn day_lines(rows: Vec<StatementRow>, rules: &SiteRules) -> Vec<State
     lines
 }
 
-/// A form's nonce: what makes sending it twice harmless.
-pub(crate) fn nonce(raw: &str) -> Result<&str, EngineError> {
-    let ok =
-        (8..=64).contains(&raw.len()) && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    ok.then_some(raw)
-        .ok_or_else(|| EngineError::refused("The form is out of date: reload the page."))
-}
-
 #[async_trait::async_trait]
 impl AccountsPort for Engine {
     async fn place(
@@ -400,7 +392,7 @@ impl AccountsPort for Engine {
             .map_err(|e| AppError::Invalid(e.to_string()))?
             .0;
         let taken = self
-            .take_cash(account.0, amount, nonce(form)?, caller.user_id.0)
+            .take_cash(account.0, amount, form, caller.user_id.0)
             .await?;
         let shown = amount.format(rules.digits);
         Ok(match taken {
@@ -440,7 +432,7 @@ impl AccountsPort for Engine {
             accounts,
             amount,
             reason,
-            nonce(form)?,
+            form,
             caller.user_id.0,
         )
         .await?)
@@ -467,7 +459,7 @@ impl AccountsPort for Engine {
                 amount,
                 &sharing,
                 reason,
-                nonce(form)?,
+                form,
                 caller.user_id.0,
             )
             .await?)
@@ -484,7 +476,7 @@ impl AccountsPort for Engine {
     ) -> Result<usize, AppError> {
         let notice = SiteNotice::parse(heading, text).map_err(AppError::Invalid)?;
         Ok(self
-            .send_site_notice(site, accounts, &notice, nonce(form)?, caller.user_id.0)
+            .send_site_notice(site, accounts, &notice, form, caller.user_id.0)
             .await?)
     }
 

@@ -3,7 +3,11 @@
 //! closing is one transaction with its notice and its audit entry.
 
 use super::{Fleet, FleetError};
-use crate::{audit::AuditEntry, engine::EngineError, on_db, on_tx};
+use crate::{
+    audit::AuditEntry,
+    engine::{EngineError, form_key::form_key},
+    on_db, on_tx,
+};
 use app::domain::faults::{FaultKind, FaultReport, FaultView};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -20,8 +24,9 @@ pub enum FaultsOf {
 }
 
 impl Fleet {
-    /// Files a report about `account` by `reporter`; the form's `nonce` makes sending it twice
-    /// one report. Answers the report's number and whether it was a repeat.
+    /// Files a report about `account` by `reporter`; the form's `nonce` makes sending the same
+    /// report twice one report (another report from the same page is another). Answers the
+    /// report's number and whether it was a repeat.
     pub async fn report_fault(
         &self,
         reporter: i64,
@@ -29,7 +34,7 @@ impl Fleet {
         report: &FaultReport,
         nonce: &str,
     ) -> Result<(i64, bool), FleetError> {
-        let nonce = crate::engine::views::nonce(nonce)?;
+        let nonce = &form_key(nonce, &[report.kind.as_str(), &report.details])?;
         let now = Utc::now();
         let _turn = self.engine().turn().await;
         let mut tx = self.engine().db.begin_write().await?;

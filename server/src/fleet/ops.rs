@@ -502,7 +502,8 @@ impl Fleet {
         Ok(())
     }
 
-    /// A note on an alarm, on its own; the form's `nonce` makes sending it twice one note.
+    /// A note on an alarm, on its own; the form's `nonce` makes sending the same note twice
+    /// one note (another note from the same page is another).
     pub async fn note_alarm(
         &self,
         actor: i64,
@@ -511,7 +512,7 @@ impl Fleet {
         nonce: &str,
     ) -> Result<(), FleetError> {
         let note = alarm_note(note).map_err(EngineError::Refused)?;
-        let nonce = crate::engine::views::nonce(nonce)?;
+        let nonce = &crate::engine::form_key::form_key(nonce, &[note])?;
         let _turn = self.engine().turn().await;
         let mut tx = self.engine().db.begin_write().await?;
         alarms::add_note(&mut tx, alarm, actor, note, nonce, Utc::now()).await?;

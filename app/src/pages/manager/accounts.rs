@@ -292,12 +292,14 @@ fn BatchAdjust(batch: Batch) -> impl IntoView {
     let matching = batch.matching;
     let ask = ServerAction::<AdjustFoundAccounts>::new();
     let asked = move || ask.value().get().and_then(Result::ok);
+    let form = NodeRef::new();
+    crate::pages::reset_after_success(ask.value(), form);
     let waiting = format!("/manage/sites/{}/adjustments", batch.site);
     view! {
         <details class="card money-form batch-adjust">
             <summary>{format!("Adjust the {matching} account{} found", if matching == 1 { "" } else { "s" })}</summary>
             <p class="hint">"The same amount and reason on each account this search finds, on every page. Nothing is posted until a second person approves it: another manager of the site or an admin."</p>
-            <ActionForm action=ask>
+            <ActionForm action=ask node_ref=form>
                 <BatchFields batch/>
                 <label>"Amount per account (negative to take away)"
                     <input type="text" name="amount" required autocomplete="off"/>
@@ -329,12 +331,14 @@ fn BatchShare(batch: Batch) -> impl IntoView {
     let searched: Option<Utility> = batch.utility.parse().ok();
     let share = ServerAction::<ShareFoundAccounts>::new();
     let asked = move || share.value().get().and_then(Result::ok);
+    let form = NodeRef::new();
+    crate::pages::reset_after_success(share.value(), form);
     let waiting = format!("/manage/sites/{}/adjustments", batch.site);
     view! {
         <details class="card money-form batch-share">
             <summary>{format!("Share a charge among the {matching} account{} found", if matching == 1 { "" } else { "s" })}</summary>
             <p class="hint">"One bill the residents share, such as the common lights or a bulk meter's losses, shared out to the last cent: equally, or in proportion to what each account used of one utility over the days chosen (an account that used nothing pays nothing). Nothing is charged until a second person approves every share."</p>
-            <ActionForm action=share>
+            <ActionForm action=share node_ref=form>
                 <BatchFields batch/>
                 <label>"The charge to share"
                     <input type="text" name="amount" required autocomplete="off" inputmode="decimal"/>
@@ -431,11 +435,13 @@ fn BatchNotice(batch: Batch) -> impl IntoView {
     let matching = batch.matching;
     let send = ServerAction::<NotifyFoundAccounts>::new();
     let sent = move || send.value().get().and_then(Result::ok);
+    let form = NodeRef::new();
+    crate::pages::reset_after_success(send.value(), form);
     view! {
         <details class="card batch-notice">
             <summary>{format!("Send a notice to the residents of the {matching} account{} found", if matching == 1 { "" } else { "s" })}</summary>
             <p class="hint">"Each home hears it once, however many of its accounts the search finds. Residents cannot mute a site notice; it waits for their quiet hours."</p>
-            <ActionForm action=send>
+            <ActionForm action=send node_ref=form>
                 <BatchFields batch/>
                 <label>"Heading"
                     <input type="text" name="heading" required maxlength=site_notice::HEADING_MAX.to_string() autocomplete="off"/>

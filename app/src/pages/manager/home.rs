@@ -60,10 +60,12 @@ fn NewSiteIsland() -> impl IntoView {
     crate::pages::island_ready();
     let create = ServerAction::<CreateSite>::new();
     let created = move || create.value().get().and_then(Result::ok);
+    let form = NodeRef::new();
+    crate::pages::reset_after_success(create.value(), form);
     view! {
         <details class="card new-site">
             <summary>"Add a site"</summary>
-            <ActionForm action=create>
+            <ActionForm action=create node_ref=form>
                 <label>"Name" <input type="text" name="name" required maxlength="120"/></label>
                 <label>"Time zone" <input type="text" name="time_zone" required placeholder="Africa/Nairobi"/></label>
                 <label>"Currency" <input type="text" name="currency" required maxlength="3" placeholder="KES"/></label>

@@ -148,10 +148,12 @@ fn WebhookRow(webhook: WebhookView, disable: ServerAction<DisableWebhook>) -> im
 fn NewKeyForm(sites: Vec<(i64, String)>) -> impl IntoView {
     crate::pages::island_ready();
     let create = ServerAction::<CreateApiKey>::new();
+    let form = NodeRef::new();
+    crate::pages::reset_after_success(create.value(), form);
     view! {
         <details class="new-api-key">
             <summary>"Make a key"</summary>
-            <ActionForm action=create>
+            <ActionForm action=create node_ref=form>
                 <label>"Name (the system that will use it)"
                     <input type="text" name="name" maxlength="80" required/>
                 </label>
@@ -166,7 +168,7 @@ fn NewKeyForm(sites: Vec<(i64, String)>) -> impl IntoView {
                         {sites.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
                     </select>
                 </fieldset>
-                <button type="submit">"Make the key"</button>
+                <button type="submit" disabled=move || create.pending().get()>"Make the key"</button>
             </ActionForm>
             {form_error(create.value())}
             {move || create.value().get().and_then(Result::ok).map(|secret| view! {
@@ -184,10 +186,12 @@ fn NewKeyForm(sites: Vec<(i64, String)>) -> impl IntoView {
 fn NewWebhookForm() -> impl IntoView {
     crate::pages::island_ready();
     let subscribe = ServerAction::<SubscribeWebhook>::new();
+    let form = NodeRef::new();
+    crate::pages::reset_after_success(subscribe.value(), form);
     view! {
         <details class="new-webhook">
             <summary>"Add a webhook"</summary>
-            <ActionForm action=subscribe>
+            <ActionForm action=subscribe node_ref=form>
                 <label>"Address (https://…)"
                     <input type="url" name="url" maxlength="500" required/>
                 </label>
@@ -197,7 +201,7 @@ fn NewWebhookForm() -> impl IntoView {
                         <label class="event"><input type="checkbox" name=event.replace('.', "_") value="on"/>" "<code>{*event}</code>" · "{*meaning}</label>
                     }).collect_view()}
                 </fieldset>
-                <button type="submit">"Add"</button>
+                <button type="submit" disabled=move || subscribe.pending().get()>"Add"</button>
             </ActionForm>
             {form_error(subscribe.value())}
             {move || subscribe.value().get().and_then(Result::ok).map(|secret| view! {

@@ -117,14 +117,14 @@ fn Line(
 
 #[component]
 fn SwitchOffForm(switch: ServerAction<SetPersonActive>) -> impl IntoView {
-    let email = NodeRef::new();
-    crate::pages::clear_after_success(switch.value(), email);
+    let form = NodeRef::new();
+    crate::pages::reset_after_success(switch.value(), form);
     view! {
-        <ActionForm action=switch attr:class="card grant-form">
+        <ActionForm action=switch node_ref=form attr:class="card grant-form">
             <h2>"Switch off someone not listed"</h2>
             <p class="hint">"A resident, or someone whose roles were all taken away: anyone who signs in to this organisation. Once off, they are listed below, to switch on again."</p>
             <input type="hidden" name="active" value="false"/>
-            <label>"Their e-mail address" <input type="email" name="email" required autocomplete="off" node_ref=email/></label>
+            <label>"Their e-mail address" <input type="email" name="email" required autocomplete="off"/></label>
             <button type="submit" disabled=move || switch.pending().get()>"Switch their sign-in off"</button>
         </ActionForm>
     }

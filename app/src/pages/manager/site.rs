@@ -220,6 +220,8 @@ fn AddPerson(overview: SiteOverview) -> impl IntoView {
     }
     let create = ServerAction::<CreateAccount>::new();
     let created = move || create.value().get().and_then(Result::ok);
+    let form = NodeRef::new();
+    crate::pages::reset_after_success(create.value(), form);
     let units: Vec<(String, String)> = overview
         .buildings
         .iter()
@@ -235,7 +237,7 @@ fn AddPerson(overview: SiteOverview) -> impl IntoView {
     view! {
         <details class="card add-person">
             <summary>"Add a person"</summary>
-            <ActionForm action=create>
+            <ActionForm action=create node_ref=form>
                 <input type="hidden" name="site" value=overview.site.id.to_string()/>
                 <label>"Name" <input type="text" name="display_name" required maxlength="100"/></label>
                 <label>"E-mail address" <input type="email" name="email" required/></label>

@@ -123,14 +123,14 @@ fn Line(
 
 #[component]
 fn GrantForm(staff: SiteStaff, site: String, grant: ServerAction<GrantRole>) -> impl IntoView {
-    let email = NodeRef::new();
-    crate::pages::clear_after_success(grant.value(), email);
+    let form = NodeRef::new();
+    crate::pages::reset_after_success(grant.value(), form);
     view! {
-        <ActionForm action=grant attr:class="card grant-form">
+        <ActionForm action=grant node_ref=form attr:class="card grant-form">
             <h2>"Give a colleague a role here"</h2>
             <p class="hint">"For someone who already signs in to this organisation, say a manager of another site. Someone new is added from the site's page."</p>
             <input type="hidden" name="site" value=site/>
-            <label>"Their e-mail address" <input type="email" name="email" required autocomplete="off" node_ref=email/></label>
+            <label>"Their e-mail address" <input type="email" name="email" required autocomplete="off"/></label>
             <label>"Role"
                 <select name="role">
                     {staff.grantable.iter().map(|role| view! { <option value=role.as_str()>{role.as_str()}</option> }).collect_view()}
