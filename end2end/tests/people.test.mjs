@@ -58,11 +58,11 @@ test('an admin switches a leaver\'s sign-in off, which ends their open session, 
 
     // A resident is not listed until switched off by address.
     assert.equal(await line('a308@demo.example').count(), 0);
-    await admin.page.fill('.grant-form input[name="email"]', 'a308@demo.example');
+    await admin.page.fill('.switch-form input[name="email"]', 'a308@demo.example');
     await admin.page.getByRole('button', { name: 'Switch their sign-in off' }).click();
     await admin.page.locator('tr.person-line[data-email="a308@demo.example"][data-active="false"]').waitFor();
     // The form is blank again, so a second click does not send the same address twice.
-    await admin.page.waitForFunction(() => document.querySelector('.grant-form input[name="email"]').value === '');
+    await admin.page.waitForFunction(() => document.querySelector('.switch-form input[name="email"]').value === '');
 
     // On again, from the list: both sign in as before, the manager to their site.
     await line('manager@demo.example').getByRole('button', { name: /^Switch on the sign-in of/ }).click();

@@ -24,3 +24,16 @@ pub mod statements;
 pub mod supply;
 pub mod tariffs;
 pub mod unit;
+
+use leptos::prelude::*;
+
+/// Whether a person signs in with an authenticator as well as a password: one cell, worded
+/// the same wherever staff or people are listed.
+#[component]
+fn TwoFactorCell(set_up: bool) -> impl IntoView {
+    view! {
+        <td class="two-factor" data-two-factor=set_up.to_string()>
+            {if set_up { "set up" } else { "password only" }}
+        </td>
+    }
+}

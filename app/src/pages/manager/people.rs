@@ -108,7 +108,7 @@ fn Line(
             <th scope="row">{line.name.clone()}</th>
             <td>{line.email.clone()}</td>
             <td>{roles}</td>
-            <td>{if line.two_factor { "set up" } else { "password only" }}</td>
+            <super::TwoFactorCell set_up=line.two_factor/>
             <td class="sign-in-state">{if line.active { "on" } else { "switched off" }}</td>
             <td>{button}</td>
         </tr>
@@ -120,7 +120,7 @@ fn SwitchOffForm(switch: ServerAction<SetPersonActive>) -> impl IntoView {
     let form = NodeRef::new();
     crate::pages::reset_after_success(switch.value(), form);
     view! {
-        <ActionForm action=switch node_ref=form attr:class="card grant-form">
+        <ActionForm action=switch node_ref=form attr:class="card switch-form">
             <h2>"Switch off someone not listed"</h2>
             <p class="hint">"A resident, or someone whose roles were all taken away: anyone who signs in to this organisation. Once off, they are listed below, to switch on again."</p>
             <input type="hidden" name="active" value="false"/>

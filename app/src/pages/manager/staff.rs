@@ -106,7 +106,7 @@ fn Line(
             <td>{line.email.clone()}</td>
             <td>{scope}</td>
             <td>{line.since.to_string()}</td>
-            <td class="two-factor" data-two-factor=line.two_factor.to_string()>{if line.two_factor { "set up" } else { "password only" }}</td>
+            <super::TwoFactorCell set_up=line.two_factor/>
             <td>
                 {removable.then(|| view! {
                     <ActionForm action=revoke attr:class="inline">
