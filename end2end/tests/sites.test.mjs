@@ -98,6 +98,8 @@ test('an admin gives the demo manager a second site, then takes it away again', 
 
   await line('manager@demo.example').getByRole('button', { name: 'Take the manager role away from' }).click();
   await admin.page.getByText('Role taken away.').waitFor();
+  // Its answer alone: the earlier "Role given." is gone.
+  await admin.page.getByText('Role given.').waitFor({ state: 'detached' });
   await line('manager@demo.example').waitFor({ state: 'detached' });
   await manager.page.reload();
   await manager.page.getByRole('heading', { name: 'Riverside Campus' }).waitFor();

@@ -22,6 +22,18 @@ fn StaffIsland(id: String) -> impl IntoView {
         grant: ServerAction::new(),
         revoke: ServerAction::new(),
     };
+    // One answer at a time: a role taken away after one was given no longer shows "Role given."
+    // above its own answer, and the other way round.
+    Effect::watch(
+        move || actions.revoke.version().get(),
+        move |_, _, _| actions.grant.value().set(None),
+        false,
+    );
+    Effect::watch(
+        move || actions.grant.version().get(),
+        move |_, _, _| actions.revoke.value().set(None),
+        false,
+    );
     let site = StoredValue::new(id);
     let staff = Resource::new(
         move || {
