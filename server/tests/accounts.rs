@@ -494,6 +494,23 @@ async fn a_notice_reaches_each_home_the_search_finds_once() {
         blank.body
     );
     assert_eq!(app.count(notices).await, 0);
+    // A form the page never gave (its nonce missing) is refused, and sends nothing.
+    let mut forged: Vec<(&str, &str)> = search.to_vec();
+    forged.extend([
+        ("heading", "Water off"),
+        ("text", "Tuesday 9 to 12."),
+        ("nonce", ""),
+        ("expected", matching.as_str()),
+    ]);
+    let forged = app.call(&manager, "notify_found_accounts", &forged).await;
+    assert_eq!(
+        forged.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        forged.body
+    );
+    assert!(forged.body.contains("out of date"), "{}", forged.body);
+    assert_eq!(app.count(notices).await, 0);
 
     let sent = send(
         "Water off on Tuesday",

@@ -10,7 +10,7 @@ use super::EngineError;
 
 /// A form's nonce as the page was given it; anything else is a form from another version of
 /// the page, or none at all.
-pub(crate) fn nonce(raw: &str) -> Result<&str, EngineError> {
+fn nonce(raw: &str) -> Result<&str, EngineError> {
     let ok =
         (8..=64).contains(&raw.len()) && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     ok.then_some(raw)
@@ -24,7 +24,7 @@ pub(crate) fn form_key(nonce: &str, asked: &[&str]) -> Result<String, EngineErro
 
 /// 24 hex digits of SHA-256 over `parts`, each prefixed with its length so that no two lists
 /// hash the same bytes (`["ab", "c"]` and `["a", "bc"]` differ).
-pub(crate) fn digest(parts: &[&str]) -> String {
+fn digest(parts: &[&str]) -> String {
     let mut words = ring::digest::Context::new(&ring::digest::SHA256);
     for part in parts {
         words.update(&(part.len() as u64).to_be_bytes());

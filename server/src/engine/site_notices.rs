@@ -3,7 +3,7 @@
 //! notifier. The form's nonce and the notice's words key each home's notice, so the same form
 //! sent twice queues nothing twice, while a second, different notice from the same page does.
 
-use super::{Engine, EngineError, form_key::digest, tariffs::organisation_of};
+use super::{Engine, EngineError, form_key::form_key, tariffs::organisation_of};
 use crate::{audit::AuditEntry, on_tx};
 use app::domain::{
     AccountId, SiteId,
@@ -21,13 +21,13 @@ impl Engine {
         site: SiteId,
         wallets: &[AccountId],
         notice: &SiteNotice,
-        form_key: &str,
+        nonce: &str,
         actor: i64,
     ) -> Result<usize, EngineError> {
         if wallets.is_empty() {
             return Err(EngineError::refused("Choose at least one account."));
         }
-        let key = notice_key(site, form_key, notice);
+        let key = notice_key(site, nonce, notice)?;
         // `NoticeFacts`' heading and detail.
         let body = json!({ "heading": notice.heading(), "detail": notice.text() }).to_string();
 
@@ -99,7 +99,7 @@ impl Engine {
 }
 
 /// The key of one sending of one notice: the form it came from and its words.
-fn notice_key(site: SiteId, form_key: &str, notice: &SiteNotice) -> String {
-    let short = digest(&[form_key, notice.heading(), notice.text()]);
-    format!("site-notice:{}:{short}", site.0)
+fn notice_key(site: SiteId, nonce: &str, notice: &SiteNotice) -> Result<String, EngineError> {
+    let sending = form_key(nonce, &[notice.heading(), notice.text()])?;
+    Ok(format!("site-notice:{}:{sending}", site.0))
 }
