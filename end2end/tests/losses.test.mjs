@@ -1,7 +1,8 @@
 // Bulk meters and the loss report in a real headless Chromium: a manager finds that a flat's
 // water meter is fed through its building's bulk meter, unlinks it and links it again from
-// the meter's page (a meter of another utility is refused on the page), and reads each bulk
-// meter against its sub-meters in the loss report and its CSV.
+// the meter's page (a meter of another utility is refused on the page), sees on the bulk
+// meter's page that the flats pay for what it measures, and reads each bulk meter against its
+// sub-meters in the loss report and its CSV.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,6 +46,14 @@ test('a manager links a flat to its bulk meter and reads the losses', async () =
   await form.getByRole('button', { name: 'Link', exact: true }).click();
   await page.locator('dd.master-meter', { hasText: 'WA-ABULK' }).waitFor();
   await screenshot(page, 'manager-master-meter');
+
+  // The bulk meter's page says who pays for what it measures: the flats it feeds, not it.
+  await page.locator('dd.master-meter a').click();
+  await page.waitForURL(/\/meters\/\d+$/);
+  assert.equal(
+    (await page.locator('dd.sub-meters').textContent()).trim(),
+    '40 meters, charged for what passes through (loss report)',
+  );
 
   await page.goto(siteUrl);
   await page.getByRole('link', { name: 'Losses' }).click();

@@ -362,7 +362,7 @@ words! {
     INSTALLED = "Installed" / "Ilisakinishwa" / "安装时间";
     FED_THROUGH = "Fed through" / "Inalishwa kupitia" / "上级总表";
     FEEDS = "Feeds" / "Inalisha" / "下级分表";
-    FEEDS_METERS = "{} meters (loss report)" / "mita {} (ripoti ya upotevu)" / "{} 个表计（损耗报告）";
+    FEEDS_METERS = "{} meters, charged for what passes through (loss report)" / "mita {}, zinazotozwa kwa kinachopita (ripoti ya upotevu)" / "{} 个表计，按通过的用量计费（损耗报告）";
     COMMANDS = "Commands" / "Amri" / "指令";
     COMMAND = "Command" / "Amri" / "指令";
     WHY = "Why" / "Kwa nini" / "原因";

@@ -20,6 +20,10 @@
 //!   the currency's minor unit with the remainder carried on the wallet, taken from the
 //!   wallet's allowance first and then from its balance. A meter with no wallet open at the
 //!   reading's time charges the site's landlord wallet: consumption is never lost.
+//! - A **bulk meter** (one that other meters are fed through) is measured, not charged: what
+//!   passes through it is charged on its sub-meters, and charging it as well would count the
+//!   same water twice. Its readings keep its roll-ups, which the loss report sets against its
+//!   sub-meters'; a loss worth recovering is shared out as a common charge.
 //! - Each meter is priced by its unit's tariff plan, or by the standard tariff where the plan
 //!   does not price its utility. With no tariff for the utility the reading is rejected, the
 //!   meter keeps its last good reading, and the consumption is charged once a tariff exists.
@@ -98,6 +102,8 @@ struct MeterCtx {
     changed: bool,
     /// A token meter: its credit was sold as tokens, so what it reports is shown, not charged.
     holds_credit: bool,
+    /// A bulk meter: other meters are fed through it and charged for what passes.
+    feeds_others: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -539,6 +545,20 @@ fn charge(
     postings: &mut BTreeMap<i64, Posting>,
     ledger_accounts: &HashMap<(i64, SiteAccount), i64>,
 ) -> Result<Outcome, EngineError> {
+    if meter.feeds_others {
+        // Checked before the tariff: a bulk meter needs none, as it is never priced.
+        if interval.head {
+            meter.last_at = Some(reading.taken_at);
+            meter.last_register = Some(reading.register);
+            meter.changed = true;
+        }
+        return Ok(shown_only(
+            reading,
+            interval.quantity,
+            wallet,
+            "bulk meter: charged on its sub-meters",
+        ));
+    }
     let Some(versions) = rules.versions(&meter.plan, meter.utility) else {
         let note = format!("no {} tariff at this site", meter.utility);
         return Ok(Outcome::plain(reading, "rejected", Some(note)));
@@ -580,17 +600,12 @@ fn charge(
 
     if meter.holds_credit {
         // Paid for when its token was sold: shown in usage at no charge, never charged twice.
-        return Ok(Outcome {
-            status: "rated",
-            quantity: Some(quantity),
-            net: Some(Decimal::ZERO),
-            tax: Some(Decimal::ZERO),
-            wallet: Some(wallet.row.account_id),
-            // No site: the reading joins none of the batch's charges.
-            site: None,
-            note: Some("token meter: paid by token".into()),
-            ..Outcome::plain(reading, "rated", None)
-        });
+        return Ok(shown_only(
+            reading,
+            quantity,
+            wallet,
+            "token meter: paid by token",
+        ));
     }
 
     let (net, carry_net) = post_with_carry(wallet.carry_net, priced.net, rules.digits);
@@ -658,6 +673,24 @@ fn charge(
     })
 }
 
+/// A reading whose consumption is kept in the wallet's usage at no cost.
+fn shown_only(
+    reading: &IncomingReading,
+    quantity: Decimal,
+    wallet: &WalletCtx,
+    why: &str,
+) -> Outcome {
+    Outcome {
+        quantity: Some(quantity),
+        net: Some(Decimal::ZERO),
+        tax: Some(Decimal::ZERO),
+        wallet: Some(wallet.row.account_id),
+        // No site: the reading joins none of the batch's charges.
+        site: None,
+        ..Outcome::plain(reading, "rated", Some(why.into()))
+    }
+}
+
 fn supply_view(wallet: &WalletCtx, meters: &HashMap<i64, MeterCtx>) -> WalletSupply {
     let row = &wallet.row;
     WalletSupply {
@@ -695,13 +728,15 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
         Option<String>,
         Option<String>,
         bool,
+        bool,
         String,
     );
     let rows: Vec<Row> = on_tx!(tx, conn => {
         let mut query = sqlx::QueryBuilder::new(
             "SELECT m.id, m.unit_id, m.utility, m.multiplier, b.site_id, m.removed_at, s.last_reading_at, \
              s.last_register, s.wraps_at, s.cycle_start, s.cycle_used, s.max_demand, \
-             EXISTS (SELECT 1 FROM token_meters t WHERE t.meter_id = m.id), u.tariff_plan \
+             EXISTS (SELECT 1 FROM token_meters t WHERE t.meter_id = m.id), \
+             EXISTS (SELECT 1 FROM meters f WHERE f.master_meter_id = m.id), u.tariff_plan \
              FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
              LEFT JOIN meter_states s ON s.meter_id = m.id WHERE m.id IN (",
         );
@@ -727,6 +762,7 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
         used,
         demand,
         holds_credit,
+        feeds_others,
         plan,
     ) in rows
     {
@@ -756,6 +792,7 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
                 first: None,
                 changed: false,
                 holds_credit,
+                feeds_others,
             },
         );
     }

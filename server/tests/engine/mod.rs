@@ -496,6 +496,101 @@ async fn room_mates_share_one_wallet_per_unit_when_the_site_bills_that_way() {
     }
 }
 
+/// The meters a bulk meter feeds are charged for what passes through it; the bulk meter
+/// itself charges no usage, standing charge or package to whoever would pay for it, and
+/// keeps its roll-ups for the loss report. Unlinked, it is charged again.
+#[tokio::test]
+async fn a_bulk_meter_is_measured_and_the_meters_it_feeds_are_charged() {
+    // A shop's meter feeding a flat and a vacant unit: the shop's resident would otherwise
+    // pay for all three, and the landlord again for the vacant one.
+    let f = Fixture::new(2, 1, BillingMode::PerMeter).await;
+    let (bulk, flat, vacant) = (f.units[1].water, f.units[0].water, f.units[2].water);
+    f.engine
+        .set_tariff(
+            f.site,
+            Utility::Water,
+            at("2020-01-01T00:00:01Z"),
+            &Tariff {
+                standing_charge_per_day: d("5"),
+                ..Tariff::flat(d("100"))
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    on_db!(&f.db, pool => {
+        sqlx::query("UPDATE meters SET master_meter_id = $1 WHERE id IN ($2, $3)")
+            .bind(bulk).bind(flat).bind(vacant).execute(pool).await.map(|_| ())
+    })
+    .unwrap();
+    let (bulk_wallet, flat_wallet) = (f.wallet_of(bulk).await, f.wallet_of(flat).await);
+    let start = at(START);
+    let report = f
+        .engine
+        .rate(vec![
+            reading(bulk, start, 0, "0"),
+            reading(bulk, start, 60, "10"),
+            reading(flat, start, 0, "100"),
+            reading(flat, start, 60, "103"),
+            reading(vacant, start, 0, "7"),
+            reading(vacant, start, 60, "12"),
+        ])
+        .await
+        .unwrap();
+    // 3 m3 and 5 m3 at 100 a m3; the bulk meter's 10 m3 cost nobody anything.
+    assert_eq!((report.rated, report.charged), (3, 80_000));
+    assert_eq!(f.balance(flat_wallet).await, -30_000);
+    assert_eq!(f.balance(f.landlord().await).await, -50_000);
+    assert_eq!(f.balance(bulk_wallet).await, 0);
+    let (status, quantity, net, transaction, note): (String, String, String, Option<i64>, String) =
+        on_db!(&f.db, pool => {
+            sqlx::query_as(
+                "SELECT status, quantity, net, transaction_id, note FROM readings \
+                 WHERE meter_id = $1 AND status <> 'baseline'",
+            )
+            .bind(bulk)
+            .fetch_one(pool)
+            .await
+        })
+        .unwrap();
+    assert_eq!(
+        (status.as_str(), d(&quantity), d(&net), transaction),
+        ("rated", d("10"), d("0"), None)
+    );
+    assert_eq!(note, "bulk meter: charged on its sub-meters");
+    let (measured, cost): (i64, i64) = on_db!(&f.db, pool => {
+        sqlx::query_as(
+            "SELECT CAST(SUM(quantity_micro) AS BIGINT), CAST(SUM(cost_micro) AS BIGINT) \
+             FROM usage_daily WHERE meter_id = $1",
+        )
+        .bind(bulk)
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap();
+    assert_eq!((measured, cost), (10_000_000, 0));
+
+    // Of the two residents' water meters, only the flat's pays the day's standing charge.
+    let jobs = f.engine.run_jobs(chrono::Utc::now()).await.unwrap();
+    assert_eq!(jobs.standing_charges, 1);
+    assert_eq!(f.balance(flat_wallet).await, -30_500);
+    assert_eq!(f.balance(bulk_wallet).await, 0);
+
+    on_db!(&f.db, pool => {
+        sqlx::query("UPDATE meters SET master_meter_id = NULL").execute(pool).await.map(|_| ())
+    })
+    .unwrap();
+    let unlinked = f
+        .engine
+        .rate(vec![reading(bulk, start, 120, "12")])
+        .await
+        .unwrap();
+    assert_eq!((unlinked.rated, unlinked.charged), (1, 20_000));
+    assert_eq!(f.balance(bulk_wallet).await, -20_000);
+    f.assert_reconciles().await;
+    f.finish().await;
+}
+
 #[tokio::test]
 async fn standing_charges_post_once_a_day_and_reversals_are_linked() {
     let f = Fixture::new(1, 0, BillingMode::PerMeter).await;
