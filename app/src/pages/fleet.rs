@@ -382,7 +382,7 @@ fn MasterLink(
     view! {
         <section class="card master-link">
             <h2>"Master meter"</h2>
-            <p class="hint">"The bulk meter this one is fed through, for the loss report. A bulk meter is measured, not charged: the meters it feeds pay for what passes through it."</p>
+            <p class="hint">"The bulk meter this one is fed through, for the loss report. A bulk meter is measured, neither charged nor cut for credit: the meters it feeds pay for what passes through it."</p>
             <ActionForm action=link attr:class="inline">
                 <input type="hidden" name="meter" value=id/>
                 <label>"Master's serial" <input type="text" name="master" value=serial required/></label>

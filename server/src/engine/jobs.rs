@@ -5,7 +5,7 @@
 //! later: a known limit, listed in the README.
 
 use super::{
-    Engine, EngineError,
+    Engine, EngineError, FEEDS_OTHERS,
     setup::{SiteRules, load_rules, stored_plan},
     supply::{evaluate, load_wallet},
 };
@@ -43,17 +43,16 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let _turn = self.write.lock().await;
         let mut tx = self.db.begin_write().await?;
-        // Every open resident wallet, with the utility of each meter it pays for; a bulk meter
-        // is charged nothing, as its sub-meters pay (see `rating`).
+        // Every open resident wallet, with the utility of each meter it pays for but a bulk
+        // meter's.
         let wallets: Vec<(i64, i64, i64, String, String)> = on_tx!(&mut tx, conn => {
-            sqlx::query_as(
+            sqlx::query_as(&format!(
                 "SELECT w.account_id, w.site_id, m.id, m.utility, u.tariff_plan FROM wallets w \
                  JOIN meters m ON (m.id = w.meter_id OR (w.meter_id IS NULL AND m.unit_id = w.unit_id)) \
                  JOIN units u ON u.id = m.unit_id \
                  WHERE w.closed_at IS NULL AND w.unit_id IS NOT NULL AND m.removed_at IS NULL \
-                 AND NOT EXISTS (SELECT 1 FROM meters f WHERE f.master_meter_id = m.id) \
-                 ORDER BY w.site_id, w.account_id, m.id",
-            )
+                 AND NOT {FEEDS_OTHERS} ORDER BY w.site_id, w.account_id, m.id"
+            ))
             .fetch_all(&mut *conn)
             .await
         })?;

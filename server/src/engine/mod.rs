@@ -101,6 +101,13 @@ impl From<EngineError> for AppError {
     }
 }
 
+/// SQL that is true when the meter aliased `m` is a bulk meter, one other meters are fed
+/// through. Such a meter is measured, never charged (`rating`, `jobs`) nor cut for credit
+/// (`supply`): the homes it feeds pay for what passes through it, and cutting it would cut
+/// them too.
+pub(crate) const FEEDS_OTHERS: &str =
+    "EXISTS (SELECT 1 FROM meters f WHERE f.master_meter_id = m.id)";
+
 /// Parses exact decimal text from the database.
 pub(crate) fn decimal(raw: &str) -> Result<rust_decimal::Decimal, EngineError> {
     raw.parse()

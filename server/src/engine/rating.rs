@@ -32,7 +32,7 @@
 //! entry per wallet, the new wallet and meter states, and the supply decisions they cause.
 
 use super::{
-    Engine, EngineError, decimal,
+    Engine, EngineError, FEEDS_OTHERS, decimal,
     setup::{SiteRules, landlord_wallet, load_rules, stored_plan},
     supply::{WalletSupply, evaluate},
 };
@@ -732,14 +732,13 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
         String,
     );
     let rows: Vec<Row> = on_tx!(tx, conn => {
-        let mut query = sqlx::QueryBuilder::new(
+        let mut query = sqlx::QueryBuilder::new(format!(
             "SELECT m.id, m.unit_id, m.utility, m.multiplier, b.site_id, m.removed_at, s.last_reading_at, \
              s.last_register, s.wraps_at, s.cycle_start, s.cycle_used, s.max_demand, \
-             EXISTS (SELECT 1 FROM token_meters t WHERE t.meter_id = m.id), \
-             EXISTS (SELECT 1 FROM meters f WHERE f.master_meter_id = m.id), u.tariff_plan \
+             EXISTS (SELECT 1 FROM token_meters t WHERE t.meter_id = m.id), {FEEDS_OTHERS}, u.tariff_plan \
              FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
-             LEFT JOIN meter_states s ON s.meter_id = m.id WHERE m.id IN (",
-        );
+             LEFT JOIN meter_states s ON s.meter_id = m.id WHERE m.id IN ("
+        ));
         let mut list = query.separated(", ");
         for id in ids {
             list.push_bind(*id);

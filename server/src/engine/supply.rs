@@ -3,7 +3,7 @@
 //! Safety holds themselves: set by an alarm or a manager, lifted only by the named role.
 
 use super::{
-    Engine, EngineError,
+    Engine, EngineError, FEEDS_OTHERS,
     setup::{SiteRules, load_rules},
 };
 use crate::{db::Tx, on_tx};
@@ -215,12 +215,17 @@ async fn record(
 
 /// The meters a wallet pays for: its own, or every meter of its unit.
 async fn wallet_meters(tx: &mut Tx, wallet: &WalletSupply) -> Result<Vec<i64>, sqlx::Error> {
-    if let Some(meter) = wallet.meter {
-        return Ok(vec![meter]);
-    }
+    // A bulk meter is left out: closing it for one account would cut every home it feeds.
+    let sql = match wallet.meter {
+        Some(_) => format!("SELECT m.id FROM meters m WHERE m.id = $1 AND NOT {FEEDS_OTHERS}"),
+        None => format!(
+            "SELECT m.id FROM meters m WHERE m.unit_id = $1 AND m.removed_at IS NULL \
+             AND NOT {FEEDS_OTHERS} ORDER BY m.id"
+        ),
+    };
     on_tx!(tx, conn => {
-        sqlx::query_scalar("SELECT id FROM meters WHERE unit_id = $1 AND removed_at IS NULL ORDER BY id")
-            .bind(wallet.unit)
+        sqlx::query_scalar(&sql)
+            .bind(wallet.meter.or(wallet.unit))
             .fetch_all(&mut *conn)
             .await
     })
@@ -446,12 +451,12 @@ impl Engine {
                 .await
                 .map(|_| ())
         })?;
-        // Reopen only if the credit side would have the meter on.
+        // Reopen only if the credit side would have the meter on (a bulk meter's always has).
         let wallet: Option<String> = on_tx!(&mut tx, conn => {
-            sqlx::query_scalar(
+            sqlx::query_scalar(&format!(
                 "SELECT w.supply_state FROM wallets w JOIN meters m ON (w.meter_id = m.id OR (w.meter_id IS NULL AND w.unit_id = m.unit_id)) \
-                 WHERE m.id = $1 AND w.closed_at IS NULL ORDER BY w.meter_id IS NULL LIMIT 1",
-            )
+                 WHERE m.id = $1 AND w.closed_at IS NULL AND NOT {FEEDS_OTHERS} ORDER BY w.meter_id IS NULL LIMIT 1"
+            ))
             .bind(meter)
             .fetch_optional(&mut *conn)
             .await

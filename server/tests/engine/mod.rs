@@ -297,6 +297,70 @@ async fn a_safety_hold_outranks_credit_and_only_the_named_role_lifts_it() {
     assert_eq!((last.1.as_str(), last.0), ("open", 2));
 }
 
+/// A unit's account that runs out cuts the unit's own meters, never a bulk meter in it: that
+/// would cut every home it feeds. A safety hold still closes the bulk meter, and lifting it
+/// opens it again whatever the unit's credit.
+#[tokio::test]
+async fn a_bulk_meter_is_never_cut_for_the_credit_of_the_unit_it_stands_in() {
+    let f = Fixture::new(2, 0, BillingMode::UnitWallet).await;
+    let shop = &f.units[1];
+    let (bulk, flat) = (shop.water, f.units[0].water);
+    on_db!(&f.db, pool => {
+        sqlx::query("UPDATE meters SET master_meter_id = $1 WHERE id = $2")
+            .bind(bulk).bind(flat).execute(pool).await.map(|_| ())
+    })
+    .unwrap();
+    let wallet = f.wallet_of(shop.electricity).await;
+    assert_eq!(f.wallet_of(bulk).await, wallet, "one account for the unit");
+    f.top_up(wallet, 25_000, "first").await;
+    let start = at(START);
+    f.engine
+        .rate(vec![
+            reading(shop.electricity, start, 0, "0"),
+            reading(shop.electricity, start, 60, "30"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(f.balance(wallet).await, -5_000);
+    assert_eq!(f.state(wallet).await, "cut");
+    let sent = |commands: Vec<(i64, String, String)>| -> Vec<String> {
+        commands
+            .into_iter()
+            .map(|(_, command, _)| command)
+            .collect()
+    };
+    assert_eq!(sent(f.commands(shop.electricity).await), ["close"]);
+    assert_eq!(sent(f.commands(shop.gas).await), ["close"]);
+    assert!(f.commands(bulk).await.is_empty());
+
+    f.engine
+        .hold(bulk, SafetyReason::WaterLeak, None)
+        .await
+        .unwrap();
+    f.engine
+        .clear_hold(bulk, &[Role::Admin], None)
+        .await
+        .unwrap();
+    assert_eq!(sent(f.commands(bulk).await), ["close", "open"]);
+    // The unit's own gas meter, held and released the same way, stays shut: no credit.
+    f.engine
+        .hold(shop.gas, SafetyReason::GasLeak, None)
+        .await
+        .unwrap();
+    f.engine
+        .clear_hold(shop.gas, &[Role::Admin], None)
+        .await
+        .unwrap();
+    assert_eq!(sent(f.commands(shop.gas).await), ["close", "close"]);
+
+    f.top_up(wallet, 20_000, "second").await;
+    assert_eq!(f.state(wallet).await, "on");
+    assert_eq!(sent(f.commands(shop.electricity).await), ["close", "open"]);
+    assert_eq!(sent(f.commands(bulk).await), ["close", "open"]);
+    f.assert_reconciles().await;
+    f.finish().await;
+}
+
 #[tokio::test]
 async fn vulnerable_households_are_not_cut_and_managers_hear_of_it() {
     let f = Fixture::new(1, 0, BillingMode::PerMeter).await;
