@@ -455,6 +455,23 @@ async fn a_common_charge_is_shared_to_the_cent_and_charged_on_approval() {
     // request, not the first one's answer.
     used_on(&app, water[0], "2020-01-15", 3_000_000).await;
     used_on(&app, water[1], "2020-01-20", 1_000_000).await;
+    // A third account's meter feeds the first two's (a shop's, say): the 10 m3 it measured
+    // are theirs and weigh nothing.
+    let linked = on_db!(&app.db, pool => {
+        sqlx::query(
+            "UPDATE meters SET master_meter_id = (SELECT meter_id FROM wallets WHERE account_id = $1) \
+             WHERE id IN (SELECT meter_id FROM wallets WHERE account_id IN ($2, $3))",
+        )
+        .bind(water[2])
+        .bind(water[0])
+        .bind(water[1])
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected())
+    })
+    .unwrap();
+    assert_eq!(linked, 2);
+    used_on(&app, water[2], "2020-01-18", 10_000_000).await;
     let by_use = [
         ("amount", "40"),
         ("rule", "by_use"),

@@ -161,6 +161,42 @@ async fn a_master_is_set_against_what_its_sub_meters_measured() {
         .await;
     assert!(page.body.contains("Worth a look"), "{}", page.body);
 
+    // The consumption and band reports count that water once, in the flats' lines: the bulk
+    // meter standing in A-110 adds nothing to A-110's own water.
+    let own = app
+        .count(
+            "SELECT CAST(COALESCE(SUM(d.quantity_micro), 0) AS BIGINT) FROM usage_daily d \
+             JOIN meters m ON m.id = d.meter_id WHERE m.serial = 'WA-A110'",
+        )
+        .await;
+    let days = [("site", site.as_str()), ("from", ""), ("to", "")];
+    let a110_water = |report: &serde_json::Value, quantity: &dyn Fn(&serde_json::Value) -> i64| {
+        report["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|line| line["unit"] == "A-110" && line["utility"] == "water")
+            .map(quantity)
+            .sum::<i64>()
+    };
+    let consumption = app.call(&manager, "consumption_report", &days).await.json();
+    assert_eq!(
+        a110_water(&consumption, &|line| line["quantity_micro"]
+            .as_i64()
+            .unwrap()),
+        own
+    );
+    let bands = app.call(&manager, "bands_report", &days).await.json();
+    assert_eq!(
+        a110_water(&bands, &|line| line["by_band"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q.as_i64().unwrap())
+            .sum()),
+        own
+    );
+
     // The meter's page names its master for staff, not for its resident.
     let flat = flat_1.to_string();
     let seen = app

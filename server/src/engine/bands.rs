@@ -3,7 +3,7 @@
 //! plan's, or the standard one).
 
 use super::{
-    Engine, EngineError,
+    Engine, EngineError, FEEDS_OTHERS,
     reports::LocalDays,
     setup::{load_rules, stored_plan},
 };
@@ -41,14 +41,15 @@ impl Engine {
         let mut tx = self.db.begin_read().await?;
         let rules = load_rules(&mut tx, site.0).await?;
         let rows: Vec<HourRow> = on_tx!(&mut tx, conn => {
-            sqlx::query_as(
+            // A bulk meter's hours are its sub-meters', already counted.
+            sqlx::query_as(&format!(
                 "SELECT u.id AS unit_id, b.name AS building, u.name AS unit, u.tariff_plan AS plan, m.utility, h.hour_start, \
                  CAST(SUM(h.quantity_micro) AS BIGINT) AS quantity_micro \
                  FROM usage_hourly h JOIN meters m ON m.id = h.meter_id JOIN units u ON u.id = m.unit_id \
                  JOIN buildings b ON b.id = u.building_id \
-                 WHERE b.site_id = $1 AND h.hour_start >= $2 AND h.hour_start < $3 \
-                 GROUP BY u.id, b.name, u.name, u.tariff_plan, m.utility, h.hour_start",
-            )
+                 WHERE b.site_id = $1 AND h.hour_start >= $2 AND h.hour_start < $3 AND NOT {FEEDS_OTHERS} \
+                 GROUP BY u.id, b.name, u.name, u.tariff_plan, m.utility, h.hour_start"
+            ))
             .bind(site.0)
             .bind(start)
             .bind(end)

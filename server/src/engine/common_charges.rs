@@ -3,7 +3,7 @@
 //! adjustment request, so a second person approves every share before anything is charged.
 
 use super::{
-    Engine, EngineError,
+    Engine, EngineError, FEEDS_OTHERS,
     adjustments::{Asked, account_label, asked_before, insert_request},
     form_key::form_key,
     money::adjustment_reason,
@@ -128,12 +128,14 @@ impl Engine {
         let LocalDays { days, .. } = self.local_days(site, sharing.days).await?;
         let mut tx = self.db.begin_read().await?;
         let rows: Vec<(i64, i64)> = on_tx!(&mut tx, conn => {
-            sqlx::query_as(
+            // A bulk meter's use is its sub-meters': counted for its unit, it would weigh that
+            // account with the whole building's.
+            sqlx::query_as(&format!(
                 "SELECT d.wallet_account_id, CAST(SUM(d.quantity_micro) AS BIGINT) FROM usage_daily d \
                  JOIN wallets w ON w.account_id = d.wallet_account_id JOIN meters m ON m.id = d.meter_id \
-                 WHERE w.site_id = $1 AND m.utility = $2 AND d.day >= $3 AND d.day <= $4 \
-                 GROUP BY d.wallet_account_id",
-            )
+                 WHERE w.site_id = $1 AND m.utility = $2 AND d.day >= $3 AND d.day <= $4 AND NOT {FEEDS_OTHERS} \
+                 GROUP BY d.wallet_account_id"
+            ))
             .bind(site.0)
             .bind(utility.as_str())
             .bind(days.from)

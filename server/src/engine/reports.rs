@@ -1,7 +1,7 @@
 //! Reports for the console and the REST API: consumption from the usage roll-ups, and
 //! collections from the receipts every top-up issues.
 
-use super::{Engine, EngineError, usage::MICRO};
+use super::{Engine, EngineError, FEEDS_OTHERS, usage::MICRO};
 use crate::on_db;
 use app::domain::{
     Minor, SiteId,
@@ -49,7 +49,8 @@ impl Engine {
     }
 
     /// What each unit of the site used of each utility over the days asked (the site's local
-    /// days) and what it cost, by building and unit. One statement over the daily roll-ups,
+    /// days) and what it cost, by building and unit. A bulk meter is left out: what it
+    /// measured is in the lines of the meters it feeds, and its losses in the loss report. One statement over the daily roll-ups,
     /// summed per meter first: the index on (meter, day) streams each meter's days in order,
     /// so millions of roll-ups are added up without sorting them, and only one row per meter
     /// is joined to its unit and building.
@@ -62,18 +63,18 @@ impl Engine {
         let today = chrono::Utc::now().with_timezone(&heading.tz).date_naive();
         let days = asked.resolve(today).map_err(EngineError::Refused)?;
         let rows: Vec<LineRow> = on_db!(&self.db, pool => {
-            sqlx::query_as(
+            sqlx::query_as(&format!(
                 "SELECT u.id AS unit_id, u.name AS unit, b.name AS building, m.utility, \
                  CAST(SUM(d.quantity_micro) AS BIGINT) AS quantity_micro, CAST(SUM(d.cost_micro) AS BIGINT) AS cost_micro \
                  FROM (SELECT meter_id, SUM(quantity_micro) AS quantity_micro, SUM(cost_micro) AS cost_micro \
                        FROM usage_daily WHERE day >= $2 AND day <= $3 AND meter_id IN ( \
                            SELECT m.id FROM meters m JOIN units u ON u.id = m.unit_id \
-                           JOIN buildings b ON b.id = u.building_id WHERE b.site_id = $1) \
+                           JOIN buildings b ON b.id = u.building_id WHERE b.site_id = $1 AND NOT {FEEDS_OTHERS}) \
                        GROUP BY meter_id) d \
                  JOIN meters m ON m.id = d.meter_id JOIN units u ON u.id = m.unit_id \
                  JOIN buildings b ON b.id = u.building_id \
-                 GROUP BY u.id, u.name, b.name, m.utility ORDER BY b.name, u.name, m.utility",
-            )
+                 GROUP BY u.id, u.name, b.name, m.utility ORDER BY b.name, u.name, m.utility"
+            ))
             .bind(site.0)
             .bind(days.from)
             .bind(days.to)

@@ -337,7 +337,7 @@ fn BatchShare(batch: Batch) -> impl IntoView {
     view! {
         <details class="card money-form batch-share">
             <summary>{format!("Share a charge among the {matching} account{} found", if matching == 1 { "" } else { "s" })}</summary>
-            <p class="hint">"One bill the residents share, such as the common lights or a bulk meter's losses, shared out to the last cent: equally, or in proportion to what each account used of one utility over the days chosen (an account that used nothing pays nothing). Nothing is charged until a second person approves every share."</p>
+            <p class="hint">"One bill the residents share, such as the common lights or a bulk meter's losses, shared out to the last cent: equally, or in proportion to what each account used of one utility over the days chosen (an account that used nothing pays nothing, and what a bulk meter measured counts for nobody: it is its sub-meters' use). Nothing is charged until a second person approves every share."</p>
             <ActionForm action=share node_ref=form>
                 <BatchFields batch/>
                 <label>"The charge to share"

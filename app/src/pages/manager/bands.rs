@@ -21,7 +21,7 @@ fn Report(report: BandReport, site: String) -> impl IntoView {
     let totals = report.totals();
     view! {
         <DaysHead site site_name=report.site_name.clone() title page="bands" report="bands"
-            days=report.days source="from the meters' hourly totals" download="Download every unit's line (CSV)"/>
+            days=report.days source="from the meters' hourly totals; a bulk meter is left out, as the meters it feeds are in" download="Download every unit's line (CSV)"/>
         <p class="hint">"Each hour's use is shared across the bands its minutes fall in (a band starting at half past takes half the hour), against the tariff in force at the hour's start. Hours no band covers are flat."</p>
         {if totals.is_empty() {
             view! { <p class="empty">"Nothing was used over these days."</p> }.into_any()

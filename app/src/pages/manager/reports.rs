@@ -37,7 +37,7 @@ fn Report(report: ConsumptionReport, site: String) -> impl IntoView {
         .collect();
     view! {
         <DaysHead site site_name=report.site_name.clone() title page="reports" report="consumption"
-            days=report.days source="from the meters' daily totals" download="Download every unit as CSV"/>
+            days=report.days source="from the meters' daily totals; a bulk meter is left out, as the meters it feeds are in (its losses are on the Losses page)" download="Download every unit as CSV"/>
         {if report.lines.is_empty() {
             view! { <p class="empty">"No use was recorded over these days."</p> }.into_any()
         } else {
