@@ -22,8 +22,9 @@
 //!   reading's time charges the site's landlord wallet: consumption is never lost.
 //! - A **bulk meter** (one that other meters are fed through) is measured, not charged: what
 //!   passes through it is charged on its sub-meters, and charging it as well would count the
-//!   same water twice. Its readings keep its roll-ups, which the loss report sets against its
-//!   sub-meters'; a loss worth recovering is shared out as a common charge.
+//!   same water twice. Its readings keep their roll-ups, under the landlord's account, which
+//!   the loss report sets against its sub-meters'; a loss worth recovering is shared out as a
+//!   common charge.
 //! - Each meter is priced by its unit's tariff plan, or by the standard tariff where the plan
 //!   does not price its utility. With no tariff for the utility the reading is rejected, the
 //!   meter keeps its last good reading, and the consumption is charged once a tariff exists.
@@ -263,7 +264,13 @@ impl Engine {
                     quantity,
                     head,
                 } => {
-                    let wallet = payers.pick(&wallets, meter, reading, &landlords);
+                    // A bulk meter's measure is the site's, not its unit's: kept under the
+                    // landlord's account, it shows in no resident's usage or statement.
+                    let wallet = if meter.feeds_others {
+                        landlords[&meter.site]
+                    } else {
+                        payers.pick(&wallets, meter, reading, &landlords)
+                    };
                     let interval = Interval {
                         from,
                         quantity,

@@ -622,17 +622,18 @@ async fn a_bulk_meter_is_measured_and_the_meters_it_feeds_are_charged() {
         ("rated", d("10"), d("0"), None)
     );
     assert_eq!(note, "bulk meter: charged on its sub-meters");
-    let (measured, cost): (i64, i64) = on_db!(&f.db, pool => {
+    // Its roll-ups are the site's, under the landlord's account: no resident's usage.
+    let rolled_up: Vec<(i64, i64, i64)> = on_db!(&f.db, pool => {
         sqlx::query_as(
-            "SELECT CAST(SUM(quantity_micro) AS BIGINT), CAST(SUM(cost_micro) AS BIGINT) \
-             FROM usage_daily WHERE meter_id = $1",
+            "SELECT wallet_account_id, CAST(SUM(quantity_micro) AS BIGINT), CAST(SUM(cost_micro) AS BIGINT) \
+             FROM usage_daily WHERE meter_id = $1 GROUP BY wallet_account_id",
         )
         .bind(bulk)
-        .fetch_one(pool)
+        .fetch_all(pool)
         .await
     })
     .unwrap();
-    assert_eq!((measured, cost), (10_000_000, 0));
+    assert_eq!(rolled_up, [(f.landlord().await, 10_000_000, 0)]);
 
     // Of the two residents' water meters, only the flat's pays the day's standing charge.
     let jobs = f.engine.run_jobs(chrono::Utc::now()).await.unwrap();
