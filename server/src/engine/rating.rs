@@ -107,6 +107,15 @@ struct MeterCtx {
     feeds_others: bool,
 }
 
+impl MeterCtx {
+    /// Moves the meter's position to this reading, the newest it has, to be saved with the batch.
+    fn advance(&mut self, reading: &IncomingReading) {
+        self.last_at = Some(reading.taken_at);
+        self.last_register = Some(reading.register);
+        self.changed = true;
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct WalletRow {
     account_id: i64,
@@ -412,10 +421,8 @@ async fn classify(
         )));
     }
     let (Some(last_at), Some(last_register)) = (meter.last_at, meter.last_register) else {
-        meter.last_at = Some(reading.taken_at);
-        meter.last_register = Some(reading.register);
+        meter.advance(reading);
         meter.first = Some(Some((reading.taken_at, reading.register)));
-        meter.changed = true;
         return Ok(Class::Stored(Outcome::plain(reading, "baseline", None)));
     };
     if reading.taken_at <= last_at {
@@ -555,9 +562,7 @@ fn charge(
     if meter.feeds_others {
         // Checked before the tariff: a bulk meter needs none, as it is never priced.
         if interval.head {
-            meter.last_at = Some(reading.taken_at);
-            meter.last_register = Some(reading.register);
-            meter.changed = true;
+            meter.advance(reading);
         }
         return Ok(shown_only(
             reading,
@@ -587,9 +592,7 @@ fn charge(
             &mut usage,
         );
         meter.usage = Some(usage);
-        meter.last_at = Some(reading.taken_at);
-        meter.last_register = Some(reading.register);
-        meter.changed = true;
+        meter.advance(reading);
         priced
     } else {
         // History extended backwards: priced in its own cycle, the meter's cycle untouched.
