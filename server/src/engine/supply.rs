@@ -216,16 +216,15 @@ async fn record(
 /// The meters a wallet pays for: its own, or every meter of its unit.
 async fn wallet_meters(tx: &mut Tx, wallet: &WalletSupply) -> Result<Vec<i64>, sqlx::Error> {
     // A bulk meter is left out: closing it for one account would cut every home it feeds.
-    let sql = match wallet.meter {
-        Some(_) => format!("SELECT m.id FROM meters m WHERE m.id = $1 AND NOT {FEEDS_OTHERS}"),
-        None => format!(
-            "SELECT m.id FROM meters m WHERE m.unit_id = $1 AND m.removed_at IS NULL \
-             AND NOT {FEEDS_OTHERS} ORDER BY m.id"
-        ),
-    };
+    let sql = format!(
+        "SELECT m.id FROM meters m \
+         WHERE (m.id = $1 OR ($1 IS NULL AND m.unit_id = $2 AND m.removed_at IS NULL)) \
+         AND NOT {FEEDS_OTHERS} ORDER BY m.id"
+    );
     on_tx!(tx, conn => {
         sqlx::query_scalar(&sql)
-            .bind(wallet.meter.or(wallet.unit))
+            .bind(wallet.meter)
+            .bind(wallet.unit)
             .fetch_all(&mut *conn)
             .await
     })
