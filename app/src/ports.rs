@@ -612,9 +612,9 @@ pub trait FleetPort: Send + Sync {
 
     async fn alarm_place(&self, alarm: i64) -> Result<Option<AccountPlace>, AppError>;
 
-    /// One meter with its commands and alarms; the staff's notes on its alarms only when
-    /// `with_notes` (a resident's page has no use for them).
-    async fn meter(&self, meter: MeterId, with_notes: bool) -> Result<MeterDetail, AppError>;
+    /// One meter with its commands and alarms; the staff's notes on its alarms and the meter's
+    /// recent readings only `for_staff` (a resident's page has no use for either).
+    async fn meter(&self, meter: MeterId, for_staff: bool) -> Result<MeterDetail, AppError>;
 
     /// A site's live alarms (and the resolved ones of the last week, if asked).
     async fn site_alarms(&self, site: SiteId, resolved: bool) -> Result<Vec<AlarmView>, AppError>;

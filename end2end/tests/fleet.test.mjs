@@ -165,6 +165,7 @@ test('a resident sees their meter and its supply, with nothing to operate', asyn
   await page.locator('.meter-status .relay').waitFor();
   assert.match(await page.textContent('.meter-status'), /Supply:/);
   assert.equal(await page.locator('.operations').count(), 0, 'residents operate nothing');
+  assert.equal(await page.locator('section.readings').count(), 0, 'nor see an earlier household\'s readings');
   await screenshot(page, 'resident-meter-360px');
   assertNoProblems(problems);
   await context.close();

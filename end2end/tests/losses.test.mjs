@@ -1,7 +1,7 @@
 // Bulk meters and the loss report in a real headless Chromium: a manager finds that a flat's
 // water meter is fed through its building's bulk meter, unlinks it and links it again from
 // the meter's page (a meter of another utility is refused on the page), sees on the bulk
-// meter's page that the flats pay for what it measures, and reads each bulk meter against its
+// meter's page that the flats pay for what it measures and its readings at no charge, and reads each bulk meter against its
 // sub-meters in the loss report and its CSV.
 
 import { after, before, test } from 'node:test';
@@ -54,6 +54,12 @@ test('a manager links a flat to its bulk meter and reads the losses', async () =
     (await page.locator('dd.sub-meters').textContent()).trim(),
     '40 meters, charged for what passes through (loss report)',
   );
+  // Its readings are kept, each at no charge, with the reason beside it.
+  const newest = page.locator('section.readings tr.reading').first();
+  await newest.waitFor();
+  assert.equal(await newest.getAttribute('data-status'), 'rated');
+  assert.equal((await newest.locator('td.charged').textContent()).trim(), '0.00 KES');
+  assert.equal((await newest.locator('td.note').textContent()).trim(), 'bulk meter: charged on its sub-meters');
 
   await page.goto(siteUrl);
   await page.getByRole('link', { name: 'Losses' }).click();

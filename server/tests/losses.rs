@@ -209,12 +209,31 @@ async fn a_master_is_set_against_what_its_sub_meters_measured() {
         .await
         .json();
     assert_eq!(bulk_seen["meter"]["sub_meters"], 2);
+    // Its newest reading says what it measured and why nobody was charged for it.
+    let newest = |seen: &serde_json::Value| seen["meter"]["readings"][0].clone();
+    let bulk_reading = newest(&bulk_seen);
+    assert_eq!(bulk_reading["register"], "10");
+    assert_eq!(bulk_reading["status"], "rated");
+    assert_eq!(bulk_reading["used"], "10 m3");
+    assert_eq!(bulk_reading["charged"], "0.00 KES");
+    assert_eq!(
+        bulk_reading["note"],
+        "bulk meter: charged on its sub-meters"
+    );
+    let flat_reading = newest(&seen);
+    assert_eq!(flat_reading["register"], "103");
+    assert_eq!(flat_reading["used"], "3 m3");
+    // The demo's water is 150.00 a cubic metre, untaxed.
+    assert_eq!(flat_reading["charged"], "450.00 KES");
+    assert!(flat_reading["note"].is_null(), "{flat_reading}");
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
     let own = app
         .call(&resident, "meter", &[("meter", &flat)])
         .await
         .json();
     assert!(own["meter"]["master"].is_null(), "{own}");
+    // Nor the readings, some of which may be an earlier household's.
+    assert_eq!(own["meter"]["readings"], serde_json::json!([]), "{own}");
 
     // A replacement bulk meter takes the old one's place; an unlinked flat leaves the line.
     let replaced = app

@@ -135,6 +135,8 @@ pub async fn load_meter(meter: String) -> Result<MeterPageData, AppError> {
                 // Residents see what concerns them, not the command log's reasons nor what
                 // staff wrote about its alarms.
                 detail.commands.clear();
+                // Nor its readings: those before they moved in are an earlier household's.
+                detail.readings.clear();
                 // Nor the site's bulk meters, whose pages are for staff.
                 detail.master = None;
                 detail.sub_meters = 0;

@@ -82,6 +82,17 @@ pub fn group_thousands(plain: &str) -> String {
     }
 }
 
+/// Shows an exact amount that may have more places than the currency (a reading's price
+/// before the ledger rounds it), for people to read: at least the currency's places, every
+/// further place it has, thousands grouped. `1.5` is `1.50`, `0.123456` stays as it is.
+pub fn exact_amount(value: Decimal, digits: u32) -> String {
+    let mut value = value.normalize();
+    if value.scale() < digits {
+        value.rescale(digits);
+    }
+    group_thousands(&value.to_string())
+}
+
 impl std::ops::Add for Minor {
     type Output = Minor;
     fn add(self, rhs: Minor) -> Minor {
@@ -235,6 +246,32 @@ mod tests {
         assert_eq!(group_thousands("+250.00"), "+250.00");
         assert_eq!(group_thousands("—"), "—");
         assert_eq!(group_thousands(""), "");
+    }
+
+    #[test]
+    fn exact_amounts_show_the_currency_places_and_every_further_one() {
+        assert_eq!(exact_amount(dec("1.5"), 2), "1.50");
+        assert_eq!(exact_amount(dec("0.123456"), 2), "0.123456");
+        assert_eq!(exact_amount(dec("1234567.8910"), 2), "1,234,567.891");
+        assert_eq!(exact_amount(dec("-0.5000"), 2), "-0.50");
+        assert_eq!(exact_amount(Decimal::ZERO, 3), "0.000");
+        assert_eq!(exact_amount(dec("12.00"), 0), "12");
+        assert_eq!(
+            exact_amount(dec("0.0033333333333333333333333333"), 2).len(),
+            30
+        );
+    }
+
+    proptest! {
+        /// What is shown is the amount itself, not a rounding of it.
+        #[test]
+        fn exact_amounts_read_back_exactly(mantissa in any::<i64>(), scale in 0u32..=12, digits in 0u32..=3) {
+            let value = Decimal::new(mantissa, scale);
+            let shown = exact_amount(value, digits);
+            prop_assert_eq!(Decimal::from_str(&shown.replace(',', "")).unwrap(), value);
+            let places = shown.split_once('.').map_or(0, |(_, fraction)| fraction.len());
+            prop_assert!(places >= digits as usize);
+        }
     }
 
     proptest! {

@@ -7,7 +7,8 @@ use crate::api::fleet::{
     ReleaseCutOffs, ReplaceMeter, SaveFleetRules, load_meter, load_site_fleet, meter_html,
 };
 use crate::domain::fleet::{
-    ALARM_NOTE_MAX, AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
+    ALARM_NOTE_MAX, AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction,
+    ReadingView, SiteFleet,
 };
 use crate::domain::{i18n::Locale, notices::alarm_title, zone::SiteZone};
 use crate::pages::{error_view, faults::FaultList, form_error, live, locale::use_locale, words::*};
@@ -154,6 +155,7 @@ fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView 
         {operate.map(|staff| view! { <Operations id=id.clone() operate=staff.operate/> })}
         {(!meter.alarms.is_empty()).then(|| view! { <AlarmTable alarms=meter.alarms.clone() step nonce=data.form_nonce.clone()/> })}
         {(!meter.commands.is_empty()).then(|| view! { <Commands commands=meter.commands.clone() zone=meter.zone.clone()/> })}
+        {(!meter.readings.is_empty()).then(|| view! { <Readings readings=meter.readings.clone() zone=meter.zone.clone()/> })}
         {manage.map(|staff| view! {
             <MasterLink id=id.clone() master=meter.master.clone() link=staff.master/>
             <Correction id=id.clone() serial=meter.serial.clone() multiplier=meter.multiplier.clone() correct=staff.correct/>
@@ -211,7 +213,7 @@ fn MeterStatus(meter: MeterDetail) -> impl IntoView {
                     <div><dt>{FED_THROUGH.get(l)}</dt><dd class="master-meter"><a href=format!("/meters/{id}")>{serial}</a></dd></div>
                 })}
                 {(meter.sub_meters > 0).then(|| view! {
-                    <div><dt>{FEEDS.get(l)}</dt><dd class="sub-meters">
+                    <div class="wide"><dt>{FEEDS.get(l)}</dt><dd class="sub-meters">
                         <a href=format!("/manage/sites/{}/losses", meter.site)>{FEEDS_METERS.fill(l, &[&meter.sub_meters.to_string()])}</a>
                     </dd></div>
                 })}
@@ -284,6 +286,36 @@ fn Commands(commands: Vec<CommandView>, zone: SiteZone) -> impl IntoView {
                             <td class="status">{c.status.clone()}{c.error.map(|e| format!(" ({e})"))}</td>
                             <td class="num">{c.attempts}</td>
                             <td>{when(c.created_at)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+/// The meter's newest readings: what each measured, what it was charged, and why not.
+#[component]
+fn Readings(readings: Vec<ReadingView>, zone: SiteZone) -> impl IntoView {
+    let when = on_site(&zone);
+    let l = use_locale();
+    view! {
+        <section class="readings">
+            <h2>{RECENT_READINGS.get(l)}</h2>
+            <table>
+                <thead><tr>
+                    <th scope="col">{TAKEN.get(l)}</th><th scope="col">{REGISTER.get(l)}</th><th scope="col">{USED.get(l)}</th>
+                    <th scope="col">{CHARGED.get(l)}</th><th scope="col">{STATUS.get(l)}</th><th scope="col">{NOTE.get(l)}</th>
+                </tr></thead>
+                <tbody>
+                    {readings.into_iter().map(|r| view! {
+                        <tr class=format!("reading status-{}", r.status) data-status=r.status.clone()>
+                            <td>{when(r.taken_at)}</td>
+                            <td class="num">{r.register}</td>
+                            <td class="num">{r.used.unwrap_or_else(|| NONE_YET.get(l).into())}</td>
+                            <td class="num charged">{r.charged.unwrap_or_else(|| NONE_YET.get(l).into())}</td>
+                            <td class="status">{r.status.clone()}</td>
+                            <td class="note">{r.note}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

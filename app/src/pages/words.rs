@@ -368,6 +368,11 @@ words! {
     WHY = "Why" / "Kwa nini" / "原因";
     ATTEMPTS = "Attempts" / "Majaribio" / "尝试次数";
     QUEUED = "Queued" / "Imepangwa" / "排队时间";
+    RECENT_READINGS = "Recent readings" / "Masomo ya karibuni" / "最近读数记录";
+    TAKEN = "Taken" / "Ilisomwa" / "读取时间";
+    REGISTER = "Register" / "Kipimo" / "表底数";
+    CHARGED = "Charged" / "Kilichotozwa" / "计费";
+    NOTE = "Note" / "Maelezo" / "备注";
 }
 
 words! {

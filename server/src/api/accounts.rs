@@ -262,6 +262,7 @@ struct ReadingRow {
     net: Option<String>,
     tax: Option<String>,
     wallet_account_id: Option<i64>,
+    note: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -287,7 +288,7 @@ pub async fn list_readings(
     let meter = api.meter(key.org, meter).await?;
     let rows: Vec<ReadingRow> = on_db!(&api.db, pool => {
         sqlx::query_as(
-            "SELECT id, meter_id, taken_at, received_at, register, status, quantity, net, tax, wallet_account_id \
+            "SELECT id, meter_id, taken_at, received_at, register, status, quantity, net, tax, wallet_account_id, note \
              FROM readings WHERE meter_id = $1 AND ($2 IS NULL OR taken_at >= $2) \
              AND ($3 IS NULL OR taken_at < $3) AND id > $4 ORDER BY id LIMIT $5",
         )
@@ -314,6 +315,7 @@ pub async fn list_readings(
             net: row.net,
             tax: row.tax,
             account_id: row.wallet_account_id,
+            note: row.note,
         },
     )))
 }

@@ -104,6 +104,8 @@ pub struct Reading {
     pub net: Option<String>,
     pub tax: Option<String>,
     pub account_id: Option<i64>,
+    /// Why it was rejected, or why what it measured was not charged (a token or bulk meter).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

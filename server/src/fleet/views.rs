@@ -6,16 +6,23 @@ use super::{
     faults::FaultsOf,
     ops::{Actor, NewMeter, register},
 };
-use crate::{db::Tx, internal, on_db, on_tx};
+use crate::{
+    db::Tx,
+    engine::{EngineError, decimal},
+    internal, on_db, on_tx,
+};
 use app::{
     domain::{
         AccountId, Caller, MeterId, OrgId, Role, SiteId, UnitId, UserId,
         faults::{FaultReport, FaultView},
         fleet::{
             AlarmKind, AlarmNoteView, AlarmStep, AlarmView, CommandView, FleetRules,
-            InstalledMeter, MeterDetail, MeterForm, MeterSerial, Operation,
+            InstalledMeter, MeterDetail, MeterForm, MeterSerial, Operation, ReadingView,
         },
         meter_table::MeterList,
+        minor_digits,
+        money::{exact_amount, group_thousands},
+        site::Currency,
     },
     error::AppError,
     ports::{AccountPlace, FleetPort},
@@ -178,6 +185,53 @@ struct MeterRow {
     master_id: Option<i64>,
     master_serial: Option<String>,
     sub_meters: i64,
+    unit_of_measure: String,
+    currency: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReadingRow {
+    taken_at: DateTime<Utc>,
+    register: String,
+    status: String,
+    quantity: Option<String>,
+    net: Option<String>,
+    tax: Option<String>,
+    note: Option<String>,
+}
+
+/// How many of a meter's readings its page lists, newest first.
+const READINGS_SHOWN: i64 = 20;
+
+impl ReadingRow {
+    /// The reading as its meter's page shows it, quantities in `uom` and prices in `currency`.
+    fn view(self, uom: &str, currency: &str) -> Result<ReadingView, EngineError> {
+        let digits = Currency::parse(currency)
+            .map(|currency| minor_digits(&currency))
+            .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        let used = match self.quantity.as_deref() {
+            Some(quantity) => {
+                let quantity = decimal(quantity)?.normalize().to_string();
+                Some(format!("{} {uom}", group_thousands(&quantity)))
+            }
+            None => None,
+        };
+        let charged = match (self.net.as_deref(), self.tax.as_deref()) {
+            (Some(net), Some(tax)) => Some(format!(
+                "{} {currency}",
+                exact_amount(decimal(net)? + decimal(tax)?, digits)
+            )),
+            _ => None,
+        };
+        Ok(ReadingView {
+            taken_at: self.taken_at,
+            register: self.register,
+            status: self.status,
+            used,
+            charged,
+            note: self.note,
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -239,15 +293,16 @@ impl FleetPort for Fleet {
         }))
     }
 
-    async fn meter(&self, meter: MeterId, notes: bool) -> Result<MeterDetail, AppError> {
+    async fn meter(&self, meter: MeterId, for_staff: bool) -> Result<MeterDetail, AppError> {
         let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
-        let (row, commands, alarms): (Option<MeterRow>, Vec<CommandRow>, Vec<AlarmRow>) = on_tx!(&mut tx, conn => {
+        let (row, commands, alarms, readings): (Option<MeterRow>, Vec<CommandRow>, Vec<AlarmRow>, Vec<ReadingRow>) = on_tx!(&mut tx, conn => {
             let row = sqlx::query_as(
                 "SELECT m.id, b.site_id, si.name AS site_name, si.time_zone, u.name AS unit_name, m.serial, m.utility, m.transport, \
                  m.sleeps, m.switches_rates, m.multiplier, m.installed_at, m.removed_at, st.last_seen_at, st.online, st.signal_dbm, \
                  st.battery_pct, ms.relay, st.relay_reported, ms.safety_hold, st.clock_offset_s, \
                  ms.last_reading_at, ms.last_register, mm.id AS master_id, mm.serial AS master_serial, \
-                 (SELECT COUNT(*) FROM meters sm WHERE sm.master_meter_id = m.id AND sm.removed_at IS NULL) AS sub_meters \
+                 (SELECT COUNT(*) FROM meters sm WHERE sm.master_meter_id = m.id AND sm.removed_at IS NULL) AS sub_meters, \
+                 m.unit_of_measure, si.currency \
                  FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
                  JOIN sites si ON si.id = b.site_id LEFT JOIN meter_status st ON st.meter_id = m.id \
                  LEFT JOIN meter_states ms ON ms.meter_id = m.id LEFT JOIN meters mm ON mm.id = m.master_meter_id \
@@ -267,10 +322,25 @@ impl FleetPort for Fleet {
                 .bind(meter.0)
                 .fetch_all(&mut *conn)
                 .await?;
-            Ok::<_, sqlx::Error>((row, commands, alarms))
+            // Newest taken first, on the meter's (meter_id, taken_at) key. None for a
+            // resident's page, asked for again every few seconds.
+            let readings = sqlx::query_as(
+                "SELECT taken_at, register, status, quantity, net, tax, note FROM readings \
+                 WHERE meter_id = $1 ORDER BY taken_at DESC LIMIT $2",
+            )
+            .bind(meter.0)
+            .bind(if for_staff { READINGS_SHOWN } else { 0 })
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok::<_, sqlx::Error>((row, commands, alarms, readings))
         })
         .map_err(internal)?;
         let row = row.ok_or(AppError::NotFound)?;
+        let readings = readings
+            .into_iter()
+            .map(|reading: ReadingRow| reading.view(&row.unit_of_measure, &row.currency))
+            .collect::<Result<_, _>>()
+            .map_err(internal)?;
         let tz = crate::engine::time_zone(&row.time_zone).map_err(internal)?;
         Ok(MeterDetail {
             zone: crate::engine::site_zone(tz, Utc::now()),
@@ -312,11 +382,12 @@ impl FleetPort for Fleet {
                     error: c.error,
                 })
                 .collect(),
-            alarms: if notes {
+            alarms: if for_staff {
                 with_notes(&mut tx, alarms).await.map_err(internal)?
             } else {
                 alarms.into_iter().map(AlarmView::from).collect()
             },
+            readings,
         })
     }
 

@@ -544,6 +544,18 @@ async fn writes_are_idempotent_and_work_end_to_end() {
     )
     .await;
     assert_eq!(again.status, StatusCode::OK);
+    // A register that went backwards is well formed, so it is kept, rejected, with the reason.
+    let backwards = post(
+        &app,
+        &key,
+        "/readings",
+        json!({ "readings": [
+        { "serial": "API-C101-E", "taken_at": now + chrono::Duration::minutes(1), "register": "104" }
+    ] }),
+        "readings-backwards",
+    )
+    .await;
+    assert_eq!(backwards.status, StatusCode::OK, "{:?}", backwards.body);
     let listed = get(&app, &key, &format!("/meters/{meter_id}/readings")).await;
     let listed = listed.body["data"].as_array().unwrap().clone();
     let rated: Vec<&Value> = listed
@@ -552,6 +564,14 @@ async fn writes_are_idempotent_and_work_end_to_end() {
         .collect();
     assert_eq!(rated.len(), 1, "{listed:?}");
     assert_eq!(rated[0]["quantity"], "10");
+    assert_eq!(rated[0]["note"], Value::Null);
+    let rejected: Vec<&Value> = listed
+        .iter()
+        .filter(|reading| reading["status"] == "rejected")
+        .collect();
+    assert_eq!(rejected.len(), 1, "{listed:?}");
+    assert_eq!(rejected[0]["register"], "104");
+    assert_eq!(rejected[0]["note"], "register went backwards from 110");
     let after = get(&app, &key, &format!("/accounts/{account}")).await;
     let spent = 50_000 - after.body["balance"]["minor"].as_i64().unwrap();
     assert!(spent > 0, "the reading was charged");
