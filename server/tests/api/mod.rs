@@ -558,17 +558,17 @@ async fn writes_are_idempotent_and_work_end_to_end() {
     assert_eq!(backwards.status, StatusCode::OK, "{:?}", backwards.body);
     let listed = get(&app, &key, &format!("/meters/{meter_id}/readings")).await;
     let listed = listed.body["data"].as_array().unwrap().clone();
-    let rated: Vec<&Value> = listed
-        .iter()
-        .filter(|reading| reading["status"] == "rated")
-        .collect();
+    let with_status = |status: &str| -> Vec<&Value> {
+        listed
+            .iter()
+            .filter(|reading| reading["status"] == status)
+            .collect()
+    };
+    let rated = with_status("rated");
     assert_eq!(rated.len(), 1, "{listed:?}");
     assert_eq!(rated[0]["quantity"], "10");
     assert_eq!(rated[0]["note"], Value::Null);
-    let rejected: Vec<&Value> = listed
-        .iter()
-        .filter(|reading| reading["status"] == "rejected")
-        .collect();
+    let rejected = with_status("rejected");
     assert_eq!(rejected.len(), 1, "{listed:?}");
     assert_eq!(rejected[0]["register"], "104");
     assert_eq!(rejected[0]["note"], "register went backwards from 110");
