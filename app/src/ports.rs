@@ -616,6 +616,15 @@ pub trait FleetPort: Send + Sync {
     /// recent readings only `for_staff` (a resident's page has no use for either).
     async fn meter(&self, meter: MeterId, for_staff: bool) -> Result<MeterDetail, AppError>;
 
+    /// The meter's readings taken over the site's days asked (this month's when left out),
+    /// oldest first; refused if there are more than one file holds.
+    async fn meter_readings(
+        &self,
+        meter: MeterId,
+        site: SiteId,
+        days: crate::domain::reports::DaysAsked,
+    ) -> Result<crate::domain::meter_readings::MeterReadings, AppError>;
+
     /// A site's live alarms (and the resolved ones of the last week, if asked).
     async fn site_alarms(&self, site: SiteId, resolved: bool) -> Result<Vec<AlarmView>, AppError>;
 

@@ -1,8 +1,8 @@
 // Bulk meters and the loss report in a real headless Chromium: a manager finds that a flat's
 // water meter is fed through its building's bulk meter, unlinks it and links it again from
 // the meter's page (a meter of another utility is refused on the page), sees on the bulk
-// meter's page that the flats pay for what it measures and its readings at no charge, and reads each bulk meter against its
-// sub-meters in the loss report and its CSV.
+// meter's page that the flats pay for what it measures and its readings at no charge (also as a
+// file), and reads each bulk meter against its sub-meters in the loss report and its CSV.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,6 +60,15 @@ test('a manager links a flat to its bulk meter and reads the losses', async () =
   assert.equal(await newest.getAttribute('data-status'), 'rated');
   assert.equal((await newest.locator('td.charged').textContent()).trim(), '0.00 KES');
   assert.equal((await newest.locator('td.note').textContent()).trim(), 'bulk meter: charged on its sub-meters');
+  // And all of this month's as a file, exact and with the same reason.
+  const [readings] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('form.readings-download').getByRole('button', { name: 'Download as CSV' }).click(),
+  ]);
+  assert.match(readings.suggestedFilename(), /^readings-WA-ABULK-\d{4}-\d{2}-01-\d{4}-\d{2}-\d{2}\.csv$/);
+  const readingLines = (await readFile(await readings.path(), 'utf8')).trim().split('\n');
+  assert.equal(readingLines[0], 'meter,taken (site time),taken (UTC),received (UTC),register,status,used,measure,price before tax,tax,currency,note');
+  assert.match(readingLines.at(-1), /^WA-ABULK,.*,rated,[\d.]+,m3,0,0,KES,bulk meter: charged on its sub-meters$/);
 
   await page.goto(siteUrl);
   await page.getByRole('link', { name: 'Losses' }).click();

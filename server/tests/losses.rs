@@ -5,6 +5,7 @@
 
 use crate::support;
 
+use app::domain::fleet::MeterPageData;
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use server::{demo, engine::rating::IncomingReading, on_db};
@@ -209,24 +210,34 @@ async fn a_master_is_set_against_what_its_sub_meters_measured() {
         .await
         .json();
     assert_eq!(bulk_seen["meter"]["sub_meters"], 2);
-    // Its newest reading says what it measured and why nobody was charged for it.
-    let newest = |seen: &serde_json::Value| seen["meter"]["readings"][0].clone();
-    let bulk_reading = newest(&bulk_seen);
-    assert_eq!(bulk_reading["register"], "10");
-    assert_eq!(bulk_reading["status"], "rated");
-    assert_eq!(bulk_reading["used"], "10 m3");
-    assert_eq!(bulk_reading["charged"], "0.00 KES");
+    // Its newest reading says what it measured and why nobody was charged for it, as the
+    // page shows it.
+    let newest = |seen: &serde_json::Value| {
+        let page: MeterPageData = serde_json::from_value(seen.clone()).unwrap();
+        let reading = page.meter.readings[0].clone();
+        let (used, charged) = (
+            reading.used(&page.meter.unit_of_measure),
+            reading.charged(&page.meter.currency, page.meter.digits),
+        );
+        (reading, used, charged)
+    };
+    let (reading, used, charged) = newest(&bulk_seen);
+    assert_eq!(reading.register, "10");
+    assert_eq!(reading.status, "rated");
+    assert_eq!(used.as_deref(), Some("10 m3"));
+    assert_eq!(charged.as_deref(), Some("0.00 KES"));
     assert_eq!(
-        bulk_reading["note"],
-        "bulk meter: charged on its sub-meters"
+        reading.note.as_deref(),
+        Some("bulk meter: charged on its sub-meters")
     );
-    let flat_reading = newest(&seen);
-    assert_eq!(flat_reading["register"], "103");
-    assert_eq!(flat_reading["used"], "3 m3");
+    let (reading, used, charged) = newest(&seen);
+    assert_eq!(reading.register, "103");
+    assert_eq!(used.as_deref(), Some("3 m3"));
     // The demo's water is 150.00 a cubic metre, untaxed.
-    assert_eq!(flat_reading["charged"], "450.00 KES");
-    assert!(flat_reading["note"].is_null(), "{flat_reading}");
+    assert_eq!(charged.as_deref(), Some("450.00 KES"));
+    assert_eq!(reading.note, None);
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let other_admin = app.sign_in(OTHER_ADMIN, demo::PASSWORD).await;
     let own = app
         .call(&resident, "meter", &[("meter", &flat)])
         .await
@@ -234,6 +245,60 @@ async fn a_master_is_set_against_what_its_sub_meters_measured() {
     assert!(own["meter"]["master"].is_null(), "{own}");
     // Nor the readings, some of which may be an earlier household's.
     assert_eq!(own["meter"]["readings"], serde_json::json!([]), "{own}");
+
+    // Every reading of some days as a file, exact: the bulk meter's at no cost, with why.
+    let (from, to) = (
+        (Utc::now() - Duration::days(2)).date_naive().to_string(),
+        (Utc::now() + Duration::days(2)).date_naive().to_string(),
+    );
+    let readings_csv = |meter: i64| format!("/meters/{meter}/readings.csv?from={from}&to={to}");
+    let file = app.get(&manager, &readings_csv(bulk)).await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert_eq!(
+        file.headers[reqwest::header::CONTENT_DISPOSITION],
+        format!("attachment; filename=\"readings-WA-TESTBULK-{from}-{to}.csv\"").as_str()
+    );
+    let lines: Vec<Vec<&str>> = file.body.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(lines[0][0], "meter");
+    assert_eq!(
+        lines.last().unwrap()[4..],
+        [
+            "10",
+            "rated",
+            "10",
+            "m3",
+            "0",
+            "0",
+            "KES",
+            "bulk meter: charged on its sub-meters"
+        ]
+    );
+    let file = app.get(&manager, &readings_csv(flat_1)).await;
+    let last: Vec<&str> = file.body.lines().last().unwrap().split(',').collect();
+    assert_eq!(last[..1], ["WA-A101"]);
+    assert_eq!(
+        last[4..],
+        ["103", "rated", "3", "m3", "450", "0", "KES", ""]
+    );
+    // Not for the flat's resident, another organisation, or days that are not days.
+    for (who, path, status) in [
+        (&resident, readings_csv(flat_1), StatusCode::FORBIDDEN),
+        (&other_admin, readings_csv(flat_1), StatusCode::FORBIDDEN),
+        (
+            &Visitor::default(),
+            readings_csv(flat_1),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            &manager,
+            format!("/meters/{flat_1}/readings.csv?from=2026-13-01"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let answer = app.get(who, &path).await;
+        assert_eq!(answer.status, status, "{path}: {}", answer.body);
+        assert!(!answer.body.contains("WA-A101,"), "{}", answer.body);
+    }
 
     // A replacement bulk meter takes the old one's place; an unlinked flat leaves the line.
     let replaced = app

@@ -46,6 +46,14 @@ pub(crate) mod guard {
         }
     }
 
+    /// Whether the caller sees the meter as the resident of its unit, not as its staff: what
+    /// concerns their home, not the command log, staff's notes or its readings (the older of
+    /// which may be an earlier household's).
+    pub fn as_resident(caller: &Caller, place: &AccountPlace) -> bool {
+        place.occupant.is_some()
+            && !caller.may_on_meter(MeterAction::Operate, place.site, place.org, place.occupant)
+    }
+
     pub async fn site(
         ports: &Ports,
         caller: &Caller,
@@ -119,6 +127,34 @@ pub(crate) mod guard {
     }
 }
 
+/// What the console's downloads ask of the fleet, checked as its pages are.
+#[cfg(feature = "ssr")]
+pub mod access {
+    use super::guard;
+    use crate::{
+        domain::{Caller, MeterAction, meter_readings::MeterReadings, reports::DaysAsked},
+        error::AppError,
+        ports::Ports,
+    };
+
+    /// The meter's readings over the site's days asked, for its staff; its resident is refused
+    /// as on its page.
+    pub async fn meter_readings(
+        ports: &Ports,
+        caller: &Caller,
+        meter: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<MeterReadings, AppError> {
+        let (id, place) = guard::meter(ports, caller, meter, MeterAction::View).await?;
+        if guard::as_resident(caller, &place) {
+            return Err(AppError::Forbidden);
+        }
+        let days = DaysAsked::parse(from, to).map_err(AppError::Invalid)?;
+        ports.fleet.meter_readings(id, place.site, days).await
+    }
+}
+
 /// One meter: status, relay, commands with their delivery status, alarms.
 #[server(prefix = "/api", endpoint = "meter")]
 pub async fn load_meter(meter: String) -> Result<MeterPageData, AppError> {
@@ -129,7 +165,7 @@ pub async fn load_meter(meter: String) -> Result<MeterPageData, AppError> {
             let ports = ports()?;
             let (id, place) = guard::meter(&ports, &caller, &meter, MeterAction::View).await?;
             let may = |action| caller.may_on_meter(action, place.site, place.org, place.occupant);
-            let resident = place.occupant.is_some() && !may(MeterAction::Operate);
+            let resident = guard::as_resident(&caller, &place);
             let mut detail = ports.fleet.meter(id, !resident).await?;
             if resident {
                 // Residents see what concerns them, not the command log's reasons nor what

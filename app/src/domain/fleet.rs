@@ -543,25 +543,15 @@ pub struct MeterDetail {
     pub commands: Vec<CommandView>,
     pub alarms: Vec<AlarmView>,
     /// The newest readings by when they were taken, for staff to see what each was charged
-    /// and why one was not.
+    /// and why one was not; in the meter's unit and the site's currency.
     #[serde(default)]
-    pub readings: Vec<ReadingView>,
-}
-
-/// A reading as received and rated.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReadingView {
-    pub taken_at: DateTime<Utc>,
-    /// The register as the meter reported it.
-    pub register: String,
-    /// `baseline`, `rated`, `late` or `rejected`.
-    pub status: String,
-    /// What was used since the reading before, with its unit: `1.25 m³`.
-    pub used: Option<String>,
-    /// Its exact price with tax, before the ledger rounds it, with the currency: `0.3125 KES`.
-    pub charged: Option<String>,
-    /// Why it was rejected, or why what it measured was not charged.
-    pub note: Option<String>,
+    pub readings: Vec<super::meter_readings::ReadingView>,
+    #[serde(default)]
+    pub unit_of_measure: String,
+    #[serde(default)]
+    pub currency: String,
+    #[serde(default)]
+    pub digits: u32,
 }
 
 /// A meter's page: the meter and what the viewer may do with it.

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod integrations;
 pub mod losses;
 pub mod messaging;
+pub mod meter_readings;
 pub mod meter_table;
 pub mod money;
 pub mod month_statement;

@@ -7,8 +7,7 @@ use crate::api::fleet::{
     ReleaseCutOffs, ReplaceMeter, SaveFleetRules, load_meter, load_site_fleet, meter_html,
 };
 use crate::domain::fleet::{
-    ALARM_NOTE_MAX, AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction,
-    ReadingView, SiteFleet,
+    ALARM_NOTE_MAX, AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
 };
 use crate::domain::{i18n::Locale, notices::alarm_title, zone::SiteZone};
 use crate::pages::{error_view, faults::FaultList, form_error, live, locale::use_locale, words::*};
@@ -46,6 +45,7 @@ pub fn MeterPage() -> impl IntoView {
                     let manage = data.may_manage && data.meter.removed_at.is_none();
                     view! {
                         <MeterIsland data/>
+                        <ReadingsDownload meter=meter.clone()/>
                         <crate::pages::tokens::MeterTokensPanel meter manage/>
                     }
                     .into_any()
@@ -155,7 +155,7 @@ fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView 
         {operate.map(|staff| view! { <Operations id=id.clone() operate=staff.operate/> })}
         {(!meter.alarms.is_empty()).then(|| view! { <AlarmTable alarms=meter.alarms.clone() step nonce=data.form_nonce.clone()/> })}
         {(!meter.commands.is_empty()).then(|| view! { <Commands commands=meter.commands.clone() zone=meter.zone.clone()/> })}
-        {(!meter.readings.is_empty()).then(|| view! { <Readings readings=meter.readings.clone() zone=meter.zone.clone()/> })}
+        {(!meter.readings.is_empty()).then(|| view! { <Readings meter=meter.clone()/> })}
         {manage.map(|staff| view! {
             <MasterLink id=id.clone() master=meter.master.clone() link=staff.master/>
             <Correction id=id.clone() serial=meter.serial.clone() multiplier=meter.multiplier.clone() correct=staff.correct/>
@@ -296,9 +296,11 @@ fn Commands(commands: Vec<CommandView>, zone: SiteZone) -> impl IntoView {
 
 /// The meter's newest readings: what each measured, what it was charged, and why not.
 #[component]
-fn Readings(readings: Vec<ReadingView>, zone: SiteZone) -> impl IntoView {
-    let when = on_site(&zone);
+fn Readings(meter: MeterDetail) -> impl IntoView {
+    let when = on_site(&meter.zone);
     let l = use_locale();
+    let none = || NONE_YET.get(l).to_owned();
+    let (uom, currency, digits) = (meter.unit_of_measure, meter.currency, meter.digits);
     view! {
         <section class="readings">
             <h2>{RECENT_READINGS.get(l)}</h2>
@@ -308,19 +310,37 @@ fn Readings(readings: Vec<ReadingView>, zone: SiteZone) -> impl IntoView {
                     <th scope="col">{CHARGED.get(l)}</th><th scope="col">{STATUS.get(l)}</th><th scope="col">{NOTE.get(l)}</th>
                 </tr></thead>
                 <tbody>
-                    {readings.into_iter().map(|r| view! {
-                        <tr class=format!("reading status-{}", r.status) data-status=r.status.clone()>
-                            <td>{when(r.taken_at)}</td>
-                            <td class="num">{r.register}</td>
-                            <td class="num">{r.used.unwrap_or_else(|| NONE_YET.get(l).into())}</td>
-                            <td class="num charged">{r.charged.unwrap_or_else(|| NONE_YET.get(l).into())}</td>
-                            <td class="status">{r.status.clone()}</td>
-                            <td class="note">{r.note}</td>
-                        </tr>
+                    {meter.readings.into_iter().map(|r| {
+                        let (used, charged) = (r.used(&uom), r.charged(&currency, digits));
+                        view! {
+                            <tr class=format!("reading status-{}", r.status) data-status=r.status.clone()>
+                                <td>{when(r.taken_at)}</td>
+                                <td class="num">{r.register}</td>
+                                <td class="num">{used.unwrap_or_else(none)}</td>
+                                <td class="num charged">{charged.unwrap_or_else(none)}</td>
+                                <td class="status">{r.status.clone()}</td>
+                                <td class="note">{r.note}</td>
+                            </tr>
+                        }
                     }).collect_view()}
                 </tbody>
             </table>
         </section>
+    }
+}
+
+/// Every reading over some of the site's days as a file: a plain form, drawn once on the
+/// server outside the island that redraws the meter, so the days typed stay put.
+#[component]
+fn ReadingsDownload(meter: String) -> impl IntoView {
+    view! {
+        <form method="get" action=format!("/meters/{meter}/readings.csv") class="card readings-download">
+            <h2>"Readings as a file"</h2>
+            <p class="hint">"Every reading over the site's days asked, this month's when left blank:                 when taken, the register, what was used, its exact price and tax, and why one was                 rejected or not charged."</p>
+            <label>"First day" <input type="date" name="from"/></label>
+            <label>"Last day" <input type="date" name="to"/></label>
+            <button type="submit">"Download as CSV"</button>
+        </form>
     }
 }
 

@@ -24,7 +24,7 @@ struct LineRow {
 
 /// A report's local days: the site, the days asked (this month's when left out) and where
 /// they start and end in UTC.
-pub(super) struct LocalDays {
+pub(crate) struct LocalDays {
     pub heading: super::setup::SiteHeading,
     pub days: Days,
     pub start: DateTime<Utc>,
@@ -32,7 +32,7 @@ pub(super) struct LocalDays {
 }
 
 impl Engine {
-    pub(super) async fn local_days(
+    pub(crate) async fn local_days(
         &self,
         site: SiteId,
         asked: DaysAsked,

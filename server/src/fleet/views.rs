@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     db::Tx,
-    engine::{EngineError, decimal},
+    engine::{EngineError, decimal, reports::LocalDays},
     internal, on_db, on_tx,
 };
 use app::{
@@ -17,11 +17,12 @@ use app::{
         faults::{FaultReport, FaultView},
         fleet::{
             AlarmKind, AlarmNoteView, AlarmStep, AlarmView, CommandView, FleetRules,
-            InstalledMeter, MeterDetail, MeterForm, MeterSerial, Operation, ReadingView,
+            InstalledMeter, MeterDetail, MeterForm, MeterSerial, Operation,
         },
+        meter_readings::{MAX_READINGS, MeterReadings, ReadingView},
         meter_table::MeterList,
         minor_digits,
-        money::{exact_amount, group_thousands},
+        reports::DaysAsked,
         site::Currency,
     },
     error::AppError,
@@ -192,6 +193,7 @@ struct MeterRow {
 #[derive(sqlx::FromRow)]
 struct ReadingRow {
     taken_at: DateTime<Utc>,
+    received_at: DateTime<Utc>,
     register: String,
     status: String,
     quantity: Option<String>,
@@ -200,38 +202,35 @@ struct ReadingRow {
     note: Option<String>,
 }
 
+const READING_SELECT: &str =
+    "SELECT taken_at, received_at, register, status, quantity, net, tax, note FROM readings";
+
 /// How many of a meter's readings its page lists, newest first.
 const READINGS_SHOWN: i64 = 20;
 
-impl ReadingRow {
-    /// The reading as its meter's page shows it, quantities in `uom` and prices in `currency`.
-    fn view(self, uom: &str, currency: &str) -> Result<ReadingView, EngineError> {
-        let digits = Currency::parse(currency)
-            .map(|currency| minor_digits(&currency))
-            .map_err(|e| EngineError::Corrupt(e.to_string()))?;
-        let used = match self.quantity.as_deref() {
-            Some(quantity) => {
-                let quantity = decimal(quantity)?.normalize().to_string();
-                Some(format!("{} {uom}", group_thousands(&quantity)))
-            }
-            None => None,
-        };
-        let charged = match (self.net.as_deref(), self.tax.as_deref()) {
-            (Some(net), Some(tax)) => Some(format!(
-                "{} {currency}",
-                exact_amount(decimal(net)? + decimal(tax)?, digits)
-            )),
-            _ => None,
-        };
+impl TryFrom<ReadingRow> for ReadingView {
+    type Error = EngineError;
+
+    fn try_from(row: ReadingRow) -> Result<Self, EngineError> {
+        let exact = |raw: Option<String>| raw.as_deref().map(decimal).transpose();
         Ok(ReadingView {
-            taken_at: self.taken_at,
-            register: self.register,
-            status: self.status,
-            used,
-            charged,
-            note: self.note,
+            taken_at: row.taken_at,
+            received_at: row.received_at,
+            register: row.register,
+            status: row.status,
+            quantity: exact(row.quantity)?,
+            net: exact(row.net)?,
+            tax: exact(row.tax)?,
+            note: row.note,
         })
     }
+}
+
+fn reading_views(rows: Vec<ReadingRow>) -> Result<Vec<ReadingView>, AppError> {
+    rows.into_iter()
+        .map(ReadingView::try_from)
+        .collect::<Result<_, _>>()
+        .map_err(internal)
 }
 
 #[derive(sqlx::FromRow)]
@@ -324,10 +323,9 @@ impl FleetPort for Fleet {
                 .await?;
             // Newest taken first, on the meter's (meter_id, taken_at) key. None for a
             // resident's page, asked for again every few seconds.
-            let readings = sqlx::query_as(
-                "SELECT taken_at, register, status, quantity, net, tax, note FROM readings \
-                 WHERE meter_id = $1 ORDER BY taken_at DESC LIMIT $2",
-            )
+            let readings = sqlx::query_as(&format!(
+                "{READING_SELECT} WHERE meter_id = $1 ORDER BY taken_at DESC LIMIT $2"
+            ))
             .bind(meter.0)
             .bind(if for_staff { READINGS_SHOWN } else { 0 })
             .fetch_all(&mut *conn)
@@ -336,10 +334,8 @@ impl FleetPort for Fleet {
         })
         .map_err(internal)?;
         let row = row.ok_or(AppError::NotFound)?;
-        let readings = readings
-            .into_iter()
-            .map(|reading: ReadingRow| reading.view(&row.unit_of_measure, &row.currency))
-            .collect::<Result<_, _>>()
+        let digits = Currency::parse(&row.currency)
+            .map(|currency| minor_digits(&currency))
             .map_err(internal)?;
         let tz = crate::engine::time_zone(&row.time_zone).map_err(internal)?;
         Ok(MeterDetail {
@@ -387,7 +383,57 @@ impl FleetPort for Fleet {
             } else {
                 alarms.into_iter().map(AlarmView::from).collect()
             },
-            readings,
+            readings: reading_views(readings)?,
+            unit_of_measure: row.unit_of_measure,
+            currency: row.currency,
+            digits,
+        })
+    }
+
+    async fn meter_readings(
+        &self,
+        meter: MeterId,
+        site: SiteId,
+        asked: DaysAsked,
+    ) -> Result<MeterReadings, AppError> {
+        let LocalDays {
+            heading,
+            days,
+            start,
+            end,
+        } = self.engine().local_days(site, asked).await?;
+        let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
+        let (serial, unit_of_measure, rows): (String, String, Vec<ReadingRow>) = on_tx!(&mut tx, conn => {
+            let (serial, uom) = sqlx::query_as("SELECT serial, unit_of_measure FROM meters WHERE id = $1")
+                .bind(meter.0)
+                .fetch_one(&mut *conn)
+                .await?;
+            // One more than a file holds, to tell a full file from one cut short.
+            let rows = sqlx::query_as(&format!(
+                "{READING_SELECT} WHERE meter_id = $1 AND taken_at >= $2 AND taken_at < $3 ORDER BY taken_at LIMIT $4"
+            ))
+            .bind(meter.0)
+            .bind(start)
+            .bind(end)
+            .bind(MAX_READINGS as i64 + 1)
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok::<_, sqlx::Error>((serial, uom, rows))
+        })
+        .map_err(internal)?;
+        if rows.len() > MAX_READINGS {
+            return Err(AppError::Invalid(format!(
+                "{serial} sent more than {MAX_READINGS} readings in these days: ask for fewer days."
+            )));
+        }
+        Ok(MeterReadings {
+            serial,
+            unit_of_measure,
+            currency: heading.currency,
+            // Covers the 400 days before the last one asked, as many as may be asked.
+            zone: crate::engine::site_zone(heading.tz, end),
+            days,
+            readings: reading_views(rows)?,
         })
     }
 

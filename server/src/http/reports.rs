@@ -8,7 +8,8 @@
 //! `GET /manage/sites/{id}/accounts.csv?state=&utility=…`, every account the accounts table's
 //! search finds, in its order, and
 //! `GET /manage/sites/{id}/meters.csv?utility=&problem=&words=`, every meter the fleet's
-//! meters table finds, with its problems.
+//! meters table finds, with its problems, and
+//! `GET /meters/{id}/readings.csv?from=&to=`, a meter's readings over some of its site's days.
 
 use super::AppState;
 use app::{
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/manage/sites/{site}/sheet.csv", get(site_sheet_csv))
         .route("/manage/sites/{site}/accounts.csv", get(accounts_csv))
         .route("/manage/sites/{site}/meters.csv", get(meters_csv))
+        .route("/meters/{meter}/readings.csv", get(meter_readings_csv))
 }
 
 #[derive(Deserialize)]
@@ -159,6 +161,23 @@ async fn meters_csv(
             }
             csv_file(text, &format!("meters-{site}.csv"))
         }
+        Err(error) => refused(error),
+    }
+}
+
+async fn meter_readings_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(meter): Path<String>,
+    Query(days): Query<DaysQuery>,
+) -> Response {
+    let readings = async {
+        let caller = downloader(&state, &session).await?;
+        app::api::fleet::access::meter_readings(&state.ports, &caller, &meter, &days.from, &days.to)
+            .await
+    };
+    match readings.await {
+        Ok(readings) => csv_file(readings.csv(), &readings.file_name()),
         Err(error) => refused(error),
     }
 }
