@@ -791,3 +791,73 @@ async fn notes_on_an_alarm_are_kept_once_in_order_and_only_staff_read_them() {
     });
     assert!(changed.is_err(), "a note was rewritten");
 }
+
+#[tokio::test]
+async fn a_readings_file_holds_the_days_asked_or_says_to_ask_for_fewer() {
+    use server::db::Db;
+    let app = support::spawn_app().await;
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let meter = meter_of(&app, "A-101", "water").await;
+    // A reading a minute from 2026-06-01 00:00 UTC, one more than a file holds (76 days).
+    let extra = app::domain::meter_readings::MAX_READINGS as i64;
+    let id: i64 = meter.parse().unwrap();
+    match &app.db {
+        Db::Sqlite { pool, .. } => sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $2) \
+             INSERT INTO readings (meter_id, taken_at, register, received_at, status) \
+             SELECT $1, t, CAST(i AS TEXT), t, 'baseline' FROM \
+             (SELECT i, strftime('%Y-%m-%dT%H:%M:%S', '2026-06-01', '+' || i || ' minutes') || '.000000000+00:00' AS t FROM n)",
+        )
+        .bind(id)
+        .bind(extra)
+        .execute(pool)
+        .await
+        .map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(
+            "INSERT INTO readings (meter_id, taken_at, register, received_at, status) \
+             SELECT $1, t, i::text, t, 'baseline' FROM \
+             (SELECT i, timestamptz '2026-06-01 00:00:00+00' + i * interval '1 minute' AS t \
+              FROM generate_series(0, $2) AS i) AS s",
+        )
+        .bind(id)
+        .bind(extra)
+        .execute(pool)
+        .await
+        .map(|_| ()),
+    }
+    .unwrap();
+
+    let summer = app
+        .get(
+            &manager,
+            &format!("/meters/{meter}/readings.csv?from=2026-06-01&to=2026-08-31"),
+        )
+        .await;
+    assert_eq!(summer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        summer.body.contains("ask for fewer days"),
+        "{}",
+        summer.body
+    );
+
+    // One of Nairobi's days, three hours ahead of UTC: 21 hours of June's first UTC day.
+    let day = app
+        .get(
+            &manager,
+            &format!("/meters/{meter}/readings.csv?from=2026-06-01&to=2026-06-01"),
+        )
+        .await;
+    assert_eq!(day.status, StatusCode::OK, "{}", day.body);
+    let lines: Vec<&str> = day.body.lines().collect();
+    assert_eq!(lines.len(), 1 + 21 * 60);
+    assert!(
+        lines[1].starts_with("WA-A101,2026-06-01 03:00:00,2026-06-01T00:00:00Z,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[21 * 60].starts_with("WA-A101,2026-06-01 23:59:00,2026-06-01T20:59:00Z,"),
+        "{}",
+        lines[21 * 60]
+    );
+}
