@@ -336,7 +336,9 @@ fn ReadingsDownload(meter: String) -> impl IntoView {
     view! {
         <form method="get" action=format!("/meters/{meter}/readings.csv") class="card readings-download">
             <h2>"Readings as a file"</h2>
-            <p class="hint">"Every reading over the site's days asked, this month's when left blank:                 when taken, the register, what was used, its exact price and tax, and why one was                 rejected or not charged."</p>
+            <p class="hint">"Every reading over the site's days asked, this month's when left blank: \
+                when taken, the register, what was used, its exact price and tax, and why one was \
+                rejected or not charged."</p>
             <label>"First day" <input type="date" name="from"/></label>
             <label>"Last day" <input type="date" name="to"/></label>
             <button type="submit">"Download as CSV"</button>
