@@ -321,15 +321,19 @@ impl FleetPort for Fleet {
                 .bind(meter.0)
                 .fetch_all(&mut *conn)
                 .await?;
-            // Newest taken first, on the meter's (meter_id, taken_at) key. None for a
-            // resident's page, asked for again every few seconds.
-            let readings = sqlx::query_as(&format!(
-                "{READING_SELECT} WHERE meter_id = $1 ORDER BY taken_at DESC LIMIT $2"
-            ))
-            .bind(meter.0)
-            .bind(if for_staff { READINGS_SHOWN } else { 0 })
-            .fetch_all(&mut *conn)
-            .await?;
+            // Newest taken first, on the meter's (meter_id, taken_at) key. Not asked for a
+            // resident's page, which is drawn again every few seconds.
+            let readings = if for_staff {
+                sqlx::query_as(&format!(
+                    "{READING_SELECT} WHERE meter_id = $1 ORDER BY taken_at DESC LIMIT $2"
+                ))
+                .bind(meter.0)
+                .bind(READINGS_SHOWN)
+                .fetch_all(&mut *conn)
+                .await?
+            } else {
+                Vec::new()
+            };
             Ok::<_, sqlx::Error>((row, commands, alarms, readings))
         })
         .map_err(internal)?;
