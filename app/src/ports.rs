@@ -295,6 +295,15 @@ pub struct AccountPlace {
     pub occupant: Option<UserId>,
 }
 
+/// Who looks at a meter, which decides the readings they see: its staff all of them; the
+/// resident of its unit those taken since they moved in, as the older may be an earlier
+/// household's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeterViewer {
+    Staff,
+    Resident(UserId),
+}
+
 /// Prepaid accounts: balances, statements and money. Amounts arrive as typed text and are
 /// parsed by the engine against the site's currency.
 #[async_trait::async_trait]
@@ -612,17 +621,18 @@ pub trait FleetPort: Send + Sync {
 
     async fn alarm_place(&self, alarm: i64) -> Result<Option<AccountPlace>, AppError>;
 
-    /// One meter with its commands and alarms; the staff's notes on its alarms and the meter's
-    /// recent readings only `for_staff` (a resident's page has no use for either).
-    async fn meter(&self, meter: MeterId, for_staff: bool) -> Result<MeterDetail, AppError>;
+    /// One meter with its commands, alarms and newest readings, as `viewer` sees them: the
+    /// staff's notes on its alarms only for staff.
+    async fn meter(&self, meter: MeterId, viewer: MeterViewer) -> Result<MeterDetail, AppError>;
 
-    /// The meter's readings taken over the site's days asked (this month's when left out),
-    /// oldest first; refused if there are more than one file holds.
+    /// The meter's readings taken over the site's days asked (this month's when left out) that
+    /// `viewer` may see, oldest first; refused if there are more than one file holds.
     async fn meter_readings(
         &self,
         meter: MeterId,
         site: SiteId,
         days: crate::domain::reports::DaysAsked,
+        viewer: MeterViewer,
     ) -> Result<crate::domain::meter_readings::MeterReadings, AppError>;
 
     /// A site's live alarms (and the resolved ones of the last week, if asked).

@@ -3,8 +3,8 @@
 // it with one sent the schedule too and decommissions that with a final reading, reads a
 // meter remotely and watches the command be acknowledged by the simulated meter without
 // reloading; finds the demo's tampered meter in the meters' health, downloads those meters,
-// notes and acknowledges its alarm; a resident sees their meter's supply and nothing to
-// operate.
+// notes and acknowledges its alarm; a resident sees their meter's supply, nothing to operate,
+// and the readings taken since they moved in, also as a file.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -155,17 +155,32 @@ test('a manager finds the tampered meter in the meters\' health, then notes and 
   await context.close();
 });
 
-test('a resident sees their meter and its supply, with nothing to operate', async () => {
+test('a resident sees their meter, its supply and its readings, with nothing to operate', async () => {
   const { context, page, problems } = await openPage(browser, { width: 360, height: 740 });
   await signIn(page, 'a102@demo.example');
   await page.waitForURL(`${BASE}/`);
+  const serial = (await page.locator('.unit a.serial').first().textContent()).trim();
   await page.locator('.unit a.serial').first().click();
   await page.waitForURL(/\/meters\/\d+$/);
   await hydrated(page);
   await page.locator('.meter-status .relay').waitFor();
   assert.match(await page.textContent('.meter-status'), /Supply:/);
   assert.equal(await page.locator('.operations').count(), 0, 'residents operate nothing');
-  assert.equal(await page.locator('section.readings').count(), 0, 'nor see an earlier household\'s readings');
+  // The demo reads every meter as it starts, after its residents moved in: at least that first
+  // reading is theirs to see, in their words.
+  const statuses = page.locator('section.readings tr.reading td.status');
+  await statuses.first().waitFor();
+  for (const status of await statuses.allTextContents()) {
+    assert.match(status, /^(first reading|priced|late|rejected)$/);
+  }
+  const [file] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('form.readings-download').getByRole('button', { name: 'Download as CSV' }).click(),
+  ]);
+  assert.match(file.suggestedFilename(), new RegExp(`^readings-${serial}-\\d{4}-\\d{2}-01-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+  const lines = (await readFile(await file.path(), 'utf8')).trim().split('\n');
+  assert.ok(lines.length >= 2, `${lines}`);
+  assert.ok(lines.slice(1).every((line) => line.startsWith(`${serial},`)), `${lines}`);
   await screenshot(page, 'resident-meter-360px');
   assertNoProblems(problems);
   await context.close();

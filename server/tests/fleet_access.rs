@@ -861,3 +861,103 @@ async fn a_readings_file_holds_the_days_asked_or_says_to_ask_for_fewer() {
         lines[21 * 60]
     );
 }
+
+#[tokio::test]
+async fn a_resident_sees_the_readings_taken_since_they_moved_in_and_no_earlier_ones() {
+    use chrono::{DateTime, Duration, Utc};
+    let app = support::spawn_app().await;
+    let meter = meter_of(&app, "A-101", "water").await;
+    let id: i64 = meter.parse().unwrap();
+    let moved_in: DateTime<Utc> = on_db!(&app.db, pool => {
+        sqlx::query_scalar(
+            "SELECT o.starts_at FROM occupancies o JOIN users u ON u.id = o.user_id \
+             WHERE u.email = 'a101@demo.example'",
+        )
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap();
+    // Two readings from the household before, two from theirs, the first at the very moment
+    // they moved in.
+    for (minutes, register) in [(-120, "40"), (-60, "41"), (0, "52"), (60, "55")] {
+        let taken_at = moved_in + Duration::minutes(minutes);
+        on_db!(&app.db, pool => {
+            sqlx::query(
+                "INSERT INTO readings (meter_id, taken_at, register, received_at, status) \
+                 VALUES ($1, $2, $3, $2, 'baseline')",
+            )
+            .bind(id)
+            .bind(taken_at)
+            .bind(register)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .unwrap();
+    }
+    let registers = |page: &Answer| -> Vec<String> {
+        page.json()["meter"]["readings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["register"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let staff_page = app.call(&manager, "meter", &[("meter", &meter)]).await;
+    assert_eq!(registers(&staff_page), ["55", "52", "41", "40"]);
+    let own_page = app.call(&resident, "meter", &[("meter", &meter)]).await;
+    assert_eq!(own_page.status, StatusCode::OK, "{}", own_page.body);
+    assert_eq!(registers(&own_page), ["55", "52"]);
+    // As their browser draws it, in their words.
+    let drawn = app
+        .call(&resident, "meter_html", &[("meter", &meter)])
+        .await;
+    let html = drawn.json().as_str().unwrap().to_owned();
+    assert!(html.contains("Recent readings"), "{html}");
+    assert!(html.contains("first reading"), "{html}");
+    assert!(html.contains(">52<") && !html.contains(">41<"), "{html}");
+
+    // The file over the same days: all four for staff, their two for them.
+    let days = format!(
+        "/meters/{meter}/readings.csv?from={}&to={}",
+        (moved_in - Duration::days(1)).date_naive(),
+        (moved_in + Duration::days(1)).date_naive()
+    );
+    let registers_in = |body: &str| -> Vec<String> {
+        body.lines()
+            .skip(1)
+            .map(|line| line.split(',').nth(4).unwrap().to_owned())
+            .collect()
+    };
+    let staff_file = app.get(&manager, &days).await;
+    assert_eq!(staff_file.status, StatusCode::OK, "{}", staff_file.body);
+    assert_eq!(registers_in(&staff_file.body), ["40", "41", "52", "55"]);
+    let own_file = app.get(&resident, &days).await;
+    assert_eq!(own_file.status, StatusCode::OK, "{}", own_file.body);
+    assert_eq!(registers_in(&own_file.body), ["52", "55"]);
+
+    // Once they have moved out, neither their old meter's page nor its file.
+    on_db!(&app.db, pool => {
+        sqlx::query(
+            "UPDATE occupancies SET ends_at = $1 \
+             WHERE user_id = (SELECT id FROM users WHERE email = 'a101@demo.example')",
+        )
+        .bind(Utc::now())
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+    .unwrap();
+    assert_eq!(
+        app.call(&resident, "meter", &[("meter", &meter)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&resident, &days).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

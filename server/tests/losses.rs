@@ -243,8 +243,11 @@ async fn a_master_is_set_against_what_its_sub_meters_measured() {
         .await
         .json();
     assert!(own["meter"]["master"].is_null(), "{own}");
-    // Nor the readings, some of which may be an earlier household's.
-    assert_eq!(own["meter"]["readings"], serde_json::json!([]), "{own}");
+    // Its resident, who moved in before them, sees both readings, what they paid and why.
+    let (reading, _, charged) = newest(&own);
+    assert_eq!(reading.register, "103");
+    assert_eq!(charged.as_deref(), Some("450.00 KES"));
+    assert_eq!(own["meter"]["readings"].as_array().unwrap().len(), 2);
 
     // Every reading of some days as a file, exact: the bulk meter's at no cost, with why.
     let (from, to) = (
@@ -280,9 +283,12 @@ async fn a_master_is_set_against_what_its_sub_meters_measured() {
         last[4..],
         ["103", "rated", "3", "m3", "450", "0", "KES", ""]
     );
-    // Not for the flat's resident, another organisation, or days that are not days.
+    let theirs = app.get(&resident, &readings_csv(flat_1)).await;
+    assert_eq!(theirs.body, file.body, "every one is since they moved in");
+    // Not for the resident of the next flat, another organisation, or days that are not days.
+    let neighbour = app.sign_in("a102@demo.example", demo::PASSWORD).await;
     for (who, path, status) in [
-        (&resident, readings_csv(flat_1), StatusCode::FORBIDDEN),
+        (&neighbour, readings_csv(flat_1), StatusCode::FORBIDDEN),
         (&other_admin, readings_csv(flat_1), StatusCode::FORBIDDEN),
         (
             &Visitor::default(),

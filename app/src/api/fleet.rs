@@ -23,7 +23,7 @@ pub(crate) mod guard {
     use crate::{
         domain::{Caller, MeterAction, MeterId, OrgId, SiteId, UnitId},
         error::AppError,
-        ports::{AccountPlace, Ports},
+        ports::{AccountPlace, MeterViewer, Ports},
     };
 
     /// Checks the caller may act on the meter. Unknown and foreign meters answer alike.
@@ -46,12 +46,23 @@ pub(crate) mod guard {
         }
     }
 
-    /// Whether the caller sees the meter as the resident of its unit, not as its staff: what
-    /// concerns their home, not the command log, staff's notes or its readings (the older of
-    /// which may be an earlier household's).
-    pub fn as_resident(caller: &Caller, place: &AccountPlace) -> bool {
-        place.occupant.is_some()
-            && !caller.may_on_meter(MeterAction::Operate, place.site, place.org, place.occupant)
+    /// How the caller sees the meter: as the resident of its unit, what concerns their home
+    /// (not the command log, staff's notes, nor readings from before they moved in); else as
+    /// its staff.
+    pub fn viewer(caller: &Caller, place: &AccountPlace) -> MeterViewer {
+        match place.occupant {
+            Some(resident)
+                if !caller.may_on_meter(
+                    MeterAction::Operate,
+                    place.site,
+                    place.org,
+                    place.occupant,
+                ) =>
+            {
+                MeterViewer::Resident(resident)
+            }
+            _ => MeterViewer::Staff,
+        }
     }
 
     pub async fn site(
@@ -137,8 +148,8 @@ pub mod access {
         ports::Ports,
     };
 
-    /// The meter's readings over the site's days asked, for its staff; its resident is refused
-    /// as on its page.
+    /// The meter's readings over the site's days asked, as its page shows them: to its
+    /// resident only those taken since they moved in.
     pub async fn meter_readings(
         ports: &Ports,
         caller: &Caller,
@@ -147,32 +158,31 @@ pub mod access {
         to: &str,
     ) -> Result<MeterReadings, AppError> {
         let (id, place) = guard::meter(ports, caller, meter, MeterAction::View).await?;
-        if guard::as_resident(caller, &place) {
-            return Err(AppError::Forbidden);
-        }
         let days = DaysAsked::parse(from, to).map_err(AppError::Invalid)?;
-        ports.fleet.meter_readings(id, place.site, days).await
+        let viewer = guard::viewer(caller, &place);
+        ports
+            .fleet
+            .meter_readings(id, place.site, days, viewer)
+            .await
     }
 }
 
 /// One meter: status, relay, commands with their delivery status, alarms.
 #[server(prefix = "/api", endpoint = "meter")]
 pub async fn load_meter(meter: String) -> Result<MeterPageData, AppError> {
-    use crate::domain::MeterAction;
+    use crate::{domain::MeterAction, ports::MeterViewer};
     answer(
         async {
             let caller = caller().await?;
             let ports = ports()?;
             let (id, place) = guard::meter(&ports, &caller, &meter, MeterAction::View).await?;
             let may = |action| caller.may_on_meter(action, place.site, place.org, place.occupant);
-            let resident = guard::as_resident(&caller, &place);
-            let mut detail = ports.fleet.meter(id, !resident).await?;
-            if resident {
+            let viewer = guard::viewer(&caller, &place);
+            let mut detail = ports.fleet.meter(id, viewer).await?;
+            if viewer != MeterViewer::Staff {
                 // Residents see what concerns them, not the command log's reasons nor what
                 // staff wrote about its alarms.
                 detail.commands.clear();
-                // Nor its readings: those before they moved in are an earlier household's.
-                detail.readings.clear();
                 // Nor the site's bulk meters, whose pages are for staff.
                 detail.master = None;
                 detail.sub_meters = 0;

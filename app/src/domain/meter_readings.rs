@@ -1,6 +1,7 @@
-//! A meter's readings as staff read them: the newest on the meter's page, and every one taken
-//! over some of the site's days as a CSV file, each with what it measured, what it cost and
-//! why it was rejected or not charged. For settling a dispute over a bill, or checking a meter.
+//! A meter's readings as its staff and its resident read them: the newest on the meter's page,
+//! and every one taken over some of the site's days as a CSV file, each with what it measured,
+//! what it cost and why it was rejected or not charged. For settling a dispute over a bill, or
+//! checking a meter.
 
 use super::{
     csv,

@@ -9,7 +9,11 @@ use crate::api::fleet::{
 use crate::domain::fleet::{
     ALARM_NOTE_MAX, AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
 };
-use crate::domain::{i18n::Locale, notices::alarm_title, zone::SiteZone};
+use crate::domain::{
+    i18n::{Locale, Words},
+    notices::alarm_title,
+    zone::SiteZone,
+};
 use crate::pages::{error_view, faults::FaultList, form_error, live, locale::use_locale, words::*};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -45,13 +49,17 @@ pub fn MeterPage() -> impl IntoView {
                     let manage = data.may_manage && data.meter.removed_at.is_none();
                     view! {
                         <MeterIsland data/>
-                        <ReadingsDownload meter=meter.clone()/>
+                        <ReadingsDownload meter=meter.clone() resident=false/>
                         <crate::pages::tokens::MeterTokensPanel meter manage/>
                     }
                     .into_any()
                 } else {
                     let id = data.meter.id.to_string();
-                    view! { <LiveMeter id html=meter_drawing(data)/> }.into_any()
+                    view! {
+                        <LiveMeter id=id.clone() html=meter_drawing(data)/>
+                        <ReadingsDownload meter=id resident=true/>
+                    }
+                    .into_any()
                 };
                 view! { <Title text=title/> {body} }.into_any()
             })}
@@ -318,7 +326,7 @@ fn Readings(meter: MeterDetail) -> impl IntoView {
                                 <td class="num">{r.register}</td>
                                 <td class="num">{used.unwrap_or_else(none)}</td>
                                 <td class="num charged">{charged.unwrap_or_else(none)}</td>
-                                <td class="status">{r.status.clone()}</td>
+                                <td class="status">{reading_status(&r.status).map_or_else(|| r.status.clone(), |words| words.get(l).to_owned())}</td>
                                 <td class="note">{r.note}</td>
                             </tr>
                         }
@@ -329,19 +337,32 @@ fn Readings(meter: MeterDetail) -> impl IntoView {
     }
 }
 
+/// A reading's status in the page's words; `None` for one this page does not know.
+fn reading_status(status: &str) -> Option<Words> {
+    Some(match status {
+        "baseline" => READING_BASELINE,
+        "rated" => READING_RATED,
+        "late" => READING_LATE,
+        "rejected" => READING_REJECTED,
+        _ => return None,
+    })
+}
+
 /// Every reading over some of the site's days as a file: a plain form, drawn once on the
 /// server outside the island that redraws the meter, so the days typed stay put.
 #[component]
-fn ReadingsDownload(meter: String) -> impl IntoView {
+fn ReadingsDownload(meter: String, resident: bool) -> impl IntoView {
+    let l = use_locale();
     view! {
         <form method="get" action=format!("/meters/{meter}/readings.csv") class="card readings-download">
-            <h2>"Readings as a file"</h2>
-            <p class="hint">"Every reading over the site's days asked, this month's when left blank: \
-                when taken, the register, what was used, its exact price and tax, and why one was \
-                rejected or not charged."</p>
-            <label>"First day" <input type="date" name="from"/></label>
-            <label>"Last day" <input type="date" name="to"/></label>
-            <button type="submit">"Download as CSV"</button>
+            <h2>{READINGS_FILE.get(l)}</h2>
+            <p class="hint">
+                {READINGS_FILE_HINT.get(l)}
+                {resident.then(|| format!(" {}", READINGS_FILE_HINT_RESIDENT.get(l)))}
+            </p>
+            <label>{FIRST_DAY.get(l)} <input type="date" name="from"/></label>
+            <label>{LAST_DAY.get(l)} <input type="date" name="to"/></label>
+            <button type="submit">{DOWNLOAD_CSV.get(l)}</button>
         </form>
     }
 }

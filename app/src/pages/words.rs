@@ -373,6 +373,19 @@ words! {
     REGISTER = "Register" / "Kipimo" / "表底数";
     CHARGED = "Charged" / "Kilichotozwa" / "计费";
     NOTE = "Note" / "Maelezo" / "备注";
+    READING_BASELINE = "first reading" / "somo la kwanza" / "首次读数";
+    READING_RATED = "priced" / "imetozwa bei" / "已计价";
+    READING_LATE = "late" / "imechelewa" / "迟到";
+    READING_REJECTED = "rejected" / "imekataliwa" / "已拒绝";
+    READINGS_FILE = "Readings as a file" / "Masomo kama faili" / "读数文件";
+    READINGS_FILE_HINT = "Every reading taken on the days asked, this month's when left blank: when it was taken, \
+        the register, what was used, its exact price and tax, and why one was not charged."
+        / "Kila somo lililochukuliwa katika siku ulizochagua, za mwezi huu usipojaza: lini lilisomwa, \
+        kipimo, kilichotumika, bei yake kamili na kodi, na kwa nini somo halikutozwa."
+        / "所选日期内的每条读数（留空则为本月）：读取时间、表底数、用量、精确价格与税额，以及未计费的原因。";
+    READINGS_FILE_HINT_RESIDENT = "Yours start the day you moved in." / "Yako yanaanza siku ulipohamia." / "您的读数从入住之日开始。";
+    FIRST_DAY = "First day" / "Siku ya kwanza" / "起始日";
+    LAST_DAY = "Last day" / "Siku ya mwisho" / "结束日";
 }
 
 words! {

@@ -26,7 +26,7 @@ use app::{
         site::Currency,
     },
     error::AppError,
-    ports::{AccountPlace, FleetPort},
+    ports::{AccountPlace, FleetPort, MeterViewer},
 };
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
@@ -226,6 +226,33 @@ impl TryFrom<ReadingRow> for ReadingView {
     }
 }
 
+/// The first moment of the meter's readings `viewer` sees: every one for staff (`None`); for
+/// its resident, the start of their stay in its unit, refused once that has ended.
+async fn readings_seen_from(
+    tx: &mut Tx,
+    meter: MeterId,
+    viewer: MeterViewer,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    let MeterViewer::Resident(resident) = viewer else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    let moved_in: Option<DateTime<Utc>> = on_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "SELECT o.starts_at FROM occupancies o JOIN meters m ON m.unit_id = o.unit_id \
+             WHERE m.id = $1 AND o.user_id = $2 AND o.starts_at <= $3 AND (o.ends_at IS NULL OR o.ends_at > $3) \
+             ORDER BY o.starts_at DESC LIMIT 1",
+        )
+        .bind(meter.0)
+        .bind(resident.0)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await
+    })
+    .map_err(internal)?;
+    moved_in.map(Some).ok_or(AppError::Forbidden)
+}
+
 fn reading_views(rows: Vec<ReadingRow>) -> Result<Vec<ReadingView>, AppError> {
     rows.into_iter()
         .map(ReadingView::try_from)
@@ -292,8 +319,9 @@ impl FleetPort for Fleet {
         }))
     }
 
-    async fn meter(&self, meter: MeterId, for_staff: bool) -> Result<MeterDetail, AppError> {
+    async fn meter(&self, meter: MeterId, viewer: MeterViewer) -> Result<MeterDetail, AppError> {
         let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
+        let seen_from = readings_seen_from(&mut tx, meter, viewer).await?;
         let (row, commands, alarms, readings): (Option<MeterRow>, Vec<CommandRow>, Vec<AlarmRow>, Vec<ReadingRow>) = on_tx!(&mut tx, conn => {
             let row = sqlx::query_as(
                 "SELECT m.id, b.site_id, si.name AS site_name, si.time_zone, u.name AS unit_name, m.serial, m.utility, m.transport, \
@@ -321,19 +349,17 @@ impl FleetPort for Fleet {
                 .bind(meter.0)
                 .fetch_all(&mut *conn)
                 .await?;
-            // Newest taken first, on the meter's (meter_id, taken_at) key. Not asked for a
-            // resident's page, which is drawn again every few seconds.
-            let readings = if for_staff {
-                sqlx::query_as(&format!(
-                    "{READING_SELECT} WHERE meter_id = $1 ORDER BY taken_at DESC LIMIT $2"
-                ))
-                .bind(meter.0)
-                .bind(READINGS_SHOWN)
-                .fetch_all(&mut *conn)
-                .await?
-            } else {
-                Vec::new()
-            };
+            // Newest taken first, on the meter's (meter_id, taken_at) key, which also bounds
+            // a resident's to their stay without reading past it. Staff's start at the epoch,
+            // before any meter on this platform.
+            let readings = sqlx::query_as(&format!(
+                "{READING_SELECT} WHERE meter_id = $1 AND taken_at >= $2 ORDER BY taken_at DESC LIMIT $3"
+            ))
+            .bind(meter.0)
+            .bind(seen_from.unwrap_or(DateTime::UNIX_EPOCH))
+            .bind(READINGS_SHOWN)
+            .fetch_all(&mut *conn)
+            .await?;
             Ok::<_, sqlx::Error>((row, commands, alarms, readings))
         })
         .map_err(internal)?;
@@ -382,7 +408,7 @@ impl FleetPort for Fleet {
                     error: c.error,
                 })
                 .collect(),
-            alarms: if for_staff {
+            alarms: if viewer == MeterViewer::Staff {
                 with_notes(&mut tx, alarms).await.map_err(internal)?
             } else {
                 alarms.into_iter().map(AlarmView::from).collect()
@@ -399,6 +425,7 @@ impl FleetPort for Fleet {
         meter: MeterId,
         site: SiteId,
         asked: DaysAsked,
+        viewer: MeterViewer,
     ) -> Result<MeterReadings, AppError> {
         let LocalDays {
             heading,
@@ -407,6 +434,8 @@ impl FleetPort for Fleet {
             end,
         } = self.engine().local_days(site, asked).await?;
         let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
+        let seen_from = readings_seen_from(&mut tx, meter, viewer).await?;
+        let start = seen_from.map_or(start, |from| start.max(from));
         let (serial, unit_of_measure, rows): (String, String, Vec<ReadingRow>) = on_tx!(&mut tx, conn => {
             let (serial, uom) = sqlx::query_as("SELECT serial, unit_of_measure FROM meters WHERE id = $1")
                 .bind(meter.0)
