@@ -877,18 +877,31 @@ async fn a_resident_sees_the_readings_taken_since_they_moved_in_and_no_earlier_o
         .await
     })
     .unwrap();
-    // Two readings from the household before, two from theirs, the first at the very moment
-    // they moved in.
-    for (minutes, register) in [(-120, "40"), (-60, "41"), (0, "52"), (60, "55")] {
+    // Two readings from the household before, three from theirs, the first at the very
+    // moment they moved in and the last rejected as rating rejects a register gone backwards.
+    for (minutes, register, status, note) in [
+        (-120, "40", "baseline", None),
+        (-60, "41", "baseline", None),
+        (0, "52", "baseline", None),
+        (60, "55", "baseline", None),
+        (
+            90,
+            "50",
+            "rejected",
+            Some("register went backwards from 55"),
+        ),
+    ] {
         let taken_at = moved_in + Duration::minutes(minutes);
         on_db!(&app.db, pool => {
             sqlx::query(
-                "INSERT INTO readings (meter_id, taken_at, register, received_at, status) \
-                 VALUES ($1, $2, $3, $2, 'baseline')",
+                "INSERT INTO readings (meter_id, taken_at, register, received_at, status, note) \
+                 VALUES ($1, $2, $3, $2, $4, $5)",
             )
             .bind(id)
             .bind(taken_at)
             .bind(register)
+            .bind(status)
+            .bind(note)
             .execute(pool)
             .await
             .map(|_| ())
@@ -906,20 +919,32 @@ async fn a_resident_sees_the_readings_taken_since_they_moved_in_and_no_earlier_o
     let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
     let staff_page = app.call(&manager, "meter", &[("meter", &meter)]).await;
-    assert_eq!(registers(&staff_page), ["55", "52", "41", "40"]);
+    assert_eq!(registers(&staff_page), ["50", "55", "52", "41", "40"]);
     let own_page = app.call(&resident, "meter", &[("meter", &meter)]).await;
     assert_eq!(own_page.status, StatusCode::OK, "{}", own_page.body);
-    assert_eq!(registers(&own_page), ["55", "52"]);
-    // As their browser draws it, in their words.
+    assert_eq!(registers(&own_page), ["50", "55", "52"]);
+    // As their browser draws it, in their words: Kiswahili, chosen on a page before.
+    let in_kiswahili = Visitor {
+        cookie: Some(format!(
+            "{}; prepaid_lang=sw",
+            resident.cookie.as_deref().unwrap()
+        )),
+    };
     let drawn = app
-        .call(&resident, "meter_html", &[("meter", &meter)])
+        .call(&in_kiswahili, "meter_html", &[("meter", &meter)])
         .await;
     let html = drawn.json().as_str().unwrap().to_owned();
-    assert!(html.contains("Recent readings"), "{html}");
-    assert!(html.contains("first reading"), "{html}");
+    for words in [
+        "Masomo ya karibuni",
+        "somo la kwanza",
+        "imekataliwa",
+        "kipimo kilirudi nyuma kutoka 55",
+    ] {
+        assert!(html.contains(words), "{words}: {html}");
+    }
     assert!(html.contains(">52<") && !html.contains(">41<"), "{html}");
 
-    // The file over the same days: all four for staff, their two for them.
+    // The file over the same days: all five for staff, their three for them.
     let days = format!(
         "/meters/{meter}/readings.csv?from={}&to={}",
         (moved_in - Duration::days(1)).date_naive(),
@@ -933,10 +958,22 @@ async fn a_resident_sees_the_readings_taken_since_they_moved_in_and_no_earlier_o
     };
     let staff_file = app.get(&manager, &days).await;
     assert_eq!(staff_file.status, StatusCode::OK, "{}", staff_file.body);
-    assert_eq!(registers_in(&staff_file.body), ["40", "41", "52", "55"]);
+    assert_eq!(
+        registers_in(&staff_file.body),
+        ["40", "41", "52", "55", "50"]
+    );
     let own_file = app.get(&resident, &days).await;
     assert_eq!(own_file.status, StatusCode::OK, "{}", own_file.body);
-    assert_eq!(registers_in(&own_file.body), ["52", "55"]);
+    assert_eq!(registers_in(&own_file.body), ["52", "55", "50"]);
+    // The file keeps the note as stored, for whoever reads it.
+    assert!(
+        own_file
+            .body
+            .trim_end()
+            .ends_with(",rejected,,m3,,,KES,register went backwards from 55"),
+        "{}",
+        own_file.body
+    );
 
     // Once they have moved out, neither their old meter's page nor its file.
     on_db!(&app.db, pool => {

@@ -29,6 +29,7 @@ pub mod payments;
 pub mod people;
 pub mod periods;
 pub mod planner;
+pub mod reading_notes;
 pub mod reconciliation;
 pub mod reports;
 pub mod site;

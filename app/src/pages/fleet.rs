@@ -12,6 +12,7 @@ use crate::domain::fleet::{
 use crate::domain::{
     i18n::{Locale, Words},
     notices::alarm_title,
+    reading_notes::ReadingNote,
     zone::SiteZone,
 };
 use crate::pages::{error_view, faults::FaultList, form_error, live, locale::use_locale, words::*};
@@ -327,7 +328,7 @@ fn Readings(meter: MeterDetail) -> impl IntoView {
                                 <td class="num">{used.unwrap_or_else(none)}</td>
                                 <td class="num charged">{charged.unwrap_or_else(none)}</td>
                                 <td class="status">{reading_status(&r.status).map_or_else(|| r.status.clone(), |words| words.get(l).to_owned())}</td>
-                                <td class="note">{r.note}</td>
+                                <td class="note">{r.note.map(|note| ReadingNote::parse(&note).map_or(note, |known| known.label_in(l)))}</td>
                             </tr>
                         }
                     }).collect_view()}

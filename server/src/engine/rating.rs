@@ -45,6 +45,7 @@ use crate::{
 use app::domain::{
     Minor, Utility,
     money::post_with_carry,
+    reading_notes::ReadingNote,
     supply::{SupplyState, update_daily_spend},
     tariff::{Plan, Usage, price},
 };
@@ -371,7 +372,7 @@ enum Class {
 }
 
 impl Outcome {
-    fn plain(reading: &IncomingReading, status: &'static str, note: Option<String>) -> Self {
+    fn plain(reading: &IncomingReading, status: &'static str, note: Option<ReadingNote>) -> Self {
         Outcome {
             meter: reading.meter,
             taken_at: reading.taken_at,
@@ -382,7 +383,7 @@ impl Outcome {
             tax: None,
             wallet: None,
             site: None,
-            note,
+            note: note.map(|note| note.to_string()),
             charged: 0,
         }
     }
@@ -400,14 +401,14 @@ async fn classify(
         return Ok(Class::Stored(Outcome::plain(
             reading,
             "rejected",
-            Some("taken in the future: meter clock ahead".into()),
+            Some(ReadingNote::ClockAhead),
         )));
     }
     if reading.register.is_sign_negative() {
         return Ok(Class::Stored(Outcome::plain(
             reading,
             "rejected",
-            Some("negative register".into()),
+            Some(ReadingNote::NegativeRegister),
         )));
     }
     if meter
@@ -417,7 +418,7 @@ async fn classify(
         return Ok(Class::Stored(Outcome::plain(
             reading,
             "rejected",
-            Some("meter removed".into()),
+            Some(ReadingNote::MeterRemoved),
         )));
     }
     let (Some(last_at), Some(last_register)) = (meter.last_at, meter.last_register) else {
@@ -436,7 +437,9 @@ async fn classify(
                 wraps - last_register + reading.register
             }
             _ => {
-                let note = format!("register went backwards from {last_register}");
+                let note = ReadingNote::WentBackwards {
+                    from: last_register,
+                };
                 return Ok(Class::Stored(Outcome::plain(
                     reading,
                     "rejected",
@@ -492,7 +495,9 @@ async fn older(
     match first {
         Some((first_at, first_register)) if reading.taken_at < first_at => {
             if reading.register > first_register {
-                let note = format!("register above the later reading's {first_register}");
+                let note = ReadingNote::AboveLater {
+                    later: first_register,
+                };
                 return Ok(Class::Stored(Outcome::plain(
                     reading,
                     "rejected",
@@ -568,11 +573,13 @@ fn charge(
             reading,
             interval.quantity,
             wallet,
-            "bulk meter: charged on its sub-meters",
+            ReadingNote::BulkMeter,
         ));
     }
     let Some(versions) = rules.versions(&meter.plan, meter.utility) else {
-        let note = format!("no {} tariff at this site", meter.utility);
+        let note = ReadingNote::NoTariff {
+            utility: meter.utility,
+        };
         return Ok(Outcome::plain(reading, "rejected", Some(note)));
     };
     let cycle_day = versions.last().map_or(1, |v| v.tariff.cycle_start_day);
@@ -614,7 +621,7 @@ fn charge(
             reading,
             quantity,
             wallet,
-            "token meter: paid by token",
+            ReadingNote::PaidByToken,
         ));
     }
 
@@ -688,7 +695,7 @@ fn shown_only(
     reading: &IncomingReading,
     quantity: Decimal,
     wallet: &WalletCtx,
-    why: &str,
+    why: ReadingNote,
 ) -> Outcome {
     Outcome {
         quantity: Some(quantity),
@@ -697,7 +704,7 @@ fn shown_only(
         wallet: Some(wallet.row.account_id),
         // No site: the reading joins none of the batch's charges.
         site: None,
-        ..Outcome::plain(reading, "rated", Some(why.into()))
+        ..Outcome::plain(reading, "rated", Some(why))
     }
 }
 
