@@ -943,6 +943,31 @@ async fn a_resident_sees_the_readings_taken_since_they_moved_in_and_no_earlier_o
         assert!(html.contains(words), "{words}: {html}");
     }
     assert!(html.contains(">52<") && !html.contains(">41<"), "{html}");
+    // The supply's state in their words too, and why it is held closed once it is.
+    assert!(
+        html.contains(r#"data-relay="open" class="relay">wazi<"#),
+        "{html}"
+    );
+    on_db!(&app.db, pool => {
+        sqlx::query(
+            "INSERT INTO meter_states (meter_id, relay, safety_hold) VALUES ($1, 'closed', 'water_leak') \
+             ON CONFLICT (meter_id) DO UPDATE SET relay = 'closed', safety_hold = 'water_leak'",
+        )
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+    .unwrap();
+    let held = app
+        .call(&in_kiswahili, "meter_html", &[("meter", &meter)])
+        .await;
+    let html = held.json().as_str().unwrap().to_owned();
+    assert!(
+        html.contains(r#"data-relay="closed" class="relay">imefungwa<"#),
+        "{html}"
+    );
+    assert!(html.contains(" · imefungwa: maji yanavuja"), "{html}");
 
     // The file over the same days: all five for staff, their three for them.
     let days = format!(

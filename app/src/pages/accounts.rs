@@ -203,7 +203,7 @@ pub fn AccountCard(
             </p>
             <p class=format!("supply supply-{}", state.as_str())>
                 <span class="state" data-state=state.as_str()>{state.label_in(l)}</span>
-                {account.safety_hold.clone().map(|hold| view! { <span class="hold">{HELD_CLOSED.fill(l, &[&hold])}</span> })}
+                {account.safety_hold.as_deref().map(|hold| view! { <span class="hold">{HELD_CLOSED.fill(l, &[&crate::pages::fleet::supply_words(hold, l)])}</span> })}
             </p>
             <dl class="facts">
                 // A keypad meter's credit is in the meter: the wallet cannot say how long it lasts.

@@ -188,16 +188,18 @@ fn MeterStatus(meter: MeterDetail) -> impl IntoView {
     };
     let when = on_site(&meter.zone);
     let l = use_locale();
-    let supply = meter
-        .relay_reported
-        .clone()
-        .unwrap_or_else(|| NOT_REPORTED.get(l).into());
+    let supply = meter.relay_reported.as_deref().map_or_else(
+        || NOT_REPORTED.get(l).into(),
+        |relay| supply_words(relay, l),
+    );
     view! {
         <article class="card meter-status" data-meter=meter.id.to_string()>
             <p class=format!("supply relay-{}", meter.relay_wanted)>
-                {SUPPLY.get(l)} <strong class="relay" data-relay=meter.relay_wanted.clone()>{meter.relay_wanted.clone()}</strong>
+                {SUPPLY.get(l)} <strong class="relay" data-relay=meter.relay_wanted.clone()>{supply_words(&meter.relay_wanted, l)}</strong>
                 {METER_REPORTS.fill(l, &[&supply])}
-                {meter.safety_hold.clone().map(|hold| view! { <span class="hold">{format!(" · held closed: {}", hold.replace('_', " "))}</span> })}
+                {meter.safety_hold.as_deref().map(|hold| view! {
+                    <span class="hold" data-hold=hold.to_owned()>{HELD_CLOSED.fill(l, &[&supply_words(hold, l)])}</span>
+                })}
             </p>
             <dl class="facts">
                 <div><dt>{UNIT.get(l)}</dt><dd>{meter.unit.clone()}</dd></div>
@@ -229,6 +231,24 @@ fn MeterStatus(meter: MeterDetail) -> impl IntoView {
             </dl>
         </article>
     }
+}
+
+/// A relay's position or a safety hold's reason as stored, in the page's words; one this page
+/// does not know as it is.
+pub(crate) fn supply_words(stored: &str, l: Locale) -> String {
+    let words = match stored {
+        "open" => RELAY_OPEN,
+        "closed" => RELAY_CLOSED,
+        "restricted" => RELAY_RESTRICTED,
+        "armed" => RELAY_ARMED,
+        "gas_leak" => HOLD_GAS_LEAK,
+        "overload" => HOLD_OVERLOAD,
+        "tamper" => HOLD_TAMPER,
+        "water_leak" => HOLD_WATER_LEAK,
+        "manager" => HOLD_MANAGER,
+        other => return other.replace('_', " "),
+    };
+    words.get(l).to_owned()
 }
 
 #[component]

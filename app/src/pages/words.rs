@@ -344,6 +344,15 @@ words! {
     SUPPLY = "Supply: " / "Huduma: " / "供应：";
     METER_REPORTS = " (meter reports {})" / " (mita inaripoti {})" / "（表计报告：{}）";
     NOT_REPORTED = "not reported" / "haijaripotiwa" / "未报告";
+    RELAY_OPEN = "open" / "wazi" / "开启";
+    RELAY_CLOSED = "closed" / "imefungwa" / "关闭";
+    RELAY_RESTRICTED = "restricted flow" / "mtiririko umepunguzwa" / "限流";
+    RELAY_ARMED = "ready: confirm at the meter" / "tayari: thibitisha kwenye mita" / "待恢复：请在表上确认";
+    HOLD_GAS_LEAK = "gas leak" / "gesi inavuja" / "燃气泄漏";
+    HOLD_OVERLOAD = "overload" / "umeme umezidi" / "过载";
+    HOLD_TAMPER = "tamper" / "mita imechezewa" / "表计被撬动";
+    HOLD_WATER_LEAK = "water leak" / "maji yanavuja" / "漏水";
+    HOLD_MANAGER = "by a manager" / "na meneja" / "由管理员关闭";
     OUT_OF_SERVICE = "out of service" / "haitumiki" / "已停用";
     ONLINE = "online" / "mtandaoni" / "在线";
     OFFLINE = "offline" / "nje ya mtandao" / "离线";
