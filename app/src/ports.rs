@@ -295,13 +295,33 @@ pub struct AccountPlace {
     pub occupant: Option<UserId>,
 }
 
+/// Where a meter sits, for authorisation, and when the asking user's stay in its unit began
+/// (`None` unless they live there now).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MeterPlace {
+    pub place: AccountPlace,
+    pub stay_began: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Who looks at a meter, which decides the readings they see: its staff all of them; the
 /// resident of its unit those taken since they moved in, as the older may be an earlier
 /// household's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MeterViewer {
     Staff,
-    Resident(UserId),
+    Resident {
+        since: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+impl MeterViewer {
+    /// The first moment of the meter's readings this viewer sees; `None` for all of them.
+    pub fn sees_from(self) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            Self::Staff => None,
+            Self::Resident { since } => Some(since),
+        }
+    }
 }
 
 /// Prepaid accounts: balances, statements and money. Amounts arrive as typed text and are
@@ -612,12 +632,13 @@ pub trait AccountsPort: Send + Sync {
 /// checks only what depends on stored state (a hold's role, a meter in service).
 #[async_trait::async_trait]
 pub trait FleetPort: Send + Sync {
-    /// Where the meter sits; `occupant` is `viewer` if they live in its unit now.
+    /// Where the meter sits; `occupant` is `viewer`, and `stay_began` set, if they live in its
+    /// unit now.
     async fn meter_place(
         &self,
         meter: MeterId,
         viewer: UserId,
-    ) -> Result<Option<AccountPlace>, AppError>;
+    ) -> Result<Option<MeterPlace>, AppError>;
 
     async fn alarm_place(&self, alarm: i64) -> Result<Option<AccountPlace>, AppError>;
 

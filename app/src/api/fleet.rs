@@ -23,7 +23,7 @@ pub(crate) mod guard {
     use crate::{
         domain::{Caller, MeterAction, MeterId, OrgId, SiteId, UnitId},
         error::AppError,
-        ports::{AccountPlace, MeterViewer, Ports},
+        ports::{AccountPlace, MeterPlace, MeterViewer, Ports},
     };
 
     /// Checks the caller may act on the meter. Unknown and foreign meters answer alike.
@@ -33,36 +33,34 @@ pub(crate) mod guard {
         meter: &str,
         action: MeterAction,
     ) -> Result<(MeterId, AccountPlace), AppError> {
+        let (meter, place, _) = viewed_meter(ports, caller, meter, action).await?;
+        Ok((meter, place))
+    }
+
+    /// As `meter`, with how the caller sees it: as the resident of its unit, what concerns
+    /// their home (not the command log, staff's notes, nor readings from before they moved
+    /// in); else as its staff.
+    pub async fn viewed_meter(
+        ports: &Ports,
+        caller: &Caller,
+        meter: &str,
+        action: MeterAction,
+    ) -> Result<(MeterId, AccountPlace, MeterViewer), AppError> {
         let meter: MeterId = meter.parse().map_err(|_| AppError::Forbidden)?;
-        let place = ports
+        let MeterPlace { place, stay_began } = ports
             .fleet
             .meter_place(meter, caller.user_id)
             .await?
             .ok_or(AppError::Forbidden)?;
-        if caller.may_on_meter(action, place.site, place.org, place.occupant) {
-            Ok((meter, place))
-        } else {
-            Err(AppError::Forbidden)
+        let may = |action| caller.may_on_meter(action, place.site, place.org, place.occupant);
+        if !may(action) {
+            return Err(AppError::Forbidden);
         }
-    }
-
-    /// How the caller sees the meter: as the resident of its unit, what concerns their home
-    /// (not the command log, staff's notes, nor readings from before they moved in); else as
-    /// its staff.
-    pub fn viewer(caller: &Caller, place: &AccountPlace) -> MeterViewer {
-        match place.occupant {
-            Some(resident)
-                if !caller.may_on_meter(
-                    MeterAction::Operate,
-                    place.site,
-                    place.org,
-                    place.occupant,
-                ) =>
-            {
-                MeterViewer::Resident(resident)
-            }
+        let viewer = match stay_began {
+            Some(since) if !may(MeterAction::Operate) => MeterViewer::Resident { since },
             _ => MeterViewer::Staff,
-        }
+        };
+        Ok((meter, place, viewer))
     }
 
     pub async fn site(
@@ -157,9 +155,9 @@ pub mod access {
         from: &str,
         to: &str,
     ) -> Result<MeterReadings, AppError> {
-        let (id, place) = guard::meter(ports, caller, meter, MeterAction::View).await?;
+        let (id, place, viewer) =
+            guard::viewed_meter(ports, caller, meter, MeterAction::View).await?;
         let days = DaysAsked::parse(from, to).map_err(AppError::Invalid)?;
-        let viewer = guard::viewer(caller, &place);
         ports
             .fleet
             .meter_readings(id, place.site, days, viewer)
@@ -175,9 +173,9 @@ pub async fn load_meter(meter: String) -> Result<MeterPageData, AppError> {
         async {
             let caller = caller().await?;
             let ports = ports()?;
-            let (id, place) = guard::meter(&ports, &caller, &meter, MeterAction::View).await?;
+            let (id, place, viewer) =
+                guard::viewed_meter(&ports, &caller, &meter, MeterAction::View).await?;
             let may = |action| caller.may_on_meter(action, place.site, place.org, place.occupant);
-            let viewer = guard::viewer(&caller, &place);
             let mut detail = ports.fleet.meter(id, viewer).await?;
             if viewer != MeterViewer::Staff {
                 // Residents see what concerns them, not the command log's reasons nor what

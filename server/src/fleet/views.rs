@@ -26,7 +26,7 @@ use app::{
         site::Currency,
     },
     error::AppError,
-    ports::{AccountPlace, FleetPort, MeterViewer},
+    ports::{AccountPlace, FleetPort, MeterPlace, MeterViewer},
 };
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
@@ -226,33 +226,6 @@ impl TryFrom<ReadingRow> for ReadingView {
     }
 }
 
-/// The first moment of the meter's readings `viewer` sees: every one for staff (`None`); for
-/// its resident, the start of their stay in its unit, refused once that has ended.
-async fn readings_seen_from(
-    tx: &mut Tx,
-    meter: MeterId,
-    viewer: MeterViewer,
-) -> Result<Option<DateTime<Utc>>, AppError> {
-    let MeterViewer::Resident(resident) = viewer else {
-        return Ok(None);
-    };
-    let now = Utc::now();
-    let moved_in: Option<DateTime<Utc>> = on_tx!(tx, conn => {
-        sqlx::query_scalar(
-            "SELECT o.starts_at FROM occupancies o JOIN meters m ON m.unit_id = o.unit_id \
-             WHERE m.id = $1 AND o.user_id = $2 AND o.starts_at <= $3 AND (o.ends_at IS NULL OR o.ends_at > $3) \
-             ORDER BY o.starts_at DESC LIMIT 1",
-        )
-        .bind(meter.0)
-        .bind(resident.0)
-        .bind(now)
-        .fetch_optional(&mut *conn)
-        .await
-    })
-    .map_err(internal)?;
-    moved_in.map(Some).ok_or(AppError::Forbidden)
-}
-
 fn reading_views(rows: Vec<ReadingRow>) -> Result<Vec<ReadingView>, AppError> {
     rows.into_iter()
         .map(ReadingView::try_from)
@@ -279,12 +252,12 @@ impl FleetPort for Fleet {
         &self,
         meter: MeterId,
         viewer: UserId,
-    ) -> Result<Option<AccountPlace>, AppError> {
+    ) -> Result<Option<MeterPlace>, AppError> {
         let now = Utc::now();
         let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
-        let row: Option<(i64, i64, bool)> = on_tx!(&mut tx, conn => {
+        let row: Option<(i64, i64, Option<DateTime<Utc>>)> = on_tx!(&mut tx, conn => {
             sqlx::query_as(
-                "SELECT b.site_id, s.organisation_id, EXISTS (SELECT 1 FROM occupancies o WHERE o.user_id = $2 \
+                "SELECT b.site_id, s.organisation_id, (SELECT MAX(o.starts_at) FROM occupancies o WHERE o.user_id = $2 \
                  AND o.unit_id = m.unit_id AND o.starts_at <= $3 AND (o.ends_at IS NULL OR o.ends_at > $3)) \
                  FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
                  JOIN sites s ON s.id = b.site_id WHERE m.id = $1",
@@ -296,10 +269,13 @@ impl FleetPort for Fleet {
             .await
         })
         .map_err(internal)?;
-        Ok(row.map(|(site, org, lives)| AccountPlace {
-            site: SiteId(site),
-            org: OrgId(org),
-            occupant: lives.then_some(viewer),
+        Ok(row.map(|(site, org, stay_began)| MeterPlace {
+            place: AccountPlace {
+                site: SiteId(site),
+                org: OrgId(org),
+                occupant: stay_began.map(|_| viewer),
+            },
+            stay_began,
         }))
     }
 
@@ -320,8 +296,8 @@ impl FleetPort for Fleet {
     }
 
     async fn meter(&self, meter: MeterId, viewer: MeterViewer) -> Result<MeterDetail, AppError> {
+        let seen_from = viewer.sees_from();
         let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
-        let seen_from = readings_seen_from(&mut tx, meter, viewer).await?;
         let (row, commands, alarms, readings): (Option<MeterRow>, Vec<CommandRow>, Vec<AlarmRow>, Vec<ReadingRow>) = on_tx!(&mut tx, conn => {
             let row = sqlx::query_as(
                 "SELECT m.id, b.site_id, si.name AS site_name, si.time_zone, u.name AS unit_name, m.serial, m.utility, m.transport, \
@@ -434,8 +410,7 @@ impl FleetPort for Fleet {
             end,
         } = self.engine().local_days(site, asked).await?;
         let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
-        let seen_from = readings_seen_from(&mut tx, meter, viewer).await?;
-        let start = seen_from.map_or(start, |from| start.max(from));
+        let start = viewer.sees_from().map_or(start, |from| start.max(from));
         let (serial, unit_of_measure, rows): (String, String, Vec<ReadingRow>) = on_tx!(&mut tx, conn => {
             let (serial, uom) = sqlx::query_as("SELECT serial, unit_of_measure FROM meters WHERE id = $1")
                 .bind(meter.0)
