@@ -67,6 +67,7 @@ test('a manager installs a meter, then reads another and sees the acknowledgemen
   // The page asks for the old meter again: out of service, its forms gone. The new one's
   // broker password stays, through the refreshes that follow, until the manager moves on.
   await page.locator('[data-online="out of service"]').waitFor();
+  assert.equal(await page.locator('.replaced-by a').textContent(), 'EL-E2E-2', 'it names its replacement');
   await page.waitForTimeout(2_500);
   assert.ok(await page.locator('.installed .broker-password').isVisible(), 'the password is still shown');
   const replaced = page.url();
@@ -74,6 +75,7 @@ test('a manager installs a meter, then reads another and sees the acknowledgemen
   await page.waitForURL((url) => url.href !== replaced && /\/meters\/\d+$/.test(url.pathname));
   await hydrated(page);
   await page.getByRole('heading', { name: /EL-E2E-2/ }).waitFor();
+  assert.equal(await page.locator('.replaces a').textContent(), 'EL-E2E-1', 'it names the meter it replaced');
   assert.equal(await schedule.count(), 1, 'the replacement\'s schedule was queued as it went in');
 
   // Take the replacement out of service again, with a final reading.

@@ -1023,3 +1023,93 @@ async fn a_resident_sees_the_readings_taken_since_they_moved_in_and_no_earlier_o
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_replaced_meter_and_its_replacement_link_to_each_other_for_those_who_lived_with_both() {
+    let app = support::spawn_app().await;
+    let old = meter_of(&app, "A-101", "water").await;
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let replaced = app
+        .call(
+            &manager,
+            "replace_meter",
+            &[
+                ("meter", &old),
+                ("final_register", "100000"),
+                ("serial", "WA-A101-NEW"),
+                ("utility", "water"),
+                ("first_register", "0"),
+                ("transport", "simulator"),
+            ],
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
+    let new = replaced.json()["id"].as_i64().unwrap().to_string();
+    let link = |page: &Answer, which: &str| page.json()["meter"][which].clone();
+
+    // Staff and the resident who lived with both follow the change either way, on the
+    // page's data and as the page draws it.
+    for visitor in [&manager, &resident] {
+        let old_page = app.call(visitor, "meter", &[("meter", &old)]).await;
+        assert_eq!(old_page.status, StatusCode::OK, "{}", old_page.body);
+        assert_eq!(
+            link(&old_page, "replaced_by"),
+            serde_json::json!([new.parse::<i64>().unwrap(), "WA-A101-NEW"])
+        );
+        let new_page = app.call(visitor, "meter", &[("meter", &new)]).await;
+        assert_eq!(new_page.status, StatusCode::OK, "{}", new_page.body);
+        assert_eq!(
+            link(&new_page, "replaces")[0].as_i64().unwrap().to_string(),
+            old
+        );
+        assert_eq!(link(&new_page, "replaced_by"), serde_json::Value::Null);
+    }
+    let drawn = app.call(&resident, "meter_html", &[("meter", &new)]).await;
+    let html = drawn.json().as_str().unwrap().to_owned();
+    assert!(html.contains(&format!(r#"href="/meters/{old}""#)), "{html}");
+
+    // A household that moved in after the change is not led to the meter before theirs,
+    // whose readings are all an earlier household's; staff still are.
+    let moved_in: chrono::DateTime<chrono::Utc> = on_db!(&app.db, pool => {
+        sqlx::query_scalar(
+            "SELECT o.starts_at FROM occupancies o JOIN users u ON u.id = o.user_id \
+             WHERE u.email = 'a101@demo.example'",
+        )
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap();
+    on_db!(&app.db, pool => {
+        sqlx::query("UPDATE meters SET removed_at = $1 WHERE id = $2")
+            .bind(moved_in - chrono::Duration::days(1))
+            .bind(old.parse::<i64>().unwrap())
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+    .unwrap();
+    let theirs = app.call(&resident, "meter", &[("meter", &new)]).await;
+    assert_eq!(
+        link(&theirs, "replaces"),
+        serde_json::Value::Null,
+        "{}",
+        theirs.body
+    );
+    let html = app
+        .call(&resident, "meter_html", &[("meter", &new)])
+        .await
+        .json();
+    assert!(
+        !html
+            .as_str()
+            .unwrap()
+            .contains(&format!(r#"href="/meters/{old}""#)),
+        "{html}"
+    );
+    let staff = app.call(&manager, "meter", &[("meter", &new)]).await;
+    assert_eq!(
+        link(&staff, "replaces")[0].as_i64().unwrap().to_string(),
+        old
+    );
+}

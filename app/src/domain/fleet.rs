@@ -540,6 +540,13 @@ pub struct MeterDetail {
     /// How many meters in service this one feeds.
     #[serde(default)]
     pub sub_meters: i64,
+    /// The meter put in this one's place when it was replaced, by id and serial.
+    #[serde(default)]
+    pub replaced_by: Option<(i64, String)>,
+    /// The meter this one replaced; a resident is shown it only if it was removed during
+    /// their stay, as its readings before are an earlier household's.
+    #[serde(default)]
+    pub replaces: Option<(i64, String)>,
     pub commands: Vec<CommandView>,
     pub alarms: Vec<AlarmView>,
     /// The newest readings by when they were taken, for staff to see what each was charged

@@ -223,6 +223,12 @@ fn MeterStatus(meter: MeterDetail) -> impl IntoView {
                 {meter.master.clone().map(|(id, serial)| view! {
                     <div><dt>{FED_THROUGH.get(l)}</dt><dd class="master-meter"><a href=format!("/meters/{id}")>{serial}</a></dd></div>
                 })}
+                {meter.replaces.clone().map(|(id, serial)| view! {
+                    <div><dt>{REPLACES.get(l)}</dt><dd class="replaces"><a href=format!("/meters/{id}")>{serial}</a></dd></div>
+                })}
+                {meter.replaced_by.clone().map(|(id, serial)| view! {
+                    <div><dt>{REPLACED_BY.get(l)}</dt><dd class="replaced-by"><a href=format!("/meters/{id}")>{serial}</a></dd></div>
+                })}
                 {(meter.sub_meters > 0).then(|| view! {
                     <div class="wide"><dt>{FEEDS.get(l)}</dt><dd class="sub-meters">
                         <a href=format!("/manage/sites/{}/losses", meter.site)>{FEEDS_METERS.fill(l, &[&meter.sub_meters.to_string()])}</a>

@@ -370,6 +370,8 @@ words! {
     MULTIPLIER = "Multiplier" / "Kizidishi" / "倍率";
     INSTALLED = "Installed" / "Ilisakinishwa" / "安装时间";
     FED_THROUGH = "Fed through" / "Inalishwa kupitia" / "上级总表";
+    REPLACED_BY = "Replaced by" / "Ilibadilishwa na" / "更换为";
+    REPLACES = "Replaces" / "Inachukua nafasi ya" / "替换了";
     FEEDS = "Feeds" / "Inalisha" / "下级分表";
     FEEDS_METERS = "{} meters, charged for what passes through (loss report)" / "mita {}, zinazotozwa kwa kinachopita (ripoti ya upotevu)" / "{} 个表计，按通过的用量计费（损耗报告）";
     COMMANDS = "Commands" / "Amri" / "指令";

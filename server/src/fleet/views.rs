@@ -185,6 +185,10 @@ struct MeterRow {
     last_register: Option<String>,
     master_id: Option<i64>,
     master_serial: Option<String>,
+    replaced_by_id: Option<i64>,
+    replaced_by_serial: Option<String>,
+    replaces_id: Option<i64>,
+    replaces_serial: Option<String>,
     sub_meters: i64,
     unit_of_measure: String,
     currency: String,
@@ -305,13 +309,17 @@ impl FleetPort for Fleet {
                  st.battery_pct, ms.relay, st.relay_reported, ms.safety_hold, st.clock_offset_s, \
                  ms.last_reading_at, ms.last_register, mm.id AS master_id, mm.serial AS master_serial, \
                  (SELECT COUNT(*) FROM meters sm WHERE sm.master_meter_id = m.id AND sm.removed_at IS NULL) AS sub_meters, \
-                 m.unit_of_measure, si.currency \
+                 m.unit_of_measure, si.currency, rb.id AS replaced_by_id, rb.serial AS replaced_by_serial, \
+                 rp.id AS replaces_id, rp.serial AS replaces_serial \
                  FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
                  JOIN sites si ON si.id = b.site_id LEFT JOIN meter_status st ON st.meter_id = m.id \
                  LEFT JOIN meter_states ms ON ms.meter_id = m.id LEFT JOIN meters mm ON mm.id = m.master_meter_id \
+                 LEFT JOIN meters rb ON rb.id = m.replaced_by \
+                 LEFT JOIN meters rp ON rp.replaced_by = m.id AND rp.removed_at > $2 \
                  WHERE m.id = $1",
             )
             .bind(meter.0)
+            .bind(seen_from.unwrap_or(DateTime::UNIX_EPOCH))
             .fetch_optional(&mut *conn)
             .await?;
             let commands = sqlx::query_as(
@@ -370,6 +378,8 @@ impl FleetPort for Fleet {
             last_register: row.last_register,
             master: row.master_id.zip(row.master_serial),
             sub_meters: row.sub_meters,
+            replaced_by: row.replaced_by_id.zip(row.replaced_by_serial),
+            replaces: row.replaces_id.zip(row.replaces_serial),
             commands: commands
                 .into_iter()
                 .map(|c| CommandView {
