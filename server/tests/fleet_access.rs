@@ -27,6 +27,19 @@ async fn meter_of(app: &TestApp, unit: &str, utility: &str) -> String {
     id.to_string()
 }
 
+/// When the resident signing in as `email` moved into their home.
+async fn moved_in(app: &TestApp, email: &str) -> chrono::DateTime<chrono::Utc> {
+    on_db!(&app.db, pool => {
+        sqlx::query_scalar(
+            "SELECT o.starts_at FROM occupancies o JOIN users u ON u.id = o.user_id WHERE u.email = $1",
+        )
+        .bind(email)
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap()
+}
+
 async fn last_command(app: &TestApp, meter: &str) -> (String, String) {
     on_db!(&app.db, pool => {
         sqlx::query_as("SELECT command, status FROM meter_commands WHERE meter_id = $1 ORDER BY seq DESC LIMIT 1")
@@ -864,19 +877,11 @@ async fn a_readings_file_holds_the_days_asked_or_says_to_ask_for_fewer() {
 
 #[tokio::test]
 async fn a_resident_sees_the_readings_taken_since_they_moved_in_and_no_earlier_ones() {
-    use chrono::{DateTime, Duration, Utc};
+    use chrono::{Duration, Utc};
     let app = support::spawn_app().await;
     let meter = meter_of(&app, "A-101", "water").await;
     let id: i64 = meter.parse().unwrap();
-    let moved_in: DateTime<Utc> = on_db!(&app.db, pool => {
-        sqlx::query_scalar(
-            "SELECT o.starts_at FROM occupancies o JOIN users u ON u.id = o.user_id \
-             WHERE u.email = 'a101@demo.example'",
-        )
-        .fetch_one(pool)
-        .await
-    })
-    .unwrap();
+    let moved_in = moved_in(&app, "a101@demo.example").await;
     // Two readings from the household before, three from theirs, the first at the very
     // moment they moved in and the last rejected as rating rejects a register gone backwards.
     for (minutes, register, status, note) in [
@@ -1071,15 +1076,7 @@ async fn a_replaced_meter_and_its_replacement_link_to_each_other_for_those_who_l
 
     // A household that moved in after the change is not led to the meter before theirs,
     // whose readings are all an earlier household's; staff still are.
-    let moved_in: chrono::DateTime<chrono::Utc> = on_db!(&app.db, pool => {
-        sqlx::query_scalar(
-            "SELECT o.starts_at FROM occupancies o JOIN users u ON u.id = o.user_id \
-             WHERE u.email = 'a101@demo.example'",
-        )
-        .fetch_one(pool)
-        .await
-    })
-    .unwrap();
+    let moved_in = moved_in(&app, "a101@demo.example").await;
     on_db!(&app.db, pool => {
         sqlx::query("UPDATE meters SET removed_at = $1 WHERE id = $2")
             .bind(moved_in - chrono::Duration::days(1))
