@@ -643,7 +643,8 @@ pub trait FleetPort: Send + Sync {
     async fn alarm_place(&self, alarm: i64) -> Result<Option<AccountPlace>, AppError>;
 
     /// One meter with its commands, alarms and newest readings, as `viewer` sees them: the
-    /// staff's notes on its alarms only for staff.
+    /// staff's notes on its alarms only for staff; for a resident, the readings and resolved
+    /// alarms of their stay only (open alarms whenever raised).
     async fn meter(&self, meter: MeterId, viewer: MeterViewer) -> Result<MeterDetail, AppError>;
 
     /// The meter's readings taken over the site's days asked (this month's when left out) that

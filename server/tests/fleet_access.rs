@@ -1110,3 +1110,52 @@ async fn a_replaced_meter_and_its_replacement_link_to_each_other_for_those_who_l
         old
     );
 }
+
+#[tokio::test]
+async fn a_resident_sees_the_alarms_of_their_stay_and_those_still_open_not_an_earlier_households() {
+    use chrono::Duration;
+    let app = support::spawn_app().await;
+    let meter = meter_of(&app, "A-101", "water").await;
+    let moved_in = moved_in(&app, "a101@demo.example").await;
+    // Resolved before they came, still open since before, resolved since.
+    for (days, status, detail) in [
+        (-30, "resolved", "leak fixed before"),
+        (-10, "open", "still dripping"),
+        (1, "resolved", "leak fixed since"),
+    ] {
+        on_db!(&app.db, pool => {
+            sqlx::query(
+                "INSERT INTO alarms (site_id, unit_id, meter_id, kind, severity, detail, status, opened_at) \
+                 SELECT b.site_id, m.unit_id, m.id, 'water_flow', 'warning', $2, $3, $4 \
+                 FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
+                 WHERE m.id = $1",
+            )
+            .bind(meter.parse::<i64>().unwrap())
+            .bind(detail)
+            .bind(status)
+            .bind(moved_in + Duration::days(days))
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .unwrap();
+    }
+    let details = |page: &Answer| -> Vec<String> {
+        page.json()["meter"]["alarms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|alarm| alarm["detail"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let staff = app.call(&manager, "meter", &[("meter", &meter)]).await;
+    assert_eq!(
+        details(&staff),
+        ["leak fixed since", "still dripping", "leak fixed before"]
+    );
+    let theirs = app.call(&resident, "meter", &[("meter", &meter)]).await;
+    assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
+    assert_eq!(details(&theirs), ["leak fixed since", "still dripping"]);
+}

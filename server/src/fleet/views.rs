@@ -329,10 +329,16 @@ impl FleetPort for Fleet {
             .bind(meter.0)
             .fetch_all(&mut *conn)
             .await?;
-            let alarms = sqlx::query_as(&format!("{ALARM_SELECT} WHERE a.meter_id = $1 ORDER BY a.id DESC LIMIT 20"))
-                .bind(meter.0)
-                .fetch_all(&mut *conn)
-                .await?;
+            // A resident's are those raised in their stay and any still open: an earlier
+            // household's resolved alarms are its history, not theirs.
+            let alarms = sqlx::query_as(&format!(
+                "{ALARM_SELECT} WHERE a.meter_id = $1 AND (a.status <> 'resolved' OR a.opened_at >= $2) \
+                 ORDER BY a.id DESC LIMIT 20"
+            ))
+            .bind(meter.0)
+            .bind(seen_from.unwrap_or(DateTime::UNIX_EPOCH))
+            .fetch_all(&mut *conn)
+            .await?;
             // Newest taken first, on the meter's (meter_id, taken_at) key, which also bounds
             // a resident's to their stay without reading past it. Staff's start at the epoch,
             // before any meter on this platform.
