@@ -188,15 +188,15 @@ fn MeterStatus(meter: MeterDetail) -> impl IntoView {
     };
     let when = on_site(&meter.zone);
     let l = use_locale();
-    let supply = meter.relay_reported.as_deref().map_or_else(
+    let reported = meter.relay_reported.as_deref().map_or_else(
         || NOT_REPORTED.get(l).into(),
-        |relay| supply_words(relay, l),
+        |relay| METER_REPORTS.fill(l, &[&supply_words(relay, l)]),
     );
     view! {
         <article class="card meter-status" data-meter=meter.id.to_string()>
             <p class=format!("supply relay-{}", meter.relay_wanted)>
                 {SUPPLY.get(l)} <strong class="relay" data-relay=meter.relay_wanted.clone()>{supply_words(&meter.relay_wanted, l)}</strong>
-                {METER_REPORTS.fill(l, &[&supply])}
+                {reported}
                 {meter.safety_hold.as_deref().map(|hold| view! {
                     <span class="hold" data-hold=hold.to_owned()>{HELD_CLOSED.fill(l, &[&supply_words(hold, l)])}</span>
                 })}

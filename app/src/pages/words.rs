@@ -343,7 +343,7 @@ words! {
     METER_TITLE = "{} meter {}" / "Mita ya {} {}" / "{}表 {}";
     SUPPLY = "Supply: " / "Huduma: " / "供应：";
     METER_REPORTS = " (meter reports {})" / " (mita inaripoti {})" / "（表计报告：{}）";
-    NOT_REPORTED = "not reported" / "haijaripotiwa" / "未报告";
+    NOT_REPORTED = " (the meter has not reported it yet)" / " (mita bado haijaripoti)" / "（表计尚未报告）";
     RELAY_OPEN = "open" / "wazi" / "开启";
     RELAY_CLOSED = "closed" / "imefungwa" / "关闭";
     RELAY_RESTRICTED = "restricted flow" / "mtiririko umepunguzwa" / "限流";
