@@ -534,6 +534,9 @@ pub struct MeterDetail {
     pub clock_offset_s: Option<i64>,
     pub last_reading_at: Option<DateTime<Utc>>,
     pub last_register: Option<String>,
+    /// Where its register wraps to zero, if it does, for the final-reading form's preview.
+    #[serde(default)]
+    pub wraps_at: Option<String>,
     /// The meter this one is fed through (its id and serial), for the loss report.
     #[serde(default)]
     pub master: Option<(i64, String)>,

@@ -31,6 +31,7 @@ pub mod periods;
 pub mod planner;
 pub mod reading_notes;
 pub mod reconciliation;
+pub mod register;
 pub mod reports;
 pub mod site;
 pub mod site_notice;

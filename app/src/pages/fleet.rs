@@ -11,8 +11,10 @@ use crate::domain::fleet::{
 };
 use crate::domain::{
     i18n::{Locale, Words},
+    money::group_thousands,
     notices::alarm_title,
     reading_notes::ReadingNote,
+    register::RegisterStep,
     zone::SiteZone,
 };
 use crate::pages::{error_view, faults::FaultList, form_error, live, locale::use_locale, words::*};
@@ -97,6 +99,9 @@ fn MeterIsland(data: MeterPageData) -> impl IntoView {
         step: ServerAction::new(),
         master: ServerAction::new(),
         correct: ServerAction::new(),
+        // Kept here, outside what each refresh redraws, as the forms' fields are.
+        replace_final: RwSignal::new(String::new()),
+        decommission_final: RwSignal::new(String::new()),
     };
     let id = data.meter.id.to_string();
     let data = RwSignal::new(data);
@@ -135,6 +140,9 @@ struct StaffActions {
     step: ServerAction<AlarmStep>,
     master: ServerAction<LinkMaster>,
     correct: ServerAction<CorrectMeter>,
+    /// The final readings typed in the life-cycle forms, for what each will be charged.
+    replace_final: RwSignal<String>,
+    decommission_final: RwSignal<String>,
 }
 
 /// A meter's status, alarms and commands, with the forms `staff` may use.
@@ -169,9 +177,17 @@ fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView 
             <MasterLink id=id.clone() master=meter.master.clone() link=staff.master/>
             <Correction id=id.clone() serial=meter.serial.clone() multiplier=meter.multiplier.clone() correct=staff.correct/>
         })}
-        {manage.map(|staff| view! {
-            <LifeCycle id=id.clone() utility=meter.utility.as_str() sleeps=meter.sleeps switches_rates=meter.switches_rates
-                replace=staff.replace decommission=staff.decommission/>
+        {manage.map(|staff| {
+            let dial = Dial {
+                last: meter.last_register.as_deref().and_then(decimal),
+                wraps_at: meter.wraps_at.as_deref().and_then(decimal),
+                multiplier: decimal(&meter.multiplier).unwrap_or(rust_decimal::Decimal::ONE),
+                unit_of_measure: meter.unit_of_measure.clone(),
+            };
+            view! {
+                <LifeCycle id=id.clone() utility=meter.utility.as_str() sleeps=meter.sleeps switches_rates=meter.switches_rates
+                    dial staff/>
+            }
         })}
     }
     .into_any()
@@ -536,9 +552,11 @@ fn LifeCycle(
     utility: &'static str,
     sleeps: bool,
     switches_rates: bool,
-    replace: ServerAction<ReplaceMeter>,
-    decommission: ServerAction<DecommissionMeter>,
+    dial: Dial,
+    staff: StaffActions,
 ) -> impl IntoView {
+    let (replace, decommission) = (staff.replace, staff.decommission);
+    let (replace_dial, decommission_dial) = (dial.clone(), dial);
     let old_id = id.clone();
     view! {
         <details class="card life-cycle">
@@ -547,7 +565,8 @@ fn LifeCycle(
                 <h3>"Replace"</h3>
                 <input type="hidden" name="meter" value=old_id/>
                 <input type="hidden" name="utility" value=utility/>
-                <label>"Old meter's final reading" <input type="text" name="final_register" inputmode="decimal" required/></label>
+                <label>"Old meter's final reading" <FinalRegister typed=staff.replace_final/></label>
+                <FinalUse typed=staff.replace_final dial=replace_dial/>
                 <label>"New serial" <input type="text" name="serial" required/></label>
                 <label>"New meter's first reading" <input type="text" name="first_register" inputmode="decimal" required/></label>
                 <label>"Multiplier" <input type="text" name="multiplier" value="1"/></label>
@@ -559,11 +578,61 @@ fn LifeCycle(
             <ActionForm action=decommission>
                 <h3>"Decommission"</h3>
                 <input type="hidden" name="meter" value=id/>
-                <label>"Final reading" <input type="text" name="final_register" inputmode="decimal" required/></label>
+                <label>"Final reading" <FinalRegister typed=staff.decommission_final/></label>
+                <FinalUse typed=staff.decommission_final dial=decommission_dial/>
                 <button type="submit">"Take out of service"</button>
             </ActionForm>
             {form_error(decommission.value())}
         </details>
+    }
+}
+
+/// A meter's register as the life-cycle forms need it, to say what a final reading will be
+/// charged for.
+#[derive(Clone)]
+struct Dial {
+    last: Option<rust_decimal::Decimal>,
+    wraps_at: Option<rust_decimal::Decimal>,
+    multiplier: rust_decimal::Decimal,
+    unit_of_measure: String,
+}
+
+fn decimal(text: &str) -> Option<rust_decimal::Decimal> {
+    text.trim().parse().ok()
+}
+
+#[component]
+fn FinalRegister(typed: RwSignal<String>) -> impl IntoView {
+    view! {
+        <input type="text" name="final_register" inputmode="decimal" required
+            prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))/>
+    }
+}
+
+/// What the final reading typed will be charged for, said before it is sent, by the rule
+/// rating charges with: a digit too many would otherwise bill the household for a reservoir.
+#[component]
+fn FinalUse(typed: RwSignal<String>, dial: Dial) -> impl IntoView {
+    move || {
+        let last = dial.last?;
+        let typed = decimal(&typed.get())?;
+        Some(match RegisterStep::between(last, typed, dial.wraps_at) {
+            RegisterStep::Forward(turned) => {
+                let used = group_thousands(&(turned * dial.multiplier).normalize().to_string());
+                view! {
+                    <p class="hint final-use" data-used=used.clone()>
+                        {format!("Charged as {used} {} used since the last reading ({last}).", dial.unit_of_measure)}
+                    </p>
+                }
+                .into_any()
+            }
+            RegisterStep::Backwards => view! {
+                <p class="hint final-use backwards">
+                    {format!("Below the last reading ({last}): it would be refused.")}
+                </p>
+            }
+            .into_any(),
+        })
     }
 }
 

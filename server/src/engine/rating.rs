@@ -14,7 +14,8 @@
 //! - A register lower than the last one is a **rollover** when the meter wraps (its
 //!   `wraps_at` is set) and the wrapped consumption is under a tenth of the register's range;
 //!   otherwise the reading went **backwards**: it is rejected and flagged, never charged
-//!   negative, and the meter keeps counting from its last good reading.
+//!   negative, and the meter keeps counting from its last good reading
+//!   (`app::domain::register`, which the console's final-reading form uses too).
 //! - Otherwise consumption = register difference x the meter's multiplier, priced by the
 //!   site's tariff versions over the interval (see `app::domain::tariff`), rounded once to
 //!   the currency's minor unit with the remainder carried on the wallet, taken from the
@@ -46,6 +47,7 @@ use app::domain::{
     Minor, Utility,
     money::post_with_carry,
     reading_notes::ReadingNote,
+    register::RegisterStep,
     supply::{SupplyState, update_daily_spend},
     tariff::{Plan, Usage, price},
 };
@@ -429,23 +431,17 @@ async fn classify(
     if reading.taken_at <= last_at {
         return older(tx, meter, reading).await;
     }
-    let delta = if reading.register >= last_register {
-        reading.register - last_register
-    } else {
-        match meter.wraps_at {
-            Some(wraps) if wraps - last_register + reading.register < wraps / Decimal::TEN => {
-                wraps - last_register + reading.register
-            }
-            _ => {
-                let note = ReadingNote::WentBackwards {
-                    from: last_register,
-                };
-                return Ok(Class::Stored(Outcome::plain(
-                    reading,
-                    "rejected",
-                    Some(note),
-                )));
-            }
+    let delta = match RegisterStep::between(last_register, reading.register, meter.wraps_at) {
+        RegisterStep::Forward(delta) => delta,
+        RegisterStep::Backwards => {
+            let note = ReadingNote::WentBackwards {
+                from: last_register,
+            };
+            return Ok(Class::Stored(Outcome::plain(
+                reading,
+                "rejected",
+                Some(note),
+            )));
         }
     };
     Ok(Class::Consumption {

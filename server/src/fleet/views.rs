@@ -183,6 +183,7 @@ struct MeterRow {
     clock_offset_s: Option<i64>,
     last_reading_at: Option<DateTime<Utc>>,
     last_register: Option<String>,
+    wraps_at: Option<String>,
     master_id: Option<i64>,
     master_serial: Option<String>,
     replaced_by_id: Option<i64>,
@@ -307,7 +308,7 @@ impl FleetPort for Fleet {
                 "SELECT m.id, b.site_id, si.name AS site_name, si.time_zone, u.name AS unit_name, m.serial, m.utility, m.transport, \
                  m.sleeps, m.switches_rates, m.multiplier, m.installed_at, m.removed_at, st.last_seen_at, st.online, st.signal_dbm, \
                  st.battery_pct, ms.relay, st.relay_reported, ms.safety_hold, st.clock_offset_s, \
-                 ms.last_reading_at, ms.last_register, mm.id AS master_id, mm.serial AS master_serial, \
+                 ms.last_reading_at, ms.last_register, ms.wraps_at, mm.id AS master_id, mm.serial AS master_serial, \
                  (SELECT COUNT(*) FROM meters sm WHERE sm.master_meter_id = m.id AND sm.removed_at IS NULL) AS sub_meters, \
                  m.unit_of_measure, si.currency, rb.id AS replaced_by_id, rb.serial AS replaced_by_serial, \
                  rp.id AS replaces_id, rp.serial AS replaces_serial \
@@ -382,6 +383,7 @@ impl FleetPort for Fleet {
             clock_offset_s: row.clock_offset_s,
             last_reading_at: row.last_reading_at,
             last_register: row.last_register,
+            wraps_at: row.wraps_at,
             master: row.master_id.zip(row.master_serial),
             sub_meters: row.sub_meters,
             replaced_by: row.replaced_by_id.zip(row.replaced_by_serial),
