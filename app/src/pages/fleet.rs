@@ -616,19 +616,20 @@ fn FinalUse(typed: RwSignal<String>, dial: Dial) -> impl IntoView {
     move || {
         let last = dial.last?;
         let typed = decimal(&typed.get())?;
+        let shown = group_thousands(&last.normalize().to_string());
         Some(match RegisterStep::between(last, typed, dial.wraps_at) {
             RegisterStep::Forward(turned) => {
                 let used = group_thousands(&(turned * dial.multiplier).normalize().to_string());
                 view! {
                     <p class="hint final-use" data-used=used.clone()>
-                        {format!("Charged as {used} {} used since the last reading ({last}).", dial.unit_of_measure)}
+                        {format!("Charged as {used} {} used since the last reading ({shown}).", dial.unit_of_measure)}
                     </p>
                 }
                 .into_any()
             }
             RegisterStep::Backwards => view! {
                 <p class="hint final-use backwards">
-                    {format!("Below the last reading ({last}): it would be refused.")}
+                    {format!("Below the last reading ({shown}): it would be refused.")}
                 </p>
             }
             .into_any(),
