@@ -609,8 +609,9 @@ fn FinalRegister(typed: RwSignal<String>) -> impl IntoView {
     }
 }
 
-/// What the final reading typed will be charged for, said before it is sent, by the rule
-/// rating charges with: a digit too many would otherwise bill the household for a reservoir.
+/// What the final reading typed counts as used, said before it is sent, by the rule rating
+/// charges with: a digit too many would otherwise bill the household for a reservoir. (Not
+/// "charged": a bulk meter's use is charged on its sub-meters.)
 #[component]
 fn FinalUse(typed: RwSignal<String>, dial: Dial) -> impl IntoView {
     move || {
@@ -622,7 +623,7 @@ fn FinalUse(typed: RwSignal<String>, dial: Dial) -> impl IntoView {
                 let used = group_thousands(&(turned * dial.multiplier).normalize().to_string());
                 view! {
                     <p class="hint final-use" data-used=used.clone()>
-                        {format!("Charged as {used} {} used since the last reading ({shown}).", dial.unit_of_measure)}
+                        {format!("That is {used} {} used since the last reading ({shown}).", dial.unit_of_measure)}
                     </p>
                 }
                 .into_any()
