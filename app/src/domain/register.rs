@@ -1,6 +1,6 @@
 //! How far a meter's register moved between two readings. Rating charges by it, and the
-//! console says what a final reading typed at the meter will be charged for before it is
-//! sent, with the same rule.
+//! console says what a final reading typed at the meter counts as used before it is sent,
+//! with the same rule.
 
 use rust_decimal::Decimal;
 
@@ -75,7 +75,7 @@ mod tests {
 
     proptest! {
         /// Use read in two steps is the use read in one, on a dial that wraps or not: a
-        /// reading in between never changes what the interval is charged for.
+        /// reading in between never changes what the interval counts as used.
         #[test]
         fn a_reading_in_between_never_changes_the_use(
             a in 0u32..100_000, b in 0u32..5_000, c in 0u32..5_000, wraps in any::<bool>(),

@@ -15,6 +15,7 @@ use crate::domain::{
     notices::alarm_title,
     reading_notes::ReadingNote,
     register::RegisterStep,
+    site::Multiplier,
     zone::SiteZone,
 };
 use crate::pages::{error_view, faults::FaultList, form_error, live, locale::use_locale, words::*};
@@ -140,7 +141,7 @@ struct StaffActions {
     step: ServerAction<AlarmStep>,
     master: ServerAction<LinkMaster>,
     correct: ServerAction<CorrectMeter>,
-    /// The final readings typed in the life-cycle forms, for what each will be charged.
+    /// The final readings typed in the life-cycle forms, for what each counts as used.
     replace_final: RwSignal<String>,
     decommission_final: RwSignal<String>,
 }
@@ -181,7 +182,7 @@ fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView 
             let dial = Dial {
                 last: meter.last_register.as_deref().and_then(decimal),
                 wraps_at: meter.wraps_at.as_deref().and_then(decimal),
-                multiplier: decimal(&meter.multiplier).unwrap_or(rust_decimal::Decimal::ONE),
+                multiplier: Multiplier::parse(&meter.multiplier).unwrap_or(Multiplier::ONE).value(),
                 unit_of_measure: meter.unit_of_measure.clone(),
             };
             view! {
@@ -587,8 +588,8 @@ fn LifeCycle(
     }
 }
 
-/// A meter's register as the life-cycle forms need it, to say what a final reading will be
-/// charged for.
+/// A meter's register as the life-cycle forms need it, to say what a final reading counts as
+/// used.
 #[derive(Clone)]
 struct Dial {
     last: Option<rust_decimal::Decimal>,

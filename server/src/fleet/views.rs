@@ -301,9 +301,14 @@ impl FleetPort for Fleet {
     }
 
     async fn meter(&self, meter: MeterId, viewer: MeterViewer) -> Result<MeterDetail, AppError> {
-        let seen_from = viewer.sees_from();
+        // Staff see from the epoch, before any meter on this platform; a resident from the start
+        // of their stay.
+        let seen_from = viewer.sees_from().unwrap_or(DateTime::UNIX_EPOCH);
         let mut tx = self.engine().db.begin_read().await.map_err(internal)?;
         let (row, commands, alarms, readings): (Option<MeterRow>, Vec<CommandRow>, Vec<AlarmRow>, Vec<ReadingRow>) = on_tx!(&mut tx, conn => {
+            // The meter it replaced stood in the same unit (a replacement always does), so
+            // that join reads the unit's few meters by `meters_by_unit` instead of every
+            // meter, on a page drawn again every two seconds.
             let row = sqlx::query_as(
                 "SELECT m.id, b.site_id, si.name AS site_name, si.time_zone, u.name AS unit_name, m.serial, m.utility, m.transport, \
                  m.sleeps, m.switches_rates, m.multiplier, m.installed_at, m.removed_at, st.last_seen_at, st.online, st.signal_dbm, \
@@ -316,11 +321,11 @@ impl FleetPort for Fleet {
                  JOIN sites si ON si.id = b.site_id LEFT JOIN meter_status st ON st.meter_id = m.id \
                  LEFT JOIN meter_states ms ON ms.meter_id = m.id LEFT JOIN meters mm ON mm.id = m.master_meter_id \
                  LEFT JOIN meters rb ON rb.id = m.replaced_by \
-                 LEFT JOIN meters rp ON rp.replaced_by = m.id AND rp.removed_at > $2 \
+                 LEFT JOIN meters rp ON rp.unit_id = m.unit_id AND rp.replaced_by = m.id AND rp.removed_at > $2 \
                  WHERE m.id = $1",
             )
             .bind(meter.0)
-            .bind(seen_from.unwrap_or(DateTime::UNIX_EPOCH))
+            .bind(seen_from)
             .fetch_optional(&mut *conn)
             .await?;
             let commands = sqlx::query_as(
@@ -337,17 +342,16 @@ impl FleetPort for Fleet {
                  ORDER BY a.id DESC LIMIT 20"
             ))
             .bind(meter.0)
-            .bind(seen_from.unwrap_or(DateTime::UNIX_EPOCH))
+            .bind(seen_from)
             .fetch_all(&mut *conn)
             .await?;
             // Newest taken first, on the meter's (meter_id, taken_at) key, which also bounds
-            // a resident's to their stay without reading past it. Staff's start at the epoch,
-            // before any meter on this platform.
+            // a resident's to their stay without reading past it.
             let readings = sqlx::query_as(&format!(
                 "{READING_SELECT} WHERE meter_id = $1 AND taken_at >= $2 ORDER BY taken_at DESC LIMIT $3"
             ))
             .bind(meter.0)
-            .bind(seen_from.unwrap_or(DateTime::UNIX_EPOCH))
+            .bind(seen_from)
             .bind(READINGS_SHOWN)
             .fetch_all(&mut *conn)
             .await?;
