@@ -484,6 +484,25 @@ async fn set_status(app: &TestApp, meter: &str, column: &str, value: i64) {
     .unwrap();
 }
 
+/// Asks `meter` to be open, with the relay it `reported` (none yet, or another) and a last
+/// register of 12345.5.
+async fn relay_and_register(app: &TestApp, meter: &str, reported: Option<&str>) {
+    let meter: i64 = meter.parse().unwrap();
+    on_db!(&app.db, pool => {
+        sqlx::query("UPDATE meter_status SET relay_reported = $1 WHERE meter_id = $2")
+            .bind(reported)
+            .bind(meter)
+            .execute(pool)
+            .await?;
+        sqlx::query("UPDATE meter_states SET relay = 'open', last_register = '12345.5' WHERE meter_id = $1")
+            .bind(meter)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+    .unwrap();
+}
+
 /// The count of meters with `problem` in a `site_meters` answer.
 fn health_count(meters: &serde_json::Value, problem: &str) -> i64 {
     meters["page"]["health"]["counts"]
@@ -598,6 +617,43 @@ async fn the_meters_table_finds_each_meters_problems_and_its_csv_holds_the_same(
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("WA-A101") && page.body.contains("Battery low"));
     assert!(!page.body.contains("GA-B305"));
+
+    // The valve in the meter page's words, with what was asked of it when the meter says
+    // otherwise or has said nothing yet; the last register with its thousands grouped.
+    let low_row = |body: &str| {
+        let row = body
+            .split(r#"data-serial="WA-A101""#)
+            .nth(1)
+            .and_then(|rest| rest.split("</tr>").next())
+            .expect("WA-A101's row")
+            .to_owned();
+        // Only the words a reader sees, the tags taken out.
+        row.split('<')
+            .filter_map(|part| part.split_once('>').map(|(_, text)| text.trim()))
+            .filter(|text| !text.is_empty())
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let low_battery = format!("/manage/sites/{site}/meters?problem=low_battery");
+    relay_and_register(&app, &low, None).await;
+    let row = low_row(&app.get(&manager, &low_battery).await.body);
+    assert!(
+        row.contains("|open|the meter has not reported it yet|"),
+        "{row}"
+    );
+    assert!(row.contains("|12,345.5 at "), "{row}");
+    let meter_page = app.get(&manager, &format!("/meters/{low}")).await;
+    assert!(
+        meter_page.body.contains(">12,345.5 at "),
+        "{}",
+        meter_page.body
+    );
+    relay_and_register(&app, &low, Some("closed")).await;
+    let row = low_row(&app.get(&manager, &low_battery).await.body);
+    assert!(row.contains("|closed|asked: open|"), "{row}");
+    relay_and_register(&app, &low, Some("open")).await;
+    let row = low_row(&app.get(&manager, &low_battery).await.body);
+    assert!(row.contains("|open|") && !row.contains("asked"), "{row}");
 }
 
 #[tokio::test]

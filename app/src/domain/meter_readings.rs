@@ -5,7 +5,7 @@
 
 use super::{
     csv,
-    money::{exact_amount, group_thousands},
+    money::{exact_amount, exact_quantity},
     reports::Days,
     zone::SiteZone,
 };
@@ -34,12 +34,8 @@ pub struct ReadingView {
 impl ReadingView {
     /// What it measured for people to read, in the meter's unit: `1,250.5 m3`.
     pub fn used(&self, unit_of_measure: &str) -> Option<String> {
-        self.quantity.map(|q| {
-            format!(
-                "{} {unit_of_measure}",
-                group_thousands(&q.normalize().to_string())
-            )
-        })
+        self.quantity
+            .map(|q| format!("{} {unit_of_measure}", exact_quantity(q)))
     }
 
     /// Its exact price with tax, for people to read: `9.7416 KES`.

@@ -93,6 +93,12 @@ pub fn exact_amount(value: Decimal, digits: u32) -> String {
     group_thousands(&value.to_string())
 }
 
+/// Shows an exact quantity (a register, a use) for people to read: every place it has and no
+/// more, thousands grouped. `1250.50` is `1,250.5`.
+pub fn exact_quantity(value: Decimal) -> String {
+    exact_amount(value, 0)
+}
+
 impl std::ops::Add for Minor {
     type Output = Minor;
     fn add(self, rhs: Minor) -> Minor {
@@ -256,6 +262,9 @@ mod tests {
         assert_eq!(exact_amount(dec("-0.5000"), 2), "-0.50");
         assert_eq!(exact_amount(Decimal::ZERO, 3), "0.000");
         assert_eq!(exact_amount(dec("12.00"), 0), "12");
+        assert_eq!(exact_quantity(dec("1250.50")), "1,250.5");
+        assert_eq!(exact_quantity(dec("-12345.000")), "-12,345");
+        assert_eq!(exact_quantity(Decimal::ZERO), "0");
         assert_eq!(
             exact_amount(dec("0.0033333333333333333333333333"), 2).len(),
             30

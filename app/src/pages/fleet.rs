@@ -11,7 +11,7 @@ use crate::domain::fleet::{
 };
 use crate::domain::{
     i18n::{Locale, Words},
-    money::group_thousands,
+    money::{exact_quantity, group_thousands},
     notices::alarm_title,
     reading_notes::ReadingNote,
     register::RegisterStep,
@@ -223,7 +223,7 @@ fn MeterStatus(meter: MeterDetail) -> impl IntoView {
                 <div><dt>{STATUS.get(l)}</dt><dd class=format!("online-{online}") data-online=online>{online_words.get(l)}</dd></div>
                 <div><dt>{LAST_SEEN.get(l)}</dt><dd>{meter.last_seen_at.map(&when).unwrap_or_else(|| NEVER.get(l).into())}</dd></div>
                 <div><dt>{LAST_READING.get(l)}</dt><dd class="last-register">{match (meter.last_register.clone(), meter.last_reading_at) {
-                    (Some(register), Some(at)) => READING_AT.fill(l, &[&register, &when(at)]),
+                    (Some(register), Some(at)) => READING_AT.fill(l, &[&group_thousands(&register), &when(at)]),
                     _ => NONE_YET.get(l).into(),
                 }}</dd></div>
                 <div><dt>{SIGNAL.get(l)}</dt><dd>{meter.signal_dbm.map(|s| format!("{s} dBm")).unwrap_or_else(|| NONE_YET.get(l).into())}</dd></div>
@@ -367,7 +367,7 @@ fn Readings(meter: MeterDetail) -> impl IntoView {
                         view! {
                             <tr class=format!("reading status-{}", r.status) data-status=r.status.clone()>
                                 <td>{when(r.taken_at)}</td>
-                                <td class="num">{r.register}</td>
+                                <td class="num">{group_thousands(&r.register)}</td>
                                 <td class="num">{used.unwrap_or_else(none)}</td>
                                 <td class="num charged">{charged.unwrap_or_else(none)}</td>
                                 <td class="status">{reading_status(&r.status).map_or_else(|| r.status.clone(), |words| words.get(l).to_owned())}</td>
@@ -618,10 +618,10 @@ fn FinalUse(typed: RwSignal<String>, dial: Dial) -> impl IntoView {
     move || {
         let last = dial.last?;
         let typed = decimal(&typed.get())?;
-        let shown = group_thousands(&last.normalize().to_string());
+        let shown = exact_quantity(last);
         Some(match RegisterStep::between(last, typed, dial.wraps_at) {
             RegisterStep::Forward(turned) => {
-                let used = group_thousands(&(turned * dial.multiplier).normalize().to_string());
+                let used = exact_quantity(turned * dial.multiplier);
                 view! {
                     <p class="hint final-use" data-used=used.clone()>
                         {format!("That is {used} {} used since the last reading ({shown}).", dial.unit_of_measure)}

@@ -6,10 +6,12 @@
 use crate::api::meter_table::load_site_meters;
 use crate::domain::{
     Utility,
+    i18n::Locale,
     meter_table::{MeterFields, MeterLine, Problem, SiteMeters},
+    money::group_thousands,
     zone::SiteZone,
 };
-use crate::pages::{error_view, percent_encode};
+use crate::pages::{error_view, fleet::supply_words, percent_encode};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -219,12 +221,19 @@ fn Row(meter: MeterLine, problems: Vec<Problem>, zone: SiteZone) -> impl IntoVie
         ("offline", "offline")
     };
     let seen = local(meter.last_seen_at).map(|at| format!("heard {at}"));
-    let relay = match meter.relay_reported.as_deref() {
-        Some(reported) if reported != meter.relay_wanted => {
-            format!("{} (asked {})", reported, meter.relay_wanted)
-        }
-        Some(reported) => reported.to_owned(),
-        None => format!("{} (not reported)", meter.relay_wanted),
+    // What the meter says first, as the meter's page words it; below, what was asked of it
+    // when that differs, or that it has not said yet.
+    let words = |stored: &str| supply_words(stored, Locale::En);
+    let (relay, relay_note) = match meter.relay_reported.as_deref() {
+        Some(reported) if reported != meter.relay_wanted => (
+            words(reported),
+            Some(format!("asked: {}", words(&meter.relay_wanted))),
+        ),
+        Some(reported) => (words(reported), None),
+        None => (
+            words(&meter.relay_wanted),
+            Some("the meter has not reported it yet".to_owned()),
+        ),
     };
     let battery = meter
         .battery_pct
@@ -234,7 +243,7 @@ fn Row(meter: MeterLine, problems: Vec<Problem>, zone: SiteZone) -> impl IntoVie
         .map(|dbm| format!("{dbm} dBm"))
         .unwrap_or_default();
     let reading = match (&meter.last_register, local(meter.last_reading_at)) {
-        (Some(register), Some(at)) => format!("{register} at {at}"),
+        (Some(register), Some(at)) => format!("{} at {at}", group_thousands(register)),
         _ => "none yet".to_owned(),
     };
     let codes = problems
@@ -250,7 +259,7 @@ fn Row(meter: MeterLine, problems: Vec<Problem>, zone: SiteZone) -> impl IntoVie
             </th>
             <td>{format!("{} · {}", meter.building, meter.unit)}</td>
             <td class=format!("online-{link}") data-online=link>{link_words}{seen.map(|seen| view! { <br/><small>{seen}</small> })}</td>
-            <td data-relay=meter.relay_reported.clone().unwrap_or_default()>{relay}</td>
+            <td data-relay=meter.relay_reported.clone().unwrap_or_default()>{relay}{relay_note.map(|note| view! { <br/><small>{note}</small> })}</td>
             <td class="num" data-battery=meter.battery_pct.map(|b| b.to_string()).unwrap_or_default()>{battery}</td>
             <td class="num">{signal}</td>
             <td>{reading}</td>
