@@ -681,3 +681,39 @@ async fn a_public_file_never_carries_another_requests_answer() {
     let missing = app.get(&Visitor::default(), "/no-such-file.js").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+/// A folder of the site's files is not a page: it is answered with the 404 page, not
+/// redirected to an `index.html` the site does not have, while its files are served.
+#[tokio::test]
+async fn a_folder_of_files_is_not_a_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = tempfile::tempdir().unwrap();
+    for folder in ["icons", "pkg", "pkg/split"] {
+        std::fs::create_dir(site.path().join(folder)).unwrap();
+    }
+    std::fs::write(site.path().join("icons/icon.svg"), "<svg/>").unwrap();
+    std::fs::write(site.path().join("pkg/split/part.js"), "export {};").unwrap();
+    let mut options = server::leptos_options();
+    options.site_root = site.path().to_str().unwrap().into();
+    let app = support::spawn_serving(test_config(dir.path()), dir, options).await;
+
+    for folder in ["/icons", "/icons/", "/pkg", "/pkg/", "/pkg/split"] {
+        let answer = app.get(&Visitor::default(), folder).await;
+        assert_eq!(
+            (answer.status, header_of(&answer, "location").as_str()),
+            (StatusCode::NOT_FOUND, ""),
+            "{folder}"
+        );
+    }
+    for (file, body) in [
+        ("/icons/icon.svg", "<svg/>"),
+        ("/pkg/split/part.js", "export {};"),
+    ] {
+        let answer = app.get(&Visitor::default(), file).await;
+        assert_eq!(
+            (answer.status, answer.body.as_str()),
+            (StatusCode::OK, body),
+            "{file}"
+        );
+    }
+}

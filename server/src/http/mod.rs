@@ -83,7 +83,10 @@ pub fn router(
         app::shell,
     )
     .with_state(state.clone());
+    // A folder (`/icons`) is not a page: it goes on to the 404 page like any other path, not
+    // to a redirect to an `index.html` the site does not have.
     let public_files = ServeDir::new(&*options.site_root)
+        .append_index_html_on_directories(false)
         .precompressed_br()
         .precompressed_gzip()
         .call_fallback_on_method_not_allowed(true)
@@ -158,7 +161,10 @@ fn assets(options: &LeptosOptions) -> Router<AppState> {
     Router::new()
         .nest_service(
             &format!("/{}", options.site_pkg_dir),
-            ServeDir::new(dir).precompressed_br().precompressed_gzip(),
+            ServeDir::new(dir)
+                .append_index_html_on_directories(false)
+                .precompressed_br()
+                .precompressed_gzip(),
         )
         .layer(map_response(move |mut response: Response| async move {
             if response.status().is_success() {
