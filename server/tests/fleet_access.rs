@@ -1216,4 +1216,25 @@ async fn a_resident_sees_the_alarms_of_their_stay_and_those_still_open_not_an_ea
     let theirs = app.call(&resident, "meter", &[("meter", &meter)]).await;
     assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
     assert_eq!(details(&theirs), ["leak fixed since", "still dripping"]);
+
+    // Listed in their words, the heading and each alarm's status.
+    let in_kiswahili = Visitor {
+        cookie: Some(format!(
+            "{}; prepaid_lang=sw",
+            resident.cookie.as_deref().unwrap()
+        )),
+    };
+    for (visitor, words) in [
+        (&resident, ["<h2>Alarms</h2>", " (resolved)", " (open)"]),
+        (
+            &in_kiswahili,
+            ["<h2>Kengele</h2>", " (imetatuliwa)", " (haijashughulikiwa)"],
+        ),
+    ] {
+        let drawn = app.call(visitor, "meter_html", &[("meter", &meter)]).await;
+        let html = drawn.json().as_str().unwrap().to_owned();
+        for words in words {
+            assert!(html.contains(words), "{words} in {html}");
+        }
+    }
 }

@@ -382,6 +382,18 @@ fn Readings(meter: MeterDetail) -> impl IntoView {
 }
 
 /// A reading's status in the page's words; `None` for one this page does not know.
+/// An alarm's status, or the step a note was written with, in the reader's words; an unknown
+/// one as it is stored.
+fn alarm_status(status: &str, l: Locale) -> String {
+    let words = match status {
+        "open" => ALARM_OPEN,
+        "acknowledged" => ALARM_ACKNOWLEDGED,
+        "resolved" => ALARM_RESOLVED,
+        other => return other.to_owned(),
+    };
+    words.get(l).to_owned()
+}
+
 fn reading_status(status: &str) -> Option<Words> {
     Some(match status {
         "baseline" => READING_BASELINE,
@@ -422,7 +434,7 @@ pub fn AlarmTable(
     let l = use_locale();
     view! {
         <section class="alarms">
-            <h2>"Alarms"</h2>
+            <h2>{ALARMS.get(l)}</h2>
             {step.map(|step| form_error(step.value()))}
             <ul class="alarm-list">
                 {alarms.into_iter().map(|alarm| {
@@ -454,7 +466,7 @@ pub fn AlarmTable(
                                 <li class=format!("alarm-note step-{}", note.step)>
                                     <span class="when">{l.date_time(note.at_local)}</span>
                                     {format!(" · {}", note.by)}
-                                    {(note.step != "note").then(|| format!(" ({})", note.step))}
+                                    {(note.step != "note").then(|| format!(" ({})", alarm_status(&note.step, l)))}
                                     ": "<span class="note-text">{note.note.clone()}</span>
                                 </li>
                             }).collect_view()}
@@ -474,7 +486,7 @@ pub fn AlarmTable(
                             )} })}
                             <span class="detail">{format!(" — {} ", alarm.detail)}</span>
                             <span class="when">{l.date_time(alarm.opened_local)}</span>
-                            <span class="alarm-status">{format!(" ({})", alarm.status)}</span>
+                            <span class="alarm-status">{format!(" ({})", alarm_status(&alarm.status, l))}</span>
                             {notes}
                             {actions}
                         </li>

@@ -388,6 +388,11 @@ words! {
     READING_RATED = "priced" / "imetozwa bei" / "已计价";
     READING_LATE = "late" / "imechelewa" / "迟到";
     READING_REJECTED = "rejected" / "imekataliwa" / "已拒绝";
+    // An alarm on a meter, as its resident and staff see it listed.
+    ALARMS = "Alarms" / "Kengele" / "告警";
+    ALARM_OPEN = "open" / "haijashughulikiwa" / "未处理";
+    ALARM_ACKNOWLEDGED = "acknowledged" / "imepokelewa" / "已确认";
+    ALARM_RESOLVED = "resolved" / "imetatuliwa" / "已解决";
     READINGS_FILE = "Readings as a file" / "Masomo kama faili" / "读数文件";
     READINGS_FILE_HINT = "Every reading taken on the days asked, this month's when left blank: when it was taken, \
         the register, what was used, its exact price and tax, and why one was not charged."
