@@ -1175,10 +1175,12 @@ async fn a_resident_sees_the_alarms_of_their_stay_and_those_still_open_not_an_ea
     let app = support::spawn_app().await;
     let meter = meter_of(&app, "A-101", "water").await;
     let moved_in = moved_in(&app, "a101@demo.example").await;
-    // Resolved before they came, still open since before, resolved since.
+    // Resolved before they came, still open since before, resolved since. The open one's
+    // detail as the engine writes it, the others as a meter might.
+    const RUNNING: &str = "water running without a break since 2026-11-01 03:00 UTC";
     for (days, status, detail) in [
         (-30, "resolved", "leak fixed before"),
-        (-10, "open", "still dripping"),
+        (-10, "open", RUNNING),
         (1, "resolved", "leak fixed since"),
     ] {
         on_db!(&app.db, pool => {
@@ -1211,13 +1213,14 @@ async fn a_resident_sees_the_alarms_of_their_stay_and_those_still_open_not_an_ea
     let staff = app.call(&manager, "meter", &[("meter", &meter)]).await;
     assert_eq!(
         details(&staff),
-        ["leak fixed since", "still dripping", "leak fixed before"]
+        ["leak fixed since", RUNNING, "leak fixed before"]
     );
     let theirs = app.call(&resident, "meter", &[("meter", &meter)]).await;
     assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
-    assert_eq!(details(&theirs), ["leak fixed since", "still dripping"]);
+    assert_eq!(details(&theirs), ["leak fixed since", RUNNING]);
 
-    // Listed in their words, the heading and each alarm's status.
+    // Listed in their words: the heading, each alarm's status and the engine's detail; a
+    // meter's own words as it sent them.
     let in_kiswahili = Visitor {
         cookie: Some(format!(
             "{}; prepaid_lang=sw",
@@ -1225,10 +1228,25 @@ async fn a_resident_sees_the_alarms_of_their_stay_and_those_still_open_not_an_ea
         )),
     };
     for (visitor, words) in [
-        (&resident, ["<h2>Alarms</h2>", " (resolved)", " (open)"]),
+        (
+            &resident,
+            [
+                "<h2>Alarms</h2>",
+                " (resolved)",
+                " (open)",
+                RUNNING,
+                "leak fixed since",
+            ],
+        ),
         (
             &in_kiswahili,
-            ["<h2>Kengele</h2>", " (imetatuliwa)", " (haijashughulikiwa)"],
+            [
+                "<h2>Kengele</h2>",
+                " (imetatuliwa)",
+                " (haijashughulikiwa)",
+                "maji yanatiririka bila kukoma tangu 2026-11-01 03:00 UTC",
+                "leak fixed since",
+            ],
         ),
     ] {
         let drawn = app.call(visitor, "meter_html", &[("meter", &meter)]).await;

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod account_table;
 pub mod adjustments;
+pub mod alarm_details;
 pub mod audit;
 pub mod band_report;
 pub mod cash_desk;

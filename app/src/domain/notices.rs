@@ -2,7 +2,7 @@
 //! hours, and what each says in each language. The engine queues a notice as a kind and a few
 //! facts (JSON); the words are made here, once, for push messages and in-app lists alike.
 
-use super::i18n::Locale;
+use super::{alarm_details::AlarmDetail, i18n::Locale};
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -650,7 +650,11 @@ fn alarm_words(locale: Locale, alarm: &str, detail: Option<&str>) -> (&'static s
         (_, Zh) => ("电表告警", "电表发出告警。"),
     };
     let body = match detail.filter(|detail| !detail.is_empty() && !is_safety_name(alarm)) {
-        Some(detail) => format!("{body} ({}: {detail})", alarm.replace('_', " ")),
+        Some(detail) => format!(
+            "{body} ({}: {})",
+            alarm.replace('_', " "),
+            AlarmDetail::reword(detail, locale)
+        ),
         None => body.to_owned(),
     };
     (title, body)

@@ -10,6 +10,7 @@ use crate::domain::fleet::{
     ALARM_NOTE_MAX, AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
 };
 use crate::domain::{
+    alarm_details::AlarmDetail,
     i18n::{Locale, Words},
     money::{exact_quantity, group_thousands},
     notices::alarm_title,
@@ -484,7 +485,7 @@ pub fn AlarmTable(
                                 || view! { <span>{place.clone()}</span> }.into_any(),
                                 |id| view! { <a href=format!("/meters/{id}")>{place.clone()}</a> }.into_any(),
                             )} })}
-                            <span class="detail">{format!(" — {} ", alarm.detail)}</span>
+                            <span class="detail">{format!(" — {} ", AlarmDetail::reword(&alarm.detail, l))}</span>
                             <span class="when">{l.date_time(alarm.opened_local)}</span>
                             <span class="alarm-status">{format!(" ({})", alarm_status(&alarm.status, l))}</span>
                             {notes}

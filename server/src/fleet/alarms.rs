@@ -4,7 +4,10 @@
 
 use super::{Fleet, FleetError, METER_COLUMNS, METER_FROM, MeterInfo, RulesCache};
 use crate::{audit::AuditEntry, db::Tx, on_tx};
-use app::domain::fleet::{AlarmKind, AlarmStep};
+use app::domain::{
+    alarm_details::AlarmDetail,
+    fleet::{AlarmKind, AlarmStep},
+};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -347,7 +350,7 @@ pub async fn find_offline(fleet: &Fleet, now: DateTime<Utc>) -> Result<usize, Fl
             .await
             .map(|_| ())
         })?;
-        let detail = format!("nothing heard since {}", seen.format("%Y-%m-%d %H:%M UTC"));
+        let detail = AlarmDetail::Silent { since: seen }.to_string();
         raise(
             &mut tx,
             Subject::Meter(&meter),

@@ -20,6 +20,7 @@ use crate::{
 };
 use app::domain::{
     Utility,
+    alarm_details::AlarmDetail,
     fleet::{AlarmKind, CommandKind, OverloadAction, PowerVerdict},
 };
 use chrono::{DateTime, Utc};
@@ -269,17 +270,14 @@ async fn reading_rules(
     })?;
     if let Some(kind) = alarm {
         let detail = match kind {
-            AlarmKind::WaterSpike => format!(
-                "a burst of water up to {}",
-                reading.taken_at.format("%H:%M UTC")
-            ),
-            _ => format!(
-                "water running without a break since {}",
-                flow_since
-                    .unwrap_or(reading.taken_at)
-                    .format("%Y-%m-%d %H:%M UTC")
-            ),
-        };
+            AlarmKind::WaterSpike => AlarmDetail::WaterBurst {
+                until: reading.taken_at.time(),
+            },
+            _ => AlarmDetail::WaterRunning {
+                since: flow_since.unwrap_or(reading.taken_at),
+            },
+        }
+        .to_string();
         raised += water_alarm(tx, rules, meter, kind, &detail, now).await?;
     }
     Ok(raised)
@@ -334,10 +332,12 @@ async fn power_rule(
         return Ok(0);
     }
     let limit = site_rules.overload_kw.unwrap_or_default();
-    let detail = format!(
-        "{kw} kW, over the {limit} kW limit for {} s or more",
-        site_rules.overload_for_s
-    );
+    let detail = AlarmDetail::Overload {
+        kw,
+        limit_kw: limit,
+        for_s: site_rules.overload_for_s,
+    }
+    .to_string();
     overload(tx, &site_rules, meter, &detail, now).await
 }
 
@@ -381,7 +381,7 @@ async fn meter_alarm(
     now: DateTime<Utc>,
 ) -> Result<usize, FleetError> {
     let detail = if alarm.detail.is_empty() {
-        "reported by the meter".to_owned()
+        AlarmDetail::ReportedByMeter.to_string()
     } else {
         alarm.detail.chars().take(200).collect()
     };
