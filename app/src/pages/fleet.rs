@@ -382,7 +382,6 @@ fn Readings(meter: MeterDetail) -> impl IntoView {
     }
 }
 
-/// A reading's status in the page's words; `None` for one this page does not know.
 /// An alarm's status, or the step a note was written with, in the reader's words; an unknown
 /// one as it is stored.
 fn alarm_status(status: &str, l: Locale) -> String {
@@ -395,6 +394,7 @@ fn alarm_status(status: &str, l: Locale) -> String {
     words.get(l).to_owned()
 }
 
+/// A reading's status in the page's words; `None` for one this page does not know.
 fn reading_status(status: &str) -> Option<Words> {
     Some(match status {
         "baseline" => READING_BASELINE,
