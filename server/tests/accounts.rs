@@ -3,8 +3,9 @@
 
 use crate::support;
 
+use app::domain::Minor;
 use reqwest::StatusCode;
-use server::{demo, on_db};
+use server::{demo, engine::money::Source, on_db};
 use support::{OTHER_ADMIN, TestApp, Visitor, spawn_app};
 
 /// The account paying for a unit's meter of one utility.
@@ -62,6 +63,50 @@ async fn residents_see_their_own_accounts_and_nobody_else_s() {
             .status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// A balance on the resident's home (the card the account page shows too) is written for
+/// people, its thousands grouped; the exact minor units stay in `data-balance` for scripts.
+#[tokio::test]
+async fn a_residents_balance_shows_its_thousands_grouped() {
+    let app = spawn_app().await;
+    let gas = app.wallet("A-101", "gas").await;
+    let big = Source::Provider {
+        provider: "sandbox".into(),
+        reference: "grouped-balance-1".into(),
+    };
+    app.engine
+        .top_up(gas, Minor(1_000_000), big, None)
+        .await
+        .unwrap();
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    let mine = app.call(&resident, "my_accounts", &[]).await.json();
+    let balance = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|account| account["id"] == gas)
+        .expect("the gas account")["balance"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Between 10,000 and 999,999.99 shillings after the top-up: one comma.
+    let (whole, cents) = balance.split_once('.').unwrap();
+    assert!((5..=6).contains(&whole.len()), "{balance}");
+    let grouped = format!(
+        "{},{}.{cents}",
+        &whole[..whole.len() - 3],
+        &whole[whole.len() - 3..]
+    );
+
+    let home = app.call(&resident, "live_home", &[]).await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    let home = home.json().as_str().unwrap().to_owned();
+    assert!(
+        home.contains(&format!(">{grouped}</span>")),
+        "{grouped} in {home}"
+    );
+    assert!(!home.contains(&format!(">{balance}<")), "{home}");
 }
 
 #[tokio::test]

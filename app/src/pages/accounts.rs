@@ -198,7 +198,7 @@ pub fn AccountCard(
                 view! { <p class="number">{ACCOUNT_NUMBER.fill(l, &[&account.number])}</p> }.into_any()
             }}
             <p class="balance" class:negative=negative>
-                <span class="amount" data-balance=account.balance_minor.to_string()>{account.balance.clone()}</span>
+                <span class="amount" data-balance=account.balance_minor.to_string()>{l.number(&account.balance)}</span>
                 " " <span class="currency">{account.currency.clone()}</span>
             </p>
             <p class=format!("supply supply-{}", state.as_str())>
