@@ -645,16 +645,55 @@ fn alarm_words(locale: Locale, alarm: &str, detail: Option<&str>) -> (&'static s
             "Maji mengi kuliko kawaida yametumika. Angalia kama kuna uvujaji.",
         ),
         ("water_spike", Zh) => ("用水异常", "用水量远高于平时，请检查是否漏水。"),
+        ("tamper", En) => (
+            "Meter tampering",
+            "The meter reports it was tampered with. Staff will check it.",
+        ),
+        ("tamper", Sw) => (
+            "Mita imechezewa",
+            "Mita inaripoti kuwa imechezewa. Wafanyakazi wataikagua.",
+        ),
+        ("tamper", Zh) => ("电表被改动", "电表报告被人为改动，工作人员将进行检查。"),
+        ("offline", En) => (
+            "Meter offline",
+            "A meter has not been heard from. Staff will check it.",
+        ),
+        ("offline", Sw) => (
+            "Mita haipo mtandaoni",
+            "Mita haijasikika kwa muda. Wafanyakazi wataikagua.",
+        ),
+        ("offline", Zh) => ("电表离线", "电表已有一段时间未上报，工作人员将进行检查。"),
+        ("command_expired", En) => (
+            "Command not delivered",
+            "A command to a meter was not delivered in time.",
+        ),
+        ("command_expired", Sw) => ("Amri haikufika", "Amri kwa mita haikufika kwa wakati."),
+        ("command_expired", Zh) => ("指令未送达", "发给电表的指令未能及时送达。"),
+        ("clock_drift", En) => (
+            "Meter clock drift",
+            "A meter's clock is off: the times of its readings may be wrong.",
+        ),
+        ("clock_drift", Sw) => (
+            "Saa ya mita si sahihi",
+            "Saa ya mita imepotoka: nyakati za masomo yake huenda si sahihi.",
+        ),
+        ("clock_drift", Zh) => ("电表时钟偏差", "电表时钟不准，读数时间可能有误。"),
+        ("cut_cap", En) => (
+            "Cut-offs held",
+            "More cut-offs than the site allows per minute: confirm to send them.",
+        ),
+        ("cut_cap", Sw) => (
+            "Ukataji umesitishwa",
+            "Ukataji ni mwingi kuliko eneo linavyoruhusu kwa dakika: thibitisha ili utumwe.",
+        ),
+        ("cut_cap", Zh) => ("断供已暂停", "断供数量超过站点每分钟上限：请确认后发送。"),
         (_, En) => ("Meter alarm", "A meter raised an alarm."),
         (_, Sw) => ("Kengele ya mita", "Mita imetoa kengele."),
         (_, Zh) => ("电表告警", "电表发出告警。"),
     };
     let body = match detail.filter(|detail| !detail.is_empty() && !is_safety_name(alarm)) {
-        Some(detail) => format!(
-            "{body} ({}: {})",
-            alarm.replace('_', " "),
-            AlarmDetail::reword(detail, locale)
-        ),
+        // The title names the alarm; the detail says how much or since when.
+        Some(detail) => format!("{body} ({})", AlarmDetail::reword(detail, locale)),
         None => body.to_owned(),
     };
     (title, body)
@@ -771,6 +810,35 @@ mod tests {
     }
 
     #[test]
+    fn every_alarm_kind_has_a_title_of_its_own_and_its_detail_in_the_readers_words() {
+        for kind in super::super::fleet::AlarmKind::ALL {
+            for locale in Locale::ALL {
+                let title = alarm_title(kind.as_str(), locale);
+                assert!(
+                    !["Meter alarm", "Kengele ya mita", "电表告警"].contains(&title),
+                    "{kind:?} {locale}"
+                );
+            }
+        }
+        let facts = NoticeFacts {
+            alarm: Some(3),
+            detail: Some("nothing heard since 2026-12-06 03:00 UTC".into()),
+            ..NoticeFacts::default()
+        };
+        let money = |minor: i64| minor.to_string();
+        let message = message("alarm_offline", &facts, Locale::Sw, 1, &money);
+        assert_eq!(message.title, "Mita haipo mtandaoni");
+        assert!(
+            message
+                .body
+                .ends_with("(hakuna kilichosikika tangu 2026-12-06 03:00 UTC)"),
+            "{}",
+            message.body
+        );
+        assert!(!message.body.contains("offline"), "{}", message.body);
+    }
+
+    #[test]
     fn every_kind_has_words_in_every_language_and_balance_notices_share_a_topic() {
         let money = |minor: i64| format!("KES {}.{:02}", minor / 100, minor % 100);
         let facts = NoticeFacts {
@@ -807,6 +875,10 @@ mod tests {
             "protected_at_zero",
             "alarm_gas_leak",
             "alarm_offline",
+            "alarm_tamper",
+            "alarm_command_expired",
+            "alarm_clock_drift",
+            "alarm_cut_cap",
             "fault_report",
             "token_issued",
             "moved_out",
@@ -852,6 +924,8 @@ mod tests {
     fn an_alarm_is_named_in_the_page_s_language() {
         assert_eq!(alarm_title("gas_leak", Locale::Sw), "Gesi inavuja");
         assert_eq!(alarm_title("overload", Locale::Zh), "用电过载");
-        assert_eq!(alarm_title("tamper", Locale::Zh), "电表告警");
+        assert_eq!(alarm_title("tamper", Locale::Zh), "电表被改动");
+        // A kind this version does not know still gets a title.
+        assert_eq!(alarm_title("something_new", Locale::Zh), "电表告警");
     }
 }
