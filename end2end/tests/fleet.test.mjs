@@ -35,7 +35,8 @@ test('a manager installs a meter, then reads another and sees the acknowledgemen
 
   await page.locator('.install-form summary').click();
   await page.fill('.install-form input[name="serial"]', 'EL-E2E-1');
-  await page.fill('.install-form input[name="first_register"]', '5');
+  // Typed with the places its display has: the pages keep them.
+  await page.fill('.install-form input[name="first_register"]', '5.000');
   await page.selectOption('.install-form select[name="transport"]', 'mqtt');
   // It switches rates itself, so the demo's time-of-use electricity schedule goes with it.
   await page.check('.install-form input[name="switches_rates"]');
@@ -60,13 +61,14 @@ test('a manager installs a meter, then reads another and sees the acknowledgemen
   const replacing = page.locator('.life-cycle form:first-of-type');
   assert.ok(await replacing.locator('input[name="switches_rates"]').isChecked(), 'ticked as the old meter was');
   // The form says what the final reading counts as used before it is sent: a register below
-  // the last one is refused, a digit too many shows as the use it would charge.
+  // the last one is refused, a digit too many shows as the use it would charge. The last
+  // reading is written as the page writes it, every place kept.
   await replacing.locator('input[name="final_register"]').fill('4');
-  assert.match(await replacing.locator('.final-use.backwards').textContent(), /Below the last reading \(5\)/);
+  assert.match(await replacing.locator('.final-use.backwards').textContent(), /Below the last reading \(5\.000\)/);
   await replacing.locator('input[name="final_register"]').fill('60005');
   assert.equal(await replacing.locator('.final-use').getAttribute('data-used'), '60,000');
   await replacing.locator('input[name="final_register"]').fill('6');
-  assert.match(await replacing.locator('.final-use').textContent(), /That is 1 kWh used since the last reading \(5\)/);
+  assert.match(await replacing.locator('.final-use').textContent(), /That is 1 kWh used since the last reading \(5\.000\)/);
   await replacing.locator('input[name="serial"]').fill('EL-E2E-2');
   await replacing.locator('input[name="first_register"]').fill('0');
   await replacing.locator('select[name="transport"]').selectOption('mqtt');

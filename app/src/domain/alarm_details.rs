@@ -1,7 +1,8 @@
 //! What the engine writes about an alarm it raises (how much power, since when). It stores the
-//! text in English, which the API and the audit log give as it is; pages and notices read it
-//! back and word it in the reader's language. One type writes and reads the text, so the two
-//! cannot drift. A meter's own words about its alarm are kept as the meter sent them.
+//! text in English with its times in UTC, which the API and the audit log give as it is; pages
+//! and notices read it back and word it in the reader's language, its times on the site's
+//! clock. One type writes and reads the text, so the two cannot drift. A meter's own words
+//! about its alarm are kept as the meter sent them.
 
 use super::i18n::{Locale, Words};
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
@@ -12,8 +13,11 @@ use std::fmt;
 pub enum AlarmDetail {
     /// Water measured in every reading since then, with no quiet interval.
     WaterRunning { since: DateTime<Utc> },
-    /// Far more water than usual in the interval ending then (UTC).
-    WaterBurst { until: NaiveTime },
+    /// Far more water than usual in the interval ending then.
+    WaterBurst { until: DateTime<Utc> },
+    /// A burst as stored before its day was written: a time of day in UTC. With no day, it
+    /// cannot be put on the site's clock, so it is shown in UTC.
+    WaterBurstUtcClock { until: NaiveTime },
     /// Power over the site's limit for long enough.
     Overload {
         kw: Decimal,
@@ -26,9 +30,12 @@ pub enum AlarmDetail {
     Silent { since: DateTime<Utc> },
 }
 
-/// Times are written to the minute, in UTC, in every language.
+/// Stored times are written to the minute, in UTC.
 const MINUTE: &str = "%Y-%m-%d %H:%M UTC";
 const CLOCK: &str = "%H:%M UTC";
+
+/// Puts an instant on the site's clock.
+pub type SiteClock<'a> = &'a dyn Fn(DateTime<Utc>) -> NaiveDateTime;
 
 impl AlarmDetail {
     /// The words for each detail, `{}` standing for its values in order.
@@ -39,7 +46,7 @@ impl AlarmDetail {
                 sw: "maji yanatiririka bila kukoma tangu {}",
                 zh: "自 {} 起持续用水不断",
             },
-            AlarmDetail::WaterBurst { .. } => Words {
+            AlarmDetail::WaterBurst { .. } | AlarmDetail::WaterBurstUtcClock { .. } => Words {
                 en: "a burst of water up to {}",
                 sw: "maji mengi kwa ghafla hadi {}",
                 zh: "截至 {} 突发大量用水",
@@ -62,13 +69,14 @@ impl AlarmDetail {
         }
     }
 
-    /// The detail for people reading `locale`.
-    pub fn label_in(self, locale: Locale) -> String {
+    /// The detail's words in `locale`, with `moment` writing each time it names.
+    fn fill(self, locale: Locale, moment: &dyn Fn(DateTime<Utc>) -> String) -> String {
         let values = match self {
             AlarmDetail::WaterRunning { since } | AlarmDetail::Silent { since } => {
-                vec![since.format(MINUTE).to_string()]
+                vec![moment(since)]
             }
-            AlarmDetail::WaterBurst { until } => vec![until.format(CLOCK).to_string()],
+            AlarmDetail::WaterBurst { until } => vec![moment(until)],
+            AlarmDetail::WaterBurstUtcClock { until } => vec![until.format(CLOCK).to_string()],
             AlarmDetail::Overload {
                 kw,
                 limit_kw,
@@ -78,6 +86,12 @@ impl AlarmDetail {
         };
         let values: Vec<&str> = values.iter().map(String::as_str).collect();
         self.words().fill(locale, &values)
+    }
+
+    /// The detail for people reading `locale`, its times on the site's clock and written as
+    /// the rest of their page writes times.
+    pub fn label_in(self, locale: Locale, clock: SiteClock) -> String {
+        self.fill(locale, &|at| locale.date_time(clock(at)))
     }
 
     /// Reads back a detail the engine stored; `None` for text it did not write (a meter's
@@ -98,8 +112,12 @@ impl AlarmDetail {
             return minute(since).map(|since| AlarmDetail::Silent { since });
         }
         if let Some(until) = text.strip_prefix("a burst of water up to ") {
-            let until = NaiveTime::parse_from_str(until, CLOCK).ok()?;
-            return Some(AlarmDetail::WaterBurst { until });
+            return match minute(until) {
+                Some(until) => Some(AlarmDetail::WaterBurst { until }),
+                None => NaiveTime::parse_from_str(until, CLOCK)
+                    .ok()
+                    .map(|until| AlarmDetail::WaterBurstUtcClock { until }),
+            };
         }
         let (kw, rest) = text.split_once(" kW, over the ")?;
         let (limit_kw, rest) = rest.split_once(" kW limit for ")?;
@@ -111,16 +129,28 @@ impl AlarmDetail {
         })
     }
 
-    /// Stored text, a detail the engine wrote, in the reader's words; any other text as it is.
-    pub fn reword(text: &str, locale: Locale) -> String {
-        Self::parse(text).map_or_else(|| text.to_owned(), |detail| detail.label_in(locale))
+    /// Stored text, a detail the engine wrote, in the reader's words and on the site's
+    /// clock; any other text as it is.
+    pub fn reword(text: &str, locale: Locale, clock: SiteClock) -> String {
+        Self::parse(text).map_or_else(|| text.to_owned(), |detail| detail.label_in(locale, clock))
+    }
+
+    /// The moment the detail names, if it names one that can be put on a clock.
+    pub fn moment(self) -> Option<DateTime<Utc>> {
+        match self {
+            AlarmDetail::WaterRunning { since } | AlarmDetail::Silent { since } => Some(since),
+            AlarmDetail::WaterBurst { until } => Some(until),
+            AlarmDetail::WaterBurstUtcClock { .. }
+            | AlarmDetail::Overload { .. }
+            | AlarmDetail::ReportedByMeter => None,
+        }
     }
 }
 
-/// The stored text: English, as the engine writes it.
+/// The stored text: English, times in UTC, as the engine writes it.
 impl fmt::Display for AlarmDetail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.label_in(Locale::En))
+        f.write_str(&self.fill(Locale::En, &|at| at.format(MINUTE).to_string()))
     }
 }
 
@@ -141,7 +171,10 @@ mod tests {
             minute
                 .clone()
                 .prop_map(|since| AlarmDetail::WaterRunning { since }),
-            clock.prop_map(|until| AlarmDetail::WaterBurst { until }),
+            minute
+                .clone()
+                .prop_map(|until| AlarmDetail::WaterBurst { until }),
+            clock.prop_map(|until| AlarmDetail::WaterBurstUtcClock { until }),
             (kw.clone(), kw, 0i64..100_000).prop_map(|(kw, limit_kw, for_s)| {
                 AlarmDetail::Overload {
                     kw,
@@ -162,16 +195,29 @@ mod tests {
             prop_assert_eq!(AlarmDetail::parse(&detail.to_string()), Some(detail));
         }
 
-        /// Each language has the detail's words with all its values in them.
+        /// Each language has the detail's words with all its values in them, its moment on
+        /// the site's clock written as pages write times.
         #[test]
         fn every_detail_is_worded_in_every_language(detail in any_detail()) {
-            let english = detail.to_string();
-            for locale in [Locale::Sw, Locale::Zh] {
-                let label = detail.label_in(locale);
+            let stored = detail.to_string();
+            let nairobi = |at: DateTime<Utc>| at.naive_utc() + chrono::Duration::hours(3);
+            for locale in Locale::ALL {
+                let label = detail.label_in(locale, &nairobi);
                 prop_assert!(!label.contains("{}"), "{}", label);
-                prop_assert_ne!(&label, &english);
-                for number in english.split(|c: char| !c.is_ascii_digit() && c != '.').filter(|n| !n.is_empty()) {
-                    prop_assert!(label.contains(number), "{} lost {}", label, number);
+                if locale != Locale::En {
+                    prop_assert_ne!(&label, &stored);
+                }
+                match detail.moment() {
+                    Some(at) => {
+                        prop_assert!(label.contains(&locale.date_time(nairobi(at))), "{}", label);
+                        prop_assert!(!label.contains("UTC"), "{}", label);
+                    }
+                    None => {
+                        let numbers = stored.split(|c: char| !c.is_ascii_digit() && c != '.');
+                        for number in numbers.filter(|n| !n.is_empty()) {
+                            prop_assert!(label.contains(number), "{} lost {}", label, number);
+                        }
+                    }
                 }
             }
         }
@@ -186,8 +232,12 @@ mod tests {
                 AlarmDetail::WaterRunning { since: at(3, 0) },
             ),
             (
+                "a burst of water up to 2026-12-06 14:45 UTC",
+                AlarmDetail::WaterBurst { until: at(14, 45) },
+            ),
+            (
                 "a burst of water up to 14:45 UTC",
-                AlarmDetail::WaterBurst {
+                AlarmDetail::WaterBurstUtcClock {
                     until: at(14, 45).time(),
                 },
             ),
@@ -211,7 +261,26 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_time_is_shown_on_the_sites_clock_and_an_old_burst_in_utc() {
+        let nairobi = |at: DateTime<Utc>| at.naive_utc() + chrono::Duration::hours(3);
+        let running = "water running without a break since 2026-12-06 03:00 UTC";
+        assert_eq!(
+            AlarmDetail::reword(running, Locale::En, &nairobi),
+            "water running without a break since 6 Dec 2026, 06:00"
+        );
+        assert_eq!(
+            AlarmDetail::reword(running, Locale::Sw, &nairobi),
+            "maji yanatiririka bila kukoma tangu 06/12/2026 06:00"
+        );
+        assert_eq!(
+            AlarmDetail::reword("a burst of water up to 23:45 UTC", Locale::Sw, &nairobi),
+            "maji mengi kwa ghafla hadi 23:45 UTC"
+        );
+    }
+
+    #[test]
     fn a_meters_own_words_stay_as_they_are() {
+        let utc = |at: DateTime<Utc>| at.naive_utc();
         for text in [
             "CO sensor 412 ppm",
             "water running without a break since yesterday",
@@ -219,10 +288,14 @@ mod tests {
             "",
         ] {
             assert_eq!(AlarmDetail::parse(text), None, "{text}");
-            assert_eq!(AlarmDetail::reword(text, Locale::Sw), text);
+            assert_eq!(AlarmDetail::reword(text, Locale::Sw, &utc), text);
         }
         assert_eq!(
-            AlarmDetail::reword("7.5 kW, over the 5 kW limit for 60 s or more", Locale::Sw),
+            AlarmDetail::reword(
+                "7.5 kW, over the 5 kW limit for 60 s or more",
+                Locale::Sw,
+                &utc
+            ),
             "kW 7.5, juu ya kikomo cha kW 5 kwa sekunde 60 au zaidi"
         );
     }

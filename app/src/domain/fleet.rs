@@ -477,6 +477,9 @@ pub struct AlarmView {
     pub opened_at: DateTime<Utc>,
     /// `opened_at` on the site's clock.
     pub opened_local: chrono::NaiveDateTime,
+    /// The site's offset from UTC at the moment the detail names (at the opening when it
+    /// names none): all it takes to write that moment on the site's clock.
+    pub detail_clock: super::zone::SiteZone,
     /// What staff wrote about it, oldest first.
     #[serde(default)]
     pub notes: Vec<AlarmNoteView>,

@@ -2,7 +2,10 @@
 //! hours, and what each says in each language. The engine queues a notice as a kind and a few
 //! facts (JSON); the words are made here, once, for push messages and in-app lists alike.
 
-use super::{alarm_details::AlarmDetail, i18n::Locale};
+use super::{
+    alarm_details::{AlarmDetail, SiteClock},
+    i18n::Locale,
+};
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -332,13 +335,15 @@ impl Message {
     }
 }
 
-/// The words of a notice. `money` writes an amount in minor units in the site's currency.
+/// The words of a notice. `money` writes an amount in minor units in the site's currency;
+/// `clock` puts a time the notice names on the site's clock.
 pub fn message(
     kind: &str,
     facts: &NoticeFacts,
     locale: Locale,
     site: i64,
     money: &dyn Fn(i64) -> String,
+    clock: SiteClock,
 ) -> Message {
     let account = facts.account.unwrap_or_default();
     let balance = facts.balance_minor.map(money).unwrap_or_default();
@@ -411,7 +416,14 @@ pub fn message(
         }
         other => {
             let alarm = other.strip_prefix("alarm_").unwrap_or(other);
-            let (title, body) = alarm_words(locale, alarm, facts.detail.as_deref());
+            let (title, body) = alarm_words(locale, alarm);
+            let body = match facts.detail.as_deref() {
+                // The title names the alarm; the detail says how much or since when.
+                Some(detail) if !detail.is_empty() && !is_safety(other) => {
+                    format!("{body} ({})", AlarmDetail::reword(detail, locale, clock))
+                }
+                _ => body.to_owned(),
+            };
             let tag = format!("alarm-{}", facts.alarm.unwrap_or_default());
             let url = if facts.account.is_some() || is_safety(other) {
                 "/".to_owned()
@@ -597,12 +609,12 @@ fn protected_at_zero(locale: Locale) -> (&'static str, String) {
 
 /// An alarm kind's name as the notices give it, for pages in Kiswahili or Chinese.
 pub fn alarm_title(alarm: &str, locale: Locale) -> &'static str {
-    alarm_words(locale, alarm, None).0
+    alarm_words(locale, alarm).0
 }
 
-fn alarm_words(locale: Locale, alarm: &str, detail: Option<&str>) -> (&'static str, String) {
+fn alarm_words(locale: Locale, alarm: &str) -> (&'static str, &'static str) {
     use Locale::*;
-    let (title, body): (&'static str, &'static str) = match (alarm, locale) {
+    match (alarm, locale) {
         ("gas_leak", En) => (
             "Gas leak detected",
             "The gas was shut off. Open the windows, switch nothing on or off, leave and call the emergency number.",
@@ -690,17 +702,7 @@ fn alarm_words(locale: Locale, alarm: &str, detail: Option<&str>) -> (&'static s
         (_, En) => ("Meter alarm", "A meter raised an alarm."),
         (_, Sw) => ("Kengele ya mita", "Mita imetoa kengele."),
         (_, Zh) => ("电表告警", "电表发出告警。"),
-    };
-    let body = match detail.filter(|detail| !detail.is_empty() && !is_safety_name(alarm)) {
-        // The title names the alarm; the detail says how much or since when.
-        Some(detail) => format!("{body} ({})", AlarmDetail::reword(detail, locale)),
-        None => body.to_owned(),
-    };
-    (title, body)
-}
-
-fn is_safety_name(alarm: &str) -> bool {
-    is_safety(&format!("alarm_{alarm}"))
+    }
 }
 
 /// A browser's push subscription, as `PushSubscription.toJSON()` gives it, and a name for it.
@@ -826,12 +828,14 @@ mod tests {
             ..NoticeFacts::default()
         };
         let money = |minor: i64| minor.to_string();
-        let message = message("alarm_offline", &facts, Locale::Sw, 1, &money);
+        let nairobi = |at: DateTime<Utc>| at.naive_utc() + chrono::Duration::hours(3);
+        let message = message("alarm_offline", &facts, Locale::Sw, 1, &money, &nairobi);
         assert_eq!(message.title, "Mita haipo mtandaoni");
+        // On the site's clock, written as the reader's pages write times.
         assert!(
             message
                 .body
-                .ends_with("(hakuna kilichosikika tangu 2026-12-06 03:00 UTC)"),
+                .ends_with("(hakuna kilichosikika tangu 06/12/2026 06:00)"),
             "{}",
             message.body
         );
@@ -841,6 +845,7 @@ mod tests {
     #[test]
     fn every_kind_has_words_in_every_language_and_balance_notices_share_a_topic() {
         let money = |minor: i64| format!("KES {}.{:02}", minor / 100, minor % 100);
+        let utc = |at: DateTime<Utc>| at.naive_utc();
         let facts = NoticeFacts {
             account: Some(7),
             balance_minor: Some(12_050),
@@ -886,7 +891,7 @@ mod tests {
         ];
         for locale in Locale::ALL {
             for kind in kinds {
-                let message = message(kind, &facts, locale, 1, &money);
+                let message = message(kind, &facts, locale, 1, &money, &utc);
                 assert!(
                     !message.title.is_empty() && !message.body.is_empty(),
                     "{kind} {locale}"
@@ -897,22 +902,22 @@ mod tests {
             }
             let statement = facts.statement.as_ref().unwrap().document(locale, &money);
             assert!(statement.contains("A-101") && statement.contains("KES 120.50"));
-            let low = message("low_balance_2", &facts, locale, 1, &money);
+            let low = message("low_balance_2", &facts, locale, 1, &money, &utc);
             assert!(low.body.contains("KES 120.50"), "{}", low.body);
             assert_eq!(low.topic(), Some("balance-7"));
             assert_eq!(
-                message("few_days_left", &facts, locale, 1, &money).topic(),
+                message("few_days_left", &facts, locale, 1, &money, &utc).topic(),
                 Some("balance-7")
             );
-            let paid = message("payment_received", &facts, locale, 1, &money);
+            let paid = message("payment_received", &facts, locale, 1, &money, &utc);
             assert!(paid.body.contains("KES 500.00") && paid.body.contains("R-000042"));
             assert_eq!(paid.url, "/payments/pay_abc");
             assert_eq!(paid.topic(), None);
-            let token = message("token_issued", &facts, locale, 1, &money);
+            let token = message("token_issued", &facts, locale, 1, &money, &utc);
             assert!(token.body.contains("588 224 011"), "{}", token.body);
             assert_eq!(token.url, "/accounts/7");
         }
-        assert!(message("alarm_gas_leak", &facts, Locale::En, 1, &money).urgent);
+        assert!(message("alarm_gas_leak", &facts, Locale::En, 1, &money, &utc).urgent);
         assert_eq!(
             Category::of_kind("low_balance_3"),
             Some(Category::LowBalance)

@@ -485,7 +485,7 @@ pub fn AlarmTable(
                                 || view! { <span>{place.clone()}</span> }.into_any(),
                                 |id| view! { <a href=format!("/meters/{id}")>{place.clone()}</a> }.into_any(),
                             )} })}
-                            <span class="detail">{format!(" — {} ", AlarmDetail::reword(&alarm.detail, l))}</span>
+                            <span class="detail">{format!(" — {} ", AlarmDetail::reword(&alarm.detail, l, &|at| alarm.detail_clock.local(at)))}</span>
                             <span class="when">{l.date_time(alarm.opened_local)}</span>
                             <span class="alarm-status">{format!(" ({})", alarm_status(&alarm.status, l))}</span>
                             {notes}
@@ -631,7 +631,8 @@ fn FinalUse(typed: RwSignal<String>, dial: Dial) -> impl IntoView {
     move || {
         let last = dial.last?;
         let typed = decimal(&typed.get())?;
-        let shown = exact_quantity(last);
+        // As the page writes the last register above: as the meter sent it, every place kept.
+        let shown = group_thousands(&last.to_string());
         Some(match RegisterStep::between(last, typed, dial.wraps_at) {
             RegisterStep::Forward(turned) => {
                 let used = exact_quantity(turned * dial.multiplier);

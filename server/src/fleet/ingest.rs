@@ -271,7 +271,7 @@ async fn reading_rules(
     if let Some(kind) = alarm {
         let detail = match kind {
             AlarmKind::WaterSpike => AlarmDetail::WaterBurst {
-                until: reading.taken_at.time(),
+                until: reading.taken_at,
             },
             _ => AlarmDetail::WaterRunning {
                 since: flow_since.unwrap_or(reading.taken_at),

@@ -14,6 +14,7 @@ use crate::{
 use app::{
     domain::{
         AccountId, Caller, MeterId, OrgId, Role, SiteId, UnitId, UserId,
+        alarm_details::AlarmDetail,
         faults::{FaultReport, FaultView},
         fleet::{
             AlarmKind, AlarmNoteView, AlarmStep, AlarmView, CommandView, FleetRules,
@@ -24,11 +25,12 @@ use app::{
         minor_digits,
         reports::DaysAsked,
         site::Currency,
+        zone::SiteZone,
     },
     error::AppError,
     ports::{AccountPlace, FleetPort, MeterPlace, MeterViewer},
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, Offset, TimeZone, Utc};
 use std::collections::HashMap;
 
 /// The caller's roles that count on a site.
@@ -78,6 +80,18 @@ struct AlarmRow {
 
 impl From<AlarmRow> for AlarmView {
     fn from(row: AlarmRow) -> Self {
+        // Sites' zones are checked when set; UTC is what an unreadable one would mean.
+        let tz = row
+            .time_zone
+            .parse::<chrono_tz::Tz>()
+            .unwrap_or(chrono_tz::UTC);
+        let moment = AlarmDetail::parse(&row.detail)
+            .and_then(AlarmDetail::moment)
+            .unwrap_or(row.opened_at);
+        let offset = tz
+            .offset_from_utc_datetime(&moment.naive_utc())
+            .fix()
+            .local_minus_utc();
         AlarmView {
             id: row.id,
             site: SiteId(row.site_id),
@@ -90,11 +104,8 @@ impl From<AlarmRow> for AlarmView {
             severity: row.severity,
             status: row.status,
             detail: row.detail,
-            // Sites' zones are checked when set; UTC is what an unreadable one would mean.
-            opened_local: row.time_zone.parse::<chrono_tz::Tz>().map_or_else(
-                |_| row.opened_at.naive_utc(),
-                |tz| row.opened_at.with_timezone(&tz).naive_local(),
-            ),
+            opened_local: row.opened_at.with_timezone(&tz).naive_local(),
+            detail_clock: SiteZone::new(tz.name().to_owned(), vec![(i64::MIN, offset)]),
             opened_at: row.opened_at,
             notes: Vec::new(),
         }

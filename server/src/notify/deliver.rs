@@ -102,7 +102,8 @@ impl Notifier {
             };
             let locale = chosen.unwrap_or(context.locale);
             let facts: NoticeFacts = serde_json::from_str(&job.8).unwrap_or_default();
-            let words = message(&job.7, &facts, locale, site, &context.money(locale));
+            let money = context.money(locale);
+            let words = message(&job.7, &facts, locale, site, &money, &context.clock());
             let signature = signatures.for_endpoint(self, &job.4);
             let notifier = self.clone();
             sends.spawn(async move {

@@ -101,9 +101,11 @@ impl Notifier {
             }
         }
         let facts: NoticeFacts = serde_json::from_str(&body).unwrap_or_default();
-        let topic = message(&kind, &facts, Locale::En, site, &|_| String::new())
-            .topic()
-            .map(str::to_owned);
+        let topic = message(&kind, &facts, Locale::En, site, &|_| String::new(), &|at| {
+            at.naive_utc()
+        })
+        .topic()
+        .map(str::to_owned);
 
         let _turn = self.inner.engine.turn().await;
         let mut tx = db.begin_write().await?;

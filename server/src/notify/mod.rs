@@ -132,6 +132,11 @@ impl SiteContext {
             locale.money(&plain, &self.currency)
         }
     }
+
+    /// Puts an instant on the site's clock.
+    fn clock(&self) -> impl Fn(DateTime<Utc>) -> chrono::NaiveDateTime + '_ {
+        |at| at.with_timezone(&self.zone).naive_local()
+    }
 }
 
 /// Site contexts looked up once each during a pass, however many notices a site has.

@@ -223,7 +223,7 @@ fn render(job: &Job, context: &SiteContext, locale: Locale) -> Rendered {
     let (_, _, _, _, _, kind, body, site) = job;
     let facts: NoticeFacts = serde_json::from_str(body).unwrap_or_default();
     let money = context.money(locale);
-    let words = message(kind, &facts, locale, *site, &money);
+    let words = message(kind, &facts, locale, *site, &money, &context.clock());
     let attachment = facts.statement.as_ref().map(|statement| Attachment {
         file_name: format!(
             "move-out-{}-{}.txt",

@@ -316,7 +316,8 @@ impl NotificationsPort for Notifier {
             };
             let locale = preferences.locale.unwrap_or(context.locale);
             let facts: NoticeFacts = serde_json::from_str(&body).unwrap_or_default();
-            let message = message(&kind, &facts, locale, site, &context.money(locale));
+            let money = context.money(locale);
+            let message = message(&kind, &facts, locale, site, &money, &context.clock());
             lines.push(InboxLine {
                 at,
                 local: at.with_timezone(&context.zone).naive_local(),

@@ -798,6 +798,13 @@ async fn an_overload_can_limit_the_load_and_a_water_spike_can_close_the_valve() 
         sim.alarms(water).await,
         [("water_spike".to_owned(), "open".to_owned())]
     );
+    // Stored with its day, so pages can put it on the site's clock.
+    let detail: String = on_db!(&sim.fx.db, pool => {
+        sqlx::query_scalar("SELECT detail FROM alarms WHERE meter_id = $1").bind(water).fetch_one(pool).await
+    })
+    .unwrap();
+    let until = (start + Duration::minutes(15)).format("%Y-%m-%d %H:%M UTC");
+    assert_eq!(detail, format!("a burst of water up to {until}"));
     let commands = sim.fx.commands(water).await;
     assert_eq!(
         commands.last().map(|c| (c.1.as_str(), c.2.as_str())),

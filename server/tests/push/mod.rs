@@ -254,6 +254,20 @@ async fn quiet_hours(app: TestApp) {
     let low = browser.decrypt(&received[1].body);
     assert_eq!(low["title"], "Salio lako liko chini");
     assert!(low["body"].as_str().unwrap().contains("KES 50.00"), "{low}");
+
+    // The in-app list words an alarm's detail in their language, its time on the site's clock
+    // (Nairobi, UTC+3) as their pages write times.
+    let detail = "nothing heard since 2026-12-06 03:00 UTC";
+    let offline = json!({ "account": account, "alarm": 10, "detail": detail });
+    app.queue_notice(account, "alarm_offline", offline, "t:4")
+        .await;
+    let inbox = app.call(&resident, "my_notices", &[]).await.json();
+    assert_eq!(inbox[0]["kind"], "alarm_offline");
+    let body = inbox[0]["message"]["body"].as_str().unwrap();
+    assert!(
+        body.ends_with(" (hakuna kilichosikika tangu 06/12/2026 06:00)"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
