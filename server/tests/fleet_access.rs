@@ -1257,3 +1257,73 @@ async fn a_resident_sees_the_alarms_of_their_stay_and_those_still_open_not_an_ea
         }
     }
 }
+
+#[tokio::test]
+async fn the_final_readings_preview_prices_it_as_rating_then_charges_it() {
+    use app::domain::planner::Pricing;
+    use rust_decimal::Decimal;
+    let app = app_with_simulator().await;
+    let gas = meter_of(&app, "A-101", "gas").await;
+    let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
+    let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
+    // The simulator's first tick gives the meter its baseline.
+    let mut page = app.call(&manager, "meter", &[("meter", &gas)]).await;
+    for _ in 0..100 {
+        if page.json()["meter"]["last_register"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        page = app.call(&manager, "meter", &[("meter", &gas)]).await;
+    }
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let meter = &page.json()["meter"];
+    let pricing: Pricing = serde_json::from_value(meter["pricing"].clone()).unwrap();
+    assert_eq!(pricing.currency, "KES");
+    let last: Decimal = meter["last_register"].as_str().unwrap().parse().unwrap();
+    let used = Decimal::new(25, 1);
+    let previewed = pricing.cost_of(used, None);
+    // The demo's gas: 220.00 KES a m3 and 8 % tax, so the preview is not zero by chance.
+    assert_eq!(previewed, Decimal::new(59400, 2));
+
+    // A resident is shown no prices for a form they do not have.
+    let theirs = app.call(&resident, "meter", &[("meter", &gas)]).await;
+    assert_eq!(theirs.json()["meter"]["pricing"], serde_json::Value::Null);
+
+    let final_register = (last + used).to_string();
+    let done = app
+        .call(
+            &manager,
+            "decommission_meter",
+            &[("meter", &gas), ("final_register", &final_register)],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let page = app.call(&manager, "meter", &[("meter", &gas)]).await;
+    let newest = &page.json()["meter"]["readings"][0];
+    assert_eq!(newest["register"], final_register.as_str());
+    let part = |name: &str| newest[name].as_str().unwrap().parse::<Decimal>().unwrap();
+    assert_eq!((part("net") + part("tax")).round_dp(2), previewed);
+    // Out of service, it has no final reading left to preview.
+    assert_eq!(page.json()["meter"]["pricing"], serde_json::Value::Null);
+
+    // A bulk meter's use is charged on its sub-meters: its final reading has no price.
+    let bulk = meter_of(&app, "A-102", "water").await;
+    let fed = meter_of(&app, "A-103", "water").await;
+    on_db!(&app.db, pool => {
+        sqlx::query("UPDATE meters SET master_meter_id = $1 WHERE id = $2")
+            .bind(bulk.parse::<i64>().unwrap())
+            .bind(fed.parse::<i64>().unwrap())
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+    .unwrap();
+    let bulk_page = app.call(&manager, "meter", &[("meter", &bulk)]).await;
+    assert_eq!(bulk_page.json()["meter"]["sub_meters"], 1);
+    assert_eq!(
+        bulk_page.json()["meter"]["pricing"],
+        serde_json::Value::Null
+    );
+    let fed_page = app.call(&manager, "meter", &[("meter", &fed)]).await;
+    assert!(fed_page.json()["meter"]["pricing"].is_object());
+}

@@ -553,6 +553,10 @@ pub struct MeterDetail {
     /// their stay, as its readings before are an earlier household's.
     #[serde(default)]
     pub replaces: Option<(i64, String)>,
+    /// What its next units cost now, for the final reading's preview: shown to staff, and
+    /// only where that reading is charged (not on a bulk meter) under a tariff.
+    #[serde(default)]
+    pub pricing: Option<super::planner::Pricing>,
     pub commands: Vec<CommandView>,
     pub alarms: Vec<AlarmView>,
     /// The newest readings by when they were taken, for staff to see what each was charged

@@ -12,7 +12,7 @@ use crate::domain::fleet::{
 use crate::domain::{
     alarm_details::AlarmDetail,
     i18n::{Locale, Words},
-    money::{exact_quantity, group_thousands},
+    money::{exact_amount, exact_quantity, group_thousands},
     notices::alarm_title,
     reading_notes::ReadingNote,
     register::RegisterStep,
@@ -185,6 +185,7 @@ fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView 
                 wraps_at: meter.wraps_at.as_deref().and_then(decimal),
                 multiplier: Multiplier::parse(&meter.multiplier).unwrap_or(Multiplier::ONE).value(),
                 unit_of_measure: meter.unit_of_measure.clone(),
+                pricing: meter.pricing.clone(),
             };
             view! {
                 <LifeCycle id=id.clone() utility=meter.utility.as_str() sleeps=meter.sleeps switches_rates=meter.switches_rates
@@ -609,6 +610,8 @@ struct Dial {
     wraps_at: Option<rust_decimal::Decimal>,
     multiplier: rust_decimal::Decimal,
     unit_of_measure: String,
+    /// What the next units cost now, where the final reading is charged.
+    pricing: Option<crate::domain::planner::Pricing>,
 }
 
 fn decimal(text: &str) -> Option<rust_decimal::Decimal> {
@@ -635,10 +638,20 @@ fn FinalUse(typed: RwSignal<String>, dial: Dial) -> impl IntoView {
         let shown = group_thousands(&last.to_string());
         Some(match RegisterStep::between(last, typed, dial.wraps_at) {
             RegisterStep::Forward(turned) => {
-                let used = exact_quantity(turned * dial.multiplier);
+                let quantity = turned * dial.multiplier;
+                let used = exact_quantity(quantity);
+                // Priced by the tariff's own rule from where the cycle's blocks stand, in
+                // normal hours and before standing charges: hence "about".
+                let cost = dial.pricing.as_ref().map(|pricing| {
+                    let cost = exact_amount(pricing.cost_of(quantity, None), pricing.digits);
+                    (cost, pricing.currency.clone())
+                });
+                let priced = cost.as_ref().map_or_else(String::new, |(cost, currency)| {
+                    format!(": about {cost} {currency} at today's prices")
+                });
                 view! {
-                    <p class="hint final-use" data-used=used.clone()>
-                        {format!("That is {used} {} used since the last reading ({shown}).", dial.unit_of_measure)}
+                    <p class="hint final-use" data-used=used.clone() data-cost=cost.map(|(cost, _)| cost)>
+                        {format!("That is {used} {} used since the last reading ({shown}){priced}.", dial.unit_of_measure)}
                     </p>
                 }
                 .into_any()

@@ -5,7 +5,7 @@
 use super::{Engine, EngineError, usage::Reader};
 use crate::on_db;
 use app::domain::{
-    SiteId,
+    SiteId, Utility,
     money::Minor,
     planner::{LOOK_BACK_DAYS, Planner, Pricing, advise},
     tariff::cycle_start_containing,
@@ -61,6 +61,33 @@ impl Engine {
                 daily_average: (!days.is_empty()).then(|| total / Decimal::from(days.len())),
                 tariff,
             },
+        }))
+    }
+
+    /// What the meter's next units cost now: the tariff in force for its unit and where its
+    /// billing cycle's blocks stand, for the final reading's preview on the meter page.
+    /// `None` without a tariff for its utility.
+    pub async fn meter_pricing(
+        &self,
+        meter: i64,
+        site: SiteId,
+        utility: Utility,
+        unit_of_measure: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Pricing>, EngineError> {
+        let rules = self.rules(site).await?;
+        let plan = self.meter_plan(meter).await?;
+        let Some(tariff) = rules.tariff_now(&plan, utility, now).cloned() else {
+            return Ok(None);
+        };
+        let cycle_start = cycle_start_containing(now, &rules.tz, tariff.cycle_start_day);
+        Ok(Some(Pricing {
+            unit_of_measure: unit_of_measure.to_owned(),
+            currency: rules.currency.as_str().to_owned(),
+            digits: rules.digits,
+            cycle_used: self.cycle_used(meter, cycle_start).await?,
+            daily_average: None,
+            tariff,
         }))
     }
 

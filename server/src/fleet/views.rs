@@ -374,6 +374,25 @@ impl FleetPort for Fleet {
             .map(|currency| minor_digits(&currency))
             .map_err(internal)?;
         let tz = crate::engine::time_zone(&row.time_zone).map_err(internal)?;
+        let utility = row.utility.parse().map_err(internal)?;
+        // For the final reading's preview: staff only, and only where that reading is charged
+        // (a bulk meter's use is charged on its sub-meters).
+        let charged =
+            viewer == MeterViewer::Staff && row.removed_at.is_none() && row.sub_meters == 0;
+        let pricing = if charged {
+            self.engine()
+                .meter_pricing(
+                    row.id,
+                    SiteId(row.site_id),
+                    utility,
+                    &row.unit_of_measure,
+                    Utc::now(),
+                )
+                .await
+                .map_err(internal)?
+        } else {
+            None
+        };
         Ok(MeterDetail {
             zone: crate::engine::site_zone(tz, Utc::now()),
             id: row.id,
@@ -381,7 +400,7 @@ impl FleetPort for Fleet {
             site_name: row.site_name,
             unit: row.unit_name,
             serial: row.serial,
-            utility: row.utility.parse().map_err(internal)?,
+            utility,
             transport: row.transport,
             sleeps: row.sleeps,
             switches_rates: row.switches_rates,
@@ -403,6 +422,7 @@ impl FleetPort for Fleet {
             sub_meters: row.sub_meters,
             replaced_by: row.replaced_by_id.zip(row.replaced_by_serial),
             replaces: row.replaces_id.zip(row.replaces_serial),
+            pricing,
             commands: commands
                 .into_iter()
                 .map(|c| CommandView {
