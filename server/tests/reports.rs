@@ -552,12 +552,17 @@ async fn use_is_shared_across_the_time_of_use_bands_on_the_page_and_in_the_csv()
     let hour = |day: chrono::NaiveDate, h: u32| day.and_hms_opt(h, 0, 0).unwrap();
     let power = app.wallet("A-101", "electricity").await;
     let water = app.wallet("A-101", "water").await;
+    let next_door = app.wallet("A-102", "electricity").await;
     for (account, at, micro) in [
         (power, hour(monday, 19), 2_000_000),
         (power, hour(monday, 23), 1_000_000),
         (power, hour(monday, 12), 3_000_000),
         (power, hour(saturday, 19), 4_000_000),
         (water, hour(monday, 19), 500_000),
+        (next_door, hour(monday, 19), 600_000),
+        // The evening before and the midnight after the week asked are not in it.
+        (power, hour(monday - Duration::days(1), 23), 8_000_000),
+        (power, hour(monday + Duration::days(7), 0), 9_000_000),
     ] {
         used_in_hour(&app, account, tz, at, micro).await;
     }
@@ -573,10 +578,24 @@ async fn use_is_shared_across_the_time_of_use_bands_on_the_page_and_in_the_csv()
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let report = answer.json();
     let lines = report["lines"].as_array().unwrap();
-    assert_eq!(lines.len(), 2, "{lines:?}");
+    // By building, unit and utility.
+    let order: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| (l["unit"].as_str().unwrap(), l["utility"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("A-101", "electricity"),
+            ("A-101", "water"),
+            ("A-102", "electricity")
+        ]
+    );
     let by_band = |utility: &str| -> Vec<i64> {
-        let line = lines.iter().find(|l| l["utility"] == utility).unwrap();
-        assert_eq!(line["unit"], "A-101");
+        let line = lines
+            .iter()
+            .find(|l| l["utility"] == utility && l["unit"] == "A-101")
+            .unwrap();
         line["by_band"]
             .as_array()
             .unwrap()
@@ -604,7 +623,10 @@ async fn use_is_shared_across_the_time_of_use_bands_on_the_page_and_in_the_csv()
         rows.contains(&"Block A,A-101,electricity,2,0,7,1,10,20"),
         "{rows:?}"
     );
-    assert!(rows.contains(&",,electricity,2,0,7,1,10,20"), "{rows:?}");
+    assert!(
+        rows.contains(&",,electricity,2.6,0,7,1,10.6,25"),
+        "{rows:?}"
+    );
     let page = app
         .get(
             &manager,
