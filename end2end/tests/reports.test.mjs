@@ -57,7 +57,8 @@ test('a manager reads the consumption report and downloads it as CSV', async () 
   }
   await page.locator('dl.report-totals').waitFor();
   const electricity = await page.textContent('[data-total="electricity"]');
-  assert.match(electricity, /^[\d.]+ kWh$/);
+  // Thousands grouped on the page, as every amount; the file keeps the plain number.
+  assert.match(electricity, /^\d{1,3}(,\d{3})*(\.\d+)? kWh$/);
   const bars = await page.locator('figure.top-chart.meter-electricity rect.bar').count();
   assert.ok(bars > 0 && bars <= 10, `top consumers drawn (${bars})`);
   const buildings = await page.locator('tr.building-total th').allTextContents();
@@ -74,7 +75,7 @@ test('a manager reads the consumption report and downloads it as CSV', async () 
   const site = csv.find((line) => line.startsWith('(site),(total),electricity,'));
   assert.ok(site, 'the site total is in the file');
   // The file's site total is the page's.
-  assert.equal(`${site.split(',')[3]} kWh`, electricity);
+  assert.equal(`${site.split(',')[3]} kWh`, electricity.replaceAll(',', ''));
   assertNoProblems(problems);
   await context.close();
 });
@@ -206,6 +207,11 @@ test('a manager reads the site\'s use by time-of-use band and downloads every un
     const sum = shares.reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(sum - 100) <= 2, `shares ${shares}`);
   }
+  // Each band's bar is drawn over a paler whole, so its length reads as its share (they were
+  // once all black on black, every band looking like the whole).
+  const fills = await electricity.locator('tr.band svg').first()
+    .evaluate((svg) => ['rect.whole', 'rect.bar'].map((rect) => getComputedStyle(svg.querySelector(rect)).fill));
+  assert.notEqual(fills[0], fills[1], `the whole and the bar: ${fills}`);
   const href = await page.getAttribute('a.csv-download', 'href');
   const csv = await page.evaluate(async (url) => (await fetch(url)).text(), href);
   const lines = csv.trim().split('\n');

@@ -104,6 +104,12 @@ pub fn quantity(micro: i64) -> String {
         .to_string()
 }
 
+/// [`quantity`] for a page, its thousands grouped as every amount on the pages is
+/// (`13,315.81`); files keep the plain number.
+pub fn quantity_shown(micro: i64) -> String {
+    super::money::group_thousands(&quantity(micro))
+}
+
 impl ConsumptionReport {
     /// The site's total of each utility used, in the order utilities are listed.
     pub fn site_totals(&self) -> Vec<Total> {
@@ -210,6 +216,14 @@ impl ConsumptionReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_groups_a_quantitys_thousands_and_a_file_does_not() {
+        assert_eq!(quantity(13_315_810_000), "13315.81");
+        assert_eq!(quantity_shown(13_315_810_000), "13,315.81");
+        assert_eq!(quantity_shown(-1_234_500_000), "-1,234.5");
+        assert_eq!(quantity_shown(999_999_000), "999.999");
+    }
 
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()

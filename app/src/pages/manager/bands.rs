@@ -6,7 +6,7 @@ use super::days::DaysHead;
 use crate::api::reports::load_bands;
 use crate::domain::Utility;
 use crate::domain::band_report::{BANDS, BandReport, BandTotal, percent};
-use crate::domain::reports::quantity;
+use crate::domain::reports::quantity_shown;
 use crate::domain::tariff::BandKind;
 use leptos::prelude::*;
 
@@ -39,7 +39,7 @@ fn Report(report: BandReport, site: String) -> impl IntoView {
 fn UtilityBands(total: BandTotal, report: BandReport) -> impl IntoView {
     let utility: Utility = total.utility;
     let measure = utility.default_unit_of_measure();
-    let amount = move |micro: i64| format!("{} {measure}", quantity(micro));
+    let amount = move |micro: i64| format!("{} {measure}", quantity_shown(micro));
     let peak_users: Vec<_> = report.peak_users(utility).into_iter().cloned().collect();
     view! {
         <section class="card band-report" data-utility=utility.as_str()>

@@ -6,7 +6,7 @@
 use super::days::DaysHead;
 use crate::api::reports::load_losses;
 use crate::domain::losses::{LossLine, LossReport, WORTH_A_LOOK_PERCENT};
-use crate::domain::reports::quantity;
+use crate::domain::reports::quantity_shown;
 use leptos::prelude::*;
 
 #[component]
@@ -59,7 +59,7 @@ fn Report(report: LossReport, site: String) -> impl IntoView {
 #[component]
 fn LossRow(line: LossLine) -> impl IntoView {
     let measure = line.master.utility.default_unit_of_measure();
-    let amount = move |micro: i64| format!("{} {measure}", quantity(micro));
+    let amount = move |micro: i64| format!("{} {measure}", quantity_shown(micro));
     let finding = line.finding();
     // The sub-meters' share of the master, capped at the bar's length.
     let below = if line.master_micro > 0 {

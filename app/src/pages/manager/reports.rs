@@ -4,7 +4,7 @@
 
 use super::days::DaysHead;
 use crate::api::reports::load_consumption;
-use crate::domain::reports::{ConsumptionLine, ConsumptionReport, Total, quantity};
+use crate::domain::reports::{ConsumptionLine, ConsumptionReport, Total, quantity_shown};
 use crate::domain::{Minor, Utility};
 use leptos::prelude::*;
 
@@ -46,7 +46,7 @@ fn Report(report: ConsumptionReport, site: String) -> impl IntoView {
                     {site_totals.iter().map(|total| view! {
                         <div class=format!("stat meter-{}", total.utility.as_str())>
                             <dt>{total.utility.label()}</dt>
-                            <dd data-total=total.utility.as_str()>{format!("{} {}", quantity(total.quantity_micro), total.utility.default_unit_of_measure())}</dd>
+                            <dd data-total=total.utility.as_str()>{format!("{} {}", quantity_shown(total.quantity_micro), total.utility.default_unit_of_measure())}</dd>
                             <dd class="cost">{money(total.cost)}</dd>
                             <dd class="units">{format!("{} units", total.units)}</dd>
                         </div>
@@ -84,7 +84,7 @@ fn BuildingTable(totals: Vec<Total>, money_of: StoredValue<(u32, String)>) -> im
                             <th scope="row">{total.building.unwrap_or_default()}</th>
                             <td>{total.utility.label()}</td>
                             <td class="num">{total.units}</td>
-                            <td class="num">{format!("{} {}", quantity(total.quantity_micro), total.utility.default_unit_of_measure())}</td>
+                            <td class="num">{format!("{} {}", quantity_shown(total.quantity_micro), total.utility.default_unit_of_measure())}</td>
                             <td class="num">{money(total.cost)}</td>
                         </tr>
                     }).collect_view()}
@@ -118,7 +118,7 @@ fn TopChart(utility: Utility, lines: Vec<ConsumptionLine>) -> impl IntoView {
                         <g class="top-line">
                             <text x="0" y=y + 16>{format!("{} · {}", line.building, line.unit)}</text>
                             <rect class="bar" x="160" y=y + 4 width=format!("{width:.1}") height="16"/>
-                            <text x=format!("{:.1}", 166.0 + width) y=y + 16>{format!("{} {measure}", quantity(line.quantity_micro))}</text>
+                            <text x=format!("{:.1}", 166.0 + width) y=y + 16>{format!("{} {measure}", quantity_shown(line.quantity_micro))}</text>
                         </g>
                     }
                 }).collect_view()}
