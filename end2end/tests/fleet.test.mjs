@@ -70,7 +70,9 @@ test('a manager installs a meter, then reads another and sees the acknowledgemen
   // Priced by the demo's electricity blocks (30 at 12.00, 70 at 20.00, then 25.00) and 16 % tax.
   assert.equal(await replacing.locator('.final-use').getAttribute('data-cost'), '1,739,141.60');
   await replacing.locator('input[name="final_register"]').fill('6');
-  assert.match(await replacing.locator('.final-use').textContent(), /That is 1 kWh used since the last reading \(5\.000\): about 13\.92 KES at today's prices\./);
+  // And who would pay it: the occupant's account, opened for the meter when it went in.
+  assert.match(await replacing.locator('.final-use').getAttribute('data-payer'), /^A\d{7}$/);
+  assert.match(await replacing.locator('.final-use').textContent(), /That is 1 kWh used since the last reading \(5\.000\): about 13\.92 KES at today's prices, charged to account A\d{7}\./);
   await replacing.locator('input[name="serial"]').fill('EL-E2E-2');
   await replacing.locator('input[name="first_register"]').fill('0');
   await replacing.locator('select[name="transport"]').selectOption('mqtt');

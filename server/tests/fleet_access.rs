@@ -27,6 +27,86 @@ async fn meter_of(app: &TestApp, unit: &str, utility: &str) -> String {
     id.to_string()
 }
 
+/// A meter's page once the simulator's first tick has given the meter its baseline.
+async fn page_with_baseline(app: &TestApp, visitor: &Visitor, meter: &str) -> Answer {
+    let mut page = app.call(visitor, "meter", &[("meter", meter)]).await;
+    for _ in 0..100 {
+        if page.json()["meter"]["last_register"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        page = app.call(visitor, "meter", &[("meter", meter)]).await;
+    }
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page
+}
+
+/// Opens a wallet paying for all of a unit's meters (as a site billed by unit has), an hour
+/// old; its account's id.
+async fn open_unit_wallet(app: &TestApp, unit: &str) -> i64 {
+    let unit = app.unit_id(unit).await;
+    let opened = chrono::Utc::now() - chrono::Duration::hours(1);
+    on_db!(&app.db, pool => {
+        let site: i64 = sqlx::query_scalar(
+            "SELECT b.site_id FROM units u JOIN buildings b ON b.id = u.building_id WHERE u.id = $1",
+        )
+        .bind(unit)
+        .fetch_one(pool)
+        .await?;
+        let account: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (site_id, kind, opened_at) VALUES ($1, 'prepaid', $2) RETURNING id",
+        )
+        .bind(site)
+        .bind(opened)
+        .fetch_one(pool)
+        .await?;
+        sqlx::query("INSERT INTO wallets (account_id, site_id, unit_id, opened_at) VALUES ($1, $2, $3, $4)")
+            .bind(account)
+            .bind(site)
+            .bind(unit)
+            .bind(opened)
+            .execute(pool)
+            .await?;
+        Ok::<_, sqlx::Error>(account)
+    })
+    .unwrap()
+}
+
+/// The last register on a meter's page.
+fn last_of(page: &Answer) -> rust_decimal::Decimal {
+    let last = &page.json()["meter"]["last_register"];
+    last.as_str().unwrap().parse().unwrap()
+}
+
+/// Decommissions a meter with a final reading `used` past `last`: that register, and the
+/// number of the account rating charged it to.
+async fn decommission_after(
+    app: &TestApp,
+    visitor: &Visitor,
+    meter: &str,
+    last: rust_decimal::Decimal,
+    used: rust_decimal::Decimal,
+) -> (String, String) {
+    let register = (last + used).to_string();
+    let done = app
+        .call(
+            visitor,
+            "decommission_meter",
+            &[("meter", meter), ("final_register", &register)],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let account: i64 = on_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT wallet_account_id FROM readings WHERE meter_id = $1 AND register = $2")
+            .bind(meter.parse::<i64>().unwrap())
+            .bind(&register)
+            .fetch_one(pool)
+            .await
+    })
+    .unwrap();
+    (register, server::ledger::account_number(account))
+}
+
 /// When the resident signing in as `email` moved into their home.
 async fn moved_in(app: &TestApp, email: &str) -> chrono::DateTime<chrono::Utc> {
     on_db!(&app.db, pool => {
@@ -1260,51 +1340,67 @@ async fn a_resident_sees_the_alarms_of_their_stay_and_those_still_open_not_an_ea
 
 #[tokio::test]
 async fn the_final_readings_preview_prices_it_as_rating_then_charges_it() {
-    use app::domain::planner::Pricing;
+    use app::domain::{fleet::Payer, planner::Pricing};
     use rust_decimal::Decimal;
     let app = app_with_simulator().await;
     let gas = meter_of(&app, "A-101", "gas").await;
     let manager = app.sign_in(demo::MANAGER, demo::PASSWORD).await;
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
-    // The simulator's first tick gives the meter its baseline.
-    let mut page = app.call(&manager, "meter", &[("meter", &gas)]).await;
-    for _ in 0..100 {
-        if page.json()["meter"]["last_register"].is_string() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        page = app.call(&manager, "meter", &[("meter", &gas)]).await;
-    }
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // A wallet for the whole unit as well: the meter's own still comes first.
+    open_unit_wallet(&app, "A-101").await;
+    let page = page_with_baseline(&app, &manager, &gas).await;
     let meter = &page.json()["meter"];
     let pricing: Pricing = serde_json::from_value(meter["pricing"].clone()).unwrap();
     assert_eq!(pricing.currency, "KES");
-    let last: Decimal = meter["last_register"].as_str().unwrap().parse().unwrap();
+    let last = last_of(&page);
     let used = Decimal::new(25, 1);
     let previewed = pricing.cost_of(used, None);
     // The demo's gas: 220.00 KES a m3 and 8 % tax, so the preview is not zero by chance.
     assert_eq!(previewed, Decimal::new(59400, 2));
 
+    // And said to be charged to the account that then pays it.
+    let payer: Payer = serde_json::from_value(meter["payer"].clone()).unwrap();
+    let Payer::Account(number) = &payer else {
+        panic!("A-101 is let: {payer:?}");
+    };
+
     // A resident is shown no prices for a form they do not have.
     let theirs = app.call(&resident, "meter", &[("meter", &gas)]).await;
     assert_eq!(theirs.json()["meter"]["pricing"], serde_json::Value::Null);
+    assert_eq!(theirs.json()["meter"]["payer"], serde_json::Value::Null);
 
-    let final_register = (last + used).to_string();
-    let done = app
-        .call(
-            &manager,
-            "decommission_meter",
-            &[("meter", &gas), ("final_register", &final_register)],
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let (final_register, paid_by) = decommission_after(&app, &manager, &gas, last, used).await;
     let page = app.call(&manager, "meter", &[("meter", &gas)]).await;
     let newest = &page.json()["meter"]["readings"][0];
     assert_eq!(newest["register"], final_register.as_str());
     let part = |name: &str| newest[name].as_str().unwrap().parse::<Decimal>().unwrap();
     assert_eq!((part("net") + part("tax")).round_dp(2), previewed);
+    assert_eq!(&paid_by, number);
     // Out of service, it has no final reading left to preview.
     assert_eq!(page.json()["meter"]["pricing"], serde_json::Value::Null);
+    assert_eq!(page.json()["meter"]["payer"], serde_json::Value::Null);
+
+    // A vacant unit's use is the landlord's, and the preview says so.
+    let vacant = meter_of(&app, "A-110", "gas").await;
+    let page = page_with_baseline(&app, &manager, &vacant).await;
+    assert_eq!(page.json()["meter"]["payer"], serde_json::json!("Landlord"));
+    let (_, paid_by) = decommission_after(&app, &manager, &vacant, last_of(&page), used).await;
+    let landlord: i64 = on_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT id FROM accounts WHERE kind = 'landlord'").fetch_one(pool).await
+    })
+    .unwrap();
+    assert_eq!(paid_by, server::ledger::account_number(landlord));
+
+    // Once a wallet pays for the whole unit, its meters are charged to it.
+    let unit_wallet = server::ledger::account_number(open_unit_wallet(&app, "A-110").await);
+    let water = meter_of(&app, "A-110", "water").await;
+    let page = page_with_baseline(&app, &manager, &water).await;
+    assert_eq!(
+        page.json()["meter"]["payer"]["Account"],
+        unit_wallet.as_str()
+    );
+    let (_, paid_by) = decommission_after(&app, &manager, &water, last_of(&page), used).await;
+    assert_eq!(paid_by, unit_wallet);
 
     // A bulk meter's use is charged on its sub-meters: its final reading has no price.
     let bulk = meter_of(&app, "A-102", "water").await;

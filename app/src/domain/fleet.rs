@@ -557,6 +557,9 @@ pub struct MeterDetail {
     /// only where that reading is charged (not on a bulk meter) under a tariff.
     #[serde(default)]
     pub pricing: Option<super::planner::Pricing>,
+    /// Who that reading would be charged to now; given with `pricing`.
+    #[serde(default)]
+    pub payer: Option<Payer>,
     pub commands: Vec<CommandView>,
     pub alarms: Vec<AlarmView>,
     /// The newest readings by when they were taken, for staff to see what each was charged
@@ -569,6 +572,26 @@ pub struct MeterDetail {
     pub currency: String,
     #[serde(default)]
     pub digits: u32,
+}
+
+/// Who a meter's reading is charged to, by rating's rule: the meter's own account, else its
+/// unit's, else the site's landlord.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Payer {
+    /// An account open on the meter or its unit, by the number on its statements.
+    Account(String),
+    /// The site's landlord: no account is open on the unit, so its use is the owner's.
+    Landlord,
+}
+
+impl Payer {
+    /// Who pays, as the final reading's preview says it: staff pages are in English.
+    pub fn charged_to(&self) -> String {
+        match self {
+            Payer::Account(number) => format!("charged to account {number}"),
+            Payer::Landlord => "charged to the landlord: no account is open on this unit".into(),
+        }
+    }
 }
 
 /// A meter's page: the meter and what the viewer may do with it.

@@ -7,7 +7,8 @@ use crate::api::fleet::{
     ReleaseCutOffs, ReplaceMeter, SaveFleetRules, load_meter, load_site_fleet, meter_html,
 };
 use crate::domain::fleet::{
-    ALARM_NOTE_MAX, AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, SiteFleet,
+    ALARM_NOTE_MAX, AlarmView, CommandView, MeterDetail, MeterPageData, OverloadAction, Payer,
+    SiteFleet,
 };
 use crate::domain::{
     alarm_details::AlarmDetail,
@@ -186,6 +187,7 @@ fn MeterView(data: MeterPageData, staff: Option<StaffActions>) -> impl IntoView 
                 multiplier: Multiplier::parse(&meter.multiplier).unwrap_or(Multiplier::ONE).value(),
                 unit_of_measure: meter.unit_of_measure.clone(),
                 pricing: meter.pricing.clone(),
+                payer: meter.payer.clone(),
             };
             view! {
                 <LifeCycle id=id.clone() utility=meter.utility.as_str() sleeps=meter.sleeps switches_rates=meter.switches_rates
@@ -612,6 +614,8 @@ struct Dial {
     unit_of_measure: String,
     /// What the next units cost now, where the final reading is charged.
     pricing: Option<crate::domain::planner::Pricing>,
+    /// Who would pay them.
+    payer: Option<Payer>,
 }
 
 fn decimal(text: &str) -> Option<rust_decimal::Decimal> {
@@ -646,11 +650,18 @@ fn FinalUse(typed: RwSignal<String>, dial: Dial) -> impl IntoView {
                     let cost = exact_amount(pricing.cost_of(quantity, None), pricing.digits);
                     (cost, pricing.currency.clone())
                 });
+                let payer = dial.payer.as_ref();
                 let priced = cost.as_ref().map_or_else(String::new, |(cost, currency)| {
-                    format!(": about {cost} {currency} at today's prices")
+                    let paid_by =
+                        payer.map_or_else(String::new, |p| format!(", {}", p.charged_to()));
+                    format!(": about {cost} {currency} at today's prices{paid_by}")
+                });
+                let payer = payer.map(|payer| match payer {
+                    Payer::Account(number) => number.clone(),
+                    Payer::Landlord => "landlord".to_owned(),
                 });
                 view! {
-                    <p class="hint final-use" data-used=used.clone() data-cost=cost.map(|(cost, _)| cost)>
+                    <p class="hint final-use" data-used=used.clone() data-cost=cost.map(|(cost, _)| cost) data-payer=payer>
                         {format!("That is {used} {} used since the last reading ({shown}){priced}.", dial.unit_of_measure)}
                     </p>
                 }

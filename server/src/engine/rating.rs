@@ -551,6 +551,31 @@ impl Payers {
     }
 }
 
+impl Engine {
+    /// The account a reading of `meter` in `unit` taken at `at` would be charged to, by the
+    /// rule of `Payers::pick`; `None` for the site's landlord. For previews: rating itself
+    /// picks from the wallets its batch has loaded.
+    pub async fn payer_at(
+        &self,
+        meter: i64,
+        unit: i64,
+        at: DateTime<Utc>,
+    ) -> Result<Option<i64>, EngineError> {
+        Ok(crate::on_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "SELECT account_id FROM wallets WHERE closed_at IS NULL AND opened_at <= $3 \
+                 AND (meter_id = $1 OR (meter_id IS NULL AND unit_id = $2)) \
+                 ORDER BY meter_id IS NULL LIMIT 1",
+            )
+            .bind(meter)
+            .bind(unit)
+            .bind(at)
+            .fetch_optional(pool)
+            .await
+        })?)
+    }
+}
+
 fn charge(
     meter: &mut MeterCtx,
     reading: &IncomingReading,

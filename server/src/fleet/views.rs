@@ -9,7 +9,9 @@ use super::{
 use crate::{
     db::Tx,
     engine::{EngineError, decimal, reports::LocalDays},
-    internal, on_db, on_tx,
+    internal,
+    ledger::account_number,
+    on_db, on_tx,
 };
 use app::{
     domain::{
@@ -18,7 +20,7 @@ use app::{
         faults::{FaultReport, FaultView},
         fleet::{
             AlarmKind, AlarmNoteView, AlarmStep, AlarmView, CommandView, FleetRules,
-            InstalledMeter, MeterDetail, MeterForm, MeterSerial, Operation,
+            InstalledMeter, MeterDetail, MeterForm, MeterSerial, Operation, Payer,
         },
         meter_readings::{MAX_READINGS, MeterReadings, ReadingView},
         meter_table::MeterList,
@@ -172,6 +174,7 @@ const ALARM_SELECT: &str = "SELECT a.id, a.site_id, u.name AS unit_name, m.seria
 #[derive(sqlx::FromRow)]
 struct MeterRow {
     id: i64,
+    unit_id: i64,
     site_id: i64,
     site_name: String,
     time_zone: String,
@@ -321,7 +324,7 @@ impl FleetPort for Fleet {
             // that join reads the unit's few meters by `meters_by_unit` instead of every
             // meter, on a page drawn again every two seconds.
             let row = sqlx::query_as(
-                "SELECT m.id, b.site_id, si.name AS site_name, si.time_zone, u.name AS unit_name, m.serial, m.utility, m.transport, \
+                "SELECT m.id, m.unit_id, b.site_id, si.name AS site_name, si.time_zone, u.name AS unit_name, m.serial, m.utility, m.transport, \
                  m.sleeps, m.switches_rates, m.multiplier, m.installed_at, m.removed_at, st.last_seen_at, st.online, st.signal_dbm, \
                  st.battery_pct, ms.relay, st.relay_reported, ms.safety_hold, st.clock_offset_s, \
                  ms.last_reading_at, ms.last_register, ms.wraps_at, mm.id AS master_id, mm.serial AS master_serial, \
@@ -379,6 +382,7 @@ impl FleetPort for Fleet {
         // (a bulk meter's use is charged on its sub-meters).
         let charged =
             viewer == MeterViewer::Staff && row.removed_at.is_none() && row.sub_meters == 0;
+        let now = Utc::now();
         let pricing = if charged {
             self.engine()
                 .meter_pricing(
@@ -386,12 +390,26 @@ impl FleetPort for Fleet {
                     SiteId(row.site_id),
                     utility,
                     &row.unit_of_measure,
-                    Utc::now(),
+                    now,
                 )
                 .await
                 .map_err(internal)?
         } else {
             None
+        };
+        let payer = match pricing {
+            Some(_) => Some(
+                match self
+                    .engine()
+                    .payer_at(row.id, row.unit_id, now)
+                    .await
+                    .map_err(internal)?
+                {
+                    Some(account) => Payer::Account(account_number(account)),
+                    None => Payer::Landlord,
+                },
+            ),
+            None => None,
         };
         Ok(MeterDetail {
             zone: crate::engine::site_zone(tz, Utc::now()),
@@ -423,6 +441,7 @@ impl FleetPort for Fleet {
             replaced_by: row.replaced_by_id.zip(row.replaced_by_serial),
             replaces: row.replaces_id.zip(row.replaces_serial),
             pricing,
+            payer,
             commands: commands
                 .into_iter()
                 .map(|c| CommandView {
