@@ -5,7 +5,7 @@
 //! against whichever pool is in use, so each query keeps its native, typed driver.
 
 use sqlx::{
-    PgPool, SqlitePool,
+    PgPool, QueryBuilder, SqlitePool,
     migrate::{MigrateError, Migrator},
     postgres::PgPoolOptions,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
@@ -260,6 +260,21 @@ pub fn redact_url(url: &str) -> String {
 /// True when a database error is a UNIQUE violation: a duplicate, to be answered as such.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Appends ` IN (…)` with every id bound.
+pub fn push_ids<'args, DB: sqlx::Database>(
+    query: &mut QueryBuilder<'args, DB>,
+    ids: impl IntoIterator<Item = i64>,
+) where
+    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    query.push(" IN (");
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(id);
+    }
+    list.push_unseparated(")");
 }
 
 /// `count` placeholders from `$first` on, for an `IN (…)` list whose values are bound in

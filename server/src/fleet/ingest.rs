@@ -11,11 +11,12 @@ use super::{
     wire::{Ack, AckResult, Alarm, MeterAlarm, Reading, Relay, Status, Uplink},
 };
 use crate::{
-    db::Tx,
+    db::{Tx, push_ids},
     engine::{
         rating::{IncomingReading, RatingReport},
         supply::{SafetyReason, hold},
     },
+    ledger::CHUNK,
     on_tx,
 };
 use app::domain::{
@@ -26,7 +27,11 @@ use app::domain::{
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::json;
-use std::{collections::BTreeMap, time::Instant};
+use sqlx::QueryBuilder;
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    time::Instant,
+};
 use tokio::sync::mpsc;
 
 #[derive(Debug, Default)]
@@ -118,21 +123,26 @@ impl Fleet {
             let now = Utc::now();
             let mut tx = self.engine().db.begin_write().await?;
             let mut rules = RulesCache::default();
-            for (meter, (sleeps, at)) in &seen {
-                mark_seen(&mut tx, *meter, *sleeps, *at, now).await?;
-            }
+            mark_seen(&mut tx, &seen, now).await?;
+            let mut memories = Memories::load(&mut tx, seen.keys().copied()).await?;
             readings.sort_by_key(|(meter, reading)| (meter.id, reading.taken_at));
             for (meter, reading) in &readings {
                 report.alarms_raised +=
-                    reading_rules(&mut tx, &mut rules, meter, reading, now).await?;
+                    reading_rules(&mut tx, &mut rules, &mut memories, meter, reading, now).await?;
             }
             for (meter, event) in &rest {
                 match &event.uplink {
                     Uplink::Status(status) => {
                         report.statuses += 1;
-                        report.alarms_raised +=
-                            apply_status(&mut tx, &mut rules, meter, status, event.received_at)
-                                .await?;
+                        report.alarms_raised += apply_status(
+                            &mut tx,
+                            &mut rules,
+                            &mut memories,
+                            meter,
+                            status,
+                            event.received_at,
+                        )
+                        .await?;
                     }
                     Uplink::Ack(ack) => {
                         report.acks += 1;
@@ -145,6 +155,7 @@ impl Fleet {
                     Uplink::Reading(_) => unreachable!("readings were set apart"),
                 }
             }
+            memories.save(&mut tx).await?;
             tx.commit().await?;
         }
         // Sleeping meters listen now, and rating may have queued cut-offs: deliver at once.
@@ -153,68 +164,138 @@ impl Fleet {
     }
 }
 
-/// Records that the meter was heard; a meter that had gone offline is back. A sleeping
-/// meter listens for a moment now: its waiting commands are due at once.
+/// Records that the batch's meters were heard; a meter that had gone offline is back. A
+/// sleeping meter listens for a moment now: its waiting commands are due at once. A few
+/// statements for the whole batch, since a round trip per meter cost more than rating it.
 async fn mark_seen(
     tx: &mut Tx,
-    meter: i64,
-    sleeps: bool,
-    at: DateTime<Utc>,
+    seen: &BTreeMap<i64, (bool, DateTime<Utc>)>,
     now: DateTime<Utc>,
 ) -> Result<(), FleetError> {
-    let was_offline = on_tx!(tx, conn => {
-        let back = sqlx::query("UPDATE meter_status SET online = TRUE WHERE meter_id = $1 AND NOT online")
-            .bind(meter)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-        sqlx::query(
-            "INSERT INTO meter_status (meter_id, last_seen_at, online) VALUES ($1, $2, TRUE) \
-             ON CONFLICT (meter_id) DO UPDATE SET last_seen_at = $2 \
-             WHERE meter_status.last_seen_at IS NULL OR meter_status.last_seen_at < $2",
-        )
-        .bind(meter)
-        .bind(at)
-        .execute(&mut *conn)
-        .await
-        .map(|_| back > 0)
-    })?;
-    if sleeps {
-        on_tx!(tx, conn => {
-            sqlx::query(
-                "UPDATE meter_commands SET next_attempt_at = NULL WHERE meter_id = $1 AND status IN ('pending', 'sent')",
-            )
-            .bind(meter)
-            .execute(&mut *conn)
-            .await
-            .map(|_| ())
+    let heard: Vec<(i64, bool, DateTime<Utc>)> = seen
+        .iter()
+        .map(|(meter, (sleeps, at))| (*meter, *sleeps, *at))
+        .collect();
+    let mut back: Vec<i64> = Vec::new();
+    for chunk in heard.chunks(CHUNK) {
+        let found: Vec<i64> = on_tx!(tx, conn => {
+            let mut update = QueryBuilder::new("UPDATE meter_status SET online = TRUE WHERE NOT online AND meter_id");
+            push_ids(&mut update, chunk.iter().map(|(meter, _, _)| *meter));
+            update.push(" RETURNING meter_id");
+            update.build_query_scalar().fetch_all(&mut *conn).await
         })?;
+        back.extend(found);
+        on_tx!(tx, conn => {
+            let mut upsert = QueryBuilder::new("INSERT INTO meter_status (meter_id, last_seen_at, online) ");
+            upsert.push_values(chunk, |mut row, (meter, _, at)| {
+                row.push_bind(*meter).push_bind(*at).push("TRUE");
+            });
+            upsert.push(
+                " ON CONFLICT (meter_id) DO UPDATE SET last_seen_at = excluded.last_seen_at \
+                 WHERE meter_status.last_seen_at IS NULL OR meter_status.last_seen_at < excluded.last_seen_at",
+            );
+            upsert.build().execute(&mut *conn).await.map(|_| ())
+        })?;
+        let sleepers: Vec<i64> = chunk
+            .iter()
+            .filter_map(|(meter, sleeps, _)| sleeps.then_some(*meter))
+            .collect();
+        if !sleepers.is_empty() {
+            on_tx!(tx, conn => {
+                let mut due = QueryBuilder::new(
+                    "UPDATE meter_commands SET next_attempt_at = NULL WHERE status IN ('pending', 'sent') AND meter_id",
+                );
+                push_ids(&mut due, sleepers.iter().copied());
+                due.build().execute(&mut *conn).await.map(|_| ())
+            })?;
+        }
     }
-    if was_offline {
+    for meter in back {
         alarms::clear(tx, meter, AlarmKind::Offline, "heard from again", now).await?;
     }
     Ok(())
 }
 
 /// The fleet's own memory of a meter for its rules (apart from rating's).
-#[derive(sqlx::FromRow, Default)]
+#[derive(sqlx::FromRow, Clone, Default)]
 struct Memory {
+    meter_id: i64,
     last_at: Option<DateTime<Utc>>,
     last_register: Option<String>,
     flow_since: Option<DateTime<Utc>>,
     over_limit_since: Option<DateTime<Utc>>,
+    power_kw: Option<String>,
 }
 
-async fn memory(tx: &mut Tx, meter: i64) -> Result<Memory, sqlx::Error> {
-    let row: Option<Memory> = on_tx!(tx, conn => {
-        sqlx::query_as(
-            "SELECT last_at, last_register, flow_since, over_limit_since FROM meter_status WHERE meter_id = $1",
-        )
-        .bind(meter)
-        .fetch_optional(&mut *conn)
-        .await
-    })?;
-    Ok(row.unwrap_or_default())
+/// The batch's meters' memories: read in one statement, kept here as each event changes
+/// them, written back in one before the commit. The rules run in order within the batch, so
+/// a meter's second reading sees what its first left.
+struct Memories {
+    known: HashMap<i64, Memory>,
+    changed: BTreeSet<i64>,
+}
+
+impl Memories {
+    async fn load(tx: &mut Tx, meters: impl Iterator<Item = i64>) -> Result<Self, sqlx::Error> {
+        let meters: Vec<i64> = meters.collect();
+        let mut known = HashMap::with_capacity(meters.len());
+        for chunk in meters.chunks(CHUNK) {
+            let rows: Vec<Memory> = on_tx!(tx, conn => {
+                let mut select = QueryBuilder::new(
+                    "SELECT meter_id, last_at, last_register, flow_since, over_limit_since, power_kw \
+                     FROM meter_status WHERE meter_id",
+                );
+                push_ids(&mut select, chunk.iter().copied());
+                select.build_query_as().fetch_all(&mut *conn).await
+            })?;
+            known.extend(rows.into_iter().map(|memory| (memory.meter_id, memory)));
+        }
+        Ok(Memories {
+            known,
+            changed: BTreeSet::new(),
+        })
+    }
+
+    /// What the rules remember of the meter: nothing yet for a meter never heard before.
+    fn get(&self, meter: i64) -> Memory {
+        self.known.get(&meter).cloned().unwrap_or(Memory {
+            meter_id: meter,
+            ..Memory::default()
+        })
+    }
+
+    /// Keeps the meter's changed memory, to be written back with the batch.
+    fn keep(&mut self, memory: Memory) {
+        self.changed.insert(memory.meter_id);
+        self.known.insert(memory.meter_id, memory);
+    }
+
+    async fn save(self, tx: &mut Tx) -> Result<(), sqlx::Error> {
+        let changed: Vec<&Memory> = self
+            .changed
+            .iter()
+            .filter_map(|meter| self.known.get(meter))
+            .collect();
+        for chunk in changed.chunks(CHUNK) {
+            on_tx!(tx, conn => {
+                let mut update = QueryBuilder::new(
+                    "UPDATE meter_status SET last_at = v.column2, last_register = v.column3, \
+                     flow_since = v.column4, over_limit_since = v.column5, power_kw = v.column6 FROM (",
+                );
+                update.push_values(chunk, |mut row, memory| {
+                    row.push_bind(memory.meter_id)
+                        .push_bind(memory.last_at)
+                        .push_bind(memory.last_register.clone())
+                        .push_bind(memory.flow_since)
+                        .push_bind(memory.over_limit_since)
+                        .push_bind(memory.power_kw.clone());
+                });
+                update.push(") AS v WHERE meter_status.meter_id = v.column1");
+                update.build().execute(&mut *conn).await.map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
 }
 
 /// Water flow and spikes from consecutive readings, and overload from the power a reading
@@ -222,20 +303,21 @@ async fn memory(tx: &mut Tx, meter: i64) -> Result<Memory, sqlx::Error> {
 async fn reading_rules(
     tx: &mut Tx,
     rules: &mut RulesCache,
+    memories: &mut Memories,
     meter: &MeterInfo,
     reading: &Reading,
     now: DateTime<Utc>,
 ) -> Result<usize, FleetError> {
     let mut raised = 0;
     if let Some(kw) = reading.power_kw {
-        raised += power_rule(tx, rules, meter, kw, reading.taken_at, now).await?;
+        raised += power_rule(tx, rules, memories, meter, kw, reading.taken_at, now).await?;
     }
     // A bulk meter carries all its sub-meters' flows at once: a home's spike and continuous
     // flow rules do not fit it (what it loses shows in the loss report instead).
     if meter.utility != Utility::Water || meter.feeds {
         return Ok(raised);
     }
-    let memory = memory(tx, meter.id).await?;
+    let mut memory = memories.get(meter.id);
     if memory.last_at.is_some_and(|last| reading.taken_at <= last) {
         return Ok(raised); // late or repeated: the rules saw this interval already
     }
@@ -256,18 +338,10 @@ async fn reading_rules(
         }
         _ => (None, None),
     };
-    on_tx!(tx, conn => {
-        sqlx::query(
-            "UPDATE meter_status SET last_at = $1, last_register = $2, flow_since = $3 WHERE meter_id = $4",
-        )
-        .bind(reading.taken_at)
-        .bind(reading.register.to_string())
-        .bind(flow_since)
-        .bind(meter.id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
-    })?;
+    memory.last_at = Some(reading.taken_at);
+    memory.last_register = Some(reading.register.to_string());
+    memory.flow_since = flow_since;
+    memories.keep(memory);
     if let Some(kind) = alarm {
         let detail = match kind {
             AlarmKind::WaterSpike => AlarmDetail::WaterBurst {
@@ -303,6 +377,7 @@ async fn water_alarm(
 async fn power_rule(
     tx: &mut Tx,
     rules: &mut RulesCache,
+    memories: &mut Memories,
     meter: &MeterInfo,
     kw: Decimal,
     at: DateTime<Utc>,
@@ -311,7 +386,8 @@ async fn power_rule(
     if meter.utility != Utility::Electricity {
         return Ok(0);
     }
-    let since = memory(tx, meter.id).await?.over_limit_since;
+    let mut memory = memories.get(meter.id);
+    let since = memory.over_limit_since;
     let site_rules = rules.get(tx, meter.site).await?.clone();
     let verdict = site_rules.power(kw, at, since);
     let since = match verdict {
@@ -319,15 +395,9 @@ async fn power_rule(
         PowerVerdict::Above(since) => Some(since),
         PowerVerdict::Overload => since,
     };
-    on_tx!(tx, conn => {
-        sqlx::query("UPDATE meter_status SET over_limit_since = $1, power_kw = $2 WHERE meter_id = $3")
-            .bind(since)
-            .bind(kw.to_string())
-            .bind(meter.id)
-            .execute(&mut *conn)
-            .await
-            .map(|_| ())
-    })?;
+    memory.over_limit_since = since;
+    memory.power_kw = Some(kw.to_string());
+    memories.keep(memory);
     if verdict != PowerVerdict::Overload {
         return Ok(0);
     }
@@ -412,6 +482,7 @@ async fn meter_alarm(
 async fn apply_status(
     tx: &mut Tx,
     rules: &mut RulesCache,
+    memories: &mut Memories,
     meter: &MeterInfo,
     status: &Status,
     received_at: DateTime<Utc>,
@@ -470,7 +541,8 @@ async fn apply_status(
         );
     }
     if let Some(kw) = status.power_kw {
-        raised += power_rule(tx, rules, meter, kw, status.at.unwrap_or(received_at), now).await?;
+        let at = status.at.unwrap_or(received_at);
+        raised += power_rule(tx, rules, memories, meter, kw, at, now).await?;
     }
     Ok(raised)
 }

@@ -4,7 +4,10 @@
 //! is tried again later, a few times.
 
 use super::{Notifier, SiteContexts, preferences};
-use crate::{db::Db, on_db, on_tx};
+use crate::{
+    db::{Db, push_ids},
+    on_db, on_tx,
+};
 use app::domain::notices::{Message, NoticeFacts, message};
 use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
@@ -363,21 +366,6 @@ fn encrypt(
         builder.set_topic(topic.to_owned());
     }
     builder.build()
-}
-
-/// Appends ` IN (…)` with every id bound.
-fn push_ids<'args, DB: sqlx::Database>(
-    query: &mut QueryBuilder<'args, DB>,
-    ids: impl IntoIterator<Item = i64>,
-) where
-    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-{
-    query.push(" IN (");
-    let mut list = query.separated(", ");
-    for id in ids {
-        list.push_bind(id);
-    }
-    list.push_unseparated(")");
 }
 
 /// The wait after a failed try: 30 seconds, doubling with each one.

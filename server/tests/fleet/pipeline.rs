@@ -307,6 +307,45 @@ async fn sustained_overload_cuts_and_holds_and_water_running_for_hours_raises_an
     );
 }
 
+/// What the rules remember of a meter carries from batch to batch, and stays its own when other
+/// meters share the batch: here water runs in one flat for two and a half hours, sent two
+/// readings a batch beside a neighbour whose water stands still.
+#[tokio::test]
+async fn water_running_across_batches_is_told_apart_from_a_neighbour_s_still_water() {
+    let sim = Sim::new(2).await;
+    let rules = FleetRules {
+        water_flow_hours: Some(2),
+        ..FleetRules::default()
+    };
+    sim.fleet
+        .set_rules(Some(1), sim.fx.site.0, &rules)
+        .await
+        .unwrap();
+    let start = Utc::now() - Duration::hours(4);
+    let (running, still) = (sim.fx.units[0].water, sim.fx.units[1].water);
+    for batch in 0..3 {
+        let events = (batch * 2..batch * 2 + 2)
+            .flat_map(|step| {
+                let at = start + Duration::minutes(30 * step);
+                let register = d("10") + d("0.05") * rust_decimal::Decimal::from(step);
+                [
+                    sim.reading(0, Utility::Water, at, &register.to_string()),
+                    sim.reading(1, Utility::Water, at, "20"),
+                ]
+            })
+            .collect();
+        sim.fleet.ingest(events).await.unwrap();
+        if batch < 2 {
+            assert!(sim.alarms(running).await.is_empty(), "not two hours yet");
+        }
+    }
+    assert_eq!(
+        sim.alarms(running).await,
+        [("water_flow".to_owned(), "open".to_owned())]
+    );
+    assert!(sim.alarms(still).await.is_empty());
+}
+
 #[tokio::test]
 async fn a_meter_gone_quiet_is_offline_until_it_is_heard_again() {
     let sim = Sim::new(1).await;
