@@ -41,6 +41,7 @@ use super::{
 use crate::{
     db::Tx,
     ledger::{CHUNK, Posting, SiteAccount, post, site_account},
+    metrics::{RatingPhase, rating_time},
     on_tx,
 };
 use app::domain::{
@@ -179,10 +180,25 @@ struct Outcome {
 
 impl Engine {
     /// Rates a batch of readings. Safe to call with readings seen before, in any order.
-    pub async fn rate(
+    pub async fn rate(&self, readings: Vec<IncomingReading>) -> Result<RatingReport, EngineError> {
+        if readings.is_empty() {
+            return Ok(RatingReport::default());
+        }
+        let (report, ()) = self
+            .rate_then(readings, async |_| Ok::<_, EngineError>(()))
+            .await?;
+        Ok(report)
+    }
+
+    /// Rates a batch as [`Engine::rate`] does, then runs `then` on the same turn and in the
+    /// same write transaction as the batch's last readings (in one of its own when there are
+    /// none). What a caller records about the batch, such as the fleet's note that its meters
+    /// were heard, then commits with the charges or not at all, and a batch costs one commit.
+    pub async fn rate_then<T, E: From<EngineError>>(
         &self,
         mut readings: Vec<IncomingReading>,
-    ) -> Result<RatingReport, EngineError> {
+        then: impl AsyncFnOnce(&mut Tx) -> Result<T, E>,
+    ) -> Result<(RatingReport, T), E> {
         let _turn = self.write.lock().await;
         let now = Utc::now();
         readings.sort_by_key(|r| (r.meter, r.taken_at));
@@ -194,34 +210,38 @@ impl Engine {
             duplicates: before - readings.len(),
             ..RatingReport::default()
         };
-        let mut start = 0;
-        while start < readings.len() {
-            let mut end = start;
-            let mut meters = 0;
-            while end < readings.len() {
-                if end == start || readings[end].meter != readings[end - 1].meter {
-                    if meters == METERS_PER_TRANSACTION {
-                        break;
-                    }
-                    meters += 1;
-                }
-                end += 1;
+        let mut open: Option<Rated> = None;
+        for chunk in chunks(&readings) {
+            if let Some(rated) = open.take() {
+                rated.commit().await?;
             }
-            self.rate_chunk(&readings[start..end], now, &mut report)
-                .await?;
-            start = end;
+            open = Some(self.rate_chunk(chunk, now, &mut report).await?);
+        }
+        let (mut tx, priced) = match open {
+            Some(Rated { tx, priced }) => (tx, Some(priced)),
+            None => (
+                self.db.begin_write().await.map_err(EngineError::from)?,
+                None,
+            ),
+        };
+        let called = std::time::Instant::now();
+        let value = then(&mut tx).await?;
+        let in_then = called.elapsed();
+        tx.commit().await.map_err(EngineError::from)?;
+        if let Some(priced) = priced {
+            rating_time(RatingPhase::Write, priced.elapsed().saturating_sub(in_then));
         }
         crate::metrics::readings(&report);
-        Ok(report)
+        Ok((report, value))
     }
 
+    /// Rates one chunk of a sorted batch in a write transaction left open for the caller.
     async fn rate_chunk(
         &self,
         readings: &[IncomingReading],
         now: DateTime<Utc>,
         report: &mut RatingReport,
-    ) -> Result<(), EngineError> {
-        use crate::metrics::{RatingPhase, rating_time};
+    ) -> Result<Rated, EngineError> {
         let started = std::time::Instant::now();
         let mut tx = self.db.begin_write().await?;
         let mut meter_ids: Vec<i64> = readings.iter().map(|r| r.meter).collect();
@@ -354,10 +374,48 @@ impl Engine {
                 report.supply_changes += 1;
             }
         }
-        tx.commit().await?;
-        rating_time(RatingPhase::Write, priced.elapsed());
+        Ok(Rated { tx, priced })
+    }
+}
+
+/// A chunk rated and written, its transaction not yet committed.
+struct Rated {
+    tx: Tx,
+    /// When pricing ended and writing began.
+    priced: std::time::Instant,
+}
+
+impl Rated {
+    async fn commit(self) -> Result<(), EngineError> {
+        self.tx.commit().await?;
+        rating_time(RatingPhase::Write, self.priced.elapsed());
         Ok(())
     }
+}
+
+/// A sorted batch cut into runs of at most [`METERS_PER_TRANSACTION`] meters, each meter's
+/// readings in one run.
+fn chunks(readings: &[IncomingReading]) -> impl Iterator<Item = &[IncomingReading]> {
+    let mut rest = readings;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut end = 0;
+        let mut meters = 0;
+        while end < rest.len() {
+            if end == 0 || rest[end].meter != rest[end - 1].meter {
+                if meters == METERS_PER_TRANSACTION {
+                    break;
+                }
+                meters += 1;
+            }
+            end += 1;
+        }
+        let (chunk, later) = rest.split_at(end);
+        rest = later;
+        Some(chunk)
+    })
 }
 
 enum Class {

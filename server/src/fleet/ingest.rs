@@ -104,60 +104,61 @@ impl Fleet {
                 _ => rest.push((meter, event)),
             }
         }
-        if !readings.is_empty() {
-            let incoming = readings
-                .iter()
-                .map(|(meter, reading)| IncomingReading {
-                    meter: meter.id,
-                    taken_at: reading.taken_at,
-                    register: reading.register,
-                })
-                .collect();
-            report.rating = self.engine().rate(incoming).await?;
-        }
         if seen.is_empty() {
             return Ok(report);
         }
-        {
-            let _turn = self.engine().turn().await;
-            let now = Utc::now();
-            let mut tx = self.engine().db.begin_write().await?;
-            let mut rules = RulesCache::default();
-            mark_seen(&mut tx, &seen, now).await?;
-            let mut memories = Memories::load(&mut tx, seen.keys().copied()).await?;
-            readings.sort_by_key(|(meter, reading)| (meter.id, reading.taken_at));
-            for (meter, reading) in &readings {
-                report.alarms_raised +=
-                    reading_rules(&mut tx, &mut rules, &mut memories, meter, reading, now).await?;
-            }
-            for (meter, event) in &rest {
-                match &event.uplink {
-                    Uplink::Status(status) => {
-                        report.statuses += 1;
-                        report.alarms_raised += apply_status(
-                            &mut tx,
-                            &mut rules,
-                            &mut memories,
-                            meter,
-                            status,
-                            event.received_at,
-                        )
-                        .await?;
-                    }
-                    Uplink::Ack(ack) => {
-                        report.acks += 1;
-                        apply_ack(&mut tx, meter, ack, now).await?;
-                    }
-                    Uplink::Alarm(alarm) => {
-                        report.alarms_raised +=
-                            meter_alarm(&mut tx, &mut rules, meter, alarm, now).await?;
-                    }
-                    Uplink::Reading(_) => unreachable!("readings were set apart"),
+        let incoming = readings
+            .iter()
+            .map(|(meter, reading)| IncomingReading {
+                meter: meter.id,
+                taken_at: reading.taken_at,
+                register: reading.register,
+            })
+            .collect();
+        // What the batch says of its meters commits with its charges: a batch that fails
+        // leaves no meter marked heard, or remembered, for readings that were not rated.
+        let (rating, ()) = self
+            .engine()
+            .rate_then(incoming, async |tx| {
+                let now = Utc::now();
+                let mut rules = RulesCache::default();
+                mark_seen(tx, &seen, now).await?;
+                let mut memories = Memories::load(tx, seen.keys().copied()).await?;
+                readings.sort_by_key(|(meter, reading)| (meter.id, reading.taken_at));
+                for (meter, reading) in &readings {
+                    report.alarms_raised +=
+                        reading_rules(tx, &mut rules, &mut memories, meter, reading, now).await?;
                 }
-            }
-            memories.save(&mut tx).await?;
-            tx.commit().await?;
-        }
+                for (meter, event) in &rest {
+                    match &event.uplink {
+                        Uplink::Status(status) => {
+                            report.statuses += 1;
+                            report.alarms_raised += apply_status(
+                                tx,
+                                &mut rules,
+                                &mut memories,
+                                meter,
+                                status,
+                                event.received_at,
+                            )
+                            .await?;
+                        }
+                        Uplink::Ack(ack) => {
+                            report.acks += 1;
+                            apply_ack(tx, meter, ack, now).await?;
+                        }
+                        Uplink::Alarm(alarm) => {
+                            report.alarms_raised +=
+                                meter_alarm(tx, &mut rules, meter, alarm, now).await?;
+                        }
+                        Uplink::Reading(_) => unreachable!("readings were set apart"),
+                    }
+                }
+                memories.save(tx).await?;
+                Ok::<_, FleetError>(())
+            })
+            .await?;
+        report.rating = rating;
         // Sleeping meters listen now, and rating may have queued cut-offs: deliver at once.
         self.wake();
         Ok(report)

@@ -9,8 +9,14 @@ mod usage;
 use app::domain::{Minor, Role, UnitId, Utility, tariff::Tariff};
 use fixture::{Backend, Fixture, at, d, reading};
 use server::{
-    engine::{money::Source, rating::IncomingReading, setup::BillingMode, supply::SafetyReason},
-    ledger, on_db,
+    engine::{
+        EngineError,
+        money::Source,
+        rating::{IncomingReading, RatingReport},
+        setup::BillingMode,
+        supply::SafetyReason,
+    },
+    ledger, on_db, on_tx,
 };
 
 const START: &str = "2026-06-01T00:00:00Z";
@@ -40,6 +46,59 @@ async fn a_reading_is_charged_once_and_the_ledger_balances() {
         .unwrap();
     assert_eq!((again.rated, again.duplicates, again.charged), (0, 2, 0));
     assert_eq!(f.balance(wallet).await, 87_500);
+    f.assert_reconciles().await;
+    f.finish().await;
+}
+
+/// Readings stored for `meter`, as any other connection sees them.
+async fn stored_readings(f: &Fixture, meter: i64) -> i64 {
+    on_db!(&f.db, pool => sqlx::query_scalar("SELECT count(*) FROM readings WHERE meter_id = $1").bind(meter).fetch_one(pool).await).unwrap()
+}
+
+#[tokio::test]
+async fn what_a_caller_writes_after_rating_commits_with_the_batch_or_not_at_all() {
+    let f = Fixture::new(1, 0, BillingMode::PerMeter).await;
+    let meter = f.units[0].electricity;
+    let wallet = f.wallet_of(meter).await;
+    f.top_up(wallet, 100_000, "p1").await;
+    let start = at(START);
+    let batch = vec![
+        reading(meter, start, 0, "100"),
+        reading(meter, start, 60, "112.5"),
+    ];
+    // The caller sees the batch's readings in its transaction, then fails: nothing stays.
+    let failed = f
+        .engine
+        .rate_then(batch.clone(), async |tx| {
+            let seen: i64 = on_tx!(tx, conn => sqlx::query_scalar("SELECT count(*) FROM readings WHERE meter_id = $1").bind(meter).fetch_one(&mut *conn).await)?;
+            assert_eq!(seen, 2, "the caller runs inside the batch's transaction");
+            Err::<(), _>(EngineError::refused("the caller's own step failed"))
+        })
+        .await;
+    assert!(matches!(failed, Err(EngineError::Refused(_))), "{failed:?}");
+    assert_eq!(stored_readings(&f, meter).await, 0);
+    assert_eq!(f.balance(wallet).await, 100_000);
+
+    // The same batch again, the caller succeeding: the charge and its answer both land.
+    let (report, answer) = f
+        .engine
+        .rate_then(batch, async |_| Ok::<_, EngineError>("recorded"))
+        .await
+        .unwrap();
+    assert_eq!((report.baselines, report.rated, answer), (1, 1, "recorded"));
+    assert_eq!(stored_readings(&f, meter).await, 2);
+    assert_eq!(f.balance(wallet).await, 100_000 - 12_500);
+
+    // With no readings the caller still gets its write transaction.
+    let (empty, writes) = f
+        .engine
+        .rate_then(Vec::new(), async |tx| {
+            on_tx!(tx, conn => sqlx::query("UPDATE wallets SET vulnerable = TRUE WHERE account_id = $1").bind(wallet).execute(&mut *conn).await.map(|done| done.rows_affected()))
+                .map_err(EngineError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!((empty, writes), (RatingReport::default(), 1));
     f.assert_reconciles().await;
     f.finish().await;
 }
