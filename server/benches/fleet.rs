@@ -133,6 +133,8 @@ async fn bench() {
             "peak memory:       {peak:>10.0} MB (the platform with {meters} meters, and the load generator)"
         );
     }
+    let (held, loaded) = server::metrics::rating_meter_counts();
+    println!("  meters' state held from the batch before: {held}, loaded: {loaded}");
 
     // Every empty wallet's cut-off must arrive.
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -19,6 +19,10 @@
 //! no Rust, no sqlx and no reads of state are in the time. No rating of that shape can be
 //! faster on the machine.
 //!
+//! With `PREPAID_BENCH_TOP_UP_BETWEEN=1` one wallet is topped up between rounds, inside the
+//! timed loop: a write other than rating's, after which a batch cannot use the state the one
+//! before it held and loads every meter's and wallet's again.
+//!
 //! `INSTANCES` 2 (PostgreSQL only) opens the database twice, as two server instances do:
 //! two engines with their own pools and in-process turns, sharing only the database and its
 //! writer lock; each rates half the meters, concurrently.
@@ -207,9 +211,21 @@ async fn rated_rate(
         None => vec![&meter_ids[..]],
     };
     let phases_before = RatingPhase::ALL.map(metrics::rating_seconds);
+    let (held_before, loaded_before) = metrics::rating_meter_counts();
+    let top_up_between = std::env::var("PREPAID_BENCH_TOP_UP_BETWEEN").is_ok_and(|v| v == "1");
     let timer = Instant::now();
     let mut rated = 0;
     for r in 1..shape.rounds {
+        if top_up_between {
+            let source = Source::Provider {
+                provider: "bench".into(),
+                reference: format!("between-{r}"),
+            };
+            engine
+                .top_up(wallets[r % wallets.len()], Minor(1_000), source, None)
+                .await
+                .unwrap();
+        }
         match &second {
             None => {
                 rated += engine
@@ -247,6 +263,12 @@ async fn rated_rate(
         spent[1],
         spent[2],
         rated as f64 / spent[2]
+    );
+    let (held, loaded) = metrics::rating_meter_counts();
+    println!(
+        "  meters' state held from the batch before: {}, loaded: {}",
+        held - held_before,
+        loaded - loaded_before
     );
     (rated as f64 / seconds, platform)
 }

@@ -10,7 +10,14 @@ use sqlx::{
     postgres::PgPoolOptions,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
-use std::{str::FromStr, time::Duration};
+use std::{
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -29,6 +36,8 @@ pub enum Db {
     Sqlite {
         pool: SqlitePool,
         writer: SqlitePool,
+        /// What `writer`'s connections have done: see [`WriterMark`].
+        watch: Arc<WriterWatch>,
     },
     Postgres(PgPool),
 }
@@ -130,12 +139,64 @@ pub(crate) fn configure_sqlite() {
     });
 }
 
-/// A pool of `connections` SQLite connections opened with `options`.
+/// The tables whose rows rating keeps in memory from one batch to the next
+/// (`engine::rating::held`): the meters, where they stand and who pays for them.
+pub(crate) const HELD_TABLES: [&str; 7] = [
+    "accounts",
+    "buildings",
+    "meter_states",
+    "meters",
+    "token_meters",
+    "units",
+    "wallets",
+];
+
+/// What SQLite's writer connections have done, counted as they do it.
+#[derive(Debug, Default)]
+pub struct WriterWatch {
+    /// Connections opened: the pool replaces its one after an idle spell.
+    opened: AtomicU64,
+    /// Rows inserted, updated or deleted in [`HELD_TABLES`], told by SQLite's update hook,
+    /// whether their transaction committed or not.
+    held_changes: AtomicU64,
+}
+
+/// Where SQLite's writer stands: which of its connections, how many rows of [`HELD_TABLES`]
+/// it has changed, and its `data_version`, which moves whenever another connection or process
+/// commits. Equal marks read in two write transactions mean nobody changed those tables in
+/// between (a write elsewhere, say a meter marked heard or a command queued, leaves the mark
+/// as it was), so what rating read and wrote of them at the first still stands at the second.
+/// Schema changes are not counted: migrations run before anything is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriterMark {
+    connection: u64,
+    held_changes: u64,
+    data_version: i64,
+}
+
+/// A pool of `connections` SQLite connections opened with `options`; with a `watch`, each
+/// connection is counted and tells it of every row changed in [`HELD_TABLES`].
 async fn sqlite_pool(
     connections: u32,
     options: SqliteConnectOptions,
+    watch: Option<Arc<WriterWatch>>,
 ) -> Result<SqlitePool, DbError> {
     SqlitePoolOptions::new()
+        .after_connect(move |conn, _| {
+            let watch = watch.clone();
+            Box::pin(async move {
+                let Some(watch) = watch else {
+                    return Ok(());
+                };
+                watch.opened.fetch_add(1, Ordering::SeqCst);
+                conn.lock_handle().await?.set_update_hook(move |change| {
+                    if HELD_TABLES.contains(&change.table) {
+                        watch.held_changes.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+                Ok(())
+            })
+        })
         .max_connections(connections)
         // Well under the 30 s request timeout: a request starved of a connection fails with
         // the pool's error in the log, not a silent 408 from the timeout layer.
@@ -171,9 +232,14 @@ impl Db {
                 // sqlx's 50, reading a rating batch's thousands of meters and wallets parked
                 // and woke the two threads every 50 rows.
                 .row_buffer_size(1024);
-            let writer = sqlite_pool(1, options.clone()).await?;
-            let pool = sqlite_pool(8, options).await?;
-            Ok(Db::Sqlite { pool, writer })
+            let watch = Arc::new(WriterWatch::default());
+            let writer = sqlite_pool(1, options.clone(), Some(watch.clone())).await?;
+            let pool = sqlite_pool(8, options, None).await?;
+            Ok(Db::Sqlite {
+                pool,
+                writer,
+                watch,
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -214,6 +280,25 @@ impl Db {
                 Tx::Postgres(tx)
             }
         })
+    }
+
+    /// The writer's mark, read inside `tx`, a transaction of this database's
+    /// [`Db::begin_write`] (a reader's would compare with nothing). `None` on PostgreSQL:
+    /// other server instances write there without this process seeing it.
+    pub async fn writer_mark(&self, tx: &mut Tx) -> Result<Option<WriterMark>, sqlx::Error> {
+        let (Db::Sqlite { watch, .. }, Tx::Sqlite(tx)) = (self, tx) else {
+            return Ok(None);
+        };
+        let data_version: i64 = sqlx::query_scalar("SELECT data_version FROM pragma_data_version")
+            .fetch_one(&mut **tx)
+            .await?;
+        Ok(Some(WriterMark {
+            connection: watch.opened.load(Ordering::SeqCst),
+            // The hook runs on the connection's thread, before the statement that changed
+            // the row returns its result here.
+            held_changes: watch.held_changes.load(Ordering::SeqCst),
+            data_version,
+        }))
     }
 
     /// Starts a transaction that only reads: one consistent snapshot.
@@ -350,6 +435,59 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, 0);
+    }
+
+    /// The writer's mark in a write transaction of its own.
+    async fn mark(db: &super::Db) -> Option<super::WriterMark> {
+        let mut tx = db.begin_write().await.unwrap();
+        let mark = db.writer_mark(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        mark
+    }
+
+    #[tokio::test]
+    async fn the_writers_mark_moves_with_a_write_to_what_rating_holds_or_from_any_other_connection()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("marked.db").display());
+        let db = super::Db::connect(&url).await.unwrap();
+        let execute = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin_write().await.unwrap();
+                crate::on_tx!(&mut tx, conn => sqlx::query(sql).execute(&mut *conn).await.map(|_| ()))
+                    .unwrap();
+                tx.commit().await.unwrap();
+            }
+        };
+        execute("CREATE TABLE meters (x)").await;
+        execute("CREATE TABLE meter_status (x)").await;
+        let start = mark(&db).await;
+        assert!(start.is_some());
+        assert_eq!(mark(&db).await, start, "nothing written: the same mark");
+
+        // The writer's own rows elsewhere leave it.
+        execute("INSERT INTO meter_status VALUES (1)").await;
+        assert_eq!(mark(&db).await, start, "a table rating does not hold");
+
+        // A row of a table rating holds, written by the writer's own connection.
+        execute("INSERT INTO meters VALUES (1)").await;
+        let after_writer = mark(&db).await;
+        assert_ne!(after_writer, start);
+
+        // Any row written by a reader's connection, as another process would.
+        crate::on_db!(&db, pool => sqlx::query("UPDATE meter_status SET x = 2").execute(pool).await.map(|_| ()))
+            .unwrap();
+        let after_reader = mark(&db).await;
+        assert_ne!(after_reader, after_writer);
+        assert_eq!(mark(&db).await, after_reader);
+
+        // A write transaction rolled back still moves it: the mark never claims too much.
+        let mut tx = db.begin_write().await.unwrap();
+        crate::on_tx!(&mut tx, conn => sqlx::query("UPDATE meters SET x = 3").execute(&mut *conn).await.map(|_| ()))
+            .unwrap();
+        drop(tx);
+        assert_ne!(mark(&db).await, after_reader);
     }
 
     #[tokio::test]

@@ -31,6 +31,9 @@ struct Counters {
     rejected: AtomicU64,
     /// Microseconds rating spent in each [`RatingPhase`].
     rating_micros: [AtomicU64; 3],
+    /// Meters whose state a rating batch found held from the last batch, and loaded.
+    meters_held: AtomicU64,
+    meters_loaded: AtomicU64,
     responses: Mutex<BTreeMap<(&'static str, u16), u64>>,
 }
 
@@ -73,6 +76,25 @@ pub fn readings(report: &RatingReport) {
 pub fn rating_time(phase: RatingPhase, spent: std::time::Duration) {
     let micros = u64::try_from(spent.as_micros()).unwrap_or(u64::MAX);
     COUNTERS.rating_micros[phase as usize].fetch_add(micros, Ordering::Relaxed);
+}
+
+/// Counts the meters of a rating batch by where their state came from: held from the last
+/// batch, or loaded from the database.
+pub fn rating_meters(held: usize, loaded: usize) {
+    COUNTERS
+        .meters_held
+        .fetch_add(held as u64, Ordering::Relaxed);
+    COUNTERS
+        .meters_loaded
+        .fetch_add(loaded as u64, Ordering::Relaxed);
+}
+
+/// Meters rating found held, and loaded, since the process started.
+pub fn rating_meter_counts() -> (u64, u64) {
+    (
+        COUNTERS.meters_held.load(Ordering::Relaxed),
+        COUNTERS.meters_loaded.load(Ordering::Relaxed),
+    )
 }
 
 /// Seconds rating spent in `phase` since the process started.
@@ -189,6 +211,18 @@ pub async fn render(db: &Db) -> Result<String, sqlx::Error> {
             rating_seconds(phase)
         );
     }
+    family(
+        &mut out,
+        "prepaid_rating_meters_total",
+        "counter",
+        "Meters in rating batches, by whether their state was held from the batch before (nothing else wrote in between) or loaded.",
+    );
+    let (held, loaded) = rating_meter_counts();
+    let _ = writeln!(out, "prepaid_rating_meters_total{{state=\"held\"}} {held}");
+    let _ = writeln!(
+        out,
+        "prepaid_rating_meters_total{{state=\"loaded\"}} {loaded}"
+    );
     family(
         &mut out,
         "prepaid_http_responses_total",

@@ -37,6 +37,8 @@ use tokio::sync::Mutex;
 pub struct Engine {
     pub db: Db,
     write: Arc<Mutex<()>>,
+    /// What rating's last batch left, for the next to use while nothing else writes.
+    held: Arc<std::sync::Mutex<rating::Held>>,
     /// Rung after a top-up sells a token, so the vending worker issues it at once.
     token_sold: Arc<tokio::sync::Notify>,
 }
@@ -46,6 +48,7 @@ impl Engine {
         Engine {
             db,
             write: Arc::new(Mutex::new(())),
+            held: Arc::default(),
             token_sold: Arc::new(tokio::sync::Notify::new()),
         }
     }

@@ -31,16 +31,19 @@
 //!   meter keeps its last good reading, and the consumption is charged once a tariff exists.
 //!
 //! A batch is one database transaction: its readings, one ledger transaction per site with an
-//! entry per wallet, the new wallet and meter states, and the supply decisions they cause.
+//! entry per wallet, the new wallet and meter states, and the supply decisions they cause. On
+//! SQLite the state a batch leaves is kept for the next while nothing else writes ([`held`]).
+
+mod held;
 
 use super::{
     Engine, EngineError, FEEDS_OTHERS, decimal,
     setup::{SiteRules, landlord_wallet, load_rules, stored_plan},
-    supply::{WalletSupply, evaluate},
+    supply::{WalletSupply, evaluate_recorded},
 };
 use crate::{
     db::Tx,
-    ledger::{CHUNK, Posting, SiteAccount, post, site_account},
+    ledger::{CHUNK, Posted, Posting, SiteAccount, post, site_account},
     metrics::{RatingPhase, rating_time},
     on_tx,
 };
@@ -53,6 +56,7 @@ use app::domain::{
     tariff::{Plan, Usage, price},
 };
 use chrono::{DateTime, Utc};
+pub(crate) use held::Held;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 
@@ -142,8 +146,26 @@ struct WalletRow {
     emergency_balance: i64,
 }
 
+/// A wallet as rating uses it: what was text in its row is parsed, so a wallet held between
+/// batches (100,000 of them at a large site) keeps no strings.
+struct Wallet {
+    account_id: i64,
+    site_id: i64,
+    unit_id: Option<i64>,
+    meter_id: Option<i64>,
+    occupancy_id: Option<i64>,
+    opened_at: DateTime<Utc>,
+    supply_state: SupplyState,
+    warned: i32,
+    vulnerable: bool,
+    spent_at: Option<DateTime<Utc>>,
+    allowance_account_id: Option<i64>,
+    allowance_expires_at: Option<DateTime<Utc>>,
+    emergency_balance: i64,
+}
+
 struct WalletCtx {
-    row: WalletRow,
+    row: Wallet,
     carry_net: Decimal,
     carry_tax: Decimal,
     daily_spend: Decimal,
@@ -210,27 +232,45 @@ impl Engine {
             duplicates: before - readings.len(),
             ..RatingReport::default()
         };
+        // Taken out for the batch and put back only as each chunk commits: a failed chunk
+        // leaves the engine holding nothing.
+        let mut held = std::mem::take(&mut *self.held.lock().unwrap_or_else(|e| e.into_inner()));
         let mut open: Option<Rated> = None;
         for chunk in chunks(&readings) {
             if let Some(rated) = open.take() {
-                rated.commit().await?;
+                rated.commit(&self.db, &mut held).await?;
             }
-            open = Some(self.rate_chunk(chunk, now, &mut report).await?);
+            open = Some(self.rate_chunk(chunk, now, &mut report, &mut held).await?);
         }
-        let (mut tx, priced) = match open {
-            Some(Rated { tx, priced }) => (tx, Some(priced)),
-            None => (
-                self.db.begin_write().await.map_err(EngineError::from)?,
-                None,
-            ),
+        let value = match open {
+            Some(mut rated) => {
+                let before = self
+                    .db
+                    .writer_mark(&mut rated.tx)
+                    .await
+                    .map_err(EngineError::from)?;
+                let called = std::time::Instant::now();
+                let value = then(&mut rated.tx).await?;
+                // Not rating's time, and what the caller wrote in the tables rating holds
+                // leaves its state stale.
+                rated.priced += called.elapsed();
+                let after = self
+                    .db
+                    .writer_mark(&mut rated.tx)
+                    .await
+                    .map_err(EngineError::from)?;
+                rated.as_stored &= before == after;
+                rated.commit(&self.db, &mut held).await?;
+                value
+            }
+            None => {
+                let mut tx = self.db.begin_write().await.map_err(EngineError::from)?;
+                let value = then(&mut tx).await?;
+                tx.commit().await.map_err(EngineError::from)?;
+                value
+            }
         };
-        let called = std::time::Instant::now();
-        let value = then(&mut tx).await?;
-        let in_then = called.elapsed();
-        tx.commit().await.map_err(EngineError::from)?;
-        if let Some(priced) = priced {
-            rating_time(RatingPhase::Write, priced.elapsed().saturating_sub(in_then));
-        }
+        *self.held.lock().unwrap_or_else(|e| e.into_inner()) = held;
         crate::metrics::readings(&report);
         Ok((report, value))
     }
@@ -241,12 +281,21 @@ impl Engine {
         readings: &[IncomingReading],
         now: DateTime<Utc>,
         report: &mut RatingReport,
+        held: &mut Held,
     ) -> Result<Rated, EngineError> {
         let started = std::time::Instant::now();
         let mut tx = self.db.begin_write().await?;
+        held.check(self.db.writer_mark(&mut tx).await?);
         let mut meter_ids: Vec<i64> = readings.iter().map(|r| r.meter).collect();
         meter_ids.dedup();
-        let mut meters = load_meters(&mut tx, &meter_ids).await?;
+        let (mut meters, missing) = held.take_meters(&meter_ids);
+        crate::metrics::rating_meters(meters.len(), missing.len());
+        let mut wallets = held.take_wallets(&meters);
+        let loaded = load_meters(&mut tx, &missing).await?;
+        let mut units: Vec<i64> = loaded.values().map(|m| m.unit).collect();
+        units.sort_unstable();
+        units.dedup();
+        meters.extend(loaded);
         let mut sites: BTreeMap<i64, SiteRules> = BTreeMap::new();
         for site in meters.values().map(|m| m.site) {
             if let std::collections::btree_map::Entry::Vacant(entry) = sites.entry(site) {
@@ -268,7 +317,13 @@ impl Engine {
                 );
             }
         }
-        let mut wallets = load_wallets(&mut tx, &meters, &landlords).await?;
+        let keys = WalletKeys {
+            accounts: held.take_landlords(&landlords, &mut wallets),
+            meters: missing,
+            units,
+        };
+        let loaded = load_wallets(&mut tx, &keys).await?;
+        held.join_loaded(&mut wallets, loaded);
         let payers = Payers::new(&wallets);
         let loaded = std::time::Instant::now();
         rating_time(RatingPhase::Load, loaded - started);
@@ -336,8 +391,13 @@ impl Engine {
         rating_time(RatingPhase::Price, priced - loaded);
 
         let mut transactions = HashMap::new();
+        // A posting found already posted changed no balance, though this batch's wallets
+        // were charged in memory: they are not kept.
+        let mut as_stored = true;
         for (site, posting) in &postings {
-            if let Some(id) = post(&mut tx, posting, now).await?.transaction() {
+            let posted = post(&mut tx, posting, now).await?;
+            as_stored &= !matches!(posted, Posted::Duplicate(_));
+            if let Some(id) = posted.transaction() {
                 transactions.insert(*site, id);
             }
         }
@@ -361,20 +421,31 @@ impl Engine {
         super::usage::record(&mut tx, &used).await?;
         save_meters(&mut tx, &meters).await?;
         save_wallets(&mut tx, &wallets).await?;
-        for wallet in wallets.values().filter(|w| w.charged) {
+        // In account order, not the map's: the commands and notices a batch queues come out
+        // in the same order however its wallets were gathered (held or loaded).
+        let mut charged: Vec<&mut WalletCtx> = wallets.values_mut().filter(|w| w.charged).collect();
+        charged.sort_unstable_by_key(|w| w.row.account_id);
+        for wallet in charged {
             let Some(transaction) = transactions.get(&wallet.row.site_id) else {
                 continue;
             };
             let supply = supply_view(wallet, &meters);
             let cause = format!("txn:{transaction}");
-            if evaluate(&mut tx, &supply, &sites[&wallet.row.site_id], &cause, now)
-                .await?
-                .is_some()
-            {
+            let rules = &sites[&wallet.row.site_id];
+            let decision = evaluate_recorded(&mut tx, &supply, rules, &cause, now).await?;
+            if let Some(state) = decision.state {
                 report.supply_changes += 1;
+                wallet.row.supply_state = state;
             }
+            wallet.row.warned = i32::from(decision.warned);
         }
-        Ok(Rated { tx, priced })
+        Ok(Rated {
+            tx,
+            priced,
+            meters,
+            wallets,
+            as_stored,
+        })
     }
 }
 
@@ -383,11 +454,22 @@ struct Rated {
     tx: Tx,
     /// When pricing ended and writing began.
     priced: std::time::Instant,
+    meters: HashMap<i64, MeterCtx>,
+    wallets: HashMap<i64, WalletCtx>,
+    /// The meters and wallets in memory are as the transaction stores them, so the next
+    /// batch may start from them.
+    as_stored: bool,
 }
 
 impl Rated {
-    async fn commit(self) -> Result<(), EngineError> {
+    /// Commits, and keeps the chunk's state with the writer's mark when it is as stored.
+    async fn commit(mut self, db: &crate::db::Db, held: &mut Held) -> Result<(), EngineError> {
+        let mark = match self.as_stored {
+            true => db.writer_mark(&mut self.tx).await?,
+            false => None,
+        };
         self.tx.commit().await?;
+        held.keep(mark, self.meters, self.wallets);
         rating_time(RatingPhase::Write, self.priced.elapsed());
         Ok(())
     }
@@ -570,6 +652,7 @@ async fn older(
 }
 
 /// Which wallet pays for which meter: the meter's own, else its unit's, else the landlord's.
+#[derive(Default)]
 struct Payers {
     by_meter: HashMap<i64, i64>,
     by_unit: HashMap<i64, i64>,
@@ -577,18 +660,20 @@ struct Payers {
 
 impl Payers {
     fn new(wallets: &HashMap<i64, WalletCtx>) -> Self {
-        let mut payers = Payers {
-            by_meter: HashMap::new(),
-            by_unit: HashMap::new(),
-        };
-        for wallet in wallets.values().filter(|w| w.row.unit_id.is_some()) {
-            match (wallet.row.meter_id, wallet.row.unit_id) {
-                (Some(meter), _) => payers.by_meter.insert(meter, wallet.row.account_id),
-                (None, Some(unit)) => payers.by_unit.insert(unit, wallet.row.account_id),
-                (None, None) => None,
-            };
+        let mut payers = Payers::default();
+        for wallet in wallets.values() {
+            payers.add(wallet);
         }
         payers
+    }
+
+    fn add(&mut self, wallet: &WalletCtx) {
+        let account = wallet.row.account_id;
+        match (wallet.row.meter_id, wallet.row.unit_id) {
+            (Some(meter), Some(_)) => self.by_meter.insert(meter, account),
+            (None, Some(unit)) => self.by_unit.insert(unit, account),
+            (_, None) => None,
+        };
     }
 
     /// The wallet a meter's consumption at this time is charged to: one opened by then.
@@ -795,7 +880,7 @@ fn supply_view(wallet: &WalletCtx, meters: &HashMap<i64, MeterCtx>) -> WalletSup
         unit: row.unit_id,
         meter: row.meter_id,
         utility: row.meter_id.and_then(|m| meters.get(&m)).map(|m| m.utility),
-        state: SupplyState::parse(&row.supply_state).unwrap_or(SupplyState::On),
+        state: row.supply_state,
         warned: u8::try_from(row.warned).unwrap_or(0),
         vulnerable: row.vulnerable,
         balance: Minor(wallet.balance),
@@ -810,6 +895,9 @@ fn supply_view(wallet: &WalletCtx, meters: &HashMap<i64, MeterCtx>) -> WalletSup
 }
 
 async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>, EngineError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     type Row = (
         i64,
         i64,
@@ -902,26 +990,29 @@ const WALLET_SELECT: &str = "SELECT w.account_id, w.site_id, w.unit_id, w.meter_
     LEFT JOIN accounts al ON al.id = w.allowance_account_id \
     LEFT JOIN accounts em ON em.id = w.emergency_account_id";
 
+/// The open wallets a batch must load: these accounts (landlords'), those of these meters,
+/// and those of these units that pay for all the unit's meters.
+#[derive(Default)]
+struct WalletKeys {
+    accounts: Vec<i64>,
+    meters: Vec<i64>,
+    units: Vec<i64>,
+}
+
 async fn load_wallets(
     tx: &mut Tx,
-    meters: &HashMap<i64, MeterCtx>,
-    landlords: &HashMap<i64, i64>,
+    keys: &WalletKeys,
 ) -> Result<HashMap<i64, WalletCtx>, EngineError> {
-    let meter_ids: Vec<i64> = meters.keys().copied().collect();
-    let mut unit_ids: Vec<i64> = meters.values().map(|m| m.unit).collect();
-    unit_ids.sort_unstable();
-    unit_ids.dedup();
-    let landlord_ids: Vec<i64> = landlords.values().copied().collect();
-    if meter_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
     // Three indexed look-ups: an OR across columns would scan the table.
     let mut rows: Vec<WalletRow> = Vec::new();
     for (filter, ids) in [
-        ("w.account_id IN (", &landlord_ids),
-        ("w.meter_id IN (", &meter_ids),
-        ("w.meter_id IS NULL AND w.unit_id IN (", &unit_ids),
+        ("w.account_id IN (", &keys.accounts),
+        ("w.meter_id IN (", &keys.meters),
+        ("w.meter_id IS NULL AND w.unit_id IN (", &keys.units),
     ] {
+        if ids.is_empty() {
+            continue;
+        }
         let found: Vec<WalletRow> = on_tx!(tx, conn => {
             let mut query = sqlx::QueryBuilder::new(WALLET_SELECT);
             query.push(" WHERE w.closed_at IS NULL AND ").push(filter);
@@ -946,7 +1037,21 @@ async fn load_wallets(
                 allowance: row.allowance_balance,
                 dirty: false,
                 charged: false,
-                row,
+                row: Wallet {
+                    account_id: row.account_id,
+                    site_id: row.site_id,
+                    unit_id: row.unit_id,
+                    meter_id: row.meter_id,
+                    occupancy_id: row.occupancy_id,
+                    opened_at: row.opened_at,
+                    supply_state: SupplyState::parse(&row.supply_state).unwrap_or(SupplyState::On),
+                    warned: row.warned,
+                    vulnerable: row.vulnerable,
+                    spent_at: row.spent_at,
+                    allowance_account_id: row.allowance_account_id,
+                    allowance_expires_at: row.allowance_expires_at,
+                    emergency_balance: row.emergency_balance,
+                },
             },
         );
     }

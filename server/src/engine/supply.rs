@@ -151,10 +151,29 @@ pub async fn evaluate(
     cause: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<SupplyState>, EngineError> {
+    Ok(evaluate_recorded(tx, wallet, rules, cause, now)
+        .await?
+        .state)
+}
+
+/// [`evaluate`], returning the whole decision it recorded, for a caller that keeps the
+/// wallet's supply state and warnings in memory (rating's held state).
+pub(crate) async fn evaluate_recorded(
+    tx: &mut Tx,
+    wallet: &WalletSupply,
+    rules: &SiteRules,
+    cause: &str,
+    now: DateTime<Utc>,
+) -> Result<Decision, EngineError> {
     if wallet.landlord || wallet.holds_credit {
         // The landlord's supply is never cut for credit; a token meter cuts itself when the
         // credit typed into it runs out.
-        return Ok(None);
+        return Ok(Decision {
+            state: None,
+            warned: wallet.warned,
+            commands: Vec::new(),
+            notices: Vec::new(),
+        });
     }
     let situation = Situation {
         state: wallet.state,
@@ -168,7 +187,7 @@ pub async fn evaluate(
     };
     let decision = decide(&rules.policy, &situation);
     record(tx, wallet, &decision, cause, now).await?;
-    Ok(decision.state)
+    Ok(decision)
 }
 
 async fn record(
