@@ -301,6 +301,19 @@ impl Db {
         }))
     }
 
+    /// The writer's mark later in the write transaction `start` was read in, without asking
+    /// SQLite again: only the rows the transaction has since changed in [`HELD_TABLES`] can
+    /// move it, as no other connection commits while it holds the write lock.
+    pub fn writer_mark_later(&self, start: Option<WriterMark>) -> Option<WriterMark> {
+        let (Db::Sqlite { watch, .. }, Some(start)) = (self, start) else {
+            return None;
+        };
+        Some(WriterMark {
+            held_changes: watch.held_changes.load(Ordering::SeqCst),
+            ..start
+        })
+    }
+
     /// Starts a transaction that only reads: one consistent snapshot.
     pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
@@ -482,12 +495,33 @@ mod tests {
         assert_ne!(after_reader, after_writer);
         assert_eq!(mark(&db).await, after_reader);
 
+        // Within one write transaction, the mark brought up to date from its start is the
+        // one read afresh, whatever the transaction writes.
+        let mut tx = db.begin_write().await.unwrap();
+        let begun = db.writer_mark(&mut tx).await.unwrap();
+        for sql in [
+            "INSERT INTO meter_status VALUES (4)",
+            "INSERT INTO meters VALUES (4)",
+        ] {
+            crate::on_tx!(&mut tx, conn => sqlx::query(sql).execute(&mut *conn).await.map(|_| ()))
+                .unwrap();
+            assert_eq!(
+                db.writer_mark_later(begun),
+                db.writer_mark(&mut tx).await.unwrap(),
+                "after {sql}"
+            );
+        }
+        assert_ne!(db.writer_mark_later(begun), begun);
+        tx.commit().await.unwrap();
+        let after_both = mark(&db).await;
+        assert_ne!(after_both, after_reader);
+
         // A write transaction rolled back still moves it: the mark never claims too much.
         let mut tx = db.begin_write().await.unwrap();
         crate::on_tx!(&mut tx, conn => sqlx::query("UPDATE meters SET x = 3").execute(&mut *conn).await.map(|_| ()))
             .unwrap();
         drop(tx);
-        assert_ne!(mark(&db).await, after_reader);
+        assert_ne!(mark(&db).await, after_both);
     }
 
     #[tokio::test]

@@ -42,7 +42,7 @@ use super::{
     supply::{WalletSupply, evaluate_recorded},
 };
 use crate::{
-    db::Tx,
+    db::{Tx, WriterMark},
     ledger::{CHUNK, Posted, Posting, SiteAccount, post, site_account},
     metrics::{RatingPhase, rating_time},
     on_tx,
@@ -244,22 +244,13 @@ impl Engine {
         }
         let value = match open {
             Some(mut rated) => {
-                let before = self
-                    .db
-                    .writer_mark(&mut rated.tx)
-                    .await
-                    .map_err(EngineError::from)?;
+                let before = self.db.writer_mark_later(rated.mark);
                 let called = std::time::Instant::now();
                 let value = then(&mut rated.tx).await?;
                 // Not rating's time, and what the caller wrote in the tables rating holds
                 // leaves its state stale.
                 rated.priced += called.elapsed();
-                let after = self
-                    .db
-                    .writer_mark(&mut rated.tx)
-                    .await
-                    .map_err(EngineError::from)?;
-                rated.as_stored &= before == after;
+                rated.as_stored &= before == self.db.writer_mark_later(rated.mark);
                 rated.commit(&self.db, &mut held).await?;
                 value
             }
@@ -285,7 +276,8 @@ impl Engine {
     ) -> Result<Rated, EngineError> {
         let started = std::time::Instant::now();
         let mut tx = self.db.begin_write().await?;
-        held.check(self.db.writer_mark(&mut tx).await?);
+        let mark = self.db.writer_mark(&mut tx).await?;
+        held.check(mark);
         let mut meter_ids: Vec<i64> = readings.iter().map(|r| r.meter).collect();
         meter_ids.dedup();
         let (mut meters, missing) = held.take_meters(&meter_ids);
@@ -441,6 +433,7 @@ impl Engine {
         }
         Ok(Rated {
             tx,
+            mark,
             priced,
             meters,
             wallets,
@@ -452,6 +445,8 @@ impl Engine {
 /// A chunk rated and written, its transaction not yet committed.
 struct Rated {
     tx: Tx,
+    /// The writer's mark when the transaction began.
+    mark: Option<WriterMark>,
     /// When pricing ended and writing began.
     priced: std::time::Instant,
     meters: HashMap<i64, MeterCtx>,
@@ -463,9 +458,9 @@ struct Rated {
 
 impl Rated {
     /// Commits, and keeps the chunk's state with the writer's mark when it is as stored.
-    async fn commit(mut self, db: &crate::db::Db, held: &mut Held) -> Result<(), EngineError> {
+    async fn commit(self, db: &crate::db::Db, held: &mut Held) -> Result<(), EngineError> {
         let mark = match self.as_stored {
-            true => db.writer_mark(&mut self.tx).await?,
+            true => db.writer_mark_later(self.mark),
             false => None,
         };
         self.tx.commit().await?;
