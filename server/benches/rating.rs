@@ -33,6 +33,7 @@ use rust_decimal::Decimal;
 use server::{
     Platform,
     config::{Config, Secret},
+    db::ReadingTime,
     demo,
     engine::{money::Source, rating::IncomingReading, setup::BillingMode},
     metrics::{self, RatingPhase},
@@ -292,9 +293,9 @@ async fn raw_rate(dir: &tempfile::TempDir, url: &str, meters: usize, shape: Shap
                 );
                 insert.push_values(chunk, |mut row, reading| {
                     row.push_bind(reading.meter)
-                        .push_bind(reading.taken_at)
+                        .push_bind(ReadingTime(reading.taken_at))
                         .push_bind(reading.register.to_string())
-                        .push_bind(now)
+                        .push_bind(ReadingTime(now))
                         .push_bind("rated")
                         .push_bind("0.25")
                         .push_bind("3.1")
@@ -354,8 +355,8 @@ const ALONE: [&str; 9] = [
     concat!(
         "INSERT INTO readings (meter_id, taken_at, register, received_at, status, quantity, net, tax, \
          wallet_account_id, transaction_id, note) \
-         SELECT s.meter_id, strftime('%Y-%m-%dT%H:%M:%f000000+00:00', s.last_reading_at, '+15 minutes'), \
-         s.last_register, strftime('%Y-%m-%dT%H:%M:%f000000+00:00', 'now'), 'rated', '0.05', '0.7', \
+         SELECT s.meter_id, CAST(strftime('%s', s.last_reading_at, '+15 minutes') AS INTEGER) * 1000000, \
+         s.last_register, CAST(strftime('%s', 'now') AS INTEGER) * 1000000, 'rated', '0.05', '0.7', \
          '0.112', w.account_id, t.id, NULL FROM wallets w JOIN meter_states s ON s.meter_id = w.meter_id \
          JOIN ledger_transactions t ON t.idempotency_key = 'alone:' || w.site_id WHERE ",
         own_wallets!(),

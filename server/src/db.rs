@@ -4,6 +4,10 @@
 //! kept per backend under `migrations/` where the SQL must differ. [`on_db!`] runs one body
 //! against whichever pool is in use, so each query keeps its native, typed driver.
 
+mod reading_time;
+
+pub use reading_time::ReadingTime;
+
 use sqlx::{
     PgPool, QueryBuilder, SqlitePool,
     migrate::{MigrateError, Migrator},

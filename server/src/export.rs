@@ -3,7 +3,7 @@
 //! Secrets (the password hash, push keys, codes) are left out; push endpoints are reduced to
 //! their host.
 
-use crate::db::Db;
+use crate::db::{Db, ReadingTime};
 use app::domain::Email;
 use serde_json::{Map, Value, json};
 use sqlx::{Column, Row};
@@ -141,17 +141,19 @@ pub async fn person(db: &Db, id: i64) -> Result<Option<Value>, sqlx::Error> {
 async fn section_rows(db: &Db, sql: &str, person: i64) -> Result<Vec<Value>, sqlx::Error> {
     crate::on_db!(db, pool => {
         let rows = sqlx::query(sql).bind(person).fetch_all(pool).await?;
-        Ok(rows
-            .iter()
+        rows.iter()
             .map(|row| {
-                let object: Map<String, Value> = row
+                let object = row
                     .columns()
                     .iter()
                     .map(|column| {
                         let index = column.ordinal();
                         // Each column as the first type it decodes to: whole numbers, times,
-                        // flags, then text (amounts are stored as exact text).
-                        let value = if let Ok(number) = row.try_get::<Option<i64>, _>(index) {
+                        // flags, then text (amounts are stored as exact text). A reading's
+                        // time is a whole number on SQLite, so it is told by its name.
+                        let value = if column.name() == "taken_at" {
+                            json!(row.try_get::<Option<ReadingTime>, _>(index)?.map(|at| at.0))
+                        } else if let Ok(number) = row.try_get::<Option<i64>, _>(index) {
                             json!(number)
                         } else if let Ok(time) =
                             row.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(index)
@@ -162,12 +164,12 @@ async fn section_rows(db: &Db, sql: &str, person: i64) -> Result<Vec<Value>, sql
                         } else {
                             json!(row.try_get::<Option<String>, _>(index).ok().flatten())
                         };
-                        (column.name().to_owned(), value)
+                        Ok((column.name().to_owned(), value))
                     })
-                    .collect();
-                Value::Object(object)
+                    .collect::<Result<Map<String, Value>, sqlx::Error>>()?;
+                Ok(Value::Object(object))
             })
-            .collect())
+            .collect()
     })
 }
 

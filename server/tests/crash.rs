@@ -205,7 +205,7 @@ async fn check_nothing_lost_or_doubled(dir: &Path, seen: &Ledger) {
     let lost: Vec<_> = seen.answered_payments.difference(&paid).collect();
     assert!(lost.is_empty(), "answered payments lost: {lost:?}");
     let readings: BTreeSet<(String, i64)> = on_db!(&db, pool => {
-        sqlx::query_as::<_, (String, chrono::DateTime<chrono::Utc>)>(
+        sqlx::query_as::<_, (String, server::db::ReadingTime)>(
             "SELECT m.serial, r.taken_at FROM readings r JOIN meters m ON m.id = r.meter_id",
         )
         .fetch_all(pool)
@@ -213,7 +213,7 @@ async fn check_nothing_lost_or_doubled(dir: &Path, seen: &Ledger) {
     })
     .unwrap()
     .into_iter()
-    .map(|(serial, at)| (serial, at.timestamp()))
+    .map(|(serial, at)| (serial, at.0.timestamp()))
     .collect();
     let lost: Vec<_> = seen
         .answered_readings

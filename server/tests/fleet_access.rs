@@ -955,7 +955,7 @@ async fn a_readings_file_holds_the_days_asked_or_says_to_ask_for_fewer() {
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $2) \
              INSERT INTO readings (meter_id, taken_at, register, received_at, status) \
              SELECT $1, t, CAST(i AS TEXT), t, 'baseline' FROM \
-             (SELECT i, strftime('%Y-%m-%dT%H:%M:%S', '2026-06-01', '+' || i || ' minutes') || '.000000000+00:00' AS t FROM n)",
+             (SELECT i, (CAST(strftime('%s', '2026-06-01') AS INTEGER) + i * 60) * 1000000 AS t FROM n)",
         )
         .bind(id)
         .bind(extra)
@@ -1039,7 +1039,7 @@ async fn a_resident_sees_the_readings_taken_since_they_moved_in_and_no_earlier_o
                  VALUES ($1, $2, $3, $2, $4, $5)",
             )
             .bind(id)
-            .bind(taken_at)
+            .bind(server::db::ReadingTime(taken_at))
             .bind(register)
             .bind(status)
             .bind(note)

@@ -4,8 +4,10 @@
 
 use crate::support;
 
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use reqwest::{StatusCode, header};
-use server::{Platform, config::Secret, demo, on_db};
+use rust_decimal::Decimal;
+use server::{Platform, config::Secret, demo, engine::rating::IncomingReading, on_db};
 use support::{Visitor, spawn_app, spawn_with, test_config};
 
 fn header_of(answer: &support::Answer, name: &str) -> String {
@@ -299,6 +301,26 @@ async fn a_resident_downloads_their_own_data_and_nobody_elses() {
     let anonymous = app.get(&Visitor::default(), "/account/my-data.json").await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 
+    // Two readings of the flat's electricity, to the microsecond kept.
+    let (meter, register): (i64, Option<String>) = on_db!(&app.db, pool => {
+        sqlx::query_as(
+            "SELECT m.id, s.last_register FROM meters m JOIN units u ON u.id = m.unit_id \
+             LEFT JOIN meter_states s ON s.meter_id = m.id \
+             WHERE u.name = 'A-101' AND m.utility = 'electricity'",
+        )
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap();
+    let register: Decimal = register.map_or(Decimal::from(100), |r| r.parse().unwrap());
+    let taken = Utc::now().trunc_subsecs(6) + Duration::minutes(1);
+    let readings = [0, 15].map(|minutes| IncomingReading {
+        meter,
+        taken_at: taken + Duration::minutes(minutes),
+        register: register + Decimal::from(minutes),
+    });
+    app.engine.rate(readings.to_vec()).await.unwrap();
+
     let resident = app.sign_in("a101@demo.example", demo::PASSWORD).await;
     let download = app.get(&resident, "/account/my-data.json").await;
     assert_eq!(download.status, StatusCode::OK, "{}", download.body);
@@ -309,6 +331,15 @@ async fn a_resident_downloads_their_own_data_and_nobody_elses() {
     assert_eq!(data["homes"][0]["unit"], "A-101");
     assert!(!data["accounts"].as_array().unwrap().is_empty(), "{data}");
     assert!(!data["ledger"].as_array().unwrap().is_empty(), "{data}");
+    // The reading charged to them at the time it was taken, whatever the database keeps it
+    // as (the first is the meter's baseline, charged to nobody).
+    let times: Vec<DateTime<Utc>> = data["readings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|reading| serde_json::from_value(reading["taken_at"].clone()).unwrap())
+        .collect();
+    assert_eq!(times, [readings[1].taken_at], "{data}");
     assert!(
         data["activity"]
             .as_array()

@@ -17,12 +17,12 @@ use app::domain::{
     Role,
     fleet::{CommandKind, Operation},
 };
-use chrono::{DateTime, Duration as Span, Utc};
+use chrono::{Duration as Span, Utc};
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS};
 use server::{
     Platform,
     config::{Config, Secret},
-    db::Db,
+    db::{Db, ReadingTime},
     demo,
     engine::rating::IncomingReading,
     fleet::{
@@ -144,7 +144,7 @@ async fn copy_database(admin_url: &str, name: &str, copy: &str) {
 /// rating's and are left out.
 async fn books(db: &Db, seeded: i64) -> (BTreeMap<(i64, i64), String>, BTreeMap<String, i64>) {
     on_db!(db, pool => {
-        let readings: Vec<(i64, DateTime<Utc>, String, String)> =
+        let readings: Vec<(i64, ReadingTime, String, String)> =
             sqlx::query_as("SELECT meter_id, taken_at, register, status FROM readings").fetch_all(pool).await?;
         let moved: Vec<(i64, i64, String, Option<String>, i64)> = sqlx::query_as(
             "SELECT a.id, a.site_id, a.kind, a.utility, CAST(SUM(e.amount_minor) AS BIGINT) FROM ledger_entries e \
@@ -154,7 +154,7 @@ async fn books(db: &Db, seeded: i64) -> (BTreeMap<(i64, i64), String>, BTreeMap<
         .fetch_all(pool)
         .await?;
         Ok::<_, sqlx::Error>((
-            readings.into_iter().map(|(m, at, r, s)| ((m, at.timestamp()), format!("{r} {s}"))).collect(),
+            readings.into_iter().map(|(m, at, r, s)| ((m, at.0.timestamp()), format!("{r} {s}"))).collect(),
             moved
                 .into_iter()
                 .map(|(id, site, kind, utility, sum)| {
@@ -240,9 +240,9 @@ async fn two_instances_share_meters_sessions_and_commands_and_do_nothing_twice()
         sqlx::query_scalar("SELECT MAX(id) FROM accounts").fetch_one(pool).await
     })
     .unwrap();
-    let last_stored: DateTime<Utc> = on_db!(&platform.db, pool => {
+    let ReadingTime(last_stored) = on_db!(&platform.db, pool => {
         sqlx::query_scalar("SELECT COALESCE(MAX(taken_at), $1) FROM readings")
-            .bind(Utc::now() - Span::days(1))
+            .bind(ReadingTime(Utc::now() - Span::days(1)))
             .fetch_one(pool)
             .await
     })
@@ -359,7 +359,7 @@ async fn two_instances_share_meters_sessions_and_commands_and_do_nothing_twice()
     let stored = || async {
         let count: i64 = on_db!(&db, pool => {
             sqlx::query_scalar("SELECT COUNT(*) FROM readings WHERE taken_at >= $1")
-                .bind(start)
+                .bind(ReadingTime(start))
                 .fetch_one(pool)
                 .await
         })
@@ -581,7 +581,7 @@ async fn two_instances_share_meters_sessions_and_commands_and_do_nothing_twice()
         let found: i64 = on_db!(&db, pool => {
             sqlx::query_scalar("SELECT COUNT(*) FROM readings WHERE meter_id = $1 AND taken_at = $2")
                 .bind(marker)
-                .bind(marker_at)
+                .bind(ReadingTime(marker_at))
                 .fetch_one(pool)
                 .await
         })

@@ -12,7 +12,7 @@ use app::domain::{
 use chrono::{Duration, TimeZone, Utc};
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
-use server::{demo, engine::rating::IncomingReading, on_db};
+use server::{db::ReadingTime, demo, engine::rating::IncomingReading, on_db};
 use support::{OTHER_ADMIN, TestApp, Visitor, spawn_app};
 
 fn plan(name: &str) -> Plan {
@@ -57,7 +57,7 @@ async fn net_of(app: &TestApp, meter: i64, at: chrono::DateTime<Utc>) -> Decimal
     let net: Option<String> = on_db!(&app.db, pool => {
         sqlx::query_scalar("SELECT net FROM readings WHERE meter_id = $1 AND taken_at = $2")
             .bind(meter)
-            .bind(at)
+            .bind(ReadingTime(at))
             .fetch_one(pool)
             .await
     })

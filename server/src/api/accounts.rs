@@ -9,7 +9,7 @@ use super::{
     },
     money, page_of,
 };
-use crate::{engine::usage::MICRO, on_db};
+use crate::{db::ReadingTime, engine::usage::MICRO, on_db};
 use axum::{Json, extract::State};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -254,7 +254,9 @@ pub async fn get_usage(
 struct ReadingRow {
     id: i64,
     meter_id: i64,
+    #[sqlx(try_from = "ReadingTime")]
     taken_at: DateTime<Utc>,
+    #[sqlx(try_from = "ReadingTime")]
     received_at: DateTime<Utc>,
     register: String,
     status: String,
@@ -293,8 +295,8 @@ pub async fn list_readings(
              AND ($3 IS NULL OR taken_at < $3) AND id > $4 ORDER BY id LIMIT $5",
         )
         .bind(meter.id)
-        .bind(window.from)
-        .bind(window.to)
+        .bind(window.from.map(ReadingTime))
+        .bind(window.to.map(ReadingTime))
         .bind(after)
         .bind(limit + 1)
         .fetch_all(pool)

@@ -42,7 +42,7 @@ use super::{
     supply::{WalletSupply, evaluate_recorded},
 };
 use crate::{
-    db::{Tx, WriterMark},
+    db::{ReadingTime, Tx, WriterMark},
     ledger::{CHUNK, Posted, Posting, SiteAccount, post, site_account},
     metrics::{RatingPhase, rating_time},
     on_tx,
@@ -55,7 +55,7 @@ use app::domain::{
     supply::{SupplyState, update_daily_spend},
     tariff::{Plan, Usage, price},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 pub(crate) use held::Held;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
@@ -223,6 +223,11 @@ impl Engine {
     ) -> Result<(RatingReport, T), E> {
         let _turn = self.write.lock().await;
         let now = Utc::now();
+        // Times to the microsecond both databases store, so that what rating holds and
+        // compares in memory is what it will read back.
+        for reading in &mut readings {
+            reading.taken_at = reading.taken_at.trunc_subsecs(6);
+        }
         readings.sort_by_key(|r| (r.meter, r.taken_at));
         let before = readings.len();
         readings.dedup_by(|later, earlier| {
@@ -597,7 +602,7 @@ async fn older(
     let stored: Option<i32> = on_tx!(tx, conn => {
         sqlx::query_scalar("SELECT 1 FROM readings WHERE meter_id = $1 AND taken_at = $2")
             .bind(reading.meter)
-            .bind(reading.taken_at)
+            .bind(ReadingTime(reading.taken_at))
             .fetch_optional(&mut *conn)
             .await
     })?;
@@ -607,7 +612,7 @@ async fn older(
     let first = match meter.first {
         Some(first) => first,
         None => {
-            let row: Option<(DateTime<Utc>, String)> = on_tx!(tx, conn => {
+            let row: Option<(ReadingTime, String)> = on_tx!(tx, conn => {
                 sqlx::query_as(
                     "SELECT taken_at, register FROM readings WHERE meter_id = $1 AND status IN ('baseline', 'rated') \
                      ORDER BY taken_at LIMIT 1",
@@ -617,7 +622,7 @@ async fn older(
                 .await
             })?;
             let first = row
-                .map(|(at, register)| decimal(&register).map(|r| (at, r)))
+                .map(|(at, register)| decimal(&register).map(|r| (at.0, r)))
                 .transpose()?;
             meter.first = Some(first);
             first
@@ -1067,9 +1072,9 @@ async fn insert_readings(
             );
             insert.push_values(chunk, |mut row, o| {
                 row.push_bind(o.meter)
-                    .push_bind(o.taken_at)
+                    .push_bind(ReadingTime(o.taken_at))
                     .push_bind(o.register.to_string())
-                    .push_bind(now)
+                    .push_bind(ReadingTime(now))
                     .push_bind(o.status)
                     .push_bind(o.quantity.map(|q| q.normalize().to_string()))
                     .push_bind(o.net.map(|n| n.normalize().to_string()))

@@ -3,7 +3,10 @@
 //! reads at most a few hundred rows whatever the period.
 
 use super::{Engine, EngineError, time_zone};
-use crate::{db::Tx, on_db, on_tx};
+use crate::{
+    db::{ReadingTime, Tx},
+    on_db, on_tx,
+};
 use app::domain::{
     Utility,
     usage::{MIN_HOUSEHOLDS, Period, Span, Usage, UsageChart, median},
@@ -408,7 +411,7 @@ impl Engine {
             i64,
             i64,
             Option<i64>,
-            DateTime<Utc>,
+            ReadingTime,
             Option<String>,
             Option<String>,
             Option<String>,
@@ -438,7 +441,7 @@ impl Engine {
                 used.push(Used {
                     wallet,
                     meter,
-                    taken_at,
+                    taken_at: taken_at.0,
                     quantity: super::decimal(&quantity)?,
                     cost: super::decimal_or_zero(net.as_deref())?
                         + super::decimal_or_zero(tax.as_deref())?,

@@ -7,7 +7,7 @@ use super::{
     ops::{Actor, NewMeter, register},
 };
 use crate::{
-    db::Tx,
+    db::{ReadingTime, Tx},
     engine::{EngineError, decimal, reports::LocalDays},
     internal,
     ledger::account_number,
@@ -211,7 +211,9 @@ struct MeterRow {
 
 #[derive(sqlx::FromRow)]
 struct ReadingRow {
+    #[sqlx(try_from = "ReadingTime")]
     taken_at: DateTime<Utc>,
+    #[sqlx(try_from = "ReadingTime")]
     received_at: DateTime<Utc>,
     register: String,
     status: String,
@@ -365,7 +367,7 @@ impl FleetPort for Fleet {
                 "{READING_SELECT} WHERE meter_id = $1 AND taken_at >= $2 ORDER BY taken_at DESC LIMIT $3"
             ))
             .bind(meter.0)
-            .bind(seen_from)
+            .bind(ReadingTime(seen_from))
             .bind(READINGS_SHOWN)
             .fetch_all(&mut *conn)
             .await?;
@@ -493,8 +495,8 @@ impl FleetPort for Fleet {
                 "{READING_SELECT} WHERE meter_id = $1 AND taken_at >= $2 AND taken_at < $3 ORDER BY taken_at LIMIT $4"
             ))
             .bind(meter.0)
-            .bind(start)
-            .bind(end)
+            .bind(ReadingTime(start))
+            .bind(ReadingTime(end))
             .bind(MAX_READINGS as i64 + 1)
             .fetch_all(&mut *conn)
             .await?;

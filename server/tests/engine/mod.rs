@@ -41,10 +41,22 @@ async fn a_reading_is_charged_once_and_the_ledger_balances() {
     // The same readings again, in another order: nothing changes.
     let again = f
         .engine
-        .rate(batch.into_iter().rev().collect())
+        .rate(batch.iter().rev().cloned().collect())
         .await
         .unwrap();
     assert_eq!((again.rated, again.duplicates, again.charged), (0, 2, 0));
+    assert_eq!(f.balance(wallet).await, 87_500);
+    // Again from a clock finer than the microsecond both databases keep: the same readings.
+    let finer = batch
+        .iter()
+        .map(|r| IncomingReading {
+            taken_at: r.taken_at + chrono::Duration::nanoseconds(300),
+            ..r.clone()
+        })
+        .collect();
+    let third = f.engine.rate(finer).await.unwrap();
+    assert_eq!((third.rated, third.duplicates, third.charged), (0, 2, 0));
+    assert_eq!(stored_readings(&f, meter).await, 2);
     assert_eq!(f.balance(wallet).await, 87_500);
     f.assert_reconciles().await;
     f.finish().await;

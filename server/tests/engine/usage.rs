@@ -8,6 +8,7 @@ use app::domain::usage::{Span, Usage, median};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use rust_decimal::Decimal;
 use server::{
+    db::ReadingTime,
     engine::{rating::IncomingReading, setup::BillingMode},
     on_db,
 };
@@ -49,7 +50,7 @@ fn normal(bars: &[Usage]) -> Vec<(Decimal, Decimal)> {
 }
 
 async fn charged(f: &Fixture, wallet: i64) -> Vec<(DateTime<Utc>, Decimal, Decimal)> {
-    let rows: Vec<(DateTime<Utc>, String, String, String)> = on_db!(&f.db, pool => {
+    let rows: Vec<(ReadingTime, String, String, String)> = on_db!(&f.db, pool => {
         sqlx::query_as(
             "SELECT taken_at, quantity, net, tax FROM readings WHERE wallet_account_id = $1 AND status = 'rated'",
         )
@@ -61,7 +62,7 @@ async fn charged(f: &Fixture, wallet: i64) -> Vec<(DateTime<Utc>, Decimal, Decim
     rows.into_iter()
         .map(|(at, quantity, net, tax)| {
             let d = |s: &str| s.parse::<Decimal>().unwrap();
-            (at, d(&quantity), d(&net) + d(&tax))
+            (at.0, d(&quantity), d(&net) + d(&tax))
         })
         .collect()
 }

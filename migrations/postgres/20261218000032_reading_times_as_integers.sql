@@ -1,0 +1,3 @@
+-- SQLite only: a reading's times become integers of microseconds there (see the SQLite twin).
+-- PostgreSQL already keeps them as 8-byte timestamptz, so there is nothing to change here.
+SELECT 1;
