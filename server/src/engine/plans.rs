@@ -5,7 +5,7 @@
 //! was before.
 
 use super::{Engine, EngineError, setup::stored_plan, tariffs::organisation_of};
-use crate::{audit::AuditEntry, ledger::CHUNK, on_db, on_tx};
+use crate::{audit::AuditEntry, db::push_ids, ledger::CHUNK, on_db, on_tx};
 use app::domain::{
     AccountId, SiteId,
     tariff::plan::{Plan, PlanMove, PlanUse},
@@ -58,12 +58,8 @@ impl Engine {
                 let mut query = sqlx::QueryBuilder::new(
                     "SELECT unit_id FROM wallets WHERE unit_id IS NOT NULL AND site_id = ",
                 );
-                query.push_bind(site.0).push(" AND account_id IN (");
-                let mut list = query.separated(", ");
-                for account in chunk {
-                    list.push_bind(account.0);
-                }
-                query.push(")");
+                query.push_bind(site.0).push(" AND account_id");
+                push_ids(&mut query, chunk.iter().map(|account| account.0));
                 query.build_query_scalar().fetch_all(pool).await
             })?;
             units.extend(found);
@@ -123,12 +119,8 @@ impl Engine {
         for chunk in ids.chunks(CHUNK) {
             on_tx!(&mut tx, conn => {
                 let mut query = sqlx::QueryBuilder::new("UPDATE units SET tariff_plan = ");
-                query.push_bind(plan.as_str()).push(" WHERE id IN (");
-                let mut list = query.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                query.push(")");
+                query.push_bind(plan.as_str()).push(" WHERE id");
+                push_ids(&mut query, chunk.iter().copied());
                 query.build().execute(&mut *conn).await.map(|_| ())
             })?;
         }

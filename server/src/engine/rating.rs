@@ -42,7 +42,7 @@ use super::{
     supply::{WalletSupply, evaluate_recorded},
 };
 use crate::{
-    db::{ReadingTime, Tx, WriterMark},
+    db::{ReadingTime, Tx, WriterMark, push_ids},
     ledger::{CHUNK, Posted, Posting, SiteAccount, post, site_account},
     metrics::{RatingPhase, rating_time},
     on_tx,
@@ -921,13 +921,9 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
              s.last_register, s.wraps_at, s.cycle_start, s.cycle_used, s.max_demand, \
              EXISTS (SELECT 1 FROM token_meters t WHERE t.meter_id = m.id), {FEEDS_OTHERS}, u.tariff_plan \
              FROM meters m JOIN units u ON u.id = m.unit_id JOIN buildings b ON b.id = u.building_id \
-             LEFT JOIN meter_states s ON s.meter_id = m.id WHERE m.id IN ("
+             LEFT JOIN meter_states s ON s.meter_id = m.id WHERE m.id"
         ));
-        let mut list = query.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        query.push(")");
+        push_ids(&mut query, ids.iter().copied());
         query.build_query_as().fetch_all(&mut *conn).await
     })?;
     let mut meters = HashMap::with_capacity(rows.len());
@@ -1006,9 +1002,9 @@ async fn load_wallets(
     // Three indexed look-ups: an OR across columns would scan the table.
     let mut rows: Vec<WalletRow> = Vec::new();
     for (filter, ids) in [
-        ("w.account_id IN (", &keys.accounts),
-        ("w.meter_id IN (", &keys.meters),
-        ("w.meter_id IS NULL AND w.unit_id IN (", &keys.units),
+        ("w.account_id", &keys.accounts),
+        ("w.meter_id", &keys.meters),
+        ("w.meter_id IS NULL AND w.unit_id", &keys.units),
     ] {
         if ids.is_empty() {
             continue;
@@ -1016,11 +1012,7 @@ async fn load_wallets(
         let found: Vec<WalletRow> = on_tx!(tx, conn => {
             let mut query = sqlx::QueryBuilder::new(WALLET_SELECT);
             query.push(" WHERE w.closed_at IS NULL AND ").push(filter);
-            let mut list = query.separated(", ");
-            for id in ids.iter() {
-                list.push_bind(*id);
-            }
-            query.push(")");
+            push_ids(&mut query, ids.iter().copied());
             query.build_query_as().fetch_all(&mut *conn).await
         })?;
         rows.extend(found);
