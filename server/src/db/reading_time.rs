@@ -15,15 +15,10 @@ use sqlx::{
 };
 
 /// A time in `readings`, to the microsecond both databases keep.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadingTime(pub DateTime<Utc>);
 
-impl From<DateTime<Utc>> for ReadingTime {
-    fn from(at: DateTime<Utc>) -> Self {
-        Self(at)
-    }
-}
-
+/// What `#[sqlx(try_from = "ReadingTime")]` reads a row's `DateTime` field through.
 impl From<ReadingTime> for DateTime<Utc> {
     fn from(at: ReadingTime) -> Self {
         at.0

@@ -117,8 +117,8 @@ impl Held {
         }
     }
 
-    /// Keeps a committed batch's meters and wallets, as it left them, with the mark read
-    /// just before its commit; `None` (PostgreSQL, or a batch whose memory may differ from
+    /// Keeps a committed batch's meters and wallets, as it left them, with the writer's mark
+    /// as it stood at the commit; `None` (PostgreSQL, or a batch whose memory may differ from
     /// what it stored) keeps nothing.
     pub(super) fn keep(
         &mut self,
