@@ -27,7 +27,11 @@ use app::{
     ports::AccountsPort,
 };
 use chrono::{Duration, Utc};
-use server::{Platform, db::Db, demo, on_db};
+use server::{
+    Platform,
+    db::{Db, ReadingTime},
+    demo, on_db,
+};
 use std::time::{Duration as Elapsed, Instant};
 use support::{build_site, open_platform, peak_memory_mb};
 
@@ -169,10 +173,10 @@ async fn seed_hours(db: &Db, days: i64) -> i64 {
         .unwrap()
         .and_utc()
         - Duration::days(days - 1);
-    // The hour column is text on SQLite, written as sqlx writes an instant, and a TIMESTAMPTZ
-    // on PostgreSQL.
+    // The hour column is an integer of microseconds on SQLite and a TIMESTAMPTZ on PostgreSQL
+    // (see `ReadingTime`).
     let hour = match db {
-        Db::Sqlite { .. } => "strftime('%Y-%m-%dT%H:00:00+00:00', $2, '+' || n.i || ' hours')",
+        Db::Sqlite { .. } => "$2 + n.i * 3600000000",
         Db::Postgres(_) => "CAST($2 AS TIMESTAMPTZ) + n.i * INTERVAL '1 hour'",
     };
     let sql = format!(
@@ -185,7 +189,7 @@ async fn seed_hours(db: &Db, days: i64) -> i64 {
     on_db!(db, pool => {
         sqlx::query(&sql)
             .bind(days * 24)
-            .bind(first)
+            .bind(ReadingTime(first))
             .execute(pool)
             .await
             .map(|done| done.rows_affected() as i64)

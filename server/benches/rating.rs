@@ -355,7 +355,7 @@ const ALONE: [&str; 9] = [
     concat!(
         "INSERT INTO readings (meter_id, taken_at, register, received_at, status, quantity, net, tax, \
          wallet_account_id, transaction_id, note) \
-         SELECT s.meter_id, CAST(strftime('%s', s.last_reading_at, '+15 minutes') AS INTEGER) * 1000000, \
+         SELECT s.meter_id, s.last_reading_at + 900000000, \
          s.last_register, CAST(strftime('%s', 'now') AS INTEGER) * 1000000, 'rated', '0.05', '0.7', \
          '0.112', w.account_id, t.id, NULL FROM wallets w JOIN meter_states s ON s.meter_id = w.meter_id \
          JOIN ledger_transactions t ON t.idempotency_key = 'alone:' || w.site_id WHERE ",
@@ -365,7 +365,7 @@ const ALONE: [&str; 9] = [
     // `WHERE` and `ORDER BY` before `ON CONFLICT` keep SQLite from reading it as a join's `ON`.
     concat!(
         "INSERT INTO usage_hourly (wallet_account_id, meter_id, hour_start, quantity_micro, cost_micro, readings) \
-         SELECT w.account_id, s.meter_id, strftime('%Y-%m-%dT%H:00:00+00:00', s.last_reading_at, '+15 minutes'), \
+         SELECT w.account_id, s.meter_id, (s.last_reading_at + 900000000) / 3600000000 * 3600000000, \
          50000, 812000, 1 FROM wallets w JOIN meter_states s ON s.meter_id = w.meter_id WHERE ",
         own_wallets!(),
         " ORDER BY w.account_id \
@@ -375,7 +375,7 @@ const ALONE: [&str; 9] = [
     ),
     concat!(
         "INSERT INTO usage_daily (wallet_account_id, meter_id, day, quantity_micro, cost_micro, readings) \
-         SELECT w.account_id, s.meter_id, date(s.last_reading_at, '+15 minutes'), 50000, 812000, 1 \
+         SELECT w.account_id, s.meter_id, date((s.last_reading_at + 900000000) / 1000000, 'unixepoch'), 50000, 812000, 1 \
          FROM wallets w JOIN meter_states s ON s.meter_id = w.meter_id WHERE ",
         own_wallets!(),
         " ORDER BY w.account_id \
@@ -385,7 +385,7 @@ const ALONE: [&str; 9] = [
     ),
     // Every column rating's upsert writes, written again.
     concat!(
-        "UPDATE meter_states SET last_reading_at = strftime('%Y-%m-%dT%H:%M:%f000000+00:00', last_reading_at, '+15 minutes'), \
+        "UPDATE meter_states SET last_reading_at = last_reading_at + 900000000, \
          last_register = last_register, cycle_start = cycle_start, cycle_used = cycle_used, \
          max_demand = max_demand WHERE meter_id IN (SELECT w.meter_id FROM wallets w WHERE ",
         own_wallets!(),

@@ -82,6 +82,79 @@ macro_rules! on_tx {
     };
 }
 
+/// Runs the statements `$build` makes of each of `$items`, in order, in the open transaction
+/// `$tx`, each built while the database runs the one before (see [`run_ahead_sqlite`]).
+/// `$build` is written once and compiled for each backend, as [`on_tx!`]'s body is.
+#[macro_export]
+macro_rules! on_tx_ahead {
+    ($tx:expr, $items:expr, $item:pat => $build:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(transaction) => {
+                $crate::db::run_ahead_sqlite(&mut **transaction, $items, |$item| $build).await
+            }
+            $crate::db::Tx::Postgres(transaction) => {
+                $crate::db::run_ahead_postgres(&mut **transaction, $items, |$item| $build).await
+            }
+        }
+    };
+}
+
+/// Defines `$name`, which runs the statements `build` makes of each of `items` one after
+/// another on a `$db` connection, building each while the database runs the one before. A
+/// rating batch's multi-row statements take about as long to build (thousands of values
+/// formatted and bound) as the database takes to run them: one after the other, each side
+/// waited for the other, and on two cores one of them sat idle. One function per backend:
+/// over a generic backend the compiler keeps each builder borrowed for as long as its
+/// arguments may live (it cannot shorten that borrow through `Database::Arguments<'q>`), so
+/// the loop could not go on to the next.
+macro_rules! run_ahead {
+    ($name:ident, $db:ty) => {
+        pub async fn $name<'q, T>(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            items: impl IntoIterator<Item = T>,
+            build: impl FnMut(T) -> QueryBuilder<'q, $db>,
+        ) -> Result<(), sqlx::Error> {
+            let mut statements = items.into_iter().map(build);
+            let Some(mut current) = statements.next() else {
+                return Ok(());
+            };
+            loop {
+                let next = {
+                    let mut running = std::pin::pin!(current.build().execute(&mut *conn));
+                    // Polled once, the statement is on its way to the database (the SQLite
+                    // driver's worker thread, or PostgreSQL's socket): the next is built
+                    // meanwhile.
+                    let started = $crate::db::poll_once(running.as_mut()).await;
+                    let next = statements.next();
+                    match started {
+                        Some(result) => result?,
+                        None => running.await?,
+                    };
+                    next
+                };
+                match next {
+                    Some(statement) => current = statement,
+                    None => return Ok(()),
+                }
+            }
+        }
+    };
+}
+
+run_ahead!(run_ahead_sqlite, sqlx::Sqlite);
+run_ahead!(run_ahead_postgres, sqlx::Postgres);
+
+/// Polls `work` once: its output if that finished it, else `None` with `work` under way (a
+/// database call has then been handed to the database) and still to be awaited.
+pub async fn poll_once<F: Future>(mut work: std::pin::Pin<&mut F>) -> Option<F::Output> {
+    use std::task::Poll;
+    std::future::poll_fn(|cx| match work.as_mut().poll(cx) {
+        Poll::Ready(output) => Poll::Ready(Some(output)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+}
+
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
@@ -391,6 +464,7 @@ pub fn placeholders(first: usize, count: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::{placeholders, redact_url};
+    use sqlx::QueryBuilder;
 
     #[test]
     fn in_lists_number_their_placeholders_after_the_others() {
@@ -452,6 +526,45 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, 0);
+    }
+
+    /// Runs statements that each insert `n` with the number of rows before it.
+    async fn insert_steps(
+        tx: &mut super::Tx,
+        steps: impl IntoIterator<Item = i64>,
+    ) -> Result<(), sqlx::Error> {
+        crate::on_tx_ahead!(tx, steps, n => {
+            let mut insert = QueryBuilder::new("INSERT INTO steps (n, seen) SELECT ");
+            insert.push_bind(n).push(", count(*) FROM steps");
+            insert
+        })
+    }
+
+    #[tokio::test]
+    async fn statements_run_ahead_in_order_and_the_first_that_fails_ends_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("ahead.db").display());
+        let db = super::Db::connect(&url).await.unwrap();
+        let mut tx = db.begin_write().await.unwrap();
+        crate::on_tx!(&mut tx, conn => {
+            sqlx::query("CREATE TABLE steps (n INTEGER PRIMARY KEY, seen INTEGER NOT NULL)")
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+        })
+        .unwrap();
+        insert_steps(&mut tx, 0..5).await.unwrap();
+        insert_steps(&mut tx, []).await.unwrap();
+        // 0 is there already: the run stops at it, and 6, built meanwhile, never runs.
+        let failed = insert_steps(&mut tx, [5, 0, 6]).await.unwrap_err();
+        assert!(super::is_unique_violation(&failed), "{failed}");
+        let steps: Vec<(i64, i64)> = crate::on_tx!(&mut tx, conn => {
+            sqlx::query_as("SELECT n, seen FROM steps ORDER BY n")
+                .fetch_all(&mut *conn)
+                .await
+        })
+        .unwrap();
+        assert_eq!(steps, [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]);
     }
 
     /// The writer's mark in a write transaction of its own.

@@ -10,6 +10,7 @@ use app::domain::Minor;
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use server::{
+    db::ReadingTime,
     demo,
     engine::{money::Source, rating::IncomingReading},
     on_db,
@@ -520,7 +521,7 @@ async fn used_in_hour(
              SELECT account_id, meter_id, $2, $3, 0, 1 FROM wallets WHERE account_id = $1",
         )
         .bind(account)
-        .bind(start)
+        .bind(ReadingTime(start))
         .bind(micro)
         .execute(pool)
         .await

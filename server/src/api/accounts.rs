@@ -160,6 +160,7 @@ pub async fn list_transactions(
 #[derive(sqlx::FromRow)]
 struct HourRow {
     meter_id: i64,
+    #[sqlx(try_from = "ReadingTime")]
     hour_start: DateTime<Utc>,
     quantity_micro: i64,
     cost_micro: i64,
@@ -203,8 +204,8 @@ pub async fn get_usage(
                      ORDER BY hour_start, meter_id",
                 )
                 .bind(account.id)
-                .bind(query.from)
-                .bind(query.to)
+                .bind(ReadingTime(query.from))
+                .bind(ReadingTime(query.to))
                 .fetch_all(pool)
                 .await
             })?;

@@ -10,7 +10,11 @@ use super::{
     },
     page_of,
 };
-use crate::{db::is_unique_violation, fleet::ops, on_db};
+use crate::{
+    db::{ReadingTime, is_unique_violation},
+    fleet::ops,
+    on_db,
+};
 use app::{
     domain::{Email, OrgId, UnitId, access::NewAccount, messaging::Channel},
     ports::NewAccountRequest,
@@ -313,7 +317,7 @@ pub(super) struct MeterRow {
     online: Option<bool>,
     relay: Option<String>,
     battery_pct: Option<i64>,
-    last_reading_at: Option<DateTime<Utc>>,
+    last_reading_at: Option<ReadingTime>,
     last_register: Option<String>,
 }
 
@@ -333,7 +337,7 @@ impl From<MeterRow> for Meter {
             online: row.online,
             relay: row.relay,
             battery_pct: row.battery_pct,
-            last_reading_at: row.last_reading_at,
+            last_reading_at: row.last_reading_at.map(|ReadingTime(at)| at),
             last_register: row.last_register,
         }
     }

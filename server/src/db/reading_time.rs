@@ -1,9 +1,11 @@
-//! How a reading's times are stored: as whole microseconds since 1970-01-01 UTC in an integer
-//! column on SQLite (8 bytes where RFC 3339 text took 25 to 35, in the largest table and its
-//! unique index; see migration 32), as `timestamptz` on PostgreSQL, which keeps the same
-//! microseconds. Every query that binds or reads `readings.taken_at` or `received_at` goes
-//! through [`ReadingTime`]: a `DateTime` bound there on SQLite would be text, which SQLite
-//! orders after every integer, so comparisons would quietly find nothing.
+//! How a reading's times are stored, and the times kept of readings elsewhere (the start of a
+//! roll-up hour, a meter's last reading time): as whole microseconds since 1970-01-01 UTC in
+//! an integer column on SQLite (8 bytes where RFC 3339 text took 25 to 35, in the largest
+//! tables and their keys; see migrations 32 and 33), as `timestamptz` on PostgreSQL, which
+//! keeps the same microseconds. Every query that binds or reads `readings.taken_at` or
+//! `received_at`, `usage_hourly.hour_start` or `meter_states.last_reading_at` goes through
+//! [`ReadingTime`]: a `DateTime` bound there on SQLite would be text, which SQLite orders after
+//! every integer, so comparisons would quietly find nothing.
 
 use chrono::{DateTime, Utc};
 use sqlx::{
@@ -14,7 +16,7 @@ use sqlx::{
     sqlite::{SqliteArgumentValue, SqliteTypeInfo, SqliteValueRef},
 };
 
-/// A time in `readings`, to the microsecond both databases keep.
+/// A reading's time, to the microsecond both databases keep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadingTime(pub DateTime<Utc>);
 
@@ -84,25 +86,26 @@ mod tests {
 
     /// The first migration that stores a reading's times as integers.
     const INTEGER_TIMES: &str = "20261218000032";
+    /// The first that stores a roll-up hour and a meter's last reading time as integers.
+    const INTEGER_HOURS: &str = "20261219000033";
 
-    #[tokio::test]
-    async fn times_stored_as_text_before_migration_32_come_out_of_it_to_the_microsecond() {
-        let dir = tempfile::tempdir().unwrap();
-        let earlier = dir.path().join("earlier");
+    /// A database in `dir` with the migrations before `version` applied, foreign keys off: only
+    /// the times in the rows a test writes are in question, not what they refer to.
+    async fn migrated_before(dir: &std::path::Path, version: &str) -> SqlitePool {
+        let earlier = dir.join("earlier");
         std::fs::create_dir(&earlier).unwrap();
         let all = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite");
         for entry in std::fs::read_dir(all).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_str().unwrap().to_owned();
-            if name.as_str() < INTEGER_TIMES {
+            if name.as_str() < version {
                 std::fs::copy(&path, earlier.join(name)).unwrap();
             }
         }
-        // As every connection of this process, opened after SQLite is set up. No meters
-        // behind these readings: only their times are in question.
+        // As every connection of this process, opened after SQLite is set up.
         crate::db::configure_sqlite();
         let options = SqliteConnectOptions::new()
-            .filename(dir.path().join("upgraded.db"))
+            .filename(dir.join("upgraded.db"))
             .create_if_missing(true)
             .foreign_keys(false);
         let pool = SqlitePool::connect_with(options).await.unwrap();
@@ -112,6 +115,13 @@ mod tests {
             "the earlier migrations were copied"
         );
         before.run(&pool).await.unwrap();
+        pool
+    }
+
+    #[tokio::test]
+    async fn times_stored_as_text_before_migration_32_come_out_of_it_to_the_microsecond() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = migrated_before(dir.path(), INTEGER_TIMES).await;
 
         // Whole seconds, milliseconds, microseconds, nanoseconds (sqlx wrote 0, 3, 6 or 9
         // digits), and a time before 1970, whose whole seconds are negative.
@@ -168,5 +178,97 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(repeat.rows_affected(), 0);
+    }
+
+    #[tokio::test]
+    async fn hours_and_last_reading_times_stored_as_text_come_out_of_migration_33_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = migrated_before(dir.path(), INTEGER_HOURS).await;
+        // Bound as `DateTime`s, the text sqlx wrote before: an hour (whole, as roll-ups keep
+        // them) and a last reading time with nanoseconds.
+        let hour = Utc.with_ymd_and_hms(2026, 12, 7, 3, 0, 0).unwrap();
+        let last = hour + Duration::nanoseconds(123_456_789);
+        sqlx::query(
+            "INSERT INTO usage_hourly (wallet_account_id, meter_id, hour_start, quantity_micro, cost_micro, readings) \
+             VALUES (7, 1, $1, 250000, 1500000, 2)",
+        )
+        .bind(hour)
+        .execute(&pool)
+        .await
+        .unwrap();
+        // A meter read, and one never read, whose state keeps everything else it held.
+        sqlx::query(
+            "INSERT INTO meter_states (meter_id, last_reading_at, last_register, relay, safety_hold, command_seq) \
+             VALUES (1, $1, '12.5', 'closed', 'gas_leak', 4), (2, NULL, NULL, 'open', NULL, 0)",
+        )
+        .bind(last)
+        .execute(&pool)
+        .await
+        .unwrap();
+        crate::db::SQLITE_MIGRATIONS.run(&pool).await.unwrap();
+
+        let hours: Vec<(i64, ReadingTime, i64, i64, i64)> = sqlx::query_as(
+            "SELECT wallet_account_id, hour_start, quantity_micro, cost_micro, readings FROM usage_hourly",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(hours, [(7, ReadingTime(hour), 250_000, 1_500_000, 2)]);
+        type State = (
+            i64,
+            Option<ReadingTime>,
+            Option<String>,
+            String,
+            Option<String>,
+            i64,
+        );
+        let states: Vec<State> = sqlx::query_as(
+            "SELECT meter_id, last_reading_at, last_register, relay, safety_hold, command_seq \
+             FROM meter_states ORDER BY meter_id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let state = |meter, at, register: Option<&str>, relay: &str, hold: Option<&str>, seq| {
+            let owned = |text: Option<&str>| text.map(str::to_owned);
+            (
+                meter,
+                at,
+                owned(register),
+                relay.to_owned(),
+                owned(hold),
+                seq,
+            )
+        };
+        assert_eq!(
+            states,
+            [
+                state(
+                    1,
+                    Some(ReadingTime(last.trunc_subsecs(6))),
+                    Some("12.5"),
+                    "closed",
+                    Some("gas_leak"),
+                    4
+                ),
+                state(2, None, None, "open", None, 0),
+            ]
+        );
+
+        // The hour is the roll-up's key: the same hour adds to it.
+        sqlx::query(
+            "INSERT INTO usage_hourly (wallet_account_id, meter_id, hour_start, quantity_micro, cost_micro, readings) \
+             VALUES (7, 1, $1, 1, 1, 1) ON CONFLICT (wallet_account_id, meter_id, hour_start) \
+             DO UPDATE SET readings = usage_hourly.readings + excluded.readings",
+        )
+        .bind(ReadingTime(hour))
+        .execute(&pool)
+        .await
+        .unwrap();
+        let readings: i64 = sqlx::query_scalar("SELECT sum(readings) FROM usage_hourly")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(readings, 3);
     }
 }

@@ -11,7 +11,10 @@ use super::{
     reports::LocalDays,
     setup::{SiteRules, load_rules, stored_plan},
 };
-use crate::{db::Tx, on_tx};
+use crate::{
+    db::{ReadingTime, Tx},
+    on_tx,
+};
 use app::domain::{
     SiteId, Utility,
     band_report::{BandLine, BandReport, ByBand, add, split_hour},
@@ -46,6 +49,7 @@ fn hours() -> String {
 #[derive(sqlx::FromRow)]
 struct HourRow {
     meter_id: i64,
+    #[sqlx(try_from = "ReadingTime")]
     hour_start: DateTime<Utc>,
     quantity_micro: i64,
 }
@@ -82,8 +86,8 @@ impl Engine {
         on_tx!(&mut tx, conn => {
             let mut rows = sqlx::query_as::<_, HourRow>(&sql)
                 .bind(site.0)
-                .bind(start)
-                .bind(end)
+                .bind(ReadingTime(start))
+                .bind(ReadingTime(end))
                 .fetch(&mut *conn);
             while let Some(row) = rows.try_next().await? {
                 fold.add(row);

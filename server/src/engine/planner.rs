@@ -3,7 +3,7 @@
 //! into advice by the pure rules in `app::domain::planner`.
 
 use super::{Engine, EngineError, usage::Reader};
-use crate::on_db;
+use crate::{db::ReadingTime, on_db};
 use app::domain::{
     SiteId, Utility,
     money::Minor,
@@ -126,18 +126,18 @@ impl Engine {
         if count == 0 {
             return Ok((first, days));
         }
-        let rows: Vec<(DateTime<Utc>, i64)> = on_db!(&self.db, pool => {
+        let rows: Vec<(ReadingTime, i64)> = on_db!(&self.db, pool => {
             sqlx::query_as(
                 "SELECT hour_start, quantity_micro FROM usage_hourly \
                  WHERE wallet_account_id = $1 AND hour_start >= $2 AND hour_start < $3",
             )
             .bind(account)
-            .bind(reader.instant(first))
-            .bind(reader.instant(end))
+            .bind(ReadingTime(reader.instant(first)))
+            .bind(ReadingTime(reader.instant(end)))
             .fetch_all(pool)
             .await
         })?;
-        for (hour, quantity) in rows {
+        for (ReadingTime(hour), quantity) in rows {
             let local = hour.with_timezone(&reader.tz);
             let day = usize::try_from((local.date_naive() - first).num_days()).ok();
             if let Some(day) = day.filter(|day| *day < count) {

@@ -45,7 +45,7 @@ use crate::{
     db::{ReadingTime, Tx, WriterMark, push_ids},
     ledger::{CHUNK, Posted, Posting, SiteAccount, post, site_account},
     metrics::{RatingPhase, rating_time},
-    on_tx,
+    on_tx, on_tx_ahead,
 };
 use app::domain::{
     Minor, Utility,
@@ -468,8 +468,15 @@ impl Rated {
             true => db.writer_mark_later(self.mark),
             false => None,
         };
-        self.tx.commit().await?;
+        let mut committing = std::pin::pin!(self.tx.commit());
+        let started = crate::db::poll_once(committing.as_mut()).await;
+        // Kept while the database commits. Should the commit fail, so does the batch, and the
+        // engine keeps nothing of it (see `rate_then`).
         held.keep(mark, self.meters, self.wallets);
+        match started {
+            Some(result) => result?,
+            None => committing.await?,
+        }
         rating_time(RatingPhase::Write, self.priced.elapsed());
         Ok(())
     }
@@ -905,7 +912,7 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
         String,
         i64,
         Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
+        Option<ReadingTime>,
         Option<String>,
         Option<String>,
         Option<DateTime<Utc>>,
@@ -964,7 +971,7 @@ async fn load_meters(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, MeterCtx>,
                 multiplier: decimal(&multiplier)?,
                 site,
                 removed_at,
-                last_at,
+                last_at: last_at.map(|ReadingTime(at)| at),
                 last_register: last_register.as_deref().map(decimal).transpose()?,
                 wraps_at: wraps_at.as_deref().map(decimal).transpose()?,
                 usage,
@@ -1056,77 +1063,68 @@ async fn insert_readings(
     transactions: &HashMap<i64, i64>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    for chunk in outcomes.chunks(CHUNK) {
-        on_tx!(tx, conn => {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO readings (meter_id, taken_at, register, received_at, status, quantity, net, tax, \
-                 wallet_account_id, transaction_id, note) ",
-            );
-            insert.push_values(chunk, |mut row, o| {
-                row.push_bind(o.meter)
-                    .push_bind(ReadingTime(o.taken_at))
-                    .push_bind(o.register.to_string())
-                    .push_bind(ReadingTime(now))
-                    .push_bind(o.status)
-                    .push_bind(o.quantity.map(|q| q.normalize().to_string()))
-                    .push_bind(o.net.map(|n| n.normalize().to_string()))
-                    .push_bind(o.tax.map(|t| t.normalize().to_string()))
-                    .push_bind(o.wallet)
-                    .push_bind(o.site.and_then(|site| transactions.get(&site).copied()))
-                    .push_bind(o.note.clone());
-            });
-            insert.push(" ON CONFLICT (meter_id, taken_at) DO NOTHING");
-            insert.build().execute(&mut *conn).await.map(|_| ())
-        })?;
-    }
-    Ok(())
+    on_tx_ahead!(tx, outcomes.chunks(CHUNK), chunk => {
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO readings (meter_id, taken_at, register, received_at, status, quantity, net, tax, \
+             wallet_account_id, transaction_id, note) ",
+        );
+        insert.push_values(chunk, |mut row, o| {
+            row.push_bind(o.meter)
+                .push_bind(ReadingTime(o.taken_at))
+                .push_bind(o.register.to_string())
+                .push_bind(ReadingTime(now))
+                .push_bind(o.status)
+                .push_bind(o.quantity.map(|q| q.normalize().to_string()))
+                .push_bind(o.net.map(|n| n.normalize().to_string()))
+                .push_bind(o.tax.map(|t| t.normalize().to_string()))
+                .push_bind(o.wallet)
+                .push_bind(o.site.and_then(|site| transactions.get(&site).copied()))
+                .push_bind(o.note.clone());
+        });
+        insert.push(" ON CONFLICT (meter_id, taken_at) DO NOTHING");
+        insert
+    })
 }
 
 async fn save_meters(tx: &mut Tx, meters: &HashMap<i64, MeterCtx>) -> Result<(), sqlx::Error> {
     let changed: Vec<(&i64, &MeterCtx)> = meters.iter().filter(|(_, m)| m.changed).collect();
-    for chunk in changed.chunks(CHUNK) {
-        on_tx!(tx, conn => {
-            let mut upsert = sqlx::QueryBuilder::new(
-                "INSERT INTO meter_states (meter_id, last_reading_at, last_register, cycle_start, cycle_used, max_demand) ",
-            );
-            upsert.push_values(chunk, |mut row, (id, m)| {
-                let usage = m.usage.as_ref();
-                row.push_bind(**id)
-                    .push_bind(m.last_at)
-                    .push_bind(m.last_register.map(|r| r.to_string()))
-                    .push_bind(usage.map(|u| u.cycle_start))
-                    .push_bind(usage.map_or("0".to_owned(), |u| u.cycle_used.normalize().to_string()))
-                    .push_bind(usage.map_or("0".to_owned(), |u| u.max_demand_kw.normalize().to_string()));
-            });
-            upsert.push(
-                " ON CONFLICT (meter_id) DO UPDATE SET last_reading_at = excluded.last_reading_at, \
-                 last_register = excluded.last_register, cycle_start = excluded.cycle_start, \
-                 cycle_used = excluded.cycle_used, max_demand = excluded.max_demand",
-            );
-            upsert.build().execute(&mut *conn).await.map(|_| ())
-        })?;
-    }
-    Ok(())
+    on_tx_ahead!(tx, changed.chunks(CHUNK), chunk => {
+        let mut upsert = sqlx::QueryBuilder::new(
+            "INSERT INTO meter_states (meter_id, last_reading_at, last_register, cycle_start, cycle_used, max_demand) ",
+        );
+        upsert.push_values(chunk, |mut row, (id, m)| {
+            let usage = m.usage.as_ref();
+            row.push_bind(**id)
+                .push_bind(m.last_at.map(ReadingTime))
+                .push_bind(m.last_register.map(|r| r.to_string()))
+                .push_bind(usage.map(|u| u.cycle_start))
+                .push_bind(usage.map_or("0".to_owned(), |u| u.cycle_used.normalize().to_string()))
+                .push_bind(usage.map_or("0".to_owned(), |u| u.max_demand_kw.normalize().to_string()));
+        });
+        upsert.push(
+            " ON CONFLICT (meter_id) DO UPDATE SET last_reading_at = excluded.last_reading_at, \
+             last_register = excluded.last_register, cycle_start = excluded.cycle_start, \
+             cycle_used = excluded.cycle_used, max_demand = excluded.max_demand",
+        );
+        upsert
+    })
 }
 
 async fn save_wallets(tx: &mut Tx, wallets: &HashMap<i64, WalletCtx>) -> Result<(), sqlx::Error> {
     let changed: Vec<&WalletCtx> = wallets.values().filter(|w| w.dirty).collect();
-    for chunk in changed.chunks(CHUNK) {
-        on_tx!(tx, conn => {
-            let mut update = sqlx::QueryBuilder::new(
-                "UPDATE wallets SET carry_net = v.column2, carry_tax = v.column3, daily_spend = v.column4, \
-                 spent_at = v.column5 FROM (",
-            );
-            update.push_values(chunk, |mut row, w| {
-                row.push_bind(w.row.account_id)
-                    .push_bind(w.carry_net.normalize().to_string())
-                    .push_bind(w.carry_tax.normalize().to_string())
-                    .push_bind(w.daily_spend.normalize().to_string())
-                    .push_bind(w.row.spent_at);
-            });
-            update.push(") AS v WHERE wallets.account_id = v.column1");
-            update.build().execute(&mut *conn).await.map(|_| ())
-        })?;
-    }
-    Ok(())
+    on_tx_ahead!(tx, changed.chunks(CHUNK), chunk => {
+        let mut update = sqlx::QueryBuilder::new(
+            "UPDATE wallets SET carry_net = v.column2, carry_tax = v.column3, daily_spend = v.column4, \
+             spent_at = v.column5 FROM (",
+        );
+        update.push_values(chunk, |mut row, w| {
+            row.push_bind(w.row.account_id)
+                .push_bind(w.carry_net.normalize().to_string())
+                .push_bind(w.carry_tax.normalize().to_string())
+                .push_bind(w.daily_spend.normalize().to_string())
+                .push_bind(w.row.spent_at);
+        });
+        update.push(") AS v WHERE wallets.account_id = v.column1");
+        update
+    })
 }

@@ -5,7 +5,7 @@
 use super::{Engine, EngineError, time_zone};
 use crate::{
     db::{ReadingTime, Tx},
-    on_db, on_tx,
+    on_db, on_tx_ahead,
 };
 use app::domain::{
     Utility,
@@ -87,50 +87,46 @@ pub(crate) async fn record(tx: &mut Tx, used: &[Used]) -> Result<(), sqlx::Error
     }
     let hours: Vec<_> = hours.into_iter().collect();
     let days: Vec<_> = days.into_iter().collect();
-    for chunk in hours.chunks(500) {
-        on_tx!(&mut *tx, conn => {
-            let mut upsert = sqlx::QueryBuilder::new(
-                "INSERT INTO usage_hourly (wallet_account_id, meter_id, hour_start, quantity_micro, cost_micro, readings) ",
-            );
-            upsert.push_values(chunk, |mut row, ((wallet, meter, hour), sums)| {
-                row.push_bind(*wallet)
-                    .push_bind(*meter)
-                    .push_bind(*hour)
-                    .push_bind(sums.quantity)
-                    .push_bind(sums.cost)
-                    .push_bind(sums.readings);
-            });
-            upsert.push(
-                " ON CONFLICT (wallet_account_id, meter_id, hour_start) DO UPDATE SET \
-                 quantity_micro = usage_hourly.quantity_micro + excluded.quantity_micro, \
-                 cost_micro = usage_hourly.cost_micro + excluded.cost_micro, \
-                 readings = usage_hourly.readings + excluded.readings",
-            );
-            upsert.build().execute(&mut *conn).await.map(|_| ())
-        })?;
-    }
-    for chunk in days.chunks(500) {
-        on_tx!(&mut *tx, conn => {
-            let mut upsert = sqlx::QueryBuilder::new(
-                "INSERT INTO usage_daily (wallet_account_id, meter_id, day, quantity_micro, cost_micro, readings) ",
-            );
-            upsert.push_values(chunk, |mut row, ((wallet, meter, day), sums)| {
-                row.push_bind(*wallet)
-                    .push_bind(*meter)
-                    .push_bind(*day)
-                    .push_bind(sums.quantity)
-                    .push_bind(sums.cost)
-                    .push_bind(sums.readings);
-            });
-            upsert.push(
-                " ON CONFLICT (wallet_account_id, meter_id, day) DO UPDATE SET \
-                 quantity_micro = usage_daily.quantity_micro + excluded.quantity_micro, \
-                 cost_micro = usage_daily.cost_micro + excluded.cost_micro, \
-                 readings = usage_daily.readings + excluded.readings",
-            );
-            upsert.build().execute(&mut *conn).await.map(|_| ())
-        })?;
-    }
+    on_tx_ahead!(&mut *tx, hours.chunks(500), chunk => {
+        let mut upsert = sqlx::QueryBuilder::new(
+            "INSERT INTO usage_hourly (wallet_account_id, meter_id, hour_start, quantity_micro, cost_micro, readings) ",
+        );
+        upsert.push_values(chunk, |mut row, ((wallet, meter, hour), sums)| {
+            row.push_bind(*wallet)
+                .push_bind(*meter)
+                .push_bind(ReadingTime(*hour))
+                .push_bind(sums.quantity)
+                .push_bind(sums.cost)
+                .push_bind(sums.readings);
+        });
+        upsert.push(
+            " ON CONFLICT (wallet_account_id, meter_id, hour_start) DO UPDATE SET \
+             quantity_micro = usage_hourly.quantity_micro + excluded.quantity_micro, \
+             cost_micro = usage_hourly.cost_micro + excluded.cost_micro, \
+             readings = usage_hourly.readings + excluded.readings",
+        );
+        upsert
+    })?;
+    on_tx_ahead!(&mut *tx, days.chunks(500), chunk => {
+        let mut upsert = sqlx::QueryBuilder::new(
+            "INSERT INTO usage_daily (wallet_account_id, meter_id, day, quantity_micro, cost_micro, readings) ",
+        );
+        upsert.push_values(chunk, |mut row, ((wallet, meter, day), sums)| {
+            row.push_bind(*wallet)
+                .push_bind(*meter)
+                .push_bind(*day)
+                .push_bind(sums.quantity)
+                .push_bind(sums.cost)
+                .push_bind(sums.readings);
+        });
+        upsert.push(
+            " ON CONFLICT (wallet_account_id, meter_id, day) DO UPDATE SET \
+             quantity_micro = usage_daily.quantity_micro + excluded.quantity_micro, \
+             cost_micro = usage_daily.cost_micro + excluded.cost_micro, \
+             readings = usage_daily.readings + excluded.readings",
+        );
+        upsert
+    })?;
     Ok(())
 }
 
@@ -161,18 +157,18 @@ impl Reader<'_> {
         let quantity = |micro: i64| Decimal::new(micro, MICRO);
         if period.span == Span::Day {
             let (from, to) = (self.instant(period.start), self.instant(period.end()));
-            let rows: Vec<(DateTime<Utc>, i64, i64)> = on_db!(&self.engine.db, pool => {
+            let rows: Vec<(ReadingTime, i64, i64)> = on_db!(&self.engine.db, pool => {
                 sqlx::query_as(
                     "SELECT hour_start, quantity_micro, cost_micro FROM usage_hourly \
                      WHERE wallet_account_id = $1 AND hour_start >= $2 AND hour_start < $3",
                 )
                 .bind(wallet)
-                .bind(from)
-                .bind(to)
+                .bind(ReadingTime(from))
+                .bind(ReadingTime(to))
                 .fetch_all(pool)
                 .await
             })?;
-            for (hour, q, c) in rows {
+            for (ReadingTime(hour), q, c) in rows {
                 let local = hour.with_timezone(&self.tz).hour() as usize;
                 bars[local] += Usage {
                     quantity: quantity(q),

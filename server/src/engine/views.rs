@@ -7,7 +7,7 @@ use super::{
     cash_requests::CashTaken,
     setup::{SiteRules, load_rules, site_terms},
 };
-use crate::{internal, ledger::account_number, on_db, on_tx};
+use crate::{db::ReadingTime, internal, ledger::account_number, on_db, on_tx};
 use app::{
     domain::{
         AccountId, Caller, Minor, OrgId, SiteId, UnitId, UserId, Utility,
@@ -43,7 +43,7 @@ pub(super) struct Row {
     balance_minor: i64,
     supply_state: String,
     daily_spend: String,
-    last_reading_at: Option<DateTime<Utc>>,
+    last_reading_at: Option<ReadingTime>,
     allowance: i64,
     has_allowance: bool,
     emergency: i64,
@@ -124,10 +124,10 @@ pub(super) fn view(row: Row, rules: &SiteRules) -> AccountView {
         balance_minor: balance.0,
         state: SupplyState::parse(&row.supply_state).unwrap_or(SupplyState::On),
         days_left: days_left(balance, spend).map(|d| d.to_string()),
-        last_reading_at: row.last_reading_at,
+        last_reading_at: row.last_reading_at.map(|ReadingTime(at)| at),
         last_reading_local: row
             .last_reading_at
-            .map(|at| at.with_timezone(&rules.tz).naive_local()),
+            .map(|ReadingTime(at)| at.with_timezone(&rules.tz).naive_local()),
         allowance: row
             .has_allowance
             .then(|| Minor(row.allowance).format(digits)),

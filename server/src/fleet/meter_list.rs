@@ -4,7 +4,7 @@
 //! commands counted per meter (few at any time, found through the outbox's status index).
 
 use super::Fleet;
-use crate::{engine::EngineError, on_tx};
+use crate::{db::ReadingTime, engine::EngineError, on_tx};
 use app::domain::meter_table::{MeterLine, MeterList};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -25,7 +25,7 @@ struct Row {
     signal_dbm: Option<i32>,
     clock_offset_s: Option<i64>,
     last_seen_at: Option<DateTime<Utc>>,
-    last_reading_at: Option<DateTime<Utc>>,
+    last_reading_at: Option<ReadingTime>,
     last_register: Option<String>,
 }
 
@@ -84,7 +84,7 @@ impl Fleet {
                     signal_dbm: row.signal_dbm,
                     clock_offset_s: row.clock_offset_s,
                     last_seen_at: row.last_seen_at,
-                    last_reading_at: row.last_reading_at,
+                    last_reading_at: row.last_reading_at.map(|ReadingTime(at)| at),
                     last_register: row.last_register,
                     open_alarms: alarms.get(&row.id).copied().unwrap_or(0),
                     waiting_commands: waiting.get(&row.id).copied().unwrap_or(0),

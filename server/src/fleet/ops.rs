@@ -6,7 +6,7 @@
 use super::{Fleet, FleetError, alarms, broker, schedules, transport::TransportKind};
 use crate::{
     audit::AuditEntry,
-    db::{Tx, is_unique_violation},
+    db::{ReadingTime, Tx, is_unique_violation},
     engine::{
         EngineError,
         occupancy::open_wallets,
@@ -403,7 +403,7 @@ impl Fleet {
         register: Decimal,
         now: DateTime<Utc>,
     ) -> Result<(), FleetError> {
-        let last: Option<DateTime<Utc>> = {
+        let last: Option<ReadingTime> = {
             let mut tx = self.engine().db.begin_read().await?;
             on_tx!(&mut tx, conn => {
                 sqlx::query_scalar("SELECT last_reading_at FROM meter_states WHERE meter_id = $1")
@@ -413,7 +413,9 @@ impl Fleet {
             })?
             .flatten()
         };
-        let taken_at = last.map_or(now, |last| now.max(last + chrono::Duration::seconds(1)));
+        let taken_at = last.map_or(now, |ReadingTime(last)| {
+            now.max(last + chrono::Duration::seconds(1))
+        });
         let report = self
             .engine()
             .rate(vec![IncomingReading {

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use server::{
     config::{Secret, StsVendingConfig},
+    db::ReadingTime,
     demo,
     engine::rating::IncomingReading,
     on_db,
@@ -227,7 +228,7 @@ async fn a_paid_top_up_on_a_keypad_meter_yields_one_token_the_device_accepts() {
 
     // What the meter reports is recorded and shown, never charged again.
     let charged_before = balance(&app, account).await;
-    let last: Option<(Option<chrono::DateTime<chrono::Utc>>, Option<String>)> = on_db!(&app.db, pool => {
+    let last: Option<(Option<ReadingTime>, Option<String>)> = on_db!(&app.db, pool => {
         sqlx::query_as("SELECT last_reading_at, last_register FROM meter_states WHERE meter_id = $1")
             .bind(meter)
             .fetch_optional(pool)
@@ -235,7 +236,7 @@ async fn a_paid_top_up_on_a_keypad_meter_yields_one_token_the_device_accepts() {
     })
     .unwrap();
     let (last_at, register) = match last {
-        Some((Some(at), Some(register))) => (at, register.parse::<Decimal>().unwrap()),
+        Some((Some(ReadingTime(at)), Some(register))) => (at, register.parse::<Decimal>().unwrap()),
         _ => {
             // No reading yet: a first one sets where the register starts.
             let at = chrono::Utc::now() - chrono::Duration::hours(1);

@@ -65,7 +65,9 @@ impl Held {
         &mut self,
         meters: &HashMap<i64, MeterCtx>,
     ) -> HashMap<i64, WalletCtx> {
-        let mut taken = HashMap::new();
+        // About a wallet per meter: grown as it fills, the map was rehashed a dozen times a
+        // chunk.
+        let mut taken = HashMap::with_capacity(meters.len());
         for (id, meter) in meters {
             let payers = [
                 self.payers.by_meter.get(id),
