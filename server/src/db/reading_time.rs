@@ -185,9 +185,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pool = migrated_before(dir.path(), INTEGER_HOURS).await;
         // Bound as `DateTime`s, the text sqlx wrote before: an hour (whole, as roll-ups keep
-        // them) and a last reading time with nanoseconds.
+        // them) and a last reading time with seconds and nanoseconds.
         let hour = Utc.with_ymd_and_hms(2026, 12, 7, 3, 0, 0).unwrap();
-        let last = hour + Duration::nanoseconds(123_456_789);
+        let last = hour + Duration::nanoseconds(59_123_456_789);
         sqlx::query(
             "INSERT INTO usage_hourly (wallet_account_id, meter_id, hour_start, quantity_micro, cost_micro, readings) \
              VALUES (7, 1, $1, 250000, 1500000, 2)",
