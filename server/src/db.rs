@@ -119,19 +119,12 @@ macro_rules! run_ahead {
                 return Ok(());
             };
             loop {
-                let next = {
-                    let mut running = std::pin::pin!(current.build().execute(&mut *conn));
-                    // Polled once, the statement is on its way to the database (the SQLite
-                    // driver's worker thread, or PostgreSQL's socket): the next is built
-                    // meanwhile.
-                    let started = $crate::db::poll_once(running.as_mut()).await;
-                    let next = statements.next();
-                    match started {
-                        Some(result) => result?,
-                        None => running.await?,
-                    };
-                    next
-                };
+                let (ran, next) =
+                    $crate::db::meanwhile(current.build().execute(&mut *conn), || {
+                        statements.next()
+                    })
+                    .await;
+                ran?;
                 match next {
                     Some(statement) => current = statement,
                     None => return Ok(()),
@@ -144,15 +137,23 @@ macro_rules! run_ahead {
 run_ahead!(run_ahead_sqlite, sqlx::Sqlite);
 run_ahead!(run_ahead_postgres, sqlx::Postgres);
 
-/// Polls `work` once: its output if that finished it, else `None` with `work` under way (a
-/// database call has then been handed to the database) and still to be awaited.
-pub async fn poll_once<F: Future>(mut work: std::pin::Pin<&mut F>) -> Option<F::Output> {
+/// Starts `work`, runs `also` while it is under way, then finishes `work`. Polled once, a
+/// database call is on its way to the database (the SQLite driver's worker thread, or
+/// PostgreSQL's socket), so what `also` does on this thread overlaps it.
+pub async fn meanwhile<F: Future, T>(work: F, also: impl FnOnce() -> T) -> (F::Output, T) {
     use std::task::Poll;
-    std::future::poll_fn(|cx| match work.as_mut().poll(cx) {
+    let mut work = std::pin::pin!(work);
+    let started = std::future::poll_fn(|cx| match work.as_mut().poll(cx) {
         Poll::Ready(output) => Poll::Ready(Some(output)),
         Poll::Pending => Poll::Ready(None),
     })
-    .await
+    .await;
+    let also = also();
+    let output = match started {
+        Some(output) => output,
+        None => work.await,
+    };
+    (output, also)
 }
 
 impl Tx {

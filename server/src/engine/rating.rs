@@ -468,15 +468,13 @@ impl Rated {
             true => db.writer_mark_later(self.mark),
             false => None,
         };
-        let mut committing = std::pin::pin!(self.tx.commit());
-        let started = crate::db::poll_once(committing.as_mut()).await;
         // Kept while the database commits. Should the commit fail, so does the batch, and the
         // engine keeps nothing of it (see `rate_then`).
-        held.keep(mark, self.meters, self.wallets);
-        match started {
-            Some(result) => result?,
-            None => committing.await?,
-        }
+        let (committed, ()) = crate::db::meanwhile(self.tx.commit(), || {
+            held.keep(mark, self.meters, self.wallets)
+        })
+        .await;
+        committed?;
         rating_time(RatingPhase::Write, self.priced.elapsed());
         Ok(())
     }
