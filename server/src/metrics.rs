@@ -42,9 +42,10 @@ struct Counters {
 pub enum RatingPhase {
     /// Reading the meters', wallets' and sites' state.
     Load,
-    /// Classifying and pricing each reading in memory.
+    /// Classifying and pricing each reading in memory, while the database adds each part
+    /// priced to the roll-ups.
     Price,
-    /// Writing the ledger, readings, roll-ups and states, deciding supply, and committing.
+    /// Writing the ledger, readings and states, deciding supply, and committing.
     Write,
 }
 

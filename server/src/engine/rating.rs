@@ -35,6 +35,7 @@
 //! SQLite the state a batch leaves is kept for the next while nothing else writes ([`held`]).
 
 mod held;
+mod pricing;
 
 use super::{
     Engine, EngineError, FEEDS_OTHERS, decimal,
@@ -51,12 +52,12 @@ use app::domain::{
     Minor, Utility,
     money::post_with_carry,
     reading_notes::ReadingNote,
-    register::RegisterStep,
     supply::{SupplyState, update_daily_spend},
     tariff::{Plan, Usage, price},
 };
 use chrono::{DateTime, SubsecRound, Utc};
 pub(crate) use held::Held;
+use pricing::{Earlier, PricedRollUps, Pricer};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 
@@ -322,68 +323,31 @@ impl Engine {
         let loaded = load_wallets(&mut tx, &keys).await?;
         held.join_loaded(&mut wallets, loaded);
         let payers = Payers::new(&wallets);
+        let earlier = Earlier::read(&mut tx, &meters, readings).await?;
         let loaded = std::time::Instant::now();
         rating_time(RatingPhase::Load, loaded - started);
 
-        let mut outcomes = Vec::with_capacity(readings.len());
-        let mut postings: BTreeMap<i64, Posting> = BTreeMap::new();
-        for reading in readings {
-            let Some(meter) = meters.get_mut(&reading.meter) else {
-                report.rejected.push(Rejection {
-                    meter: reading.meter,
-                    taken_at: reading.taken_at,
-                    reason: "unknown meter".into(),
-                });
-                continue;
-            };
-            let rules = &sites[&meter.site];
-            let outcome = match classify(&mut tx, meter, reading, now).await? {
-                Class::Duplicate => {
-                    report.duplicates += 1;
-                    continue;
-                }
-                Class::Stored(outcome) => outcome,
-                Class::Consumption {
-                    from,
-                    quantity,
-                    head,
-                } => {
-                    // A bulk meter's measure is the site's, not its unit's: kept under the
-                    // landlord's account, it shows in no resident's usage or statement.
-                    let wallet = if meter.feeds_others {
-                        landlords[&meter.site]
-                    } else {
-                        payers.pick(&wallets, meter, reading, &landlords)
-                    };
-                    let interval = Interval {
-                        from,
-                        quantity,
-                        head,
-                    };
-                    charge(
-                        meter,
-                        reading,
-                        interval,
-                        rules,
-                        wallets.get_mut(&wallet).expect("loaded"),
-                        &mut postings,
-                        &ledger_accounts,
-                    )?
-                }
-            };
-            report.charged += outcome.charged;
-            match outcome.status {
-                "rated" => report.rated += 1,
-                "baseline" => report.baselines += 1,
-                "late" => report.late += 1,
-                _ => report.rejected.push(Rejection {
-                    meter: outcome.meter,
-                    taken_at: outcome.taken_at,
-                    reason: outcome.note.clone().unwrap_or_default(),
-                }),
-            }
-            outcomes.push(outcome);
-        }
+        let mut pricer = Pricer {
+            now,
+            meters: &mut meters,
+            wallets: &mut wallets,
+            payers: &payers,
+            landlords: &landlords,
+            sites: &sites,
+            ledger_accounts: &ledger_accounts,
+            earlier: &earlier,
+            report,
+            outcomes: Vec::with_capacity(readings.len()),
+            postings: BTreeMap::new(),
+        };
+        // The readings are priced as the roll-ups draw their rows: each part while the
+        // database adds the part before.
+        let mut roll_ups = PricedRollUps::new(&mut pricer, readings);
+        super::usage::add(&mut tx, &mut roll_ups).await?;
+        roll_ups.finish()?;
+        let Pricer {
+            outcomes, postings, ..
+        } = pricer;
         let priced = std::time::Instant::now();
         rating_time(RatingPhase::Price, priced - loaded);
 
@@ -399,23 +363,6 @@ impl Engine {
             }
         }
         insert_readings(&mut tx, &outcomes, &transactions, now).await?;
-        let used: Vec<super::usage::Used> = outcomes
-            .iter()
-            .filter(|outcome| outcome.status == "rated")
-            .filter_map(|outcome| {
-                let rules = &sites[&meters.get(&outcome.meter)?.site];
-                Some(super::usage::Used {
-                    wallet: outcome.wallet?,
-                    meter: outcome.meter,
-                    taken_at: outcome.taken_at,
-                    quantity: outcome.quantity?,
-                    cost: outcome.net.unwrap_or_default() + outcome.tax.unwrap_or_default(),
-                    digits: rules.digits,
-                    tz: rules.tz,
-                })
-            })
-            .collect();
-        super::usage::record(&mut tx, &used).await?;
         save_meters(&mut tx, &meters).await?;
         save_wallets(&mut tx, &wallets).await?;
         // In account order, not the map's: the commands and notices a batch queues come out
@@ -505,19 +452,6 @@ fn chunks(readings: &[IncomingReading]) -> impl Iterator<Item = &[IncomingReadin
     })
 }
 
-enum Class {
-    Duplicate,
-    /// Nothing to charge; store as is.
-    Stored(Outcome),
-    /// Consumption over `from` .. the reading (or, when `head` is false, the reading ..
-    /// `from`'s later first reading, extending the history backwards).
-    Consumption {
-        from: DateTime<Utc>,
-        quantity: Decimal,
-        head: bool,
-    },
-}
-
 impl Outcome {
     fn plain(reading: &IncomingReading, status: &'static str, note: Option<ReadingNote>) -> Self {
         Outcome {
@@ -533,126 +467,6 @@ impl Outcome {
             note: note.map(|note| note.to_string()),
             charged: 0,
         }
-    }
-}
-
-/// Sorts a reading into baseline, duplicate, late, rejected or consumption to charge.
-async fn classify(
-    tx: &mut Tx,
-    meter: &mut MeterCtx,
-    reading: &IncomingReading,
-    now: DateTime<Utc>,
-) -> Result<Class, EngineError> {
-    if reading.taken_at > now + chrono::Duration::hours(FUTURE_TOLERANCE_HOURS) {
-        // A meter clock far ahead would make every later true reading look late.
-        return Ok(Class::Stored(Outcome::plain(
-            reading,
-            "rejected",
-            Some(ReadingNote::ClockAhead),
-        )));
-    }
-    if reading.register.is_sign_negative() {
-        return Ok(Class::Stored(Outcome::plain(
-            reading,
-            "rejected",
-            Some(ReadingNote::NegativeRegister),
-        )));
-    }
-    if meter
-        .removed_at
-        .is_some_and(|removed| reading.taken_at > removed)
-    {
-        return Ok(Class::Stored(Outcome::plain(
-            reading,
-            "rejected",
-            Some(ReadingNote::MeterRemoved),
-        )));
-    }
-    let (Some(last_at), Some(last_register)) = (meter.last_at, meter.last_register) else {
-        meter.advance(reading);
-        meter.first = Some(Some((reading.taken_at, reading.register)));
-        return Ok(Class::Stored(Outcome::plain(reading, "baseline", None)));
-    };
-    if reading.taken_at <= last_at {
-        return older(tx, meter, reading).await;
-    }
-    let delta = match RegisterStep::between(last_register, reading.register, meter.wraps_at) {
-        RegisterStep::Forward(delta) => delta,
-        RegisterStep::Backwards => {
-            let note = ReadingNote::WentBackwards {
-                from: last_register,
-            };
-            return Ok(Class::Stored(Outcome::plain(
-                reading,
-                "rejected",
-                Some(note),
-            )));
-        }
-    };
-    Ok(Class::Consumption {
-        from: last_at,
-        quantity: delta * meter.multiplier,
-        head: true,
-    })
-}
-
-/// A reading no newer than the meter's newest: a duplicate, a late reading inside the rated
-/// history (charges nothing), or one older than the meter's first reading, which extends the
-/// history backwards and charges the interval up to that first reading.
-async fn older(
-    tx: &mut Tx,
-    meter: &mut MeterCtx,
-    reading: &IncomingReading,
-) -> Result<Class, EngineError> {
-    let stored: Option<i32> = on_tx!(tx, conn => {
-        sqlx::query_scalar("SELECT 1 FROM readings WHERE meter_id = $1 AND taken_at = $2")
-            .bind(reading.meter)
-            .bind(ReadingTime(reading.taken_at))
-            .fetch_optional(&mut *conn)
-            .await
-    })?;
-    if stored.is_some() {
-        return Ok(Class::Duplicate);
-    }
-    let first = match meter.first {
-        Some(first) => first,
-        None => {
-            let row: Option<(ReadingTime, String)> = on_tx!(tx, conn => {
-                sqlx::query_as(
-                    "SELECT taken_at, register FROM readings WHERE meter_id = $1 AND status IN ('baseline', 'rated') \
-                     ORDER BY taken_at LIMIT 1",
-                )
-                .bind(reading.meter)
-                .fetch_optional(&mut *conn)
-                .await
-            })?;
-            let first = row
-                .map(|(at, register)| decimal(&register).map(|r| (at.0, r)))
-                .transpose()?;
-            meter.first = Some(first);
-            first
-        }
-    };
-    match first {
-        Some((first_at, first_register)) if reading.taken_at < first_at => {
-            if reading.register > first_register {
-                let note = ReadingNote::AboveLater {
-                    later: first_register,
-                };
-                return Ok(Class::Stored(Outcome::plain(
-                    reading,
-                    "rejected",
-                    Some(note),
-                )));
-            }
-            meter.first = Some(Some((reading.taken_at, reading.register)));
-            Ok(Class::Consumption {
-                from: first_at,
-                quantity: (first_register - reading.register) * meter.multiplier,
-                head: false,
-            })
-        }
-        _ => Ok(Class::Stored(Outcome::plain(reading, "late", None))),
     }
 }
 

@@ -33,7 +33,7 @@ pub(crate) struct Used {
 }
 
 #[derive(Clone, Copy, Default)]
-struct Sums {
+pub(crate) struct Sums {
     quantity: i64,
     cost: i64,
     readings: i64,
@@ -61,10 +61,23 @@ fn micro(value: Decimal, extra: u32) -> i64 {
         .unwrap_or(i64::MAX)
 }
 
-/// Adds rated readings to their meters' hourly and daily roll-ups.
-pub(crate) async fn record(tx: &mut Tx, used: &[Used]) -> Result<(), sqlx::Error> {
-    let mut hours: BTreeMap<(i64, i64, DateTime<Utc>), Sums> = BTreeMap::new();
-    let mut days: BTreeMap<(i64, i64, NaiveDate), Sums> = BTreeMap::new();
+/// A roll-up row's key: wallet, meter, and the local hour's start or the local day.
+type Key<T> = (i64, i64, T);
+
+/// Rows to add to one roll-up table, for one statement.
+pub(crate) enum RollUp {
+    Hours(Vec<(Key<DateTime<Utc>>, Sums)>),
+    Days(Vec<(Key<NaiveDate>, Sums)>),
+}
+
+/// Rows a statement adds at most.
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
+
+/// What `used` adds to the roll-ups, summed per wallet, meter and local hour or day (a
+/// statement may not add to one row twice on PostgreSQL), in key order, hours first.
+pub(crate) fn roll_ups(used: &[Used]) -> Vec<RollUp> {
+    let mut hours: BTreeMap<Key<DateTime<Utc>>, Sums> = BTreeMap::new();
+    let mut days: BTreeMap<Key<NaiveDate>, Sums> = BTreeMap::new();
     for reading in used {
         let add = Sums {
             quantity: micro(reading.quantity, 0),
@@ -87,47 +100,68 @@ pub(crate) async fn record(tx: &mut Tx, used: &[Used]) -> Result<(), sqlx::Error
     }
     let hours: Vec<_> = hours.into_iter().collect();
     let days: Vec<_> = days.into_iter().collect();
-    on_tx_ahead!(&mut *tx, hours.chunks(500), chunk => {
-        let mut upsert = sqlx::QueryBuilder::new(
-            "INSERT INTO usage_hourly (wallet_account_id, meter_id, hour_start, quantity_micro, cost_micro, readings) ",
-        );
-        upsert.push_values(chunk, |mut row, ((wallet, meter, hour), sums)| {
-            row.push_bind(*wallet)
-                .push_bind(*meter)
-                .push_bind(ReadingTime(*hour))
-                .push_bind(sums.quantity)
-                .push_bind(sums.cost)
-                .push_bind(sums.readings);
-        });
-        upsert.push(
-            " ON CONFLICT (wallet_account_id, meter_id, hour_start) DO UPDATE SET \
-             quantity_micro = usage_hourly.quantity_micro + excluded.quantity_micro, \
-             cost_micro = usage_hourly.cost_micro + excluded.cost_micro, \
-             readings = usage_hourly.readings + excluded.readings",
-        );
-        upsert
-    })?;
-    on_tx_ahead!(&mut *tx, days.chunks(500), chunk => {
-        let mut upsert = sqlx::QueryBuilder::new(
-            "INSERT INTO usage_daily (wallet_account_id, meter_id, day, quantity_micro, cost_micro, readings) ",
-        );
-        upsert.push_values(chunk, |mut row, ((wallet, meter, day), sums)| {
-            row.push_bind(*wallet)
-                .push_bind(*meter)
-                .push_bind(*day)
-                .push_bind(sums.quantity)
-                .push_bind(sums.cost)
-                .push_bind(sums.readings);
-        });
-        upsert.push(
-            " ON CONFLICT (wallet_account_id, meter_id, day) DO UPDATE SET \
-             quantity_micro = usage_daily.quantity_micro + excluded.quantity_micro, \
-             cost_micro = usage_daily.cost_micro + excluded.cost_micro, \
-             readings = usage_daily.readings + excluded.readings",
-        );
-        upsert
-    })?;
-    Ok(())
+    let hours = hours
+        .chunks(ROWS_PER_STATEMENT)
+        .map(|rows| RollUp::Hours(rows.to_vec()));
+    let days = days
+        .chunks(ROWS_PER_STATEMENT)
+        .map(|rows| RollUp::Days(rows.to_vec()));
+    hours.chain(days).collect()
+}
+
+/// Adds rated readings to their meters' hourly and daily roll-ups.
+pub(crate) async fn record(tx: &mut Tx, used: &[Used]) -> Result<(), sqlx::Error> {
+    add(tx, roll_ups(used).into_iter()).await
+}
+
+/// Adds each of `parts` to its roll-up in `tx`, one statement each, drawing the next part
+/// while the database runs the statement before: rating prices readings meanwhile.
+pub(crate) async fn add(
+    tx: &mut Tx,
+    parts: impl Iterator<Item = RollUp> + Send,
+) -> Result<(), sqlx::Error> {
+    on_tx_ahead!(tx, parts, part => match part {
+        RollUp::Hours(rows) => {
+            let mut upsert = sqlx::QueryBuilder::new(
+                "INSERT INTO usage_hourly (wallet_account_id, meter_id, hour_start, quantity_micro, cost_micro, readings) ",
+            );
+            upsert.push_values(rows, |mut row, ((wallet, meter, hour), sums)| {
+                row.push_bind(wallet)
+                    .push_bind(meter)
+                    .push_bind(ReadingTime(hour))
+                    .push_bind(sums.quantity)
+                    .push_bind(sums.cost)
+                    .push_bind(sums.readings);
+            });
+            upsert.push(
+                " ON CONFLICT (wallet_account_id, meter_id, hour_start) DO UPDATE SET \
+                 quantity_micro = usage_hourly.quantity_micro + excluded.quantity_micro, \
+                 cost_micro = usage_hourly.cost_micro + excluded.cost_micro, \
+                 readings = usage_hourly.readings + excluded.readings",
+            );
+            upsert
+        }
+        RollUp::Days(rows) => {
+            let mut upsert = sqlx::QueryBuilder::new(
+                "INSERT INTO usage_daily (wallet_account_id, meter_id, day, quantity_micro, cost_micro, readings) ",
+            );
+            upsert.push_values(rows, |mut row, ((wallet, meter, day), sums)| {
+                row.push_bind(wallet)
+                    .push_bind(meter)
+                    .push_bind(day)
+                    .push_bind(sums.quantity)
+                    .push_bind(sums.cost)
+                    .push_bind(sums.readings);
+            });
+            upsert.push(
+                " ON CONFLICT (wallet_account_id, meter_id, day) DO UPDATE SET \
+                 quantity_micro = usage_daily.quantity_micro + excluded.quantity_micro, \
+                 cost_micro = usage_daily.cost_micro + excluded.cost_micro, \
+                 readings = usage_daily.readings + excluded.readings",
+            );
+            upsert
+        }
+    })
 }
 
 /// The wallet a graph is about.

@@ -15,15 +15,25 @@ use server::{
 
 #[tokio::test]
 async fn graphs_add_up_to_the_readings_by_local_hour_day_and_month() {
-    graphs_add_up(Fixture::new(7, 0, BillingMode::PerMeter).await).await;
+    graphs_add_up(Fixture::new(7, 0, BillingMode::PerMeter).await, SMALL_BATCH).await;
 }
 
 #[tokio::test]
 async fn graphs_add_up_on_postgresql_too() {
     if let Some(f) = Fixture::on(Backend::Postgres, 7, 0, BillingMode::PerMeter).await {
-        graphs_add_up(f).await;
+        graphs_add_up(f, SMALL_BATCH).await;
     }
 }
+
+/// All the readings in one batch: rating prices it in parts, each added to the roll-ups while
+/// the next is priced, and a meter's hour is cut between two parts.
+#[tokio::test]
+async fn graphs_add_up_when_one_batch_is_priced_in_parts() {
+    graphs_add_up(Fixture::new(7, 0, BillingMode::PerMeter).await, usize::MAX).await;
+}
+
+/// Readings per batch small enough for rating to price each batch at once.
+const SMALL_BATCH: usize = 97;
 
 /// What a bar should hold: the readings' quantities, and their costs each kept to a millionth
 /// of a cent as the roll-ups keep them.
@@ -67,7 +77,7 @@ async fn charged(f: &Fixture, wallet: i64) -> Vec<(DateTime<Utc>, Decimal, Decim
         .collect()
 }
 
-async fn graphs_add_up(f: Fixture) {
+async fn graphs_add_up(f: Fixture, per_batch: usize) {
     // Everyone moved in during May; readings every 20 minutes for three days of June, each
     // household using its own amount, varying through the day.
     on_db!(&f.db, pool => {
@@ -91,7 +101,7 @@ async fn graphs_add_up(f: Fixture) {
             register += Decimal::new((index as i64 + 1) * 25 + step % 7, 2);
         }
     }
-    for chunk in batch.chunks(97) {
+    for chunk in batch.chunks(per_batch) {
         f.engine.rate(chunk.to_vec()).await.unwrap();
     }
     let again = f.engine.rate(batch.clone()).await.unwrap();
@@ -172,6 +182,33 @@ async fn graphs_add_up(f: Fixture) {
         month.median.map(|median| median.quantity),
         median(&mut others)
     );
+
+    // Every rated reading is in each roll-up once, whichever part of a batch priced it.
+    let quantities: Vec<String> = on_db!(&f.db, pool => {
+        sqlx::query_scalar("SELECT quantity FROM readings WHERE status = 'rated'")
+            .fetch_all(pool)
+            .await
+    })
+    .unwrap();
+    let micro: Decimal = quantities
+        .iter()
+        .map(|quantity| quantity.parse::<Decimal>().unwrap() * Decimal::from(1_000_000))
+        .sum();
+    for table in ["usage_hourly", "usage_daily"] {
+        let sums: (i64, i64) = on_db!(&f.db, pool => {
+            sqlx::query_as(&format!(
+                "SELECT CAST(SUM(readings) AS BIGINT), CAST(SUM(quantity_micro) AS BIGINT) FROM {table}"
+            ))
+            .fetch_one(pool)
+            .await
+        })
+        .unwrap();
+        assert_eq!(
+            (sums.0, Decimal::from(sums.1)),
+            (quantities.len() as i64, micro),
+            "{table}"
+        );
+    }
 
     // Rebuilt from the readings alone, the roll-ups are the same.
     on_db!(&f.db, pool => {
