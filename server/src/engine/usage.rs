@@ -98,15 +98,22 @@ pub(crate) fn roll_ups(used: &[Used]) -> Vec<RollUp> {
             sums.readings += 1;
         }
     }
-    let hours: Vec<_> = hours.into_iter().collect();
-    let days: Vec<_> = days.into_iter().collect();
-    let hours = hours
-        .chunks(ROWS_PER_STATEMENT)
-        .map(|rows| RollUp::Hours(rows.to_vec()));
-    let days = days
-        .chunks(ROWS_PER_STATEMENT)
-        .map(|rows| RollUp::Days(rows.to_vec()));
-    hours.chain(days).collect()
+    let mut parts = Vec::new();
+    in_statements(hours, RollUp::Hours, &mut parts);
+    in_statements(days, RollUp::Days, &mut parts);
+    parts
+}
+
+/// `rows` in order, [`ROWS_PER_STATEMENT`] at a time, each made a part by `part`.
+fn in_statements<K>(
+    rows: BTreeMap<K, Sums>,
+    part: fn(Vec<(K, Sums)>) -> RollUp,
+    parts: &mut Vec<RollUp>,
+) {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        parts.push(part(rows.by_ref().take(ROWS_PER_STATEMENT).collect()));
+    }
 }
 
 /// Adds rated readings to their meters' hourly and daily roll-ups.
@@ -120,48 +127,39 @@ pub(crate) async fn add(
     tx: &mut Tx,
     parts: impl Iterator<Item = RollUp> + Send,
 ) -> Result<(), sqlx::Error> {
-    on_tx_ahead!(tx, parts, part => match part {
-        RollUp::Hours(rows) => {
-            let mut upsert = sqlx::QueryBuilder::new(
-                "INSERT INTO usage_hourly (wallet_account_id, meter_id, hour_start, quantity_micro, cost_micro, readings) ",
-            );
-            upsert.push_values(rows, |mut row, ((wallet, meter, hour), sums)| {
-                row.push_bind(wallet)
-                    .push_bind(meter)
-                    .push_bind(ReadingTime(hour))
-                    .push_bind(sums.quantity)
-                    .push_bind(sums.cost)
-                    .push_bind(sums.readings);
-            });
-            upsert.push(
-                " ON CONFLICT (wallet_account_id, meter_id, hour_start) DO UPDATE SET \
-                 quantity_micro = usage_hourly.quantity_micro + excluded.quantity_micro, \
-                 cost_micro = usage_hourly.cost_micro + excluded.cost_micro, \
-                 readings = usage_hourly.readings + excluded.readings",
-            );
-            upsert
-        }
-        RollUp::Days(rows) => {
-            let mut upsert = sqlx::QueryBuilder::new(
-                "INSERT INTO usage_daily (wallet_account_id, meter_id, day, quantity_micro, cost_micro, readings) ",
-            );
-            upsert.push_values(rows, |mut row, ((wallet, meter, day), sums)| {
-                row.push_bind(wallet)
-                    .push_bind(meter)
-                    .push_bind(day)
-                    .push_bind(sums.quantity)
-                    .push_bind(sums.cost)
-                    .push_bind(sums.readings);
-            });
-            upsert.push(
-                " ON CONFLICT (wallet_account_id, meter_id, day) DO UPDATE SET \
-                 quantity_micro = usage_daily.quantity_micro + excluded.quantity_micro, \
-                 cost_micro = usage_daily.cost_micro + excluded.cost_micro, \
-                 readings = usage_daily.readings + excluded.readings",
-            );
-            upsert
-        }
+    on_tx_ahead!(tx, parts, part => {
+        let (table, period) = part.table();
+        let mut upsert = sqlx::QueryBuilder::new(format!(
+            "INSERT INTO {table} (wallet_account_id, meter_id, {period}, quantity_micro, cost_micro, readings) "
+        ));
+        match part {
+            RollUp::Hours(rows) => upsert.push_values(rows, |mut row, ((wallet, meter, hour), sums)| {
+                row.push_bind(wallet).push_bind(meter).push_bind(ReadingTime(hour));
+                row.push_bind(sums.quantity).push_bind(sums.cost).push_bind(sums.readings);
+            }),
+            RollUp::Days(rows) => upsert.push_values(rows, |mut row, ((wallet, meter, day), sums)| {
+                row.push_bind(wallet).push_bind(meter).push_bind(day);
+                row.push_bind(sums.quantity).push_bind(sums.cost).push_bind(sums.readings);
+            }),
+        };
+        upsert.push(format!(
+            " ON CONFLICT (wallet_account_id, meter_id, {period}) DO UPDATE SET \
+             quantity_micro = {table}.quantity_micro + excluded.quantity_micro, \
+             cost_micro = {table}.cost_micro + excluded.cost_micro, \
+             readings = {table}.readings + excluded.readings"
+        ));
+        upsert
     })
+}
+
+impl RollUp {
+    /// The table the rows go to, and its column for the hour or the day.
+    fn table(&self) -> (&'static str, &'static str) {
+        match self {
+            RollUp::Hours(_) => ("usage_hourly", "hour_start"),
+            RollUp::Days(_) => ("usage_daily", "day"),
+        }
+    }
 }
 
 /// The wallet a graph is about.
