@@ -12,6 +12,8 @@
 //! database, in the same batches, and nothing else.
 //! The time rating took is split by phase (`prepaid_rating_seconds_total`): loading state,
 //! pricing, and writing with the commit, whose rate alone is a ceiling for the engine.
+//! After the timed rounds the last one is sent again, as a broker redelivers after a
+//! reconnection, and timed on its own: every reading must be found stored and none charged.
 //!
 //! On SQLite the run ends with SQLite alone writing one more reading per meter into the rated
 //! database: the same rows rating writes (ledger lines and balances, readings, both roll-ups,
@@ -74,7 +76,11 @@ async fn bench() {
 
     let dir = tempfile::tempdir().expect("a temporary directory");
     let rated_url = database(&dir, postgres.as_deref(), "rated").await;
-    let shape = Shape { rounds, per_meter };
+    let shape = Shape {
+        rounds,
+        per_meter,
+        start: Utc::now() - Duration::days(30),
+    };
     let (rated, platform) = rated_rate(&dir, &rated_url, meters, shape, instances).await;
     let alone = match postgres {
         None => Some(sqlite_alone(&platform.db).await),
@@ -115,16 +121,21 @@ fn config(dir: &std::path::Path, url: &str) -> Config {
     }
 }
 
-/// How the readings come: `rounds` batches (the first untimed) of `per_meter` each.
+/// How the readings come: `rounds` batches (the first untimed) of `per_meter` each, from
+/// `start` on.
 #[derive(Clone, Copy)]
 struct Shape {
     rounds: usize,
     per_meter: usize,
+    start: chrono::DateTime<Utc>,
 }
 
-/// `per_meter` readings per meter in a round, 15 minutes apart, 0.01 to 0.5 units each.
-fn round(meter_ids: &[i64], round: usize, per_meter: usize) -> Vec<IncomingReading> {
-    let start = Utc::now() - Duration::days(30);
+/// The readings of round `round`: `per_meter` per meter, 15 minutes apart, 0.01 to 0.5 units
+/// each.
+fn round(meter_ids: &[i64], round: usize, shape: Shape) -> Vec<IncomingReading> {
+    let Shape {
+        per_meter, start, ..
+    } = shape;
     let steps = round * per_meter..(round + 1) * per_meter;
     meter_ids
         .iter()
@@ -190,10 +201,7 @@ async fn rated_rate(
         wallets.len(),
         setup.elapsed().as_secs_f64()
     );
-    engine
-        .rate(round(&meter_ids, 0, shape.per_meter))
-        .await
-        .unwrap();
+    engine.rate(round(&meter_ids, 0, shape)).await.unwrap();
     // The second instance: its own pool and engine on the same database.
     let second = if instances > 1 {
         Some(
@@ -228,17 +236,11 @@ async fn rated_rate(
                 .unwrap();
         }
         match &second {
-            None => {
-                rated += engine
-                    .rate(round(halves[0], r, shape.per_meter))
-                    .await
-                    .unwrap()
-                    .rated
-            }
+            None => rated += engine.rate(round(halves[0], r, shape)).await.unwrap().rated,
             Some(other) => {
                 let (one, two) = tokio::join!(
-                    engine.rate(round(halves[0], r, shape.per_meter)),
-                    other.engine.rate(round(halves[1], r, shape.per_meter))
+                    engine.rate(round(halves[0], r, shape)),
+                    other.engine.rate(round(halves[1], r, shape))
                 );
                 rated += one.unwrap().rated + two.unwrap().rated;
             }
@@ -271,7 +273,27 @@ async fn rated_rate(
         held - held_before,
         loaded - loaded_before
     );
+    replay_last_round(&engine, &meter_ids, shape).await;
     (rated as f64 / seconds, platform)
+}
+
+/// The last round sent again, as a broker redelivers a backlog after a reconnection: every
+/// reading is found stored, none is charged, and its rate is that of looking them up.
+async fn replay_last_round(engine: &server::engine::Engine, meter_ids: &[i64], shape: Shape) {
+    let again = round(meter_ids, shape.rounds - 1, shape);
+    let timer = Instant::now();
+    let report = engine.rate(again.clone()).await.unwrap();
+    let seconds = timer.elapsed().as_secs_f64();
+    assert_eq!(
+        (report.duplicates, report.rated, report.charged),
+        (again.len(), 0, 0),
+        "a replayed round changes nothing"
+    );
+    println!(
+        "  replayed: the last round's {} readings again in {seconds:.2} s ({:.0}/s), all duplicates",
+        again.len(),
+        again.len() as f64 / seconds
+    );
 }
 
 async fn raw_rate(dir: &tempfile::TempDir, url: &str, meters: usize, shape: Shape) -> f64 {
@@ -283,7 +305,7 @@ async fn raw_rate(dir: &tempfile::TempDir, url: &str, meters: usize, shape: Shap
     let timer = Instant::now();
     let mut written = 0;
     for r in 1..shape.rounds {
-        let batch = round(&meter_ids, r, shape.per_meter);
+        let batch = round(&meter_ids, r, shape);
         let mut tx = platform.db.begin_write().await.unwrap();
         for chunk in batch.chunks(server::ledger::CHUNK) {
             on_tx!(&mut tx, conn => {

@@ -246,6 +246,53 @@ async fn late_readings_are_kept_and_charge_nothing_more() {
 }
 
 #[tokio::test]
+async fn a_backlog_sent_again_is_found_stored_whole_and_its_older_readings_still_count() {
+    // 600 readings: more than rating looks up in one statement (500).
+    let f = Fixture::new(3, 0, BillingMode::PerMeter).await;
+    let meters: Vec<i64> = f.units.iter().map(|unit| unit.electricity).collect();
+    let mut wallets = Vec::new();
+    for (i, meter) in meters.iter().enumerate() {
+        let wallet = f.wallet_of(*meter).await;
+        f.top_up(wallet, 1_000_000, &format!("backlog-{i}")).await;
+        wallets.push(wallet);
+    }
+    let start = at(START);
+    let backlog: Vec<IncomingReading> = meters
+        .iter()
+        .flat_map(|&meter| {
+            (0..200).map(move |n| reading(meter, start, 60 + 10 * n, &(100 + n).to_string()))
+        })
+        .collect();
+    let first = f.engine.rate(backlog.clone()).await.unwrap();
+    assert_eq!((first.baselines, first.rated), (3, 597));
+    // A top-up in between: the next batch reads every meter's state again, its first
+    // reading included.
+    f.top_up(wallets[0], 100, "between").await;
+    let mut before = Vec::new();
+    for wallet in &wallets {
+        before.push(f.balance(*wallet).await);
+    }
+
+    // Sent again newest first, with one reading per meter from before its first: 4 units
+    // more each, at 10 a unit.
+    let mut again: Vec<IncomingReading> = backlog.iter().rev().cloned().collect();
+    again.extend(meters.iter().map(|&meter| reading(meter, start, 0, "96")));
+    let report = f.engine.rate(again).await.unwrap();
+    assert_eq!(
+        (report.duplicates, report.late, report.rated, report.charged),
+        (600, 0, 3, 12_000)
+    );
+    for (wallet, before) in wallets.iter().zip(before) {
+        assert_eq!(f.balance(*wallet).await, before - 4_000);
+    }
+    for meter in &meters {
+        assert_eq!(stored_readings(&f, *meter).await, 201);
+    }
+    f.assert_reconciles().await;
+    f.finish().await;
+}
+
+#[tokio::test]
 async fn consumption_without_an_open_account_is_charged_to_the_landlord() {
     let f = Fixture::new(0, 1, BillingMode::PerMeter).await;
     let meter = f.units[0].gas;

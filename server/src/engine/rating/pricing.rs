@@ -23,6 +23,7 @@ use crate::{
 use app::domain::{reading_notes::ReadingNote, register::RegisterStep};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use sqlx::QueryBuilder;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Readings priced at a time: half a statement's rows, so that a part is priced while each
@@ -34,56 +35,108 @@ const READINGS_PER_PART: usize = ROWS_PER_STATEMENT / 2;
 /// reading where the meter does not know it yet.
 #[derive(Default)]
 pub(super) struct Earlier {
-    stored: HashSet<(i64, DateTime<Utc>)>,
+    /// Meter and time, in the microseconds both databases keep (a finer clock's reading is
+    /// the one stored at its microsecond).
+    stored: HashSet<(i64, i64)>,
     first: HashMap<i64, Option<(DateTime<Utc>, Decimal)>>,
 }
 
+/// Readings or meters looked up per statement: two parameters each at most, well inside
+/// both databases' limits.
+const LOOKUPS_PER_STATEMENT: usize = 500;
+
 impl Earlier {
     /// Looks up the readings of `readings` (a sorted chunk) older than or as old as their
-    /// meter's newest in `meters`. Rare under steady telemetry, so one look each.
+    /// meter's newest in `meters`. Under steady telemetry there are none; a backlog sent
+    /// again (a broker redelivering after a reconnection) is all of them, so they are looked
+    /// up a statement of hundreds at a time rather than one by one.
     pub(super) async fn read(
         tx: &mut Tx,
         meters: &HashMap<i64, MeterCtx>,
         readings: &[IncomingReading],
     ) -> Result<Self, EngineError> {
+        let older: Vec<&IncomingReading> = readings
+            .iter()
+            .filter(|r| {
+                meters
+                    .get(&r.meter)
+                    .and_then(|meter| meter.last_at)
+                    .is_some_and(|last| r.taken_at <= last)
+            })
+            .collect();
         let mut earlier = Earlier::default();
-        for reading in readings {
-            let Some(meter) = meters.get(&reading.meter) else {
-                continue;
-            };
-            if !meter.last_at.is_some_and(|last| reading.taken_at <= last) {
-                continue;
+        for part in older.chunks(LOOKUPS_PER_STATEMENT) {
+            earlier.stored.extend(stored(tx, part).await?);
+        }
+        // The first reading matters only to a reading not stored yet, and is read once per
+        // meter that does not know it (the chunk is sorted by meter).
+        let mut unknown_first: Vec<i64> = older
+            .iter()
+            .filter(|r| !earlier.is_stored(r) && meters[&r.meter].first.is_none())
+            .map(|r| r.meter)
+            .collect();
+        unknown_first.dedup();
+        for part in unknown_first.chunks(LOOKUPS_PER_STATEMENT) {
+            earlier
+                .first
+                .extend(part.iter().map(|meter| (*meter, None)));
+            for (meter, at, register) in first_readings(tx, part).await? {
+                earlier
+                    .first
+                    .insert(meter, Some((at.0, decimal(&register)?)));
             }
-            let stored: Option<i32> = on_tx!(tx, conn => {
-                sqlx::query_scalar("SELECT 1 FROM readings WHERE meter_id = $1 AND taken_at = $2")
-                    .bind(reading.meter)
-                    .bind(ReadingTime(reading.taken_at))
-                    .fetch_optional(&mut *conn)
-                    .await
-            })?;
-            if stored.is_some() {
-                earlier.stored.insert((reading.meter, reading.taken_at));
-                continue;
-            }
-            if meter.first.is_some() || earlier.first.contains_key(&reading.meter) {
-                continue;
-            }
-            let row: Option<(ReadingTime, String)> = on_tx!(tx, conn => {
-                sqlx::query_as(
-                    "SELECT taken_at, register FROM readings WHERE meter_id = $1 AND status IN ('baseline', 'rated') \
-                     ORDER BY taken_at LIMIT 1",
-                )
-                .bind(reading.meter)
-                .fetch_optional(&mut *conn)
-                .await
-            })?;
-            let first = row
-                .map(|(at, register)| decimal(&register).map(|r| (at.0, r)))
-                .transpose()?;
-            earlier.first.insert(reading.meter, first);
         }
         Ok(earlier)
     }
+
+    fn is_stored(&self, reading: &IncomingReading) -> bool {
+        self.stored
+            .contains(&(reading.meter, reading.taken_at.timestamp_micros()))
+    }
+}
+
+/// Which of `readings` are stored already, as meter and microsecond.
+async fn stored(
+    tx: &mut Tx,
+    readings: &[&IncomingReading],
+) -> Result<Vec<(i64, i64)>, EngineError> {
+    let rows: Vec<(i64, ReadingTime)> = on_tx!(tx, conn => {
+        let mut query = QueryBuilder::new("WITH asked (meter_id, taken_at) AS (");
+        query.push_values(readings, |mut row, reading| {
+            row.push_bind(reading.meter).push_bind(ReadingTime(reading.taken_at));
+        });
+        query.push(
+            ") SELECT r.meter_id, r.taken_at FROM asked \
+             JOIN readings r ON r.meter_id = asked.meter_id AND r.taken_at = asked.taken_at",
+        );
+        query.build_query_as().fetch_all(&mut *conn).await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(meter, at)| (meter, at.0.timestamp_micros()))
+        .collect())
+}
+
+/// The first baseline or rated reading of each of `meters` that has one: its time and
+/// register.
+async fn first_readings(
+    tx: &mut Tx,
+    meters: &[i64],
+) -> Result<Vec<(i64, ReadingTime, String)>, EngineError> {
+    let rows = on_tx!(tx, conn => {
+        let mut query = QueryBuilder::new("WITH asked (meter_id) AS (");
+        query.push_values(meters, |mut row, meter| {
+            row.push_bind(*meter);
+        });
+        query.push(
+            ") SELECT asked.meter_id, r.taken_at, r.register FROM asked \
+             JOIN readings r ON r.id = (SELECT f.id FROM readings f \
+             WHERE f.meter_id = asked.meter_id AND f.status IN ('baseline', 'rated') \
+             ORDER BY f.taken_at LIMIT 1)",
+        );
+        query.build_query_as().fetch_all(&mut *conn).await
+    })?;
+    Ok(rows)
 }
 
 /// Everything pricing reads and the state it moves: a chunk's meters and wallets, and what it
@@ -328,7 +381,7 @@ fn classify(
 /// history (charges nothing), or one older than the meter's first reading, which extends the
 /// history backwards and charges the interval up to that first reading.
 fn older(earlier: &Earlier, meter: &mut MeterCtx, reading: &IncomingReading) -> Class {
-    if earlier.stored.contains(&(reading.meter, reading.taken_at)) {
+    if earlier.is_stored(reading) {
         return Class::Duplicate;
     }
     let first = match meter.first {
