@@ -23,7 +23,9 @@
 //!
 //! With `PREPAID_BENCH_TOP_UP_BETWEEN=1` one wallet is topped up between rounds, inside the
 //! timed loop: a write other than rating's, after which a batch cannot use the state the one
-//! before it held and loads every meter's and wallet's again.
+//! before it held and loads every meter's and wallet's again. With
+//! `PREPAID_BENCH_SIGN_IN_BETWEEN=1` a resident signs in between rounds instead (a session
+//! written, as on every sign-in): a write that leaves rating's state as it was.
 //!
 //! `INSTANCES` 2 (PostgreSQL only) opens the database twice, as two server instances do:
 //! two engines with their own pools and in-process turns, sharing only the database and its
@@ -222,9 +224,13 @@ async fn rated_rate(
     let phases_before = RatingPhase::ALL.map(metrics::rating_seconds);
     let (held_before, loaded_before) = metrics::rating_meter_counts();
     let top_up_between = std::env::var("PREPAID_BENCH_TOP_UP_BETWEEN").is_ok_and(|v| v == "1");
+    let sign_in_between = std::env::var("PREPAID_BENCH_SIGN_IN_BETWEEN").is_ok_and(|v| v == "1");
     let timer = Instant::now();
     let mut rated = 0;
     for r in 1..shape.rounds {
+        if sign_in_between {
+            sign_in(&platform.sessions, r).await;
+        }
         if top_up_between {
             let source = Source::Provider {
                 provider: "bench".into(),
@@ -275,6 +281,17 @@ async fn rated_rate(
     );
     replay_last_round(&engine, &meter_ids, shape).await;
     (rated as f64 / seconds, platform)
+}
+
+/// A session written, as a resident's signing in writes one (the `n`th of the run).
+async fn sign_in(sessions: &server::auth::sessions::Sessions, n: usize) {
+    use tower_sessions::{SessionStore, cookie::time::OffsetDateTime, session::Record};
+    let mut record = Record {
+        id: Default::default(),
+        data: [("signed_in".to_owned(), serde_json::Value::from(n))].into(),
+        expiry_date: OffsetDateTime::now_utc() + tower_sessions::cookie::time::Duration::hours(1),
+    };
+    sessions.create(&mut record).await.expect("a session saved");
 }
 
 /// The last round sent again, as a broker redelivers a backlog after a reconnection: every

@@ -32,11 +32,11 @@ pub const WRITER_LOCK: i64 = 0x0070_7265_7061_6964;
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    /// Reads share `pool`. Write transactions ([`Db::begin_write`]) take `writer`'s one
-    /// connection: SQLite lets one writer in at a time anyway, and a connection that alone
-    /// writes keeps its page cache from one transaction to the next (a commit made on
-    /// another connection empties it), so a rating batch finds the pages of the indexes it
-    /// wrote last time still in memory.
+    /// Reads share `pool`. Write transactions ([`Db::begin_write`]) and single writes
+    /// ([`on_db_write!`]) take `writer`'s one connection: SQLite lets one writer in at a
+    /// time anyway, and a connection that alone writes keeps its page cache from one
+    /// transaction to the next (a commit made on another connection empties it), so a
+    /// rating batch finds the pages of the indexes it wrote last time still in memory.
     Sqlite {
         pool: SqlitePool,
         writer: SqlitePool,
@@ -62,6 +62,22 @@ macro_rules! on_db {
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// [`on_db!`] for a body that writes: on SQLite `$pool` is the writer's pool, whose one
+/// connection makes every write of this process, as [`Db::begin_write`]'s transactions do.
+/// A commit made on any other connection moves the writer's `data_version`, and rating then
+/// drops the meters and wallets it held from its last batch ([`WriterMark`]): a sign-in, a
+/// notice sent or a payment page looked up through the readers' pool would each cost the next
+/// batch a full load of its state. On PostgreSQL it is [`on_db!`].
+#[macro_export]
+macro_rules! on_db_write {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite { writer: $pool, .. } => async { $body }.await,
+            $crate::db::Db::Postgres($pool) => async { $body }.await,
+        }
+    };
 }
 
 /// Runs `$body` with `$conn` bound to the open transaction's connection (`&mut` to the
@@ -463,7 +479,7 @@ pub fn placeholders(first: usize, count: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::{placeholders, redact_url};
     use sqlx::QueryBuilder;
 
@@ -569,11 +585,34 @@ mod tests {
     }
 
     /// The writer's mark in a write transaction of its own.
-    async fn mark(db: &super::Db) -> Option<super::WriterMark> {
+    pub(crate) async fn mark(db: &super::Db) -> Option<super::WriterMark> {
         let mut tx = db.begin_write().await.unwrap();
         let mark = db.writer_mark(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
         mark
+    }
+
+    #[tokio::test]
+    async fn a_write_through_the_writers_pool_moves_the_mark_only_in_what_rating_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("written.db").display());
+        let db = super::Db::connect(&url).await.unwrap();
+        let execute = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                crate::on_db_write!(&db, pool => sqlx::query(sql).execute(pool).await.map(|_| ()))
+                    .unwrap();
+            }
+        };
+        execute("CREATE TABLE accounts (x)").await;
+        execute("CREATE TABLE notification_deliveries (x)").await;
+        let start = mark(&db).await;
+        execute("INSERT INTO notification_deliveries VALUES (1)").await;
+        assert_eq!(mark(&db).await, start, "a notice sent leaves it");
+        execute("UPDATE accounts SET x = 1").await;
+        assert_eq!(mark(&db).await, start, "no row changed");
+        execute("INSERT INTO accounts VALUES (1)").await;
+        assert_ne!(mark(&db).await, start, "a balance changed moves it");
     }
 
     #[tokio::test]

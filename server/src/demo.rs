@@ -8,7 +8,7 @@ use crate::{
     auth::password,
     db::Db,
     engine::{Engine, EngineError, money::Source, setup::BillingMode},
-    on_db,
+    on_db, on_db_write,
 };
 use app::domain::{
     Minor, SiteId, UnitId, Utility,
@@ -62,7 +62,7 @@ pub async fn seed(db: &Db) -> Result<Seeded, sqlx::Error> {
     // each get their own salt.
     let hash = password::hash(PASSWORD.to_owned()).await.0;
     let now = Utc::now();
-    on_db!(db, pool => {
+    on_db_write!(db, pool => {
         let mut tx = pool.begin().await?;
         let org: i64 = sqlx::query_scalar("INSERT INTO organisations (name, created_at) VALUES ($1, $2) RETURNING id")
             .bind(ORGANISATION)
@@ -180,7 +180,7 @@ pub async fn seed_fleet(
 /// makes a bulk meter read what its flats use plus a little of its own (the common taps).
 async fn seed_bulk_meters(db: &Db, site: i64) -> Result<(), sqlx::Error> {
     let now = Utc::now();
-    on_db!(db, pool => {
+    on_db_write!(db, pool => {
         let mut tx = pool.begin().await?;
         for building_name in BUILDINGS {
             let letter = building_name.chars().last().unwrap_or('X');
@@ -308,7 +308,7 @@ async fn seed_moved_out(engine: &Engine, site: i64) -> Result<(), EngineError> {
     })?;
     let hash = password::hash(PASSWORD.to_owned()).await.0;
     let now = Utc::now();
-    let person: i64 = on_db!(&engine.db, pool => {
+    let person: i64 = on_db_write!(&engine.db, pool => {
         let person: i64 = sqlx::query_scalar(
             "INSERT INTO users (organisation_id, email, display_name, password_hash, must_change_password, active, created_at) \
              VALUES ($1, $2, 'Wanjiru Kamau', $3, FALSE, TRUE, $4) RETURNING id",

@@ -8,7 +8,7 @@ use server::{
     Platform,
     cli::{self, Command, UserAdd},
     config::Config,
-    demo, on_db,
+    demo, on_db_write,
 };
 use std::process::ExitCode;
 
@@ -406,7 +406,7 @@ async fn journal(
 /// The organisation of that name, created if new (how the first admin of a fresh install is made).
 async fn organisation(platform: &Platform, name: &str) -> Result<OrgId, String> {
     let now = chrono::Utc::now();
-    let id: i64 = on_db!(&platform.db, pool => {
+    let id: i64 = on_db_write!(&platform.db, pool => {
         sqlx::query("INSERT INTO organisations (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(now)

@@ -3,7 +3,7 @@
 //! the environment; otherwise they are generated at first start and kept in the database, so
 //! a second instance started against it finds the same ones. They are never logged.
 
-use crate::{config::Config, config::Secret, db::Db, on_db};
+use crate::{config::Config, config::Secret, db::Db, on_db_write};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::{
     Engine,
@@ -93,7 +93,7 @@ async fn shared(
 ) -> Result<Secret, sqlx::Error> {
     let candidate = generate();
     let now = chrono::Utc::now();
-    let value: String = on_db!(db, pool => {
+    let value: String = on_db_write!(db, pool => {
         sqlx::query(
             "INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO NOTHING",

@@ -13,7 +13,7 @@ use super::{
 use crate::{
     db::{ReadingTime, is_unique_violation},
     fleet::ops,
-    on_db,
+    on_db, on_db_write,
 };
 use app::{
     domain::{Email, OrgId, UnitId, access::NewAccount, messaging::Channel},
@@ -172,7 +172,7 @@ pub async fn create_building(
 ) -> Created<Building> {
     let name = name_of(&new.name, "building")?;
     api.site_of_org(key.org, new.site_id).await?;
-    let id: i64 = on_db!(&api.db, pool => {
+    let id: i64 = on_db_write!(&api.db, pool => {
         let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar("INSERT INTO buildings (site_id, name) VALUES ($1, $2) RETURNING id")
             .bind(new.site_id)
@@ -281,7 +281,7 @@ pub async fn create_unit(
     if building_org != Some(key.org) {
         return Err(ApiError::Unprocessable("No such building.".into()));
     }
-    let id: i64 = on_db!(&api.db, pool => {
+    let id: i64 = on_db_write!(&api.db, pool => {
         let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO units (building_id, name, kind) VALUES ($1, $2, $3) RETURNING id",

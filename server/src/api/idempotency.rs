@@ -5,7 +5,7 @@
 //! client may try again with the same key.
 
 use super::{error::ApiError, keys::KeyHolder};
-use crate::{db::Db, db::is_unique_violation, on_db};
+use crate::{db::Db, db::is_unique_violation, on_db, on_db_write};
 use axum::{
     body::{Body, to_bytes},
     extract::{Request, State},
@@ -80,7 +80,7 @@ async fn handle(db: Db, request: Request, next: Next) -> Result<Response, ApiErr
         .map_err(|_| ApiError::bad("The body is too large (at most 1 MiB)."))?;
     let print = fingerprint(parts.method.as_str(), parts.uri.path(), &bytes);
 
-    let claimed = on_db!(&db, pool => {
+    let claimed = on_db_write!(&db, pool => {
         sqlx::query(
             "INSERT INTO api_idempotency (key_id, idempotency_key, fingerprint, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -107,7 +107,7 @@ async fn handle(db: Db, request: Request, next: Next) -> Result<Response, ApiErr
     let bytes = to_bytes(body, usize::MAX)
         .await
         .map_err(|_| ApiError::Internal)?;
-    let kept = on_db!(&db, pool => {
+    let kept = on_db_write!(&db, pool => {
         if parts.status.is_server_error() {
             sqlx::query("DELETE FROM api_idempotency WHERE key_id = $1 AND idempotency_key = $2")
                 .bind(holder.id)
@@ -180,7 +180,7 @@ async fn replay(db: &Db, key_id: i64, key: &str, print: &str) -> Result<Response
 /// Forgets answers older than [`KEPT_DAYS`]; a key used again after that is a new request.
 pub async fn forget_old(db: &Db, now: chrono::DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let cutoff = now - chrono::Duration::days(KEPT_DAYS);
-    on_db!(db, pool => {
+    on_db_write!(db, pool => {
         sqlx::query("DELETE FROM api_idempotency WHERE created_at < $1")
             .bind(cutoff)
             .execute(pool)

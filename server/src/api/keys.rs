@@ -5,7 +5,7 @@
 use crate::{
     audit::AuditEntry,
     db::Db,
-    internal, on_db, on_tx,
+    internal, on_db, on_db_write, on_tx,
     secrets::{self, digest},
 };
 use app::error::AppError;
@@ -188,7 +188,7 @@ impl ApiKeys {
         let prefix: String = digest(&token).chars().take(12).collect();
         let secret = format!("ppk_{prefix}_{token}");
         let now = Utc::now();
-        let id: i64 = on_db!(&self.db, pool => {
+        let id: i64 = on_db_write!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO api_keys (organisation_id, name, prefix, secret_hash, scopes, site_id, created_by, created_at) \
@@ -241,7 +241,7 @@ impl ApiKeys {
             .last_used_at
             .is_none_or(|at| now - at > Duration::minutes(1))
         {
-            let marked = on_db!(&self.db, pool => {
+            let marked = on_db_write!(&self.db, pool => {
                 sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(row.id)

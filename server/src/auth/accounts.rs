@@ -1,7 +1,7 @@
 //! Creating accounts: by staff in the console, and by the operations CLI.
 
 use super::{password, recovery::Recovery};
-use crate::{audit::AuditEntry, db::Db, db::is_unique_violation, internal, on_db};
+use crate::{audit::AuditEntry, db::Db, db::is_unique_violation, internal, on_db_write};
 use app::{
     domain::{Role, UserId, access::NewAccount, views::CreatedAccount},
     error::AppError,
@@ -26,7 +26,7 @@ pub async fn create(
         NewAccount::Resident => (None, None),
         NewAccount::Staff(role) => (Some(role), request.site.map(|site| site.0)),
     };
-    let result: Result<i64, sqlx::Error> = on_db!(db, pool => {
+    let result: Result<i64, sqlx::Error> = on_db_write!(db, pool => {
         let mut tx = pool.begin().await?;
         let user_id: i64 = sqlx::query_scalar(
             "INSERT INTO users (organisation_id, email, display_name, password_hash, \

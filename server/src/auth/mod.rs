@@ -11,7 +11,7 @@ pub mod throttle;
 pub mod totp;
 mod two_factor;
 
-use crate::{audit::AuditEntry, db::Db, internal, on_db};
+use crate::{audit::AuditEntry, db::Db, internal, on_db, on_db_write};
 use app::{
     domain::{
         Caller, Email, Grant, NewPassword, OrgId, Role, SiteId, UserId, messaging::PhoneNumber,
@@ -155,7 +155,7 @@ pub(crate) async fn store_password(
     now: chrono::DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let hash = password::hash(new.expose().to_owned()).await;
-    let stored = on_db!(db, pool => {
+    let stored = on_db_write!(db, pool => {
         let mut tx = pool.begin().await?;
         sqlx::query(
             "UPDATE users SET password_hash = $1, must_change_password = FALSE, \

@@ -13,7 +13,7 @@ use crate::{
         mail::{Email as Mail, html_of},
         messenger::SendError,
     },
-    on_db,
+    on_db, on_db_write,
     secrets::digest,
 };
 use app::{
@@ -336,7 +336,7 @@ impl Recovery {
             .await?;
         let entry = AuditEntry::new("phone_confirmed", "user", person.id)
             .by(person.organisation_id, Some(person.id));
-        let saved = on_db!(&self.db, pool => {
+        let saved = on_db_write!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query("UPDATE users SET phone = $1 WHERE id = $2")
                 .bind(&phone)
@@ -358,7 +358,7 @@ impl Recovery {
     pub async fn remove_phone(&self, caller: &Caller) -> Result<(), AppError> {
         let entry = AuditEntry::new("phone_removed", "user", caller.user_id.0)
             .by(caller.org_id.0, Some(caller.user_id.0));
-        on_db!(&self.db, pool => {
+        on_db_write!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query("UPDATE users SET phone = NULL WHERE id = $1")
                 .bind(caller.user_id.0)
@@ -442,7 +442,7 @@ impl Recovery {
     ) -> Result<(), AppError> {
         let since = now - Duration::minutes(WINDOW_MINUTES);
         let client = client.0.to_string();
-        let counts: (i64, i64) = on_db!(&self.db, pool => {
+        let counts: (i64, i64) = on_db_write!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query("DELETE FROM code_requests WHERE at < $1")
                 .bind(now - Duration::days(1))
@@ -500,7 +500,7 @@ impl Recovery {
             (random_code(), Duration::minutes(CODE_MINUTES))
         };
         let hash = digest(&secret);
-        on_db!(&self.db, pool => {
+        on_db_write!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "UPDATE one_time_codes SET used_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
@@ -583,7 +583,7 @@ impl Recovery {
             return Err(wrong_code());
         }
         if !crate::secrets::same_bytes(digest(&typed).as_bytes(), hash.as_bytes()) {
-            on_db!(&self.db, pool => {
+            on_db_write!(&self.db, pool => {
                 sqlx::query(
                     "UPDATE one_time_codes SET attempts = attempts + 1, \
                      used_at = CASE WHEN attempts + 1 >= $2 THEN $3 ELSE used_at END WHERE id = $1",
@@ -606,7 +606,7 @@ impl Recovery {
 
     /// Marks a code used; `false` if another request used it first.
     async fn spend(&self, id: i64, now: DateTime<Utc>) -> Result<bool, AppError> {
-        on_db!(&self.db, pool => {
+        on_db_write!(&self.db, pool => {
             sqlx::query("UPDATE one_time_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
                 .bind(now)
                 .bind(id)

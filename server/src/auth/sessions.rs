@@ -29,10 +29,17 @@ pub const TRUSTED_FOR: Duration = Duration::from_secs(10);
 /// At most this many records are kept; past it, the stale ones go, then all of them.
 const MOST_KEPT: usize = 50_000;
 
-/// The sqlx session store of whichever backend is in use.
+/// The sqlx session store of whichever backend is in use. On SQLite a session is written
+/// through the writer's connection, as every write of the process is, and read through the
+/// pool: a commit made on any other connection moves the writer's `data_version`, and rating
+/// then drops the meters and wallets it held from its last batch ([`crate::db::WriterMark`]),
+/// so each sign-in would cost the next batch a full load of its state.
 #[derive(Clone, Debug)]
 enum Store {
-    Sqlite(SqliteStore),
+    Sqlite {
+        reads: SqliteStore,
+        writes: SqliteStore,
+    },
     Postgres(PostgresStore),
 }
 
@@ -49,10 +56,13 @@ impl Sessions {
     /// The store, with its table created if this is a new database.
     pub async fn open(db: &Db) -> Result<Self, sqlx::Error> {
         let store = match db {
-            Db::Sqlite { pool, .. } => {
-                let store = SqliteStore::new(pool.clone());
-                store.migrate().await?;
-                Store::Sqlite(store)
+            Db::Sqlite { pool, writer, .. } => {
+                let writes = SqliteStore::new(writer.clone());
+                writes.migrate().await?;
+                Store::Sqlite {
+                    reads: SqliteStore::new(pool.clone()),
+                    writes,
+                }
             }
             Db::Postgres(pool) => {
                 let store = PostgresStore::new(pool.clone());
@@ -69,7 +79,7 @@ impl Sessions {
 
     pub async fn delete_expired(&self) -> session_store::Result<()> {
         match &self.store {
-            Store::Sqlite(store) => store.delete_expired().await,
+            Store::Sqlite { writes, .. } => writes.delete_expired().await,
             Store::Postgres(store) => store.delete_expired().await,
         }
     }
@@ -104,7 +114,7 @@ impl Sessions {
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match &self.store {
-            Store::Sqlite(store) => store.create(record).await?,
+            Store::Sqlite { writes, .. } => writes.create(record).await?,
             Store::Postgres(store) => store.create(record).await?,
         }
         self.kept().put(record.clone(), Instant::now());
@@ -113,7 +123,7 @@ impl SessionStore for Sessions {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match &self.store {
-            Store::Sqlite(store) => store.save(record).await?,
+            Store::Sqlite { writes, .. } => writes.save(record).await?,
             Store::Postgres(store) => store.save(record).await?,
         }
         self.kept().put(record.clone(), Instant::now());
@@ -127,7 +137,7 @@ impl SessionStore for Sessions {
             return Ok(known);
         }
         let record = match &self.store {
-            Store::Sqlite(store) => store.load(id).await?,
+            Store::Sqlite { reads, .. } => reads.load(id).await?,
             Store::Postgres(store) => store.load(id).await?,
         };
         if let Some(record) = &record {
@@ -138,7 +148,7 @@ impl SessionStore for Sessions {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match &self.store {
-            Store::Sqlite(store) => store.delete(id).await?,
+            Store::Sqlite { writes, .. } => writes.delete(id).await?,
             Store::Postgres(store) => store.delete(id).await?,
         }
         self.kept().end(*id, Instant::now());
@@ -250,6 +260,36 @@ mod tests {
     }
 
     const NOW: i64 = 1_800_000_000;
+
+    #[tokio::test]
+    async fn sessions_written_on_sqlite_leave_what_rating_holds_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("sessions.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        let sessions = Sessions::open(&db).await.unwrap();
+        let start = crate::db::tests::mark(&db).await;
+        assert!(start.is_some());
+
+        // Signing in, a change to the session, expiry's clean-up and signing out.
+        let mut signed_in = record(7, unix_now() + 3_600, "signed in");
+        sessions.create(&mut signed_in).await.unwrap();
+        signed_in.data.insert(
+            "note".to_owned(),
+            serde_json::Value::from("language chosen"),
+        );
+        sessions.save(&signed_in).await.unwrap();
+        sessions.delete_expired().await.unwrap();
+        let loaded = sessions.load(&signed_in.id).await.unwrap().unwrap();
+        assert_eq!(loaded.data["note"], "language chosen");
+        sessions.delete(&signed_in.id).await.unwrap();
+        assert_eq!(sessions.load(&signed_in.id).await.unwrap(), None);
+
+        assert_eq!(
+            crate::db::tests::mark(&db).await,
+            start,
+            "the next rating batch may keep the meters and wallets it holds"
+        );
+    }
 
     #[test]
     fn a_copy_answers_until_it_is_stale_or_the_session_expires() {

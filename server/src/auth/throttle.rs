@@ -1,7 +1,7 @@
 //! Throttling of failed sign-ins, per client address and per account, over a sliding window.
 //! Kept in the database so that every server instance counts the same failures.
 
-use crate::{config::ThrottleConfig, db::Db, on_db};
+use crate::{config::ThrottleConfig, db::Db, on_db, on_db_write};
 use chrono::{DateTime, Duration, Utc};
 
 #[derive(Clone, Copy, Debug)]
@@ -93,7 +93,7 @@ impl Throttle {
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
         let stale = now - self.window() * 4;
-        on_db!(&self.db, pool => {
+        on_db_write!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             for (scope, key) in [(Scope::Address, address), (Scope::Account, account)] {
                 sqlx::query("INSERT INTO sign_in_failures (scope, key, at) VALUES ($1, $2, $3)")
@@ -112,7 +112,7 @@ impl Throttle {
     /// A successful sign-in forgives the account's failures (not the address's: one address
     /// trying many accounts stays throttled).
     pub async fn forgive_account(&self, account: &str) -> Result<(), sqlx::Error> {
-        on_db!(&self.db, pool => {
+        on_db_write!(&self.db, pool => {
             sqlx::query("DELETE FROM sign_in_failures WHERE scope = 'account' AND key = $1")
                 .bind(account)
                 .execute(pool)

@@ -3,7 +3,7 @@
 //! and an organisation requiring it of all its staff. Every change is audited.
 
 use super::{AuthService, totp};
-use crate::{audit::AuditEntry, internal, on_db};
+use crate::{audit::AuditEntry, internal, on_db, on_db_write};
 use app::{
     domain::{Caller, UserId, access::TwoFactorSetup},
     error::AppError,
@@ -64,7 +64,7 @@ impl AuthService {
         let Some(step) = totp::accepts(&secret, code, Utc::now().timestamp(), last_step) else {
             return Ok(false);
         };
-        let spent = on_db!(&self.db, pool => {
+        let spent = on_db_write!(&self.db, pool => {
             sqlx::query(
                 "UPDATE users SET totp_last_step = $1 WHERE id = $2 \
                  AND (totp_last_step IS NULL OR totp_last_step < $1)",
@@ -133,7 +133,7 @@ impl AuthService {
             .vault
             .seal_bytes(&context(caller.user_id.0), &secret)
             .map_err(internal)?;
-        on_db!(&self.db, pool => {
+        on_db_write!(&self.db, pool => {
             sqlx::query("UPDATE users SET totp_pending_sealed = $1 WHERE id = $2")
                 .bind(&sealed)
                 .bind(caller.user_id.0)
@@ -210,7 +210,7 @@ impl AuthService {
         let entry = AuditEntry::new("staff_two_factor_set", "organisation", caller.org_id.0)
             .by(caller.org_id.0, Some(caller.user_id.0))
             .after(json!({ "required": required }));
-        let set = on_db!(&self.db, pool => {
+        let set = on_db_write!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query("UPDATE organisations SET staff_two_factor = $1 WHERE id = $2")
                 .bind(required)

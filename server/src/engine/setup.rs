@@ -5,7 +5,7 @@ use super::{Engine, EngineError, time_zone};
 use crate::{
     db::Tx,
     ledger::{SiteAccount, site_account},
-    on_db, on_tx,
+    on_db, on_db_write, on_tx,
 };
 use app::domain::{
     Currency, SiteId, Utility, minor_digits,
@@ -279,7 +279,7 @@ impl Engine {
             serde_json::to_string(tariff).map_err(|e| EngineError::Corrupt(e.to_string()))?;
         let _turn = self.write.lock().await;
         let now = Utc::now();
-        let result = on_db!(&self.db, pool => {
+        let result = on_db_write!(&self.db, pool => {
             sqlx::query(
                 "INSERT INTO tariffs (site_id, plan, utility, effective_from, definition, created_at, created_by) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",

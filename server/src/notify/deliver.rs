@@ -6,7 +6,7 @@
 use super::{Notifier, SiteContexts, preferences};
 use crate::{
     db::{Db, push_ids},
-    on_db, on_tx,
+    on_db_write, on_tx,
 };
 use app::domain::notices::{Message, NoticeFacts, message};
 use chrono::{DateTime, Duration, Utc};
@@ -136,7 +136,7 @@ impl Notifier {
     ) -> Result<Vec<i64>, sqlx::Error> {
         let lease = now + Duration::minutes(LEASE_MINUTES);
         let _turn = self.inner.engine.turn().await;
-        on_db!(self.db(), pool => {
+        on_db_write!(self.db(), pool => {
             sqlx::query_scalar(
                 "UPDATE notification_deliveries SET status = 'sending', attempts = attempts + 1, \
                  next_attempt_at = $2 WHERE id IN (SELECT id FROM notification_deliveries \
@@ -158,7 +158,7 @@ impl Notifier {
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        on_db!(self.db(), pool => {
+        on_db_write!(self.db(), pool => {
             let mut select = QueryBuilder::new(
                 "SELECT d.id, d.attempts, d.user_id, d.subscription_id, s.endpoint, s.p256dh, s.auth, \
                  n.kind, n.body, n.site_id FROM notification_deliveries d \

@@ -2,7 +2,7 @@
 //! state, for its managers; and the channels the site lets its notices take.
 
 use super::{Notifier, site_context};
-use crate::{audit::AuditEntry, internal, on_db};
+use crate::{audit::AuditEntry, internal, on_db, on_db_write};
 use app::{
     domain::{
         Caller, Email, SiteId,
@@ -128,7 +128,7 @@ impl Notifier {
             .before(json!({ "sms": before.sms, "email": before.email, "email_from": before.email_from }))
             .after(json!({ "sms": sms, "email": email, "email_from": from }));
         let _turn = self.inner.engine.turn().await;
-        on_db!(self.db(), pool => {
+        on_db_write!(self.db(), pool => {
             let mut tx = pool.begin().await?;
             sqlx::query("UPDATE sites SET sms_enabled = $1, email_enabled = $2, email_from = $3 WHERE id = $4")
                 .bind(sms)

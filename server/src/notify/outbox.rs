@@ -11,7 +11,7 @@ use super::{
     preferences,
     sms::Report,
 };
-use crate::on_db;
+use crate::{on_db, on_db_write};
 use app::domain::{
     i18n::Locale,
     messaging::Channel,
@@ -128,7 +128,7 @@ impl Notifier {
         match outcome {
             Ok(reference) => {
                 report.sent += 1;
-                on_db!(db, pool => {
+                on_db_write!(db, pool => {
                     sqlx::query(
                         "UPDATE notification_deliveries SET status = 'sent', sent_at = $1, error = NULL, \
                          provider_ref = $2 WHERE id = $3",
@@ -144,7 +144,7 @@ impl Notifier {
             Err(SendError::Retry(error)) if *attempts < MAX_ATTEMPTS => {
                 report.retried += 1;
                 tracing::warn!(delivery = id, channel, attempts, %error, "message failed; will retry");
-                on_db!(db, pool => {
+                on_db_write!(db, pool => {
                     sqlx::query(
                         "UPDATE notification_deliveries SET status = 'queued', next_attempt_at = $1, error = $2 WHERE id = $3",
                     )
@@ -159,7 +159,7 @@ impl Notifier {
             Err(SendError::Retry(error) | SendError::Refused(error)) => {
                 report.failed += 1;
                 tracing::warn!(delivery = id, channel, attempts, %error, "message given up");
-                on_db!(db, pool => {
+                on_db_write!(db, pool => {
                     sqlx::query("UPDATE notification_deliveries SET status = 'failed', error = $1 WHERE id = $2")
                         .bind(&error)
                         .bind(id)
@@ -181,7 +181,7 @@ impl Notifier {
         now: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
         let _turn = self.inner.engine.turn().await;
-        on_db!(self.db(), pool => {
+        on_db_write!(self.db(), pool => {
             let known: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM notification_deliveries WHERE channel = 'sms' AND provider_ref = $1",
             )

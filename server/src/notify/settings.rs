@@ -2,7 +2,7 @@
 //! only their own, so the caller is the authorisation.
 
 use super::{Notifier, site_context};
-use crate::{internal, on_db};
+use crate::{internal, on_db, on_db_write};
 use app::{
     domain::{
         Caller, Role,
@@ -220,7 +220,7 @@ impl NotificationsPort for Notifier {
             .map(|quiet| (time(quiet.from), time(quiet.to)))
             .unzip();
         let _turn = self.inner.engine.turn().await;
-        on_db!(self.db(), pool => {
+        on_db_write!(self.db(), pool => {
             sqlx::query(
                 "INSERT INTO notification_preferences \
                  (user_id, muted, quiet_from, quiet_to, locale, by_sms, by_email, updated_at) \

@@ -19,7 +19,7 @@ use crate::{
     config::Secret,
     db::Tx,
     engine::{Engine, EngineError, money},
-    on_db, on_tx,
+    on_db, on_db_write, on_tx,
 };
 use app::domain::{Minor, payments::ProviderKind};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -226,7 +226,7 @@ impl Payments {
             None => (merge(Value::Null, &settings), merge(Value::Null, &secrets)),
         };
         let now = Utc::now();
-        on_db!(&self.engine.db, pool => {
+        on_db_write!(&self.engine.db, pool => {
             sqlx::query(
                 "INSERT INTO payment_providers (site_id, provider, enabled, settings, secrets, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (site_id, provider) DO UPDATE SET \
@@ -420,7 +420,7 @@ impl Payments {
         checkout: &provider::Checkout,
     ) -> Result<(), sqlx::Error> {
         let now = Utc::now();
-        on_db!(&self.engine.db, pool => {
+        on_db_write!(&self.engine.db, pool => {
             sqlx::query("UPDATE payments SET provider_reference = $1, checkout_url = $2, updated_at = $3 WHERE public_id = $4")
                 .bind(&checkout.reference)
                 .bind(&checkout.redirect)
@@ -434,7 +434,7 @@ impl Payments {
 
     async fn record_failure(&self, public_id: &str, failure: &str) -> Result<(), sqlx::Error> {
         let now = Utc::now();
-        on_db!(&self.engine.db, pool => {
+        on_db_write!(&self.engine.db, pool => {
             sqlx::query("UPDATE payments SET status = 'failed', failure = $1, updated_at = $2 WHERE public_id = $3 AND status = 'pending'")
                 .bind(failure)
                 .bind(now)

@@ -13,7 +13,7 @@ use crate::{
     audit::AuditEntry,
     engine::EngineError,
     ledger::{Posting, SiteAccount, post, site_account},
-    on_db, on_tx,
+    on_db, on_db_write, on_tx,
 };
 use app::domain::{
     Minor,
@@ -142,7 +142,7 @@ impl Payments {
         let now = Utc::now();
         let claimed = {
             let _turn = self.engine.turn().await;
-            on_db!(&self.engine.db, pool => {
+            on_db_write!(&self.engine.db, pool => {
                 sqlx::query(
                     "UPDATE payouts SET status = 'sent', method = 'provider', provider = $1, destination = $2, \
                      attempts = attempts + 1, failure = NULL, sent_at = $3, actor_user_id = $4 \
@@ -191,7 +191,7 @@ impl Payments {
                 Ok(())
             }
             Ok(PayoutSent::Accepted(request)) => {
-                on_db!(&self.engine.db, pool => {
+                on_db_write!(&self.engine.db, pool => {
                     sqlx::query("UPDATE payouts SET provider_reference = COALESCE(provider_reference, $1) WHERE id = $2")
                         .bind(&request)
                         .bind(id)
@@ -223,7 +223,7 @@ impl Payments {
         after: chrono::Duration,
     ) -> Result<u64, sqlx::Error> {
         let _turn = self.engine.turn().await;
-        on_db!(&self.engine.db, pool => {
+        on_db_write!(&self.engine.db, pool => {
             sqlx::query(
                 "UPDATE payouts SET status = 'owed', provider_reference = NULL, \
                  failure = 'No result came from the provider: check with it that nothing was paid before paying again.' \
@@ -238,7 +238,7 @@ impl Payments {
 
     async fn note_failure(&self, id: i64, failure: &str) -> Result<(), sqlx::Error> {
         tracing::warn!(payout = id, failure, "payout answer unclear");
-        on_db!(&self.engine.db, pool => {
+        on_db_write!(&self.engine.db, pool => {
             sqlx::query("UPDATE payouts SET failure = $1 WHERE id = $2")
                 .bind(failure)
                 .bind(id)
@@ -353,7 +353,7 @@ impl Payments {
     async fn owe_again(&self, id: i64, failure: &str) -> Result<(), sqlx::Error> {
         tracing::warn!(payout = id, failure, "payout failed at the provider");
         let _turn = self.engine.turn().await;
-        on_db!(&self.engine.db, pool => {
+        on_db_write!(&self.engine.db, pool => {
             sqlx::query(
                 "UPDATE payouts SET status = 'owed', failure = $1, provider_reference = NULL WHERE id = $2 AND status = 'sent'",
             )

@@ -6,7 +6,7 @@
 //! to wait.
 
 use super::{PaymentError, Payments, digits_of, settle::reversed};
-use crate::{audit::AuditEntry, engine::EngineError, on_db, on_tx};
+use crate::{audit::AuditEntry, engine::EngineError, on_db, on_db_write, on_tx};
 use app::domain::{
     Minor,
     four_eyes::{Decision, Verdict, repeated},
@@ -227,7 +227,7 @@ impl Payments {
         actor: i64,
     ) -> Result<bool, PaymentError> {
         let _turn = self.engine.turn().await;
-        let moved = on_db!(&self.engine.db, pool => {
+        let moved = on_db_write!(&self.engine.db, pool => {
             sqlx::query(
                 "UPDATE refund_requests SET state = $1, decided_by = $2, decided_at = $3 \
                  WHERE id = $4 AND state = $5",

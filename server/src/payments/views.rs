@@ -9,7 +9,9 @@ use super::{
         PAYMENT_COLUMNS, PaymentRow, Settled, find_public, reverse, reversed, wallet_for_reference,
     },
 };
-use crate::{audit::AuditEntry, engine::money, internal, ledger::account_number, on_db, on_tx};
+use crate::{
+    audit::AuditEntry, engine::money, internal, ledger::account_number, on_db, on_db_write, on_tx,
+};
 use app::{
     domain::{
         AccountId, Caller, Minor, SiteId,
@@ -116,7 +118,7 @@ impl Payments {
                 retry_after_minutes: LOOKUP_WINDOW_MINUTES as u32,
             });
         }
-        on_db!(&self.engine.db, pool => {
+        on_db_write!(&self.engine.db, pool => {
             sqlx::query("INSERT INTO payment_lookups (address, at) VALUES ($1, $2)")
                 .bind(&address)
                 .bind(now)

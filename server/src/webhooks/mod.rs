@@ -6,7 +6,9 @@ pub mod scan;
 pub mod send;
 pub mod sign;
 
-use crate::{audit::AuditEntry, db::Db, internal, on_db, on_tx, secrets, tokens::vault::Vault};
+use crate::{
+    audit::AuditEntry, db::Db, internal, on_db, on_db_write, on_tx, secrets, tokens::vault::Vault,
+};
 use app::{
     domain::integrations::{
         AttemptView, DeliveryView, WebhookDeliveries, WebhookView, is_event_type,
@@ -214,7 +216,7 @@ impl Webhooks {
         let now = Utc::now();
         let vault = self.vault.clone();
         let events_text = events.join(",");
-        let id: i64 = on_db!(&self.db, pool => {
+        let id: i64 = on_db_write!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO webhook_subscriptions (organisation_id, url, events, secret_sealed, created_by, created_at, scanned_until) \

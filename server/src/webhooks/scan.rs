@@ -4,7 +4,7 @@
 //! that committed late, and the unique (subscription, event) row makes a rescan harmless.
 
 use super::Webhooks;
-use crate::on_db;
+use crate::{on_db, on_db_write};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
@@ -194,7 +194,7 @@ impl Webhooks {
             )
             .filter(|event| wanted.contains(&event.kind))
             .collect();
-        on_db!(self.db(), pool => {
+        on_db_write!(self.db(), pool => {
             let mut tx = pool.begin().await?;
             let mut queued = 0;
             for event in &events {

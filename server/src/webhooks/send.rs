@@ -3,7 +3,7 @@
 //! is tried again after 10 s, 30 s, 2 min, 10 min, 30 min, 1 h and 3 h, then given up.
 
 use super::{Webhooks, context, sign};
-use crate::on_db;
+use crate::{on_db, on_db_write};
 use chrono::{DateTime, Duration, Utc};
 use std::time::Instant;
 
@@ -68,7 +68,7 @@ impl Webhooks {
         for delivery in due {
             // The lease: whoever moves next_attempt_at on from the value read sends it.
             let lease = now + Duration::minutes(2);
-            let claimed = on_db!(self.db(), pool => {
+            let claimed = on_db_write!(self.db(), pool => {
                 sqlx::query(
                     "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND status = 'queued' AND next_attempt_at = $3",
                 )
@@ -227,7 +227,7 @@ impl Webhooks {
             (Some(_), false) => "failed",
         };
         let at = Utc::now().max(now);
-        on_db!(self.db(), pool => {
+        on_db_write!(self.db(), pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5)",
