@@ -51,8 +51,12 @@ pub enum Db {
 #[macro_export]
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
+        $crate::on_db!(@sqlite pool, $db, $pool => $body)
+    };
+    // `$sqlite` names the field of `Db::Sqlite` whose pool the body gets.
+    (@sqlite $sqlite:ident, $db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite { pool: $pool, .. } => async { $body }.await,
+            $crate::db::Db::Sqlite { $sqlite: $pool, .. } => async { $body }.await,
             $crate::db::Db::Postgres($pool) => async { $body }.await,
         }
     };
@@ -73,10 +77,7 @@ pub enum Tx {
 #[macro_export]
 macro_rules! on_db_write {
     ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::db::Db::Sqlite { writer: $pool, .. } => async { $body }.await,
-            $crate::db::Db::Postgres($pool) => async { $body }.await,
-        }
+        $crate::on_db!(@sqlite writer, $db, $pool => $body)
     };
 }
 
