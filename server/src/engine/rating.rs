@@ -238,8 +238,9 @@ impl Engine {
             duplicates: before - readings.len(),
             ..RatingReport::default()
         };
-        // Taken out for the batch and put back only as each chunk commits: a failed chunk
-        // leaves the engine holding nothing.
+        // Taken out for the batch, changed in place by each chunk, and put back only when
+        // every chunk has committed: a failed chunk leaves the engine holding nothing, where
+        // it would otherwise hold what that chunk changed and never stored.
         let mut held = std::mem::take(&mut *self.held.lock().unwrap_or_else(|e| e.into_inner()));
         let mut open: Option<Rated> = None;
         for chunk in chunks(&readings) {
@@ -286,16 +287,19 @@ impl Engine {
         held.check(mark);
         let mut meter_ids: Vec<i64> = readings.iter().map(|r| r.meter).collect();
         meter_ids.dedup();
-        let (mut meters, missing) = held.take_meters(&meter_ids);
-        crate::metrics::rating_meters(meters.len(), missing.len());
-        let mut wallets = held.take_wallets(&meters);
+        let missing = held.missing_meters(&meter_ids);
+        crate::metrics::rating_meters(meter_ids.len() - missing.len(), missing.len());
         let loaded = load_meters(&mut tx, &missing).await?;
         let mut units: Vec<i64> = loaded.values().map(|m| m.unit).collect();
         units.sort_unstable();
         units.dedup();
-        meters.extend(loaded);
+        held.add_meters(loaded);
         let mut sites: BTreeMap<i64, SiteRules> = BTreeMap::new();
-        for site in meters.values().map(|m| m.site) {
+        for site in meter_ids
+            .iter()
+            .filter_map(|id| held.meters.get(id))
+            .map(|m| m.site)
+        {
             if let std::collections::btree_map::Entry::Vacant(entry) = sites.entry(site) {
                 entry.insert(load_rules(&mut tx, site).await?);
             }
@@ -316,22 +320,21 @@ impl Engine {
             }
         }
         let keys = WalletKeys {
-            accounts: held.take_landlords(&landlords, &mut wallets),
+            accounts: held.missing_landlords(&landlords),
             meters: missing,
             units,
         };
-        let loaded = load_wallets(&mut tx, &keys).await?;
-        held.join_loaded(&mut wallets, loaded);
-        let payers = Payers::new(&wallets);
-        let earlier = Earlier::read(&mut tx, &meters, readings).await?;
+        held.add_wallets(load_wallets(&mut tx, &keys).await?);
+        let wallet_ids = held.wallets_for(&meter_ids, &landlords);
+        let earlier = Earlier::read(&mut tx, &held.meters, readings).await?;
         let loaded = std::time::Instant::now();
         rating_time(RatingPhase::Load, loaded - started);
 
         let mut pricer = Pricer {
             now,
-            meters: &mut meters,
-            wallets: &mut wallets,
-            payers: &payers,
+            meters: &mut held.meters,
+            wallets: &mut held.wallets,
+            payers: &held.payers,
             landlords: &landlords,
             sites: &sites,
             ledger_accounts: &ledger_accounts,
@@ -363,17 +366,19 @@ impl Engine {
             }
         }
         insert_readings(&mut tx, &outcomes, &transactions, now).await?;
-        save_meters(&mut tx, &meters).await?;
-        save_wallets(&mut tx, &wallets).await?;
-        // In account order, not the map's: the commands and notices a batch queues come out
-        // in the same order however its wallets were gathered (held or loaded).
-        let mut charged: Vec<&mut WalletCtx> = wallets.values_mut().filter(|w| w.charged).collect();
-        charged.sort_unstable_by_key(|w| w.row.account_id);
-        for wallet in charged {
+        save_meters(&mut tx, &held.meters, &meter_ids).await?;
+        save_wallets(&mut tx, &held.wallets, &wallet_ids).await?;
+        // In account order, whichever of them were held or loaded: the commands and notices
+        // a batch queues come out in the same order either way.
+        for id in &wallet_ids {
+            let wallet = held.wallets.get_mut(id).expect("loaded");
+            if !wallet.charged {
+                continue;
+            }
             let Some(transaction) = transactions.get(&wallet.row.site_id) else {
                 continue;
             };
-            let supply = supply_view(wallet, &meters);
+            let supply = supply_view(wallet, &held.meters);
             let cause = format!("txn:{transaction}");
             let rules = &sites[&wallet.row.site_id];
             let decision = evaluate_recorded(&mut tx, &supply, rules, &cause, now).await?;
@@ -387,8 +392,8 @@ impl Engine {
             tx,
             mark,
             priced,
-            meters,
-            wallets,
+            meters: meter_ids,
+            wallets: wallet_ids,
             as_stored,
         })
     }
@@ -401,8 +406,9 @@ struct Rated {
     mark: Option<WriterMark>,
     /// When pricing ended and writing began.
     priced: std::time::Instant,
-    meters: HashMap<i64, MeterCtx>,
-    wallets: HashMap<i64, WalletCtx>,
+    /// The chunk's meters and the wallets it may have charged, in the held state.
+    meters: Vec<i64>,
+    wallets: Vec<i64>,
     /// The meters and wallets in memory are as the transaction stores them, so the next
     /// batch may start from them.
     as_stored: bool,
@@ -418,7 +424,7 @@ impl Rated {
         // Kept while the database commits. Should the commit fail, so does the batch, and the
         // engine keeps nothing of it (see `rate_then`).
         let (committed, ()) = crate::db::meanwhile(self.tx.commit(), || {
-            held.keep(mark, self.meters, self.wallets)
+            held.keep(mark, &self.meters, &self.wallets)
         })
         .await;
         committed?;
@@ -478,14 +484,6 @@ struct Payers {
 }
 
 impl Payers {
-    fn new(wallets: &HashMap<i64, WalletCtx>) -> Self {
-        let mut payers = Payers::default();
-        for wallet in wallets.values() {
-            payers.add(wallet);
-        }
-        payers
-    }
-
     fn add(&mut self, wallet: &WalletCtx) {
         let account = wallet.row.account_id;
         match (wallet.row.meter_id, wallet.row.unit_id) {
@@ -898,8 +896,16 @@ async fn insert_readings(
     })
 }
 
-async fn save_meters(tx: &mut Tx, meters: &HashMap<i64, MeterCtx>) -> Result<(), sqlx::Error> {
-    let changed: Vec<(&i64, &MeterCtx)> = meters.iter().filter(|(_, m)| m.changed).collect();
+async fn save_meters(
+    tx: &mut Tx,
+    meters: &HashMap<i64, MeterCtx>,
+    ids: &[i64],
+) -> Result<(), sqlx::Error> {
+    let changed: Vec<(&i64, &MeterCtx)> = ids
+        .iter()
+        .filter_map(|id| meters.get_key_value(id))
+        .filter(|(_, m)| m.changed)
+        .collect();
     on_tx_ahead!(tx, changed.chunks(CHUNK), chunk => {
         let mut upsert = sqlx::QueryBuilder::new(
             "INSERT INTO meter_states (meter_id, last_reading_at, last_register, cycle_start, cycle_used, max_demand) ",
@@ -922,8 +928,16 @@ async fn save_meters(tx: &mut Tx, meters: &HashMap<i64, MeterCtx>) -> Result<(),
     })
 }
 
-async fn save_wallets(tx: &mut Tx, wallets: &HashMap<i64, WalletCtx>) -> Result<(), sqlx::Error> {
-    let changed: Vec<&WalletCtx> = wallets.values().filter(|w| w.dirty).collect();
+async fn save_wallets(
+    tx: &mut Tx,
+    wallets: &HashMap<i64, WalletCtx>,
+    ids: &[i64],
+) -> Result<(), sqlx::Error> {
+    let changed: Vec<&WalletCtx> = ids
+        .iter()
+        .filter_map(|id| wallets.get(id))
+        .filter(|w| w.dirty)
+        .collect();
     on_tx_ahead!(tx, changed.chunks(CHUNK), chunk => {
         let mut update = sqlx::QueryBuilder::new(
             "UPDATE wallets SET carry_net = v.column2, carry_tax = v.column3, daily_spend = v.column4, \

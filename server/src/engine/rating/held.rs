@@ -10,6 +10,13 @@
 //! connection or process, moves the mark and the next batch loads everything afresh. Writes
 //! elsewhere (the fleet marking meters heard, the outbox, notices) leave it.
 //! PostgreSQL gives no mark, as other server instances write there unseen: nothing is held.
+//!
+//! A chunk works on the held maps in place, loading into them what they lack. Taking each
+//! chunk's meters and wallets out into maps of its own and putting them back after its commit
+//! was a fifth of the engine thread's time, most of it while SQLite's worker waited. A chunk
+//! that fails leaves its changes in these maps, so the engine drops them: `rate_then` holds
+//! the state outside the engine while a batch runs and puts it back only when every chunk
+//! has committed.
 
 use super::{MeterCtx, Payers, WalletCtx};
 use crate::db::WriterMark;
@@ -19,11 +26,11 @@ use std::collections::HashMap;
 pub(crate) struct Held {
     /// The writer's mark when the state below was committed.
     mark: Option<WriterMark>,
-    meters: HashMap<i64, MeterCtx>,
-    wallets: HashMap<i64, WalletCtx>,
+    pub(super) meters: HashMap<i64, MeterCtx>,
+    pub(super) wallets: HashMap<i64, WalletCtx>,
     /// Who pays for each held meter: every wallet loaded with them, so a held meter's wallets
     /// are found without asking the database.
-    payers: Payers,
+    pub(super) payers: Payers,
 }
 
 impl std::fmt::Debug for Held {
@@ -45,102 +52,74 @@ impl Held {
         }
     }
 
-    /// Takes out the held meters among `ids`, and says which are left to load.
-    pub(super) fn take_meters(&mut self, ids: &[i64]) -> (HashMap<i64, MeterCtx>, Vec<i64>) {
-        let mut taken = HashMap::with_capacity(ids.len());
-        let mut missing = Vec::new();
-        for id in ids {
-            match self.meters.remove(id) {
-                Some(meter) => {
-                    taken.insert(*id, meter);
-                }
-                None => missing.push(*id),
-            }
-        }
-        (taken, missing)
+    /// Which of `ids` are not held, to be loaded.
+    pub(super) fn missing_meters(&self, ids: &[i64]) -> Vec<i64> {
+        ids.iter()
+            .filter(|id| !self.meters.contains_key(id))
+            .copied()
+            .collect()
     }
 
-    /// Takes out the held wallets that pay for `meters`, the held meters just taken out.
-    pub(super) fn take_wallets(
-        &mut self,
-        meters: &HashMap<i64, MeterCtx>,
-    ) -> HashMap<i64, WalletCtx> {
-        // About a wallet per meter: grown as it fills, the map was rehashed a dozen times a
-        // chunk.
-        let mut taken = HashMap::with_capacity(meters.len());
-        for (id, meter) in meters {
-            let payers = [
-                self.payers.by_meter.get(id),
-                self.payers.by_unit.get(&meter.unit),
-            ];
-            for account in payers.into_iter().flatten() {
-                if let Some(wallet) = self.wallets.remove(account) {
-                    taken.insert(*account, wallet);
-                }
-            }
-        }
-        taken
-    }
-
-    /// Moves the held landlord wallets into the batch's `wallets`, and says which are left
-    /// to load.
-    pub(super) fn take_landlords(
-        &mut self,
-        landlords: &HashMap<i64, i64>,
-        wallets: &mut HashMap<i64, WalletCtx>,
-    ) -> Vec<i64> {
-        let mut missing = Vec::new();
-        for landlord in landlords.values() {
-            if wallets.contains_key(landlord) {
-                continue;
-            }
-            match self.wallets.remove(landlord) {
-                Some(wallet) => {
-                    wallets.insert(*landlord, wallet);
-                }
-                None => missing.push(*landlord),
-            }
-        }
+    /// Which of the `landlords`' wallets are not held, to be loaded.
+    pub(super) fn missing_landlords(&self, landlords: &HashMap<i64, i64>) -> Vec<i64> {
+        let mut missing: Vec<i64> = landlords
+            .values()
+            .filter(|account| !self.wallets.contains_key(account))
+            .copied()
+            .collect();
+        missing.sort_unstable();
         missing
     }
 
-    /// Adds wallets loaded from the database to a batch's: a wallet also held is the same
-    /// row as committed (the mark says nothing wrote since), and the held one is used.
-    pub(super) fn join_loaded(
-        &mut self,
-        wallets: &mut HashMap<i64, WalletCtx>,
-        loaded: HashMap<i64, WalletCtx>,
-    ) {
+    /// Adds meters loaded from the database.
+    pub(super) fn add_meters(&mut self, loaded: HashMap<i64, MeterCtx>) {
+        self.meters.extend(loaded);
+    }
+
+    /// Adds wallets loaded from the database: a wallet also held is the same row as
+    /// committed (the mark says nothing wrote since), and the held one is kept.
+    pub(super) fn add_wallets(&mut self, loaded: HashMap<i64, WalletCtx>) {
         for (id, wallet) in loaded {
             self.payers.add(&wallet);
-            if let std::collections::hash_map::Entry::Vacant(entry) = wallets.entry(id) {
-                entry.insert(self.wallets.remove(&id).unwrap_or(wallet));
-            }
+            self.wallets.entry(id).or_insert(wallet);
         }
     }
 
-    /// Keeps a committed batch's meters and wallets, as it left them, with the writer's mark
-    /// as it stood at the commit; `None` (PostgreSQL, or a batch whose memory may differ from
+    /// The wallets a chunk of `meters` may charge, in account order: each meter's own and
+    /// its unit's, and the `landlords`'.
+    pub(super) fn wallets_for(&self, meters: &[i64], landlords: &HashMap<i64, i64>) -> Vec<i64> {
+        let mut accounts: Vec<i64> = landlords.values().copied().collect();
+        for id in meters {
+            let Some(meter) = self.meters.get(id) else {
+                continue;
+            };
+            accounts.extend(self.payers.by_meter.get(id));
+            accounts.extend(self.payers.by_unit.get(&meter.unit));
+        }
+        accounts.sort_unstable();
+        accounts.dedup();
+        accounts
+    }
+
+    /// Marks a committed chunk's `meters` and `wallets` as stored, with the writer's mark as
+    /// it stood at the commit; `None` (PostgreSQL, or a chunk whose memory may differ from
     /// what it stored) keeps nothing.
-    pub(super) fn keep(
-        &mut self,
-        mark: Option<WriterMark>,
-        meters: HashMap<i64, MeterCtx>,
-        wallets: HashMap<i64, WalletCtx>,
-    ) {
+    pub(super) fn keep(&mut self, mark: Option<WriterMark>, meters: &[i64], wallets: &[i64]) {
         if mark.is_none() {
             *self = Held::default();
             return;
         }
         self.mark = mark;
-        for (id, mut meter) in meters {
-            meter.changed = false;
-            self.meters.insert(id, meter);
+        for id in meters {
+            if let Some(meter) = self.meters.get_mut(id) {
+                meter.changed = false;
+            }
         }
-        for (id, mut wallet) in wallets {
-            wallet.dirty = false;
-            wallet.charged = false;
-            self.wallets.insert(id, wallet);
+        for id in wallets {
+            if let Some(wallet) = self.wallets.get_mut(id) {
+                wallet.dirty = false;
+                wallet.charged = false;
+            }
         }
     }
 }
