@@ -508,9 +508,7 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn sqlite_writes_on_one_connection_that_keeps_its_cache() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("writer.db").display());
-        let db = super::Db::connect(&url).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
         // A temporary table lives on the connection that made it: a later write transaction
         // sees it only if it runs on that same connection.
         let mut first = db.begin_write().await.unwrap();
@@ -560,9 +558,7 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn statements_run_ahead_in_order_and_the_first_that_fails_ends_the_run() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("ahead.db").display());
-        let db = super::Db::connect(&url).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
         let mut tx = db.begin_write().await.unwrap();
         crate::on_tx!(&mut tx, conn => {
             sqlx::query("CREATE TABLE steps (n INTEGER PRIMARY KEY, seen INTEGER NOT NULL)")
@@ -585,6 +581,14 @@ pub(crate) mod tests {
         assert_eq!(steps, [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]);
     }
 
+    /// A database in a SQLite file of its own, which lasts as long as the directory returned.
+    pub(crate) async fn sqlite_file() -> (tempfile::TempDir, super::Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let db = super::Db::connect(&url).await.unwrap();
+        (dir, db)
+    }
+
     /// The writer's mark in a write transaction of its own.
     pub(crate) async fn mark(db: &super::Db) -> Option<super::WriterMark> {
         let mut tx = db.begin_write().await.unwrap();
@@ -595,9 +599,7 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn a_write_through_the_writers_pool_moves_the_mark_only_in_what_rating_holds() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("written.db").display());
-        let db = super::Db::connect(&url).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
         let execute = |sql: &'static str| {
             let db = db.clone();
             async move {
@@ -619,9 +621,7 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn the_writers_mark_moves_with_a_write_to_what_rating_holds_or_from_any_other_connection()
     {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("marked.db").display());
-        let db = super::Db::connect(&url).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
         let execute = |sql: &'static str| {
             let db = db.clone();
             async move {
@@ -684,9 +684,7 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn sqlite_keeps_no_memory_statistics() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("counted.db").display());
-        let db = super::Db::connect(&url).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
         db.migrate().await.unwrap();
         let tables: i64 = crate::on_db!(&db, pool => {
             sqlx::query_scalar("SELECT count(*) FROM sqlite_master").fetch_one(pool).await

@@ -263,9 +263,7 @@ mod tests {
 
     #[tokio::test]
     async fn sessions_written_on_sqlite_leave_what_rating_holds_in_place() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("sessions.db").display());
-        let db = Db::connect(&url).await.unwrap();
+        let (_dir, db) = crate::db::tests::sqlite_file().await;
         let sessions = Sessions::open(&db).await.unwrap();
         let start = crate::db::tests::mark(&db).await;
         assert!(start.is_some());
