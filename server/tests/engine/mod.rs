@@ -16,7 +16,7 @@ use server::{
         setup::BillingMode,
         supply::SafetyReason,
     },
-    ledger, on_db, on_tx,
+    ledger, on_db, on_db_write, on_tx,
 };
 
 const START: &str = "2026-06-01T00:00:00Z";
@@ -111,6 +111,55 @@ async fn what_a_caller_writes_after_rating_commits_with_the_batch_or_not_at_all(
         .await
         .unwrap();
     assert_eq!((empty, writes), (RatingReport::default(), 1));
+    f.assert_reconciles().await;
+    f.finish().await;
+}
+
+/// A chunk that fails after pricing changed the held meters and wallets in place, and before
+/// it wrote to any table that moves the writer's mark, rolls back leaving the mark as it was:
+/// the engine must not keep what the chunk changed, or the next batch, finding the same mark,
+/// would rate from state that was never stored. (Only SQLite holds state between batches.)
+#[tokio::test]
+async fn a_chunk_that_fails_leaves_nothing_of_it_in_what_rating_holds_for_the_next() {
+    let f = Fixture::on(Backend::Sqlite, 1, 0, BillingMode::PerMeter)
+        .await
+        .unwrap();
+    let meter = f.units[0].electricity;
+    let wallet = f.wallet_of(meter).await;
+    f.top_up(wallet, 100_000, "p1").await;
+    // The roll-ups are written while the readings are priced and are not among the tables
+    // that move the mark: this one refuses a day's use growing by exactly 7.5 kWh.
+    on_db_write!(&f.db, pool => sqlx::query(
+        "CREATE TRIGGER refuse_seven_and_a_half BEFORE UPDATE ON usage_daily \
+         WHEN NEW.quantity_micro - OLD.quantity_micro = 7500000 \
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+    ).execute(pool).await.map(|_| ()))
+    .unwrap();
+    let start = at(START);
+    let first = f
+        .engine
+        .rate(vec![
+            reading(meter, start, 0, "100"),
+            reading(meter, start, 60, "112.5"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!((first.rated, first.charged), (1, 12_500));
+
+    // Nothing writes between the batches: this one starts from the state the first held.
+    let failed = f.engine.rate(vec![reading(meter, start, 120, "120")]).await;
+    assert!(matches!(failed, Err(EngineError::Db(_))), "{failed:?}");
+    assert_eq!(stored_readings(&f, meter).await, 2);
+    assert_eq!(f.balance(wallet).await, 100_000 - 12_500);
+
+    // The meter's next reading is charged from the 112.5 stored, not the 120 never stored.
+    let next = f
+        .engine
+        .rate(vec![reading(meter, start, 180, "130")])
+        .await
+        .unwrap();
+    assert_eq!((next.rated, next.charged), (1, 17_500));
+    assert_eq!(f.balance(wallet).await, 100_000 - 30_000);
     f.assert_reconciles().await;
     f.finish().await;
 }
