@@ -515,4 +515,32 @@ mod tests {
             at("2026-10-25T01:00:00Z")
         );
     }
+
+    /// Rating adds to the roll-ups' sums with every reading: an index carrying one of them
+    /// would be rewritten with each (and on PostgreSQL rule out heap-only updates).
+    #[tokio::test]
+    async fn no_index_on_the_roll_ups_carries_a_sum_rating_adds_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("indexes.db").display());
+        let db = crate::db::Db::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        let crate::db::Db::Sqlite { pool, .. } = &db else {
+            unreachable!("an SQLite URL")
+        };
+        let columns: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT t.name, l.name, i.name FROM (SELECT 'usage_hourly' AS name \
+             UNION ALL SELECT 'usage_daily') t, pragma_index_list(t.name) l, \
+             pragma_index_info(l.name) i",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        // Each table's key and its index for reports.
+        assert_eq!(columns.iter().filter(|c| c.0 == "usage_daily").count(), 5);
+        let sums: Vec<_> = columns
+            .iter()
+            .filter(|c| ["quantity_micro", "cost_micro", "readings"].contains(&c.2.as_str()))
+            .collect();
+        assert!(sums.is_empty(), "{sums:?}");
+    }
 }
