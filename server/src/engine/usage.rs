@@ -520,9 +520,7 @@ mod tests {
     /// would be rewritten with each (and on PostgreSQL rule out heap-only updates).
     #[tokio::test]
     async fn no_index_on_the_roll_ups_carries_a_sum_rating_adds_to() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", dir.path().join("indexes.db").display());
-        let db = crate::db::Db::connect(&url).await.unwrap();
+        let (_dir, db) = crate::db::tests::sqlite_file().await;
         db.migrate().await.unwrap();
         let crate::db::Db::Sqlite { pool, .. } = &db else {
             unreachable!("an SQLite URL")
