@@ -227,9 +227,7 @@ mod tests {
     /// roll-up ever kept is read nor are they sorted in a temporary tree.
     #[tokio::test]
     async fn a_sites_hours_are_read_by_the_hour_index_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", dir.path().join("plan.db").display());
-        let db = Db::connect(&url).await.unwrap();
+        let (_dir, db) = crate::db::tests::sqlite_file().await;
         db.migrate().await.unwrap();
         let Db::Sqlite { pool, .. } = &db else {
             unreachable!("an SQLite URL")
